@@ -1,0 +1,50 @@
+"""scratchvision: video and temporal vision algorithms from scratch in NumPy + Numba.
+
+Every algorithm is checked against a trusted reference (OpenCV, SciPy, filterpy, the original
+trackers, motmetrics/TrackEval, PyTorch). The public API is re-exported here lazily (PEP 562):
+``import scratchvision`` imports no submodule, compiles no kernel and imports none of matplotlib,
+imageio or cv2; each name is imported on first access, and each kernel compiles on first call
+(then comes from Numba's on-disk cache). ``scratchvision.warmup()`` compiles everything ahead.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> submodule that defines it
+_EXPORTS = {
+    # data
+    "synthetic_sequence": "data", "SyntheticSequence": "data", "texture": "data",
+    # image operations
+    "remap": "imgproc", "rgb_to_gray": "imgproc",
+    # flow toolkit
+    "warp": "flow", "endpoint_error": "flow", "angular_error": "flow", "valid_flow_mask": "flow",
+    # I/O
+    "read_flo": "io", "write_flo": "io", "read_mot": "io", "write_mot": "io",
+    "read_seqinfo": "io", "iter_frames": "io", "read_video": "io", "write_video": "io",
+    # visualisation
+    "colorwheel": "viz", "flow_to_color": "viz", "flow_to_hsv": "viz", "id_colors": "viz",
+    "draw_lines": "viz", "draw_points": "viz", "draw_boxes": "viz", "draw_tracks": "viz",
+    "draw_flow_arrows": "viz", "plot_track_timeline": "viz", "plot_flow_quiver": "viz",
+    # JIT cache
+    "warmup": "cache", "cache_info": "cache", "clear_cache": "cache",
+}
+_SUBMODULES = ("data", "imgproc", "flow", "io", "viz", "cache", "cli")
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'scratchvision' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))

@@ -1,0 +1,131 @@
+"""Input checks shared by every public function.
+
+Kernels never see unchecked input: the public Python function calls these helpers first, and they
+raise ``TypeError`` (wrong type or dtype) or ``ValueError`` (wrong shape, size, value or range)
+with a message naming the argument, what was expected and what was given.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+IMAGE_DTYPES = (np.uint8, np.float32, np.float64)
+
+
+def _describe(a: np.ndarray) -> str:
+    return f"shape {a.shape} and dtype {a.dtype}"
+
+
+def as_array(value, name: str) -> np.ndarray:
+    """Convert ``value`` to an ndarray, refusing objects that are not numeric arrays."""
+    try:
+        a = np.asarray(value)
+    except Exception as exc:  # e.g. ragged sequences
+        raise TypeError(f"{name} must be array-like, got {type(value).__name__}: {exc}") from None
+    if a.dtype == object or a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a numeric array, got dtype {a.dtype}")
+    return a
+
+
+def check_finite(a: np.ndarray, name: str) -> None:
+    """Raise ValueError when a float array holds NaN or inf."""
+    if a.dtype.kind == "f" and a.size and not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite; it contains NaN or inf")
+
+
+def check_image(image, name: str = "image", *, allow_color: bool = True, any_channels: bool = False,
+                dtypes=IMAGE_DTYPES, min_size: int = 1) -> np.ndarray:
+    """Check a single image: (H, W) gray or (H, W, 3) RGB, of one of ``dtypes``, finite.
+
+    With ``any_channels``, (H, W, C) for any C >= 1 is accepted as well.
+    Returns the image as an ndarray (not copied).
+    """
+    a = as_array(image, name)
+    shapes = "(H, W) or (H, W, C)" if any_channels else "(H, W) or (H, W, 3)" if allow_color else "(H, W)"
+    color_ok = a.ndim == 3 and a.shape[2] >= 1 and (any_channels or (allow_color and a.shape[2] == 3))
+    if not (a.ndim == 2 or color_ok):
+        raise ValueError(f"{name} must have shape {shapes}, got {_describe(a)}")
+    if a.dtype.type not in dtypes:
+        allowed = ", ".join(np.dtype(d).name for d in dtypes)
+        raise TypeError(f"{name} must have dtype in ({allowed}), got {a.dtype}")
+    if a.shape[0] < min_size or a.shape[1] < min_size:
+        raise ValueError(f"{name} must be at least {min_size}x{min_size} pixels, got {_describe(a)}")
+    check_finite(a, name)
+    return a
+
+
+def check_flow(flow, name: str = "flow", *, allow_unknown: bool = False) -> np.ndarray:
+    """Check a dense flow field (H, W, 2) of floats. Returns it as float32.
+
+    With ``allow_unknown`` the Middlebury "unknown" marker (|u| or |v| > 1e9, or NaN) is accepted.
+    """
+    a = as_array(flow, name)
+    if a.ndim != 3 or a.shape[2] != 2:
+        raise ValueError(f"{name} must have shape (H, W, 2), got {_describe(a)}")
+    if a.dtype.kind != "f":
+        raise TypeError(f"{name} must be a float array, got {a.dtype}")
+    if not allow_unknown:
+        check_finite(a, name)
+    return a.astype(np.float32, copy=False)
+
+
+def check_points(points, name: str = "points") -> tuple[np.ndarray, tuple]:
+    """Check a point set (N, 2) or OpenCV's (N, 1, 2) of x, y.
+
+    Returns ``(points as (N, 2) float32, original shape)`` so callers can return the shape that
+    came in.
+    """
+    a = as_array(points, name)
+    if not ((a.ndim == 2 and a.shape[1] == 2) or (a.ndim == 3 and a.shape[1:] == (1, 2))):
+        raise ValueError(f"{name} must have shape (N, 2) or (N, 1, 2), got {_describe(a)}")
+    check_finite(a, name)
+    return a.reshape(-1, 2).astype(np.float32, copy=False), a.shape
+
+
+def check_boxes(boxes, name: str = "boxes", *, columns: int = 4) -> np.ndarray:
+    """Check an (N, columns) float box array whose first four columns are x1, y1, x2, y2."""
+    a = as_array(boxes, name)
+    if a.size == 0 and a.ndim in (1, 2):
+        return np.zeros((0, columns), np.float64)
+    if a.ndim != 2 or a.shape[1] != columns:
+        raise ValueError(f"{name} must have shape (N, {columns}), got {_describe(a)}")
+    check_finite(a, name)
+    return a.astype(np.float64, copy=False)
+
+
+def check_int(value, name: str, *, low=None, high=None) -> int:
+    """Check an integer parameter within [low, high] (either bound may be None)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    value = int(value)
+    _check_range(value, name, low, high)
+    return value
+
+
+def check_float(value, name: str, *, low=None, high=None, low_open: bool = False) -> float:
+    """Check a finite real parameter within [low, high] (or (low, high] with ``low_open``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if low_open and low is not None and value <= low:
+        raise ValueError(f"{name} must be > {low}, got {value}")
+    _check_range(value, name, low, high)
+    return value
+
+
+def check_choice(value, name: str, choices) -> object:
+    """Check that ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)!r}, got {value!r}")
+    return value
+
+
+def _check_range(value, name, low, high):
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value}")

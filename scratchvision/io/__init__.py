@@ -1,0 +1,8 @@
+"""Reading and writing: ``.flo`` flow files, MOTChallenge files, video frames."""
+
+from .flo import read_flo, write_flo
+from .mot import read_mot, read_seqinfo, write_mot
+from .video import iter_frames, read_video, write_video
+
+__all__ = ["read_flo", "write_flo", "read_mot", "write_mot", "read_seqinfo", "iter_frames",
+           "read_video", "write_video"]

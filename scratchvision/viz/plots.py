@@ -1,0 +1,90 @@
+"""Matplotlib figures (matplotlib is imported inside the functions, never at package import).
+
+Figures are built with ``matplotlib.figure.Figure`` directly, so they work without a display and
+without touching pyplot's global state.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .._validate import as_array, check_flow, check_image, check_int
+from .colors import id_colors
+
+__all__ = ["plot_track_timeline", "plot_flow_quiver"]
+
+
+def _finish(fig, path):
+    if path is not None:
+        fig.savefig(os.fspath(path), dpi=100, bbox_inches="tight")
+    return fig
+
+
+def plot_track_timeline(rows, *, path=None, title: str = "track timeline", ax=None):
+    """One horizontal bar per track id over the frames where it is present.
+
+    Parameters
+    ----------
+    rows : array-like, (K, >= 2)
+        MOTChallenge-style rows ``frame, id, ...`` (0-based frames).
+    path : str or os.PathLike, optional
+        Save the figure there (PNG, SVG, PDF by extension).
+    title : str
+    ax : matplotlib Axes, optional
+        Draw into this axes instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    r = as_array(rows, "rows").astype(np.float64)
+    if r.size and (r.ndim != 2 or r.shape[1] < 2):
+        raise ValueError(f"rows must have shape (K, >= 2), got {r.shape}")
+    r = r.reshape(-1, max(r.shape[-1] if r.ndim == 2 else 2, 2))
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(8, 0.3 * max(len(np.unique(r[:, 1])), 4) + 1))
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    ids = np.unique(r[:, 1]).astype(np.int64)
+    colors = id_colors(ids) / 255.0
+    for row, (tid, color) in enumerate(zip(ids, colors)):
+        frames = np.sort(r[r[:, 1] == tid, 0])
+        # Split into runs of consecutive frames so gaps (occlusions, misses) show.
+        breaks = np.flatnonzero(np.diff(frames) > 1)
+        starts = np.r_[frames[0], frames[breaks + 1]]
+        ends = np.r_[frames[breaks], frames[-1]]
+        ax.broken_barh(list(zip(starts - 0.5, ends - starts + 1)), (row - 0.4, 0.8), color=color)
+    ax.set_yticks(range(len(ids)), [str(i) for i in ids])
+    ax.set_xlabel("frame (0-based)")
+    ax.set_ylabel("id")
+    ax.set_title(title)
+    return _finish(fig, path)
+
+
+def plot_flow_quiver(image, flow, *, step: int = 16, path=None, title: str = "flow", ax=None):
+    """The frame in gray with the flow drawn as arrows every ``step`` pixels (matplotlib quiver)."""
+    img = check_image(image)
+    flow = check_flow(flow)
+    if img.shape[:2] != flow.shape[:2]:
+        raise ValueError(f"flow must have shape {img.shape[:2] + (2,)} to match image, got {flow.shape}")
+    step = check_int(step, "step", low=1)
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(8, 8 * img.shape[0] / img.shape[1]))
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    h, w = flow.shape[:2]
+    ys, xs = np.mgrid[step // 2:h:step, step // 2:w:step]
+    ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
+    ax.quiver(xs, ys, flow[ys, xs, 0], flow[ys, xs, 1], color="lime", angles="xy",
+              scale_units="xy", scale=1.0, width=0.003)
+    ax.set_title(title)
+    ax.set_axis_off()
+    return _finish(fig, path)
