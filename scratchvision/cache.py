@@ -17,15 +17,12 @@ import time
 
 __all__ = ["warmup", "cache_info", "clear_cache"]
 
-_SKIP = {"scratchvision.cli", "scratchvision.__main__"}
-
 
 def _import_all():
     import scratchvision
 
     for mod in pkgutil.walk_packages(scratchvision.__path__, "scratchvision."):
-        if mod.name not in _SKIP:
-            importlib.import_module(mod.name)
+        importlib.import_module(mod.name)
 
 
 def warmup(*, verbose: bool = False) -> dict[str, float]:
@@ -55,13 +52,13 @@ def warmup(*, verbose: bool = False) -> dict[str, float]:
 def _cache_files():
     import scratchvision
 
-    roots = [os.path.dirname(scratchvision.__file__)]
     if os.environ.get("NUMBA_CACHE_DIR"):
-        roots.append(os.environ["NUMBA_CACHE_DIR"])
+        roots = [os.environ["NUMBA_CACHE_DIR"]]
     else:
         from numba.misc.appdirs import AppDirs
 
-        roots.append(AppDirs(appname="numba", appauthor=False).user_cache_dir)
+        roots = [os.path.dirname(scratchvision.__file__),
+                 AppDirs(appname="numba", appauthor=False).user_cache_dir]
     files = set()
     for root in roots:
         for ext in ("nbi", "nbc"):

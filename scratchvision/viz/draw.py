@@ -41,6 +41,11 @@ def _color_rows(color, n) -> np.ndarray:
     return np.clip(c, 0, 255).astype(np.uint8)
 
 
+def _round(v):
+    """Nearest pixel, halves rounded up (np.rint's round-half-even would skip pixels on lines)."""
+    return np.floor(np.asarray(v, np.float64) + 0.5).astype(np.int64)
+
+
 def _paint(canvas, x, y, colors, thickness):
     """Paint square dots of side ``thickness`` centred at integer pixels (x, y)."""
     h, w = canvas.shape[:2]
@@ -74,8 +79,8 @@ def draw_lines(image, segments, color=(255, 0, 0), *, thickness: int = 1) -> np.
     steps = np.ceil(np.maximum(np.abs(seg[:, 2] - seg[:, 0]), np.abs(seg[:, 3] - seg[:, 1]))).astype(np.int64) + 1
     owner = np.repeat(np.arange(len(seg)), steps)
     t = (np.arange(steps.sum()) - np.repeat(np.cumsum(steps) - steps, steps)) / np.maximum(steps[owner] - 1, 1)
-    x = np.rint(seg[owner, 0] + t * (seg[owner, 2] - seg[owner, 0])).astype(np.int64)
-    y = np.rint(seg[owner, 1] + t * (seg[owner, 3] - seg[owner, 1])).astype(np.int64)
+    x = _round(seg[owner, 0] + t * (seg[owner, 2] - seg[owner, 0]))
+    y = _round(seg[owner, 1] + t * (seg[owner, 3] - seg[owner, 1]))
     _paint(canvas, x, y, colors[owner], thickness)
     return canvas
 
@@ -87,7 +92,7 @@ def draw_points(image, points, color=(255, 0, 0), *, radius: int = 2) -> np.ndar
     radius = check_int(radius, "radius", low=0, high=64)
     colors = _color_rows(color, len(pts))
     h, w = canvas.shape[:2]
-    cx, cy = np.rint(pts[:, 0]).astype(np.int64), np.rint(pts[:, 1]).astype(np.int64)
+    cx, cy = _round(pts[:, 0]), _round(pts[:, 1])
     for dy in range(-radius, radius + 1):
         for dx in range(-radius, radius + 1):
             if dx * dx + dy * dy > radius * radius + radius:

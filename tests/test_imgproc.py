@@ -1,0 +1,95 @@
+"""The bilinear sampler and the RGB->gray conversion, against SciPy and OpenCV."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import ndimage
+
+from conftest import shared_path
+from scratchvision.imgproc import remap, rgb_to_gray
+
+sizes = st.tuples(st.integers(2, 40), st.integers(2, 40))
+
+
+@given(size=sizes, seed=st.integers(0, 2**32 - 1), dtype=st.sampled_from([np.uint8, np.float32]))
+def test_remap_equals_scipy_map_coordinates(size, seed, dtype):
+    """Exact bilinear interpolation: equal to map_coordinates(order=1) to float32 rounding."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    img = (rng.random((h, w)) * 255).astype(dtype)
+    mx = rng.uniform(-3, w + 2, (17, 23)).astype(np.float32)
+    my = rng.uniform(-3, h + 2, (17, 23)).astype(np.float32)
+    ours = remap(img, mx, my, border_mode="constant", border_value=7.0)
+    # map_coordinates' constant mode blends in cval like cv2's BORDER_CONSTANT when grid_mode=False
+    # only inside; compare on points whose four neighbours are inside, and separately the border.
+    ref = ndimage.map_coordinates(img.astype(np.float64), [my, mx], order=1, mode="nearest")
+    inside = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
+    np.testing.assert_allclose(ours[inside], ref[inside], rtol=1e-6, atol=1e-4)
+    replicate = remap(img, mx, my, border_mode="replicate")
+    np.testing.assert_allclose(replicate, ref, rtol=1e-6, atol=1e-4)
+
+
+@given(size=sizes, seed=st.integers(0, 2**32 - 1))
+def test_remap_equals_cv2_to_its_coordinate_rounding(cv2, size, seed):
+    """cv2.remap rounds positions to 1/32 px: the difference is bounded by gradient/64."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    img = rng.random((h, w)).astype(np.float32) * 255
+    mx = rng.uniform(-2, w + 1, (9, 11)).astype(np.float32)
+    my = rng.uniform(-2, h + 1, (9, 11)).astype(np.float32)
+    for mode, cv_mode in (("constant", cv2.BORDER_CONSTANT), ("replicate", cv2.BORDER_REPLICATE)):
+        ref = cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv_mode, borderValue=3.0)
+        ours = remap(img, mx, my, border_mode=mode, border_value=3.0)
+        bound = 255.0 / 32 + 1e-3  # |grad| <= 255 per px, position error <= 1/64 px per axis
+        assert np.abs(ours - ref).max() <= bound
+
+
+def test_remap_integer_positions_are_exact_and_nan_mode():
+    img = np.arange(20, dtype=np.float32).reshape(4, 5)
+    yy, xx = np.mgrid[0:4, 0:5].astype(np.float32)
+    np.testing.assert_array_equal(remap(img, xx, yy), img)
+    out = remap(img, xx + 0.5, yy, border_mode="nan")
+    assert np.isnan(out[:, -1]).all() and np.isfinite(out[:, :-1]).all()
+    np.testing.assert_allclose(out[:, :-1], img[:, :-1] + 0.5)
+    nan_map = xx.copy()
+    nan_map[0, 0] = np.nan
+    assert np.isnan(remap(img, nan_map, yy)[0, 0])
+
+
+def test_remap_colour_channels_independent(rng):
+    img = rng.random((8, 9, 3)).astype(np.float32)
+    mx, my = rng.uniform(0, 8, (2, 5, 5)).astype(np.float32)
+    out = remap(img, mx, my)
+    for c in range(3):
+        np.testing.assert_array_equal(out[..., c], remap(img[..., c], mx, my))
+
+
+def test_rgb_to_gray_uint8_equals_cv2_on_every_colour(cv2):
+    """All 2**24 RGB colours give cv2's exact gray level."""
+    r, g, b = np.meshgrid(np.arange(256), np.arange(256), np.arange(256), indexing="ij")
+    img = np.stack([r, g, b], -1).astype(np.uint8).reshape(4096, 4096, 3)
+    np.testing.assert_array_equal(rgb_to_gray(img), cv2.cvtColor(img, cv2.COLOR_RGB2GRAY))
+
+
+@given(seed=st.integers(0, 2**32 - 1))
+def test_rgb_to_gray_float_equals_cv2(cv2, seed):
+    img = np.random.default_rng(seed).random((13, 17, 3)).astype(np.float32) * 255
+    np.testing.assert_allclose(rgb_to_gray(img), cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), rtol=1e-6, atol=1e-4)
+
+
+@pytest.mark.parametrize("pair", ["RubberWhale", "Sintel_alley_1_clean"])
+def test_rgb_to_gray_on_real_frames_equals_cv2(cv2, pair):
+    """The flow pairs' PNGs read by imageio and converted by us equal cv2.imread + cvtColor.
+
+    (cv2.IMREAD_GRAYSCALE is a different conversion, inside the PNG decoder: it differs by one
+    gray level on some pixels, so parity tests load both sides the same way.)
+    """
+    import imageio.v3 as iio
+
+    path = shared_path("flow", pair, "frame10.png")
+    rgb = iio.imread(path)[..., :3]
+    ref = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2GRAY)
+    np.testing.assert_array_equal(rgb_to_gray(rgb), ref)

@@ -1,0 +1,54 @@
+"""One JIT configuration for every kernel; warm-up; NUMBA_CACHE_DIR."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from numba.core.registry import CPUDispatcher
+
+import scratchvision
+
+PACKAGE = Path(scratchvision.__file__).parent
+
+
+def _kernels():
+    for m in pkgutil.walk_packages(scratchvision.__path__, "scratchvision."):
+        mod = importlib.import_module(m.name)
+        for name, obj in vars(mod).items():
+            if isinstance(obj, CPUDispatcher) and obj.py_func.__module__ == m.name:
+                yield f"{m.name}.{name}", obj
+
+
+def test_every_kernel_uses_the_factory_options():
+    kernels = dict(_kernels())
+    assert kernels
+    for name, k in kernels.items():
+        assert type(k._cache).__name__ == "FunctionCache", name  # cache=True
+        assert k.targetoptions["nogil"] is True, name
+        assert k.targetoptions["error_model"] == "numpy", name
+
+
+def test_no_direct_njit_or_fastmath_outside_the_factory():
+    pattern = re.compile(r"numba\.(njit|jit)\b|@njit|fastmath\s*=\s*[{\[]")
+    offenders = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+                 if p.name != "_jit.py" and pattern.search(p.read_text())]
+    assert offenders == []
+
+
+def test_warmup_fills_numba_cache_dir(tmp_path):
+    """A cold warm-up writes its machine code under NUMBA_CACHE_DIR; a second process loads it."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    code = "import scratchvision, json; t = scratchvision.warmup(); print(len(t))"
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert int(first.stdout) >= 2
+    index_files = list(tmp_path.rglob("*.nbi"))
+    assert index_files, "no cache index written under NUMBA_CACHE_DIR"
+    info = subprocess.run([sys.executable, "-c", "import scratchvision; print(scratchvision.cache_info()['files'])"],
+                          env=env, capture_output=True, text=True, check=True)
+    assert int(info.stdout) == len(list(tmp_path.rglob("*.nb*")))
