@@ -66,9 +66,11 @@ def check_flow(flow, name: str = "flow", *, allow_unknown: bool = False) -> np.n
         raise ValueError(f"{name} must have shape (H, W, 2), got {_describe(a)}")
     if a.dtype.kind != "f":
         raise TypeError(f"{name} must be a float array, got {a.dtype}")
+    with np.errstate(over="ignore"):
+        a = a.astype(np.float32, copy=False)
     if not allow_unknown:
         check_finite(a, name)
-    return a.astype(np.float32, copy=False)
+    return a
 
 
 def check_points(points, name: str = "points") -> tuple[np.ndarray, tuple]:
@@ -93,6 +95,33 @@ def check_boxes(boxes, name: str = "boxes", *, columns: int = 4) -> np.ndarray:
         raise ValueError(f"{name} must have shape (N, {columns}), got {_describe(a)}")
     check_finite(a, name)
     return a.astype(np.float64, copy=False)
+
+
+def check_mot_rows(rows, name: str = "rows", *, min_columns: int = 6) -> np.ndarray:
+    """Check MOTChallenge-style rows ``frame, id, ...`` (K, C >= min_columns), frames 0-based.
+
+    Frame and id must be integers (frame >= 0) and every column finite. Returns float64 rows;
+    an empty input gives shape (0, min_columns).
+    """
+    a = as_array(rows, name)
+    if a.size == 0 and a.ndim in (1, 2):
+        return np.zeros((0, max(min_columns, a.shape[-1] if a.ndim == 2 else 0)), np.float64)
+    if a.ndim != 2 or a.shape[1] < min_columns:
+        raise ValueError(f"{name} must have shape (K, >= {min_columns}), got {_describe(a)}")
+    a = a.astype(np.float64, copy=False)
+    check_finite(a, name)
+    if (a[:, 0] < 0).any() or (a[:, :2] != np.round(a[:, :2])).any():
+        raise ValueError(f"{name}: frames (column 0, 0-based) must be integers >= 0 and ids (column 1) integers")
+    return a
+
+
+def check_ids(ids, name: str = "ids") -> np.ndarray:
+    """Check integer ids given as any numeric array; returns them flattened as int64."""
+    a = as_array(ids, name).ravel()
+    check_finite(a, name)
+    if (a != np.round(a)).any():
+        raise ValueError(f"{name} must be integers")
+    return a.astype(np.int64)
 
 
 def check_int(value, name: str, *, low=None, high=None) -> int:

@@ -231,6 +231,7 @@ def synthetic_sequence(n_frames: int = 30, size=(240, 320), n_objects: int = 6, 
     # Trajectories: pose[t, k] = (cx, cy, angle, scale).
     pose = np.zeros((n_frames, n_objects, 4), np.float64)
     mid = (n_frames - 1) / 2.0
+    partner = None  # (heading, meeting point, meeting time) of the last role-0 object
     for k in range(n_objects):
         speed = rng.uniform(0.4, 1.0) * max_speed
         omega = rng.uniform(-max_rotation, max_rotation)
@@ -238,15 +239,15 @@ def synthetic_sequence(n_frames: int = 30, size=(240, 320), n_objects: int = 6, 
         log_rate = np.log1p(rng.uniform(-max_scale_rate, max_scale_rate))
         role = k % 4
         if role == 1:  # crosses its partner's meeting point at the same time, another heading
-            heading = pair_heading + rng.uniform(0.6, 1.0) * np.pi * rng.choice([-1, 1])
-            meet, t_meet = pair_meet, pair_t
+            heading = partner[0] + rng.uniform(0.6, 1.0) * np.pi * rng.choice([-1, 1])
+            meet, t_meet = partner[1], partner[2]
         else:
             heading = rng.uniform(0, 2 * np.pi)
             meet = np.array([rng.uniform(0.25, 0.75) * w, rng.uniform(0.25, 0.75) * h])
             t_meet = rng.uniform(0.35, 0.65) * (n_frames - 1)
         velocity = speed * np.array([np.cos(heading), np.sin(heading)])
         if role == 0:
-            pair_heading, pair_meet, pair_t = heading, meet, t_meet
+            partner = (heading, meet, t_meet)
         scale = np.exp(log_rate * (t_axis - mid))
         half_diag = 0.5 * np.hypot(*tex_hw[k]) * scale.max()
         if role in (2, 3):

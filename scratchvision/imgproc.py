@@ -80,7 +80,8 @@ def remap(image, map_x, map_y, *, border_mode: str = "constant", border_value: f
     ``out[i, j] = image(map_x[i, j], map_y[i, j])``, the counterpart of
     ``cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=...)``. Unlike cv2, which
     rounds the map to 1/32 pixel, the fractional position is used exactly (float64 arithmetic),
-    so the result equals ``scipy.ndimage.map_coordinates(..., order=1)``.
+    so the result equals ``scipy.ndimage.map_coordinates(..., order=1)``. Positions must be
+    finite.
 
     Parameters
     ----------
@@ -104,15 +105,15 @@ def remap(image, map_x, map_y, *, border_mode: str = "constant", border_value: f
         raise ValueError(f"map_x and map_y must be 2-D arrays of one shape, got {mx.shape} and {my.shape}")
     mode = BORDER_MODES[check_choice(border_mode, "border_mode", BORDER_MODES)]
     value = check_float(border_value, "border_value")
+    if not (np.isfinite(mx).all() and np.isfinite(my).all()):
+        raise ValueError("map_x and map_y must be finite")
     img3 = img.reshape(img.shape[0], img.shape[1], -1).astype(np.float32, copy=False)
+    # Positions more than one pixel outside sample only the border; clipping them there keeps the
+    # result and keeps the kernel's integer conversion in range.
+    mx = np.clip(mx, -2.0, img.shape[1] + 1.0).astype(np.float32)
+    my = np.clip(my, -2.0, img.shape[0] + 1.0).astype(np.float32)
     out = np.empty((mx.shape[0], mx.shape[1], img3.shape[2]), np.float32)
-    # NaN positions would make floor() meaningless; they sample as NaN.
-    mx = mx.astype(np.float32, copy=False)
-    my = my.astype(np.float32, copy=False)
     _remap_kernel(img3, mx, my, mode, value, out)
-    bad = ~(np.isfinite(mx) & np.isfinite(my))
-    if bad.any():
-        out[bad] = np.nan
     return out if img.ndim == 3 else out[:, :, 0]
 
 

@@ -16,8 +16,10 @@ SHARED_DATA = Path(os.environ.get("SCRATCHVISION_SHARED_DATA",
                                   Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 
 # Kernels compile on first call; a deadline would measure the compiler, not the code.
+# HYPOTHESIS_PROFILE=thorough runs ten times the examples (for hunting, not for CI).
 settings.register_profile("scratchvision", deadline=None, max_examples=40, print_blob=True)
-settings.load_profile("scratchvision")
+settings.register_profile("thorough", deadline=None, max_examples=400, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "scratchvision"))
 
 
 def _missing(reason: str):

@@ -56,7 +56,10 @@ def test_remap_integer_positions_are_exact_and_nan_mode():
     np.testing.assert_allclose(out[:, :-1], img[:, :-1] + 0.5)
     nan_map = xx.copy()
     nan_map[0, 0] = np.nan
-    assert np.isnan(remap(img, nan_map, yy)[0, 0])
+    with pytest.raises(ValueError, match="map_x and map_y must be finite"):
+        remap(img, nan_map, yy)
+    far = remap(img, xx + 1e30, yy, border_mode="replicate")  # far outside: the edge pixel
+    np.testing.assert_array_equal(far, np.repeat(img[:, -1:], 5, axis=1))
 
 
 def test_remap_colour_channels_independent(rng):

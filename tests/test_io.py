@@ -84,7 +84,7 @@ def test_read_mot_rejects_bad_files():
         read_mot(io.StringIO("0,1,1,1,1,1\n"))
     with pytest.raises(ValueError, match="not a MOTChallenge file"):
         read_mot(io.StringIO("a,b,c,d,e,f\n"))
-    with pytest.raises(ValueError, match="frame \\(0-based\\) must be integers >= 0"):
+    with pytest.raises(ValueError, match="frames \\(column 0, 0-based\\) must be integers >= 0"):
         write_mot(io.StringIO(), [[-1, 1, 0, 0, 1, 1]])
 
 

@@ -36,7 +36,7 @@ def _pair(flow, gt, mask):
         if m.shape != gt.shape[:2]:
             raise ValueError(f"mask must have shape {gt.shape[:2]}, got {m.shape}")
         valid &= m.astype(bool)
-    gt = np.where(valid[..., None], gt, 0.0)  # unknown markers would overflow the arithmetic
+    gt = np.where(valid[..., None], gt.astype(np.float64), 0.0)  # unknown markers would overflow
     return flow.astype(np.float64), gt, valid
 
 
@@ -67,9 +67,11 @@ def angular_error(flow, gt, *, mask=None, reduce: bool = True):
     :func:`endpoint_error`.
     """
     flow, gt, valid = _pair(flow, gt, mask)
-    num = 1.0 + (flow * gt).sum(-1)
-    den = np.sqrt(1.0 + (flow ** 2).sum(-1)) * np.sqrt(1.0 + (gt ** 2).sum(-1))
-    ang = np.degrees(np.arccos(np.clip(num / den, -1.0, 1.0)))
+    # angle between a = (u, v, 1) and b = (u_gt, v_gt, 1) as atan2(|a x b|, a . b): the same
+    # value as arccos(a . b / |a||b|) but accurate for nearly parallel vectors.
+    u, v, gu, gv = flow[..., 0], flow[..., 1], gt[..., 0], gt[..., 1]
+    cross = np.sqrt((v - gv) ** 2 + (gu - u) ** 2 + (u * gv - v * gu) ** 2)
+    ang = np.degrees(np.arctan2(cross, 1.0 + u * gu + v * gv))
     err = np.where(valid, ang, np.nan)
     if not reduce:
         return err

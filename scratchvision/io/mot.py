@@ -18,7 +18,7 @@ import os
 
 import numpy as np
 
-from .._validate import as_array, check_finite
+from .._validate import check_mot_rows
 
 __all__ = ["read_mot", "write_mot", "read_seqinfo"]
 
@@ -73,14 +73,7 @@ def write_mot(path, rows, *, precision: int = 10) -> None:
     precision : int
         Significant digits of the float columns.
     """
-    a = as_array(rows, "rows").astype(np.float64, copy=False)
-    if a.size == 0:
-        a = a.reshape(0, 6)
-    if a.ndim != 2 or a.shape[1] < 6:
-        raise ValueError(f"rows must have shape (K, C) with C >= 6, got {a.shape}")
-    check_finite(a, "rows")
-    if (a[:, 0] < 0).any() or (a[:, :2] != np.round(a[:, :2])).any():
-        raise ValueError("rows: frame (0-based) must be integers >= 0 and ids integers")
+    a = check_mot_rows(rows)
     fmt = f"%.{int(precision)}g"
     lines = [f"{int(r[0]) + 1},{int(r[1])}," + ",".join(fmt % v for v in r[2:]) for r in a]
     text = "".join(line + "\n" for line in lines)

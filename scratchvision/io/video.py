@@ -133,18 +133,18 @@ def write_video(path, frames, *, fps: float = 10.0) -> str:
     path = os.fspath(path)
     fps = check_float(fps, "fps", low=0.0, low_open=True)
     a = as_array(frames, "frames")
-    if a.ndim not in (3, 4) or (a.ndim == 4 and a.shape[3] != 3) or a.shape[0] == 0:
-        raise ValueError(f"frames must be (T, H, W) or (T, H, W, 3) with T >= 1, got shape {a.shape}")
+    if a.ndim not in (3, 4) or (a.ndim == 4 and a.shape[3] != 3) or min(a.shape[:3]) == 0:
+        raise ValueError(f"frames must be (T, H, W) or (T, H, W, 3) with T, H, W >= 1, got shape {a.shape}")
     if a.dtype != np.uint8:
         if not np.isfinite(a).all():
             raise ValueError("frames must be finite")
         a = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+    if a.ndim == 3:  # gray -> RGB: writers would take (T, H, W) with a small W for channels
+        a = np.repeat(a[..., None], 3, axis=3)
     ext = os.path.splitext(path)[1].lower()
     if ext == ".gif":
         iio.imwrite(path, a, duration=1000.0 / fps, loop=0)
     elif ext in VIDEO_EXTENSIONS:
-        if a.ndim == 3:
-            a = np.repeat(a[..., None], 3, axis=3)
         # libx264 with yuv420p needs even sizes.
         a = a[:, : a.shape[1] // 2 * 2, : a.shape[2] // 2 * 2]
         iio.imwrite(path, a, plugin=_pyav_plugin(), codec="libx264", fps=fps)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import as_array
+from .._validate import check_ids
 
 __all__ = ["hsv_to_rgb", "id_colors"]
 
@@ -26,6 +26,6 @@ def hsv_to_rgb(h, s, v) -> np.ndarray:
 
 def id_colors(ids) -> np.ndarray:
     """A stable, well-spread RGB colour (uint8) for each integer track id (golden-ratio hues)."""
-    ids = as_array(ids, "ids").astype(np.int64).ravel()
+    ids = check_ids(ids)
     hue = (ids * _GOLDEN) % 1.0
     return np.floor(255 * hsv_to_rgb(hue, 0.85, 0.95) + 0.5).astype(np.uint8)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import as_array, check_flow, check_image, check_int, check_points
+from .._validate import as_array, check_finite, check_flow, check_ids, check_image, check_int, check_mot_rows, check_points
 from .colors import id_colors
 
 __all__ = ["to_rgb8", "draw_lines", "draw_points", "draw_boxes", "draw_tracks", "draw_flow_arrows"]
@@ -34,6 +34,7 @@ def to_rgb8(image) -> np.ndarray:
 
 def _color_rows(color, n) -> np.ndarray:
     c = as_array(color, "color")
+    check_finite(c, "color")
     if c.shape == (3,):
         c = np.broadcast_to(c, (n, 3))
     if c.shape != (n, 3):
@@ -134,7 +135,7 @@ def draw_boxes(image, boxes, ids=None, *, color=None, thickness: int = 2, label:
     if b.ndim != 2 or b.shape[1] != 4:
         raise ValueError(f"boxes must have shape (N, 4), got {b.shape}")
     if ids is not None:
-        ids = as_array(ids, "ids").astype(np.int64).ravel()
+        ids = check_ids(ids)
         if len(ids) != len(b):
             raise ValueError(f"ids must have {len(b)} entries to match boxes, got {len(ids)}")
     if color is not None:
@@ -168,15 +169,11 @@ def draw_tracks(image, rows, frame: int, *, trail: int = 20, thickness: int = 2)
     trail : int
         How many past frames of box-bottom centres to join into a trail.
     """
-    r = as_array(rows, "rows").astype(np.float64)
-    if r.size == 0:
-        return to_rgb8(image)
-    if r.ndim != 2 or r.shape[1] < 6:
-        raise ValueError(f"rows must have shape (K, >= 6), got {r.shape}")
+    r = check_mot_rows(rows)
+    canvas = to_rgb8(image)
     frame = check_int(frame, "frame")
     trail = check_int(trail, "trail", low=0)
     now = r[r[:, 0] == frame]
-    canvas = image
     past = r[(r[:, 0] <= frame) & (r[:, 0] >= frame - trail) & np.isin(r[:, 1], now[:, 1])]
     segments, seg_ids = [], []
     for tid in np.unique(past[:, 1]):

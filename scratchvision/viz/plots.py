@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from .._validate import as_array, check_flow, check_image, check_int
+from .._validate import check_flow, check_image, check_int, check_mot_rows
 from .colors import id_colors
 
 __all__ = ["plot_track_timeline", "plot_flow_quiver"]
@@ -39,10 +39,7 @@ def plot_track_timeline(rows, *, path=None, title: str = "track timeline", ax=No
     -------
     matplotlib.figure.Figure
     """
-    r = as_array(rows, "rows").astype(np.float64)
-    if r.size and (r.ndim != 2 or r.shape[1] < 2):
-        raise ValueError(f"rows must have shape (K, >= 2), got {r.shape}")
-    r = r.reshape(-1, max(r.shape[-1] if r.ndim == 2 else 2, 2))
+    r = check_mot_rows(rows, min_columns=2)
     if ax is None:
         from matplotlib.figure import Figure
 

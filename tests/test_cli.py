@@ -1,0 +1,62 @@
+"""The command line: every subcommand has --help; demo, flow and warmup run end to end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from scratchvision.cli import build_parser, main
+from scratchvision.io import write_flo
+
+COMMANDS = ["demo", "flow", "warmup", "bench"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: scratchvision " + command in capsys.readouterr().out
+
+
+def test_every_subcommand_is_listed():
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert sorted(sub.choices) == sorted(COMMANDS)
+
+
+def test_demo_writes_outputs_and_summary(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--frames", "6", "--size", "96x64", "--objects", "4"]) == 0
+    out = capsys.readouterr().out
+    assert str(tmp_path) in out
+    for name in ("frames.gif", "gt.txt", "gt_flow.gif", "gt_tracks.gif", "gt_timeline.png", "summary.txt"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    summary = (tmp_path / "summary.txt").read_text()
+    assert "ground-truth flow" in summary and "endpoint error" in summary
+
+
+def test_flow_command(tmp_path, capsys):
+    flow = np.zeros((8, 10, 2), np.float32)
+    flow[..., 0] = 3
+    write_flo(tmp_path / "a.flo", flow)
+    write_flo(tmp_path / "gt.flo", flow + np.float32([0, 4]))
+    assert main(["flow", str(tmp_path / "a.flo"), "--gt", str(tmp_path / "gt.flo"),
+                 "--color", str(tmp_path / "a.png")]) == 0
+    out = capsys.readouterr().out
+    assert "10x8" in out and "EPE 4.0000 px" in out
+    assert (tmp_path / "a.png").stat().st_size > 0
+
+
+def test_errors_are_one_line_not_tracebacks(tmp_path, capsys):
+    (tmp_path / "bad.flo").write_bytes(b"xx")
+    assert main(["flow", str(tmp_path / "bad.flo")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("scratchvision flow: error:") and "Traceback" not in err
+
+
+def test_console_entry_point_and_module():
+    out = subprocess.run([sys.executable, "-m", "scratchvision", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.startswith("scratchvision ")
