@@ -23,55 +23,81 @@ BORDER_MODES = {"constant": 0, "replicate": 1, "nan": 2}
 
 
 @kernel
-def _fetch(img, i, j, c, border_mode, border_value):
+def _sample_near_border(img, i0, j0, ax, ay, c, border_mode, border_value):
+    """The slow path of :func:`sample_bilinear`, for neighbours that may lie outside."""
     h, w = img.shape[0], img.shape[1]
-    if 0 <= i < h and 0 <= j < w:
-        return np.float64(img[i, j, c])
-    if border_mode == 1:
-        return np.float64(img[min(max(i, 0), h - 1), min(max(j, 0), w - 1), c])
-    if border_mode == 2:
-        return np.nan
-    return border_value
+    # A neighbour of weight zero is not read, so a position exactly on the last row or column
+    # counts as inside.
+    j1 = j0 + 1 if ax > 0.0 else j0
+    i1 = i0 + 1 if ay > 0.0 else i0
+    # Read at clamped indices (replicate), then replace outside neighbours for the other modes.
+    jc0, jc1 = min(max(j0, 0), w - 1), min(max(j1, 0), w - 1)
+    ic0, ic1 = min(max(i0, 0), h - 1), min(max(i1, 0), h - 1)
+    v00 = np.float64(img[ic0, jc0, c])
+    v01 = np.float64(img[ic0, jc1, c])
+    v10 = np.float64(img[ic1, jc0, c])
+    v11 = np.float64(img[ic1, jc1, c])
+    if border_mode != 1:
+        fill = np.nan if border_mode == 2 else border_value
+        if i0 != ic0 or j0 != jc0:
+            v00 = fill
+        if i0 != ic0 or j1 != jc1:
+            v01 = fill
+        if i1 != ic1 or j0 != jc0:
+            v10 = fill
+        if i1 != ic1 or j1 != jc1:
+            v11 = fill
+    top = v00 + ax * (v01 - v00)
+    bottom = v10 + ax * (v11 - v10)
+    return top + ay * (bottom - top)
 
 
 @kernel
 def sample_bilinear(img, x, y, c, border_mode, border_value):
     """Bilinear value of channel ``c`` of ``img`` (H, W, C) at ``(x, y)`` (kernel-level).
 
-    The four neighbours ``floor(x), floor(x)+1`` by ``floor(y), floor(y)+1`` are blended with
+    The neighbours ``j0 = floor(x), j0 + 1`` by ``i0 = floor(y), i0 + 1`` are blended with
     weights ``(1-ax)(1-ay), ax(1-ay), (1-ax)ay, ax ay`` where ``ax, ay`` are the fractional parts.
     A neighbour outside the image takes ``border_value`` (mode 0, like ``cv2.BORDER_CONSTANT``),
-    the nearest edge pixel (mode 1, ``cv2.BORDER_REPLICATE``), or NaN (mode 2).
+    the nearest edge pixel (mode 1, ``cv2.BORDER_REPLICATE``), or NaN (mode 2); a neighbour of
+    weight zero is not read, so a position exactly on the last row or column is inside.
     """
+    h, w = img.shape[0], img.shape[1]
+    # Beyond one pixel outside, only the border contributes: clamping there changes nothing and
+    # keeps the integer conversion below in range for any finite position.
+    x = min(max(x, -2.0), w + 1.0)
+    y = min(max(y, -2.0), h + 1.0)
     x0 = np.floor(x)
     y0 = np.floor(y)
     ax = x - x0
     ay = y - y0
     j = np.int64(x0)
     i = np.int64(y0)
-    h, w = img.shape[0], img.shape[1]
-    if 0 <= i and i + 1 < h and 0 <= j and j + 1 < w:  # fast path: all four inside
+    if 0 <= i and i + 1 < h and 0 <= j and j + 1 < w:  # the common case: all four inside
         v00 = np.float64(img[i, j, c])
         v01 = np.float64(img[i, j + 1, c])
         v10 = np.float64(img[i + 1, j, c])
         v11 = np.float64(img[i + 1, j + 1, c])
-    else:
-        v00 = _fetch(img, i, j, c, border_mode, border_value)
-        v01 = _fetch(img, i, j + 1, c, border_mode, border_value)
-        v10 = _fetch(img, i + 1, j, c, border_mode, border_value)
-        v11 = _fetch(img, i + 1, j + 1, c, border_mode, border_value)
-    top = v00 + ax * (v01 - v00) if ax != 0.0 else v00
-    bottom = v10 + ax * (v11 - v10) if ax != 0.0 else v10
-    return top + ay * (bottom - top) if ay != 0.0 else top
+        top = v00 + ax * (v01 - v00)
+        bottom = v10 + ax * (v11 - v10)
+        return top + ay * (bottom - top)
+    return _sample_near_border(img, i, j, ax, ay, c, border_mode, border_value)
 
 
 @kernel(parallel=True)
 def _remap_kernel(img, map_x, map_y, border_mode, border_value, out):
+    """Fill ``out``; returns the number of non-finite positions (their output is meaningless)."""
+    bad = 0
     for r in numba.prange(map_x.shape[0]):
         for q in range(map_x.shape[1]):
+            x = np.float64(map_x[r, q])
+            y = np.float64(map_y[r, q])
+            if not (np.isfinite(x) and np.isfinite(y)):
+                bad += 1
+                continue
             for c in range(img.shape[2]):
-                out[r, q, c] = sample_bilinear(img, np.float64(map_x[r, q]), np.float64(map_y[r, q]),
-                                               c, border_mode, border_value)
+                out[r, q, c] = sample_bilinear(img, x, y, c, border_mode, border_value)
+    return bad
 
 
 def remap(image, map_x, map_y, *, border_mode: str = "constant", border_value: float = 0.0):
@@ -105,15 +131,12 @@ def remap(image, map_x, map_y, *, border_mode: str = "constant", border_value: f
         raise ValueError(f"map_x and map_y must be 2-D arrays of one shape, got {mx.shape} and {my.shape}")
     mode = BORDER_MODES[check_choice(border_mode, "border_mode", BORDER_MODES)]
     value = check_float(border_value, "border_value")
-    if not (np.isfinite(mx).all() and np.isfinite(my).all()):
-        raise ValueError("map_x and map_y must be finite")
     img3 = img.reshape(img.shape[0], img.shape[1], -1).astype(np.float32, copy=False)
-    # Positions more than one pixel outside sample only the border; clipping them there keeps the
-    # result and keeps the kernel's integer conversion in range.
-    mx = np.clip(mx, -2.0, img.shape[1] + 1.0).astype(np.float32)
-    my = np.clip(my, -2.0, img.shape[0] + 1.0).astype(np.float32)
     out = np.empty((mx.shape[0], mx.shape[1], img3.shape[2]), np.float32)
-    _remap_kernel(img3, mx, my, mode, value, out)
+    mx = mx.astype(np.float32 if mx.dtype != np.float64 else np.float64, copy=False)
+    my = my.astype(mx.dtype, copy=False)
+    if _remap_kernel(img3, mx, my, mode, value, out):
+        raise ValueError("map_x and map_y must be finite")
     return out if img.ndim == 3 else out[:, :, 0]
 
 
@@ -137,16 +160,30 @@ def rgb_to_gray(image) -> np.ndarray:
     img = check_image(image)
     if img.ndim == 2:
         return img
-    if img.dtype == np.uint8:
-        rgb = img.astype(np.int32)
-        y = (rgb[..., 0] * 9798 + rgb[..., 1] * 19235 + rgb[..., 2] * 3735 + (1 << 14)) >> 15
-        return y.astype(np.uint8)
-    rgb = img.astype(np.float32, copy=False)
-    return (rgb[..., 0] * np.float32(0.299) + rgb[..., 1] * np.float32(0.587)
-            + rgb[..., 2] * np.float32(0.114))
+    out = np.empty(img.shape[:2], np.uint8 if img.dtype == np.uint8 else np.float32)
+    _gray_kernel(img, out, img.dtype == np.uint8)
+    return out
+
+
+@kernel(parallel=True)
+def _gray_kernel(rgb, out, fixed_point):
+    if fixed_point:
+        for i in numba.prange(rgb.shape[0]):
+            for j in range(rgb.shape[1]):
+                y = (np.int32(rgb[i, j, 0]) * 9798 + np.int32(rgb[i, j, 1]) * 19235
+                     + np.int32(rgb[i, j, 2]) * 3735 + 16384) >> 15
+                out[i, j] = y
+    else:
+        for i in numba.prange(rgb.shape[0]):
+            for j in range(rgb.shape[1]):
+                out[i, j] = (np.float32(rgb[i, j, 0]) * np.float32(0.299)
+                             + np.float32(rgb[i, j, 1]) * np.float32(0.587)
+                             + np.float32(rgb[i, j, 2]) * np.float32(0.114))
 
 
 @warmup_hook
 def _warmup():
     grid = np.zeros((2, 2), np.float32)
     remap(np.zeros((4, 4), np.float32), grid, grid)
+    for dtype in (np.uint8, np.float32):
+        rgb_to_gray(np.zeros((2, 2, 3), dtype))
