@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 IMAGE_DTYPES = (np.uint8, np.float32, np.float64)
+_MAX_EXACT_INT = 2.0**53  # integers stored in float64 are exact up to here
 
 
 def _describe(a: np.ndarray) -> str:
@@ -110,17 +111,19 @@ def check_mot_rows(rows, name: str = "rows", *, min_columns: int = 6) -> np.ndar
         raise ValueError(f"{name} must have shape (K, >= {min_columns}), got {_describe(a)}")
     a = a.astype(np.float64, copy=False)
     check_finite(a, name)
-    if (a[:, 0] < 0).any() or (a[:, :2] != np.round(a[:, :2])).any():
-        raise ValueError(f"{name}: frames (column 0, 0-based) must be integers >= 0 and ids (column 1) integers")
+    if ((a[:, 0] < 0).any() or (a[:, :2] != np.round(a[:, :2])).any()
+            or (np.abs(a[:, :2]) > _MAX_EXACT_INT).any()):
+        raise ValueError(f"{name}: frames (column 0, 0-based) must be integers >= 0 and ids (column 1) "
+                         "integers, both of magnitude <= 2**53")
     return a
 
 
 def check_ids(ids, name: str = "ids") -> np.ndarray:
     """Check integer ids given as any numeric array; returns them flattened as int64."""
-    a = as_array(ids, name).ravel()
+    a = as_array(ids, name).ravel().astype(np.float64)
     check_finite(a, name)
-    if (a != np.round(a)).any():
-        raise ValueError(f"{name} must be integers")
+    if (a != np.round(a)).any() or (np.abs(a) > _MAX_EXACT_INT).any():
+        raise ValueError(f"{name} must be integers of magnitude <= 2**53")
     return a.astype(np.int64)
 
 
