@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 IMAGE_DTYPES = (np.uint8, np.float32, np.float64)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 _MAX_EXACT_INT = 2.0**53  # integers stored in float64 are exact up to here
 
 
@@ -54,7 +55,20 @@ def check_image(image, name: str = "image", *, allow_color: bool = True, any_cha
     if a.shape[0] < min_size or a.shape[1] < min_size:
         raise ValueError(f"{name} must be at least {min_size}x{min_size} pixels, got {_describe(a)}")
     check_finite(a, name)
+    check_float32_range(a, name)  # images are processed in float32
     return a
+
+
+def check_float32_range(a: np.ndarray, name: str) -> None:
+    """Refuse values a cast to float32 would turn into inf."""
+    if a.dtype.kind == "f" and a.dtype.itemsize > 4 and a.size and np.abs(a).max() > _FLOAT32_MAX:
+        raise ValueError(f"{name} values must lie within float32's range (|v| <= {_FLOAT32_MAX:.3g})")
+
+
+def to_float32(a: np.ndarray, name: str) -> np.ndarray:
+    """Cast finite values to float32, refusing values beyond float32's range."""
+    check_float32_range(a, name)
+    return a.astype(np.float32, copy=False)
 
 
 def check_flow(flow, name: str = "flow", *, allow_unknown: bool = False) -> np.ndarray:
@@ -67,11 +81,11 @@ def check_flow(flow, name: str = "flow", *, allow_unknown: bool = False) -> np.n
         raise ValueError(f"{name} must have shape (H, W, 2), got {_describe(a)}")
     if a.dtype.kind != "f":
         raise TypeError(f"{name} must be a float array, got {a.dtype}")
-    with np.errstate(over="ignore"):
-        a = a.astype(np.float32, copy=False)
-    if not allow_unknown:
-        check_finite(a, name)
-    return a
+    if allow_unknown:
+        with np.errstate(over="ignore"):  # huge unknown markers may become inf; still unknown
+            return a.astype(np.float32, copy=False)
+    check_finite(a, name)
+    return to_float32(a, name)
 
 
 def check_points(points, name: str = "points") -> tuple[np.ndarray, tuple]:
@@ -84,7 +98,7 @@ def check_points(points, name: str = "points") -> tuple[np.ndarray, tuple]:
     if not ((a.ndim == 2 and a.shape[1] == 2) or (a.ndim == 3 and a.shape[1:] == (1, 2))):
         raise ValueError(f"{name} must have shape (N, 2) or (N, 1, 2), got {_describe(a)}")
     check_finite(a, name)
-    return a.reshape(-1, 2).astype(np.float32, copy=False), a.shape
+    return to_float32(a.reshape(-1, 2), name), a.shape
 
 
 def check_boxes(boxes, name: str = "boxes", *, columns: int = 4) -> np.ndarray:

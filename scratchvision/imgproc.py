@@ -133,8 +133,10 @@ def remap(image, map_x, map_y, *, border_mode: str = "constant", border_value: f
     value = check_float(border_value, "border_value")
     img3 = img.reshape(img.shape[0], img.shape[1], -1).astype(np.float32, copy=False)
     out = np.empty((mx.shape[0], mx.shape[1], img3.shape[2]), np.float32)
-    mx = mx.astype(np.float32 if mx.dtype != np.float64 else np.float64, copy=False)
-    my = my.astype(mx.dtype, copy=False)
+    # float32 maps stay float32 (the common case, no copy); anything else is read as float64.
+    dtype = np.float32 if mx.dtype == my.dtype == np.float32 else np.float64
+    mx = mx.astype(dtype, copy=False)
+    my = my.astype(dtype, copy=False)
     if _remap_kernel(img3, mx, my, mode, value, out):
         raise ValueError("map_x and map_y must be finite")
     return out if img.ndim == 3 else out[:, :, 0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import as_array, check_finite, check_flow, check_ids, check_image, check_int, check_mot_rows, check_points
+from .._validate import as_array, check_boxes, check_finite, check_flow, check_ids, check_image, check_int, check_mot_rows, check_points
 from .colors import id_colors
 
 __all__ = ["to_rgb8", "draw_lines", "draw_points", "draw_boxes", "draw_tracks", "draw_flow_arrows"]
@@ -44,7 +44,7 @@ def _color_rows(color, n) -> np.ndarray:
 
 def _round(v):
     """Nearest pixel, halves rounded up (np.rint's round-half-even would skip pixels on lines)."""
-    return np.floor(np.asarray(v, np.float64) + 0.5).astype(np.int64)
+    return np.floor(np.clip(np.asarray(v, np.float64), -2.0**40, 2.0**40) + 0.5).astype(np.int64)
 
 
 def _paint(canvas, x, y, colors, thickness):
@@ -129,11 +129,9 @@ def draw_boxes(image, boxes, ids=None, *, color=None, thickness: int = 2, label:
     label : bool
         Write the ids.
     """
-    b = as_array(boxes, "boxes").astype(np.float64)
-    if b.size == 0:
+    b = check_boxes(boxes)
+    if len(b) == 0:
         return to_rgb8(image)
-    if b.ndim != 2 or b.shape[1] != 4:
-        raise ValueError(f"boxes must have shape (N, 4), got {b.shape}")
     if ids is not None:
         ids = check_ids(ids)
         if len(ids) != len(b):
