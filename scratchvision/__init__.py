@@ -28,10 +28,12 @@ _EXPORTS = {
     "colorwheel": "viz", "flow_to_color": "viz", "flow_to_hsv": "viz", "id_colors": "viz",
     "draw_lines": "viz", "draw_points": "viz", "draw_boxes": "viz", "draw_tracks": "viz",
     "draw_flow_arrows": "viz", "plot_track_timeline": "viz", "plot_flow_quiver": "viz",
+    # assignment
+    "linear_sum_assignment": "assignment", "lapjv": "assignment", "greedy_assignment": "assignment",
     # JIT cache
     "warmup": "cache", "cache_info": "cache", "clear_cache": "cache",
 }
-_SUBMODULES = ("data", "imgproc", "flow", "io", "viz", "cache", "cli")
+_SUBMODULES = ("data", "imgproc", "flow", "io", "viz", "assignment", "cache", "cli")
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

@@ -45,6 +45,9 @@ PUBLIC = {
     "write_mot": (dict(path="PATH", rows=ROWS), ["rows"]),
     "write_video": (dict(path="PATH.gif", frames=np.zeros((2, 8, 10), np.uint8)), ["frames"]),
     "read_video": (dict(source=np.zeros((2, 8, 10), np.uint8)), ["source"]),
+    "linear_sum_assignment": (dict(cost_matrix=np.eye(3)), ["cost_matrix"]),
+    "lapjv": (dict(cost=np.eye(3), extend_cost=True, cost_limit=0.5), ["cost"]),
+    "greedy_assignment": (dict(cost=np.eye(3)), ["cost"]),
 }
 
 # name -> [(keyword, bad value, exception, message fragment)] for scalar parameters.
@@ -62,6 +65,7 @@ SCALARS = {
     "draw_flow_arrows": [("step", 0, ValueError, "step")],
     "draw_lines": [("thickness", 0, ValueError, "thickness")],
     "write_video": [("fps", 0.0, ValueError, "fps")],
+    "lapjv": [("cost_limit", float("nan"), ValueError, "cost_limit")],
 }
 SCALAR_VALID = {
     "synthetic_sequence": dict(n_frames=2, size=(16, 16), n_objects=1),

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import kernel, warmup_hook
+from .._validate import as_array
 
 __all__ = ["linear_sum_assignment", "lapjv", "greedy_assignment", "lsa_kernel", "lapjv_kernel",
            "greedy_kernel"]
@@ -83,9 +84,17 @@ def _jv_initialise(cost, col4row, row4col, u, v, free_rows):
         k = 0
         todo = n_free
         n_free = 0
+        # Each eviction lowers a price, which bounds the rounds in exact arithmetic; in floating
+        # point the lowering can vanish or crawl, so evictions are also capped (the shortest-path
+        # phase finishes whatever is left).
+        evictions = 0
         while k < todo:
             i = free_rows[k]
             k += 1
+            if evictions >= n * todo:  # leave the rest to the shortest-path phase
+                free_rows[n_free] = i
+                n_free += 1
+                continue
             u1 = cost[i, 0] - v[0]
             j1 = 0
             u2 = np.inf
@@ -102,14 +111,17 @@ def _jv_initialise(cost, col4row, row4col, u, v, free_rows):
                         j2 = j1
                         j1 = j
             i0 = row4col[j1]
-            if u1 < u2:
-                v[j1] -= u2 - u1
-            elif i0 >= 0 and j2 >= 0:
-                j1 = j2
+            lowered = v[j1] - (u2 - u1)
+            lowers = lowered < v[j1]  # False on a tie, and when rounding swallows the step
+            if lowers:
+                v[j1] = lowered
+            elif u1 == u2 and i0 >= 0 and j2 >= 0:
+                j1 = j2  # an equally cheap column: take that one instead
                 i0 = row4col[j1]
             if i0 >= 0:
                 col4row[i0] = -1
-                if u1 < u2:
+                evictions += 1
+                if lowers:  # retry the evicted row at once
                     k -= 1
                     free_rows[k] = i0
                 else:
@@ -246,11 +258,9 @@ def _as_cost(cost_matrix, name="cost_matrix"):
     if (type(cost_matrix) is np.ndarray and cost_matrix.ndim == 2 and cost_matrix.dtype == np.float64
             and cost_matrix.flags.c_contiguous):
         return cost_matrix  # the common case, checked in a few hundred nanoseconds
-    c = np.asarray(cost_matrix)
+    c = as_array(cost_matrix, name)
     if c.ndim != 2:
         raise ValueError(f"{name} must be 2-D, got shape {c.shape}")
-    if c.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a numeric array, got dtype {c.dtype}")
     return np.ascontiguousarray(c, dtype=np.float64)
 
 
