@@ -30,10 +30,18 @@ _EXPORTS = {
     "draw_flow_arrows": "viz", "plot_track_timeline": "viz", "plot_flow_quiver": "viz",
     # assignment
     "linear_sum_assignment": "assignment", "lapjv": "assignment", "greedy_assignment": "assignment",
+    # Kalman filters
+    "KalmanFilter": "kalman", "batch_predict": "kalman", "batch_update": "kalman",
+    "batch_project": "kalman", "batch_mahalanobis_sq": "kalman", "CHI2INV95": "kalman",
+    "xysr_model": "kalman", "xysr_initiate": "kalman", "xyah_model": "kalman",
+    "xyah_initiate": "kalman", "xyah_process_noise": "kalman", "xyah_measurement_noise": "kalman",
+    # box geometry
+    "iou_matrix": "boxes", "giou_matrix": "boxes", "diou_matrix": "boxes", "box_area": "boxes",
+    "clip_boxes": "boxes",
     # JIT cache
     "warmup": "cache", "cache_info": "cache", "clear_cache": "cache",
 }
-_SUBMODULES = ("data", "imgproc", "flow", "io", "viz", "assignment", "cache", "cli")
+_SUBMODULES = ("data", "imgproc", "flow", "io", "viz", "assignment", "kalman", "boxes", "cache", "cli")
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

@@ -22,6 +22,7 @@ IMG = np.zeros((8, 10), np.uint8)
 FLOW = np.zeros((8, 10, 2), np.float32)
 ROWS = np.array([[0, 1, 1, 1, 3, 3]], np.float64)
 GRID = np.zeros((4, 4), np.float32)
+BOXES = np.array([[0.0, 0.0, 4.0, 4.0], [1.0, 1.0, 5.0, 6.0]])
 
 # name -> (valid keyword arguments, array arguments to fuzz); "PATH" is replaced by a temp file.
 PUBLIC = {
@@ -48,6 +49,22 @@ PUBLIC = {
     "linear_sum_assignment": (dict(cost_matrix=np.eye(3)), ["cost_matrix"]),
     "lapjv": (dict(cost=np.eye(3), extend_cost=True, cost_limit=0.5), ["cost"]),
     "greedy_assignment": (dict(cost=np.eye(3)), ["cost"]),
+    "iou_matrix": (dict(a=BOXES, b=BOXES), ["a", "b"]),
+    "giou_matrix": (dict(a=BOXES, b=BOXES), ["a", "b"]),
+    "diou_matrix": (dict(a=BOXES, b=BOXES), ["a", "b"]),
+    "box_area": (dict(boxes=BOXES), ["boxes"]),
+    "clip_boxes": (dict(boxes=BOXES, size=(10, 10)), ["boxes"]),
+    "xysr_initiate": (dict(measurements=[[1.0, 2.0, 30.0, 0.5]]), ["measurements"]),
+    "xyah_initiate": (dict(measurements=[[1.0, 2.0, 0.5, 30.0]]), ["measurements"]),
+    "xyah_process_noise": (dict(X=np.ones((2, 8))), ["X"]),
+    "xyah_measurement_noise": (dict(X=np.ones((2, 8))), ["X"]),
+    "batch_predict": (dict(X=np.zeros((2, 2)), P=np.ones((2, 2, 2)), F=np.eye(2), Q=np.eye(2)), ["X", "P", "F", "Q"]),
+    "batch_update": (dict(X=np.zeros((2, 2)), P=np.tile(np.eye(2), (2, 1, 1)), Z=np.ones((2, 1)),
+                          H=[[1.0, 0.0]], R=[[1.0]]), ["X", "P", "Z", "H", "R"]),
+    "batch_project": (dict(X=np.zeros((2, 2)), P=np.tile(np.eye(2), (2, 1, 1)), H=[[1.0, 0.0]], R=[[1.0]]),
+                      ["X", "P", "H", "R"]),
+    "batch_mahalanobis_sq": (dict(X=np.zeros((2, 2)), P=np.tile(np.eye(2), (2, 1, 1)), H=[[1.0, 0.0]],
+                                  R=[[1.0]], Z=np.ones((3, 1))), ["X", "P", "H", "R", "Z"]),
 }
 
 # name -> [(keyword, bad value, exception, message fragment)] for scalar parameters.
@@ -66,15 +83,21 @@ SCALARS = {
     "draw_lines": [("thickness", 0, ValueError, "thickness")],
     "write_video": [("fps", 0.0, ValueError, "fps")],
     "lapjv": [("cost_limit", float("nan"), ValueError, "cost_limit")],
+    "KalmanFilter": [("dim_x", 0, ValueError, "dim_x"), ("dim_z", 1.5, TypeError, "dim_z"),
+                     ("dim_u", -1, ValueError, "dim_u")],
+    "clip_boxes": [("size", (0, 5), ValueError, "size"), ("size", 5, TypeError, "size")],
+    "batch_update": [("Z", np.full((2, 1), np.inf), ValueError, "Z")],
 }
 SCALAR_VALID = {
     "synthetic_sequence": dict(n_frames=2, size=(16, 16), n_objects=1),
     "texture": dict(size=(8, 8)),
     "iter_frames": dict(source=np.zeros((2, 4, 4))),
+    "KalmanFilter": dict(dim_x=2, dim_z=1),
 }
 
 # Public names that take no data (nothing to validate) or are classes.
-NO_INPUT = {"colorwheel", "warmup", "cache_info", "clear_cache", "SyntheticSequence"}
+NO_INPUT = {"colorwheel", "warmup", "cache_info", "clear_cache", "SyntheticSequence", "xysr_model",
+            "xyah_model", "CHI2INV95"}
 # Readers take paths; they are fuzzed with bad files in test_io.py.
 PATH_ONLY = {"read_flo", "read_mot", "read_seqinfo"}
 

@@ -1,0 +1,201 @@
+"""Box geometry: format conversions, areas, IoU / GIoU / DIoU matrices.
+
+Boxes are ``x1, y1, x2, y2`` (``"xyxy"``) in the API. The other formats trackers and files use:
+
+=========  ==========================================================================
+``xywh``   top-left corner and size (MOTChallenge files, OpenCV trackers)
+``cxcywh`` centre and size
+``xysr``   centre, area ``s = w h`` and aspect ``r = w / h`` (SORT's Kalman state)
+``xyah``   centre, aspect ``a = w / h`` and height (DeepSORT's and ByteTrack's state)
+=========  ==========================================================================
+
+A box with ``x2 < x1`` or ``y2 < y1`` has zero area: its IoU with anything is 0, never
+negative. The *pixel-inclusive* IoU counts pixels at both ends (``w = x2 - x1 + 1``), as the
+``cython_bbox`` code ByteTrack uses does.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ._jit import kernel, warmup_hook
+from ._validate import as_array, check_choice, check_finite
+
+__all__ = ["FORMATS", "convert", "box_area", "iou_matrix", "giou_matrix", "diou_matrix",
+           "iou_kernel", "clip_boxes"]
+
+FORMATS = ("xyxy", "xywh", "cxcywh", "xysr", "xyah")
+
+
+def _check(boxes, name):
+    a = as_array(boxes, name)
+    if a.size == 0 and a.ndim in (1, 2):
+        return np.zeros((0, 4), np.float64)
+    if a.ndim != 2 or a.shape[1] != 4:
+        raise ValueError(f"{name} must have shape (N, 4), got shape {a.shape}")
+    a = a.astype(np.float64, copy=False)
+    check_finite(a, name)
+    return a
+
+
+def convert(boxes, src: str, dst: str) -> np.ndarray:
+    """Convert (N, 4) boxes from format ``src`` to ``dst`` (see the module docstring).
+
+    Converting from ``xysr`` follows SORT: ``w = sqrt(s r)``, ``h = s / w``, so a negative area
+    gives NaN (SORT drops such predictions). A zero height gives an infinite aspect.
+
+    Returns
+    -------
+    ndarray, (N, 4), float64
+    """
+    check_choice(src, "src", FORMATS)
+    check_choice(dst, "dst", FORMATS)
+    b = _check(boxes, "boxes")
+    if src == dst:
+        return b.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cx, cy, w, h = _to_cxcywh(b, src)
+        return _from_cxcywh(cx, cy, w, h, dst)
+
+
+def _to_cxcywh(b, fmt):
+    p, q, r, s = b.T
+    if fmt == "xyxy":
+        return (p + r) / 2, (q + s) / 2, r - p, s - q
+    if fmt == "xywh":
+        return p + r / 2, q + s / 2, r, s
+    if fmt == "cxcywh":
+        return p, q, r, s
+    if fmt == "xysr":
+        w = np.sqrt(r * s)
+        return p, q, w, r / w
+    return p, q, r * s, s  # xyah
+
+
+def _from_cxcywh(cx, cy, w, h, fmt):
+    if fmt == "xyxy":
+        cols = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+    elif fmt == "xywh":
+        cols = (cx - w / 2, cy - h / 2, w, h)
+    elif fmt == "cxcywh":
+        cols = (cx, cy, w, h)
+    elif fmt == "xysr":
+        cols = (cx, cy, w * h, w / h)
+    else:
+        cols = (cx, cy, w / h, h)
+    return np.column_stack(cols).astype(np.float64)
+
+
+def box_area(boxes, *, pixel_inclusive: bool = False) -> np.ndarray:
+    """Areas of (N, 4) xyxy boxes; 0 for inverted boxes. ``pixel_inclusive`` adds 1 to each side."""
+    b = _check(boxes, "boxes")
+    one = 1.0 if pixel_inclusive else 0.0
+    return np.maximum(b[:, 2] - b[:, 0] + one, 0) * np.maximum(b[:, 3] - b[:, 1] + one, 0)
+
+
+MODE_IOU, MODE_GIOU, MODE_DIOU = 0, 1, 2
+
+
+@kernel
+def iou_kernel(a, b, pixel_inclusive, mode, out):
+    """Kernel-level overlap matrix ``out[i, j]`` of xyxy boxes ``a[i]`` and ``b[j]``.
+
+    ``mode`` 0: IoU, 1: GIoU, 2: DIoU. Callable from other kernels (the trackers).
+    """
+    one = 1.0 if pixel_inclusive else 0.0
+    for i in range(a.shape[0]):
+        ax1, ay1, ax2, ay2 = a[i, 0], a[i, 1], a[i, 2], a[i, 3]
+        area_a = max(ax2 - ax1 + one, 0.0) * max(ay2 - ay1 + one, 0.0)
+        for j in range(b.shape[0]):
+            bx1, by1, bx2, by2 = b[j, 0], b[j, 1], b[j, 2], b[j, 3]
+            area_b = max(bx2 - bx1 + one, 0.0) * max(by2 - by1 + one, 0.0)
+            iw = min(ax2, bx2) - max(ax1, bx1) + one
+            ih = min(ay2, by2) - max(ay1, by1) + one
+            inter = iw * ih if iw > 0.0 and ih > 0.0 else 0.0
+            union = area_a + area_b - inter
+            iou = inter / union if union > 0.0 else 0.0
+            if mode == 1:
+                enclosing = ((max(ax2, bx2) - min(ax1, bx1) + one)
+                             * (max(ay2, by2) - min(ay1, by1) + one))
+                if enclosing > 0.0:
+                    iou -= (enclosing - union) / enclosing
+            elif mode == 2:
+                dx = (ax1 + ax2 - bx1 - bx2) / 2.0
+                dy = (ay1 + ay2 - by1 - by2) / 2.0
+                cw = max(ax2, bx2) - min(ax1, bx1)
+                ch = max(ay2, by2) - min(ay1, by1)
+                diagonal = cw * cw + ch * ch
+                if diagonal > 0.0:
+                    iou -= (dx * dx + dy * dy) / diagonal
+            out[i, j] = iou
+
+
+@kernel(parallel=True)
+def _iou_parallel(a, b, pixel_inclusive, mode, out):
+    n_chunks = numba.get_num_threads()
+    step = (a.shape[0] + n_chunks - 1) // n_chunks
+    for c in numba.prange(n_chunks):
+        lo = c * step
+        hi = min(lo + step, a.shape[0])
+        if lo < hi:
+            iou_kernel(a[lo:hi], b, pixel_inclusive, mode, out[lo:hi])
+
+
+def _matrix(a, b, pixel_inclusive, mode):
+    a = _check(a, "a")
+    b = _check(b, "b")
+    out = np.empty((len(a), len(b)))
+    if len(a) * len(b) >= 250_000:
+        _iou_parallel(a, b, bool(pixel_inclusive), mode, out)
+    else:
+        iou_kernel(a, b, bool(pixel_inclusive), mode, out)
+    return out
+
+
+def iou_matrix(a, b, *, pixel_inclusive: bool = False) -> np.ndarray:
+    """Intersection over union of every box of ``a`` (N, 4) with every box of ``b`` (M, 4).
+
+    ``IoU = |A ∩ B| / |A ∪ B|`` for xyxy boxes: SORT's formula, without epsilon. With
+    ``pixel_inclusive`` the sides count both end pixels (``w = x2 - x1 + 1``), as ByteTrack's
+    ``cython_bbox.bbox_overlaps`` does.
+
+    Returns
+    -------
+    ndarray, (N, M), float64, in [0, 1]
+    """
+    return _matrix(a, b, pixel_inclusive, MODE_IOU)
+
+
+def giou_matrix(a, b) -> np.ndarray:
+    """Generalised IoU (Rezatofighi et al. 2019): ``IoU - |C \\ (A ∪ B)| / |C|``, C the
+    smallest box enclosing both; in [-1, 1]. doi:10.1109/CVPR.2019.00075"""
+    return _matrix(a, b, False, MODE_GIOU)
+
+
+def diou_matrix(a, b) -> np.ndarray:
+    """Distance IoU (Zheng et al. 2020): ``IoU - d^2 / c^2``, d the distance between the
+    centres and c the diagonal of the enclosing box; in [-1, 1]. doi:10.1609/aaai.v34i07.6999"""
+    return _matrix(a, b, False, MODE_DIOU)
+
+
+def clip_boxes(boxes, size) -> np.ndarray:
+    """Clip xyxy boxes to an image of ``size = (height, width)`` (coordinates in [0, W], [0, H])."""
+    b = _check(boxes, "boxes").copy()
+    try:
+        h, w = (float(v) for v in size)
+    except (TypeError, ValueError):
+        raise TypeError(f"size must be a pair (height, width), got {size!r}") from None
+    if not (h > 0 and w > 0 and np.isfinite(h) and np.isfinite(w)):
+        raise ValueError(f"size must be positive and finite, got {size!r}")
+    b[:, [0, 2]] = np.clip(b[:, [0, 2]], 0, w)
+    b[:, [1, 3]] = np.clip(b[:, [1, 3]], 0, h)
+    return b
+
+
+@warmup_hook
+def _warmup():
+    a = np.array([[0.0, 0.0, 2.0, 2.0]])
+    for fn in (iou_matrix, giou_matrix, diou_matrix):
+        fn(a, a)
+    iou_matrix(a, a, pixel_inclusive=True)

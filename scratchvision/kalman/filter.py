@@ -1,0 +1,252 @@
+"""The linear Kalman filter with filterpy's vocabulary and a 1-D state vector.
+
+Predict: ``x = F x + B u``, ``P = alpha^2 F P F' + Q``. Update with a measurement ``z``:
+innovation ``y = z - H x`` with covariance ``S = H P H' + R``, gain ``K = P H' S^-1``,
+``x = x + K y``, and the covariance by the Joseph form
+``P = (I - K H) P (I - K H)' + K R K'`` (filterpy's choice, which keeps P symmetric positive
+semi-definite under rounding) or the short form ``P = P - K S K'``.
+
+References
+----------
+R. E. Kalman. "A New Approach to Linear Filtering and Prediction Problems." Journal of Basic
+Engineering 82(1), 1960. doi:10.1115/1.3662552
+R. Labbe. "Kalman and Bayesian Filters in Python" (filterpy), 2015-2020.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._jit import warmup_hook
+from .._validate import as_array, check_float, check_int
+from ._kernels import NOT_FINITE, OK, predict_one, update_one
+
+__all__ = ["KalmanFilter"]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _matrix(value, name, shape, *, allow_column=False):
+    """Validate ``value`` as a float64 C-contiguous array of ``shape`` (filterpy's (n, 1)
+    column vectors are accepted for vectors when ``allow_column``)."""
+    a = as_array(value, name)
+    if allow_column and a.shape == (shape[0], 1):
+        a = a[:, 0]
+    if a.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite")
+    return a.copy() if a is value else a
+
+
+def _validated(name):
+    """A property over ``_name`` whose assignment checks shape and finiteness; in-place edits
+    (``kf.R[2:, 2:] *= 10``, as SORT does) act on the stored array."""
+    return property(lambda self: getattr(self, "_" + name),
+                    lambda self, value: self._set(name, value),
+                    doc=f"``{name}``, validated on assignment")
+
+
+class KalmanFilter:
+    """Linear Kalman filter; attribute names, defaults and call rhythm of
+    ``filterpy.kalman.KalmanFilter``, state as a 1-D vector.
+
+    Parameters
+    ----------
+    dim_x : int
+        Number of state variables.
+    dim_z : int
+        Number of measured variables.
+    dim_u : int
+        Number of control inputs (0: no control).
+
+    Attributes
+    ----------
+    x : ndarray (dim_x,)
+        State estimate (filterpy's (dim_x, 1) column is accepted on assignment).
+    P : ndarray (dim_x, dim_x)
+        State covariance, identity at construction.
+    F : ndarray (dim_x, dim_x)
+        State transition, identity at construction.
+    Q : ndarray (dim_x, dim_x)
+        Process noise, identity at construction.
+    H : ndarray (dim_z, dim_x)
+        Measurement function, zeros at construction.
+    R : ndarray (dim_z, dim_z)
+        Measurement noise, identity at construction.
+    B : ndarray (dim_x, dim_u) or None
+        Control transition (None when dim_u == 0).
+    alpha : float
+        Fading-memory factor (1: the standard filter); P is scaled by ``alpha**2`` at predict.
+    joseph : bool
+        Joseph-form covariance update (default, as filterpy) instead of ``P - K S K'``.
+    y, S, SI, K : ndarray
+        Innovation, its covariance and inverse, and the gain of the last update.
+    z : ndarray (dim_z,)
+        Last measurement (NaN after an update skipped with ``z=None``).
+    x_prior, P_prior, x_post, P_post : ndarray
+        Estimates after the last predict and after the last update.
+
+    Examples
+    --------
+    >>> kf = KalmanFilter(dim_x=2, dim_z=1)
+    >>> kf.F = [[1.0, 1.0], [0.0, 1.0]]
+    >>> kf.H = [[1.0, 0.0]]
+    >>> for z in [1.0, 2.0, 3.0]:
+    ...     kf.predict()
+    ...     kf.update(z)
+    >>> kf.x.shape
+    (2,)
+    """
+
+    x, P, F, Q, H, R, B = (_validated(n) for n in ("x", "P", "F", "Q", "H", "R", "B"))
+
+    def __init__(self, dim_x: int, dim_z: int, dim_u: int = 0):
+        self.dim_x = check_int(dim_x, "dim_x", low=1)
+        self.dim_z = check_int(dim_z, "dim_z", low=1)
+        self.dim_u = check_int(dim_u, "dim_u", low=0)
+        self._x = np.zeros(dim_x)
+        self._P = np.eye(dim_x)
+        self._F = np.eye(dim_x)
+        self._Q = np.eye(dim_x)
+        self._H = np.zeros((dim_z, dim_x))
+        self._R = np.eye(dim_z)
+        self._B = np.zeros((dim_x, dim_u)) if dim_u else None
+        self.alpha = 1.0
+        self.joseph = True
+        self.y = np.zeros(dim_z)
+        self.S = np.zeros((dim_z, dim_z))
+        self.K = np.zeros((dim_x, dim_z))
+        self._L = np.zeros((dim_z, dim_z))
+        self.z = np.full(dim_z, np.nan)
+        self._zero_u = np.zeros(dim_x)
+        self.x_prior, self.P_prior = self._x.copy(), self._P.copy()
+        self.x_post, self.P_post = self._x.copy(), self._P.copy()
+
+    def _shape(self, name):
+        dx, dz, du = self.dim_x, self.dim_z, self.dim_u
+        return {"x": (dx,), "P": (dx, dx), "F": (dx, dx), "Q": (dx, dx), "H": (dz, dx),
+                "R": (dz, dz), "B": (dx, du)}[name]
+
+    def _set(self, name, value):
+        if name == "B" and value is None:
+            self._B = None
+            return
+        setattr(self, "_" + name, _matrix(value, name, self._shape(name), allow_column=name == "x"))
+
+    @property
+    def alpha(self):
+        """Fading-memory factor (>= 1)."""
+        return math.sqrt(self._alpha_sq)
+
+    @alpha.setter
+    def alpha(self, value):
+        value = check_float(value, "alpha", low=0.0, low_open=True)
+        self._alpha_sq = value * value
+
+    def _matrix_arg(self, value, name, default):
+        if value is None:
+            return default
+        if np.isscalar(value) and name in ("Q", "R"):
+            n = self.dim_x if name == "Q" else self.dim_z
+            return np.eye(n) * check_float(value, name)
+        return _matrix(value, name, self._shape(name))
+
+    def predict(self, u=None, B=None, F=None, Q=None):
+        """Predict the next state: ``x = F x + B u``, ``P = alpha^2 F P F' + Q``.
+
+        ``B``, ``F``, ``Q`` override the attributes for this step only; a scalar ``Q`` means
+        ``Q * I``. ``u`` is the control input (ignored when no B is set).
+        """
+        if F is None and Q is None and B is None and u is None:  # the common call, kept cheap
+            predict_one(self._x, self._P, self._F, self._Q, self._alpha_sq, self._zero_u)
+            self.x_prior = self._x.copy()
+            self.P_prior = self._P.copy()
+            return
+        F = self._matrix_arg(F, "F", self._F)
+        Q = self._matrix_arg(Q, "Q", self._Q)
+        B = self._B if B is None else _matrix(B, "B", (self.dim_x, as_array(B, "B").shape[-1]))
+        Bu = self._zero_u
+        if u is not None and B is not None:
+            u = as_array(u, "u").astype(np.float64).reshape(-1)
+            if u.shape != (B.shape[1],) or not np.isfinite(u).all():
+                raise ValueError(f"u must be finite with shape ({B.shape[1]},), got {u.shape}")
+            Bu = B @ u
+        predict_one(self._x, self._P, F, Q, self._alpha_sq, Bu)
+        self.x_prior = self._x.copy()
+        self.P_prior = self._P.copy()
+
+    def update(self, z, R=None, H=None):
+        """Correct the state with measurement ``z`` (``z=None``: no measurement, only the
+        posterior copies are refreshed). ``R`` (scalar: ``R * I``) and ``H`` override the
+        attributes for this step only.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` has the wrong size or is not finite, or ``S = H P H' + R`` is not
+            positive definite.
+        """
+        if z is None:
+            self.z = np.full(self.dim_z, np.nan)
+            self.y = np.zeros(self.dim_z)
+            self.x_post = self._x.copy()
+            self.P_post = self._P.copy()
+            return
+        R = self._R if R is None else self._matrix_arg(R, "R", self._R)
+        H = self._H if H is None else self._matrix_arg(H, "H", self._H)
+        try:
+            z = np.asarray(z, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raise TypeError(f"z must be a numeric vector of {self.dim_z} values, got {z!r}") from None
+        if z.shape != (self.dim_z,):
+            raise ValueError(f"z must have {self.dim_z} values (or shape ({self.dim_z}, 1)), got shape {z.shape}")
+        status = update_one(self._x, self._P, z, H, R, self.joseph, self.y, self.S, self._L, self.K)
+        if status == NOT_FINITE:
+            raise ValueError("z must be finite")
+        if status != OK:
+            raise ValueError("the innovation covariance S = H P H' + R is not positive definite; "
+                             "check P and R")
+        self.z = z.copy()
+        self.x_post = self._x.copy()
+        self.P_post = self._P.copy()
+
+    @property
+    def SI(self):
+        """Inverse of the innovation covariance ``S`` of the last update."""
+        return np.linalg.inv(self.S) if self.S.any() else np.zeros_like(self.S)
+
+    @property
+    def mahalanobis(self) -> float:
+        """Mahalanobis distance of the last innovation: ``sqrt(y' S^-1 y)``."""
+        return float(math.sqrt(max(self.y @ self.SI @ self.y, 0.0)))
+
+    @property
+    def log_likelihood(self) -> float:
+        """Log of the Gaussian density of the last innovation ``y`` under ``N(0, S)``."""
+        sign, logdet = np.linalg.slogdet(self.S)
+        if sign <= 0:
+            return -math.inf
+        return float(-0.5 * (self.dim_z * _LOG_2PI + logdet + self.y @ self.SI @ self.y))
+
+    @property
+    def likelihood(self) -> float:
+        """``exp(log_likelihood)``, floored at the smallest positive float as filterpy does."""
+        value = math.exp(self.log_likelihood)
+        return value if value > 0 else np.finfo(float).tiny
+
+    def __repr__(self):
+        return f"KalmanFilter(dim_x={self.dim_x}, dim_z={self.dim_z}, dim_u={self.dim_u})"
+
+
+@warmup_hook
+def _warmup():
+    kf = KalmanFilter(2, 1)
+    kf.H = [[1.0, 0.0]]
+    kf.predict()
+    kf.update([1.0])
+    kf.joseph = False
+    kf.update([1.0])
