@@ -145,7 +145,7 @@ def test_sort_configuration_equals_filterpy_configured_like_sort():
         ref.predict()
         z = np.array([[50 + 2 * t, 60 + t, 400 + 3 * t, 0.5]]) + rng.normal(0, 0.5, (1, 4))
         if t % 4 != 1:
-            batch_update(X, P, z, m.H, m.R, joseph=True)
+            batch_update(X, P, z, m.H, m.R, joseph=True, F=m.F)  # the per-axis path
             ref.update(z.reshape(-1, 1))
         np.testing.assert_allclose(X[0], ref.x.ravel(), rtol=1e-10, atol=1e-10)
         np.testing.assert_allclose(P[0], ref.P, rtol=1e-10, atol=1e-10)
@@ -178,7 +178,7 @@ def test_xyah_model_equals_deepsort_kalman_filter():
             ref_mean, ref_cov = ref.project(means[k], covs[k])
             np.testing.assert_allclose(Zp[k], ref_mean, rtol=1e-12)
             np.testing.assert_allclose(S[k], ref_cov, rtol=1e-12)
-        batch_update(X, P, Z, model.H, xyah_measurement_noise(X), joseph=False)
+        batch_update(X, P, Z, model.H, xyah_measurement_noise(X), joseph=False, F=model.F)
         for k in range(2):
             if not np.isnan(Z[k]).any():
                 means[k], covs[k] = ref.update(means[k], covs[k], Z[k])
@@ -186,6 +186,35 @@ def test_xyah_model_equals_deepsort_kalman_filter():
             np.testing.assert_allclose(P[k], covs[k], rtol=1e-9, atol=1e-9)
     assert CHI2INV95[4] == pytest.approx(9.4877)
     assert dsr.chi2inv95 == CHI2INV95
+
+
+@pytest.mark.parametrize("model, joseph", [("xysr", True), ("xyah", False), ("xyah", True)])
+def test_per_axis_path_equals_dense_path(model, joseph):
+    """With F given, box-model tracks take the per-axis kernels; without it, the dense ones."""
+    rng = np.random.default_rng(3)
+    if model == "xysr":
+        m = xysr_model()
+        X, P = xysr_initiate(rng.uniform(10, 500, (20, 4)))
+        Q, R = m.Q, m.R
+    else:
+        m = xyah_model()
+        X, P = xyah_initiate(rng.uniform(10, 500, (20, 4)))
+    X2, P2 = X.copy(), P.copy()
+    P2[5, 0, 1] = P2[5, 1, 0] = 1e-3  # one track coupled across axes: dense path for it
+    P[5] = P2[5]
+    for t in range(30):
+        if model == "xyah":
+            Q, R = xyah_process_noise(X), None
+        batch_predict(X, P, m.F, Q)
+        batch_predict(X2, P2, m.F, Q)
+        if model == "xyah":
+            R = xyah_measurement_noise(X)
+        Z = X[:, :4] + rng.normal(0, 2, (20, 4)) * [1, 1, 0.01 if model == "xyah" else 1, 1]
+        Z[t % 20] = np.nan
+        batch_update(X, P, Z, m.H, R, joseph=joseph, F=m.F)
+        batch_update(X2, P2, Z, m.H, R, joseph=joseph)
+        np.testing.assert_allclose(X, X2, rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(P, P2, rtol=1e-12, atol=1e-9)
 
 
 def test_batch_equals_single_filter():

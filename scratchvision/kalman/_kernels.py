@@ -17,45 +17,31 @@ OK, NOT_POSITIVE_DEFINITE, NOT_FINITE = 0, 1, 2
 
 
 @kernel
-def matmul(A, B):
-    """``A @ B`` by loops."""
+def matmul(A, B, out):
+    """``out = A @ B`` by loops, skipping zeros of A (F, H and K are mostly zeros)."""
     n, k = A.shape
     m = B.shape[1]
-    out = np.zeros((n, m))
+    out[:, :] = 0.0
     for i in range(n):
         for p in range(k):
             a = A[i, p]
             if a != 0.0:
                 for j in range(m):
                     out[i, j] += a * B[p, j]
-    return out
 
 
 @kernel
-def matmul_t(A, B):
-    """``A @ B.T`` by loops."""
+def matmul_t(A, B, out):
+    """``out = A @ B.T`` by loops, skipping zeros of B."""
     n, k = A.shape
     m = B.shape[0]
-    out = np.empty((n, m))
-    for i in range(n):
-        for j in range(m):
-            acc = 0.0
-            for p in range(k):
-                acc += A[i, p] * B[j, p]
-            out[i, j] = acc
-    return out
-
-
-@kernel
-def matvec(A, x):
-    """``A @ x`` by loops."""
-    out = np.zeros(A.shape[0])
-    for i in range(A.shape[0]):
-        acc = 0.0
-        for p in range(A.shape[1]):
-            acc += A[i, p] * x[p]
-        out[i] = acc
-    return out
+    out[:, :] = 0.0
+    for j in range(m):
+        for p in range(k):
+            b = B[j, p]
+            if b != 0.0:
+                for i in range(n):
+                    out[i, j] += A[i, p] * b
 
 
 @kernel
@@ -79,10 +65,9 @@ def cholesky(S, L):
 
 
 @kernel
-def cho_solve_rows(L, B, X):
-    """Solve ``X S = B`` (S = L L') into X, i.e. ``X = B S^-1``, row by row of B."""
+def cho_solve_rows(L, B, X, w):
+    """Solve ``X S = B`` (S = L L') into X, i.e. ``X = B S^-1``, row by row; ``w`` is scratch."""
     n, d = B.shape
-    w = np.empty(d)
     for r in range(n):
         # S x' = b'  ->  L w = b', then L' x' = w
         for i in range(d):
@@ -98,14 +83,45 @@ def cho_solve_rows(L, B, X):
 
 
 @kernel
-def predict_one(x, P, F, Q, alpha_sq, Bu):
-    """``x <- F x + Bu``, ``P <- alpha_sq F P F' + Q`` (``Bu`` may be all zeros)."""
-    x[:] = matvec(F, x) + Bu
-    P[:, :] = alpha_sq * matmul_t(matmul(F, P), F) + Q
+def workspace_size(dim_x, dim_z):
+    """Length of the flat scratch buffer :func:`_views` carves for one filter step (one array
+    to hand over from Python instead of seven)."""
+    return dim_x + 3 * dim_x * dim_x + 2 * dim_x * dim_z + dim_z
 
 
 @kernel
-def update_one(x, P, z, H, R, joseph, y, S, L, K):
+def _views(ws, dx, dz):
+    a = dx
+    b = a + dx * dx
+    c = b + dx * dx
+    d = c + dx * dx
+    e = d + dx * dz
+    f = e + dx * dz
+    return (ws[:a], ws[a:b].reshape(dx, dx), ws[b:c].reshape(dx, dx), ws[c:d].reshape(dx, dx),
+            ws[d:e].reshape(dx, dz), ws[e:f].reshape(dx, dz), ws[f:f + dz])
+
+
+@kernel
+def predict_one(x, P, F, Q, alpha_sq, Bu, v, FP, FPF):
+    """``x <- F x + Bu``, ``P <- alpha_sq F P F' + Q`` (``Bu`` may be all zeros); ``v``, ``FP``
+    and ``FPF`` are scratch."""
+    dx = x.shape[0]
+    for i in range(dx):
+        acc = Bu[i]
+        for k in range(dx):
+            if F[i, k] != 0.0:
+                acc += F[i, k] * x[k]
+        v[i] = acc
+    x[:] = v
+    matmul(F, P, FP)
+    matmul_t(FP, F, FPF)
+    for i in range(dx):
+        for j in range(dx):
+            P[i, j] = alpha_sq * FPF[i, j] + Q[i, j]
+
+
+@kernel
+def update_one(x, P, z, H, R, joseph, y, S, L, K, A, AP, APA, PHT, KR, w):
     """One measurement update, in place.
 
     Fills the innovation ``y = z - H x``, its covariance ``S = H P H' + R``, the Cholesky factor
@@ -113,6 +129,8 @@ def update_one(x, P, z, H, R, joseph, y, S, L, K):
     ``P <- (I - K H) P (I - K H)' + K R K'`` (filterpy, SORT) or ``P <- P - K S K'`` (DeepSORT,
     ByteTrack). Returns NOT_FINITE (changing nothing) if z holds NaN or inf, and
     NOT_POSITIVE_DEFINITE (changing nothing but y and S) if S is not positive definite.
+    ``A``, ``AP``, ``APA`` (dim_x, dim_x), ``PHT``, ``KR`` (dim_x, dim_z) and ``w`` (dim_z) are
+    scratch.
     """
     for i in range(z.shape[0]):
         if not np.isfinite(z[i]):
@@ -121,63 +139,288 @@ def update_one(x, P, z, H, R, joseph, y, S, L, K):
     for i in range(dz):
         acc = z[i]
         for k in range(dx):
-            acc -= H[i, k] * x[k]
+            if H[i, k] != 0.0:
+                acc -= H[i, k] * x[k]
         y[i] = acc
-    PHT = matmul_t(P, H)
+    matmul_t(P, H, PHT)
+    matmul(H, PHT, S)
     for i in range(dz):
         for j in range(dz):
-            acc = R[i, j]
-            for k in range(dx):
-                acc += H[i, k] * PHT[k, j]
-            S[i, j] = acc
+            S[i, j] += R[i, j]
     if not cholesky(S, L):
         return NOT_POSITIVE_DEFINITE
-    cho_solve_rows(L, PHT, K)
+    cho_solve_rows(L, PHT, K, w)
     for a in range(dx):
         acc = 0.0
         for i in range(dz):
             acc += K[a, i] * y[i]
         x[a] += acc
     if joseph:
-        A = -matmul(K, H)
+        matmul(K, H, A)  # A = I - K H
         for a in range(dx):
+            for b in range(dx):
+                A[a, b] = -A[a, b]
             A[a, a] += 1.0
-        KR = matmul(K, R)
-        P[:, :] = matmul_t(matmul(A, P), A) + matmul_t(KR, K)
+        matmul(A, P, AP)
+        matmul_t(AP, A, APA)
+        matmul(K, R, KR)
+        matmul_t(KR, K, AP)  # reuse AP for K R K'
+        for a in range(dx):
+            for b in range(dx):
+                P[a, b] = APA[a, b] + AP[a, b]
     else:
-        P[:, :] = P - matmul_t(matmul(K, S), K)
+        matmul(K, S, KR)  # K S
+        matmul_t(KR, K, AP)
+        for a in range(dx):
+            for b in range(dx):
+                P[a, b] -= AP[a, b]
+    return OK
+
+
+@kernel
+def state_groups(F):
+    """Group the states that F links (connected components of F's nonzero pattern).
+
+    Box models move each coordinate with its own velocity and nothing else, so every group has
+    one or two states. Returns ``(owner, n_groups)``: ``owner[i]`` is the group of state ``i``
+    (numbered by first state); ``n_groups`` is 0 when a group has more than two states, which
+    sends every track down the dense path.
+    """
+    dx = F.shape[0]
+    owner = np.full(dx, -1, np.int64)
+    n_groups = 0
+    stack = np.empty(dx, np.int64)
+    for start in range(dx):
+        if owner[start] >= 0:
+            continue
+        owner[start] = n_groups
+        size = 1
+        top = 0
+        stack[top] = start
+        top += 1
+        while top > 0:
+            top -= 1
+            i = stack[top]
+            for j in range(dx):
+                if owner[j] < 0 and (F[i, j] != 0.0 or F[j, i] != 0.0):
+                    owner[j] = n_groups
+                    size += 1
+                    stack[top] = j
+                    top += 1
+        if size > 2:
+            return owner, 0
+        n_groups += 1
+    return owner, n_groups
+
+
+@kernel
+def measured_state(owner, n_groups, H):
+    """For each group, the single state an H row reads (or -1) and that row (or -1).
+
+    Returns ``(state, row, ok)``; ``ok`` is False unless every H row reads exactly one state and
+    no group is read by two rows (then the measurement is per group too).
+    """
+    dz, dx = H.shape
+    state = np.full(n_groups, -1, np.int64)
+    row = np.full(n_groups, -1, np.int64)
+    for r in range(dz):
+        k_found = -1
+        for k in range(dx):
+            if H[r, k] != 0.0:
+                if k_found >= 0:
+                    return state, row, False
+                k_found = k
+        if k_found < 0 or row[owner[k_found]] >= 0:
+            return state, row, False
+        state[owner[k_found]] = k_found
+        row[owner[k_found]] = r
+    return state, row, True
+
+
+@kernel
+def _respects(M, owner):
+    """True when ``M`` has no entry between states of different groups."""
+    for i in range(M.shape[0]):
+        for j in range(M.shape[1]):
+            if M[i, j] != 0.0 and owner[i] != owner[j]:
+                return False
+    return True
+
+
+@kernel
+def _diagonal(M):
+    for i in range(M.shape[0]):
+        for j in range(M.shape[1]):
+            if i != j and M[i, j] != 0.0:
+                return False
+    return True
+
+
+@kernel
+def group_members(owner, n_groups):
+    """``members[g, :count[g]]``: the states of group ``g`` in increasing order."""
+    members = np.full((n_groups, 2), -1, np.int64)
+    count = np.zeros(n_groups, np.int64)
+    for i in range(owner.shape[0]):
+        g = owner[i]
+        if 0 <= g < n_groups:
+            members[g, count[g]] = i
+            count[g] += 1
+    return members, count
+
+
+@kernel
+def predict_axes(x, P, F, Q, members, count, FP, v):
+    """:func:`predict_one` when P and Q respect the groups: the same products on each group's
+    (at most 2 x 2) block, the rest of P being zero before and after. ``FP`` (2, 2) and ``v``
+    (2,) are scratch."""
+    for g in range(members.shape[0]):
+        idx = members[g]
+        m = count[g]
+        for a in range(m):
+            acc = 0.0
+            for c in range(m):
+                acc += F[idx[a], idx[c]] * x[idx[c]]
+            v[a] = acc
+        for a in range(m):
+            x[idx[a]] = v[a]
+            for b in range(m):
+                acc = 0.0
+                for c in range(m):
+                    acc += F[idx[a], idx[c]] * P[idx[c], idx[b]]
+                FP[a, b] = acc
+        for a in range(m):
+            for b in range(m):
+                acc = 0.0
+                for c in range(m):
+                    acc += FP[a, c] * F[idx[b], idx[c]]
+                P[idx[a], idx[b]] = acc + Q[idx[a], idx[b]]
+
+
+@kernel
+def update_axes(x, P, z, H, R, joseph, members, count, state, row, K, A, AP):
+    """:func:`update_one` when P respects the groups and R is diagonal: each group sees one
+    scalar measurement, so ``S`` is a number and the gain a column of at most two values.
+    ``K`` (2,), ``A`` and ``AP`` (2, 2) are scratch."""
+    for g in range(members.shape[0]):
+        if row[g] < 0:
+            continue  # not measured: unchanged
+        idx = members[g]
+        m = count[g]
+        p, r = state[g], row[g]
+        h = H[r, p]
+        y = z[r] - h * x[p]
+        S = h * P[p, p] * h + R[r, r]
+        if not S > 0.0:
+            return NOT_POSITIVE_DEFINITE
+        for a in range(m):
+            K[a] = P[idx[a], p] * h / S
+            x[idx[a]] += K[a] * y
+        if joseph:  # A = I - K h e_p';  P = A P A' + K R K'
+            for a in range(m):
+                for c in range(m):
+                    A[a, c] = (1.0 if a == c else 0.0) - (K[a] * h if idx[c] == p else 0.0)
+            for a in range(m):
+                for b in range(m):
+                    acc = 0.0
+                    for c in range(m):
+                        acc += A[a, c] * P[idx[c], idx[b]]
+                    AP[a, b] = acc
+            for a in range(m):
+                for b in range(m):
+                    acc = 0.0
+                    for c in range(m):
+                        acc += AP[a, c] * A[b, c]
+                    P[idx[a], idx[b]] = acc + K[a] * R[r, r] * K[b]
+        else:
+            for a in range(m):
+                for b in range(m):
+                    P[idx[a], idx[b]] -= K[a] * S * K[b]
     return OK
 
 
 @kernel
 def batch_predict_kernel(X, P, F, Q):
-    """Predict every track: ``X[n] <- F X[n]``, ``P[n] <- F P[n] F' + Q[n]``."""
-    zero = np.zeros(X.shape[1])
+    """Predict every track: ``X[n] <- F X[n]``, ``P[n] <- F P[n] F' + Q[n]``.
+
+    Tracks whose P and Q respect F's groups (:func:`state_groups`; true of the box models with
+    their published noise) take the per-axis path, the others the dense one.
+    """
+    dx = X.shape[1]
+    owner, n_groups = state_groups(F)
+    members, count = group_members(owner, n_groups)
+    zero = np.zeros(dx)
+    v, FP, FPF, _, _, _, _ = _views(np.empty(workspace_size(dx, 0)), dx, 0)
+    FP2, v2 = np.empty((2, 2)), np.empty(2)
     for n in range(X.shape[0]):
-        predict_one(X[n], P[n], F, Q[n], 1.0, zero)
+        if n_groups > 0 and _respects(P[n], owner) and _respects(Q[n], owner):
+            predict_axes(X[n], P[n], F, Q[n], members, count, FP2, v2)
+        else:
+            predict_one(X[n], P[n], F, Q[n], 1.0, zero, v, FP, FPF)
 
 
 @kernel
-def batch_update_kernel(X, P, Z, H, R, joseph, status):
-    """Update every track ``n`` with ``Z[n]``; rows of Z holding a NaN are skipped (no update)."""
+def batch_update_kernel(X, P, Z, H, R, joseph, F, status):
+    """Update every track ``n`` with ``Z[n]``; rows of Z holding a NaN are skipped (no update).
+
+    Tracks whose P respects F's groups, with a diagonal R and an H reading one state per group,
+    take the per-axis path, the others the dense one.
+    """
     dz, dx = H.shape
+    owner, n_groups = state_groups(F)
+    state, row, per_group = measured_state(owner, n_groups, H)
+    if not per_group:
+        n_groups = 0
+    members, count = group_members(owner, n_groups)
+    K2, A2, AP2 = np.empty(2), np.empty((2, 2)), np.empty((2, 2))
     y = np.empty(dz)
     S = np.empty((dz, dz))
     L = np.empty((dz, dz))
     K = np.empty((dx, dz))
+    _, A, AP, APA, PHT, KR, w = _views(np.empty(workspace_size(dx, dz)), dx, dz)
     for n in range(X.shape[0]):
-        if np.isnan(Z[n]).any():
+        skip = False
+        for i in range(dz):
+            if np.isnan(Z[n, i]):
+                skip = True
+        if skip:
             status[n] = OK
-            continue
-        status[n] = update_one(X[n], P[n], Z[n], H, R[n], joseph, y, S, L, K)
+        elif n_groups > 0 and _respects(P[n], owner) and _diagonal(R[n]):
+            status[n] = update_axes(X[n], P[n], Z[n], H, R[n], joseph, members, count, state, row, K2, A2, AP2)
+        else:
+            status[n] = update_one(X[n], P[n], Z[n], H, R[n], joseph, y, S, L, K, A, AP, APA, PHT, KR, w)
+
+
+@kernel
+def predict_single(x, P, F, Q, alpha_sq, Bu, ws):
+    """:func:`predict_one` with its scratch carved from the flat buffer ``ws``."""
+    dx = x.shape[0]
+    v, FP, FPF, _, _, _, _ = _views(ws, dx, 0)
+    predict_one(x, P, F, Q, alpha_sq, Bu, v, FP, FPF)
+
+
+@kernel
+def update_single(x, P, z, H, R, joseph, y, S, L, K, ws):
+    """:func:`update_one` with its scratch carved from the flat buffer ``ws``."""
+    dz, dx = H.shape
+    _, A, AP, APA, PHT, KR, w = _views(ws, dx, dz)
+    return update_one(x, P, z, H, R, joseph, y, S, L, K, A, AP, APA, PHT, KR, w)
 
 
 @kernel
 def batch_project_kernel(X, P, H, R, Zp, S):
     """Measurement-space mean ``H x`` and covariance ``H P H' + R`` of every track."""
+    dz, dx = H.shape
+    PHT = np.empty((dx, dz))
     for n in range(X.shape[0]):
-        Zp[n] = matvec(H, X[n])
-        S[n] = matmul_t(matmul(H, P[n]), H) + R[n]
+        for i in range(dz):
+            acc = 0.0
+            for k in range(dx):
+                acc += H[i, k] * X[n, k]
+            Zp[n, i] = acc
+        matmul_t(P[n], H, PHT)
+        matmul(H, PHT, S[n])
+        S[n] += R[n]
 
 
 @kernel
@@ -186,18 +429,21 @@ def mahalanobis_sq_kernel(X, P, H, R, Z, out):
     through the Cholesky factor of the projected covariance (as DeepSORT's gating computes it).
     A track whose projected covariance is not positive definite gets +inf."""
     dz = H.shape[0]
+    n_tracks = X.shape[0]
+    mean = np.empty((n_tracks, dz))
+    S = np.empty((n_tracks, dz, dz))
+    batch_project_kernel(X, P, H, R, mean, S)
     L = np.empty((dz, dz))
     w = np.empty(dz)
-    for n in range(X.shape[0]):
-        mean = matvec(H, X[n])
-        ok = cholesky(matmul_t(matmul(H, P[n]), H) + R[n], L)
+    for n in range(n_tracks):
+        ok = cholesky(S[n], L)
         for m in range(Z.shape[0]):
             if not ok:
                 out[n, m] = np.inf
                 continue
             total = 0.0
             for i in range(dz):  # forward substitution L w = z - mean; distance |w|^2
-                acc = Z[m, i] - mean[i]
+                acc = Z[m, i] - mean[n, i]
                 for k in range(i):
                     acc -= L[i, k] * w[k]
                 w[i] = acc / L[i, i]

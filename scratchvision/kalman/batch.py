@@ -81,7 +81,7 @@ def batch_predict(X, P, F, Q):
     return X, P
 
 
-def batch_update(X, P, Z, H, R, *, joseph: bool = False):
+def batch_update(X, P, Z, H, R, *, joseph: bool = False, F=None):
     """Update every track in place with its measurement ``Z[n]`` (a row holding NaN: no update).
 
     Parameters
@@ -94,6 +94,10 @@ def batch_update(X, P, Z, H, R, *, joseph: bool = False):
     R : array-like (dim_z, dim_z) or (N, dim_z, dim_z)
     joseph : bool
         Joseph-form covariance (filterpy, SORT) instead of ``P - K S K'`` (DeepSORT, ByteTrack).
+    F : array-like (dim_x, dim_x), optional
+        The model's transition matrix. It does not enter the update; it tells which states move
+        together, so that tracks whose covariance keeps the axes independent (the box models do)
+        take a per-axis path, several times faster, with the same results to rounding.
 
     Returns
     -------
@@ -114,7 +118,8 @@ def batch_update(X, P, Z, H, R, *, joseph: bool = False):
     if np.isinf(z).any():
         raise ValueError("Z must not hold inf (NaN rows mean: no measurement)")
     status = np.empty(n, np.int64)
-    batch_update_kernel(X, P, z, H, _per_track(R, "R", n, dz), bool(joseph), status)
+    F = np.ones((dx, dx)) if F is None else _fixed(F, "F", (dx, dx))  # all linked: dense path
+    batch_update_kernel(X, P, z, H, _per_track(R, "R", n, dz), bool(joseph), F, status)
     bad = np.flatnonzero(status != OK)
     if bad.size:
         raise ValueError(f"tracks {bad.tolist()}: H P H' + R is not positive definite")

@@ -21,7 +21,7 @@ import numpy as np
 
 from .._jit import warmup_hook
 from .._validate import as_array, check_float, check_int
-from ._kernels import NOT_FINITE, OK, predict_one, update_one
+from ._kernels import NOT_FINITE, OK, predict_single, update_single, workspace_size
 
 __all__ = ["KalmanFilter"]
 
@@ -123,6 +123,7 @@ class KalmanFilter:
         self._L = np.zeros((dim_z, dim_z))
         self.z = np.full(dim_z, np.nan)
         self._zero_u = np.zeros(dim_x)
+        self._ws = None  # kernel scratch, made on first use
         self.x_prior, self.P_prior = self._x.copy(), self._P.copy()
         self.x_post, self.P_post = self._x.copy(), self._P.copy()
 
@@ -136,6 +137,11 @@ class KalmanFilter:
             self._B = None
             return
         setattr(self, "_" + name, _matrix(value, name, self._shape(name), allow_column=name == "x"))
+
+    def _scratch(self):
+        if self._ws is None:
+            self._ws = np.empty(workspace_size(self.dim_x, self.dim_z))
+        return self._ws
 
     @property
     def alpha(self):
@@ -162,7 +168,7 @@ class KalmanFilter:
         ``Q * I``. ``u`` is the control input (ignored when no B is set).
         """
         if F is None and Q is None and B is None and u is None:  # the common call, kept cheap
-            predict_one(self._x, self._P, self._F, self._Q, self._alpha_sq, self._zero_u)
+            predict_single(self._x, self._P, self._F, self._Q, self._alpha_sq, self._zero_u, self._scratch())
             self.x_prior = self._x.copy()
             self.P_prior = self._P.copy()
             return
@@ -175,7 +181,7 @@ class KalmanFilter:
             if u.shape != (B.shape[1],) or not np.isfinite(u).all():
                 raise ValueError(f"u must be finite with shape ({B.shape[1]},), got {u.shape}")
             Bu = B @ u
-        predict_one(self._x, self._P, F, Q, self._alpha_sq, Bu)
+        predict_single(self._x, self._P, F, Q, self._alpha_sq, Bu, self._scratch())
         self.x_prior = self._x.copy()
         self.P_prior = self._P.copy()
 
@@ -204,7 +210,8 @@ class KalmanFilter:
             raise TypeError(f"z must be a numeric vector of {self.dim_z} values, got {z!r}") from None
         if z.shape != (self.dim_z,):
             raise ValueError(f"z must have {self.dim_z} values (or shape ({self.dim_z}, 1)), got shape {z.shape}")
-        status = update_one(self._x, self._P, z, H, R, self.joseph, self.y, self.S, self._L, self.K)
+        status = update_single(self._x, self._P, z, H, R, self.joseph, self.y, self.S, self._L, self.K,
+                            self._scratch())
         if status == NOT_FINITE:
             raise ValueError("z must be finite")
         if status != OK:
