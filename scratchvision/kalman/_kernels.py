@@ -270,78 +270,83 @@ def group_members(owner, n_groups):
 
 
 @kernel
-def predict_axes(x, P, F, Q, members, count, FP, v):
+def predict_axes(x, P, F, Q, members, count):
     """:func:`predict_one` when P and Q respect the groups: the same products on each group's
-    (at most 2 x 2) block, the rest of P being zero before and after. ``FP`` (2, 2) and ``v``
-    (2,) are scratch."""
+    1 x 1 or 2 x 2 block, written out; the rest of P is zero before and after."""
     for g in range(members.shape[0]):
-        idx = members[g]
-        m = count[g]
-        for a in range(m):
-            acc = 0.0
-            for c in range(m):
-                acc += F[idx[a], idx[c]] * x[idx[c]]
-            v[a] = acc
-        for a in range(m):
-            x[idx[a]] = v[a]
-            for b in range(m):
-                acc = 0.0
-                for c in range(m):
-                    acc += F[idx[a], idx[c]] * P[idx[c], idx[b]]
-                FP[a, b] = acc
-        for a in range(m):
-            for b in range(m):
-                acc = 0.0
-                for c in range(m):
-                    acc += FP[a, c] * F[idx[b], idx[c]]
-                P[idx[a], idx[b]] = acc + Q[idx[a], idx[b]]
+        i = members[g, 0]
+        if count[g] == 1:
+            f = F[i, i]
+            x[i] = f * x[i]
+            P[i, i] = (f * P[i, i]) * f + Q[i, i]
+            continue
+        j = members[g, 1]
+        f00, f01, f10, f11 = F[i, i], F[i, j], F[j, i], F[j, j]
+        x0, x1 = x[i], x[j]
+        x[i] = f00 * x0 + f01 * x1
+        x[j] = f10 * x0 + f11 * x1
+        p00, p01, p10, p11 = P[i, i], P[i, j], P[j, i], P[j, j]
+        a00 = f00 * p00 + f01 * p10
+        a01 = f00 * p01 + f01 * p11
+        a10 = f10 * p00 + f11 * p10
+        a11 = f10 * p01 + f11 * p11
+        P[i, i] = a00 * f00 + a01 * f01 + Q[i, i]
+        P[i, j] = a00 * f10 + a01 * f11 + Q[i, j]
+        P[j, i] = a10 * f00 + a11 * f01 + Q[j, i]
+        P[j, j] = a10 * f10 + a11 * f11 + Q[j, j]
 
 
 @kernel
-def update_axes(x, P, z, H, R, joseph, members, count, state, row, K, A, AP):
+def update_axes(x, P, z, H, R, joseph, members, count, state, row):
     """:func:`update_one` when P respects the groups and R is diagonal: each group sees one
-    scalar measurement, so ``S`` is a number and the gain a column of at most two values.
-    ``K`` (2,), ``A`` and ``AP`` (2, 2) are scratch."""
+    scalar measurement ``z[r] = h x[p]``, so ``S`` is a number and the gain a column of one or
+    two values; the products are written out."""
     for g in range(members.shape[0]):
-        if row[g] < 0:
+        r = row[g]
+        if r < 0:
             continue  # not measured: unchanged
-        idx = members[g]
-        m = count[g]
-        p, r = state[g], row[g]
+        p = state[g]
+        o = members[g, 1] if members[g, 0] == p else members[g, 0]  # the other state, if any
         h = H[r, p]
+        rr = R[r, r]
         y = z[r] - h * x[p]
-        S = h * P[p, p] * h + R[r, r]
+        S = h * P[p, p] * h + rr
         if not S > 0.0:
             return NOT_POSITIVE_DEFINITE
-        for a in range(m):
-            K[a] = P[idx[a], p] * h / S
-            x[idx[a]] += K[a] * y
-        if joseph:  # A = I - K h e_p';  P = A P A' + K R K'
-            for a in range(m):
-                for c in range(m):
-                    A[a, c] = (1.0 if a == c else 0.0) - (K[a] * h if idx[c] == p else 0.0)
-            for a in range(m):
-                for b in range(m):
-                    acc = 0.0
-                    for c in range(m):
-                        acc += A[a, c] * P[idx[c], idx[b]]
-                    AP[a, b] = acc
-            for a in range(m):
-                for b in range(m):
-                    acc = 0.0
-                    for c in range(m):
-                        acc += AP[a, c] * A[b, c]
-                    P[idx[a], idx[b]] = acc + K[a] * R[r, r] * K[b]
+        kp = P[p, p] * h / S
+        x[p] += kp * y
+        if count[g] == 1:
+            if joseph:
+                a = 1.0 - kp * h
+                P[p, p] = a * P[p, p] * a + kp * rr * kp
+            else:
+                P[p, p] -= kp * S * kp
+            continue
+        ko = P[o, p] * h / S
+        x[o] += ko * y
+        ppp, ppo, pop, poo = P[p, p], P[p, o], P[o, p], P[o, o]
+        if joseph:
+            # A = I - K h e_p': rows (1 - kp h, 0) and (-ko h, 1); P = A P A' + K r K'
+            a = 1.0 - kp * h
+            b = -ko * h
+            ap_pp, ap_po = a * ppp, a * ppo
+            ap_op, ap_oo = b * ppp + pop, b * ppo + poo
+            P[p, p] = ap_pp * a + kp * rr * kp
+            P[p, o] = ap_pp * b + ap_po + kp * rr * ko
+            P[o, p] = ap_op * a + ko * rr * kp
+            P[o, o] = ap_op * b + ap_oo + ko * rr * ko
         else:
-            for a in range(m):
-                for b in range(m):
-                    P[idx[a], idx[b]] -= K[a] * S * K[b]
+            P[p, p] = ppp - kp * S * kp
+            P[p, o] = ppo - kp * S * ko
+            P[o, p] = pop - ko * S * kp
+            P[o, o] = poo - ko * S * ko
     return OK
 
 
 @kernel
 def batch_predict_kernel(X, P, F, Q):
-    """Predict every track: ``X[n] <- F X[n]``, ``P[n] <- F P[n] F' + Q[n]``.
+    """Predict every track: ``X[n] <- F X[n]``, ``P[n] <- F P[n] F' + Q[n]`` (Q (1, dx, dx)
+    shared, or one per track).
 
     Tracks whose P and Q respect F's groups (:func:`state_groups`; true of the box models with
     their published noise) take the per-axis path, the others the dense one.
@@ -351,12 +356,13 @@ def batch_predict_kernel(X, P, F, Q):
     members, count = group_members(owner, n_groups)
     zero = np.zeros(dx)
     v, FP, FPF, _, _, _, _ = _views(np.empty(workspace_size(dx, 0)), dx, 0)
-    FP2, v2 = np.empty((2, 2)), np.empty(2)
+    shared = Q.shape[0] == 1
     for n in range(X.shape[0]):
-        if n_groups > 0 and _respects(P[n], owner) and _respects(Q[n], owner):
-            predict_axes(X[n], P[n], F, Q[n], members, count, FP2, v2)
+        Qn = Q[0] if shared else Q[n]
+        if n_groups > 0 and _respects(P[n], owner) and _respects(Qn, owner):
+            predict_axes(X[n], P[n], F, Qn, members, count)
         else:
-            predict_one(X[n], P[n], F, Q[n], 1.0, zero, v, FP, FPF)
+            predict_one(X[n], P[n], F, Qn, 1.0, zero, v, FP, FPF)
 
 
 @kernel
@@ -372,23 +378,24 @@ def batch_update_kernel(X, P, Z, H, R, joseph, F, status):
     if not per_group:
         n_groups = 0
     members, count = group_members(owner, n_groups)
-    K2, A2, AP2 = np.empty(2), np.empty((2, 2)), np.empty((2, 2))
     y = np.empty(dz)
     S = np.empty((dz, dz))
     L = np.empty((dz, dz))
     K = np.empty((dx, dz))
     _, A, AP, APA, PHT, KR, w = _views(np.empty(workspace_size(dx, dz)), dx, dz)
+    shared = R.shape[0] == 1
     for n in range(X.shape[0]):
+        Rn = R[0] if shared else R[n]
         skip = False
         for i in range(dz):
             if np.isnan(Z[n, i]):
                 skip = True
         if skip:
             status[n] = OK
-        elif n_groups > 0 and _respects(P[n], owner) and _diagonal(R[n]):
-            status[n] = update_axes(X[n], P[n], Z[n], H, R[n], joseph, members, count, state, row, K2, A2, AP2)
+        elif n_groups > 0 and _respects(P[n], owner) and _diagonal(Rn):
+            status[n] = update_axes(X[n], P[n], Z[n], H, Rn, joseph, members, count, state, row)
         else:
-            status[n] = update_one(X[n], P[n], Z[n], H, R[n], joseph, y, S, L, K, A, AP, APA, PHT, KR, w)
+            status[n] = update_one(X[n], P[n], Z[n], H, Rn, joseph, y, S, L, K, A, AP, APA, PHT, KR, w)
 
 
 @kernel
@@ -409,9 +416,11 @@ def update_single(x, P, z, H, R, joseph, y, S, L, K, ws):
 
 @kernel
 def batch_project_kernel(X, P, H, R, Zp, S):
-    """Measurement-space mean ``H x`` and covariance ``H P H' + R`` of every track."""
+    """Measurement-space mean ``H x`` and covariance ``H P H' + R`` of every track (R (1, dz, dz)
+    shared, or one per track)."""
     dz, dx = H.shape
     PHT = np.empty((dx, dz))
+    shared = R.shape[0] == 1
     for n in range(X.shape[0]):
         for i in range(dz):
             acc = 0.0
@@ -420,7 +429,7 @@ def batch_project_kernel(X, P, H, R, Zp, S):
             Zp[n, i] = acc
         matmul_t(P[n], H, PHT)
         matmul(H, PHT, S[n])
-        S[n] += R[n]
+        S[n] += R[0] if shared else R[n]
 
 
 @kernel

@@ -32,10 +32,12 @@ def _state(X, P):
 
 
 def _fixed(value, name, shape):
-    a = as_array(value, name)
+    if isinstance(value, np.ndarray) and value.dtype == np.float64 and value.flags.c_contiguous:
+        a = value  # the common case: no conversion
+    else:
+        a = np.ascontiguousarray(as_array(value, name), dtype=np.float64)
     if a.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
-    a = np.ascontiguousarray(a, dtype=np.float64)
     if not np.isfinite(a).all():
         raise ValueError(f"{name} must be finite")
     return a
@@ -49,16 +51,14 @@ def _measurement_matrix(H, dim_x):
 
 
 def _per_track(value, name, n, d):
-    """A (d, d) matrix shared by every track or one (N, d, d) per track."""
+    """A (d, d) matrix shared by every track, given to the kernels as (1, d, d), or one
+    (N, d, d) per track."""
     a = as_array(value, name)
     if a.shape == (d, d):
-        a = np.broadcast_to(a, (n, d, d))
+        return _fixed(a, name, (d, d))[None]
     if a.shape != (n, d, d):
         raise ValueError(f"{name} must have shape {(d, d)} or {(n, d, d)} to match X and H, got {a.shape}")
-    a = np.ascontiguousarray(a, dtype=np.float64)
-    if not np.isfinite(a).all():
-        raise ValueError(f"{name} must be finite")
-    return a
+    return _fixed(a, name, (n, d, d))
 
 
 def batch_predict(X, P, F, Q):
