@@ -19,6 +19,11 @@ _EXPORTS = {
     "synthetic_sequence": "data", "SyntheticSequence": "data", "texture": "data",
     # image operations
     "remap": "imgproc", "rgb_to_gray": "imgproc",
+    # features and sparse flow
+    "good_features_to_track": "features", "corner_min_eigen_val": "features",
+    "corner_harris": "features", "calc_optical_flow_pyr_lk": "flow",
+    "forward_backward_error": "flow", "build_optical_flow_pyramid": "flow", "pyr_down": "flow",
+    "scharr_derivatives": "flow", "LKTrace": "flow",
     # flow toolkit
     "warp": "flow", "endpoint_error": "flow", "angular_error": "flow", "valid_flow_mask": "flow",
     # I/O
@@ -41,7 +46,7 @@ _EXPORTS = {
     # JIT cache
     "warmup": "cache", "cache_info": "cache", "clear_cache": "cache",
 }
-_SUBMODULES = ("data", "imgproc", "flow", "io", "viz", "assignment", "kalman", "boxes", "cache", "cli")
+_SUBMODULES = ("data", "imgproc", "features", "flow", "io", "viz", "assignment", "kalman", "boxes", "cache", "cli")
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

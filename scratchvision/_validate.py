@@ -88,15 +88,24 @@ def check_flow(flow, name: str = "flow", *, allow_unknown: bool = False) -> np.n
     return to_float32(a, name)
 
 
-def check_points(points, name: str = "points") -> tuple[np.ndarray, tuple]:
-    """Check a point set (N, 2) or OpenCV's (N, 1, 2) of x, y.
+def check_points(points, name: str = "points", *, allow_nan: bool = False) -> tuple[np.ndarray, tuple]:
+    """Check a point set (N, 2) or OpenCV's (N, 1, 2) of x, y; an empty set may be any (0, ...)
+    or (0,) array.
 
     Returns ``(points as (N, 2) float32, original shape)`` so callers can return the shape that
-    came in.
+    came in. With ``allow_nan``, NaN coordinates pass (trackers mark such points lost); inf and
+    values beyond float32 never do.
     """
     a = as_array(points, name)
+    if a.size == 0 and a.ndim in (1, 2, 3):
+        return np.zeros((0, 2), np.float32), (0, 1, 2) if a.ndim == 3 else (0, 2)
     if not ((a.ndim == 2 and a.shape[1] == 2) or (a.ndim == 3 and a.shape[1:] == (1, 2))):
         raise ValueError(f"{name} must have shape (N, 2) or (N, 1, 2), got {_describe(a)}")
+    if allow_nan and a.dtype.kind == "f":
+        finite = a[~np.isnan(a)]
+        check_finite(finite, name + " (apart from NaN)")
+        check_float32_range(finite, name)
+        return a.reshape(-1, 2).astype(np.float32, copy=False), a.shape
     check_finite(a, name)
     return to_float32(a.reshape(-1, 2), name), a.shape
 

@@ -16,10 +16,23 @@ import numpy as np
 from ._jit import kernel, warmup_hook
 from ._validate import as_array, check_choice, check_float, check_image
 
-__all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "sample_bilinear"]
+__all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "sample_bilinear", "reflect101"]
 
 #: Border modes of :func:`remap`, by name -> code used inside kernels.
 BORDER_MODES = {"constant": 0, "replicate": 1, "nan": 2}
+
+
+@kernel
+def reflect101(i, n):
+    """Index ``i`` folded into [0, n) with OpenCV's BORDER_REFLECT_101 (``-1 -> 1``, ``n -> n-2``)."""
+    if n == 1:
+        return 0
+    while i < 0 or i >= n:
+        if i < 0:
+            i = -i
+        if i >= n:
+            i = 2 * n - 2 - i
+    return i
 
 
 @kernel

@@ -63,6 +63,16 @@ PUBLIC = {
                           H=[[1.0, 0.0]], R=[[1.0]]), ["X", "P", "Z", "H", "R"]),
     "batch_project": (dict(X=np.zeros((2, 2)), P=np.tile(np.eye(2), (2, 1, 1)), H=[[1.0, 0.0]], R=[[1.0]]),
                       ["X", "P", "H", "R"]),
+    "good_features_to_track": (dict(image=IMG, max_corners=10, quality_level=0.01, min_distance=2), ["image", "mask"]),
+    "corner_min_eigen_val": (dict(image=IMG), ["image"]),
+    "corner_harris": (dict(image=IMG, block_size=3, ksize=3, k=0.04), ["image"]),
+    "pyr_down": (dict(image=IMG), ["image"]),
+    "build_optical_flow_pyramid": (dict(image=IMG, win_size=(3, 3), max_level=2), ["image"]),
+    "scharr_derivatives": (dict(image=IMG), ["image"]),
+    "calc_optical_flow_pyr_lk": (dict(prev_img=IMG, next_img=IMG, prev_pts=[[2.0, 3.0]], win_size=(3, 3)),
+                                 ["prev_img", "next_img", "prev_pts"]),
+    "forward_backward_error": (dict(prev_img=IMG, next_img=IMG, prev_pts=[[2.0, 3.0]], win_size=(3, 3)),
+                               ["prev_img", "next_img", "prev_pts"]),
     "batch_mahalanobis_sq": (dict(X=np.zeros((2, 2)), P=np.tile(np.eye(2), (2, 1, 1)), H=[[1.0, 0.0]],
                                   R=[[1.0]], Z=np.ones((3, 1))), ["X", "P", "H", "R", "Z"]),
 }
@@ -87,6 +97,20 @@ SCALARS = {
                      ("dim_u", -1, ValueError, "dim_u")],
     "clip_boxes": [("size", (0, 5), ValueError, "size"), ("size", 5, TypeError, "size")],
     "batch_update": [("Z", np.full((2, 1), np.inf), ValueError, "Z")],
+    "good_features_to_track": [("quality_level", 0.0, ValueError, "quality_level"),
+                               ("min_distance", -1.0, ValueError, "min_distance"),
+                               ("max_corners", 2.5, TypeError, "max_corners"),
+                               ("gradient_size", 5, ValueError, "ksize"),
+                               ("block_size", 0, ValueError, "block_size")],
+    "build_optical_flow_pyramid": [("win_size", (4, 5), ValueError, "win_size"),
+                                   ("win_size", (1, 5), ValueError, "win_size"),
+                                   ("max_level", -1, ValueError, "max_level")],
+    "calc_optical_flow_pyr_lk": [("win_size", (20, 21), ValueError, "win_size"),
+                                 ("max_level", -1, ValueError, "max_level"),
+                                 ("max_iter", 0, ValueError, "max_iter"),
+                                 ("epsilon", -1.0, ValueError, "epsilon"),
+                                 ("next_img", np.zeros((9, 10), np.uint8), ValueError, "next_img"),
+                                 ("use_initial_flow", True, ValueError, "next_pts")],
 }
 SCALAR_VALID = {
     "synthetic_sequence": dict(n_frames=2, size=(16, 16), n_objects=1),
@@ -97,7 +121,7 @@ SCALAR_VALID = {
 
 # Public names that take no data (nothing to validate) or are classes.
 NO_INPUT = {"colorwheel", "warmup", "cache_info", "clear_cache", "SyntheticSequence", "xysr_model",
-            "xyah_model", "CHI2INV95"}
+            "xyah_model", "CHI2INV95", "LKTrace"}
 # Readers take paths; they are fuzzed with bad files in test_io.py.
 PATH_ONLY = {"read_flo", "read_mot", "read_seqinfo"}
 

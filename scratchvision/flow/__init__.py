@@ -1,6 +1,11 @@
-"""Optical flow: the toolkit every flow method shares (warping, error measures)."""
+"""Optical flow: sparse (pyramidal Lucas-Kanade), the pyramid, and the toolkit every flow
+method shares (warping, error measures)."""
 
+from .lucas_kanade import LKTrace, calc_optical_flow_pyr_lk, forward_backward_error, scharr_derivatives
 from .metrics import angular_error, endpoint_error, valid_flow_mask
+from .pyramid import build_optical_flow_pyramid, pyr_down
 from .warp import warp
 
-__all__ = ["warp", "endpoint_error", "angular_error", "valid_flow_mask"]
+__all__ = ["calc_optical_flow_pyr_lk", "forward_backward_error", "scharr_derivatives", "LKTrace",
+           "build_optical_flow_pyramid", "pyr_down", "warp", "endpoint_error", "angular_error",
+           "valid_flow_mask"]

@@ -1,0 +1,306 @@
+"""Corner responses and Shi-Tomasi "good features to track", as OpenCV computes them.
+
+For every pixel, the structure tensor ``M = sum_w [Ix^2, Ix Iy; Ix Iy, Iy^2]`` is summed over a
+``block_size`` window of Sobel derivatives. Shi and Tomasi (1994) keep points whose *smaller*
+eigenvalue is large (:func:`corner_min_eigen_val`); Harris and Stephens (1988) use
+``det M - k trace(M)^2`` (:func:`corner_harris`). :func:`good_features_to_track` thresholds the
+response relative to its maximum, keeps 3x3 local maxima, sorts them by response and drops any
+corner closer than ``min_distance`` to a stronger one.
+
+Arithmetic follows OpenCV's CPU path: Sobel derivatives scaled by
+``1 / (2^(ksize-1) * block_size * 255)`` for 8-bit images, with OpenCV's symmetric-kernel
+summation order, reflect-101 borders, unnormalised box sums in double precision, float32 results.
+
+References
+----------
+J. Shi, C. Tomasi. "Good Features to Track." CVPR 1994. doi:10.1109/CVPR.1994.323794
+C. Harris, M. Stephens. "A Combined Corner and Edge Detector." Alvey Vision Conference 1988.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .._jit import kernel, warmup_hook
+from .._validate import as_array, check_float, check_image, check_int
+from ..imgproc import reflect101
+
+__all__ = ["corner_min_eigen_val", "corner_harris", "good_features_to_track"]
+
+
+#: OpenCV's 3x3 Sobel taps: smoothing and difference.
+SOBEL_SMOOTH = np.array([1.0, 2.0, 1.0])
+SOBEL_DIFF = np.array([-1.0, 0.0, 1.0])
+
+
+@kernel(parallel=True)
+def _sobel(img, row_taps, col_taps, out):
+    """A separable filter the way OpenCV runs Sobel: the row (horizontal) pass sums its taps in
+    order, the column pass adds the centre tap then each symmetric ``(a + b) k`` or
+    antisymmetric ``(b - a) k`` pair; float32 arithmetic, reflect-101 borders."""
+    h, w = img.shape
+    rr = row_taps.shape[0] // 2
+    r = col_taps.shape[0] // 2
+    kr = row_taps.astype(np.float32)
+    kc = col_taps.astype(np.float32)
+    symmetric = col_taps[0] == col_taps[-1]
+    tmp = np.empty((h, w), np.float32)
+    for i in numba.prange(h):
+        for j in range(w):
+            acc = np.float32(0.0)
+            for t in range(2 * rr + 1):
+                acc += np.float32(img[i, reflect101(j + t - rr, w)]) * kr[t]
+            tmp[i, j] = acc
+    for i in numba.prange(h):
+        for j in range(w):
+            acc = tmp[i, j] * kc[r]
+            for d in range(1, r + 1):
+                a = tmp[reflect101(i - d, h), j]
+                b = tmp[reflect101(i + d, h), j]
+                if symmetric:
+                    acc += (a + b) * kc[r + d]
+                else:
+                    acc += (b - a) * kc[r + d]
+            out[i, j] = acc
+
+
+@kernel(parallel=True)
+def _box_products(dx, dy, block, out3):
+    """Unnormalised ``block x block`` sums (reflect-101, in float64) of Dx^2, Dx Dy and Dy^2."""
+    h, w = dx.shape
+    r = block // 2
+    for i in numba.prange(h):
+        for j in range(w):
+            a = 0.0
+            b = 0.0
+            c = 0.0
+            for u in range(-r, block - r):
+                ii = reflect101(i + u, h)
+                for v in range(-r, block - r):
+                    jj = reflect101(j + v, w)
+                    x = dx[ii, jj]
+                    y = dy[ii, jj]
+                    a += np.float64(x * x)
+                    b += np.float64(x * y)
+                    c += np.float64(y * y)
+            out3[i, j, 0] = np.float32(a)
+            out3[i, j, 1] = np.float32(b)
+            out3[i, j, 2] = np.float32(c)
+
+
+@kernel(parallel=True)
+def _min_eig(cov, out):
+    for i in numba.prange(cov.shape[0]):
+        for j in range(cov.shape[1]):
+            a = cov[i, j, 0] * np.float32(0.5)
+            b = cov[i, j, 1]
+            c = cov[i, j, 2] * np.float32(0.5)
+            out[i, j] = (a + c) - np.sqrt((a - c) * (a - c) + b * b)
+
+
+@kernel(parallel=True)
+def _harris(cov, k, out):
+    kf = np.float32(k)
+    for i in numba.prange(cov.shape[0]):
+        for j in range(cov.shape[1]):
+            a = cov[i, j, 0]
+            b = cov[i, j, 1]
+            c = cov[i, j, 2]
+            out[i, j] = a * c - b * b - kf * (a + c) * (a + c)
+
+
+def _structure_tensor(image, block_size, ksize):
+    img = check_image(image, allow_color=False)
+    block_size = check_int(block_size, "block_size", low=1, high=255)
+    ksize = check_int(ksize, "ksize")
+    if ksize != 3:
+        # cv2 5.x gives other apertures a response that does not follow its own Sobel pipeline;
+        # rather than a silent mismatch, only the default aperture is offered.
+        raise ValueError(f"ksize must be 3 (OpenCV's default Sobel aperture), got {ksize}")
+    scale = 1.0 / ((1 << (ksize - 1)) * block_size)
+    if img.dtype == np.uint8:
+        scale /= 255.0
+    smooth, diff = SOBEL_SMOOTH, SOBEL_DIFF
+    src = img if img.dtype == np.uint8 else img.astype(np.float32)
+    h, w = img.shape
+    dx = np.empty((h, w), np.float32)
+    dy = np.empty((h, w), np.float32)
+    # OpenCV scales the smoothing taps (the row taps for Dy, the column taps for Dx).
+    _sobel(src, diff, smooth * scale, dx)
+    _sobel(src, smooth * scale, diff, dy)
+    cov = np.empty((h, w, 3), np.float32)
+    _box_products(dx, dy, block_size, cov)
+    return cov
+
+
+def corner_min_eigen_val(image, block_size: int = 3, ksize: int = 3) -> np.ndarray:
+    """Smaller eigenvalue of the structure tensor at every pixel, as ``cv2.cornerMinEigenVal``.
+
+    Parameters
+    ----------
+    image : ndarray (H, W), uint8 or float32/float64
+    block_size : int
+        Side of the window the tensor is summed over.
+    ksize : int
+        Sobel aperture; 3 (OpenCV's default) is the one offered.
+
+    Returns
+    -------
+    ndarray (H, W), float32
+        ``(a + c) - sqrt((a - c)^2 + b^2)`` with ``a = sum Ix^2 / 2``, ``b = sum Ix Iy``,
+        ``c = sum Iy^2 / 2`` (derivatives scaled as OpenCV scales them).
+    """
+    cov = _structure_tensor(image, block_size, ksize)
+    out = np.empty(cov.shape[:2], np.float32)
+    _min_eig(cov, out)
+    return out
+
+
+def corner_harris(image, block_size: int, ksize: int, k: float) -> np.ndarray:
+    """Harris response ``det(M) - k trace(M)^2`` at every pixel, as ``cv2.cornerHarris``."""
+    cov = _structure_tensor(image, block_size, ksize)
+    k = check_float(k, "k")
+    out = np.empty(cov.shape[:2], np.float32)
+    _harris(cov, k, out)
+    return out
+
+
+@kernel
+def _local_maxima(eig, mask, use_mask, threshold):
+    """Candidates: eig > threshold, equal to its 3x3 maximum, off the 1-pixel frame, in mask.
+
+    Returns (values, ys, xs) of the candidates in row-major order.
+    """
+    h, w = eig.shape
+    n = 0
+    ys = np.empty(max(h - 2, 0) * max(w - 2, 0), np.int64)
+    xs = np.empty_like(ys)
+    vals = np.empty(ys.shape[0], np.float32)
+    for y in range(1, h - 1):
+        for x in range(1, w - 1):
+            v = eig[y, x]
+            if not v > threshold:
+                continue
+            if use_mask and mask[y, x] == 0:
+                continue
+            peak = True
+            for dy in range(-1, 2):
+                for dx in range(-1, 2):
+                    u = eig[y + dy, x + dx]
+                    if u > threshold and u > v:
+                        peak = False
+            if peak:
+                ys[n] = y
+                xs[n] = x
+                vals[n] = v
+                n += 1
+    return vals[:n], ys[:n], xs[:n]
+
+
+@kernel
+def _min_distance_cull(order, ys, xs, max_corners, min_distance, w, h):
+    """Accept candidates in ``order``, skipping any closer than ``min_distance`` to an accepted
+    one (a grid of cvRound(min_distance) cells finds the neighbours), up to ``max_corners``."""
+    cell = max(int(np.rint(min_distance)), 1)
+    gw = (w + cell - 1) // cell
+    gh = (h + cell - 1) // cell
+    head = np.full(gw * gh, -1, np.int64)  # per cell: last accepted corner (linked list)
+    nxt = np.full(order.shape[0], -1, np.int64)
+    accepted = np.empty(order.shape[0], np.int64)
+    n = 0
+    d2 = min_distance * min_distance
+    for k in order:
+        x, y = xs[k], ys[k]
+        cx, cy = x // cell, y // cell
+        good = True
+        for gy in range(max(cy - 1, 0), min(cy + 2, gh)):
+            for gx in range(max(cx - 1, 0), min(cx + 2, gw)):
+                m = head[gy * gw + gx]
+                while m >= 0 and good:
+                    ddx = np.float64(x - xs[m])
+                    ddy = np.float64(y - ys[m])
+                    if ddx * ddx + ddy * ddy < d2:
+                        good = False
+                    m = nxt[m]
+        if good:
+            c = cy * gw + cx
+            nxt[k] = head[c]
+            head[c] = k
+            accepted[n] = k
+            n += 1
+            if max_corners > 0 and n >= max_corners:
+                break
+    return accepted[:n]
+
+
+def good_features_to_track(image, max_corners: int, quality_level: float, min_distance: float, *,
+                           mask=None, block_size: int = 3, gradient_size: int = 3,
+                           use_harris: bool = False, k: float = 0.04) -> np.ndarray:
+    """Strongest corners of an image, as ``cv2.goodFeaturesToTrack`` (Shi-Tomasi by default).
+
+    1. Response: :func:`corner_min_eigen_val` (or :func:`corner_harris` with ``use_harris``).
+    2. Keep pixels whose response is above ``quality_level`` times the best response (strictly),
+       that equal the maximum of their 3x3 neighbourhood (plateaus all survive), off the
+       1-pixel image frame and inside ``mask``.
+    3. Sort by response, strongest first; equal responses: the later pixel in row-major order
+       first (OpenCV breaks ties by address).
+    4. Walk that list and accept a corner unless an accepted one lies closer than
+       ``min_distance`` (exactly ``min_distance`` apart is accepted); stop at ``max_corners``
+       (<= 0: no limit).
+
+    Parameters
+    ----------
+    image : ndarray (H, W), uint8 or float
+    max_corners : int
+    quality_level : float in (0, 1]
+    min_distance : float >= 0
+    mask : ndarray (H, W), optional
+        Corners only where ``mask != 0``.
+    block_size, gradient_size : int
+        Tensor window and Sobel aperture.
+    use_harris : bool
+    k : float
+        Harris' free parameter.
+
+    Returns
+    -------
+    ndarray (N, 2), float32
+        Corner positions (x, y), integer-valued (no sub-pixel refinement, as OpenCV).
+    """
+    img = check_image(image, allow_color=False)
+    max_corners = check_int(max_corners, "max_corners")
+    quality_level = check_float(quality_level, "quality_level", low=0.0, high=1.0, low_open=True)
+    min_distance = check_float(min_distance, "min_distance", low=0.0)
+    if mask is not None:
+        m = as_array(mask, "mask")
+        if m.shape != img.shape:
+            raise ValueError(f"mask must have the image's shape {img.shape}, got {m.shape}")
+        mask_arr = np.ascontiguousarray(m != 0, dtype=np.uint8)
+    else:
+        mask_arr = np.ones((1, 1), np.uint8)
+    if use_harris:
+        eig = corner_harris(img, block_size, gradient_size, k)
+    else:
+        eig = corner_min_eigen_val(img, block_size, gradient_size)
+    masked = eig[mask_arr != 0] if mask is not None else eig
+    if masked.size == 0:
+        return np.zeros((0, 2), np.float32)
+    threshold = np.float32(float(masked.max()) * quality_level)
+    vals, ys, xs = _local_maxima(eig, mask_arr, mask is not None, threshold)
+    # strongest first; ties: larger address (row-major index) first
+    order = np.lexsort((-(ys * img.shape[1] + xs), -vals.astype(np.float64)))
+    if min_distance < 1:
+        chosen = order if max_corners <= 0 else order[:max_corners]
+    else:
+        chosen = _min_distance_cull(order, ys, xs, max_corners, min_distance, img.shape[1], img.shape[0])
+    return np.column_stack([xs[chosen], ys[chosen]]).astype(np.float32)
+
+
+@warmup_hook
+def _warmup():
+    img = np.zeros((8, 8), np.uint8)
+    img[3:5, 3:5] = 255
+    for image in (img, img.astype(np.float32)):
+        good_features_to_track(image, 10, 0.01, 2)
+        corner_harris(image, 3, 3, 0.04)

@@ -1,0 +1,432 @@
+"""Sparse optical flow: iterative pyramidal Lucas-Kanade (Bouguet 2001), as OpenCV runs it.
+
+For each point, coarse to fine over an image pyramid: take a window around the point in the
+first image, its intensities ``I`` and Scharr gradients ``(Ix, Iy)``; the spatial gradient
+matrix ``G = sum [Ix^2, Ix Iy; Ix Iy, Iy^2]`` is fixed for the level. Then iterate: sample the
+second image ``J`` in the window at the current guess, form the mismatch vector
+``b = sum (J - I) [Ix, Iy]`` and step by ``-G^-1 b``, until the step is below ``epsilon`` or
+``max_iter`` steps were taken. The result, doubled, starts the next finer level.
+
+Arithmetic follows ``cv2.calcOpticalFlowPyrLK``: 8-bit pyramids from ``pyrDown``, unnormalised
+Scharr derivatives of the first image, 14-bit fixed-point bilinear weights (the four sum to
+exactly 2^14), intensities kept with 5 fractional bits, sums scaled by 2^-20; a point is dropped
+(status 0) when the smaller eigenvalue of ``G`` divided by the window area falls below
+``min_eig_threshold``, or when its window leaves the padded image; a step that undoes the previous
+one (both components within 0.01) ends the iteration halfway. ``err`` is the mean absolute
+difference between the two windows in 8-bit units (or the minimum eigenvalue with
+``get_min_eigenvals``).
+
+References
+----------
+J.-Y. Bouguet. "Pyramidal Implementation of the Lucas Kanade Feature Tracker: Description of the
+Algorithm." Intel Corporation, 2001.
+B. D. Lucas, T. Kanade. "An Iterative Image Registration Technique with an Application to Stereo
+Vision." IJCAI 1981.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from .._jit import kernel, warmup_hook
+from .._validate import check_float, check_image, check_int, check_points
+from ..imgproc import reflect101
+from .pyramid import build_optical_flow_pyramid, check_win_size
+
+__all__ = ["calc_optical_flow_pyr_lk", "scharr_derivatives", "LKTrace", "forward_backward_error"]
+
+W_BITS = 14
+FLT_SCALE = np.float32(1.0 / (1 << 20))
+FLT_EPSILON = np.float32(np.finfo(np.float32).eps)
+
+
+@kernel(parallel=True)
+def _scharr_kernel(img, out):
+    """``out[..., 0] = Ix``, ``out[..., 1] = Iy``: [-1 0 1] x [3 10 3] and its transpose, int16,
+    reflect-101 borders (as OpenCV's calcScharrDeriv)."""
+    h, w = img.shape
+    for y in numba.prange(h):
+        y0 = reflect101(y - 1, h)
+        y2 = reflect101(y + 1, h)
+        for x in range(w):
+            x0 = reflect101(x - 1, w)
+            x2 = reflect101(x + 1, w)
+            # vertical smoothing / difference at columns x0 and x2 (for Ix) and x0, x, x2 (for Iy)
+            s0 = (np.int32(img[y0, x0]) + np.int32(img[y2, x0])) * 3 + np.int32(img[y, x0]) * 10
+            s2 = (np.int32(img[y0, x2]) + np.int32(img[y2, x2])) * 3 + np.int32(img[y, x2]) * 10
+            d0 = np.int32(img[y2, x0]) - np.int32(img[y0, x0])
+            d1 = np.int32(img[y2, x]) - np.int32(img[y0, x])
+            d2 = np.int32(img[y2, x2]) - np.int32(img[y0, x2])
+            out[y, x, 0] = s2 - s0
+            out[y, x, 1] = (d0 + d2) * 3 + d1 * 10
+
+
+def scharr_derivatives(image) -> np.ndarray:
+    """The gradient Lucas-Kanade uses: unnormalised Scharr ``(Ix, Iy)`` of an 8-bit image.
+
+    Returns
+    -------
+    ndarray (H, W, 2), int16
+        A unit-slope ramp gives 32.
+    """
+    img = check_image(image, allow_color=False, dtypes=(np.uint8,))
+    out = np.empty(img.shape + (2,), np.int16)
+    _scharr_kernel(np.ascontiguousarray(img), out)
+    return out
+
+
+@kernel
+def _weights(a, b):
+    """14-bit fixed-point bilinear weights for fractional offsets (a, b), summing to 2^14."""
+    one = np.float32(1.0)
+    scale = np.float32(1 << W_BITS)
+    w00 = np.int32(np.rint((one - a) * (one - b) * scale))
+    w01 = np.int32(np.rint(a * (one - b) * scale))
+    w10 = np.int32(np.rint((one - a) * b * scale))
+    return w00, w01, w10, (1 << W_BITS) - w00 - w01 - w10
+
+
+@kernel
+def _outside(ix, iy, win_w, win_h, w, h):
+    return ix < -win_w or ix >= w or iy < -win_h or iy >= h
+
+
+@kernel
+def _sample(img, r, c, w00, w01, w10, w11, shift):
+    """Fixed-point bilinear read at padded (r, c), descaled by ``shift`` bits (rounding up)."""
+    acc = (np.int32(img[r, c]) * w00 + np.int32(img[r, c + 1]) * w01
+           + np.int32(img[r + 1, c]) * w10 + np.int32(img[r + 1, c + 1]) * w11)
+    return (acc + (1 << (shift - 1))) >> shift
+
+
+@kernel(parallel=True)
+def _lk_level(I, dI, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w, win_h,
+              max_count, eps2, min_eig_threshold, get_min_eig, use_initial, trace_iters, trace_step,
+              trace_residual):
+    """One pyramid level for every point. ``I``, ``J`` (uint8) and ``dI`` (int16 x 2) are padded
+    by the window on every side; (h, w) is the level's own size."""
+    half_w = np.float32((win_w - 1) * 0.5)
+    half_h = np.float32((win_h - 1) * 0.5)
+    scale = np.float32(1.0 / (1 << level))
+    n_win = win_w * win_h
+    simd = (win_w // 8) * 8  # pixels of each row OpenCV's SIMD loops cover
+    for k in numba.prange(prev_pts.shape[0]):
+        diff_row = np.empty(win_w, np.int32)
+        px = prev_pts[k, 0] * scale
+        py = prev_pts[k, 1] * scale
+        if level == top_level:
+            if use_initial:
+                nx = next_pts[k, 0] * scale
+                ny = next_pts[k, 1] * scale
+            else:
+                nx = px
+                ny = py
+        else:
+            nx = next_pts[k, 0] * np.float32(2.0)
+            ny = next_pts[k, 1] * np.float32(2.0)
+        next_pts[k, 0] = nx
+        next_pts[k, 1] = ny
+        if not (np.isfinite(px) and np.isfinite(py) and np.isfinite(nx) and np.isfinite(ny)):
+            status[k] = 0
+            err[k] = 0.0
+            continue
+        px -= half_w
+        py -= half_h
+        ix = np.int64(np.floor(px))
+        iy = np.int64(np.floor(py))
+        if _outside(ix, iy, win_w, win_h, w, h):
+            if level == 0:
+                status[k] = 0
+                err[k] = 0.0
+            continue
+        w00, w01, w10, w11 = _weights(px - np.float32(ix), py - np.float32(iy))
+        Iw = np.empty(n_win, np.int32)
+        Ixw = np.empty(n_win, np.int32)
+        Iyw = np.empty(n_win, np.int32)
+        # OpenCV accumulates G in four float32 lanes over the 8-pixel chunks of each row (pixel
+        # x into lane x % 4) and the row's leftover pixels in a scalar, then adds
+        # (lane0 + lane2) + (lane1 + lane3); the same order is kept so that rounding matches.
+        lanes = np.zeros((3, 4), np.float32)
+        a11 = np.float32(0.0)
+        a12 = np.float32(0.0)
+        a22 = np.float32(0.0)
+        for y in range(win_h):
+            r = iy + y + win_h
+            for x in range(win_w):
+                c = ix + x + win_w
+                m = y * win_w + x
+                Iw[m] = _sample(I, r, c, w00, w01, w10, w11, W_BITS - 5)
+                gx = (np.int32(dI[r, c, 0]) * w00 + np.int32(dI[r, c + 1, 0]) * w01
+                      + np.int32(dI[r + 1, c, 0]) * w10 + np.int32(dI[r + 1, c + 1, 0]) * w11)
+                gy = (np.int32(dI[r, c, 1]) * w00 + np.int32(dI[r, c + 1, 1]) * w01
+                      + np.int32(dI[r + 1, c, 1]) * w10 + np.int32(dI[r + 1, c + 1, 1]) * w11)
+                gx = (gx + (1 << (W_BITS - 1))) >> W_BITS
+                gy = (gy + (1 << (W_BITS - 1))) >> W_BITS
+                Ixw[m] = gx
+                Iyw[m] = gy
+                if x < simd:
+                    lanes[0, x % 4] += np.float32(gx * gx)
+                    lanes[1, x % 4] += np.float32(gx * gy)
+                    lanes[2, x % 4] += np.float32(gy * gy)
+                else:
+                    a11 += np.float32(gx * gx)
+                    a12 += np.float32(gx * gy)
+                    a22 += np.float32(gy * gy)
+        a11 += (lanes[0, 0] + lanes[0, 2]) + (lanes[0, 1] + lanes[0, 3])
+        a12 += (lanes[1, 0] + lanes[1, 2]) + (lanes[1, 1] + lanes[1, 3])
+        a22 += (lanes[2, 0] + lanes[2, 2]) + (lanes[2, 1] + lanes[2, 3])
+        a11 *= FLT_SCALE
+        a12 *= FLT_SCALE
+        a22 *= FLT_SCALE
+        det = a11 * a22 - a12 * a12
+        min_eig = (a22 + a11 - np.sqrt((a11 - a22) * (a11 - a22) + np.float32(4.0) * a12 * a12)) \
+            / np.float32(2 * win_w * win_h)
+        if get_min_eig:
+            err[k] = min_eig
+        if min_eig < min_eig_threshold or det < FLT_EPSILON:
+            if level == 0:
+                status[k] = 0
+            continue
+        inv_det = np.float32(1.0) / det
+        nx -= half_w
+        ny -= half_h
+        prev_dx = np.float32(0.0)
+        prev_dy = np.float32(0.0)
+        iters = 0
+        step = np.float32(0.0)
+        for j in range(max_count):
+            jx = np.int64(np.floor(nx))
+            jy = np.int64(np.floor(ny))
+            if _outside(jx, jy, win_w, win_h, w, h):
+                if level == 0:
+                    status[k] = 0
+                break
+            v00, v01, v10, v11 = _weights(nx - np.float32(jx), ny - np.float32(jy))
+            # OpenCV's mismatch sums: in each 8-pixel chunk, pixels x and x + 4 are summed as
+            # integers, converted to float32 and added into lane x % 4; leftover pixels go to
+            # scalars; then (lane0 + lane2) + (lane1 + lane3).
+            b1 = np.float32(0.0)
+            b2 = np.float32(0.0)
+            blanes = np.zeros((2, 4), np.float32)
+            for y in range(win_h):
+                r = jy + y + win_h
+                for x in range(win_w):
+                    diff_row[x] = _sample(J, r, jx + x + win_w, v00, v01, v10, v11, W_BITS - 5) - Iw[y * win_w + x]
+                for x0 in range(0, simd, 8):
+                    for lane in range(4):
+                        m1 = y * win_w + x0 + lane
+                        m2 = m1 + 4
+                        d1 = diff_row[x0 + lane]
+                        d2 = diff_row[x0 + lane + 4]
+                        blanes[0, lane] += np.float32(d1 * Ixw[m1] + d2 * Ixw[m2])
+                        blanes[1, lane] += np.float32(d1 * Iyw[m1] + d2 * Iyw[m2])
+                for x in range(simd, win_w):
+                    m = y * win_w + x
+                    b1 += np.float32(diff_row[x] * Ixw[m])
+                    b2 += np.float32(diff_row[x] * Iyw[m])
+            b1 += (blanes[0, 0] + blanes[0, 2]) + (blanes[0, 1] + blanes[0, 3])
+            b2 += (blanes[1, 0] + blanes[1, 2]) + (blanes[1, 1] + blanes[1, 3])
+            b1 *= FLT_SCALE
+            b2 *= FLT_SCALE
+            dx = (a12 * b2 - a22 * b1) * inv_det
+            dy = (a12 * b1 - a11 * b2) * inv_det
+            nx += dx
+            ny += dy
+            next_pts[k, 0] = nx + half_w
+            next_pts[k, 1] = ny + half_h
+            iters = j + 1
+            step = np.float32(np.sqrt(np.float64(dx) * dx + np.float64(dy) * dy))
+            if np.float64(dx) * dx + np.float64(dy) * dy <= eps2:
+                break
+            if j > 0 and abs(dx + prev_dx) < 0.01 and abs(dy + prev_dy) < 0.01:
+                next_pts[k, 0] -= dx * np.float32(0.5)
+                next_pts[k, 1] -= dy * np.float32(0.5)
+                break
+            prev_dx = dx
+            prev_dy = dy
+        trace_iters[k, level] = iters
+        trace_step[k, level] = step
+        need_residual = trace_residual.shape[1] > 1 or (level == 0 and not get_min_eig)
+        if not need_residual or (level == 0 and status[k] == 0):
+            continue
+        # Mean |J - I| over the window at the final position, in 8-bit units.
+        fx = next_pts[k, 0] - half_w
+        fy = next_pts[k, 1] - half_h
+        jx = np.int64(np.floor(fx))
+        jy = np.int64(np.floor(fy))
+        if _outside(jx, jy, win_w, win_h, w, h):
+            if level == 0:
+                status[k] = 0
+            continue
+        v00, v01, v10, v11 = _weights(fx - np.float32(jx), fy - np.float32(jy))
+        total = np.float32(0.0)
+        for y in range(win_h):
+            r = jy + y + win_h
+            for x in range(win_w):
+                diff = _sample(J, r, jx + x + win_w, v00, v01, v10, v11, W_BITS - 5) - Iw[y * win_w + x]
+                total += np.float32(abs(diff))
+        residual = total / np.float32(32 * win_w * win_h)  # OpenCV: errval * 1.f / (32 W H)
+        if trace_residual.shape[1] > 1:
+            trace_residual[k, level] = residual
+        if level == 0 and not get_min_eig:
+            err[k] = residual
+
+
+def _pad(img, win_w, win_h, constant):
+    mode = "constant" if constant else "reflect"  # numpy's "reflect" is OpenCV's reflect-101
+    pad = ((win_h, win_h), (win_w, win_w)) + (((0, 0),) if img.ndim == 3 else ())
+    return np.ascontiguousarray(np.pad(img, pad, mode=mode))
+
+
+@dataclass(frozen=True)
+class LKTrace:
+    """What :func:`calc_optical_flow_pyr_lk` did per point and per level (``trace=True``).
+
+    Attributes
+    ----------
+    prev_pyramid, next_pyramid : list of ndarray
+        The 8-bit pyramids, finest first.
+    iterations : ndarray (N, L+1), int32
+        Steps taken at each level (0: the point was skipped there).
+    final_step : ndarray (N, L+1), float32
+        Length of the last step at each level, in that level's pixels.
+    residual : ndarray (N, L+1), float32
+        Mean absolute intensity difference between the windows at the level's final position.
+    """
+
+    prev_pyramid: list
+    next_pyramid: list
+    iterations: np.ndarray
+    final_step: np.ndarray
+    residual: np.ndarray
+
+
+def _as_uint8(image, name):
+    img = check_image(image, name, allow_color=False, dtypes=(np.uint8, np.float32))
+    if img.dtype == np.float32:  # OpenCV's tracker works on 8-bit pyramids
+        img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    return img
+
+
+def calc_optical_flow_pyr_lk(prev_img, next_img, prev_pts, next_pts=None, *, win_size=(21, 21),
+                             max_level: int = 3, max_iter: int = 30, epsilon: float = 0.01,
+                             use_initial_flow: bool = False, get_min_eigenvals: bool = False,
+                             min_eig_threshold: float = 1e-4, trace: bool = False):
+    """Track points from ``prev_img`` to ``next_img``, as ``cv2.calcOpticalFlowPyrLK``.
+
+    Parameters
+    ----------
+    prev_img, next_img : ndarray (H, W), uint8 or float32
+        Gray frames of one size (float32 is taken as 0..255 and rounded to 8 bits, the depth
+        OpenCV's tracker works in).
+    prev_pts : array-like (N, 2) or (N, 1, 2), float
+        Points (x, y) to track.
+    next_pts : array-like, optional
+        Initial guesses, used with ``use_initial_flow``.
+    win_size : (int, int)
+        Window (width, height), odd, >= 3.
+    max_level : int >= 0
+        Pyramid levels above the image (clamped as OpenCV clamps it for small images).
+    max_iter : int >= 1
+        Iterations per level (clamped to 100 as OpenCV does).
+    epsilon : float >= 0
+        Stop when a step is shorter than this (clamped to 10).
+    use_initial_flow : bool
+        Start from ``next_pts`` instead of ``prev_pts``.
+    get_min_eigenvals : bool
+        Return the minimum eigenvalue of G per point in ``err``.
+    min_eig_threshold : float
+        Drop points whose minimum eigenvalue (per pixel of window) is below this.
+    trace : bool
+        Also return an :class:`LKTrace` with the pyramids and per-level iteration counts, last
+        steps and residuals.
+
+    Returns
+    -------
+    next_pts : ndarray (N, 2) float32 (the shape of ``prev_pts``)
+    status : ndarray (N,) uint8
+        1 where the point was tracked.
+    err : ndarray (N,) float32
+    trace : LKTrace, only with ``trace=True``
+
+    Examples
+    --------
+    >>> import scratchvision as sv
+    >>> seq = sv.synthetic_sequence(n_frames=2, size=(120, 160), n_objects=2, seed=0)
+    >>> pts = sv.good_features_to_track(seq.frames[0], 50, 0.01, 5)
+    >>> nxt, status, err = sv.calc_optical_flow_pyr_lk(seq.frames[0], seq.frames[1], pts)
+    >>> nxt.shape == pts.shape
+    True
+    """
+    prev = _as_uint8(prev_img, "prev_img")
+    nxt = _as_uint8(next_img, "next_img")
+    if prev.shape != nxt.shape:
+        raise ValueError(f"next_img must have prev_img's shape {prev.shape}, got {nxt.shape}")
+    pts, in_shape = check_points(prev_pts, "prev_pts", allow_nan=True)
+    win_w, win_h = check_win_size(win_size)
+    max_level = check_int(max_level, "max_level", low=0)
+    max_iter = min(check_int(max_iter, "max_iter", low=1), 100)
+    epsilon = min(check_float(epsilon, "epsilon", low=0.0), 10.0)
+    min_eig_threshold = check_float(min_eig_threshold, "min_eig_threshold")
+    n = len(pts)
+    if use_initial_flow:
+        if next_pts is None:
+            raise ValueError("next_pts is required with use_initial_flow=True")
+        guess, _ = check_points(next_pts, "next_pts", allow_nan=True)
+        if len(guess) != n:
+            raise ValueError(f"next_pts must have {n} points like prev_pts, got {len(guess)}")
+        out = guess.copy()
+    else:
+        out = pts.copy()
+    status = np.ones(n, np.uint8)
+    err = np.zeros(n, np.float32)
+    prev_pyr = build_optical_flow_pyramid(prev, (win_w, win_h), max_level)
+    next_pyr = build_optical_flow_pyramid(nxt, (win_w, win_h), max_level)
+    top = min(len(prev_pyr), len(next_pyr)) - 1
+    levels = top + 1
+    iters = np.zeros((n, levels), np.int32)
+    steps = np.zeros((n, levels), np.float32)
+    residual = np.zeros((n, levels if trace else 1), np.float32)
+    if n:
+        for level in range(top, -1, -1):
+            I, J = prev_pyr[level], next_pyr[level]
+            h, w = I.shape
+            _lk_level(_pad(I, win_w, win_h, False), _pad(scharr_derivatives(I), win_w, win_h, True),
+                      _pad(J, win_w, win_h, False), h, w, level, top, pts, out, status, err,
+                      win_w, win_h, max_iter, epsilon * epsilon, np.float32(min_eig_threshold),
+                      bool(get_min_eigenvals), bool(use_initial_flow), iters, steps, residual)
+    result = (out.reshape(in_shape), status, err)
+    if trace:
+        return result + (LKTrace(prev_pyr, next_pyr, iters, steps, residual),)
+    return result
+
+
+def forward_backward_error(prev_img, next_img, prev_pts, **lk_args):
+    """Track forward, then back, and measure the round trip (Kalal et al. 2010).
+
+    Returns
+    -------
+    next_pts : ndarray (N, 2) float32
+    status : ndarray (N,) uint8
+        1 where both directions tracked.
+    fb_error : ndarray (N,) float32
+        Distance between each point and where the backward track lands (inf where lost); the
+        OpenCV lk_track sample keeps points with ``fb_error < 1``.
+    """
+    fwd, st1, _ = calc_optical_flow_pyr_lk(prev_img, next_img, prev_pts, **lk_args)
+    back, st2, _ = calc_optical_flow_pyr_lk(next_img, prev_img, fwd, **lk_args)
+    p0, _ = check_points(prev_pts, "prev_pts", allow_nan=True)
+    status = (st1 & st2).astype(np.uint8)
+    d = np.hypot(*(back.reshape(-1, 2) - p0).T).astype(np.float32)
+    d[status == 0] = np.inf
+    return fwd.reshape(-1, 2), status, d
+
+
+@warmup_hook
+def _warmup():
+    img = np.zeros((32, 32), np.uint8)
+    img[10:20, 10:20] = 200
+    calc_optical_flow_pyr_lk(img, img, np.array([[15.0, 15.0]], np.float32), win_size=(5, 5), max_level=1)

@@ -1,0 +1,103 @@
+"""Image pyramids the way OpenCV's pyramidal Lucas-Kanade builds them.
+
+Each level halves the previous one with ``pyrDown``: a 5x5 Gaussian ``[1 4 6 4 1]^T [1 4 6 4 1]
+/ 256`` with reflect-101 borders, sampled at even pixels, output size ``((w + 1) // 2,
+(h + 1) // 2)``, integer arithmetic rounded half up (bit-exact with ``cv2.pyrDown``). The pyramid
+stops early once the next level would be no larger than the tracking window, as
+``cv2.buildOpticalFlowPyramid`` does.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .._jit import kernel, warmup_hook
+from .._validate import check_image, check_int
+from ..imgproc import reflect101
+
+__all__ = ["pyr_down", "build_optical_flow_pyramid", "check_win_size"]
+
+@kernel(parallel=True)
+def _pyr_down_kernel(src, out):
+    h, w = src.shape
+    oh, ow = out.shape
+    taps = np.array([1, 4, 6, 4, 1])
+    for y in numba.prange(oh):
+        rows = np.empty(5, np.int64)
+        for t in range(5):
+            rows[t] = reflect101(2 * y + t - 2, h)
+        for x in range(ow):
+            acc = 0
+            for u in range(5):
+                c = reflect101(2 * x + u - 2, w)
+                col = 0
+                for t in range(5):
+                    col += taps[t] * np.int64(src[rows[t], c])
+                acc += taps[u] * col
+            out[y, x] = (acc + 128) >> 8
+
+
+def pyr_down(image) -> np.ndarray:
+    """Blur and halve an 8-bit image, bit-exact with ``cv2.pyrDown`` (default size and border).
+
+    Parameters
+    ----------
+    image : ndarray (H, W), uint8
+
+    Returns
+    -------
+    ndarray ((H + 1) // 2, (W + 1) // 2), uint8
+    """
+    img = check_image(image, allow_color=False, dtypes=(np.uint8,))
+    out = np.empty(((img.shape[0] + 1) // 2, (img.shape[1] + 1) // 2), np.uint8)
+    _pyr_down_kernel(np.ascontiguousarray(img), out)
+    return out
+
+
+def check_win_size(win_size):
+    """Validate a (width, height) window: odd integers >= 3. Returns a tuple of ints."""
+    try:
+        ww, wh = win_size
+    except (TypeError, ValueError):
+        raise TypeError(f"win_size must be a pair (width, height), got {win_size!r}") from None
+    ww = check_int(ww, "win_size[0] (width)", low=3)
+    wh = check_int(wh, "win_size[1] (height)", low=3)
+    if ww % 2 == 0 or wh % 2 == 0:
+        raise ValueError(f"win_size must be odd, got {(ww, wh)}")
+    return ww, wh
+
+
+def build_optical_flow_pyramid(image, win_size=(21, 21), max_level: int = 3) -> list:
+    """The image pyramid ``cv2.buildOpticalFlowPyramid`` builds for Lucas-Kanade.
+
+    Level 0 is the image; level k is :func:`pyr_down` of level k-1. Building stops before a level
+    whose width or height would be no larger than the window (so ``max_level`` may be clamped).
+
+    Parameters
+    ----------
+    image : ndarray (H, W), uint8
+    win_size : (int, int)
+        Tracking window (width, height), odd, >= 3.
+    max_level : int >= 0
+
+    Returns
+    -------
+    list of ndarray
+        The levels, finest first (``len == effective max_level + 1``).
+    """
+    img = check_image(image, allow_color=False, dtypes=(np.uint8,))
+    ww, wh = check_win_size(win_size)
+    max_level = check_int(max_level, "max_level", low=0)
+    levels = [np.ascontiguousarray(img)]
+    for _ in range(max_level):
+        h, w = levels[-1].shape
+        if (w + 1) // 2 <= ww or (h + 1) // 2 <= wh:
+            break
+        levels.append(pyr_down(levels[-1]))
+    return levels
+
+
+@warmup_hook
+def _warmup():
+    build_optical_flow_pyramid(np.zeros((16, 16), np.uint8), (3, 3), 1)
