@@ -23,7 +23,7 @@ _EXPORTS = {
     "good_features_to_track": "features", "corner_min_eigen_val": "features",
     "corner_harris": "features", "calc_optical_flow_pyr_lk": "flow",
     "forward_backward_error": "flow", "build_optical_flow_pyramid": "flow", "pyr_down": "flow",
-    "scharr_derivatives": "flow", "LKTrace": "flow",
+    "scharr_derivatives": "flow", "LKTrace": "flow", "track_features": "flow", "TrackedPoints": "flow",
     # flow toolkit
     "warp": "flow", "endpoint_error": "flow", "angular_error": "flow", "valid_flow_mask": "flow",
     # I/O

@@ -73,6 +73,7 @@ PUBLIC = {
                                  ["prev_img", "next_img", "prev_pts"]),
     "forward_backward_error": (dict(prev_img=IMG, next_img=IMG, prev_pts=[[2.0, 3.0]], win_size=(3, 3)),
                                ["prev_img", "next_img", "prev_pts"]),
+    "track_features": (dict(frames=np.zeros((3, 10, 12), np.uint8)), ["frames"]),
     "batch_mahalanobis_sq": (dict(X=np.zeros((2, 2)), P=np.tile(np.eye(2), (2, 1, 1)), H=[[1.0, 0.0]],
                                   R=[[1.0]], Z=np.ones((3, 1))), ["X", "P", "H", "R", "Z"]),
 }
@@ -102,6 +103,8 @@ SCALARS = {
                                ("max_corners", 2.5, TypeError, "max_corners"),
                                ("gradient_size", 5, ValueError, "ksize"),
                                ("block_size", 0, ValueError, "block_size")],
+    "track_features": [("detect_interval", 0, ValueError, "detect_interval"),
+                       ("fb_threshold", -1.0, ValueError, "fb_threshold")],
     "build_optical_flow_pyramid": [("win_size", (4, 5), ValueError, "win_size"),
                                    ("win_size", (1, 5), ValueError, "win_size"),
                                    ("max_level", -1, ValueError, "max_level")],
@@ -121,7 +124,7 @@ SCALAR_VALID = {
 
 # Public names that take no data (nothing to validate) or are classes.
 NO_INPUT = {"colorwheel", "warmup", "cache_info", "clear_cache", "SyntheticSequence", "xysr_model",
-            "xyah_model", "CHI2INV95", "LKTrace"}
+            "xyah_model", "CHI2INV95", "LKTrace", "TrackedPoints"}
 # Readers take paths; they are fuzzed with bad files in test_io.py.
 PATH_ONLY = {"read_flo", "read_mot", "read_seqinfo"}
 

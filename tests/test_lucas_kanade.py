@@ -155,3 +155,26 @@ def test_trace_and_forward_backward(cv2):
     np.testing.assert_allclose(fb_err[ok], np.hypot(*(back.reshape(-1, 2) - pts).T)[ok], rtol=1e-5, atol=1e-5)
     assert np.isinf(fb_err[~ok]).all()
     assert np.median(fb_err[ok]) < 0.1
+
+
+def test_track_features_follows_the_synthetic_scene():
+    from scratchvision import track_features
+
+    seq = synthetic_sequence(n_frames=12, size=(120, 160), n_objects=3, seed=1)
+    steps, seen = [], set()
+    previous = None
+    for tp in track_features(seq.frames, quality_level=0.01, max_corners=100, detect_interval=4):
+        assert tp.points.shape == (len(tp.ids), 2) and tp.ids.dtype == np.int64
+        assert len(set(tp.ids.tolist())) == len(tp.ids)
+        assert not (set(tp.ids[tp.new].tolist()) & seen)  # new ids are never reused
+        seen |= set(tp.ids.tolist())
+        if previous is not None:
+            before = dict(zip(previous.ids.tolist(), previous.points))
+            for i, p in zip(tp.ids[~tp.new].tolist(), tp.points[~tp.new]):
+                x, y = before[i]
+                steps.append(np.hypot(*(p - (before[i] + seq.flow[tp.frame - 1][int(round(y)), int(round(x))]))))
+        previous = tp
+    assert tp.frame == 11 and min(seen) == 1
+    assert np.median(steps) < 0.2
+    with pytest.raises(ValueError, match="detect_interval must be >= 1"):
+        next(track_features(seq.frames, detect_interval=0))

@@ -4,8 +4,9 @@ method shares (warping, error measures)."""
 from .lucas_kanade import LKTrace, calc_optical_flow_pyr_lk, forward_backward_error, scharr_derivatives
 from .metrics import angular_error, endpoint_error, valid_flow_mask
 from .pyramid import build_optical_flow_pyramid, pyr_down
+from .tracks import TrackedPoints, track_features
 from .warp import warp
 
-__all__ = ["calc_optical_flow_pyr_lk", "forward_backward_error", "scharr_derivatives", "LKTrace",
+__all__ = ["calc_optical_flow_pyr_lk", "forward_backward_error", "track_features", "TrackedPoints", "scharr_derivatives", "LKTrace",
            "build_optical_flow_pyramid", "pyr_down", "warp", "endpoint_error", "angular_error",
            "valid_flow_mask"]
