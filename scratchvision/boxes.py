@@ -132,8 +132,7 @@ def iou_kernel(a, b, pixel_inclusive, mode, out):
 
 
 @kernel(parallel=True)
-def _iou_parallel(a, b, pixel_inclusive, mode, out):
-    n_chunks = numba.get_num_threads()
+def _iou_parallel(a, b, pixel_inclusive, mode, out, n_chunks):
     step = (a.shape[0] + n_chunks - 1) // n_chunks
     for c in numba.prange(n_chunks):
         lo = c * step
@@ -147,7 +146,7 @@ def _matrix(a, b, pixel_inclusive, mode):
     b = _check(b, "b")
     out = np.empty((len(a), len(b)))
     if len(a) * len(b) >= 250_000:
-        _iou_parallel(a, b, bool(pixel_inclusive), mode, out)
+        _iou_parallel(a, b, bool(pixel_inclusive), mode, out, numba.get_num_threads())
     else:
         iou_kernel(a, b, bool(pixel_inclusive), mode, out)
     return out

@@ -38,7 +38,8 @@ SOBEL_DIFF = np.array([-1.0, 0.0, 1.0])
 def _sobel(img, row_taps, col_taps, out):
     """A separable filter the way OpenCV runs Sobel: the row (horizontal) pass sums its taps in
     order, the column pass adds the centre tap then each symmetric ``(a + b) k`` or
-    antisymmetric ``(b - a) k`` pair; float32 arithmetic, reflect-101 borders."""
+    antisymmetric ``(b - a) k`` pair; float32 arithmetic, reflect-101 borders (each row is padded
+    once, so the inner loops need no border tests)."""
     h, w = img.shape
     rr = row_taps.shape[0] // 2
     r = col_taps.shape[0] // 2
@@ -47,43 +48,57 @@ def _sobel(img, row_taps, col_taps, out):
     symmetric = col_taps[0] == col_taps[-1]
     tmp = np.empty((h, w), np.float32)
     for i in numba.prange(h):
+        padded = np.empty(w + 2 * rr, np.float32)
+        for j in range(w + 2 * rr):
+            padded[j] = np.float32(img[i, reflect101(j - rr, w)])
         for j in range(w):
             acc = np.float32(0.0)
             for t in range(2 * rr + 1):
-                acc += np.float32(img[i, reflect101(j + t - rr, w)]) * kr[t]
+                acc += padded[j + t] * kr[t]
             tmp[i, j] = acc
     for i in numba.prange(h):
+        centre = tmp[i]
         for j in range(w):
-            acc = tmp[i, j] * kc[r]
-            for d in range(1, r + 1):
-                a = tmp[reflect101(i - d, h), j]
-                b = tmp[reflect101(i + d, h), j]
+            out[i, j] = centre[j] * kc[r]
+        for d in range(1, r + 1):
+            above = tmp[reflect101(i - d, h)]
+            below = tmp[reflect101(i + d, h)]
+            k = kc[r + d]
+            for j in range(w):
                 if symmetric:
-                    acc += (a + b) * kc[r + d]
+                    out[i, j] += (above[j] + below[j]) * k
                 else:
-                    acc += (b - a) * kc[r + d]
-            out[i, j] = acc
+                    out[i, j] += (below[j] - above[j]) * k
 
 
 @kernel(parallel=True)
 def _box_products(dx, dy, block, out3):
-    """Unnormalised ``block x block`` sums (reflect-101, in float64) of Dx^2, Dx Dy and Dy^2."""
+    """Unnormalised ``block x block`` sums (reflect-101, in float64) of Dx^2, Dx Dy and Dy^2:
+    column sums of each product into a row buffer padded for the horizontal sums."""
     h, w = dx.shape
     r = block // 2
+    source = np.empty(w + block - 1, np.int64)  # padded column -> image column
+    for j in range(w + block - 1):
+        source[j] = reflect101(j - r, w)
     for i in numba.prange(h):
+        cols = np.zeros((3, w + block - 1))
+        for u in range(-r, block - r):
+            ii = reflect101(i + u, h)
+            for j in range(w + block - 1):
+                jj = source[j]
+                x = dx[ii, jj]
+                y = dy[ii, jj]
+                cols[0, j] += np.float64(x * x)
+                cols[1, j] += np.float64(x * y)
+                cols[2, j] += np.float64(y * y)
         for j in range(w):
             a = 0.0
             b = 0.0
             c = 0.0
-            for u in range(-r, block - r):
-                ii = reflect101(i + u, h)
-                for v in range(-r, block - r):
-                    jj = reflect101(j + v, w)
-                    x = dx[ii, jj]
-                    y = dy[ii, jj]
-                    a += np.float64(x * x)
-                    b += np.float64(x * y)
-                    c += np.float64(y * y)
+            for v in range(block):
+                a += cols[0, j + v]
+                b += cols[1, j + v]
+                c += cols[2, j + v]
             out3[i, j, 0] = np.float32(a)
             out3[i, j, 1] = np.float32(b)
             out3[i, j, 2] = np.float32(c)

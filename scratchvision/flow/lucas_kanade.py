@@ -46,22 +46,26 @@ FLT_EPSILON = np.float32(np.finfo(np.float32).eps)
 @kernel(parallel=True)
 def _scharr_kernel(img, out):
     """``out[..., 0] = Ix``, ``out[..., 1] = Iy``: [-1 0 1] x [3 10 3] and its transpose, int16,
-    reflect-101 borders (as OpenCV's calcScharrDeriv)."""
+    reflect-101 borders (as OpenCV's calcScharrDeriv): a vertical pass into row buffers padded by
+    one column, then the horizontal pass."""
     h, w = img.shape
     for y in numba.prange(h):
         y0 = reflect101(y - 1, h)
         y2 = reflect101(y + 1, h)
+        smooth = np.empty(w + 2, np.int32)
+        diff = np.empty(w + 2, np.int32)
         for x in range(w):
-            x0 = reflect101(x - 1, w)
-            x2 = reflect101(x + 1, w)
-            # vertical smoothing / difference at columns x0 and x2 (for Ix) and x0, x, x2 (for Iy)
-            s0 = (np.int32(img[y0, x0]) + np.int32(img[y2, x0])) * 3 + np.int32(img[y, x0]) * 10
-            s2 = (np.int32(img[y0, x2]) + np.int32(img[y2, x2])) * 3 + np.int32(img[y, x2]) * 10
-            d0 = np.int32(img[y2, x0]) - np.int32(img[y0, x0])
-            d1 = np.int32(img[y2, x]) - np.int32(img[y0, x])
-            d2 = np.int32(img[y2, x2]) - np.int32(img[y0, x2])
-            out[y, x, 0] = s2 - s0
-            out[y, x, 1] = (d0 + d2) * 3 + d1 * 10
+            a = np.int32(img[y0, x])
+            c = np.int32(img[y2, x])
+            smooth[x + 1] = (a + c) * 3 + np.int32(img[y, x]) * 10
+            diff[x + 1] = c - a
+        left = reflect101(-1, w) + 1
+        right = reflect101(w, w) + 1
+        smooth[0], diff[0] = smooth[left], diff[left]
+        smooth[w + 1], diff[w + 1] = smooth[right], diff[right]
+        for x in range(w):
+            out[y, x, 0] = smooth[x + 2] - smooth[x]
+            out[y, x, 1] = (diff[x] + diff[x + 2]) * 3 + diff[x + 1] * 10
 
 
 def scharr_derivatives(image) -> np.ndarray:
@@ -94,185 +98,240 @@ def _outside(ix, iy, win_w, win_h, w, h):
     return ix < -win_w or ix >= w or iy < -win_h or iy >= h
 
 
+# The padded levels are read through flat views with unsigned offsets: with a signed index Numba
+# adds a negative-index test to every read, which keeps LLVM from vectorising the window loops.
+
 @kernel
-def _sample(img, r, c, w00, w01, w10, w11, shift):
-    """Fixed-point bilinear read at padded (r, c), descaled by ``shift`` bits (rounding up)."""
-    acc = (np.int32(img[r, c]) * w00 + np.int32(img[r, c + 1]) * w01
-           + np.int32(img[r + 1, c]) * w10 + np.int32(img[r + 1, c + 1]) * w11)
-    return (acc + (1 << (shift - 1))) >> shift
+def _window(I, dI, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw):
+    """Sample the template window whose top-left corner is (iy, ix) in a padded level (``I``
+    and ``dI`` flat, ``stride`` pixels per row): intensities with 5 fractional bits and Scharr
+    gradients, into (win_h, win_w) arrays. Returns the gradient matrix sums (a11, a12, a22),
+    accumulated in OpenCV's lane order: the 8-pixel chunks of each row in four float32 lanes
+    (pixel x into lane x % 4), the leftover pixels in a scalar, then
+    (lane0 + lane2) + (lane1 + lane3)."""
+    win_h, win_w = Iw.shape
+    simd = (win_w // 8) * 8
+    xx0 = xx1 = xx2 = xx3 = np.float32(0.0)  # lanes of sum Ix^2
+    xy0 = xy1 = xy2 = xy3 = np.float32(0.0)  # lanes of sum Ix Iy
+    yy0 = yy1 = yy2 = yy3 = np.float32(0.0)  # lanes of sum Iy^2
+    a11 = np.float32(0.0)
+    a12 = np.float32(0.0)
+    a22 = np.float32(0.0)
+    one = np.uint64(1)
+    two = np.uint64(2)
+    for y in range(win_h):
+        base = np.uint64((iy + y + win_h) * stride + ix + win_w)
+        below = base + np.uint64(stride)
+        gx = Ixw[y]
+        gy = Iyw[y]
+        for x in range(win_w):
+            u = np.uint64(x)
+            Iw[y, x] = (np.int32(I[base + u]) * w00 + np.int32(I[base + u + one]) * w01
+                        + np.int32(I[below + u]) * w10 + np.int32(I[below + u + one]) * w11
+                        + (1 << (W_BITS - 6))) >> (W_BITS - 5)
+            g = two * (base + u)
+            gb = two * (below + u)
+            gx[x] = (np.int32(dI[g]) * w00 + np.int32(dI[g + two]) * w01 + np.int32(dI[gb]) * w10
+                     + np.int32(dI[gb + two]) * w11 + (1 << (W_BITS - 1))) >> W_BITS
+            gy[x] = (np.int32(dI[g + one]) * w00 + np.int32(dI[g + two + one]) * w01
+                     + np.int32(dI[gb + one]) * w10 + np.int32(dI[gb + two + one]) * w11
+                     + (1 << (W_BITS - 1))) >> W_BITS
+        for x0 in range(0, simd, 4):
+            xx0 += np.float32(gx[x0] * gx[x0])
+            xx1 += np.float32(gx[x0 + 1] * gx[x0 + 1])
+            xx2 += np.float32(gx[x0 + 2] * gx[x0 + 2])
+            xx3 += np.float32(gx[x0 + 3] * gx[x0 + 3])
+            xy0 += np.float32(gx[x0] * gy[x0])
+            xy1 += np.float32(gx[x0 + 1] * gy[x0 + 1])
+            xy2 += np.float32(gx[x0 + 2] * gy[x0 + 2])
+            xy3 += np.float32(gx[x0 + 3] * gy[x0 + 3])
+            yy0 += np.float32(gy[x0] * gy[x0])
+            yy1 += np.float32(gy[x0 + 1] * gy[x0 + 1])
+            yy2 += np.float32(gy[x0 + 2] * gy[x0 + 2])
+            yy3 += np.float32(gy[x0 + 3] * gy[x0 + 3])
+        for x in range(simd, win_w):
+            a11 += np.float32(gx[x] * gx[x])
+            a12 += np.float32(gx[x] * gy[x])
+            a22 += np.float32(gy[x] * gy[x])
+    a11 += (xx0 + xx2) + (xx1 + xx3)
+    a12 += (xy0 + xy2) + (xy1 + xy3)
+    a22 += (yy0 + yy2) + (yy1 + yy3)
+    return a11, a12, a22
+
+
+@kernel
+def _diff_row(J, base, stride, v00, v01, v10, v11, Irow, out):
+    """``out[x] = J_w(x) - I_w(x)`` along one window row starting at flat offset ``base``."""
+    one = np.uint64(1)
+    below = base + np.uint64(stride)
+    for x in range(out.shape[0]):
+        u = np.uint64(x)
+        out[x] = ((np.int32(J[base + u]) * v00 + np.int32(J[base + u + one]) * v01
+                   + np.int32(J[below + u]) * v10 + np.int32(J[below + u + one]) * v11
+                   + (1 << (W_BITS - 6))) >> (W_BITS - 5)) - Irow[x]
+
+
+@kernel
+def _mismatch(J, stride, jy, jx, v00, v01, v10, v11, Iw, Ixw, Iyw, diff, px, py):
+    """The mismatch vector ``b = sum (J_w - I_w) (Ix, Iy)`` in OpenCV's order: in each 8-pixel
+    chunk of a row, pixels x and x + 4 are summed as integers, converted to float32 and added
+    into lane x % 4; leftover pixels go to scalars; then (lane0 + lane2) + (lane1 + lane3)."""
+    win_h, win_w = Iw.shape
+    simd = (win_w // 8) * 8
+    lx0 = lx1 = lx2 = lx3 = np.float32(0.0)
+    ly0 = ly1 = ly2 = ly3 = np.float32(0.0)
+    b1 = np.float32(0.0)
+    b2 = np.float32(0.0)
+    for y in range(win_h):
+        _diff_row(J, np.uint64((jy + y + win_h) * stride + jx + win_w), stride, v00, v01, v10, v11, Iw[y], diff)
+        for x in range(win_w):
+            px[x] = diff[x] * Ixw[y, x]
+            py[x] = diff[x] * Iyw[y, x]
+        for x0 in range(0, simd, 8):
+            lx0 += np.float32(px[x0] + px[x0 + 4])
+            lx1 += np.float32(px[x0 + 1] + px[x0 + 5])
+            lx2 += np.float32(px[x0 + 2] + px[x0 + 6])
+            lx3 += np.float32(px[x0 + 3] + px[x0 + 7])
+            ly0 += np.float32(py[x0] + py[x0 + 4])
+            ly1 += np.float32(py[x0 + 1] + py[x0 + 5])
+            ly2 += np.float32(py[x0 + 2] + py[x0 + 6])
+            ly3 += np.float32(py[x0 + 3] + py[x0 + 7])
+        for x in range(simd, win_w):
+            b1 += np.float32(px[x])
+            b2 += np.float32(py[x])
+    return b1 + ((lx0 + lx2) + (lx1 + lx3)), b2 + ((ly0 + ly2) + (ly1 + ly3))
+
+
+@kernel
+def _lk_point(k, I, dI, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w, win_h,
+              max_count, eps2, min_eig_threshold, get_min_eig, use_initial, trace_iters, trace_step,
+              trace_residual, Iw, Ixw, Iyw, row):
+    """Track point ``k`` through one level (see :func:`_lk_level`); ``Iw``, ``Ixw``, ``Iyw``
+    (win_h, win_w) and ``row`` (3, win_w) are scratch."""
+    stride = w + 2 * win_w
+    half_w = np.float32((win_w - 1) * 0.5)
+    half_h = np.float32((win_h - 1) * 0.5)
+    scale = np.float32(1.0 / (1 << level))
+    px = prev_pts[k, 0] * scale
+    py = prev_pts[k, 1] * scale
+    if level == top_level:
+        if use_initial:
+            nx = next_pts[k, 0] * scale
+            ny = next_pts[k, 1] * scale
+        else:
+            nx = px
+            ny = py
+    else:
+        nx = next_pts[k, 0] * np.float32(2.0)
+        ny = next_pts[k, 1] * np.float32(2.0)
+    next_pts[k, 0] = nx
+    next_pts[k, 1] = ny
+    if not (np.isfinite(px) and np.isfinite(py) and np.isfinite(nx) and np.isfinite(ny)):
+        status[k] = 0
+        err[k] = 0.0
+        return
+    px -= half_w
+    py -= half_h
+    ix = np.int64(np.floor(px))
+    iy = np.int64(np.floor(py))
+    if _outside(ix, iy, win_w, win_h, w, h):
+        if level == 0:
+            status[k] = 0
+            err[k] = 0.0
+        return
+    w00, w01, w10, w11 = _weights(px - np.float32(ix), py - np.float32(iy))
+    a11, a12, a22 = _window(I, dI, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw)
+    a11 *= FLT_SCALE
+    a12 *= FLT_SCALE
+    a22 *= FLT_SCALE
+    det = a11 * a22 - a12 * a12
+    min_eig = (a22 + a11 - np.sqrt((a11 - a22) * (a11 - a22) + np.float32(4.0) * a12 * a12)) \
+        / np.float32(2 * win_w * win_h)
+    if get_min_eig:
+        err[k] = min_eig
+    if min_eig < min_eig_threshold or det < FLT_EPSILON:
+        if level == 0:
+            status[k] = 0
+        return
+    inv_det = np.float32(1.0) / det
+    nx -= half_w
+    ny -= half_h
+    prev_dx = np.float32(0.0)
+    prev_dy = np.float32(0.0)
+    iters = 0
+    step = np.float32(0.0)
+    for j in range(max_count):
+        jx = np.int64(np.floor(nx))
+        jy = np.int64(np.floor(ny))
+        if _outside(jx, jy, win_w, win_h, w, h):
+            if level == 0:
+                status[k] = 0
+            break
+        v00, v01, v10, v11 = _weights(nx - np.float32(jx), ny - np.float32(jy))
+        b1, b2 = _mismatch(J, stride, jy, jx, v00, v01, v10, v11, Iw, Ixw, Iyw, row[0], row[1], row[2])
+        b1 *= FLT_SCALE
+        b2 *= FLT_SCALE
+        dx = (a12 * b2 - a22 * b1) * inv_det
+        dy = (a12 * b1 - a11 * b2) * inv_det
+        nx += dx
+        ny += dy
+        next_pts[k, 0] = nx + half_w
+        next_pts[k, 1] = ny + half_h
+        iters = j + 1
+        step = np.float32(np.sqrt(np.float64(dx) * dx + np.float64(dy) * dy))
+        if np.float64(dx) * dx + np.float64(dy) * dy <= eps2:
+            break
+        if j > 0 and abs(dx + prev_dx) < 0.01 and abs(dy + prev_dy) < 0.01:
+            next_pts[k, 0] -= dx * np.float32(0.5)
+            next_pts[k, 1] -= dy * np.float32(0.5)
+            break
+        prev_dx = dx
+        prev_dy = dy
+    trace_iters[k, level] = iters
+    trace_step[k, level] = step
+    need_residual = trace_residual.shape[1] > 1 or (level == 0 and not get_min_eig)
+    if not need_residual or (level == 0 and status[k] == 0):
+        return
+    # Mean |J - I| over the window at the final position, in 8-bit units.
+    fx = next_pts[k, 0] - half_w
+    fy = next_pts[k, 1] - half_h
+    jx = np.int64(np.floor(fx))
+    jy = np.int64(np.floor(fy))
+    if _outside(jx, jy, win_w, win_h, w, h):
+        if level == 0:
+            status[k] = 0
+        return
+    v00, v01, v10, v11 = _weights(fx - np.float32(jx), fy - np.float32(jy))
+    total = np.float32(0.0)
+    for y in range(win_h):
+        _diff_row(J, np.uint64((jy + y + win_h) * stride + jx + win_w), stride, v00, v01, v10, v11,
+                  Iw[y], row[0])
+        for x in range(win_w):
+            total += np.float32(abs(row[0, x]))
+    residual = total / np.float32(32 * win_w * win_h)  # OpenCV: errval * 1.f / (32 W H)
+    if trace_residual.shape[1] > 1:
+        trace_residual[k, level] = residual
+    if level == 0 and not get_min_eig:
+        err[k] = residual
 
 
 @kernel(parallel=True)
 def _lk_level(I, dI, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w, win_h,
               max_count, eps2, min_eig_threshold, get_min_eig, use_initial, trace_iters, trace_step,
-              trace_residual):
+              trace_residual, n_chunks):
     """One pyramid level for every point. ``I``, ``J`` (uint8) and ``dI`` (int16 x 2) are padded
-    by the window on every side; (h, w) is the level's own size."""
-    half_w = np.float32((win_w - 1) * 0.5)
-    half_h = np.float32((win_h - 1) * 0.5)
-    scale = np.float32(1.0 / (1 << level))
-    n_win = win_w * win_h
-    simd = (win_w // 8) * 8  # pixels of each row OpenCV's SIMD loops cover
-    for k in numba.prange(prev_pts.shape[0]):
-        diff_row = np.empty(win_w, np.int32)
-        px = prev_pts[k, 0] * scale
-        py = prev_pts[k, 1] * scale
-        if level == top_level:
-            if use_initial:
-                nx = next_pts[k, 0] * scale
-                ny = next_pts[k, 1] * scale
-            else:
-                nx = px
-                ny = py
-        else:
-            nx = next_pts[k, 0] * np.float32(2.0)
-            ny = next_pts[k, 1] * np.float32(2.0)
-        next_pts[k, 0] = nx
-        next_pts[k, 1] = ny
-        if not (np.isfinite(px) and np.isfinite(py) and np.isfinite(nx) and np.isfinite(ny)):
-            status[k] = 0
-            err[k] = 0.0
-            continue
-        px -= half_w
-        py -= half_h
-        ix = np.int64(np.floor(px))
-        iy = np.int64(np.floor(py))
-        if _outside(ix, iy, win_w, win_h, w, h):
-            if level == 0:
-                status[k] = 0
-                err[k] = 0.0
-            continue
-        w00, w01, w10, w11 = _weights(px - np.float32(ix), py - np.float32(iy))
-        Iw = np.empty(n_win, np.int32)
-        Ixw = np.empty(n_win, np.int32)
-        Iyw = np.empty(n_win, np.int32)
-        # OpenCV accumulates G in four float32 lanes over the 8-pixel chunks of each row (pixel
-        # x into lane x % 4) and the row's leftover pixels in a scalar, then adds
-        # (lane0 + lane2) + (lane1 + lane3); the same order is kept so that rounding matches.
-        lanes = np.zeros((3, 4), np.float32)
-        a11 = np.float32(0.0)
-        a12 = np.float32(0.0)
-        a22 = np.float32(0.0)
-        for y in range(win_h):
-            r = iy + y + win_h
-            for x in range(win_w):
-                c = ix + x + win_w
-                m = y * win_w + x
-                Iw[m] = _sample(I, r, c, w00, w01, w10, w11, W_BITS - 5)
-                gx = (np.int32(dI[r, c, 0]) * w00 + np.int32(dI[r, c + 1, 0]) * w01
-                      + np.int32(dI[r + 1, c, 0]) * w10 + np.int32(dI[r + 1, c + 1, 0]) * w11)
-                gy = (np.int32(dI[r, c, 1]) * w00 + np.int32(dI[r, c + 1, 1]) * w01
-                      + np.int32(dI[r + 1, c, 1]) * w10 + np.int32(dI[r + 1, c + 1, 1]) * w11)
-                gx = (gx + (1 << (W_BITS - 1))) >> W_BITS
-                gy = (gy + (1 << (W_BITS - 1))) >> W_BITS
-                Ixw[m] = gx
-                Iyw[m] = gy
-                if x < simd:
-                    lanes[0, x % 4] += np.float32(gx * gx)
-                    lanes[1, x % 4] += np.float32(gx * gy)
-                    lanes[2, x % 4] += np.float32(gy * gy)
-                else:
-                    a11 += np.float32(gx * gx)
-                    a12 += np.float32(gx * gy)
-                    a22 += np.float32(gy * gy)
-        a11 += (lanes[0, 0] + lanes[0, 2]) + (lanes[0, 1] + lanes[0, 3])
-        a12 += (lanes[1, 0] + lanes[1, 2]) + (lanes[1, 1] + lanes[1, 3])
-        a22 += (lanes[2, 0] + lanes[2, 2]) + (lanes[2, 1] + lanes[2, 3])
-        a11 *= FLT_SCALE
-        a12 *= FLT_SCALE
-        a22 *= FLT_SCALE
-        det = a11 * a22 - a12 * a12
-        min_eig = (a22 + a11 - np.sqrt((a11 - a22) * (a11 - a22) + np.float32(4.0) * a12 * a12)) \
-            / np.float32(2 * win_w * win_h)
-        if get_min_eig:
-            err[k] = min_eig
-        if min_eig < min_eig_threshold or det < FLT_EPSILON:
-            if level == 0:
-                status[k] = 0
-            continue
-        inv_det = np.float32(1.0) / det
-        nx -= half_w
-        ny -= half_h
-        prev_dx = np.float32(0.0)
-        prev_dy = np.float32(0.0)
-        iters = 0
-        step = np.float32(0.0)
-        for j in range(max_count):
-            jx = np.int64(np.floor(nx))
-            jy = np.int64(np.floor(ny))
-            if _outside(jx, jy, win_w, win_h, w, h):
-                if level == 0:
-                    status[k] = 0
-                break
-            v00, v01, v10, v11 = _weights(nx - np.float32(jx), ny - np.float32(jy))
-            # OpenCV's mismatch sums: in each 8-pixel chunk, pixels x and x + 4 are summed as
-            # integers, converted to float32 and added into lane x % 4; leftover pixels go to
-            # scalars; then (lane0 + lane2) + (lane1 + lane3).
-            b1 = np.float32(0.0)
-            b2 = np.float32(0.0)
-            blanes = np.zeros((2, 4), np.float32)
-            for y in range(win_h):
-                r = jy + y + win_h
-                for x in range(win_w):
-                    diff_row[x] = _sample(J, r, jx + x + win_w, v00, v01, v10, v11, W_BITS - 5) - Iw[y * win_w + x]
-                for x0 in range(0, simd, 8):
-                    for lane in range(4):
-                        m1 = y * win_w + x0 + lane
-                        m2 = m1 + 4
-                        d1 = diff_row[x0 + lane]
-                        d2 = diff_row[x0 + lane + 4]
-                        blanes[0, lane] += np.float32(d1 * Ixw[m1] + d2 * Ixw[m2])
-                        blanes[1, lane] += np.float32(d1 * Iyw[m1] + d2 * Iyw[m2])
-                for x in range(simd, win_w):
-                    m = y * win_w + x
-                    b1 += np.float32(diff_row[x] * Ixw[m])
-                    b2 += np.float32(diff_row[x] * Iyw[m])
-            b1 += (blanes[0, 0] + blanes[0, 2]) + (blanes[0, 1] + blanes[0, 3])
-            b2 += (blanes[1, 0] + blanes[1, 2]) + (blanes[1, 1] + blanes[1, 3])
-            b1 *= FLT_SCALE
-            b2 *= FLT_SCALE
-            dx = (a12 * b2 - a22 * b1) * inv_det
-            dy = (a12 * b1 - a11 * b2) * inv_det
-            nx += dx
-            ny += dy
-            next_pts[k, 0] = nx + half_w
-            next_pts[k, 1] = ny + half_h
-            iters = j + 1
-            step = np.float32(np.sqrt(np.float64(dx) * dx + np.float64(dy) * dy))
-            if np.float64(dx) * dx + np.float64(dy) * dy <= eps2:
-                break
-            if j > 0 and abs(dx + prev_dx) < 0.01 and abs(dy + prev_dy) < 0.01:
-                next_pts[k, 0] -= dx * np.float32(0.5)
-                next_pts[k, 1] -= dy * np.float32(0.5)
-                break
-            prev_dx = dx
-            prev_dy = dy
-        trace_iters[k, level] = iters
-        trace_step[k, level] = step
-        need_residual = trace_residual.shape[1] > 1 or (level == 0 and not get_min_eig)
-        if not need_residual or (level == 0 and status[k] == 0):
-            continue
-        # Mean |J - I| over the window at the final position, in 8-bit units.
-        fx = next_pts[k, 0] - half_w
-        fy = next_pts[k, 1] - half_h
-        jx = np.int64(np.floor(fx))
-        jy = np.int64(np.floor(fy))
-        if _outside(jx, jy, win_w, win_h, w, h):
-            if level == 0:
-                status[k] = 0
-            continue
-        v00, v01, v10, v11 = _weights(fx - np.float32(jx), fy - np.float32(jy))
-        total = np.float32(0.0)
-        for y in range(win_h):
-            r = jy + y + win_h
-            for x in range(win_w):
-                diff = _sample(J, r, jx + x + win_w, v00, v01, v10, v11, W_BITS - 5) - Iw[y * win_w + x]
-                total += np.float32(abs(diff))
-        residual = total / np.float32(32 * win_w * win_h)  # OpenCV: errval * 1.f / (32 W H)
-        if trace_residual.shape[1] > 1:
-            trace_residual[k, level] = residual
-        if level == 0 and not get_min_eig:
-            err[k] = residual
+    by the window on every side and passed flat; (h, w) is the level's own size. Points are
+    split into ``n_chunks`` chunks run in parallel, each with its own scratch windows."""
+    n = prev_pts.shape[0]
+    for c in numba.prange(n_chunks):
+        Iw = np.empty((win_h, win_w), np.int32)
+        Ixw = np.empty((win_h, win_w), np.int32)
+        Iyw = np.empty((win_h, win_w), np.int32)
+        row = np.empty((3, win_w), np.int32)
+        for k in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            _lk_point(k, I, dI, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w,
+                      win_h, max_count, eps2, min_eig_threshold, get_min_eig, use_initial,
+                      trace_iters, trace_step, trace_residual, Iw, Ixw, Iyw, row)
 
 
 def _pad(img, win_w, win_h, constant):
@@ -394,10 +453,12 @@ def calc_optical_flow_pyr_lk(prev_img, next_img, prev_pts, next_pts=None, *, win
         for level in range(top, -1, -1):
             I, J = prev_pyr[level], next_pyr[level]
             h, w = I.shape
-            _lk_level(_pad(I, win_w, win_h, False), _pad(scharr_derivatives(I), win_w, win_h, True),
-                      _pad(J, win_w, win_h, False), h, w, level, top, pts, out, status, err,
+            _lk_level(_pad(I, win_w, win_h, False).ravel(),
+                      _pad(scharr_derivatives(I), win_w, win_h, True).ravel(),
+                      _pad(J, win_w, win_h, False).ravel(), h, w, level, top, pts, out, status, err,
                       win_w, win_h, max_iter, epsilon * epsilon, np.float32(min_eig_threshold),
-                      bool(get_min_eigenvals), bool(use_initial_flow), iters, steps, residual)
+                      bool(get_min_eigenvals), bool(use_initial_flow), iters, steps, residual,
+                      min(n, 8 * numba.get_num_threads()))
     result = (out.reshape(in_shape), status, err)
     if trace:
         return result + (LKTrace(prev_pyr, next_pyr, iters, steps, residual),)

@@ -20,22 +20,26 @@ __all__ = ["pyr_down", "build_optical_flow_pyramid", "check_win_size"]
 
 @kernel(parallel=True)
 def _pyr_down_kernel(src, out):
+    """Vertical 5-tap pass into a row buffer padded by two columns (reflect-101), then the
+    horizontal 5-tap pass at even columns; all in integers, so the order does not matter."""
     h, w = src.shape
     oh, ow = out.shape
-    taps = np.array([1, 4, 6, 4, 1])
     for y in numba.prange(oh):
-        rows = np.empty(5, np.int64)
-        for t in range(5):
-            rows[t] = reflect101(2 * y + t - 2, h)
+        r0 = reflect101(2 * y - 2, h)
+        r1 = reflect101(2 * y - 1, h)
+        r2 = reflect101(2 * y, h)
+        r3 = reflect101(2 * y + 1, h)
+        r4 = reflect101(2 * y + 2, h)
+        col = np.empty(w + 4, np.int32)
+        for x in range(w):
+            col[x + 2] = (np.int32(src[r0, x]) + np.int32(src[r4, x])
+                          + 4 * (np.int32(src[r1, x]) + np.int32(src[r3, x])) + 6 * np.int32(src[r2, x]))
+        for e in range(2):  # the two padding columns on each side
+            col[1 - e] = col[2 + reflect101(-1 - e, w)]
+            col[w + 2 + e] = col[2 + reflect101(w + e, w)]
         for x in range(ow):
-            acc = 0
-            for u in range(5):
-                c = reflect101(2 * x + u - 2, w)
-                col = 0
-                for t in range(5):
-                    col += taps[t] * np.int64(src[rows[t], c])
-                acc += taps[u] * col
-            out[y, x] = (acc + 128) >> 8
+            c = 2 * x
+            out[y, x] = (col[c] + col[c + 4] + 4 * (col[c + 1] + col[c + 3]) + 6 * col[c + 2] + 128) >> 8
 
 
 def pyr_down(image) -> np.ndarray:
