@@ -126,10 +126,11 @@ def test_pyramid_and_derivatives_bit_exact(cv2, seed, h, w):
 def test_shapes_nan_outside_and_empty():
     seq = synthetic_sequence(n_frames=2, size=(64, 80), n_objects=1, seed=0)
     a, b = seq.frames
-    pts = np.array([[[30.0, 30.0]], [[np.nan, 5.0]], [[-500.0, 10.0]], [[40.0, 1e6]]], np.float32)
+    pts = np.array([[[30.0, 30.0]], [[np.nan, 5.0]], [[-500.0, 10.0]], [[40.0, 1e6]], [[3e38, -3e38]]],
+                   np.float32)
     nxt, status, err = calc_optical_flow_pyr_lk(a, b, pts)
-    assert nxt.shape == (4, 1, 2)
-    assert status.tolist()[1:] == [0, 0, 0]
+    assert nxt.shape == (5, 1, 2)
+    assert status.tolist()[1:] == [0, 0, 0, 0]
     empty, st0, e0 = calc_optical_flow_pyr_lk(a, b, np.zeros((0, 2), np.float32))
     assert empty.shape == (0, 2) and st0.shape == (0,) and e0.shape == (0,)
     as_float, st_f, _ = calc_optical_flow_pyr_lk(a.astype(np.float32), b.astype(np.float32), pts)

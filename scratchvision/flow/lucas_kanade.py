@@ -94,8 +94,19 @@ def _weights(a, b):
 
 
 @kernel
-def _outside(ix, iy, win_w, win_h, w, h):
-    return ix < -win_w or ix >= w or iy < -win_h or iy >= h
+def _place(x, y, win_w, win_h, w, h):
+    """Integer corner and fixed-point weights of a window whose top-left corner is at (x, y).
+
+    Returns ``(inside, ix, iy, w00, w01, w10, w11)``; ``inside`` is OpenCV's range test (the
+    window may reach up to its own size into the padding).
+    """
+    if not (abs(x) < 1e9 and abs(y) < 1e9):  # far outside (and safe to convert to integers)
+        return False, 0, 0, 0, 0, 0, 0
+    ix = np.int64(np.floor(x))
+    iy = np.int64(np.floor(y))
+    inside = not (ix < -win_w or ix >= w or iy < -win_h or iy >= h)
+    w00, w01, w10, w11 = _weights(x - np.float32(ix), y - np.float32(iy))
+    return inside, ix, iy, w00, w01, w10, w11
 
 
 # The padded levels are read through flat views with unsigned offsets: with a signed index Numba
@@ -230,16 +241,12 @@ def _lk_point(k, I, dI, J, h, w, level, top_level, prev_pts, next_pts, status, e
         status[k] = 0
         err[k] = 0.0
         return
-    px -= half_w
-    py -= half_h
-    ix = np.int64(np.floor(px))
-    iy = np.int64(np.floor(py))
-    if _outside(ix, iy, win_w, win_h, w, h):
+    inside, ix, iy, w00, w01, w10, w11 = _place(px - half_w, py - half_h, win_w, win_h, w, h)
+    if not inside:
         if level == 0:
             status[k] = 0
             err[k] = 0.0
         return
-    w00, w01, w10, w11 = _weights(px - np.float32(ix), py - np.float32(iy))
     a11, a12, a22 = _window(I, dI, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw)
     a11 *= FLT_SCALE
     a12 *= FLT_SCALE
@@ -261,13 +268,11 @@ def _lk_point(k, I, dI, J, h, w, level, top_level, prev_pts, next_pts, status, e
     iters = 0
     step = np.float32(0.0)
     for j in range(max_count):
-        jx = np.int64(np.floor(nx))
-        jy = np.int64(np.floor(ny))
-        if _outside(jx, jy, win_w, win_h, w, h):
+        inside, jx, jy, v00, v01, v10, v11 = _place(nx, ny, win_w, win_h, w, h)
+        if not inside:
             if level == 0:
                 status[k] = 0
             break
-        v00, v01, v10, v11 = _weights(nx - np.float32(jx), ny - np.float32(jy))
         b1, b2 = _mismatch(J, stride, jy, jx, v00, v01, v10, v11, Iw, Ixw, Iyw, row[0], row[1], row[2])
         b1 *= FLT_SCALE
         b2 *= FLT_SCALE
@@ -293,15 +298,12 @@ def _lk_point(k, I, dI, J, h, w, level, top_level, prev_pts, next_pts, status, e
     if not need_residual or (level == 0 and status[k] == 0):
         return
     # Mean |J - I| over the window at the final position, in 8-bit units.
-    fx = next_pts[k, 0] - half_w
-    fy = next_pts[k, 1] - half_h
-    jx = np.int64(np.floor(fx))
-    jy = np.int64(np.floor(fy))
-    if _outside(jx, jy, win_w, win_h, w, h):
+    inside, jx, jy, v00, v01, v10, v11 = _place(next_pts[k, 0] - half_w, next_pts[k, 1] - half_h,
+                                                win_w, win_h, w, h)
+    if not inside:
         if level == 0:
             status[k] = 0
         return
-    v00, v01, v10, v11 = _weights(fx - np.float32(jx), fy - np.float32(jy))
     total = np.float32(0.0)
     for y in range(win_h):
         _diff_row(J, np.uint64((jy + y + win_h) * stride + jx + win_w), stride, v00, v01, v10, v11,
