@@ -44,10 +44,10 @@ FLT_EPSILON = np.float32(np.finfo(np.float32).eps)
 
 
 @kernel(parallel=True)
-def _scharr_kernel(img, out):
-    """``out[..., 0] = Ix``, ``out[..., 1] = Iy``: [-1 0 1] x [3 10 3] and its transpose, int16,
-    reflect-101 borders (as OpenCV's calcScharrDeriv): a vertical pass into row buffers padded by
-    one column, then the horizontal pass."""
+def _scharr_kernel(img, gx, gy, pad_h, pad_w):
+    """Ix into ``gx`` and Iy into ``gy`` at offset (pad_h, pad_w): [-1 0 1] x [3 10 3] and its
+    transpose, reflect-101 borders (as OpenCV's calcScharrDeriv): a vertical pass into row
+    buffers padded by one column, then the horizontal pass."""
     h, w = img.shape
     for y in numba.prange(h):
         y0 = reflect101(y - 1, h)
@@ -64,8 +64,8 @@ def _scharr_kernel(img, out):
         smooth[0], diff[0] = smooth[left], diff[left]
         smooth[w + 1], diff[w + 1] = smooth[right], diff[right]
         for x in range(w):
-            out[y, x, 0] = smooth[x + 2] - smooth[x]
-            out[y, x, 1] = (diff[x] + diff[x + 2]) * 3 + diff[x + 1] * 10
+            gx[y + pad_h, x + pad_w] = smooth[x + 2] - smooth[x]
+            gy[y + pad_h, x + pad_w] = (diff[x] + diff[x + 2]) * 3 + diff[x + 1] * 10
 
 
 def scharr_derivatives(image) -> np.ndarray:
@@ -77,9 +77,10 @@ def scharr_derivatives(image) -> np.ndarray:
         A unit-slope ramp gives 32.
     """
     img = check_image(image, allow_color=False, dtypes=(np.uint8,))
-    out = np.empty(img.shape + (2,), np.int16)
-    _scharr_kernel(np.ascontiguousarray(img), out)
-    return out
+    gx = np.empty(img.shape, np.int16)
+    gy = np.empty(img.shape, np.int16)
+    _scharr_kernel(np.ascontiguousarray(img), gx, gy, 0, 0)
+    return np.stack([gx, gy], axis=-1)
 
 
 @kernel
@@ -113,13 +114,13 @@ def _place(x, y, win_w, win_h, w, h):
 # adds a negative-index test to every read, which keeps LLVM from vectorising the window loops.
 
 @kernel
-def _window(I, dI, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw):
-    """Sample the template window whose top-left corner is (iy, ix) in a padded level (``I``
-    and ``dI`` flat, ``stride`` pixels per row): intensities with 5 fractional bits and Scharr
-    gradients, into (win_h, win_w) arrays. Returns the gradient matrix sums (a11, a12, a22),
-    accumulated in OpenCV's lane order: the 8-pixel chunks of each row in four float32 lanes
-    (pixel x into lane x % 4), the leftover pixels in a scalar, then
-    (lane0 + lane2) + (lane1 + lane3)."""
+def _window(I, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw, pxx, pxy, pyy):
+    """Sample the template window whose top-left corner is (iy, ix) in a padded level (``I``,
+    ``dIx``, ``dIy`` flat, ``stride`` pixels per row): intensities with 5 fractional bits and
+    Scharr gradients, into (win_h, win_w) arrays. Returns the gradient matrix sums
+    (a11, a12, a22), accumulated in OpenCV's lane order: the 8-pixel chunks of each row in four
+    float32 lanes (pixel x into lane x % 4), the leftover pixels in a scalar, then
+    (lane0 + lane2) + (lane1 + lane3). ``pxx``, ``pxy``, ``pyy`` (win_w,) are scratch."""
     win_h, win_w = Iw.shape
     simd = (win_w // 8) * 8
     xx0 = xx1 = xx2 = xx3 = np.float32(0.0)  # lanes of sum Ix^2
@@ -129,7 +130,6 @@ def _window(I, dI, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw):
     a12 = np.float32(0.0)
     a22 = np.float32(0.0)
     one = np.uint64(1)
-    two = np.uint64(2)
     for y in range(win_h):
         base = np.uint64((iy + y + win_h) * stride + ix + win_w)
         below = base + np.uint64(stride)
@@ -137,33 +137,35 @@ def _window(I, dI, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw):
         gy = Iyw[y]
         for x in range(win_w):
             u = np.uint64(x)
-            Iw[y, x] = (np.int32(I[base + u]) * w00 + np.int32(I[base + u + one]) * w01
-                        + np.int32(I[below + u]) * w10 + np.int32(I[below + u + one]) * w11
-                        + (1 << (W_BITS - 6))) >> (W_BITS - 5)
-            g = two * (base + u)
-            gb = two * (below + u)
-            gx[x] = (np.int32(dI[g]) * w00 + np.int32(dI[g + two]) * w01 + np.int32(dI[gb]) * w10
-                     + np.int32(dI[gb + two]) * w11 + (1 << (W_BITS - 1))) >> W_BITS
-            gy[x] = (np.int32(dI[g + one]) * w00 + np.int32(dI[g + two + one]) * w01
-                     + np.int32(dI[gb + one]) * w10 + np.int32(dI[gb + two + one]) * w11
-                     + (1 << (W_BITS - 1))) >> W_BITS
+            a = base + u
+            c = below + u
+            Iw[y, x] = (np.int32(I[a]) * w00 + np.int32(I[a + one]) * w01 + np.int32(I[c]) * w10
+                        + np.int32(I[c + one]) * w11 + (1 << (W_BITS - 6))) >> (W_BITS - 5)
+            gx[x] = (np.int32(dIx[a]) * w00 + np.int32(dIx[a + one]) * w01 + np.int32(dIx[c]) * w10
+                     + np.int32(dIx[c + one]) * w11 + (1 << (W_BITS - 1))) >> W_BITS
+            gy[x] = (np.int32(dIy[a]) * w00 + np.int32(dIy[a + one]) * w01 + np.int32(dIy[c]) * w10
+                     + np.int32(dIy[c + one]) * w11 + (1 << (W_BITS - 1))) >> W_BITS
+        for x in range(win_w):  # the products (exact in int32), then their lane sums
+            pxx[x] = gx[x] * gx[x]
+            pxy[x] = gx[x] * gy[x]
+            pyy[x] = gy[x] * gy[x]
         for x0 in range(0, simd, 4):
-            xx0 += np.float32(gx[x0] * gx[x0])
-            xx1 += np.float32(gx[x0 + 1] * gx[x0 + 1])
-            xx2 += np.float32(gx[x0 + 2] * gx[x0 + 2])
-            xx3 += np.float32(gx[x0 + 3] * gx[x0 + 3])
-            xy0 += np.float32(gx[x0] * gy[x0])
-            xy1 += np.float32(gx[x0 + 1] * gy[x0 + 1])
-            xy2 += np.float32(gx[x0 + 2] * gy[x0 + 2])
-            xy3 += np.float32(gx[x0 + 3] * gy[x0 + 3])
-            yy0 += np.float32(gy[x0] * gy[x0])
-            yy1 += np.float32(gy[x0 + 1] * gy[x0 + 1])
-            yy2 += np.float32(gy[x0 + 2] * gy[x0 + 2])
-            yy3 += np.float32(gy[x0 + 3] * gy[x0 + 3])
+            xx0 += np.float32(pxx[x0])
+            xx1 += np.float32(pxx[x0 + 1])
+            xx2 += np.float32(pxx[x0 + 2])
+            xx3 += np.float32(pxx[x0 + 3])
+            xy0 += np.float32(pxy[x0])
+            xy1 += np.float32(pxy[x0 + 1])
+            xy2 += np.float32(pxy[x0 + 2])
+            xy3 += np.float32(pxy[x0 + 3])
+            yy0 += np.float32(pyy[x0])
+            yy1 += np.float32(pyy[x0 + 1])
+            yy2 += np.float32(pyy[x0 + 2])
+            yy3 += np.float32(pyy[x0 + 3])
         for x in range(simd, win_w):
-            a11 += np.float32(gx[x] * gx[x])
-            a12 += np.float32(gx[x] * gy[x])
-            a22 += np.float32(gy[x] * gy[x])
+            a11 += np.float32(pxx[x])
+            a12 += np.float32(pxy[x])
+            a22 += np.float32(pyy[x])
     a11 += (xx0 + xx2) + (xx1 + xx3)
     a12 += (xy0 + xy2) + (xy1 + xy3)
     a22 += (yy0 + yy2) + (yy1 + yy3)
@@ -171,19 +173,25 @@ def _window(I, dI, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw):
 
 
 @kernel
-def _diff_row(J, base, stride, v00, v01, v10, v11, Irow, out):
-    """``out[x] = J_w(x) - I_w(x)`` along one window row starting at flat offset ``base``."""
+def _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, Iw):
+    """OpenCV's ``err``: mean |J_w - I_w| over the window, summed in row order, in 8-bit units."""
+    win_h, win_w = Iw.shape
     one = np.uint64(1)
-    below = base + np.uint64(stride)
-    for x in range(out.shape[0]):
-        u = np.uint64(x)
-        out[x] = ((np.int32(J[base + u]) * v00 + np.int32(J[base + u + one]) * v01
-                   + np.int32(J[below + u]) * v10 + np.int32(J[below + u + one]) * v11
-                   + (1 << (W_BITS - 6))) >> (W_BITS - 5)) - Irow[x]
+    total = np.float32(0.0)
+    for y in range(win_h):
+        base = np.uint64((jy + y + win_h) * stride + jx + win_w)
+        below = base + np.uint64(stride)
+        for x in range(win_w):
+            a = base + np.uint64(x)
+            c = below + np.uint64(x)
+            d = ((np.int32(J[a]) * v00 + np.int32(J[a + one]) * v01 + np.int32(J[c]) * v10
+                  + np.int32(J[c + one]) * v11 + (1 << (W_BITS - 6))) >> (W_BITS - 5)) - Iw[y, x]
+            total += np.float32(abs(d))
+    return total / np.float32(32 * win_w * win_h)  # OpenCV: errval * 1.f / (32 W H)
 
 
 @kernel
-def _mismatch(J, stride, jy, jx, v00, v01, v10, v11, Iw, Ixw, Iyw, diff, px, py):
+def _mismatch(J, stride, jy, jx, v00, v01, v10, v11, Iw, Ixw, Iyw, px, py):
     """The mismatch vector ``b = sum (J_w - I_w) (Ix, Iy)`` in OpenCV's order: in each 8-pixel
     chunk of a row, pixels x and x + 4 are summed as integers, converted to float32 and added
     into lane x % 4; leftover pixels go to scalars; then (lane0 + lane2) + (lane1 + lane3)."""
@@ -193,11 +201,18 @@ def _mismatch(J, stride, jy, jx, v00, v01, v10, v11, Iw, Ixw, Iyw, diff, px, py)
     ly0 = ly1 = ly2 = ly3 = np.float32(0.0)
     b1 = np.float32(0.0)
     b2 = np.float32(0.0)
+    one = np.uint64(1)
     for y in range(win_h):
-        _diff_row(J, np.uint64((jy + y + win_h) * stride + jx + win_w), stride, v00, v01, v10, v11, Iw[y], diff)
+        base = np.uint64((jy + y + win_h) * stride + jx + win_w)
+        below = base + np.uint64(stride)
         for x in range(win_w):
-            px[x] = diff[x] * Ixw[y, x]
-            py[x] = diff[x] * Iyw[y, x]
+            u = np.uint64(x)
+            a = base + u
+            c = below + u
+            d = ((np.int32(J[a]) * v00 + np.int32(J[a + one]) * v01 + np.int32(J[c]) * v10
+                  + np.int32(J[c + one]) * v11 + (1 << (W_BITS - 6))) >> (W_BITS - 5)) - Iw[y, x]
+            px[x] = d * Ixw[y, x]
+            py[x] = d * Iyw[y, x]
         for x0 in range(0, simd, 8):
             lx0 += np.float32(px[x0] + px[x0 + 4])
             lx1 += np.float32(px[x0 + 1] + px[x0 + 5])
@@ -214,7 +229,7 @@ def _mismatch(J, stride, jy, jx, v00, v01, v10, v11, Iw, Ixw, Iyw, diff, px, py)
 
 
 @kernel
-def _lk_point(k, I, dI, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w, win_h,
+def _lk_point(k, I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w, win_h,
               max_count, eps2, min_eig_threshold, get_min_eig, use_initial, trace_iters, trace_step,
               trace_residual, Iw, Ixw, Iyw, row):
     """Track point ``k`` through one level (see :func:`_lk_level`); ``Iw``, ``Ixw``, ``Iyw``
@@ -247,7 +262,7 @@ def _lk_point(k, I, dI, J, h, w, level, top_level, prev_pts, next_pts, status, e
             status[k] = 0
             err[k] = 0.0
         return
-    a11, a12, a22 = _window(I, dI, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw)
+    a11, a12, a22 = _window(I, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw, row[0], row[1], row[2])
     a11 *= FLT_SCALE
     a12 *= FLT_SCALE
     a22 *= FLT_SCALE
@@ -273,7 +288,7 @@ def _lk_point(k, I, dI, J, h, w, level, top_level, prev_pts, next_pts, status, e
             if level == 0:
                 status[k] = 0
             break
-        b1, b2 = _mismatch(J, stride, jy, jx, v00, v01, v10, v11, Iw, Ixw, Iyw, row[0], row[1], row[2])
+        b1, b2 = _mismatch(J, stride, jy, jx, v00, v01, v10, v11, Iw, Ixw, Iyw, row[1], row[2])
         b1 *= FLT_SCALE
         b2 *= FLT_SCALE
         dx = (a12 * b2 - a22 * b1) * inv_det
@@ -304,13 +319,7 @@ def _lk_point(k, I, dI, J, h, w, level, top_level, prev_pts, next_pts, status, e
         if level == 0:
             status[k] = 0
         return
-    total = np.float32(0.0)
-    for y in range(win_h):
-        _diff_row(J, np.uint64((jy + y + win_h) * stride + jx + win_w), stride, v00, v01, v10, v11,
-                  Iw[y], row[0])
-        for x in range(win_w):
-            total += np.float32(abs(row[0, x]))
-    residual = total / np.float32(32 * win_w * win_h)  # OpenCV: errval * 1.f / (32 W H)
+    residual = _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, Iw)
     if trace_residual.shape[1] > 1:
         trace_residual[k, level] = residual
     if level == 0 and not get_min_eig:
@@ -318,11 +327,11 @@ def _lk_point(k, I, dI, J, h, w, level, top_level, prev_pts, next_pts, status, e
 
 
 @kernel(parallel=True)
-def _lk_level(I, dI, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w, win_h,
+def _lk_level(I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w, win_h,
               max_count, eps2, min_eig_threshold, get_min_eig, use_initial, trace_iters, trace_step,
               trace_residual, n_chunks):
-    """One pyramid level for every point. ``I``, ``J`` (uint8) and ``dI`` (int16 x 2) are padded
-    by the window on every side and passed flat; (h, w) is the level's own size. Points are
+    """One pyramid level for every point. ``I``, ``J`` (uint8) and the gradient planes ``dIx``,
+    ``dIy`` (int16) are padded by the window on every side and passed flat; (h, w) is the level's own size. Points are
     split into ``n_chunks`` chunks run in parallel, each with its own scratch windows."""
     n = prev_pts.shape[0]
     for c in numba.prange(n_chunks):
@@ -331,15 +340,14 @@ def _lk_level(I, dI, J, h, w, level, top_level, prev_pts, next_pts, status, err,
         Iyw = np.empty((win_h, win_w), np.int32)
         row = np.empty((3, win_w), np.int32)
         for k in range(c * n // n_chunks, (c + 1) * n // n_chunks):
-            _lk_point(k, I, dI, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w,
+            _lk_point(k, I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w,
                       win_h, max_count, eps2, min_eig_threshold, get_min_eig, use_initial,
                       trace_iters, trace_step, trace_residual, Iw, Ixw, Iyw, row)
 
 
-def _pad(img, win_w, win_h, constant):
-    mode = "constant" if constant else "reflect"  # numpy's "reflect" is OpenCV's reflect-101
-    pad = ((win_h, win_h), (win_w, win_w)) + (((0, 0),) if img.ndim == 3 else ())
-    return np.ascontiguousarray(np.pad(img, pad, mode=mode))
+def _pad(img, win_w, win_h):
+    """A pyramid level padded by the window on every side, reflect-101 (numpy's "reflect")."""
+    return np.ascontiguousarray(np.pad(img, ((win_h, win_h), (win_w, win_w)), mode="reflect"))
 
 
 @dataclass(frozen=True)
@@ -455,9 +463,11 @@ def calc_optical_flow_pyr_lk(prev_img, next_img, prev_pts, next_pts=None, *, win
         for level in range(top, -1, -1):
             I, J = prev_pyr[level], next_pyr[level]
             h, w = I.shape
-            _lk_level(_pad(I, win_w, win_h, False).ravel(),
-                      _pad(scharr_derivatives(I), win_w, win_h, True).ravel(),
-                      _pad(J, win_w, win_h, False).ravel(), h, w, level, top, pts, out, status, err,
+            # gradient planes padded with zeros (OpenCV's BORDER_CONSTANT for the derivatives)
+            gx = np.zeros((h + 2 * win_h, w + 2 * win_w), np.int16)
+            gy = np.zeros_like(gx)
+            _scharr_kernel(I, gx, gy, win_h, win_w)
+            _lk_level(_pad(I, win_w, win_h).ravel(), gx.ravel(), gy.ravel(), _pad(J, win_w, win_h).ravel(), h, w, level, top, pts, out, status, err,
                       win_w, win_h, max_iter, epsilon * epsilon, np.float32(min_eig_threshold),
                       bool(get_min_eigenvals), bool(use_initial_flow), iters, steps, residual,
                       min(n, 8 * numba.get_num_threads()))
