@@ -51,11 +51,12 @@ def _sobel(img, row_taps, col_taps, out):
         padded = np.empty(w + 2 * rr, np.float32)
         for j in range(w + 2 * rr):
             padded[j] = np.float32(img[i, reflect101(j - rr, w)])
-        for j in range(w):
-            acc = np.float32(0.0)
-            for t in range(2 * rr + 1):
-                acc += padded[j + t] * kr[t]
-            tmp[i, j] = acc
+        acc = tmp[i]
+        acc[:] = 0.0
+        for t in range(2 * rr + 1):  # tap by tap over the whole row: same order, vectorised
+            k = kr[t]
+            for j in range(w):
+                acc[j] += padded[j + t] * k
     for i in numba.prange(h):
         centre = tmp[i]
         for j in range(w):
@@ -71,58 +72,66 @@ def _sobel(img, row_taps, col_taps, out):
                     out[i, j] += (below[j] - above[j]) * k
 
 
+@kernel
+def _box_row(v, padded, source, block, out):
+    """Horizontal ``block``-sum of the float64 row ``v`` (reflect-101) into float32 ``out``."""
+    w = out.shape[0]
+    for j in range(padded.shape[0]):
+        padded[j] = v[source[j]]
+    for j in range(w):
+        acc = 0.0
+        for t in range(block):
+            acc += padded[j + t]
+        out[j] = np.float32(acc)
+
+
 @kernel(parallel=True)
-def _box_products(dx, dy, block, out3):
-    """Unnormalised ``block x block`` sums (reflect-101, in float64) of Dx^2, Dx Dy and Dy^2:
-    column sums of each product into a row buffer padded for the horizontal sums."""
+def _box_products(dx, dy, block, a, b, c):
+    """Unnormalised ``block x block`` sums (reflect-101, in float64) of the float32 products
+    Dx^2, Dx Dy and Dy^2 into the planes ``a``, ``b``, ``c``: vertical sums of a row's products,
+    then horizontal sums."""
     h, w = dx.shape
     r = block // 2
     source = np.empty(w + block - 1, np.int64)  # padded column -> image column
     for j in range(w + block - 1):
         source[j] = reflect101(j - r, w)
     for i in numba.prange(h):
-        cols = np.zeros((3, w + block - 1))
+        va = np.zeros(w)
+        vb = np.zeros(w)
+        vc = np.zeros(w)
         for u in range(-r, block - r):
-            ii = reflect101(i + u, h)
-            for j in range(w + block - 1):
-                jj = source[j]
-                x = dx[ii, jj]
-                y = dy[ii, jj]
-                cols[0, j] += np.float64(x * x)
-                cols[1, j] += np.float64(x * y)
-                cols[2, j] += np.float64(y * y)
-        for j in range(w):
-            a = 0.0
-            b = 0.0
-            c = 0.0
-            for v in range(block):
-                a += cols[0, j + v]
-                b += cols[1, j + v]
-                c += cols[2, j + v]
-            out3[i, j, 0] = np.float32(a)
-            out3[i, j, 1] = np.float32(b)
-            out3[i, j, 2] = np.float32(c)
+            x = dx[reflect101(i + u, h)]
+            y = dy[reflect101(i + u, h)]
+            for j in range(w):
+                va[j] += np.float64(x[j] * x[j])
+                vb[j] += np.float64(x[j] * y[j])
+                vc[j] += np.float64(y[j] * y[j])
+        padded = np.empty(w + block - 1)
+        _box_row(va, padded, source, block, a[i])
+        _box_row(vb, padded, source, block, b[i])
+        _box_row(vc, padded, source, block, c[i])
 
 
 @kernel(parallel=True)
-def _min_eig(cov, out):
-    for i in numba.prange(cov.shape[0]):
-        for j in range(cov.shape[1]):
-            a = cov[i, j, 0] * np.float32(0.5)
-            b = cov[i, j, 1]
-            c = cov[i, j, 2] * np.float32(0.5)
-            out[i, j] = (a + c) - np.sqrt((a - c) * (a - c) + b * b)
+def _min_eig(a, b, c, out):
+    half = np.float32(0.5)
+    for i in numba.prange(a.shape[0]):
+        for j in range(a.shape[1]):
+            p = a[i, j] * half
+            q = b[i, j]
+            t = c[i, j] * half
+            out[i, j] = (p + t) - np.sqrt((p - t) * (p - t) + q * q)
 
 
 @kernel(parallel=True)
-def _harris(cov, k, out):
+def _harris(a, b, c, k, out):
     kf = np.float32(k)
-    for i in numba.prange(cov.shape[0]):
-        for j in range(cov.shape[1]):
-            a = cov[i, j, 0]
-            b = cov[i, j, 1]
-            c = cov[i, j, 2]
-            out[i, j] = a * c - b * b - kf * (a + c) * (a + c)
+    for i in numba.prange(a.shape[0]):
+        for j in range(a.shape[1]):
+            p = a[i, j]
+            q = b[i, j]
+            t = c[i, j]
+            out[i, j] = p * t - q * q - kf * (p + t) * (p + t)
 
 
 def _structure_tensor(image, block_size, ksize):
@@ -144,9 +153,9 @@ def _structure_tensor(image, block_size, ksize):
     # OpenCV scales the smoothing taps (the row taps for Dy, the column taps for Dx).
     _sobel(src, diff, smooth * scale, dx)
     _sobel(src, smooth * scale, diff, dy)
-    cov = np.empty((h, w, 3), np.float32)
-    _box_products(dx, dy, block_size, cov)
-    return cov
+    a, b, c = (np.empty((h, w), np.float32) for _ in range(3))
+    _box_products(dx, dy, block_size, a, b, c)
+    return a, b, c
 
 
 def corner_min_eigen_val(image, block_size: int = 3, ksize: int = 3) -> np.ndarray:
@@ -166,18 +175,18 @@ def corner_min_eigen_val(image, block_size: int = 3, ksize: int = 3) -> np.ndarr
         ``(a + c) - sqrt((a - c)^2 + b^2)`` with ``a = sum Ix^2 / 2``, ``b = sum Ix Iy``,
         ``c = sum Iy^2 / 2`` (derivatives scaled as OpenCV scales them).
     """
-    cov = _structure_tensor(image, block_size, ksize)
-    out = np.empty(cov.shape[:2], np.float32)
-    _min_eig(cov, out)
+    a, b, c = _structure_tensor(image, block_size, ksize)
+    out = np.empty(a.shape, np.float32)
+    _min_eig(a, b, c, out)
     return out
 
 
 def corner_harris(image, block_size: int, ksize: int, k: float) -> np.ndarray:
     """Harris response ``det(M) - k trace(M)^2`` at every pixel, as ``cv2.cornerHarris``."""
-    cov = _structure_tensor(image, block_size, ksize)
+    a, b, c = _structure_tensor(image, block_size, ksize)
     k = check_float(k, "k")
-    out = np.empty(cov.shape[:2], np.float32)
-    _harris(cov, k, out)
+    out = np.empty(a.shape, np.float32)
+    _harris(a, b, c, k, out)
     return out
 
 
