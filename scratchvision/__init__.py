@@ -43,10 +43,12 @@ _EXPORTS = {
     # box geometry
     "iou_matrix": "boxes", "giou_matrix": "boxes", "diou_matrix": "boxes", "box_area": "boxes",
     "clip_boxes": "boxes",
+    # multi-object tracking
+    "Sort": "tracking", "TrackerStep": "tracking",
     # JIT cache
     "warmup": "cache", "cache_info": "cache", "clear_cache": "cache",
 }
-_SUBMODULES = ("data", "imgproc", "features", "flow", "io", "viz", "assignment", "kalman", "boxes", "cache", "cli")
+_SUBMODULES = ("data", "imgproc", "features", "flow", "io", "viz", "assignment", "kalman", "boxes", "tracking", "cache", "cli")
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

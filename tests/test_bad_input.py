@@ -97,6 +97,8 @@ SCALARS = {
     "KalmanFilter": [("dim_x", 0, ValueError, "dim_x"), ("dim_z", 1.5, TypeError, "dim_z"),
                      ("dim_u", -1, ValueError, "dim_u")],
     "clip_boxes": [("size", (0, 5), ValueError, "size"), ("size", 5, TypeError, "size")],
+    "Sort": [("max_age", -1, ValueError, "max_age"), ("min_hits", 1.5, TypeError, "min_hits"),
+             ("iou_threshold", float("nan"), ValueError, "iou_threshold")],
     "batch_update": [("Z", np.full((2, 1), np.inf), ValueError, "Z")],
     "good_features_to_track": [("quality_level", 0.0, ValueError, "quality_level"),
                                ("min_distance", -1.0, ValueError, "min_distance"),
@@ -120,11 +122,12 @@ SCALAR_VALID = {
     "texture": dict(size=(8, 8)),
     "iter_frames": dict(source=np.zeros((2, 4, 4))),
     "KalmanFilter": dict(dim_x=2, dim_z=1),
+    "Sort": dict(),
 }
 
 # Public names that take no data (nothing to validate) or are classes.
 NO_INPUT = {"colorwheel", "warmup", "cache_info", "clear_cache", "SyntheticSequence", "xysr_model",
-            "xyah_model", "CHI2INV95", "LKTrace", "TrackedPoints"}
+            "xyah_model", "CHI2INV95", "LKTrace", "TrackedPoints", "TrackerStep"}
 # Readers take paths; they are fuzzed with bad files in test_io.py.
 PATH_ONLY = {"read_flo", "read_mot", "read_seqinfo"}
 

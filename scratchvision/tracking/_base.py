@@ -1,0 +1,101 @@
+"""What every multi-object tracker shares: detection checks, the output rows, the per-frame record
+of what the tracker did, and the per-instance id counter."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validate import as_array
+from ..kalman.models import MAX_COORDINATE
+
+__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "check_detections", "output_rows"]
+
+#: Columns of every tracker's output rows.
+OUTPUT_COLUMNS = ("x1", "y1", "x2", "y2", "id", "score", "class", "det_idx")
+
+
+def check_detections(dets, name: str = "dets"):
+    """Validate one frame's detections.
+
+    Accepts (N, 4) ``x1, y1, x2, y2`` (score taken as 1), (N, 5) with a score, or (N, 6) with a
+    score and a class id; ``None`` or an empty array means no detections. Rows with NaN/inf raise
+    ValueError, as do coordinates beyond 1e12; rows with non-positive width or height are dropped with a RuntimeWarning (their
+    row numbers are never reported as ``det_idx``). Scores are used as given (any finite value).
+
+    Returns
+    -------
+    boxes (K, 4) float64, scores (K,) float64, classes (K,) int64 (-1: none), rows (K,) int64
+        ``rows`` are the kept rows' indices in ``dets``.
+    """
+    if dets is None:
+        a = np.zeros((0, 5))
+    else:
+        a = as_array(dets, name)
+    if a.size == 0:
+        a = np.zeros((0, 5))
+    if a.ndim != 2 or a.shape[1] not in (4, 5, 6):
+        raise ValueError(f"{name} must have shape (N, 4), (N, 5) or (N, 6), got {a.shape}")
+    a = a.astype(np.float64, copy=False)
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite")
+    if a.size and np.abs(a[:, :4]).max() > MAX_COORDINATE:
+        raise ValueError(f"{name}: box coordinates must be within +-{MAX_COORDINATE:g}")
+    boxes = a[:, :4]
+    ok = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    rows = np.flatnonzero(ok)
+    if len(rows) < len(a):
+        warnings.warn(f"{name}: dropped {len(a) - len(rows)} boxes with non-positive width or height",
+                      RuntimeWarning, stacklevel=3)
+    scores = a[rows, 4] if a.shape[1] >= 5 else np.ones(len(rows))
+    if a.shape[1] == 6:
+        if (a[:, 5] != np.round(a[:, 5])).any():
+            raise ValueError(f"{name}: class ids (column 5) must be integers")
+        classes = a[rows, 5].astype(np.int64)
+    else:
+        classes = np.full(len(rows), -1, np.int64)
+    return np.ascontiguousarray(boxes[rows]), scores, classes, rows.astype(np.int64)
+
+
+def output_rows(boxes, ids, scores, classes, det_idx):
+    """Stack the output columns ``x1, y1, x2, y2, id, score, class, det_idx`` into (M, 8)."""
+    out = np.empty((len(ids), 8))
+    out[:, :4] = boxes
+    out[:, 4] = ids
+    out[:, 5] = scores
+    out[:, 6] = classes
+    out[:, 7] = det_idx
+    return out
+
+
+@dataclass
+class TrackerStep:
+    """What a tracker did on its last ``update()`` (``tracker.last_step``).
+
+    Attributes
+    ----------
+    frame : int
+        Number of updates so far (1 on the first frame).
+    costs : dict of str -> ndarray
+        The cost (or IoU) matrices of each association stage, detections by tracks.
+    matches : ndarray (K, 2), int64
+        ``(detection row, track id)`` pairs matched this frame.
+    unmatched_detections : ndarray, int64
+        Detection rows that started no track or started a new one.
+    unmatched_tracks : ndarray, int64
+        Ids of tracks that found no detection.
+    track_ids, track_states : ndarray
+        Every track alive after the update and its state (``"tentative"``, ``"confirmed"``,
+        ``"lost"``), and the ids removed this frame in ``removed``.
+    """
+
+    frame: int
+    costs: dict = field(default_factory=dict)
+    matches: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    unmatched_detections: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    unmatched_tracks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    track_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    track_states: np.ndarray = field(default_factory=lambda: np.zeros(0, "<U9"))
+    removed: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))

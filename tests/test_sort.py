@@ -1,0 +1,153 @@
+"""SORT against the reference sort.py outputs on MOT15, and tracker invariants on random streams."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from conftest import MOT15_SEQUENCES, shared_path
+from scratchvision import Sort, read_mot
+from scratchvision.tracking._base import check_detections
+
+WITH_REFERENCE = [s for s in MOT15_SEQUENCES if s not in ("ETH-Pedcross2", "KITTI-13", "Venice-2")]
+
+
+def _frames(seq):
+    det = read_mot(shared_path("mot15", seq, "det", "det.txt"))
+    n = int(det[:, 0].max()) + 1
+    for t in range(n):
+        f = det[det[:, 0] == t]
+        yield np.column_stack([f[:, 2], f[:, 3], f[:, 2] + f[:, 4], f[:, 3] + f[:, 5], f[:, 6]])
+
+
+def compare_to_reference(outputs, ref):
+    """Same boxes (to the reference's 0.01 rounding) in every frame, ids equal up to a bijection."""
+    mapping = {}
+    assert sum(len(o) for o in outputs) == len(ref)
+    for t, out in enumerate(outputs):
+        expected = ref[ref[:, 0] == t]
+        assert len(out) == len(expected), f"frame {t}"
+        xywh = np.column_stack([out[:, 0], out[:, 1], out[:, 2] - out[:, 0], out[:, 3] - out[:, 1]])
+        for row, box in zip(out, xywh):
+            diff = np.abs(expected[:, 2:6] - box).max(axis=1)
+            k = int(diff.argmin())
+            assert diff[k] <= 0.005 + 1e-6, f"frame {t}: box {box} vs {expected[k, 2:6]}"
+            assert mapping.setdefault(int(row[4]), int(expected[k, 1])) == int(expected[k, 1])
+    assert len(set(mapping.values())) == len(mapping)
+
+
+@pytest.mark.parametrize("seq", WITH_REFERENCE)
+def test_equals_reference_sort(seq):
+    tracker = Sort(max_age=1, min_hits=3, iou_threshold=0.3)
+    outputs = [tracker.update(d) for d in _frames(seq)]
+    compare_to_reference(outputs, read_mot(shared_path("mot15", seq, "reference", "sort.txt")))
+
+
+boxes = st.tuples(st.floats(0, 300), st.floats(0, 300), st.floats(1, 80), st.floats(1, 80), st.floats(0, 1))
+
+
+@st.composite
+def streams(draw):
+    n_frames = draw(st.integers(1, 25))
+    frames = []
+    for _ in range(n_frames):
+        kind = draw(st.sampled_from(["random", "empty", "burst", "duplicates", "overlapping"]))
+        if kind == "empty":
+            frames.append(np.zeros((0, 5)))
+            continue
+        rows = draw(st.lists(boxes, min_size=1, max_size=12 if kind != "burst" else 40))
+        a = np.array([[x, y, x + w, y + h, s] for x, y, w, h, s in rows])
+        if kind == "duplicates":
+            a = np.concatenate([a, a])
+        if kind == "overlapping":
+            a[:, :4] = a[0, :4] + np.linspace(0, 1, len(a))[:, None]
+        frames.append(a)
+    return frames
+
+
+@given(frames=streams(), max_age=st.integers(0, 5), min_hits=st.integers(0, 4))
+@settings(max_examples=60)
+def test_invariants_on_random_streams(frames, max_age, min_hits):
+    tracker = Sort(max_age=max_age, min_hits=min_hits)
+    seen_ever, retired = set(), set()
+    for dets in frames:
+        out = tracker.update(dets)
+        assert out.shape[1] == 8 and np.isfinite(out).all()
+        ids = out[:, 4].astype(int).tolist()
+        assert len(ids) == len(set(ids))
+        assert not (set(ids) & retired)
+        det_idx = out[:, 7].astype(int)
+        assert ((det_idx >= 0) & (det_idx < len(dets))).all()
+        assert len(set(det_idx.tolist())) == len(det_idx)
+        retired |= set(tracker.last_step.removed.tolist())
+        seen_ever |= set(ids)
+    assert min(seen_ever, default=1) >= 1
+
+
+def test_ids_per_instance_reset_and_step_record():
+    a, b = Sort(), Sort()
+    det = np.array([[10, 10, 50, 80, 0.9], [100, 10, 140, 90, 0.8]])
+    assert a.update(det)[:, 4].tolist() == [2, 1]  # newest first, like sort.py
+    assert b.update(det)[:, 4].tolist() == [2, 1]  # no shared counter
+    a.update(det + 1)
+    step = a.last_step
+    assert step.frame == 2 and step.costs["iou"].shape == (2, 2)
+    assert sorted(step.matches[:, 1].tolist()) == [1, 2]
+    assert len(step.unmatched_detections) == 0
+    a.reset()
+    assert a.update(det)[:, 4].tolist() == [2, 1]
+    assert a.update(None).shape == (0, 8)  # empty frames advance time
+
+
+def test_class_aware_matching():
+    plain, aware = Sort(min_hits=0), Sort(min_hits=0, class_aware=True)
+    first = np.array([[10, 10, 50, 80, 0.9, 1]])
+    second = np.array([[11, 10, 51, 80, 0.9, 2]])
+    for tracker in (plain, aware):
+        tracker.update(first)
+    assert plain.update(second)[:, 4].tolist() == [1]  # same track despite the class change
+    assert aware.update(second)[:, 4].tolist() == [2]  # a new track for the other class
+
+
+@pytest.mark.parametrize("bad, exc, match", [
+    (np.array([[0, 0, np.nan, 1, 0.5]]), ValueError, "dets must be finite"),
+    (np.zeros((2, 3)), ValueError, r"dets must have shape \(N, 4\), \(N, 5\) or \(N, 6\)"),
+    (np.array([[0, 0, 1, 1, 0.5, 1.5]]), ValueError, "class ids"),
+    ([["a", "b", "c", "d"]], TypeError, "dets must be a numeric array"),
+])
+def test_bad_detections(bad, exc, match):
+    with pytest.raises(exc, match=match):
+        Sort().update(bad)
+
+
+@given(bad=st.sampled_from([None, 3.5, "abc"]) | hnp.arrays(
+    dtype=st.sampled_from([np.bool_, np.uint8, np.int64, np.float16, np.float32, np.float64]),
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=7)))
+def test_fuzzed_detections_never_corrupt_the_tracker(bad):
+    tracker = Sort(min_hits=0)
+    tracker.update(np.array([[10, 10, 50, 80, 0.9]]))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out = tracker.update(bad)
+        assert np.isfinite(out).all()
+    except (ValueError, TypeError) as exc:
+        assert "dets" in str(exc)
+    out = tracker.update(np.array([[10, 10, 50, 80, 0.9]]))  # still works afterwards
+    assert np.isfinite(out).all() and len(out) == 1
+
+
+def test_degenerate_boxes_dropped_with_warning_and_no_scores():
+    tracker = Sort(min_hits=0)
+    with pytest.warns(RuntimeWarning, match="dropped 1 boxes"):
+        out = tracker.update(np.array([[10, 10, 5, 50, 0.9], [20, 20, 60, 90, 0.8]]))
+    assert out[:, 7].tolist() == [1]
+    boxes, scores, classes, rows = check_detections(np.array([[0, 0, 2, 3]]))
+    assert scores.tolist() == [1.0] and classes.tolist() == [-1]
+    with pytest.raises(ValueError, match="iou_threshold must be <= 1"):
+        Sort(iou_threshold=2.0)
