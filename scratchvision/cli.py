@@ -50,6 +50,58 @@ def _cmd_flow(args):
     return 0
 
 
+TRACKERS = {"sort": ("Sort", ("max_age", "min_hits", "iou_threshold"))}
+
+
+def _tracker_from_args(args):
+    import scratchvision
+
+    class_name, params = TRACKERS[args.tracker]
+    kwargs = {}
+    for item in args.param or []:
+        key, _, value = item.partition("=")
+        if key not in params:
+            raise ValueError(f"--param {key}: {args.tracker} takes {', '.join(params)}")
+        kwargs[key] = float(value) if "." in value or "e" in value.lower() else int(value)
+    return getattr(scratchvision, class_name)(**kwargs)
+
+
+def _cmd_track(args):
+    import numpy as np
+
+    from ._progress import progress
+    from .io import read_mot, read_video, write_mot, write_video
+    from .viz import draw_tracks
+
+    det = read_mot(args.detections)
+    if args.min_score is not None:
+        det = det[det[:, 6] >= args.min_score]
+    n_frames = int(det[:, 0].max()) + 1 if len(det) else 0
+    if args.frames_count:
+        n_frames = max(n_frames, args.frames_count)
+    tracker = _tracker_from_args(args)
+    order = np.argsort(det[:, 0], kind="stable")
+    det = det[order]
+    starts = np.searchsorted(det[:, 0], np.arange(n_frames + 1))
+    rows = []
+    for t in progress(range(n_frames), desc=f"{args.tracker}"):
+        f = det[starts[t]:starts[t + 1]]
+        boxes = np.column_stack([f[:, 2], f[:, 3], f[:, 2] + f[:, 4], f[:, 3] + f[:, 5], f[:, 6]])
+        for x1, y1, x2, y2, tid, score, *_ in tracker.update(boxes):
+            rows.append((t, tid, x1, y1, x2 - x1, y2 - y1, 1, -1, -1, -1))
+    result = np.array(rows, np.float64).reshape(-1, 10)
+    write_mot(args.out, result, precision=7)
+    print(f"{args.tracker}: {n_frames} frames, {len(result)} track boxes, "
+          f"{len(np.unique(result[:, 1]))} ids -> {os.path.abspath(args.out)}")
+    if args.show:
+        frames = read_video(args.show, end=n_frames)
+        drawn = np.stack([draw_tracks(f, result, t) for t, f in enumerate(frames)])
+        path = os.path.splitext(args.out)[0] + ".gif"
+        write_video(path, drawn, fps=10)
+        print(f"tracks drawn on the frames: {os.path.abspath(path)}")
+    return 0
+
+
 def _cmd_warmup(args):
     from .cache import cache_info, clear_cache, warmup
 
@@ -110,6 +162,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--color", help="write the colour-coded flow to this PNG")
     p.add_argument("--max-flow", type=float, default=None, help="magnitude of full saturation")
     p.set_defaults(func=_cmd_flow)
+
+    p = sub.add_parser("track", help="run a multi-object tracker over a MOTChallenge detection file",
+                       description="Read detections (MOTChallenge det.txt: frame, -1, x, y, w, h, "
+                                   "score, ...), run the tracker on every frame (frames without "
+                                   "detections included), write the tracks as a MOTChallenge "
+                                   "result file.")
+    p.add_argument("detections", help="det.txt")
+    p.add_argument("--out", default="tracks.txt", help="result file (default: %(default)s)")
+    p.add_argument("--tracker", default="sort", choices=sorted(TRACKERS), help="tracker (default: %(default)s)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="tracker parameter, repeatable (sort: max_age, min_hits, iou_threshold)")
+    p.add_argument("--min-score", type=float, default=None, help="drop detections scoring below this")
+    p.add_argument("--frames-count", type=int, default=0, help="number of frames if the last ones have no detections")
+    p.add_argument("--show", metavar="FRAMES", help="video file or image folder: draw the tracks into OUT.gif")
+    p.set_defaults(func=_cmd_track)
 
     p = sub.add_parser("warmup", help="compile every kernel into Numba's on-disk cache",
                        description="Compile the standard signatures of every kernel (honours "

@@ -11,7 +11,7 @@ import pytest
 from scratchvision.cli import build_parser, main
 from scratchvision.io import write_flo
 
-COMMANDS = ["demo", "flow", "warmup", "bench"]
+COMMANDS = ["demo", "flow", "track", "warmup", "bench"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -31,10 +31,12 @@ def test_demo_writes_outputs_and_summary(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--frames", "6", "--size", "96x64", "--objects", "4"]) == 0
     out = capsys.readouterr().out
     assert str(tmp_path) in out
-    for name in ("frames.gif", "gt.txt", "gt_flow.gif", "gt_tracks.gif", "gt_timeline.png", "summary.txt"):
+    for name in ("frames.gif", "gt.txt", "gt_flow.gif", "gt_tracks.gif", "gt_timeline.png", "summary.txt",
+                 "corner_tracks.gif", "sort_tracks.txt", "sort_tracks.gif"):
         assert (tmp_path / name).stat().st_size > 0, name
     summary = (tmp_path / "summary.txt").read_text()
     assert "ground-truth flow" in summary and "endpoint error" in summary
+    assert "error against the exact flow" in summary and "recall" in summary
 
 
 def test_flow_command(tmp_path, capsys):
@@ -60,3 +62,30 @@ def test_console_entry_point_and_module():
     out = subprocess.run([sys.executable, "-m", "scratchvision", "--version"], capture_output=True,
                          text=True, check=True)
     assert out.stdout.startswith("scratchvision ")
+
+
+def test_track_command_equals_the_library(tmp_path, capsys):
+    from scratchvision import Sort, read_mot, synthetic_sequence, write_mot
+
+    seq = synthetic_sequence(n_frames=8, size=(96, 128), n_objects=3, seed=2)
+    dets = seq.gt[seq.gt[:, 6] > 0].copy()
+    dets[:, 1] = -1
+    write_mot(tmp_path / "det.txt", dets)
+    frames_dir = tmp_path / "frames"
+    frames_dir.mkdir()
+    import imageio.v3 as iio
+
+    for t, f in enumerate(seq.frames):
+        iio.imwrite(frames_dir / f"{t:04d}.png", f)
+    assert main(["track", str(tmp_path / "det.txt"), "--out", str(tmp_path / "res.txt"),
+                 "--param", "min_hits=1", "--show", str(frames_dir)]) == 0
+    assert "sort: 8 frames" in capsys.readouterr().out
+    result = read_mot(tmp_path / "res.txt")
+    tracker = Sort(min_hits=1)
+    expected = 0
+    for t in range(8):
+        f = dets[dets[:, 0] == t]
+        expected += len(tracker.update(np.column_stack([f[:, 2], f[:, 3], f[:, 2] + f[:, 4], f[:, 3] + f[:, 5], f[:, 6]])))
+    assert len(result) == expected
+    assert (tmp_path / "res.gif").stat().st_size > 0
+    assert main(["track", str(tmp_path / "det.txt"), "--param", "speed=3"]) == 2
