@@ -50,7 +50,8 @@ def _cmd_flow(args):
     return 0
 
 
-TRACKERS = {"sort": ("Sort", ("max_age", "min_hits", "iou_threshold"))}
+TRACKERS = {"sort": ("Sort", ("max_age", "min_hits", "iou_threshold")),
+            "bytetrack": ("ByteTrack", ("track_thresh", "match_thresh", "track_buffer", "frame_rate"))}
 
 
 def _tracker_from_args(args):
@@ -172,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="tracks.txt", help="result file (default: %(default)s)")
     p.add_argument("--tracker", default="sort", choices=sorted(TRACKERS), help="tracker (default: %(default)s)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE",
-                   help="tracker parameter, repeatable (sort: max_age, min_hits, iou_threshold)")
+                   help="tracker parameter, repeatable (sort: max_age, min_hits, iou_threshold; "
+                        "bytetrack: track_thresh, match_thresh, track_buffer, frame_rate)")
     p.add_argument("--min-score", type=float, default=None, help="drop detections scoring below this")
     p.add_argument("--frames-count", type=int, default=0, help="number of frames if the last ones have no detections")
     p.add_argument("--show", metavar="FRAMES", help="video file or image folder: draw the tracks into OUT.gif")

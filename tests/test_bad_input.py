@@ -97,6 +97,8 @@ SCALARS = {
     "KalmanFilter": [("dim_x", 0, ValueError, "dim_x"), ("dim_z", 1.5, TypeError, "dim_z"),
                      ("dim_u", -1, ValueError, "dim_u")],
     "clip_boxes": [("size", (0, 5), ValueError, "size"), ("size", 5, TypeError, "size")],
+    "ByteTrack": [("track_buffer", -1, ValueError, "track_buffer"), ("frame_rate", 0, ValueError, "frame_rate"),
+                  ("match_thresh", float("inf"), ValueError, "match_thresh")],
     "Sort": [("max_age", -1, ValueError, "max_age"), ("min_hits", 1.5, TypeError, "min_hits"),
              ("iou_threshold", float("nan"), ValueError, "iou_threshold")],
     "batch_update": [("Z", np.full((2, 1), np.inf), ValueError, "Z")],
@@ -123,6 +125,7 @@ SCALAR_VALID = {
     "iter_frames": dict(source=np.zeros((2, 4, 4))),
     "KalmanFilter": dict(dim_x=2, dim_z=1),
     "Sort": dict(),
+    "ByteTrack": dict(),
 }
 
 # Public names that take no data (nothing to validate) or are classes.
