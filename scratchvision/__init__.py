@@ -44,7 +44,7 @@ _EXPORTS = {
     "iou_matrix": "boxes", "giou_matrix": "boxes", "diou_matrix": "boxes", "box_area": "boxes",
     "clip_boxes": "boxes",
     # multi-object tracking
-    "Sort": "tracking", "ByteTrack": "tracking", "TrackerStep": "tracking",
+    "Sort": "tracking", "ByteTrack": "tracking", "OCSort": "tracking", "TrackerStep": "tracking",
     # JIT cache
     "warmup": "cache", "cache_info": "cache", "clear_cache": "cache",
 }

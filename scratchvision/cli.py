@@ -51,7 +51,8 @@ def _cmd_flow(args):
 
 
 TRACKERS = {"sort": ("Sort", ("max_age", "min_hits", "iou_threshold")),
-            "bytetrack": ("ByteTrack", ("track_thresh", "match_thresh", "track_buffer", "frame_rate"))}
+            "bytetrack": ("ByteTrack", ("track_thresh", "match_thresh", "track_buffer", "frame_rate")),
+            "ocsort": ("OCSort", ("det_thresh", "max_age", "min_hits", "iou_threshold", "delta_t", "inertia"))}
 
 
 def _tracker_from_args(args):
@@ -174,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tracker", default="sort", choices=sorted(TRACKERS), help="tracker (default: %(default)s)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="tracker parameter, repeatable (sort: max_age, min_hits, iou_threshold; "
-                        "bytetrack: track_thresh, match_thresh, track_buffer, frame_rate)")
+                        "bytetrack: track_thresh, match_thresh, track_buffer, frame_rate; "
+                        "ocsort: det_thresh, max_age, min_hits, iou_threshold, delta_t, inertia)")
     p.add_argument("--min-score", type=float, default=None, help="drop detections scoring below this")
     p.add_argument("--frames-count", type=int, default=0, help="number of frames if the last ones have no detections")
     p.add_argument("--show", metavar="FRAMES", help="video file or image folder: draw the tracks into OUT.gif")

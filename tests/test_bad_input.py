@@ -99,6 +99,8 @@ SCALARS = {
     "clip_boxes": [("size", (0, 5), ValueError, "size"), ("size", 5, TypeError, "size")],
     "ByteTrack": [("track_buffer", -1, ValueError, "track_buffer"), ("frame_rate", 0, ValueError, "frame_rate"),
                   ("match_thresh", float("inf"), ValueError, "match_thresh")],
+    "OCSort": [("delta_t", 0, ValueError, "delta_t"), ("inertia", -1.0, ValueError, "inertia"),
+               ("det_thresh", float("nan"), ValueError, "det_thresh")],
     "Sort": [("max_age", -1, ValueError, "max_age"), ("min_hits", 1.5, TypeError, "min_hits"),
              ("iou_threshold", float("nan"), ValueError, "iou_threshold")],
     "batch_update": [("Z", np.full((2, 1), np.inf), ValueError, "Z")],
@@ -126,6 +128,7 @@ SCALAR_VALID = {
     "KalmanFilter": dict(dim_x=2, dim_z=1),
     "Sort": dict(),
     "ByteTrack": dict(),
+    "OCSort": dict(),
 }
 
 # Public names that take no data (nothing to validate) or are classes.

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from conftest import MOT15_SEQUENCES, shared_path
-from scratchvision import ByteTrack, Sort, read_mot
+from scratchvision import ByteTrack, OCSort, Sort, read_mot
 from scratchvision.tracking._base import check_detections
 
 WITH_REFERENCE = [s for s in MOT15_SEQUENCES if s not in ("ETH-Pedcross2", "KITTI-13", "Venice-2")]
@@ -43,8 +43,11 @@ def compare_to_reference(outputs, ref):
 
 
 REFERENCES = {"sort": lambda: Sort(max_age=1, min_hits=3, iou_threshold=0.3),
-              "bytetrack": lambda: ByteTrack(track_thresh=0.6, match_thresh=0.9, track_buffer=30, frame_rate=30)}
-TRACKERS = {"sort": lambda: Sort(min_hits=0), "bytetrack": lambda: ByteTrack(track_thresh=0.3)}
+              "bytetrack": lambda: ByteTrack(track_thresh=0.6, match_thresh=0.9, track_buffer=30, frame_rate=30),
+              "ocsort": lambda: OCSort(det_thresh=0.6, max_age=30, min_hits=3, iou_threshold=0.3, delta_t=3,
+                                       inertia=0.2)}
+TRACKERS = {"sort": lambda: Sort(min_hits=0), "bytetrack": lambda: ByteTrack(track_thresh=0.3),
+            "ocsort": lambda: OCSort(det_thresh=0.3, min_hits=0)}
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))
@@ -112,7 +115,8 @@ def test_ids_per_instance_reset_and_step_record():
     assert a.update(None).shape == (0, 8)  # empty frames advance time
 
 
-@pytest.mark.parametrize("make", [lambda **kw: Sort(min_hits=0, **kw), lambda **kw: ByteTrack(**kw)])
+@pytest.mark.parametrize("make", [lambda **kw: Sort(min_hits=0, **kw), lambda **kw: ByteTrack(**kw),
+                                  lambda **kw: OCSort(min_hits=0, **kw)])
 def test_class_aware_matching(make):
     plain, aware = make(), make(class_aware=True)
     first = np.array([[10, 10, 50, 80, 0.9, 1]])
@@ -175,3 +179,18 @@ def test_bytetrack_states_and_thresholds():
     assert 1 in tracker.last_step.removed.tolist() or 1 not in tracker.last_step.track_ids.tolist()
     with pytest.raises(ValueError, match="track_buffer must be >= 0"):
         ByteTrack(track_buffer=-1)
+
+
+def test_ocsort_reports_observed_boxes_and_re_updates_after_a_gap():
+    tracker = OCSort(min_hits=0, det_thresh=0.1)
+    box = np.array([[10.0, 10.0, 50.0, 80.0, 0.9]])
+    out = tracker.update(box)
+    moved = box + [[4, 0, 4, 0, 0]]
+    out = tracker.update(moved)
+    np.testing.assert_allclose(out[0, :4], moved[0, :4])  # the observed box, not the filter's
+    tracker.update(None)
+    tracker.update(None)
+    out = tracker.update(box + [[16, 0, 16, 0, 0]])  # observed again after two misses (ORU)
+    assert out[:, 4].tolist() == [1]
+    track = tracker._tracks[0]
+    assert sum(z is not None for z in track.history) == len(track.history)  # gap filled by virtual boxes

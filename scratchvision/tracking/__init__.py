@@ -2,6 +2,7 @@
 
 from ._base import OUTPUT_COLUMNS, TrackerStep
 from .bytetrack import ByteTrack
+from .ocsort import OCSort
 from .sort import Sort
 
-__all__ = ["Sort", "ByteTrack", "TrackerStep", "OUTPUT_COLUMNS"]
+__all__ = ["Sort", "ByteTrack", "OCSort", "TrackerStep", "OUTPUT_COLUMNS"]
