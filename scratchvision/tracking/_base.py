@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validate import as_array
+from ..assignment import lapjv
 from ..kalman.models import MAX_COORDINATE
 
-__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "check_detections", "output_rows"]
+__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "check_detections", "output_rows", "max_score_pairs",
+           "gated_association"]
 
 #: Columns of every tracker's output rows.
 OUTPUT_COLUMNS = ("x1", "y1", "x2", "y2", "id", "score", "class", "det_idx")
@@ -57,6 +59,50 @@ def check_detections(dets, name: str = "dets"):
     else:
         classes = np.full(len(rows), -1, np.int64)
     return np.ascontiguousarray(boxes[rows]), scores, classes, rows.astype(np.int64)
+
+
+def max_score_pairs(score):
+    """Pairs (row, column), in row order, of the assignment maximising ``score`` (lap-style, any
+    shape), as sort.py's ``linear_assignment(-score)``."""
+    _, x, _ = lapjv(-score, extend_cost=True)
+    return np.array([[r, c] for r, c in enumerate(x) if c >= 0], np.int64).reshape(-1, 2)
+
+
+def gated_association(iou, threshold, score=None):
+    """The association of SORT and OC-SORT (detections by tracks).
+
+    If the pairs with IoU above ``threshold`` are already one-to-one they are taken; otherwise
+    the assignment maximising ``score`` (default: the IoU) is solved. Pairs with IoU below the
+    threshold are then rejected.
+
+    Returns
+    -------
+    matches (K, 2), unmatched detections, unmatched tracks : int64 arrays
+        The unmatched detections come in the reference order: those absent from the
+        assignment in ascending order, then the rejected ones in assignment order (this order
+        decides the order in which new tracks, and so new ids, are created).
+    """
+    n_det, n_trk = iou.shape
+    if min(n_det, n_trk) > 0:
+        above = iou > threshold
+        if above.sum(axis=1).max() == 1 and above.sum(axis=0).max() == 1:
+            pairs = np.argwhere(above)
+        else:
+            pairs = max_score_pairs(iou if score is None else score)
+    else:
+        pairs = np.zeros((0, 2), np.int64)
+    matched_d, matched_t = set(pairs[:, 0].tolist()), set(pairs[:, 1].tolist())
+    unmatched_d = [d for d in range(n_det) if d not in matched_d]
+    unmatched_t = [t for t in range(n_trk) if t not in matched_t]
+    keep = []
+    for d, t in pairs:
+        if iou[d, t] < threshold:
+            unmatched_d.append(d)
+            unmatched_t.append(t)
+        else:
+            keep.append((d, t))
+    return (np.array(keep, np.int64).reshape(-1, 2), np.array(unmatched_d, np.int64),
+            np.array(unmatched_t, np.int64))
 
 
 def output_rows(boxes, ids, scores, classes, det_idx):

@@ -27,11 +27,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_float, check_int
-from ..assignment import lapjv
 from ..boxes import convert, iou_matrix
 from ..kalman.filter import KalmanFilter
 from ..kalman.models import xysr_model
-from ._base import TrackerStep, check_detections, output_rows
+from ._base import TrackerStep, check_detections, gated_association, max_score_pairs, output_rows
 
 __all__ = ["OCSort"]
 
@@ -51,12 +50,6 @@ def _direction(a, b):
     bx, by = (b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0
     norm = np.sqrt((by - ay) ** 2 + (bx - ax) ** 2) + 1e-6
     return np.array([by - ay, bx - ax]) / norm
-
-
-def _assign_pairs(score):
-    """Maximise ``score`` (lap-style, rectangular): (row, column) pairs in row order."""
-    _, x, _ = lapjv(-score, extend_cost=True)
-    return np.array([[r, c] for r, c in enumerate(x) if c >= 0], np.int64).reshape(-1, 2)
 
 
 class _Track:
@@ -241,7 +234,7 @@ class OCSort:
             step.costs["recovery_iou"] = iou
             if iou.max() > self.iou_threshold:
                 used_d, used_t = [], []
-                for i, j in _assign_pairs(iou):
+                for i, j in max_score_pairs(iou):
                     if iou[i, j] < self.iou_threshold:
                         continue
                     d, k = u_det[i], u_trk[j]
@@ -303,22 +296,4 @@ class OCSort:
         term = (valid * angle * self.inertia).T * obs[:, 4:5]
         step.costs["iou"] = iou
         step.costs["direction"] = term
-        if min(n_det, n_trk) > 0:
-            above = iou > self.iou_threshold
-            if above.sum(axis=1).max() == 1 and above.sum(axis=0).max() == 1:
-                pairs = np.argwhere(above)
-            else:
-                pairs = _assign_pairs(iou + term)
-        else:
-            pairs = np.zeros((0, 2), np.int64)
-        unmatched_d = [d for d in range(n_det) if d not in set(pairs[:, 0].tolist())]
-        unmatched_t = [t for t in range(n_trk) if t not in set(pairs[:, 1].tolist())]
-        keep = []
-        for d, t in pairs:
-            if iou[d, t] < self.iou_threshold:
-                unmatched_d.append(d)
-                unmatched_t.append(t)
-            else:
-                keep.append((d, t))
-        return (np.array(keep, np.int64).reshape(-1, 2), np.array(unmatched_d, np.int64),
-                np.array(unmatched_t, np.int64))
+        return gated_association(iou, self.iou_threshold, score=iou + term)

@@ -20,11 +20,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_float, check_int
-from ..assignment import lapjv
 from ..boxes import convert, iou_matrix
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_initiate, xysr_model
-from ._base import TrackerStep, check_detections, output_rows
+from ._base import TrackerStep, check_detections, gated_association, output_rows
 
 __all__ = ["Sort"]
 
@@ -183,26 +182,6 @@ class Sort:
         if self.class_aware and n_det and n_trk:
             iou[classes[:, None] != self._class[None, :]] = 0.0
         step.costs = {"iou": iou}
-        if min(n_det, n_trk) > 0:
-            above = iou > self.iou_threshold
-            if above.sum(axis=1).max() == 1 and above.sum(axis=0).max() == 1:
-                pairs = np.argwhere(above)
-            else:
-                _, x, _ = lapjv(-iou, extend_cost=True)
-                pairs = np.array([[r, c] for r, c in enumerate(x) if c >= 0], np.int64).reshape(-1, 2)
-        else:
-            pairs = np.zeros((0, 2), np.int64)
-        matched_d = set(pairs[:, 0].tolist())
-        matched_t = set(pairs[:, 1].tolist())
-        unmatched_d = [d for d in range(n_det) if d not in matched_d]
-        unmatched_t = [t for t in range(n_trk) if t not in matched_t]
-        keep = []
-        for d, t in pairs:
-            if iou[d, t] < self.iou_threshold:
-                unmatched_d.append(d)
-                unmatched_t.append(t)
-            else:
-                keep.append((d, t))
-        matches = np.array(keep, np.int64).reshape(-1, 2)
-        step.unmatched_tracks = self._ids[np.array(unmatched_t, np.int64)] if unmatched_t else np.zeros(0, np.int64)
-        return matches, np.array(unmatched_d, np.int64)
+        matches, unmatched_d, unmatched_t = gated_association(iou, self.iou_threshold)
+        step.unmatched_tracks = self._ids[unmatched_t]
+        return matches, unmatched_d
