@@ -155,7 +155,10 @@ def test_public_api_is_covered():
 
 
 def _call(name, kwargs, tmp_path):
-    kw = {k: (str(tmp_path / ("out" + v[4:])) if isinstance(v, str) and v.startswith("PATH") else v)
+    # Fresh copies: some functions update their arrays in place (batch_predict's X and P), and
+    # the table's arrays are shared by every test.
+    kw = {k: (str(tmp_path / ("out" + v[4:])) if isinstance(v, str) and v.startswith("PATH")
+              else v.copy() if isinstance(v, np.ndarray) else v)
           for k, v in kwargs.items()}
     result = getattr(sv, name)(**kw)
     if inspect.isgenerator(result):
