@@ -67,6 +67,7 @@ def run(threads, repeat):
     rows.append({"tracker": "ByteTrack (0.6, 0.9, 30, 30)", "ours (frames/s)": n_frames / byte})
     oc = sum(_time(sv.OCSort, f, lambda tr, d: tr.update(d), max(3, repeat // 3)) for _, f in seqs)
     rows.append({"tracker": "OC-SORT (0.6, 30, 3, 0.3, 3, 0.2)", "ours (frames/s)": n_frames / oc})
-    notes += (" The official ByteTrack and OC-SORT do not run here beside ours; shared/docs/tracking-reference.md "
+    notes += (" DeepSORT is not timed here (it needs embeddings; tests compare it with deep-sort-realtime)."
+              " The official ByteTrack and OC-SORT do not run here beside ours; shared/docs/tracking-reference.md "
               "measured them at about 2,600 and 1,600 frames/s on this kind of machine.")
     return rows, notes

@@ -44,7 +44,8 @@ _EXPORTS = {
     "iou_matrix": "boxes", "giou_matrix": "boxes", "diou_matrix": "boxes", "box_area": "boxes",
     "clip_boxes": "boxes",
     # multi-object tracking
-    "Sort": "tracking", "ByteTrack": "tracking", "OCSort": "tracking", "TrackerStep": "tracking",
+    "Sort": "tracking", "ByteTrack": "tracking", "OCSort": "tracking", "DeepSort": "tracking",
+    "color_histogram_embeddings": "tracking", "TrackerStep": "tracking",
     # JIT cache
     "warmup": "cache", "cache_info": "cache", "clear_cache": "cache",
 }

@@ -74,6 +74,7 @@ PUBLIC = {
     "forward_backward_error": (dict(prev_img=IMG, next_img=IMG, prev_pts=[[2.0, 3.0]], win_size=(3, 3)),
                                ["prev_img", "next_img", "prev_pts"]),
     "track_features": (dict(frames=np.zeros((3, 10, 12), np.uint8)), ["frames"]),
+    "color_histogram_embeddings": (dict(frame=np.zeros((8, 10, 3), np.uint8), boxes=[[0, 0, 4, 4]]), ["frame", "boxes"]),
     "batch_mahalanobis_sq": (dict(X=np.zeros((2, 2)), P=np.tile(np.eye(2), (2, 1, 1)), H=[[1.0, 0.0]],
                                   R=[[1.0]], Z=np.ones((3, 1))), ["X", "P", "H", "R", "Z"]),
 }
@@ -99,6 +100,8 @@ SCALARS = {
     "clip_boxes": [("size", (0, 5), ValueError, "size"), ("size", 5, TypeError, "size")],
     "ByteTrack": [("track_buffer", -1, ValueError, "track_buffer"), ("frame_rate", 0, ValueError, "frame_rate"),
                   ("match_thresh", float("inf"), ValueError, "match_thresh")],
+    "DeepSort": [("nn_budget", 0, ValueError, "nn_budget"), ("n_init", 0, ValueError, "n_init"),
+                 ("max_cosine_distance", float("nan"), ValueError, "max_cosine_distance")],
     "OCSort": [("delta_t", 0, ValueError, "delta_t"), ("inertia", -1.0, ValueError, "inertia"),
                ("det_thresh", float("nan"), ValueError, "det_thresh")],
     "Sort": [("max_age", -1, ValueError, "max_age"), ("min_hits", 1.5, TypeError, "min_hits"),
@@ -129,6 +132,7 @@ SCALAR_VALID = {
     "Sort": dict(),
     "ByteTrack": dict(),
     "OCSort": dict(),
+    "DeepSort": dict(),
 }
 
 # Public names that take no data (nothing to validate) or are classes.

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from conftest import MOT15_SEQUENCES, shared_path
-from scratchvision import ByteTrack, OCSort, Sort, read_mot
+from conftest import require
+from scratchvision import ByteTrack, DeepSort, OCSort, Sort, color_histogram_embeddings, read_mot, synthetic_sequence
 from scratchvision.tracking._base import check_detections
 
 WITH_REFERENCE = [s for s in MOT15_SEQUENCES if s not in ("ETH-Pedcross2", "KITTI-13", "Venice-2")]
@@ -194,3 +195,78 @@ def test_ocsort_reports_observed_boxes_and_re_updates_after_a_gap():
     assert out[:, 4].tolist() == [1]
     track = tracker._tracks[0]
     assert sum(z is not None for z in track.history) == len(track.history)  # gap filled by virtual boxes
+
+
+def _deepsort_stream(seed, n_frames=60, n_objects=8, dim=16):
+    """Detections from the synthetic ground truth (jittered, 15 % missed) with embeddings near
+    one random vector per identity."""
+    seq = synthetic_sequence(n_frames=n_frames, size=(240, 320), n_objects=n_objects, seed=seed)
+    rng = np.random.default_rng(seed)
+    identity = rng.normal(size=(n_objects + 1, dim))
+    for t in range(n_frames):
+        gt = seq.gt[(seq.gt[:, 0] == t) & (seq.gt[:, 8] > 0.2)]
+        gt = gt[rng.random(len(gt)) > 0.15]
+        xywh = gt[:, 2:6] + rng.normal(0, 1.0, (len(gt), 4))
+        xywh[:, 2:] = np.maximum(xywh[:, 2:], 2)
+        emb = (identity[gt[:, 1].astype(int)] + rng.normal(0, 0.3, (len(gt), dim))).astype(np.float32)
+        yield xywh, emb
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("budget", [100, None, 2])
+def test_deepsort_equals_deep_sort_realtime(seed, budget):
+    """Same confirmed trajectories as deep-sort-realtime fed the same boxes and embeddings (to
+    1e-3 px: that package keeps detections in float32), ids equal up to a bijection."""
+    ref_module = require("deep_sort_realtime.deepsort_tracker")
+    ours = DeepSort(max_cosine_distance=0.2, nn_budget=budget, max_iou_distance=0.7, max_age=30, n_init=3)
+    ref = ref_module.DeepSort(max_age=30, n_init=3, nms_max_overlap=1.0, max_cosine_distance=0.2,
+                              nn_budget=budget, embedder=None)
+    mapping = {}
+    for xywh, emb in _deepsort_stream(seed):
+        dets = np.column_stack([xywh[:, :2], xywh[:, :2] + xywh[:, 2:], np.full(len(xywh), 0.9)])
+        out = ours.update(dets, emb)
+        tracks = ref.update_tracks([(list(b), 0.9, "x") for b in xywh], embeds=list(emb))
+        expected = [(int(t.track_id), t.to_ltrb()) for t in tracks if t.is_confirmed() and t.time_since_update <= 1]
+        assert len(out) == len(expected)
+        for tid, box in expected:
+            diff = np.abs(out[:, :4] - box).max(axis=1)
+            k = int(diff.argmin())
+            assert diff[k] <= 1e-3
+            assert mapping.setdefault(int(out[k, 4]), tid) == tid
+    assert len(set(mapping.values())) == len(mapping)
+
+
+def test_deepsort_inputs_and_colour_histograms():
+    frame = np.zeros((40, 60, 3), np.uint8)
+    frame[:, 30:] = (200, 10, 10)
+    boxes = np.array([[0, 0, 20, 20], [35, 5, 55, 30], [70, 70, 80, 80]], float)
+    emb = color_histogram_embeddings(frame, boxes)
+    assert emb.shape == (3, 512) and emb.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(emb[:2], axis=1), 1.0, rtol=1e-6)
+    assert (emb[2] == 0).all() and float(emb[0] @ emb[1]) == 0.0  # outside box; different colours
+    tracker = DeepSort(n_init=1)
+    dets = np.column_stack([boxes[:2], [0.9, 0.8]])
+    with pytest.raises(ValueError, match="embeddings are required"):
+        tracker.update(dets)
+    with pytest.raises(ValueError, match=r"embeddings must have shape \(2, D\)"):
+        tracker.update(dets, emb)
+    with pytest.raises(ValueError, match="embeddings must be finite and non-zero"):
+        tracker.update(dets, np.zeros((2, 4)))
+    assert tracker.update(dets, emb[:2]).shape == (0, 8)  # new tracks start tentative, as the reference
+    out = tracker.update(dets, emb[:2])
+    assert sorted(out[:, 4].tolist()) == [1, 2] and tracker.update(None).shape[1] == 8
+
+
+@given(frames=streams())
+@settings(max_examples=40)
+def test_deepsort_invariants_on_random_streams(frames):
+    tracker = DeepSort(n_init=1)
+    rng = np.random.default_rng(0)
+    retired = set()
+    for dets in frames:
+        out = tracker.update(dets, rng.normal(size=(len(dets), 8)) + 3.0)
+        ids = out[:, 4].astype(int).tolist()
+        assert np.isfinite(out).all() and len(ids) == len(set(ids)) and not (set(ids) & retired)
+        used = out[out[:, 7] >= 0, 7].astype(int)
+        assert len(set(used.tolist())) == len(used) and (used < len(dets)).all()
+        retired |= set(tracker.last_step.removed.tolist())

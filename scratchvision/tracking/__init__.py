@@ -2,7 +2,9 @@
 
 from ._base import OUTPUT_COLUMNS, TrackerStep
 from .bytetrack import ByteTrack
+from .deepsort import DeepSort, color_histogram_embeddings
 from .ocsort import OCSort
 from .sort import Sort
 
-__all__ = ["Sort", "ByteTrack", "OCSort", "TrackerStep", "OUTPUT_COLUMNS"]
+__all__ = ["Sort", "ByteTrack", "OCSort", "DeepSort", "color_histogram_embeddings", "TrackerStep",
+           "OUTPUT_COLUMNS"]
