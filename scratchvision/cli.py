@@ -52,7 +52,8 @@ def _cmd_flow(args):
 
 TRACKERS = {"sort": ("Sort", ("max_age", "min_hits", "iou_threshold")),
             "bytetrack": ("ByteTrack", ("track_thresh", "match_thresh", "track_buffer", "frame_rate")),
-            "ocsort": ("OCSort", ("det_thresh", "max_age", "min_hits", "iou_threshold", "delta_t", "inertia"))}
+            "ocsort": ("OCSort", ("det_thresh", "max_age", "min_hits", "iou_threshold", "delta_t", "inertia")),
+            "deepsort": ("DeepSort", ("max_cosine_distance", "nn_budget", "max_iou_distance", "max_age", "n_init"))}
 
 
 def _tracker_from_args(args):
@@ -73,6 +74,7 @@ def _cmd_track(args):
 
     from ._progress import progress
     from .io import read_mot, read_video, write_mot, write_video
+    from .tracking import color_histogram_embeddings
     from .viz import draw_tracks
 
     det = read_mot(args.detections)
@@ -82,6 +84,11 @@ def _cmd_track(args):
     if args.frames_count:
         n_frames = max(n_frames, args.frames_count)
     tracker = _tracker_from_args(args)
+    frames = None
+    if args.show or args.tracker == "deepsort":
+        if not args.show:
+            raise ValueError("--tracker deepsort needs the frames (--show FRAMES) for its colour-histogram embeddings")
+        frames = read_video(args.show, end=n_frames)
     order = np.argsort(det[:, 0], kind="stable")
     det = det[order]
     starts = np.searchsorted(det[:, 0], np.arange(n_frames + 1))
@@ -89,14 +96,18 @@ def _cmd_track(args):
     for t in progress(range(n_frames), desc=f"{args.tracker}"):
         f = det[starts[t]:starts[t + 1]]
         boxes = np.column_stack([f[:, 2], f[:, 3], f[:, 2] + f[:, 4], f[:, 3] + f[:, 5], f[:, 6]])
-        for x1, y1, x2, y2, tid, score, *_ in tracker.update(boxes):
+        if args.tracker == "deepsort":
+            # + 1e-6: a box wholly outside the frame has an all-zero histogram, which DeepSort refuses
+            tracks = tracker.update(boxes, color_histogram_embeddings(frames[t], boxes[:, :4]) + 1e-6)
+        else:
+            tracks = tracker.update(boxes)
+        for x1, y1, x2, y2, tid, score, *_ in tracks:
             rows.append((t, tid, x1, y1, x2 - x1, y2 - y1, 1, -1, -1, -1))
     result = np.array(rows, np.float64).reshape(-1, 10)
     write_mot(args.out, result, precision=7)
     print(f"{args.tracker}: {n_frames} frames, {len(result)} track boxes, "
           f"{len(np.unique(result[:, 1]))} ids -> {os.path.abspath(args.out)}")
     if args.show:
-        frames = read_video(args.show, end=n_frames)
         drawn = np.stack([draw_tracks(f, result, t) for t, f in enumerate(frames)])
         path = os.path.splitext(args.out)[0] + ".gif"
         write_video(path, drawn, fps=10)
@@ -176,10 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="tracker parameter, repeatable (sort: max_age, min_hits, iou_threshold; "
                         "bytetrack: track_thresh, match_thresh, track_buffer, frame_rate; "
-                        "ocsort: det_thresh, max_age, min_hits, iou_threshold, delta_t, inertia)")
+                        "ocsort: det_thresh, max_age, min_hits, iou_threshold, delta_t, inertia; "
+                        "deepsort: max_cosine_distance, nn_budget, max_iou_distance, max_age, n_init)")
     p.add_argument("--min-score", type=float, default=None, help="drop detections scoring below this")
     p.add_argument("--frames-count", type=int, default=0, help="number of frames if the last ones have no detections")
-    p.add_argument("--show", metavar="FRAMES", help="video file or image folder: draw the tracks into OUT.gif")
+    p.add_argument("--show", metavar="FRAMES", help="video file or image folder: draw the tracks into OUT.gif "
+                   "(deepsort also takes its colour-histogram embeddings from these frames)")
     p.set_defaults(func=_cmd_track)
 
     p = sub.add_parser("warmup", help="compile every kernel into Numba's on-disk cache",

@@ -89,3 +89,7 @@ def test_track_command_equals_the_library(tmp_path, capsys):
     assert len(result) == expected
     assert (tmp_path / "res.gif").stat().st_size > 0
     assert main(["track", str(tmp_path / "det.txt"), "--param", "speed=3"]) == 2
+    assert main(["track", str(tmp_path / "det.txt"), "--tracker", "deepsort"]) == 2  # needs frames
+    assert main(["track", str(tmp_path / "det.txt"), "--tracker", "deepsort", "--out", str(tmp_path / "ds.txt"),
+                 "--param", "n_init=1", "--show", str(frames_dir)]) == 0
+    assert len(read_mot(tmp_path / "ds.txt")) > 0
