@@ -41,9 +41,6 @@ class _Track:
     __slots__ = ("id", "mean", "cov", "state", "activated", "score", "cls", "start_frame",
                  "frame_id", "tracklet_len", "det_idx")
 
-    def box(self):
-        return convert(self.mean[None, :4], "xyah", "xyxy")[0]
-
 
 def _cost(tracks_boxes, det_boxes):
     """``1 - IoU`` with ByteTrack's pixel-inclusive IoU (tracks by detections)."""
@@ -119,22 +116,27 @@ class ByteTrack:
         for t, x, p in zip(tracks, X, P):
             t.mean, t.cov = x, p
 
-    def _boxes(self, tracks):
-        return np.array([t.box() for t in tracks]).reshape(-1, 4)
+    @staticmethod
+    def _boxes(tracks):
+        """Current boxes (filter means) of ``tracks``, (T, 4) x1, y1, x2, y2."""
+        return convert(np.array([t.mean[:4] for t in tracks]).reshape(-1, 4), "xyah", "xyxy")
 
     def _forbid_other_classes(self, cost, tracks, classes):
         if self.class_aware and cost.size:
             cost[np.array([t.cls for t in tracks])[:, None] != classes[None, :]] = np.inf
         return cost
 
-    def _take(self, track, box, score, cls, row, refind):
-        """Update (or re-activate) ``track`` with a matched detection."""
-        self._correct([track], box[None])
-        track.tracklet_len = 0 if refind else track.tracklet_len + 1
-        track.state = TRACKED
-        track.activated = True
-        track.frame_id = self.frame_id
-        track.score, track.cls, track.det_idx = score, cls, row
+    def _take(self, tracks, boxes, scores, classes, rows):
+        """Update (or re-activate, for tracks not in the Tracked state) matched tracks."""
+        if not tracks:
+            return
+        self._correct(tracks, boxes)
+        for t, score, cls, row in zip(tracks, scores, classes, rows):
+            t.tracklet_len = 0 if t.state != TRACKED else t.tracklet_len + 1
+            t.state = TRACKED
+            t.activated = True
+            t.frame_id = self.frame_id
+            t.score, t.cls, t.det_idx = score, cls, row
 
     def update(self, dets=None):
         """Advance one frame.
@@ -175,10 +177,11 @@ class ByteTrack:
         cost = self._forbid_other_classes(cost, pool, hc)
         step.costs["first"] = cost
         matches, u_track, u_high = _assign(cost, self.match_thresh)
-        for i, j in matches:
-            t = pool[i]
+        taken = [pool[i] for i in matches[:, 0]]
+        for t in taken:
             (activated if t.state == TRACKED else refound).append(t)
-            self._take(t, hb[j], hs[j], hc[j], hr[j], refind=t.state != TRACKED)
+        j = matches[:, 1]
+        self._take(taken, hb[j], hs[j], hc[j], hr[j])
         step_matches = [(hr[j], pool[i].id) for i, j in matches]
 
         # 2. tracked tracks left over vs low-score boxes
@@ -186,10 +189,11 @@ class ByteTrack:
         cost = self._forbid_other_classes(_cost(self._boxes(rest), lb), rest, lc)
         step.costs["second"] = cost
         matches, u_rest, _ = _assign(cost, 0.5)
-        for i, j in matches:
-            t = rest[i]
+        taken = [rest[i] for i in matches[:, 0]]
+        for t in taken:
             (activated if t.state == TRACKED else refound).append(t)
-            self._take(t, lb[j], ls[j], lc[j], lr[j], refind=t.state != TRACKED)
+        j = matches[:, 1]
+        self._take(taken, lb[j], ls[j], lc[j], lr[j])
         step_matches += [(lr[j], rest[i].id) for i, j in matches]
         for i in u_rest:
             t = rest[i]
@@ -205,9 +209,10 @@ class ByteTrack:
         cost = self._forbid_other_classes(cost, unconfirmed, hc2)
         step.costs["unconfirmed"] = cost
         matches, u_unconf, u_new = _assign(cost, 0.7)
-        for i, j in matches:
-            self._take(unconfirmed[i], hb2[j], hs2[j], hc2[j], hr2[j], refind=False)
-            activated.append(unconfirmed[i])
+        taken = [unconfirmed[i] for i in matches[:, 0]]
+        j = matches[:, 1]
+        self._take(taken, hb2[j], hs2[j], hc2[j], hr2[j])
+        activated += taken
         step_matches += [(hr2[j], unconfirmed[i].id) for i, j in matches]
         for i in u_unconf:
             unconfirmed[i].state = REMOVED

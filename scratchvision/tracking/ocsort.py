@@ -80,7 +80,6 @@ class _Track:
         if self.time_since_update > 0:
             self.hit_streak = 0
         self.time_since_update += 1
-        return convert(self.kf.x[None, :4], "xysr", "xyxy")[0]
 
     def previous_observation(self):
         """The observation ``delta_t`` ages back (else the closest younger one, else the last)."""
@@ -209,7 +208,10 @@ class OCSort:
         d_cls, d_rows = classes[keep], rows[keep]
         for t in self._tracks:
             t.det_idx = -1
-        predicted = np.array([t.predict() for t in self._tracks]).reshape(-1, 4)
+        for t in self._tracks:
+            t.predict()
+        with np.errstate(invalid="ignore"):
+            predicted = convert(np.array([t.kf.x[:4] for t in self._tracks]).reshape(-1, 4), "xysr", "xyxy")
         alive = np.isfinite(predicted).all(axis=1)
         if not alive.all():
             step.removed = np.array([t.id for t, a in zip(self._tracks, alive) if not a], np.int64)
