@@ -95,6 +95,16 @@ def _weights(a, b):
 
 
 @kernel
+def _sample_fixed(img, a, c, w00, w01, w10, w11, shift):
+    """OpenCV LK's bilinear read: the four neighbours at flat offsets ``a``, ``a + 1`` (this row)
+    and ``c``, ``c + 1`` (the row below) weighted by the 14-bit weights, descaled by ``shift``
+    bits rounding halves up."""
+    one = np.uint64(1)
+    return (np.int32(img[a]) * w00 + np.int32(img[a + one]) * w01 + np.int32(img[c]) * w10
+            + np.int32(img[c + one]) * w11 + (1 << (shift - 1))) >> shift
+
+
+@kernel
 def _place(x, y, win_w, win_h, w, h):
     """Integer corner and fixed-point weights of a window whose top-left corner is at (x, y).
 
@@ -129,7 +139,6 @@ def _window(I, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw, pxx, 
     a11 = np.float32(0.0)
     a12 = np.float32(0.0)
     a22 = np.float32(0.0)
-    one = np.uint64(1)
     for y in range(win_h):
         base = np.uint64((iy + y + win_h) * stride + ix + win_w)
         below = base + np.uint64(stride)
@@ -139,12 +148,9 @@ def _window(I, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw, pxx, 
             u = np.uint64(x)
             a = base + u
             c = below + u
-            Iw[y, x] = (np.int32(I[a]) * w00 + np.int32(I[a + one]) * w01 + np.int32(I[c]) * w10
-                        + np.int32(I[c + one]) * w11 + (1 << (W_BITS - 6))) >> (W_BITS - 5)
-            gx[x] = (np.int32(dIx[a]) * w00 + np.int32(dIx[a + one]) * w01 + np.int32(dIx[c]) * w10
-                     + np.int32(dIx[c + one]) * w11 + (1 << (W_BITS - 1))) >> W_BITS
-            gy[x] = (np.int32(dIy[a]) * w00 + np.int32(dIy[a + one]) * w01 + np.int32(dIy[c]) * w10
-                     + np.int32(dIy[c + one]) * w11 + (1 << (W_BITS - 1))) >> W_BITS
+            Iw[y, x] = _sample_fixed(I, a, c, w00, w01, w10, w11, W_BITS - 5)
+            gx[x] = _sample_fixed(dIx, a, c, w00, w01, w10, w11, W_BITS)
+            gy[x] = _sample_fixed(dIy, a, c, w00, w01, w10, w11, W_BITS)
         for x in range(win_w):  # the products (exact in int32), then their lane sums
             pxx[x] = gx[x] * gx[x]
             pxy[x] = gx[x] * gy[x]
@@ -176,7 +182,6 @@ def _window(I, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw, pxx, 
 def _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, Iw):
     """OpenCV's ``err``: mean |J_w - I_w| over the window, summed in row order, in 8-bit units."""
     win_h, win_w = Iw.shape
-    one = np.uint64(1)
     total = np.float32(0.0)
     for y in range(win_h):
         base = np.uint64((jy + y + win_h) * stride + jx + win_w)
@@ -184,8 +189,7 @@ def _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, Iw):
         for x in range(win_w):
             a = base + np.uint64(x)
             c = below + np.uint64(x)
-            d = ((np.int32(J[a]) * v00 + np.int32(J[a + one]) * v01 + np.int32(J[c]) * v10
-                  + np.int32(J[c + one]) * v11 + (1 << (W_BITS - 6))) >> (W_BITS - 5)) - Iw[y, x]
+            d = _sample_fixed(J, a, c, v00, v01, v10, v11, W_BITS - 5) - Iw[y, x]
             total += np.float32(abs(d))
     return total / np.float32(32 * win_w * win_h)  # OpenCV: errval * 1.f / (32 W H)
 
@@ -201,7 +205,6 @@ def _mismatch(J, stride, jy, jx, v00, v01, v10, v11, Iw, Ixw, Iyw, px, py):
     ly0 = ly1 = ly2 = ly3 = np.float32(0.0)
     b1 = np.float32(0.0)
     b2 = np.float32(0.0)
-    one = np.uint64(1)
     for y in range(win_h):
         base = np.uint64((jy + y + win_h) * stride + jx + win_w)
         below = base + np.uint64(stride)
@@ -209,8 +212,7 @@ def _mismatch(J, stride, jy, jx, v00, v01, v10, v11, Iw, Ixw, Iyw, px, py):
             u = np.uint64(x)
             a = base + u
             c = below + u
-            d = ((np.int32(J[a]) * v00 + np.int32(J[a + one]) * v01 + np.int32(J[c]) * v10
-                  + np.int32(J[c + one]) * v11 + (1 << (W_BITS - 6))) >> (W_BITS - 5)) - Iw[y, x]
+            d = _sample_fixed(J, a, c, v00, v01, v10, v11, W_BITS - 5) - Iw[y, x]
             px[x] = d * Ixw[y, x]
             py[x] = d * Iyw[y, x]
         for x0 in range(0, simd, 8):
