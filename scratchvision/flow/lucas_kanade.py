@@ -43,29 +43,34 @@ FLT_SCALE = np.float32(1.0 / (1 << 20))
 FLT_EPSILON = np.float32(np.finfo(np.float32).eps)
 
 
+@kernel
+def _scharr_at(r0, r1, r2, xl, x, xr):
+    """Scharr (Ix, Iy) at column ``x`` from rows above/at/below, ``xl``/``xr`` the columns
+    left/right of ``x`` (already reflected at the borders)."""
+    gx = 3 * (np.int32(r0[xr]) - np.int32(r0[xl])) + 10 * (np.int32(r1[xr]) - np.int32(r1[xl])) \
+        + 3 * (np.int32(r2[xr]) - np.int32(r2[xl]))
+    gy = 3 * (np.int32(r2[xl]) - np.int32(r0[xl])) + 10 * (np.int32(r2[x]) - np.int32(r0[x])) \
+        + 3 * (np.int32(r2[xr]) - np.int32(r0[xr]))
+    return gx, gy
+
+
 @kernel(parallel=True)
 def _scharr_kernel(img, gx, gy, pad_h, pad_w):
     """Ix into ``gx`` and Iy into ``gy`` at offset (pad_h, pad_w): [-1 0 1] x [3 10 3] and its
-    transpose, reflect-101 borders (as OpenCV's calcScharrDeriv): a vertical pass into row
-    buffers padded by one column, then the horizontal pass."""
+    transpose, reflect-101 borders (as OpenCV's calcScharrDeriv), in one pass over the three
+    rows around each output row."""
     h, w = img.shape
     for y in numba.prange(h):
-        y0 = reflect101(y - 1, h)
-        y2 = reflect101(y + 1, h)
-        smooth = np.empty(w + 2, np.int32)
-        diff = np.empty(w + 2, np.int32)
-        for x in range(w):
-            a = np.int32(img[y0, x])
-            c = np.int32(img[y2, x])
-            smooth[x + 1] = (a + c) * 3 + np.int32(img[y, x]) * 10
-            diff[x + 1] = c - a
-        left = reflect101(-1, w) + 1
-        right = reflect101(w, w) + 1
-        smooth[0], diff[0] = smooth[left], diff[left]
-        smooth[w + 1], diff[w + 1] = smooth[right], diff[right]
-        for x in range(w):
-            gx[y + pad_h, x + pad_w] = smooth[x + 2] - smooth[x]
-            gy[y + pad_h, x + pad_w] = (diff[x] + diff[x + 2]) * 3 + diff[x + 1] * 10
+        r0 = img[reflect101(y - 1, h)]
+        r1 = img[y]
+        r2 = img[reflect101(y + 1, h)]
+        ox = gx[y + pad_h, pad_w:pad_w + w]
+        oy = gy[y + pad_h, pad_w:pad_w + w]
+        for x in range(1, w - 1):  # unsigned indices: no negative-index test, so LLVM vectorises
+            u = np.uint64(x)
+            ox[u], oy[u] = _scharr_at(r0, r1, r2, u - np.uint64(1), u, u + np.uint64(1))
+        for x in (0, w - 1):  # the border columns (one column when w == 1)
+            ox[x], oy[x] = _scharr_at(r0, r1, r2, reflect101(x - 1, w), x, reflect101(x + 1, w))
 
 
 def scharr_derivatives(image) -> np.ndarray:
@@ -91,17 +96,24 @@ def _weights(a, b):
     w00 = np.int32(np.rint((one - a) * (one - b) * scale))
     w01 = np.int32(np.rint(a * (one - b) * scale))
     w10 = np.int32(np.rint((one - a) * b * scale))
-    return w00, w01, w10, (1 << W_BITS) - w00 - w01 - w10
+    return w00, w01, w10, np.int32((1 << W_BITS) - w00 - w01 - w10)
 
 
 @kernel
 def _sample_fixed(img, a, c, w00, w01, w10, w11, shift):
     """OpenCV LK's bilinear read: the four neighbours at flat offsets ``a``, ``a + 1`` (this row)
     and ``c``, ``c + 1`` (the row below) weighted by the 14-bit weights, descaled by ``shift``
-    bits rounding halves up."""
+    bits rounding halves up.
+
+    Every value fits in int32 (|gradient| < 2^12, weights sum to 2^14); each step is cast back
+    to int32 because Numba computes integer arithmetic in 64 bits, and 32-bit lanes let LLVM
+    vectorise twice as wide."""
     one = np.uint64(1)
-    return (np.int32(img[a]) * w00 + np.int32(img[a + one]) * w01 + np.int32(img[c]) * w10
-            + np.int32(img[c + one]) * w11 + (1 << (shift - 1))) >> shift
+    s = np.int32(np.int32(img[a]) * np.int32(w00))
+    s = np.int32(s + np.int32(np.int32(img[a + one]) * np.int32(w01)))
+    s = np.int32(s + np.int32(np.int32(img[c]) * np.int32(w10)))
+    s = np.int32(s + np.int32(np.int32(img[c + one]) * np.int32(w11)))
+    return np.int32(np.int32(s + np.int32(1 << (shift - 1))) >> np.int32(shift))
 
 
 @kernel
@@ -112,7 +124,8 @@ def _place(x, y, win_w, win_h, w, h):
     window may reach up to its own size into the padding).
     """
     if not (abs(x) < 1e9 and abs(y) < 1e9):  # far outside (and safe to convert to integers)
-        return False, 0, 0, 0, 0, 0, 0
+        zero = np.int32(0)  # int32 weights on every path keep the sampling loops 32-bit
+        return False, 0, 0, zero, zero, zero, zero
     ix = np.int64(np.floor(x))
     iy = np.int64(np.floor(y))
     inside = not (ix < -win_w or ix >= w or iy < -win_h or iy >= h)
