@@ -14,9 +14,9 @@ import numba
 import numpy as np
 
 from ._jit import kernel, warmup_hook
-from ._validate import as_array, check_choice, check_float, check_image
+from ._validate import as_array, check_choice, check_float, check_image, check_int
 
-__all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "sample_bilinear", "reflect101"]
+__all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "sample_bilinear", "reflect101", "pad_reflect101"]
 
 #: Border modes of :func:`remap`, by name -> code used inside kernels.
 BORDER_MODES = {"constant": 0, "replicate": 1, "nan": 2}
@@ -33,6 +33,46 @@ def reflect101(i, n):
         if i >= n:
             i = 2 * n - 2 - i
     return i
+
+
+@kernel(parallel=True)
+def _pad_kernel(img, out, top, left):
+    """Fill ``out`` with ``img`` at (top, left) and its reflect-101 border around it."""
+    h, w = img.shape
+    out_w = out.shape[1]
+    for i in numba.prange(out.shape[0]):
+        src = img[reflect101(i - top, h)]
+        dst = out[i]
+        for j in range(left):
+            dst[j] = src[reflect101(j - left, w)]
+        shift = np.uint64(left)
+        for j in range(w):  # unsigned indices: a plain vectorised copy
+            dst[np.uint64(j) + shift] = src[np.uint64(j)]
+        for j in range(left + w, out_w):
+            dst[j] = src[reflect101(j - left, w)]
+
+
+def pad_reflect101(image, top: int, bottom: int, left: int, right: int) -> np.ndarray:
+    """A 2-D image with a border of the given widths, reflect-101 (OpenCV's
+    ``cv2.BORDER_REFLECT_101``, numpy's ``mode="reflect"``): ``dcb|abcd|cba``.
+
+    Parameters
+    ----------
+    image : ndarray (H, W), uint8, float32 or float64
+    top, bottom, left, right : int >= 0
+        Border widths; widths beyond the image keep folding back and forth.
+
+    Returns
+    -------
+    ndarray (H + top + bottom, W + left + right), the dtype of ``image``
+    """
+    img = check_image(image, allow_color=False)
+    widths = [check_int(v, name, low=0) for v, name in
+              ((top, "top"), (bottom, "bottom"), (left, "left"), (right, "right"))]
+    out = np.empty((img.shape[0] + widths[0] + widths[1], img.shape[1] + widths[2] + widths[3]),
+                   img.dtype)
+    _pad_kernel(np.ascontiguousarray(img), out, widths[0], widths[2])
+    return out
 
 
 @kernel

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 from conftest import shared_path
-from scratchvision.imgproc import remap, rgb_to_gray
+from scratchvision.imgproc import pad_reflect101, remap, rgb_to_gray
 
 sizes = st.tuples(st.integers(2, 40), st.integers(2, 40))
 
@@ -96,3 +96,25 @@ def test_rgb_to_gray_on_real_frames_equals_cv2(cv2, pair):
     rgb = iio.imread(path)[..., :3]
     ref = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2GRAY)
     np.testing.assert_array_equal(rgb_to_gray(rgb), ref)
+
+
+@given(h=st.integers(1, 9), w=st.integers(1, 9), widths=st.tuples(*[st.integers(0, 25)] * 4),
+       dtype=st.sampled_from([np.uint8, np.float32]), seed=st.integers(0, 2**32 - 1))
+def test_pad_reflect101_equals_cv2_copy_make_border(cv2, h, w, widths, dtype, seed):
+    """Borders wider than the image included (both keep folding); exact."""
+    img = (np.random.default_rng(seed).random((h, w)) * 255).astype(dtype)
+    top, bottom, left, right = widths
+    ref = cv2.copyMakeBorder(img, top, bottom, left, right, cv2.BORDER_REFLECT_101)
+    np.testing.assert_array_equal(pad_reflect101(img, top, bottom, left, right), ref)
+
+
+@pytest.mark.parametrize(("kwargs", "exc", "fragment"), [
+    (dict(image=np.zeros((4, 4, 3), np.uint8)), ValueError, "image"),
+    (dict(image=np.zeros((0, 4), np.uint8)), ValueError, "image"),
+    (dict(left=-1), ValueError, "left"),
+    (dict(bottom=1.5), TypeError, "bottom"),
+])
+def test_pad_reflect101_rejects_bad_input(kwargs, exc, fragment):
+    args = dict(image=np.zeros((4, 4), np.uint8), top=1, bottom=1, left=1, right=1) | kwargs
+    with pytest.raises(exc, match=fragment):
+        pad_reflect101(**args)

@@ -33,7 +33,7 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import check_float, check_image, check_int, check_points
-from ..imgproc import reflect101
+from ..imgproc import pad_reflect101, reflect101
 from .pyramid import build_optical_flow_pyramid, check_win_size
 
 __all__ = ["calc_optical_flow_pyr_lk", "scharr_derivatives", "LKTrace", "forward_backward_error"]
@@ -362,7 +362,7 @@ def _lk_level(I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status
 
 def _pad(img, win_w, win_h):
     """A pyramid level padded by the window on every side, reflect-101 (numpy's "reflect")."""
-    return np.ascontiguousarray(np.pad(img, ((win_h, win_h), (win_w, win_w)), mode="reflect"))
+    return pad_reflect101(img, win_h, win_h, win_w, win_w)
 
 
 @dataclass(frozen=True)
