@@ -71,43 +71,54 @@ def _sobel(img, row_taps, col_taps, out):
 
 
 @kernel
-def _box_row(v, padded, source, block, out):
-    """Horizontal ``block``-sum of the float64 row ``v`` (reflect-101) into float32 ``out``."""
+def _box_row(padded, r, block, acc, out):
+    """Horizontal ``block``-sum of a float64 row into float32 ``out``. ``padded`` holds the row
+    at offset ``r``; its reflect-101 border is filled here. The sums run tap by tap over the
+    whole row (the same order for every pixel as a per-pixel loop, but vectorised)."""
     w = out.shape[0]
-    for j in range(padded.shape[0]):
-        padded[j] = v[source[j]]
+    for j in range(r):
+        padded[j] = padded[r + reflect101(j - r, w)]
+    for j in range(r + w, w + block - 1):
+        padded[j] = padded[r + reflect101(j - r, w)]
+    acc[:] = 0.0
+    for t in range(block):
+        shift = np.uint64(t)
+        for j in range(w):
+            u = np.uint64(j)
+            acc[u] += padded[u + shift]
     for j in range(w):
-        acc = 0.0
-        for t in range(block):
-            acc += padded[j + t]
-        out[j] = np.float32(acc)
+        out[np.uint64(j)] = np.float32(acc[np.uint64(j)])
 
 
 @kernel(parallel=True)
-def _box_products(dx, dy, block, a, b, c):
+def _box_products(dx, dy, block, a, b, c, n_chunks):
     """Unnormalised ``block x block`` sums (reflect-101, in float64) of the float32 products
     Dx^2, Dx Dy and Dy^2 into the planes ``a``, ``b``, ``c``: vertical sums of a row's products,
-    then horizontal sums."""
+    then horizontal sums. Rows are split into ``n_chunks`` chunks run in parallel, each with its
+    own row buffers."""
     h, w = dx.shape
     r = block // 2
-    source = np.empty(w + block - 1, np.int64)  # padded column -> image column
-    for j in range(w + block - 1):
-        source[j] = reflect101(j - r, w)
-    for i in numba.prange(h):
-        va = np.zeros(w)
-        vb = np.zeros(w)
-        vc = np.zeros(w)
-        for u in range(-r, block - r):
-            x = dx[reflect101(i + u, h)]
-            y = dy[reflect101(i + u, h)]
-            for j in range(w):
-                va[j] += np.float64(x[j] * x[j])
-                vb[j] += np.float64(x[j] * y[j])
-                vc[j] += np.float64(y[j] * y[j])
-        padded = np.empty(w + block - 1)
-        _box_row(va, padded, source, block, a[i])
-        _box_row(vb, padded, source, block, b[i])
-        _box_row(vc, padded, source, block, c[i])
+    for chunk in numba.prange(n_chunks):
+        va = np.empty(w + block - 1)  # vertical sums at offset r, room for the border
+        vb = np.empty(w + block - 1)
+        vc = np.empty(w + block - 1)
+        acc = np.empty(w)
+        off = np.uint64(r)
+        for i in range(chunk * h // n_chunks, (chunk + 1) * h // n_chunks):
+            va[:] = 0.0
+            vb[:] = 0.0
+            vc[:] = 0.0
+            for v in range(-r, block - r):
+                x = dx[reflect101(i + v, h)]
+                y = dy[reflect101(i + v, h)]
+                for j in range(w):
+                    u = np.uint64(j)
+                    va[u + off] += np.float64(x[u] * x[u])
+                    vb[u + off] += np.float64(x[u] * y[u])
+                    vc[u + off] += np.float64(y[u] * y[u])
+            _box_row(va, r, block, acc, a[i])
+            _box_row(vb, r, block, acc, b[i])
+            _box_row(vc, r, block, acc, c[i])
 
 
 @kernel(parallel=True)
@@ -152,7 +163,7 @@ def _structure_tensor(image, block_size, ksize):
     _sobel(src, diff, smooth * scale, dx)
     _sobel(src, smooth * scale, diff, dy)
     a, b, c = (np.empty((h, w), np.float32) for _ in range(3))
-    _box_products(dx, dy, block_size, a, b, c)
+    _box_products(dx, dy, block_size, a, b, c, min(h, 4 * numba.get_num_threads()))
     return a, b, c
 
 
