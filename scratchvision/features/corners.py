@@ -46,28 +46,36 @@ def _sobel(img, row_taps, col_taps, out):
     kr = row_taps.astype(np.float32)
     kc = col_taps.astype(np.float32)
     symmetric = col_taps[0] == col_taps[-1]
+    one = np.uint64(1)
     tmp = np.empty((h, w), np.float32)
     for i in numba.prange(h):
+        src = img[i]
         padded = np.empty(w + 2, np.float32)
-        for j in range(w + 2):
-            padded[j] = np.float32(img[i, reflect101(j - 1, w)])
+        padded[0] = np.float32(src[reflect101(-1, w)])
+        padded[w + 1] = np.float32(src[reflect101(w, w)])
+        for j in range(w):  # unsigned indices here and below: no negative-index test, vectorised
+            padded[np.uint64(j) + one] = np.float32(src[np.uint64(j)])
         acc = tmp[i]
         acc[:] = 0.0
         for t in range(3):  # tap by tap over the whole row: the same order, vectorised
             k = np.float64(kr[t])
+            shift = np.uint64(t)
             for j in range(w):
-                acc[j] = np.float32(np.float64(padded[j + t]) * k + np.float64(acc[j]))
+                u = np.uint64(j)
+                acc[u] = np.float32(np.float64(padded[u + shift]) * k + np.float64(acc[u]))
     for i in numba.prange(h):
         centre = tmp[i]
         above = tmp[reflect101(i - 1, h)]
         below = tmp[reflect101(i + 1, h)]
+        dst = out[i]
         kside = np.float64(kc[2])
         for j in range(w):
+            u = np.uint64(j)
             if symmetric:
-                out[i, j] = np.float32(np.float64(above[j] + below[j]) * kside
-                                       + np.float64(centre[j] * kc[1]))
+                dst[u] = np.float32(np.float64(above[u] + below[u]) * kside
+                                    + np.float64(centre[u] * kc[1]))
             else:
-                out[i, j] = (below[j] - above[j]) * kc[2]
+                dst[u] = (below[u] - above[u]) * kc[2]
 
 
 @kernel
@@ -203,27 +211,35 @@ def corner_harris(image, block_size: int, ksize: int, k: float) -> np.ndarray:
 def _local_maxima(eig, mask, use_mask, threshold):
     """Candidates: eig > threshold, equal to its 3x3 maximum, off the 1-pixel frame, in mask.
 
-    Returns (values, ys, xs) of the candidates in row-major order.
+    The 3x3 maximum is a horizontal 3-max of every row, then a vertical 3-max of those (OpenCV
+    dilates the response the same way). Returns (values, ys, xs) of the candidates in row-major
+    order.
     """
     h, w = eig.shape
     n = 0
     ys = np.empty(max(h - 2, 0) * max(w - 2, 0), np.int64)
     xs = np.empty_like(ys)
     vals = np.empty(ys.shape[0], np.float32)
+    if h < 3 or w < 3:
+        return vals[:0], ys[:0], xs[:0]
+    hmax = np.empty((h, w), np.float32)
+    vmax = np.empty(w, np.float32)
+    one = np.uint64(1)
+    for y in range(h):
+        row = eig[y]
+        out = hmax[y]
+        for x in range(1, w - 1):  # unsigned indices: vectorised
+            u = np.uint64(x)
+            out[u] = max(max(row[u - one], row[u]), row[u + one])
     for y in range(1, h - 1):
+        above, centre, below = hmax[y - 1], hmax[y], hmax[y + 1]
         for x in range(1, w - 1):
-            v = eig[y, x]
-            if not v > threshold:
-                continue
-            if use_mask and mask[y, x] == 0:
-                continue
-            peak = True
-            for dy in range(-1, 2):
-                for dx in range(-1, 2):
-                    u = eig[y + dy, x + dx]
-                    if u > threshold and u > v:
-                        peak = False
-            if peak:
+            u = np.uint64(x)
+            vmax[u] = max(max(above[u], centre[u]), below[u])
+        row = eig[y]
+        for x in range(1, w - 1):
+            v = row[x]
+            if v > threshold and v >= vmax[x] and not (use_mask and mask[y, x] == 0):
                 ys[n] = y
                 xs[n] = x
                 vals[n] = v
