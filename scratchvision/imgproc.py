@@ -4,6 +4,8 @@
   module that reads an image at sub-pixel positions (the synthetic renderer, flow warping,
   dense flow) calls it.
 * :func:`rgb_to_gray`: RGB to luma with exactly OpenCV's ``cv2.COLOR_RGB2GRAY`` arithmetic.
+* :func:`reflect101` / :func:`pad_reflect101`: OpenCV's default border, for one index inside a
+  kernel or as a padded copy of a whole image.
 
 Coordinates follow OpenCV: pixel ``(row i, column j)`` has its centre at ``x = j, y = i``.
 """
