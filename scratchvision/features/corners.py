@@ -208,31 +208,35 @@ def corner_harris(image, block_size: int, ksize: int, k: float) -> np.ndarray:
 
 
 @kernel
+def _hmax3(row, out):
+    """Horizontal 3-maximum of ``row`` into ``out`` (interior columns)."""
+    one = np.uint64(1)
+    for x in range(1, row.shape[0] - 1):  # unsigned indices: vectorised
+        u = np.uint64(x)
+        out[u] = max(max(row[u - one], row[u]), row[u + one])
+
+
+@kernel
 def _local_maxima(eig, mask, use_mask, threshold):
     """Candidates: eig > threshold, equal to its 3x3 maximum, off the 1-pixel frame, in mask.
 
-    The 3x3 maximum is a horizontal 3-max of every row, then a vertical 3-max of those (OpenCV
-    dilates the response the same way). Returns (values, ys, xs) of the candidates in row-major
-    order.
+    The 3x3 maximum is a horizontal 3-max of each row (three rows kept), then a vertical 3-max
+    of those (OpenCV dilates the response the same way). A first pass flags the candidates, a
+    second collects them, so the outputs have their exact sizes. Returns (values, ys, xs) in
+    row-major order.
     """
     h, w = eig.shape
-    n = 0
-    ys = np.empty(max(h - 2, 0) * max(w - 2, 0), np.int64)
-    xs = np.empty_like(ys)
-    vals = np.empty(ys.shape[0], np.float32)
     if h < 3 or w < 3:
-        return vals[:0], ys[:0], xs[:0]
-    hmax = np.empty((h, w), np.float32)
-    vmax = np.empty(w, np.float32)
-    one = np.uint64(1)
-    for y in range(h):
-        row = eig[y]
-        out = hmax[y]
-        for x in range(1, w - 1):  # unsigned indices: vectorised
-            u = np.uint64(x)
-            out[u] = max(max(row[u - one], row[u]), row[u + one])
+        return np.empty(0, np.float32), np.empty(0, np.int64), np.empty(0, np.int64)
+    hmax = np.empty((3, w), eig.dtype)  # rows y - 1, y, y + 1 at slots (row % 3)
+    vmax = np.empty(w, eig.dtype)
+    flags = np.zeros((h, w), np.bool_)
+    _hmax3(eig[0], hmax[0])
+    _hmax3(eig[1], hmax[1])
+    n = 0
     for y in range(1, h - 1):
-        above, centre, below = hmax[y - 1], hmax[y], hmax[y + 1]
+        _hmax3(eig[y + 1], hmax[(y + 1) % 3])
+        above, centre, below = hmax[(y - 1) % 3], hmax[y % 3], hmax[(y + 1) % 3]
         for x in range(1, w - 1):
             u = np.uint64(x)
             vmax[u] = max(max(above[u], centre[u]), below[u])
@@ -240,9 +244,18 @@ def _local_maxima(eig, mask, use_mask, threshold):
         for x in range(1, w - 1):
             v = row[x]
             if v > threshold and v >= vmax[x] and not (use_mask and mask[y, x] == 0):
+                flags[y, x] = True
+                n += 1
+    ys = np.empty(n, np.int64)
+    xs = np.empty(n, np.int64)
+    vals = np.empty(n, np.float32)
+    n = 0
+    for y in range(1, h - 1):
+        for x in range(1, w - 1):
+            if flags[y, x]:
                 ys[n] = y
                 xs[n] = x
-                vals[n] = v
+                vals[n] = eig[y, x]
                 n += 1
     return vals[:n], ys[:n], xs[:n]
 
