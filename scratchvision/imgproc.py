@@ -4,8 +4,9 @@
   module that reads an image at sub-pixel positions (the synthetic renderer, flow warping,
   dense flow) calls it.
 * :func:`rgb_to_gray`: RGB to luma with exactly OpenCV's ``cv2.COLOR_RGB2GRAY`` arithmetic.
-* :func:`reflect101` / :func:`pad_reflect101`: OpenCV's default border, for one index inside a
-  kernel or as a padded copy of a whole image.
+* :func:`reflect101` / :func:`fill_border_reflect101` / :func:`pad_reflect101`: OpenCV's
+  default border, for one index or one padded row inside a kernel, or as a padded copy of a
+  whole image.
 
 Coordinates follow OpenCV: pixel ``(row i, column j)`` has its centre at ``x = j, y = i``.
 """
@@ -18,7 +19,8 @@ import numpy as np
 from ._jit import kernel, warmup_hook
 from ._validate import as_array, check_choice, check_float, check_image, check_int
 
-__all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "sample_bilinear", "reflect101", "pad_reflect101"]
+__all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "sample_bilinear", "reflect101", "fill_border_reflect101",
+           "pad_reflect101"]
 
 #: Border modes of :func:`remap`, by name -> code used inside kernels.
 BORDER_MODES = {"constant": 0, "replicate": 1, "nan": 2}
@@ -37,21 +39,27 @@ def reflect101(i, n):
     return i
 
 
+@kernel
+def fill_border_reflect101(row, left, w):
+    """Fill a padded row's border in place: ``row[left:left + w]`` holds the data, the ``left``
+    entries before it and all entries after it become its reflect-101 extension."""
+    for j in range(left):
+        row[j] = row[left + reflect101(j - left, w)]
+    for j in range(left + w, row.shape[0]):
+        row[j] = row[left + reflect101(j - left, w)]
+
+
 @kernel(parallel=True)
 def _pad_kernel(img, out, top, left):
     """Fill ``out`` with ``img`` at (top, left) and its reflect-101 border around it."""
     h, w = img.shape
-    out_w = out.shape[1]
     for i in numba.prange(out.shape[0]):
         src = img[reflect101(i - top, h)]
         dst = out[i]
-        for j in range(left):
-            dst[j] = src[reflect101(j - left, w)]
         shift = np.uint64(left)
         for j in range(w):  # unsigned indices: a plain vectorised copy
             dst[np.uint64(j) + shift] = src[np.uint64(j)]
-        for j in range(left + w, out_w):
-            dst[j] = src[reflect101(j - left, w)]
+        fill_border_reflect101(dst, left, w)
 
 
 def pad_reflect101(image, top: int, bottom: int, left: int, right: int) -> np.ndarray:

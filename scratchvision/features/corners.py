@@ -24,7 +24,7 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_float, check_image, check_int
-from ..imgproc import reflect101
+from ..imgproc import fill_border_reflect101, reflect101
 
 __all__ = ["corner_min_eigen_val", "corner_harris", "good_features_to_track"]
 
@@ -51,10 +51,9 @@ def _sobel(img, row_taps, col_taps, out):
     for i in numba.prange(h):
         src = img[i]
         padded = np.empty(w + 2, np.float32)
-        padded[0] = np.float32(src[reflect101(-1, w)])
-        padded[w + 1] = np.float32(src[reflect101(w, w)])
         for j in range(w):  # unsigned indices here and below: no negative-index test, vectorised
             padded[np.uint64(j) + one] = np.float32(src[np.uint64(j)])
+        fill_border_reflect101(padded, 1, w)
         acc = tmp[i]
         acc[:] = 0.0
         for t in range(3):  # tap by tap over the whole row: the same order, vectorised
@@ -84,10 +83,7 @@ def _box_row(padded, r, block, acc, out):
     at offset ``r``; its reflect-101 border is filled here. The sums run tap by tap over the
     whole row (the same order for every pixel as a per-pixel loop, but vectorised)."""
     w = out.shape[0]
-    for j in range(r):
-        padded[j] = padded[r + reflect101(j - r, w)]
-    for j in range(r + w, w + block - 1):
-        padded[j] = padded[r + reflect101(j - r, w)]
+    fill_border_reflect101(padded, r, w)
     acc[:] = 0.0
     for t in range(block):
         shift = np.uint64(t)

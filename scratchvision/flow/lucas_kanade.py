@@ -360,11 +360,6 @@ def _lk_level(I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status
                       trace_iters, trace_step, trace_residual, Iw, Ixw, Iyw, row)
 
 
-def _pad(img, win_w, win_h):
-    """A pyramid level padded by the window on every side, reflect-101 (numpy's "reflect")."""
-    return pad_reflect101(img, win_h, win_h, win_w, win_w)
-
-
 @dataclass(frozen=True)
 class LKTrace:
     """What :func:`calc_optical_flow_pyr_lk` did per point and per level (``trace=True``).
@@ -478,11 +473,14 @@ def calc_optical_flow_pyr_lk(prev_img, next_img, prev_pts, next_pts=None, *, win
         for level in range(top, -1, -1):
             I, J = prev_pyr[level], next_pyr[level]
             h, w = I.shape
-            # gradient planes padded with zeros (OpenCV's BORDER_CONSTANT for the derivatives)
-            gx = np.zeros((h + 2 * win_h, w + 2 * win_w), np.int16)
+            # the levels padded by the window, reflect-101; the gradient planes padded with zeros
+            # (OpenCV's BORDER_CONSTANT for the derivatives)
+            I_pad = pad_reflect101(I, win_h, win_h, win_w, win_w)
+            J_pad = pad_reflect101(J, win_h, win_h, win_w, win_w)
+            gx = np.zeros(I_pad.shape, np.int16)
             gy = np.zeros_like(gx)
             _scharr_kernel(I, gx, gy, win_h, win_w)
-            _lk_level(_pad(I, win_w, win_h).ravel(), gx.ravel(), gy.ravel(), _pad(J, win_w, win_h).ravel(), h, w, level, top, pts, out, status, err,
+            _lk_level(I_pad.ravel(), gx.ravel(), gy.ravel(), J_pad.ravel(), h, w, level, top, pts, out, status, err,
                       win_w, win_h, max_iter, epsilon * epsilon, np.float32(min_eig_threshold),
                       bool(get_min_eigenvals), bool(use_initial_flow), iters, steps, residual,
                       min(n, 8 * numba.get_num_threads()))

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import check_image, check_int
-from ..imgproc import reflect101
+from ..imgproc import fill_border_reflect101, reflect101
 
 __all__ = ["pyr_down", "build_optical_flow_pyramid", "check_win_size"]
 
@@ -34,9 +34,7 @@ def _pyr_down_kernel(src, out):
         for x in range(w):
             col[x + 2] = (np.int32(src[r0, x]) + np.int32(src[r4, x])
                           + 4 * (np.int32(src[r1, x]) + np.int32(src[r3, x])) + 6 * np.int32(src[r2, x]))
-        for e in range(2):  # the two padding columns on each side
-            col[1 - e] = col[2 + reflect101(-1 - e, w)]
-            col[w + 2 + e] = col[2 + reflect101(w + e, w)]
+        fill_border_reflect101(col, 2, w)
         for x in range(ow):
             c = 2 * x
             out[y, x] = (col[c] + col[c + 4] + 4 * (col[c + 1] + col[c + 3]) + 6 * col[c + 2] + 128) >> 8
