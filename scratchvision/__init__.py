@@ -18,12 +18,17 @@ _EXPORTS = {
     # data
     "synthetic_sequence": "data", "SyntheticSequence": "data", "texture": "data",
     # image operations
-    "remap": "imgproc", "rgb_to_gray": "imgproc",
+    "remap": "imgproc", "rgb_to_gray": "imgproc", "gaussian_kernel": "imgproc", "gaussian_blur": "imgproc",
+    "resize": "imgproc",
     # features and sparse flow
     "good_features_to_track": "features", "corner_min_eigen_val": "features",
     "corner_harris": "features", "calc_optical_flow_pyr_lk": "flow",
     "forward_backward_error": "flow", "build_optical_flow_pyramid": "flow", "pyr_down": "flow",
     "scharr_derivatives": "flow", "LKTrace": "flow", "track_features": "flow", "TrackedPoints": "flow",
+    # dense flow
+    "calc_optical_flow_farneback": "flow", "poly_expansion": "flow", "poly_expansion_basis": "flow",
+    "farneback_layer_sizes": "flow", "FarnebackTrace": "flow", "OPTFLOW_USE_INITIAL_FLOW": "flow",
+    "OPTFLOW_FARNEBACK_GAUSSIAN": "flow",
     # flow toolkit
     "warp": "flow", "endpoint_error": "flow", "angular_error": "flow", "valid_flow_mask": "flow",
     # I/O

@@ -7,11 +7,16 @@
 * :func:`reflect101` / :func:`fill_border_reflect101` / :func:`pad_reflect101`: OpenCV's
   default border, for one index or one padded row inside a kernel, or as a padded copy of a
   whole image.
+* :func:`gaussian_kernel`: the one Gaussian kernel (``cv2.getGaussianKernel``), used by
+  :func:`gaussian_blur`, the polynomial expansion and the Gaussian window of Farneback's flow.
+* :func:`resize`: ``cv2.resize`` with ``INTER_LINEAR`` or (downscaling) ``INTER_AREA``.
 
 Coordinates follow OpenCV: pixel ``(row i, column j)`` has its centre at ``x = j, y = i``.
 """
 
 from __future__ import annotations
+
+import math
 
 import numba
 import numpy as np
@@ -20,7 +25,7 @@ from ._jit import kernel, warmup_hook
 from ._validate import as_array, check_choice, check_float, check_image, check_int
 
 __all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "sample_bilinear", "reflect101", "fill_border_reflect101",
-           "pad_reflect101"]
+           "pad_reflect101", "gaussian_kernel", "gaussian_blur", "resize"]
 
 #: Border modes of :func:`remap`, by name -> code used inside kernels.
 BORDER_MODES = {"constant": 0, "replicate": 1, "nan": 2}
@@ -246,9 +251,247 @@ def _gray_kernel(rgb, out, fixed_point):
                              + np.float32(rgb[i, j, 2]) * np.float32(0.114))
 
 
+#: cv2.getGaussianKernel's fixed kernels for sigma <= 0 and these sizes (binomial coefficients).
+_SMALL_GAUSSIANS = {1: [1.0], 3: [0.25, 0.5, 0.25], 5: [0.0625, 0.25, 0.375, 0.25, 0.0625],
+                    7: [0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125],
+                    9: [v / 256 for v in (4, 13, 30, 51, 60, 51, 30, 13, 4)]}
+
+
+def gaussian_kernel(ksize: int, sigma: float, dtype=np.float64, *, float32_terms: bool = False) -> np.ndarray:
+    """The 1-D Gaussian ``g[i] ~ exp(-(i - (ksize-1)/2)**2 / (2 sigma**2))``, summing to 1, as
+    ``cv2.getGaussianKernel(ksize, sigma, ktype)``.
+
+    With ``sigma <= 0``, sizes 1, 3, 5, 7 and 9 give OpenCV's fixed kernels and other sizes
+    use ``sigma = 0.3 ((ksize - 1) / 2 - 1) + 0.8``. The weights are computed in float64 and then
+    cast to ``dtype`` (OpenCV's float32 kernels are its float64 ones rounded).
+
+    Parameters
+    ----------
+    ksize : int, odd, >= 1
+    sigma : float
+    dtype : {float64, float32}
+    float32_terms : bool
+        Round each exponential to float32 before summing and scaling: how OpenCV's Farneback
+        code builds its polynomial-expansion and window kernels (``sigma`` must be > 0).
+
+    Returns
+    -------
+    ndarray (ksize,), ``dtype``
+    """
+    ksize = check_int(ksize, "ksize", low=1)
+    if ksize % 2 == 0:
+        raise ValueError(f"ksize must be odd, got {ksize}")
+    sigma = check_float(sigma, "sigma")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    if sigma <= 0 and ksize in _SMALL_GAUSSIANS:
+        return np.array(_SMALL_GAUSSIANS[ksize], dtype)
+    if sigma <= 0:
+        sigma = 0.3 * ((ksize - 1) * 0.5 - 1) + 0.8
+    if sigma * sigma == 0.0:  # a sigma so small its square underflows: all weight in the centre
+        return np.eye(1, ksize, ksize // 2, dtype).ravel()
+    scale2 = -0.5 / (sigma * sigma)
+    # the C library's exp, element by element, summed in order, as OpenCV does
+    g = np.array([math.exp(scale2 * t * t) for t in np.arange(ksize) - (ksize - 1) * 0.5])
+    if float32_terms:
+        g = g.astype(np.float32).astype(np.float64)
+    total = 0.0
+    for v in g.tolist():
+        total += v
+    return (g * (1.0 / total)).astype(dtype)
+
+
+@kernel(parallel=True)
+def _separable_reflect101_kernel(img, kx, ky, tmp, out):
+    """Correlate with ``kx`` along the rows into ``tmp``, then with ``ky`` down the columns
+    (float32, symmetric kernels applied as ``k[0] c + k[i] (a + b)``, reflect-101 borders):
+    OpenCV's order of operations, bit-exact with it for 3-tap kernels."""
+    h, w = img.shape
+    ry = ky.shape[0] // 2
+    rx = kx.shape[0] // 2
+    for y in numba.prange(h):
+        row = np.empty(w + 2 * rx, np.float32)
+        row[rx:rx + w] = img[y]
+        fill_border_reflect101(row, rx, w)
+        dst = tmp[y]
+        for x in range(w):
+            dst[x] = row[x + rx] * kx[rx]
+        for k in range(1, rx + 1):
+            kk = kx[rx + k]
+            for x in range(w):
+                dst[x] += (row[x + rx - k] + row[x + rx + k]) * kk
+    for y in numba.prange(h):
+        dst = out[y]
+        centre = tmp[y]
+        for x in range(w):
+            dst[x] = centre[x] * ky[ry]
+        for k in range(1, ry + 1):
+            a = tmp[reflect101(y - k, h)]
+            b = tmp[reflect101(y + k, h)]
+            kk = ky[ry + k]
+            for x in range(w):
+                dst[x] += (a[x] + b[x]) * kk
+
+
+def gaussian_blur(image, ksize, sigma_x: float, sigma_y: float = 0.0) -> np.ndarray:
+    """Blur a gray image with a separable Gaussian, as ``cv2.GaussianBlur(image, ksize, sigma_x,
+    sigma_y)`` with its default border (reflect-101), in float32.
+
+    Parameters
+    ----------
+    image : ndarray (H, W), uint8/float32/float64
+    ksize : (int, int)
+        Kernel (width, height), odd.
+    sigma_x, sigma_y : float
+        Standard deviations; ``sigma_y = 0`` means ``sigma_x``; a value <= 0 is derived from the
+        size as :func:`gaussian_kernel` does.
+
+    Returns
+    -------
+    ndarray (H, W), float32
+    """
+    img = check_image(image, allow_color=False)
+    try:
+        kw, kh = ksize
+    except (TypeError, ValueError):
+        raise TypeError(f"ksize must be a pair (width, height), got {ksize!r}") from None
+    sigma_x = check_float(sigma_x, "sigma_x")
+    sigma_y = check_float(sigma_y, "sigma_y")
+    kx = gaussian_kernel(kw, sigma_x, np.float32)
+    ky = gaussian_kernel(kh, sigma_y if sigma_y > 0 else sigma_x, np.float32)
+    out = np.empty(img.shape, np.float32)
+    _separable_reflect101_kernel(np.ascontiguousarray(img, np.float32), kx, ky, np.empty_like(out), out)
+    return out
+
+
+def _linear_table(src: int, dst: int):
+    """cv2.resize INTER_LINEAR taps along one axis: left index and weight of the right
+    neighbour, half-pixel centres, clamped at both ends (float32 weights as OpenCV's)."""
+    pos = (np.arange(dst) + 0.5) * (src / dst) - 0.5
+    i0 = np.floor(pos).astype(np.int64)
+    frac = (pos - i0).astype(np.float32)
+    frac[i0 < 0] = 0.0
+    i0[i0 < 0] = 0
+    last = i0 >= src - 1
+    frac[last] = 0.0
+    i0[last] = src - 1
+    return i0, np.ascontiguousarray(frac, np.float32)
+
+
+def _area_table(src: int, dst: int):
+    """cv2.resize INTER_AREA taps along one downscaled axis as (dst index, src index, weight):
+    each output averages the input cells its footprint covers, partial cells by their share."""
+    scale = src / dst
+    rows = []
+    for d in range(dst):
+        f1 = d * scale
+        f2 = f1 + scale
+        s1 = min(int(np.ceil(f1)), src)
+        s2 = min(int(np.floor(f2)), src)
+        cell = min(scale, src - f1)
+        if s1 - f1 > 1e-3:
+            rows.append((d, s1 - 1, (s1 - f1) / cell))
+        for s in range(s1, s2):
+            rows.append((d, s, 1.0 / cell))
+        if f2 - s2 > 1e-3 and s2 < src:
+            rows.append((d, s2, min(f2 - s2, 1.0, cell) / cell))
+    t = np.array(rows)
+    return t[:, 0].astype(np.int64), t[:, 1].astype(np.int64), t[:, 2].astype(np.float32)
+
+
+@kernel(parallel=True)
+def _resize_linear_kernel(img, x0, ax, y0, ay, out):
+    """Horizontal interpolation of the two source rows, then vertical (OpenCV's order)."""
+    ow = out.shape[1]
+    w = img.shape[1]
+    for y in numba.prange(out.shape[0]):
+        r0 = img[y0[y]]
+        r1 = img[min(y0[y] + 1, img.shape[0] - 1)]
+        b = ay[y]
+        for x in range(ow):
+            j = x0[x]
+            j1 = min(j + 1, w - 1)
+            a = ax[x]
+            for c in range(img.shape[2]):
+                top = r0[j, c] * (np.float32(1.0) - a) + r0[j1, c] * a
+                bottom = r1[j, c] * (np.float32(1.0) - a) + r1[j1, c] * a
+                out[y, x, c] = top * (np.float32(1.0) - b) + bottom * b
+
+
+@kernel(parallel=True)
+def _resize_area_kernel(img, xd, xs, xw, y_start, ys, yw, out):
+    """For each output row, weighted sum of its source rows, each summed along x by the table."""
+    ow, nc = out.shape[1], out.shape[2]
+    for y in numba.prange(out.shape[0]):
+        acc = np.zeros((ow, nc), np.float32)
+        buf = np.empty((ow, nc), np.float32)
+        for t in range(y_start[y], y_start[y + 1]):
+            buf[:] = 0.0
+            src = img[ys[t]]
+            for k in range(xd.shape[0]):
+                for c in range(nc):
+                    buf[xd[k], c] += src[xs[k], c] * xw[k]
+            for x in range(ow):
+                for c in range(nc):
+                    acc[x, c] += buf[x, c] * yw[t]
+        out[y] = acc
+
+
+def resize(image, dsize, *, interpolation: str = "linear") -> np.ndarray:
+    """Resize an image as ``cv2.resize(image, dsize, interpolation=...)`` in float32.
+
+    ``"linear"`` is ``INTER_LINEAR``: output pixel centres map to ``(d + 0.5) * src / dst -
+    0.5`` in the input, blended bilinearly with the edge pixel repeated beyond the border.
+    ``"area"`` is ``INTER_AREA`` for shrinking: each output pixel is the mean of the input area
+    its footprint covers (partial pixels weighted by the part covered).
+
+    Parameters
+    ----------
+    image : ndarray (H, W) or (H, W, C), uint8/float32/float64
+    dsize : (int, int)
+        Output (width, height), OpenCV's order.
+    interpolation : {"linear", "area"}
+        ``"area"`` needs an output no larger than the input in both directions.
+
+    Returns
+    -------
+    ndarray (height, width) or (height, width, C), float32
+    """
+    img = check_image(image, any_channels=True)
+    try:
+        dw, dh = dsize
+    except (TypeError, ValueError):
+        raise TypeError(f"dsize must be a pair (width, height), got {dsize!r}") from None
+    dw = check_int(dw, "dsize[0] (width)", low=1)
+    dh = check_int(dh, "dsize[1] (height)", low=1)
+    check_choice(interpolation, "interpolation", ("linear", "area"))
+    h, w = img.shape[:2]
+    img3 = np.ascontiguousarray(img.reshape(h, w, -1), np.float32)
+    out = np.empty((dh, dw, img3.shape[2]), np.float32)
+    if (dw, dh) == (w, h):
+        out[:] = img3
+    elif interpolation == "linear":
+        x0, ax = _linear_table(w, dw)
+        y0, ay = _linear_table(h, dh)
+        _resize_linear_kernel(img3, x0, ax, y0, ay, out)
+    else:
+        if dw > w or dh > h:
+            raise ValueError(f"interpolation='area' only shrinks; dsize {(dw, dh)} exceeds the image {(w, h)}")
+        xd, xs, xw = _area_table(w, dw)
+        yd, ys, yw = _area_table(h, dh)
+        y_start = np.searchsorted(yd, np.arange(dh + 1))
+        _resize_area_kernel(img3, xd, xs, xw, y_start, ys, yw, out)
+    return out if img.ndim == 3 else out[:, :, 0]
+
+
 @warmup_hook
 def _warmup():
     grid = np.zeros((2, 2), np.float32)
     remap(np.zeros((4, 4), np.float32), grid, grid)
     for dtype in (np.uint8, np.float32):
         rgb_to_gray(np.zeros((2, 2, 3), dtype))
+    gaussian_blur(np.zeros((4, 4), np.float32), (3, 3), 0.0)
+    for interpolation in ("linear", "area"):
+        resize(np.zeros((4, 4), np.float32), (2, 2), interpolation=interpolation)
+        resize(np.zeros((4, 4, 2), np.float32), (3, 3), interpolation=interpolation)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 from conftest import shared_path
-from scratchvision.imgproc import pad_reflect101, remap, rgb_to_gray
+from scratchvision.imgproc import gaussian_blur, gaussian_kernel, pad_reflect101, remap, resize, rgb_to_gray
 
 sizes = st.tuples(st.integers(2, 40), st.integers(2, 40))
 
@@ -118,3 +118,60 @@ def test_pad_reflect101_rejects_bad_input(kwargs, exc, fragment):
     args = dict(image=np.zeros((4, 4), np.uint8), top=1, bottom=1, left=1, right=1) | kwargs
     with pytest.raises(exc, match=fragment):
         pad_reflect101(**args)
+
+
+@pytest.mark.parametrize("ksize", [1, 3, 5, 7, 9, 11, 19, 31])
+@pytest.mark.parametrize("sigma", [0.0, 0.5, 1.1, 3.5])
+def test_gaussian_kernel_equals_cv2(cv2, ksize, sigma):
+    """float64 to 1e-15; float32 bit-identical (OpenCV rounds the exponentials first)."""
+    np.testing.assert_allclose(gaussian_kernel(ksize, sigma), cv2.getGaussianKernel(ksize, sigma).ravel(),
+                               rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(gaussian_kernel(ksize, sigma, np.float32),
+                                  cv2.getGaussianKernel(ksize, sigma, ktype=cv2.CV_32F).ravel())
+
+
+@given(h=st.integers(1, 40), w=st.integers(1, 40), k=st.sampled_from([1, 3, 5, 9, 19]),
+       sigma=st.floats(0.0, 4.0), seed=st.integers(0, 2**32 - 1))
+def test_gaussian_blur_equals_cv2(cv2, h, w, k, sigma, seed):
+    """Within float32 rounding of values up to 255, any size (tiny images included)."""
+    img = (np.random.default_rng(seed).random((h, w)) * 255).astype(np.float32)
+    np.testing.assert_allclose(gaussian_blur(img, (k, k), sigma, sigma), cv2.GaussianBlur(img, (k, k), sigma, sigma),
+                               rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(60, 80), (388, 584)])
+def test_gaussian_blur_3_taps_bit_exact(cv2, shape):
+    """The pre-smoothing of Farneback's finest layer ([1/4, 1/2, 1/4]) is bit-exact: OpenCV's
+    order of operations (rows first, symmetric pairs) is followed."""
+    img = (np.random.default_rng(7).random(shape) * 255).astype(np.float32)
+    np.testing.assert_array_equal(gaussian_blur(img, (3, 3), 0.0), cv2.GaussianBlur(img, (3, 3), 0.0))
+
+
+@given(h=st.integers(2, 60), w=st.integers(2, 60), dh=st.integers(1, 90), dw=st.integers(1, 90),
+       c=st.sampled_from([1, 2]), seed=st.integers(0, 2**32 - 1))
+def test_resize_equals_cv2(cv2, h, w, dh, dw, c, seed):
+    """INTER_LINEAR (any size) and INTER_AREA (shrinking) to float32 rounding of values up to 255
+    (cv2's two-channel path rounds a little differently: 1e-3 absolute)."""
+    img = (np.random.default_rng(seed).random((h, w, c)) * 255).astype(np.float32).squeeze()
+    np.testing.assert_allclose(resize(img, (dw, dh)), cv2.resize(img, (dw, dh), interpolation=cv2.INTER_LINEAR),
+                               rtol=2e-6, atol=1e-4 if c == 1 else 1e-3)
+    if dh <= h and dw <= w:
+        np.testing.assert_allclose(resize(img, (dw, dh), interpolation="area"),
+                                   cv2.resize(img, (dw, dh), interpolation=cv2.INTER_AREA), rtol=0, atol=1e-3)
+    else:
+        with pytest.raises(ValueError, match="area"):
+            resize(img, (dw, dh), interpolation="area")
+
+
+@pytest.mark.parametrize(("call", "exc", "fragment"), [
+    (lambda: gaussian_kernel(4, 1.0), ValueError, "ksize"),
+    (lambda: gaussian_kernel(3, 1.0, np.int32), TypeError, "dtype"),
+    (lambda: gaussian_blur(np.zeros((4, 4), np.float32), (3, 4), 1.0), ValueError, "ksize"),
+    (lambda: gaussian_blur(np.zeros((4, 4), np.float32), 3, 1.0), TypeError, "ksize"),
+    (lambda: gaussian_blur(np.full((4, 4), np.nan, np.float32), (3, 3), 1.0), ValueError, "image"),
+    (lambda: resize(np.zeros((4, 4), np.float32), (0, 2)), ValueError, "dsize"),
+    (lambda: resize(np.zeros((4, 4), np.float32), (2, 2), interpolation="cubic"), ValueError, "interpolation"),
+])
+def test_blur_and_resize_reject_bad_input(call, exc, fragment):
+    with pytest.raises(exc, match=fragment):
+        call()
