@@ -27,10 +27,10 @@ _EXPORTS = {
     "scharr_derivatives": "flow", "LKTrace": "flow", "track_features": "flow", "TrackedPoints": "flow",
     # dense flow
     "calc_optical_flow_farneback": "flow", "poly_expansion": "flow", "poly_expansion_basis": "flow",
-    "farneback_layer_sizes": "flow", "FarnebackTrace": "flow", "OPTFLOW_USE_INITIAL_FLOW": "flow",
+    "dense_pyramid": "flow", "dense_pyramid_sizes": "flow", "FarnebackTrace": "flow", "OPTFLOW_USE_INITIAL_FLOW": "flow",
     "OPTFLOW_FARNEBACK_GAUSSIAN": "flow",
     # flow toolkit
-    "warp": "flow", "endpoint_error": "flow", "angular_error": "flow", "valid_flow_mask": "flow",
+    "warp": "flow", "resize_flow": "flow", "flow_consistency": "flow", "endpoint_error": "flow", "angular_error": "flow", "valid_flow_mask": "flow",
     # I/O
     "read_flo": "io", "write_flo": "io", "read_mot": "io", "write_mot": "io",
     "read_seqinfo": "io", "iter_frames": "io", "read_video": "io", "write_video": "io",

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from conftest import FLOW_PAIRS, shared_path
 from scratchvision import (OPTFLOW_FARNEBACK_GAUSSIAN, OPTFLOW_USE_INITIAL_FLOW, calc_optical_flow_farneback,
-                           endpoint_error, farneback_layer_sizes, poly_expansion, read_flo, remap,
+                           dense_pyramid, dense_pyramid_sizes, endpoint_error, poly_expansion, read_flo, remap,
                            synthetic_sequence)
 from scratchvision.data import texture
 
@@ -105,9 +105,22 @@ def test_layer_count_and_small_images_equal_cv2(cv2, shape, levels):
 
 def test_layer_sizes_follow_opencv_rounding():
     """cvRound is half-to-even: 388 * 0.125 = 48.5 -> 48 and 436 * 0.125 = 54.5 -> 54."""
-    assert [s for _, s in farneback_layer_sizes((388, 584), 0.5, 3)] == [(48, 73), (97, 146), (194, 292), (388, 584)]
-    assert farneback_layer_sizes((436, 1024), 0.5, 3)[0][1] == (54, 128)
-    assert len(farneback_layer_sizes((40, 40), 0.5, 5)) == 1  # 20 px would be under 32
+    assert [s for _, s in dense_pyramid_sizes((388, 584), 0.5, 3)] == [(48, 73), (97, 146), (194, 292), (388, 584)]
+    assert dense_pyramid_sizes((436, 1024), 0.5, 3)[0][1] == (54, 128)
+    assert len(dense_pyramid_sizes((40, 40), 0.5, 5)) == 1  # 20 px would be under 32
+    assert [s for _, s in dense_pyramid_sizes((100, 200), 0.8, 9, min_size=16)][:2] == [(17, 34), (21, 42)]
+
+
+def test_dense_pyramid_layers_are_the_blurred_resized_frame(cv2):
+    """Each layer is cv2.GaussianBlur of the full frame with sigma (1/scale - 1)/2, then
+    cv2.resize, as Farneback builds them."""
+    img = (texture((97, 131), 3) * 255).astype(np.uint8)
+    layers = dense_pyramid(img, 0.5, 2)
+    for scale, layer in layers:
+        sigma = (1 / scale - 1) / 2
+        k = max(int(np.rint(sigma * 5)) | 1, 3)
+        ref = cv2.resize(cv2.GaussianBlur(img.astype(np.float32), (k, k), sigma, sigma), layer.shape[::-1])
+        np.testing.assert_allclose(layer, ref, rtol=0, atol=1e-3)
 
 
 def test_poly_expansion_recovers_a_quadratic_and_equals_least_squares():

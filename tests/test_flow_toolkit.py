@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from scratchvision.flow import angular_error, endpoint_error, valid_flow_mask, warp
+from scratchvision.flow import angular_error, endpoint_error, flow_consistency, resize_flow, valid_flow_mask, warp
 
 small_flows = hnp.arrays(np.float32, (5, 6, 2), elements=st.floats(-20, 20, width=32))
 
@@ -64,3 +64,59 @@ def test_warp_checks_shapes():
         endpoint_error(np.zeros((4, 4, 2)), np.zeros((4, 5, 2)))
     with pytest.raises(ValueError, match="mask must have shape"):
         endpoint_error(np.zeros((4, 4, 2)), np.zeros((4, 4, 2)), mask=np.ones(3, bool))
+
+
+def test_resize_flow_scales_vectors_with_the_image(cv2):
+    rng = np.random.default_rng(0)
+    flow = rng.normal(0, 3, (20, 30, 2)).astype(np.float32)
+    out = resize_flow(flow, (60, 10))
+    ref = cv2.resize(flow, (60, 10)) * np.array([2.0, 0.5], np.float32)
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)
+    const = np.broadcast_to(np.array([3.0, -2.0], np.float32), (20, 30, 2))
+    np.testing.assert_allclose(resize_flow(const, (60, 10)), np.broadcast_to([6.0, -1.0], (10, 60, 2)))
+
+
+def test_flow_consistency_of_a_translation_and_of_a_wrong_backward_flow():
+    h, w = 24, 32
+    fwd = np.broadcast_to(np.array([3.0, 1.0], np.float32), (h, w, 2)).copy()
+    err, occ = flow_consistency(fwd, -fwd)
+    inside = np.zeros((h, w), bool)
+    inside[:h - 1, :w - 3] = True  # x + 3 <= w - 1 and y + 1 <= h - 1
+    np.testing.assert_allclose(err[inside], 0, atol=1e-6)
+    assert not occ[inside].any() and occ[~inside].all() and np.isnan(err[~inside]).all()
+    err, occ = flow_consistency(fwd, np.zeros_like(fwd))  # a backward flow that does not return
+    np.testing.assert_allclose(err[inside], math.hypot(3, 1), rtol=1e-6)
+    assert occ.all()
+    # the relative tolerance: |f + b|^2 = 0.04 against 0.01 * (10 + 9.64) + 0 -> consistent
+    _, occ = flow_consistency(fwd, -0.94 * fwd, alpha2=0.0)
+    assert not occ[inside].any()
+
+
+def test_flow_consistency_flags_occlusions_in_the_synthetic_scene():
+    """Forward and backward Farneback flows on the synthetic sequence: the pixels flagged are
+    mostly where the ground truth changes label (occlusion / disocclusion boundaries) or near
+    them, and a small fraction of the image."""
+    from scratchvision import calc_optical_flow_farneback, synthetic_sequence
+    seq = synthetic_sequence(2, size=(120, 160), n_objects=3, seed=2)
+    f = calc_optical_flow_farneback(seq.frames[0], seq.frames[1], None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    b = calc_optical_flow_farneback(seq.frames[1], seq.frames[0], None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    _, occ = flow_consistency(f, b)
+    assert 0 < occ.mean() < 0.2
+    lab = np.pad(seq.labels[0], 4, mode="edge")
+    near_edge = np.zeros(seq.labels[0].shape, bool)  # within 4 px of an object's outline
+    for dy in range(-4, 5):
+        for dx in range(-4, 5):
+            near_edge |= lab[4 + dy:4 + dy + 120, 4 + dx:4 + dx + 160] != seq.labels[0]
+    assert occ[near_edge].mean() > 3 * occ[~near_edge].mean()
+
+
+@pytest.mark.parametrize(("call", "fragment"), [
+    (lambda: resize_flow(np.zeros((4, 4, 3), np.float32), (2, 2)), "flow"),
+    (lambda: resize_flow(np.zeros((4, 4, 2), np.float32), (0, 2)), "dsize"),
+    (lambda: flow_consistency(np.zeros((4, 4, 2)), np.zeros((4, 5, 2))), "one shape"),
+    (lambda: flow_consistency(np.zeros((4, 4, 2)), np.zeros((4, 4, 2)), alpha1=-1), "alpha1"),
+    (lambda: flow_consistency(np.full((4, 4, 2), np.nan), np.zeros((4, 4, 2))), "forward"),
+])
+def test_toolkit_rejects_bad_input(call, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        call()

@@ -10,8 +10,9 @@ normal equations averaged over a window (a box or a Gaussian): ``sum(A^T A) d = 
 This is repeated ``iterations`` times per layer of a coarse-to-fine pyramid.
 
 Reproduced from OpenCV (``modules/video/src/optflowgf.cpp``) so that results match cv2: layer ``k``
-of ``levels + 1`` is built from the full-resolution frame (Gaussian blur with sigma ``(1/scale -
-1) / 2`` then bilinear resize, layer 0 blurred with ``[1/4, 1/2, 1/4]``), polynomial
+of ``levels + 1`` is built from the full-resolution frame (:func:`~scratchvision.flow.pyramid.dense_pyramid`:
+Gaussian blur with sigma ``(1/scale - 1) / 2`` then bilinear resize, layer 0 blurred with
+``[1/4, 1/2, 1/4]``, layers under 32 pixels dropped), polynomial
 coefficients use replicate borders and the sparse inverse of the 6x6 Gram matrix, the
 second frame's linear terms count as zero where the displaced pixel leaves the image, a 5-pixel
 frame tapers the equations with weights (0.14, 0.14, 0.4472, 0.4472, 0.4472), the determinant
@@ -33,11 +34,11 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_flow, check_float, check_image, check_int
-from ..imgproc import gaussian_blur, gaussian_kernel, resize
+from ..imgproc import gaussian_kernel, resize
+from .pyramid import dense_pyramid_sizes, pyramid_layer
 
 __all__ = ["OPTFLOW_USE_INITIAL_FLOW", "OPTFLOW_FARNEBACK_GAUSSIAN", "poly_expansion",
-           "poly_expansion_basis", "farneback_layer_sizes", "calc_optical_flow_farneback",
-           "FarnebackTrace"]
+           "poly_expansion_basis", "calc_optical_flow_farneback", "FarnebackTrace"]
 
 #: Flag: start from the ``flow`` argument instead of zero (``cv2.OPTFLOW_USE_INITIAL_FLOW``).
 OPTFLOW_USE_INITIAL_FLOW = 4
@@ -45,7 +46,6 @@ OPTFLOW_USE_INITIAL_FLOW = 4
 #: (``cv2.OPTFLOW_FARNEBACK_GAUSSIAN``).
 OPTFLOW_FARNEBACK_GAUSSIAN = 256
 
-_MIN_LAYER_SIZE = 32  # a layer narrower or lower than this is not built
 _BORDER_TAPER = np.array([0.14, 0.14, 0.4472, 0.4472, 0.4472], np.float32)
 _ROW_BLOCK = 32  # rows per parallel task of the box filter (fixed: results do not depend on threads)
 
@@ -353,41 +353,6 @@ def _gauss_solve_kernel(M, kern, flow):
         _solve_row(hsum[0], hsum[1], hsum[2], hsum[3], hsum[4], 1.0, flow[y])
 
 
-def farneback_layer_sizes(shape, pyr_scale: float = 0.5, levels: int = 3) -> list:
-    """The layers ``calcOpticalFlowFarneback`` processes, coarsest first, as
-    ``(scale, (height, width))``.
-
-    Layers are added while both sides stay >= 32 pixels, so ``levels = N`` gives up to
-    ``N + 1`` layers; sizes are ``round(side * scale)`` rounded half to even (cvRound).
-    """
-    h, w = shape[:2]
-    pyr_scale = check_float(pyr_scale, "pyr_scale", low=0.0, high=1.0, low_open=True)
-    if pyr_scale >= 1.0:
-        raise ValueError(f"pyr_scale must lie in (0, 1), got {pyr_scale}")
-    levels = check_int(levels, "levels", low=0)
-    count, scale = 0, 1.0
-    while count < levels:
-        scale *= pyr_scale
-        if w * scale < _MIN_LAYER_SIZE or h * scale < _MIN_LAYER_SIZE:
-            break
-        count += 1
-    layers = []
-    for k in range(count, -1, -1):
-        scale = 1.0
-        for _ in range(k):
-            scale *= pyr_scale
-        layers.append((scale, (int(np.rint(h * scale)), int(np.rint(w * scale)))))
-    return layers
-
-
-def _layer_image(img32, scale, size):
-    """Layer of one frame: Gaussian blur of sigma (1/scale - 1)/2 at full size, then resize."""
-    sigma = (1.0 / scale - 1.0) * 0.5
-    ksize = max(int(np.rint(sigma * 5)) | 1, 3)
-    blurred = gaussian_blur(img32, (ksize, ksize), sigma, sigma)
-    return resize(blurred, (size[1], size[0]))
-
-
 @dataclass
 class FarnebackTrace:
     """What :func:`calc_optical_flow_farneback` computed per layer (``trace=True``), coarsest
@@ -472,7 +437,11 @@ def calc_optical_flow_farneback(prev, next, flow=None, pyr_scale: float = 0.5, l
     img1 = check_image(next, "next", allow_color=False)
     if img0.shape != img1.shape:
         raise ValueError(f"prev and next must have one shape, got {img0.shape} and {img1.shape}")
-    layers = farneback_layer_sizes(img0.shape, pyr_scale, levels)
+    pyr_scale = check_float(pyr_scale, "pyr_scale", low=0.0, high=1.0, low_open=True)
+    if pyr_scale >= 1.0:
+        raise ValueError(f"pyr_scale must lie in (0, 1), got {pyr_scale}")
+    levels = check_int(levels, "levels", low=0)
+    layers = dense_pyramid_sizes(img0.shape, pyr_scale, levels, min_size=32)
     winsize = check_int(winsize, "winsize", low=1)
     iterations = check_int(iterations, "iterations", low=0)
     poly_n, poly_sigma = _check_poly(poly_n, poly_sigma)
@@ -506,7 +475,7 @@ def calc_optical_flow_farneback(prev, next, flow=None, pyr_scale: float = 0.5, l
             cur = resize(init, (lw, lh), interpolation="area") * np.float32(scale)
         else:
             cur = np.zeros((lh, lw, 2), np.float32)
-        ims = [_layer_image(f, scale, (lh, lw)) for f in frames]
+        ims = [pyramid_layer(f, scale, (lh, lw)) for f in frames]
         R0, R1 = (_poly_planes(im, poly_n, poly_sigma) for im in ims)
         if info is not None:
             info.scales.append(scale)

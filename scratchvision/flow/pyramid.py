@@ -1,10 +1,17 @@
-"""Image pyramids the way OpenCV's pyramidal Lucas-Kanade builds them.
+"""Image pyramids: the one OpenCV's pyramidal Lucas-Kanade builds, and the one its dense
+methods build (shared by Farneback, Horn-Schunck and TV-L1 here).
 
-Each level halves the previous one with ``pyrDown``: a 5x5 Gaussian ``[1 4 6 4 1]^T [1 4 6 4 1]
+**Sparse (Lucas-Kanade).** Each level halves the previous one with ``pyrDown``: a 5x5 Gaussian ``[1 4 6 4 1]^T [1 4 6 4 1]
 / 256`` with reflect-101 borders, sampled at even pixels, output size ``((w + 1) // 2,
 (h + 1) // 2)``, integer arithmetic rounded half up (bit-exact with ``cv2.pyrDown``). The pyramid
 stops early once the next level would be no larger than the tracking window, as
 ``cv2.buildOpticalFlowPyramid`` does.
+
+**Dense.** Layer ``k`` has scale ``scale_step**k`` and is computed from the full-resolution
+image, as ``cv2.calcOpticalFlowFarneback`` does: a Gaussian blur of sigma ``(1/scale - 1) / 2``
+(the anti-aliasing a reduction by ``scale`` needs; kernel size ``max(round(5 sigma) | 1, 3)``,
+so layer 0 gets ``[1/4, 1/2, 1/4]``), then a bilinear resize to ``round(side * scale)``
+(half to even). Layers narrower or lower than ``min_size`` are not built.
 """
 
 from __future__ import annotations
@@ -13,10 +20,11 @@ import numba
 import numpy as np
 
 from .._jit import kernel, warmup_hook
-from .._validate import check_image, check_int
-from ..imgproc import fill_border_reflect101, reflect101
+from .._validate import check_float, check_image, check_int
+from ..imgproc import fill_border_reflect101, gaussian_blur, reflect101, resize
 
-__all__ = ["pyr_down", "build_optical_flow_pyramid", "check_win_size"]
+__all__ = ["pyr_down", "build_optical_flow_pyramid", "check_win_size", "dense_pyramid_sizes", "dense_pyramid",
+           "pyramid_layer"]
 
 @kernel(parallel=True)
 def _pyr_down_kernel(src, out):
@@ -98,6 +106,74 @@ def build_optical_flow_pyramid(image, win_size=(21, 21), max_level: int = 3) -> 
             break
         levels.append(pyr_down(levels[-1]))
     return levels
+
+
+def dense_pyramid_sizes(shape, scale_step: float = 0.5, levels: int = 3, *, min_size: int = 32) -> list:
+    """The layers of the dense pyramid, coarsest first, as ``(scale, (height, width))``.
+
+    Layers are added while both sides stay >= ``min_size`` pixels (the full-resolution layer is
+    always there), so ``levels = N`` gives up to ``N + 1`` layers; sizes are
+    ``round(side * scale)`` rounded half to even (OpenCV's cvRound).
+
+    Parameters
+    ----------
+    shape : tuple
+        Image shape (H, W, ...).
+    scale_step : float in (0, 1)
+        Size ratio between consecutive layers.
+    levels : int >= 0
+        Layers beyond the full-resolution one, at most.
+    min_size : int >= 1
+    """
+    h, w = shape[:2]
+    scale_step = check_float(scale_step, "scale_step", low=0.0, high=1.0, low_open=True)
+    if scale_step >= 1.0:
+        raise ValueError(f"scale_step must lie in (0, 1), got {scale_step}")
+    levels = check_int(levels, "levels", low=0)
+    min_size = check_int(min_size, "min_size", low=1)
+    count, scale = 0, 1.0
+    while count < levels:
+        scale *= scale_step
+        if w * scale < min_size or h * scale < min_size:
+            break
+        count += 1
+    layers = []
+    for k in range(count, -1, -1):
+        scale = 1.0
+        for _ in range(k):  # repeated products, as OpenCV computes the scale
+            scale *= scale_step
+        layers.append((scale, (int(np.rint(h * scale)), int(np.rint(w * scale)))))
+    return layers
+
+
+def pyramid_layer(image, scale: float, size) -> np.ndarray:
+    """One dense-pyramid layer of ``image``: Gaussian blur of sigma ``(1/scale - 1) / 2`` at
+    full size, then bilinear resize to ``size = (height, width)``; float32."""
+    sigma = (1.0 / scale - 1.0) * 0.5
+    ksize = max(int(np.rint(sigma * 5)) | 1, 3)
+    return resize(gaussian_blur(image, (ksize, ksize), sigma, sigma), (size[1], size[0]))
+
+
+def dense_pyramid(image, scale_step: float = 0.5, levels: int = 3, *, min_size: int = 32) -> list:
+    """The dense pyramid of a gray image (see the module notes), coarsest first.
+
+    Parameters
+    ----------
+    image : ndarray (H, W), uint8/float32/float64
+        Taken as float32 without scaling.
+    scale_step, levels, min_size
+        As in :func:`dense_pyramid_sizes`.
+
+    Returns
+    -------
+    list of (float, ndarray)
+        ``(scale, float32 layer)`` pairs, coarsest first, the last one the (pre-smoothed) image
+        at full size.
+    """
+    img = check_image(image, allow_color=False)
+    img32 = np.ascontiguousarray(img, np.float32)
+    return [(scale, pyramid_layer(img32, scale, size))
+            for scale, size in dense_pyramid_sizes(img.shape, scale_step, levels, min_size=min_size)]
 
 
 @warmup_hook

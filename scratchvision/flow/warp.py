@@ -1,13 +1,14 @@
-"""Warping an image by a dense flow field (backward warping)."""
+"""Dense-flow operations every flow method shares: backward warping, resizing a flow field,
+and forward-backward consistency (occlusion detection)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_flow, check_image
-from ..imgproc import remap
+from .._validate import check_float, check_flow, check_image
+from ..imgproc import remap, resize
 
-__all__ = ["warp"]
+__all__ = ["warp", "resize_flow", "flow_consistency"]
 
 
 def warp(image, flow, *, border_mode: str = "constant", border_value: float = 0.0) -> np.ndarray:
@@ -37,3 +38,65 @@ def warp(image, flow, *, border_mode: str = "constant", border_value: float = 0.
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     return remap(img, xx + flow[..., 0], yy + flow[..., 1], border_mode=border_mode,
                  border_value=border_value)
+
+
+def resize_flow(flow, dsize) -> np.ndarray:
+    """Resize a flow field to ``dsize = (width, height)``, scaling the vectors with the image.
+
+    Bilinear (``cv2.resize`` ``INTER_LINEAR`` semantics); ``dx`` is multiplied by
+    ``width / W`` and ``dy`` by ``height / H``, so the result is a flow of the resized images.
+
+    Parameters
+    ----------
+    flow : ndarray (H, W, 2)
+    dsize : (int, int)
+
+    Returns
+    -------
+    ndarray (height, width, 2), float32
+    """
+    flow = check_flow(flow)
+    out = resize(flow, dsize)
+    out[..., 0] *= np.float32(out.shape[1] / flow.shape[1])
+    out[..., 1] *= np.float32(out.shape[0] / flow.shape[0])
+    return out
+
+
+def flow_consistency(forward, backward, *, alpha1: float = 0.01, alpha2: float = 0.5):
+    """Forward-backward consistency of a pair of flows, and the occlusion mask it implies.
+
+    For each pixel ``x`` of the first frame, the backward flow is read where the forward flow
+    lands, ``b = backward(x + forward(x))`` (bilinear), and the round trip ``forward(x) + b``
+    should vanish. Following Sundaram, Brox and Keutzer (ECCV 2010), a pixel is flagged
+    inconsistent (occluded, or badly estimated) when
+    ``|f + b|^2 > alpha1 (|f|^2 + |b|^2) + alpha2``, or when ``x + f`` leaves the image.
+
+    Parameters
+    ----------
+    forward : ndarray (H, W, 2)
+        Flow from frame 1 to frame 2.
+    backward : ndarray (H, W, 2)
+        Flow from frame 2 to frame 1.
+    alpha1, alpha2 : float >= 0
+        Relative and absolute tolerance (squared pixels).
+
+    Returns
+    -------
+    error : ndarray (H, W), float32
+        Round-trip distance ``|f + b|`` in pixels (NaN where ``x + f`` leaves the image).
+    occluded : ndarray (H, W), bool
+        Pixels failing the test.
+    """
+    fwd = check_flow(forward, "forward")
+    bwd = check_flow(backward, "backward")
+    if fwd.shape != bwd.shape:
+        raise ValueError(f"forward and backward must have one shape, got {fwd.shape} and {bwd.shape}")
+    alpha1 = check_float(alpha1, "alpha1", low=0.0)
+    alpha2 = check_float(alpha2, "alpha2", low=0.0)
+    b = warp(bwd, fwd, border_mode="nan")
+    loop = fwd + b
+    sq = (loop**2).sum(axis=2)
+    with np.errstate(invalid="ignore"):
+        bound = alpha1 * ((fwd**2).sum(axis=2) + (b**2).sum(axis=2)) + alpha2
+        occluded = ~(sq <= bound)  # NaN (left the image) counts as occluded
+    return np.sqrt(sq).astype(np.float32), occluded
