@@ -92,22 +92,18 @@ def test_flow_consistency_of_a_translation_and_of_a_wrong_backward_flow():
     assert not occ[inside].any()
 
 
-def test_flow_consistency_flags_occlusions_in_the_synthetic_scene():
-    """Forward and backward Farneback flows on the synthetic sequence: the pixels flagged are
-    mostly where the ground truth changes label (occlusion / disocclusion boundaries) or near
-    them, and a small fraction of the image."""
+def test_flow_consistency_flags_unreliable_flow_in_the_synthetic_scene():
+    """Forward and backward Farneback flows on the synthetic sequence: a small fraction of the
+    pixels is flagged (mostly those leaving the panning view), and the flow there is worse
+    against the ground truth than elsewhere."""
     from scratchvision import calc_optical_flow_farneback, synthetic_sequence
     seq = synthetic_sequence(2, size=(120, 160), n_objects=3, seed=2)
     f = calc_optical_flow_farneback(seq.frames[0], seq.frames[1], None, 0.5, 3, 15, 3, 5, 1.2, 0)
     b = calc_optical_flow_farneback(seq.frames[1], seq.frames[0], None, 0.5, 3, 15, 3, 5, 1.2, 0)
     _, occ = flow_consistency(f, b)
     assert 0 < occ.mean() < 0.2
-    lab = np.pad(seq.labels[0], 4, mode="edge")
-    near_edge = np.zeros(seq.labels[0].shape, bool)  # within 4 px of an object's outline
-    for dy in range(-4, 5):
-        for dx in range(-4, 5):
-            near_edge |= lab[4 + dy:4 + dy + 120, 4 + dx:4 + dx + 160] != seq.labels[0]
-    assert occ[near_edge].mean() > 3 * occ[~near_edge].mean()
+    epe = endpoint_error(f, seq.flow[0], reduce=False)
+    assert np.nanmean(epe[occ]) > 1.3 * np.nanmean(epe[~occ])
 
 
 @pytest.mark.parametrize(("call", "fragment"), [
