@@ -1,0 +1,126 @@
+"""Horn-Schunck optical flow (1981), coarse to fine with warping.
+
+The flow minimises ``sum (I_x u + I_y v + I_t)^2 + alpha^2 (|grad u|^2 + |grad v|^2)``: brightness
+constancy, linearised, plus a quadratic smoothness term. Its Euler-Lagrange equations are solved
+by Horn and Schunck's Jacobi iteration: with ``u_avg, v_avg`` the weighted mean of the 8
+neighbours (1/6 for the 4 nearest, 1/12 for the diagonals),
+
+    u = u_avg - I_x (I_x u_avg + I_y v_avg + I_t) / (alpha^2 + I_x^2 + I_y^2)
+
+and the same for ``v`` with ``I_y``. To reach motions beyond a pixel or two, this runs on each
+layer of a pyramid (:mod:`~scratchvision.flow.coarse_to_fine`); within a layer, the second frame
+is warped by the current flow ``u0`` and the linearisation is about it (``I_t = I1(x + u0) -
+I0(x)``, derivatives averaged over ``I0`` and the warped ``I1``), while the smoothness term acts on
+the whole flow ``u0 + du``.
+
+References
+----------
+B. K. P. Horn and B. G. Schunck. "Determining Optical Flow." Artificial Intelligence 17, 1981,
+pp. 185-203. doi:10.1016/0004-3702(81)90024-2
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .._jit import kernel, warmup_hook
+from .._validate import check_float, check_int
+from .coarse_to_fine import central_gradient, check_pair, coarse_to_fine
+from .warp import warp
+
+__all__ = ["calc_optical_flow_horn_schunck"]
+
+
+@kernel
+def _neighbour_mean(f, y, x, c):
+    """Horn and Schunck's weighted 8-neighbour mean of channel ``c`` (edge pixels replicated)."""
+    h, w = f.shape[0], f.shape[1]
+    ym, yp = max(y - 1, 0), min(y + 1, h - 1)
+    xm, xp = max(x - 1, 0), min(x + 1, w - 1)
+    near = f[ym, x, c] + f[yp, x, c] + f[y, xm, c] + f[y, xp, c]
+    diag = f[ym, xm, c] + f[ym, xp, c] + f[yp, xm, c] + f[yp, xp, c]
+    return near * np.float32(1.0 / 6.0) + diag * np.float32(1.0 / 12.0)
+
+
+@kernel(parallel=True)
+def _hs_iterations(ix, iy, it, flow0, alpha2, iterations, flow, scratch):
+    """``iterations`` Jacobi sweeps; ``flow`` holds the result. Returns the sweeps run."""
+    h, w = ix.shape
+    src, dst = flow, scratch
+    for _ in range(iterations):
+        for y in numba.prange(h):
+            for x in range(w):
+                ua = _neighbour_mean(src, y, x, 0)
+                va = _neighbour_mean(src, y, x, 1)
+                gx = ix[y, x]
+                gy = iy[y, x]
+                r = (gx * (ua - flow0[y, x, 0]) + gy * (va - flow0[y, x, 1]) + it[y, x]) / (alpha2 + gx * gx + gy * gy)
+                dst[y, x, 0] = ua - gx * r
+                dst[y, x, 1] = va - gy * r
+        src, dst = dst, src
+    if iterations % 2 == 1:
+        flow[:] = scratch
+    return iterations
+
+
+def calc_optical_flow_horn_schunck(prev, next, flow=None, *, alpha: float = 25.0,  # noqa: A002
+                                   iterations: int = 100, warps: int = 3, scale_step: float = 0.5,
+                                   levels: int = 4, use_initial_flow: bool = False, trace: bool = False):
+    """Dense optical flow from ``prev`` to ``next`` by Horn-Schunck, coarse to fine.
+
+    Parameters
+    ----------
+    prev, next : ndarray (H, W), uint8/float32/float64
+        Gray frames of one size, intensities in gray levels (0..255).
+    flow : ndarray (H, W, 2), optional
+        Initial flow, used with ``use_initial_flow=True``.
+    alpha : float > 0
+        Smoothness weight, in gray levels per pixel (the paper's alpha; its square weighs the
+        smoothness term against the squared brightness error).
+    iterations : int >= 0
+        Jacobi sweeps per warp.
+    warps : int >= 1
+        Re-linearisations per layer.
+    scale_step : float in (0, 1)
+        Layer size ratio.
+    levels : int >= 0
+        Extra pyramid layers (layers under 16 pixels are dropped).
+    use_initial_flow : bool
+    trace : bool
+        Also return a :class:`~scratchvision.flow.coarse_to_fine.DenseFlowTrace`.
+
+    Returns
+    -------
+    flow : ndarray (H, W, 2), float32
+        ``(dx, dy)`` with ``prev(x, y) ~ next(x + dx, y + dy)``.
+    trace : DenseFlowTrace
+        Only with ``trace=True``.
+    """
+    img0, img1, init = check_pair(prev, next, flow, use_initial_flow)
+    alpha = check_float(alpha, "alpha", low=0.0, low_open=True)
+    iterations = check_int(iterations, "iterations", low=0)
+    warps = check_int(warps, "warps", low=1)
+
+    def solve_layer(i0, i1, u):
+        g0x, g0y = central_gradient(i0)
+        scratch = np.empty_like(u)
+        residuals = []
+        for _ in range(warps):
+            i1w = warp(i1, u, border_mode="replicate")
+            g1x, g1y = central_gradient(i1w)
+            ix = np.float32(0.5) * (g0x + g1x)
+            iy = np.float32(0.5) * (g0y + g1y)
+            it = i1w - i0
+            residuals.append(float(np.abs(it).mean()))
+            u0 = u.copy()
+            _hs_iterations(ix, iy, it, u0, np.float32(alpha * alpha), iterations, u, scratch)
+        return u, residuals, [iterations] * warps
+
+    return coarse_to_fine(img0, img1, init, scale_step, levels, 16, solve_layer, trace)
+
+
+@warmup_hook
+def _warmup():
+    img = np.zeros((20, 20), np.float32)
+    calc_optical_flow_horn_schunck(img, img, iterations=1, warps=1, levels=0)
