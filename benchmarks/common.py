@@ -26,6 +26,29 @@ RESULTS_DIR = HERE / "results"
 RESULTS_MD = HERE / "RESULTS.md"
 
 
+def pin_malloc() -> bool:
+    """Fix glibc's malloc thresholds (mmap 32 MiB, trim 128 MiB) for the whole process.
+
+    By default glibc adapts its mmap threshold at run time, so the same cv2 call (or NumPy
+    temporary) is sometimes served by fresh mmaps that page-fault on every call and sometimes by
+    recycled heap: up to 3x on ``goodFeaturesToTrack`` and 10 % on Farneback
+    (../shared/docs/opencv-flow-internals.md). Pinning makes both sides run under one setting.
+    Returns False where glibc is not available.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(libc.mallopt(m_mmap_threshold, 32 << 20) and libc.mallopt(m_trim_threshold, 128 << 20))
+    except (OSError, AttributeError):
+        return False
+
+
 def set_threads(n: int) -> None:
     """Give ours (Numba) and OpenCV the same thread count."""
     import numba

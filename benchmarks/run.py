@@ -33,7 +33,11 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--malloc", choices=["pinned", "default"], default="pinned",
+                        help="pin glibc's malloc thresholds for both sides (default) or leave them adaptive")
     args = parser.parse_args(argv)
+    if args.malloc == "pinned":
+        common.pin_malloc()
     names = args.names or available()
     unknown = set(names) - set(available())
     if unknown:

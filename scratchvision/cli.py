@@ -26,17 +26,39 @@ def _cmd_demo(args):
     return 0
 
 
+FLOW_METHODS = {"farneback": "calc_optical_flow_farneback", "horn_schunck": "calc_optical_flow_horn_schunck",
+                "tvl1": "calc_optical_flow_tvl1"}
+
+
 def _cmd_flow(args):
     import numpy as np
 
+    from . import flow as flow_mod
     from .flow import angular_error, endpoint_error, valid_flow_mask
-    from .io import read_flo
+    from .io import read_flo, write_flo
     from .viz import flow_to_color
 
-    flow = read_flo(args.flow)
+    if len(args.inputs) == 1:
+        name = args.inputs[0]
+        flow = read_flo(name)
+    elif len(args.inputs) == 2:
+        import imageio.v3 as iio
+
+        from .io.video import _to_frame
+
+        frames = [_to_frame(iio.imread(path), gray=True) for path in args.inputs]
+        method = getattr(flow_mod, FLOW_METHODS[args.method])
+        flow = method(frames[0], frames[1], None, 0.5, 3, 15, 3, 5, 1.2, 0) if args.method == "farneback" \
+            else method(frames[0], frames[1])
+        name = f"{args.method} flow {args.inputs[0]} -> {args.inputs[1]}"
+        if args.out:
+            write_flo(args.out, flow)
+            print(f"flow file: {os.path.abspath(args.out)}")
+    else:
+        raise ValueError("give one .flo file, or two image files to compute the flow between")
     known = valid_flow_mask(flow)
     mag = np.hypot(flow[..., 0], flow[..., 1])[known]
-    print(f"{args.flow}: {flow.shape[1]}x{flow.shape[0]}, known {known.mean():.1%}, "
+    print(f"{name}: {flow.shape[1]}x{flow.shape[0]}, known {known.mean():.1%}, "
           f"magnitude mean {mag.mean() if mag.size else float('nan'):.3f} max {mag.max() if mag.size else float('nan'):.3f} px")
     if args.gt:
         gt = read_flo(args.gt)
@@ -166,11 +188,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("flow", help="inspect a .flo flow file: statistics, error against ground truth, colour image",
-                       description="Read a Middlebury .flo file, print its size and magnitudes, "
-                                   "optionally its endpoint/angular error against a ground-truth "
-                                   ".flo, and write its Middlebury colour-wheel image.")
-    p.add_argument("flow", help="the .flo file")
+    p = sub.add_parser("flow", help="dense flow between two images, or inspect a .flo file: statistics, "
+                                     "error against ground truth, colour image",
+                       description="With two images, compute the dense flow from the first to the second "
+                                   "(Farneback with OpenCV's sample settings 0.5, 3, 15, 3, 5, 1.2; "
+                                   "Horn-Schunck or TV-L1 with their defaults); with one Middlebury .flo "
+                                   "file, read it. Print the size and magnitudes, optionally the "
+                                   "endpoint/angular error against a ground-truth .flo, and write the "
+                                   "Middlebury colour-wheel image.")
+    p.add_argument("inputs", nargs="+", metavar="FILE", help="FRAME0 FRAME1 (images), or one .flo file")
+    p.add_argument("--method", choices=sorted(FLOW_METHODS), default="farneback",
+                   help="dense flow method for two images (default: %(default)s)")
+    p.add_argument("--out", help="write the computed flow to this .flo file")
     p.add_argument("--gt", help="ground-truth .flo to compare against")
     p.add_argument("--color", help="write the colour-coded flow to this PNG")
     p.add_argument("--max-flow", type=float, default=None, help="magnitude of full saturation")

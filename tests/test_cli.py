@@ -51,6 +51,26 @@ def test_flow_command(tmp_path, capsys):
     assert (tmp_path / "a.png").stat().st_size > 0
 
 
+@pytest.mark.parametrize("method", ["farneback", "horn_schunck", "tvl1"])
+def test_flow_command_computes_flow_between_two_images(tmp_path, capsys, method):
+    import imageio.v3 as iio
+
+    from scratchvision import calc_optical_flow_farneback, read_flo, synthetic_sequence
+
+    seq = synthetic_sequence(n_frames=2, size=(64, 80), n_objects=2, seed=1)
+    for t in (0, 1):
+        iio.imwrite(tmp_path / f"f{t}.png", seq.frames[t])
+    write_flo(tmp_path / "gt.flo", seq.flow[0])
+    assert main(["flow", str(tmp_path / "f0.png"), str(tmp_path / "f1.png"), "--method", method,
+                 "--out", str(tmp_path / "out.flo"), "--gt", str(tmp_path / "gt.flo")]) == 0
+    out = capsys.readouterr().out
+    assert "80x64" in out and "EPE" in out
+    if method == "farneback":
+        np.testing.assert_array_equal(read_flo(tmp_path / "out.flo"),
+                                      calc_optical_flow_farneback(seq.frames[0], seq.frames[1], None,
+                                                                  0.5, 3, 15, 3, 5, 1.2, 0))
+
+
 def test_errors_are_one_line_not_tracebacks(tmp_path, capsys):
     (tmp_path / "bad.flo").write_bytes(b"xx")
     assert main(["flow", str(tmp_path / "bad.flo")]) == 2
