@@ -289,7 +289,7 @@ def gaussian_kernel(ksize: int, sigma: float, dtype=np.float64, *, float32_terms
         return np.array(_SMALL_GAUSSIANS[ksize], dtype)
     if sigma <= 0:
         sigma = 0.3 * ((ksize - 1) * 0.5 - 1) + 0.8
-    if sigma * sigma == 0.0:  # a sigma so small its square underflows: all weight in the centre
+    if sigma < 1e-100:  # off-centre weights are exp(-1e200) = 0 (and sigma^2 would underflow)
         return np.eye(1, ksize, ksize // 2, dtype).ravel()
     scale2 = -0.5 / (sigma * sigma)
     # the C library's exp, element by element, summed in order, as OpenCV does
@@ -315,12 +315,15 @@ def _separable_reflect101_kernel(img, kx, ky, tmp, out):
         row[rx:rx + w] = img[y]
         fill_border_reflect101(row, rx, w)
         dst = tmp[y]
+        centre = row[rx:rx + w]
         for x in range(w):
-            dst[x] = row[x + rx] * kx[rx]
+            dst[x] = centre[x] * kx[rx]
         for k in range(1, rx + 1):
             kk = kx[rx + k]
+            left = row[rx - k:rx - k + w]  # shifted views: the loop vectorises
+            right = row[rx + k:rx + k + w]
             for x in range(w):
-                dst[x] += (row[x + rx - k] + row[x + rx + k]) * kk
+                dst[x] += (left[x] + right[x]) * kk
     for y in numba.prange(h):
         dst = out[y]
         centre = tmp[y]

@@ -98,18 +98,21 @@ def _poly_kernel(img, g, xg, xxg, ig, out):
         r1 = np.empty(w + 2 * n, np.float32)
         r2 = np.empty(w + 2 * n, np.float32)
         src = img[y]
+        c0, c1, c2 = r0[n:n + w], r1[n:n + w], r2[n:n + w]  # the rows without their borders
         for x in range(w):
-            r0[x + n] = src[x] * g[0]
-            r1[x + n] = 0.0
-            r2[x + n] = 0.0
+            c0[x] = src[x] * g[0]
+            c1[x] = 0.0
+            c2[x] = 0.0
         for k in range(1, n + 1):
             above = img[max(y - k, 0)]
             below = img[min(y + k, h - 1)]
+            gk, xgk, xxgk = g[k], xg[k], xxg[k]
             for x in range(w):
                 p = above[x] + below[x]
-                r0[x + n] += g[k] * p
-                r1[x + n] += xg[k] * (below[x] - above[x])
-                r2[x + n] += xxg[k] * p
+                c0[x] += gk * p
+                c2[x] += xxgk * p
+            for x in range(w):
+                c1[x] += xgk * (below[x] - above[x])
         for x in range(n):
             r0[x] = r0[n]
             r1[x] = r1[n]
@@ -129,25 +132,23 @@ def _poly_kernel(img, g, xg, xxg, ig, out):
             b1[x] = r0[x + n] * g[0]
             b3[x] = r1[x + n] * g[0]
             b5[x] = r2[x + n] * g[0]
-        # three loops with few arrays each, unsigned indices (no negative-index wrap check):
-        # LLVM vectorises them
+        # one tap at a time over the whole row, on shifted views of the rows, in three loops
+        # of few arrays each: the shape LLVM vectorises
         for k in range(1, n + 1):
             gk, xgk, xxgk = np.float64(g[k]), np.float64(xg[k]), np.float64(xxg[k])
-            lo = np.uint64(n - k)
-            hi = np.uint64(n + k)
+            right0, left0 = r0[n + k:n + k + w], r0[n - k:n - k + w]
+            right1, left1 = r1[n + k:n + k + w], r1[n - k:n - k + w]
+            right2, left2 = r2[n + k:n + k + w], r2[n - k:n - k + w]
             for x in range(w):
-                ux = np.uint64(x)
-                s0 = np.float64(r0[ux + hi] + r0[ux + lo])
-                b1[ux] += s0 * gk
-                b4[ux] += s0 * xxgk
-                b2[ux] += np.float64(r0[ux + hi] - r0[ux + lo]) * xgk
+                s0 = np.float64(right0[x] + left0[x])
+                b1[x] += s0 * gk
+                b4[x] += s0 * xxgk
+                b2[x] += np.float64(right0[x] - left0[x]) * xgk
             for x in range(w):
-                ux = np.uint64(x)
-                b3[ux] += np.float64(r1[ux + hi] + r1[ux + lo]) * gk
-                b6[ux] += np.float64(r1[ux + hi] - r1[ux + lo]) * xgk
+                b3[x] += np.float64(right1[x] + left1[x]) * gk
+                b6[x] += np.float64(right1[x] - left1[x]) * xgk
             for x in range(w):
-                ux = np.uint64(x)
-                b5[ux] += np.float64(r2[ux + hi] + r2[ux + lo]) * gk
+                b5[x] += np.float64(right2[x] + left2[x]) * gk
         for x in range(w):
             out[y, x, 0] = b1[x] * ig[0] + (b4[x] + b5[x]) * ig[1]
             out[y, x, 1] = b2[x] * ig[2]
@@ -276,17 +277,16 @@ def _update_matrices_kernel(R0, R1, flow, M):
 
 
 @kernel
-def _solve_row(g11, g12, g22, h1, h2, scale, out_row):
-    """Per pixel, ``d = G^-1 h`` of the averaged 2x2 system (``det + 1e-3`` regularised)."""
-    for x in range(out_row.shape[0]):
-        a = g11[x] * scale
-        b = g12[x] * scale
-        c = g22[x] * scale
-        u = h1[x] * scale
-        v = h2[x] * scale
-        idet = 1.0 / (a * c - b * b + 1e-3)
-        out_row[x, 0] = (a * v - b * u) * idet
-        out_row[x, 1] = (c * u - b * v) * idet
+def _solve(g11, g12, g22, h1, h2, scale):
+    """``(dx, dy) = G^-1 h`` of one pixel's averaged 2x2 system (sums times ``scale``,
+    ``det + 1e-3`` regularised), in float64 as OpenCV."""
+    a = g11 * scale
+    b = g12 * scale
+    c = g22 * scale
+    u = h1 * scale
+    v = h2 * scale
+    idet = 1.0 / (a * c - b * b + 1e-3)
+    return (a * v - b * u) * idet, (c * u - b * v) * idet
 
 
 @kernel(parallel=True)
@@ -302,26 +302,43 @@ def _box_solve_kernel(M, m, scale, flow):
         for r in range(y0 - m, y0 + m + 1):
             src = min(max(r, 0), h - 1)
             for c in range(5):
+                acc, row = vsum[c], M[c, src]
                 for x in range(w):
-                    vsum[c, x] += M[c, src, x]
-        hsum = np.empty((5, w), np.float64)
+                    acc[x] += row[x]
+        v0, v1, v2, v3, v4 = vsum[0], vsum[1], vsum[2], vsum[3], vsum[4]
         for y in range(y0, y1):
-            if y > y0:
+            if y > y0:  # slide the column sums down one row
                 add = min(y + m, h - 1)
                 sub = max(y - m - 1, 0)
                 for c in range(5):
+                    acc, new, old = vsum[c], M[c, add], M[c, sub]
                     for x in range(w):
-                        vsum[c, x] += np.float64(M[c, add, x]) - np.float64(M[c, sub, x])
-            for c in range(5):
-                v = vsum[c]
-                s = v[0] * (m + 1)
-                for k in range(1, m + 1):
-                    s += v[min(k, w - 1)]
-                hsum[c, 0] = s
-                for x in range(1, w):
-                    s += v[min(x + m, w - 1)] - v[max(x - m - 1, 0)]
-                    hsum[c, x] = s
-            _solve_row(hsum[0], hsum[1], hsum[2], hsum[3], hsum[4], scale, flow[y])
+                        acc[x] += np.float64(new[x]) - np.float64(old[x])
+            # slide the five row sums along x together (five independent chains), solving as
+            # they go
+            s0 = v0[0] * (m + 1)
+            s1 = v1[0] * (m + 1)
+            s2 = v2[0] * (m + 1)
+            s3 = v3[0] * (m + 1)
+            s4 = v4[0] * (m + 1)
+            for k in range(1, m + 1):
+                j = min(k, w - 1)
+                s0 += v0[j]
+                s1 += v1[j]
+                s2 += v2[j]
+                s3 += v3[j]
+                s4 += v4[j]
+            out = flow[y]
+            out[0, 0], out[0, 1] = _solve(s0, s1, s2, s3, s4, scale)
+            for x in range(1, w):
+                ja = min(x + m, w - 1)
+                js = max(x - m - 1, 0)
+                s0 += v0[ja] - v0[js]
+                s1 += v1[ja] - v1[js]
+                s2 += v2[ja] - v2[js]
+                s3 += v3[ja] - v3[js]
+                s4 += v4[ja] - v4[js]
+                out[x, 0], out[x, 1] = _solve(s0, s1, s2, s3, s4, scale)
 
 
 @kernel(parallel=True)
@@ -345,12 +362,16 @@ def _gauss_solve_kernel(M, kern, flow):
             for x in range(m):
                 row[x] = row[m]
                 row[w + m + x] = row[w + m - 1]
-            for x in range(w):
-                s = row[x + m] * kern[0]
-                for k in range(1, m + 1):
-                    s += kern[k] * (row[x + m - k] + row[x + m + k])
-                hsum[c, x] = s
-        _solve_row(hsum[0], hsum[1], hsum[2], hsum[3], hsum[4], 1.0, flow[y])
+            acc = row[m:m + w] * kern[0]  # float32, one tap at a time over the row
+            for k in range(1, m + 1):
+                left = row[m - k:m - k + w]
+                right = row[m + k:m + k + w]
+                for x in range(w):
+                    acc[x] += kern[k] * (left[x] + right[x])
+            hsum[c] = acc
+        out = flow[y]
+        for x in range(w):
+            out[x, 0], out[x, 1] = _solve(hsum[0, x], hsum[1, x], hsum[2, x], hsum[3, x], hsum[4, x], 1.0)
 
 
 @dataclass
