@@ -43,50 +43,65 @@ from .warp import warp
 __all__ = ["calc_optical_flow_tvl1", "median_blur"]
 
 
-@kernel
-def _median_of(buf, n):
-    """Median (the element of rank n // 2) of ``buf[:n]`` by quickselect; ``buf`` is reordered."""
-    k = n // 2
-    lo, hi = 0, n - 1
-    while lo < hi:
-        pivot = buf[(lo + hi) // 2]
-        i, j = lo, hi
-        while i <= j:
-            while buf[i] < pivot:
-                i += 1
-            while buf[j] > pivot:
-                j -= 1
-            if i <= j:
-                buf[i], buf[j] = buf[j], buf[i]
-                i += 1
-                j -= 1
-        if k <= j:
-            hi = j
-        elif k >= i:
-            lo = i
-        else:
-            break
-    return buf[k]
+def _median_network(n: int) -> np.ndarray:
+    """Comparators ``(i, j)`` that leave the median (rank ``n // 2``) of ``n`` values in place.
+
+    Batcher's merge-exchange sorting network for ``n`` inputs (Knuth, TAOCP 3, algorithm
+    5.2.2M), pruned backwards to the comparators the middle output depends on.
+    """
+    t = max(1, (n - 1).bit_length())
+    pairs = []
+    p = 1 << (t - 1)
+    while p > 0:
+        q, r, d = 1 << (t - 1), 0, p
+        while True:
+            pairs.extend((i, i + d) for i in range(n - d) if i & p == r)
+            if q == p:
+                break
+            d, q, r = q - p, q // 2, p
+        p //= 2
+    needed, kept = {n // 2}, []
+    for i, j in reversed(pairs):
+        if i in needed or j in needed:
+            kept.append((i, j))
+            needed |= {i, j}
+    return np.array(kept[::-1], np.int64).reshape(-1, 2)
 
 
 @kernel(parallel=True)
-def _median_kernel(src, r, out):
+def _median_kernel(src, r, network, out):
+    """Each output row: the (2r+1)^2 shifted copies of the neighbouring rows (edges replicated)
+    as rows of a table, the comparator network applied row against row (min/max over the
+    whole image row, which vectorises), the middle row out."""
     h, w = src.shape
+    k = 2 * r + 1
     for y in numba.prange(h):
-        buf = np.empty((2 * r + 1) ** 2, src.dtype)
-        for x in range(w):
-            n = 0
-            for dy in range(-r, r + 1):
-                row = src[min(max(y + dy, 0), h - 1)]
-                for dx in range(-r, r + 1):
-                    buf[n] = row[min(max(x + dx, 0), w - 1)]
-                    n += 1
-            out[y, x] = _median_of(buf, n)
+        table = np.empty((k * k, w), src.dtype)
+        padded = np.empty(w + 2 * r, src.dtype)
+        n = 0
+        for dy in range(-r, r + 1):
+            row = src[min(max(y + dy, 0), h - 1)]
+            padded[r:r + w] = row
+            padded[:r] = row[0]
+            padded[r + w:] = row[w - 1]
+            for dx in range(k):
+                table[n] = padded[dx:dx + w]
+                n += 1
+        for c in range(network.shape[0]):
+            lo = table[network[c, 0]]
+            hi = table[network[c, 1]]
+            for x in range(w):
+                a = lo[x]
+                b = hi[x]
+                lo[x] = min(a, b)
+                hi[x] = max(a, b)
+        out[y] = table[(k * k) // 2]
 
 
 def median_blur(image, ksize: int) -> np.ndarray:
     """Median of each ``ksize x ksize`` neighbourhood, edge pixels replicated
-    (``cv2.medianBlur``'s border), for float32 images.
+    (``cv2.medianBlur``'s border), for float32 images: a sorting network pruned to the median
+    (:func:`_median_network`), run across whole rows at once.
 
     Parameters
     ----------
@@ -102,63 +117,88 @@ def median_blur(image, ksize: int) -> np.ndarray:
     if ksize % 2 == 0:
         raise ValueError(f"ksize must be odd, got {ksize}")
     out = np.empty_like(img)
-    _median_kernel(img, ksize // 2, out)
+    _median_kernel(img, ksize // 2, _median_network(ksize * ksize), out)
     return out
 
 
-@kernel(parallel=True)
-def _primal_step(i1wx, i1wy, grad, rho_c, lt, theta, p, u):
-    """Thresholding for ``v``, then ``u = v + theta div p``; returns sum of squared changes."""
-    h, w = u.shape[0], u.shape[1]
+@kernel(parallel=True, fastmath=True)
+def _primal_step(i1wx, i1wy, grad, rho_c, lt, theta, p, u, div, change):
+    """Thresholding for ``v``, then ``u = v + theta div p``, in place; returns the sum of squared
+    changes of ``u``. Planar arrays: ``u`` (2, H, W) = (u1, u2), ``p`` (4, H, W) = (p11, p12,
+    p21, p22), scratch ``div`` (2, H, W) and ``change`` (H, W). Loops run over whole rows."""
+    h, w = u.shape[1], u.shape[2]
     err = 0.0
     for y in numba.prange(h):
-        for x in range(w):
-            gx = i1wx[y, x]
-            gy = i1wy[y, x]
-            u1 = u[y, x, 0]
-            u2 = u[y, x, 1]
-            rho = rho_c[y, x] + gx * u1 + gy * u2
-            g2 = grad[y, x]
-            if rho < -lt * g2:
-                d1 = lt * gx
-                d2 = lt * gy
-            elif rho > lt * g2:
-                d1 = -lt * gx
-                d2 = -lt * gy
-            elif g2 > np.float32(1e-10):
-                f = -rho / g2
-                d1 = f * gx
-                d2 = f * gy
+        for c in range(2):
+            # divergence of (p_c1, p_c2): backward differences, p taken as 0 outside (IPOL)
+            px = p[2 * c, y]
+            dv = div[c, y]
+            dv[0] = px[0]
+            for x in range(1, w):
+                dv[x] = px[x] - px[x - 1]
+            if w > 1:
+                dv[w - 1] = -px[w - 2]
+            py = p[2 * c + 1]
+            if h == 1:
+                pass
+            elif y == 0:
+                for x in range(w):
+                    dv[x] += py[0, x]
+            elif y == h - 1:
+                for x in range(w):
+                    dv[x] -= py[h - 2, x]
             else:
-                d1 = np.float32(0.0)
-                d2 = np.float32(0.0)
-            for c in range(2):
-                # divergence of p = (p_x, p_y) by backward differences (IPOL's boundary rules)
-                px = p[y, x, c, 0]
-                py = p[y, x, c, 1]
-                dvx = px if x == 0 else (-p[y, x - 1, c, 0] if x == w - 1 else px - p[y, x - 1, c, 0])
-                dvy = py if y == 0 else (-p[y - 1, x, c, 1] if y == h - 1 else py - p[y - 1, x, c, 1])
-                old = u[y, x, c]
-                v = (u1 + d1) if c == 0 else (u2 + d2)
-                new = v + theta * (dvx + dvy)
-                u[y, x, c] = new
-                err += (new - old) * (new - old)
+                for x in range(w):
+                    dv[x] += py[y, x] - py[y - 1, x]
+        a1, a2 = u[0, y], u[1, y]
+        d1, d2 = div[0, y], div[1, y]
+        gx, gy, g2, rc, ch = i1wx[y], i1wy[y], grad[y], rho_c[y], change[y]
+        for x in range(w):
+            rho = rc[x] + gx[x] * a1[x] + gy[x] * a2[x]
+            t = lt * g2[x]
+            # v - u is a step along the warped image's gradient: lt of it, or onto rho = 0
+            f = np.float32(0.0)
+            if rho < -t:
+                f = lt
+            elif rho > t:
+                f = -lt
+            elif g2[x] > np.float32(1e-10):
+                f = -rho / g2[x]
+            n1 = a1[x] + f * gx[x] + theta * d1[x]
+            n2 = a2[x] + f * gy[x] + theta * d2[x]
+            ch[x] = (n1 - a1[x]) * (n1 - a1[x]) + (n2 - a2[x]) * (n2 - a2[x])
+            a1[x] = n1
+            a2[x] = n2
+        row_err = 0.0
+        for x in range(w):
+            row_err += ch[x]
+        err += row_err
     return err
 
 
-@kernel(parallel=True)
-def _dual_step(u, taut, p):
-    """``p <- (p + taut grad u) / (1 + taut |grad u|)`` with forward differences (0 at the
-    last column / row)."""
-    h, w = u.shape[0], u.shape[1]
+@kernel(parallel=True, fastmath=True)
+def _dual_step(u, taut, p, grad_u):
+    """``p <- (p + taut grad u) / (1 + taut |grad u|)`` per flow component; ``grad u`` by forward
+    differences, 0 across the last column / row (scratch ``grad_u`` (2, H, W))."""
+    h, w = u.shape[1], u.shape[2]
     for y in numba.prange(h):
-        for x in range(w):
-            for c in range(2):
-                gx = u[y, x + 1, c] - u[y, x, c] if x < w - 1 else np.float32(0.0)
-                gy = u[y + 1, x, c] - u[y, x, c] if y < h - 1 else np.float32(0.0)
-                ng = np.float32(1.0) + taut * np.sqrt(gx * gx + gy * gy)
-                p[y, x, c, 0] = (p[y, x, c, 0] + taut * gx) / ng
-                p[y, x, c, 1] = (p[y, x, c, 1] + taut * gy) / ng
+        for c in range(2):
+            row = u[c, y]
+            gx, gy = grad_u[0, y], grad_u[1, y]
+            for x in range(w - 1):
+                gx[x] = row[x + 1] - row[x]
+            gx[w - 1] = 0.0
+            if y < h - 1:
+                below = u[c, y + 1]
+                for x in range(w):
+                    gy[x] = below[x] - row[x]
+            else:
+                gy[:] = 0.0
+            px, py = p[2 * c, y], p[2 * c + 1, y]
+            for x in range(w):
+                ng = np.float32(1.0) + taut * np.sqrt(gx[x] * gx[x] + gy[x] * gy[x])
+                px[x] = (px[x] + taut * gx[x]) / ng
+                py[x] = (py[x] + taut * gy[x]) / ng
 
 
 def calc_optical_flow_tvl1(prev, next, flow=None, *, tau: float = 0.25, lambda_: float = 0.15,  # noqa: A002
@@ -217,31 +257,37 @@ def calc_optical_flow_tvl1(prev, next, flow=None, *, tau: float = 0.25, lambda_:
     lt = np.float32(lambda_ * theta)
     taut = np.float32(tau / theta)
 
-    def solve_layer(i0, i1, u):
+    def solve_layer(i0, i1, flow):
         gx1, gy1 = central_gradient(i1)
-        p = np.zeros(u.shape + (2,), np.float32)
-        stop = epsilon * epsilon * u.shape[0] * u.shape[1]
+        h, w = i0.shape
+        u = np.ascontiguousarray(np.moveaxis(flow, 2, 0))  # planar (2, H, W) while iterating
+        p = np.zeros((4, h, w), np.float32)
+        scratch = np.empty((2, h, w), np.float32)
+        change = np.empty((h, w), np.float32)
+        stop = epsilon * epsilon * h * w
         residuals, counts = [], []
         for _ in range(warps):
-            i1w = warp(i1, u, border_mode="replicate")
-            i1wx = warp(gx1, u, border_mode="replicate")
-            i1wy = warp(gy1, u, border_mode="replicate")
+            flow = np.ascontiguousarray(np.moveaxis(u, 0, 2))
+            i1w = warp(i1, flow, border_mode="replicate")
+            i1wx = warp(gx1, flow, border_mode="replicate")
+            i1wy = warp(gy1, flow, border_mode="replicate")
             grad = i1wx * i1wx + i1wy * i1wy
-            rho_c = i1w - i1wx * u[..., 0] - i1wy * u[..., 1] - i0
+            rho_c = i1w - i1wx * u[0] - i1wy * u[1] - i0
             residuals.append(float(np.abs(i1w - i0).mean()))
             err, n = np.inf, 0
             for _ in range(outer_iterations):
                 if err <= stop:
                     break
                 if median_filtering > 1:
-                    u = np.stack([median_blur(u[..., c], median_filtering) for c in range(2)], axis=2)
+                    u = np.stack([median_blur(u[c], median_filtering) for c in range(2)])
                 for _ in range(inner_iterations):
                     if err <= stop:
                         break
-                    err = _primal_step(i1wx, i1wy, grad, rho_c, lt, np.float32(theta), p, u)
-                    _dual_step(u, taut, p)
+                    err = _primal_step(i1wx, i1wy, grad, rho_c, lt, np.float32(theta), p, u, scratch, change)
+                    _dual_step(u, taut, p, scratch)
                     n += 1
             counts.append(n)
+        u = np.ascontiguousarray(np.moveaxis(u, 0, 2))
         return u, residuals, counts
 
     return coarse_to_fine(img0, img1, init, scale_step, n_scales - 1, 16, solve_layer, trace)
