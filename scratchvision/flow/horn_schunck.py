@@ -33,31 +33,39 @@ __all__ = ["calc_optical_flow_horn_schunck"]
 
 
 @kernel
-def _neighbour_mean(f, y, x, c):
-    """Horn and Schunck's weighted 8-neighbour mean of channel ``c`` (edge pixels replicated)."""
-    h, w = f.shape[0], f.shape[1]
-    ym, yp = max(y - 1, 0), min(y + 1, h - 1)
-    xm, xp = max(x - 1, 0), min(x + 1, w - 1)
-    near = f[ym, x, c] + f[yp, x, c] + f[y, xm, c] + f[y, xp, c]
-    diag = f[ym, xm, c] + f[ym, xp, c] + f[yp, xm, c] + f[yp, xp, c]
-    return near * np.float32(1.0 / 6.0) + diag * np.float32(1.0 / 12.0)
+def _neighbour_mean_row(up, mid, down, out):
+    """Horn and Schunck's weighted 8-neighbour mean along one row (1/6 for the 4 nearest, 1/12
+    for the diagonals), edge pixels replicated; the interior loop vectorises."""
+    w = mid.shape[0]
+    sixth, twelfth = np.float32(1.0 / 6.0), np.float32(1.0 / 12.0)
+    for x in range(1, w - 1):
+        out[x] = ((up[x] + down[x] + mid[x - 1] + mid[x + 1]) * sixth
+                  + (up[x - 1] + up[x + 1] + down[x - 1] + down[x + 1]) * twelfth)
+    for x in (0, w - 1):
+        xm, xp = max(x - 1, 0), min(x + 1, w - 1)
+        out[x] = ((up[x] + down[x] + mid[xm] + mid[xp]) * sixth
+                  + (up[xm] + up[xp] + down[xm] + down[xp]) * twelfth)
 
 
 @kernel(parallel=True)
 def _hs_iterations(ix, iy, it, flow0, alpha2, iterations, flow, scratch):
-    """``iterations`` Jacobi sweeps; ``flow`` holds the result. Returns the sweeps run."""
+    """``iterations`` Jacobi sweeps on planar flows (2, H, W); ``flow`` holds the result."""
     h, w = ix.shape
     src, dst = flow, scratch
     for _ in range(iterations):
         for y in numba.prange(h):
+            ym, yp = max(y - 1, 0), min(y + 1, h - 1)
+            ua = np.empty(w, np.float32)
+            va = np.empty(w, np.float32)
+            _neighbour_mean_row(src[0, ym], src[0, y], src[0, yp], ua)
+            _neighbour_mean_row(src[1, ym], src[1, y], src[1, yp], va)
+            gx, gy, gt = ix[y], iy[y], it[y]
+            u0, v0 = flow0[0, y], flow0[1, y]
+            du, dv = dst[0, y], dst[1, y]
             for x in range(w):
-                ua = _neighbour_mean(src, y, x, 0)
-                va = _neighbour_mean(src, y, x, 1)
-                gx = ix[y, x]
-                gy = iy[y, x]
-                r = (gx * (ua - flow0[y, x, 0]) + gy * (va - flow0[y, x, 1]) + it[y, x]) / (alpha2 + gx * gx + gy * gy)
-                dst[y, x, 0] = ua - gx * r
-                dst[y, x, 1] = va - gy * r
+                r = (gx[x] * (ua[x] - u0[x]) + gy[x] * (va[x] - v0[x]) + gt[x]) / (alpha2 + gx[x] * gx[x] + gy[x] * gy[x])
+                du[x] = ua[x] - gx[x] * r
+                dv[x] = va[x] - gy[x] * r
         src, dst = dst, src
     if iterations % 2 == 1:
         flow[:] = scratch
@@ -104,7 +112,8 @@ def calc_optical_flow_horn_schunck(prev, next, flow=None, *, alpha: float = 25.0
 
     def solve_layer(i0, i1, u):
         g0x, g0y = central_gradient(i0)
-        scratch = np.empty_like(u)
+        planar = np.ascontiguousarray(np.moveaxis(u, 2, 0))  # (2, H, W) while iterating
+        scratch = np.empty_like(planar)
         residuals = []
         for _ in range(warps):
             i1w = warp(i1, u, border_mode="replicate")
@@ -113,8 +122,8 @@ def calc_optical_flow_horn_schunck(prev, next, flow=None, *, alpha: float = 25.0
             iy = np.float32(0.5) * (g0y + g1y)
             it = i1w - i0
             residuals.append(float(np.abs(it).mean()))
-            u0 = u.copy()
-            _hs_iterations(ix, iy, it, u0, np.float32(alpha * alpha), iterations, u, scratch)
+            _hs_iterations(ix, iy, it, planar.copy(), np.float32(alpha * alpha), iterations, planar, scratch)
+            u = np.ascontiguousarray(np.moveaxis(planar, 0, 2))
         return u, residuals, [iterations] * warps
 
     return coarse_to_fine(img0, img1, init, scale_step, levels, 16, solve_layer, trace)
