@@ -75,6 +75,19 @@ PUBLIC = {
                                ["prev_img", "next_img", "prev_pts"]),
     "track_features": (dict(frames=np.zeros((3, 10, 12), np.uint8)), ["frames"]),
     "color_histogram_embeddings": (dict(frame=np.zeros((8, 10, 3), np.uint8), boxes=[[0, 0, 4, 4]]), ["frame", "boxes"]),
+    "gaussian_blur": (dict(image=IMG, ksize=(3, 3), sigma_x=1.0), ["image"]),
+    "resize": (dict(image=IMG, dsize=(5, 4)), ["image"]),
+    "calc_optical_flow_farneback": (dict(prev=IMG, next=IMG, flow=None, pyr_scale=0.5, levels=1, winsize=3,
+                                         iterations=1, poly_n=5, poly_sigma=1.1, flags=0), ["prev", "next", "flow"]),
+    "poly_expansion": (dict(image=IMG), ["image"]),
+    "calc_optical_flow_horn_schunck": (dict(prev=IMG, next=IMG, iterations=2, warps=1),
+                                       ["prev", "next"]),
+    "calc_optical_flow_tvl1": (dict(prev=IMG, next=IMG, n_scales=1, warps=1, inner_iterations=2,
+                                    outer_iterations=1), ["prev", "next"]),
+    "median_blur": (dict(image=IMG, ksize=3), ["image"]),
+    "dense_pyramid": (dict(image=IMG, scale_step=0.5, levels=1, min_size=4), ["image"]),
+    "resize_flow": (dict(flow=FLOW, dsize=(5, 4)), ["flow"]),
+    "flow_consistency": (dict(forward=FLOW, backward=FLOW), ["forward", "backward"]),
     "batch_mahalanobis_sq": (dict(X=np.zeros((2, 2)), P=np.tile(np.eye(2), (2, 1, 1)), H=[[1.0, 0.0]],
                                   R=[[1.0]], Z=np.ones((3, 1))), ["X", "P", "H", "R", "Z"]),
 }
@@ -117,6 +130,11 @@ SCALARS = {
     "build_optical_flow_pyramid": [("win_size", (4, 5), ValueError, "win_size"),
                                    ("win_size", (1, 5), ValueError, "win_size"),
                                    ("max_level", -1, ValueError, "max_level")],
+    "gaussian_kernel": [("ksize", 2, ValueError, "ksize"), ("sigma", float("nan"), ValueError, "sigma"),
+                        ("dtype", np.int8, TypeError, "dtype")],
+    "poly_expansion_basis": [("poly_n", 0, ValueError, "poly_n"), ("poly_sigma", -1.0, ValueError, "poly_sigma")],
+    "dense_pyramid_sizes": [("scale_step", 1.5, ValueError, "scale_step"), ("levels", -2, ValueError, "levels"),
+                            ("min_size", 0, ValueError, "min_size")],
     "calc_optical_flow_pyr_lk": [("win_size", (20, 21), ValueError, "win_size"),
                                  ("max_level", -1, ValueError, "max_level"),
                                  ("max_iter", 0, ValueError, "max_iter"),
@@ -133,11 +151,15 @@ SCALAR_VALID = {
     "ByteTrack": dict(),
     "OCSort": dict(),
     "DeepSort": dict(),
+    "gaussian_kernel": dict(ksize=3, sigma=1.0),
+    "poly_expansion_basis": dict(poly_n=5, poly_sigma=1.1),
+    "dense_pyramid_sizes": dict(shape=(40, 40)),
 }
 
 # Public names that take no data (nothing to validate) or are classes.
 NO_INPUT = {"colorwheel", "warmup", "cache_info", "clear_cache", "SyntheticSequence", "xysr_model",
-            "xyah_model", "CHI2INV95", "LKTrace", "TrackedPoints", "TrackerStep"}
+            "xyah_model", "CHI2INV95", "LKTrace", "TrackedPoints", "TrackerStep", "FarnebackTrace",
+            "DenseFlowTrace", "OPTFLOW_USE_INITIAL_FLOW", "OPTFLOW_FARNEBACK_GAUSSIAN"}
 # Readers take paths; they are fuzzed with bad files in test_io.py.
 PATH_ONLY = {"read_flo", "read_mot", "read_seqinfo"}
 
