@@ -82,8 +82,16 @@ def test_read_mot_rejects_bad_files():
         read_mot(io.StringIO("1,2,3\n"))
     with pytest.raises(ValueError, match="integers >= 1"):
         read_mot(io.StringIO("0,1,1,1,1,1\n"))
-    with pytest.raises(ValueError, match="not a MOTChallenge file"):
+    with pytest.raises(ValueError, match="<stream>:1: field 'a' is not a number"):
         read_mot(io.StringIO("a,b,c,d,e,f\n"))
+    with pytest.raises(ValueError, match=":3: field 'x' is not a number"):
+        read_mot(io.StringIO("1,1,1,1,1,1\n\n2,1,x,1,1,1\n"))
+    with pytest.raises(ValueError, match=":2: 5 columns where the first line has 6"):
+        read_mot(io.StringIO("1,1,1,1,1,1\n2,1,1,1,1\n"))
+    with pytest.raises(ValueError, match=":2: frame numbers must be integers >= 1, got 1.5"):
+        read_mot(io.StringIO("1,1,1,1,1,1\n1.5,1,1,1,1,1\n"))
+    with pytest.raises(ValueError, match=":1: frame, id and box columns must be finite"):
+        read_mot(io.StringIO("1,1,nan,1,1,1\n"))
     with pytest.raises(ValueError, match="frames \\(column 0, 0-based\\) must be integers >= 0"):
         write_mot(io.StringIO(), [[-1, 1, 0, 0, 1, 1]])
 

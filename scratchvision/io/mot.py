@@ -20,7 +20,7 @@ import numpy as np
 
 from .._validate import check_mot_rows
 
-__all__ = ["read_mot", "write_mot", "read_seqinfo"]
+__all__ = ["read_mot", "read_mot_lines", "write_mot", "read_seqinfo"]
 
 
 def read_mot(path) -> np.ndarray:
@@ -35,7 +35,20 @@ def read_mot(path) -> np.ndarray:
     -------
     ndarray, (K, C), float64
         Rows in file order; column 0 is ``frame - 1``.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and the line: a non-numeric field, a line with another number of
+        columns than the first, fewer than 6 columns, a non-finite frame/id/box, a frame that is
+        not an integer >= 1.
     """
+    return read_mot_lines(path)[0]
+
+
+def read_mot_lines(path):
+    """:func:`read_mot`, also returning each row's 1-based line number in the file and the
+    file's name (for messages that point at a line)."""
     if hasattr(path, "read"):
         text = path.read()
         name = getattr(path, "name", "<stream>")
@@ -43,21 +56,43 @@ def read_mot(path) -> np.ndarray:
         name = os.fspath(path)
         with open(name, encoding="utf-8") as f:
             text = f.read()
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if not lines:
-        return np.zeros((0, 10), np.float64)
+    numbered = [(k + 1, ln) for k, ln in enumerate(text.splitlines()) if ln.strip()]
+    if not numbered:
+        return np.zeros((0, 10), np.float64), np.zeros(0, np.int64), name
+    line_numbers = np.array([k for k, _ in numbered], np.int64)
     try:
-        rows = np.loadtxt(io.StringIO("\n".join(lines)), delimiter=",", ndmin=2, dtype=np.float64)
+        rows = np.loadtxt(io.StringIO("\n".join(ln for _, ln in numbered)), delimiter=",", ndmin=2,
+                          dtype=np.float64)
     except ValueError as exc:
-        raise ValueError(f"{name}: not a MOTChallenge file ({exc})") from None
+        raise ValueError(_first_bad_line(numbered, name) or f"{name}: not a MOTChallenge file ({exc})") from None
     if rows.shape[1] < 6:
-        raise ValueError(f"{name}: MOTChallenge rows need >= 6 columns, found {rows.shape[1]}")
-    if not np.isfinite(rows[:, :6]).all():
-        raise ValueError(f"{name}: frame, id and box columns must be finite")
-    if (rows[:, 0] < 1).any() or (rows[:, 0] != np.round(rows[:, 0])).any():
-        raise ValueError(f"{name}: frame numbers must be integers >= 1")
+        raise ValueError(f"{name}:{line_numbers[0]}: MOTChallenge rows need >= 6 columns, found {rows.shape[1]}")
+    bad = ~np.isfinite(rows[:, :6]).all(axis=1)
+    if bad.any():
+        raise ValueError(f"{name}:{line_numbers[bad.argmax()]}: frame, id and box columns must be finite")
+    bad = (rows[:, 0] < 1) | (rows[:, 0] != np.round(rows[:, 0]))
+    if bad.any():
+        raise ValueError(f"{name}:{line_numbers[bad.argmax()]}: frame numbers must be integers >= 1, "
+                         f"got {rows[bad.argmax(), 0]:g}")
     rows[:, 0] -= 1
-    return rows
+    return rows, line_numbers, name
+
+
+def _first_bad_line(numbered, name):
+    """The message for the first line that is not all numbers or has another column count."""
+    width = None
+    for k, line in numbered:
+        fields = line.split(",")
+        for field in fields:
+            try:
+                float(field)
+            except ValueError:
+                return f"{name}:{k}: field {field.strip()!r} is not a number"
+        if width is None:
+            width = len(fields)
+        elif len(fields) != width:
+            return f"{name}:{k}: {len(fields)} columns where the first line has {width}"
+    return None
 
 
 def write_mot(path, rows, *, precision: int = 10) -> None:
