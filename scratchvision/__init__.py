@@ -52,10 +52,12 @@ _EXPORTS = {
     # multi-object tracking
     "Sort": "tracking", "ByteTrack": "tracking", "OCSort": "tracking", "DeepSort": "tracking",
     "color_histogram_embeddings": "tracking", "TrackerStep": "tracking",
+    # evaluation
+    "evaluate_mot": "metrics", "evaluate_mot_folder": "metrics",
     # JIT cache
     "warmup": "cache", "cache_info": "cache", "clear_cache": "cache",
 }
-_SUBMODULES = ("data", "imgproc", "features", "flow", "io", "viz", "assignment", "kalman", "boxes", "tracking", "cache", "cli")
+_SUBMODULES = ("data", "imgproc", "features", "flow", "io", "viz", "assignment", "kalman", "boxes", "tracking", "metrics", "cache", "cli")
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
