@@ -72,6 +72,37 @@ def _cmd_flow(args):
     return 0
 
 
+def _cmd_eval(args):
+    import json
+
+    from .metrics import evaluate_mot, evaluate_mot_folder, format_table
+
+    if os.path.isdir(args.gt):
+        if not os.path.isdir(args.result):
+            raise ValueError(f"{args.result} must be a folder of <sequence>.txt files when the ground truth is a folder")
+        results = evaluate_mot_folder(args.gt, args.result, iou_threshold=args.iou, distractors=args.distractors)
+    else:
+        name = os.path.splitext(os.path.basename(args.result))[0]
+        results = {name: evaluate_mot(args.gt, args.result, iou_threshold=args.iou, distractors=args.distractors)}
+    print(format_table(results))
+    if args.csv:
+        from .metrics import SUMMARY_KEYS
+
+        with open(args.csv, "w", encoding="utf-8") as f:
+            f.write("name," + ",".join(SUMMARY_KEYS) + "\n")
+            for seq, r in results.items():
+                f.write(seq + "," + ",".join(repr(r[k]) for k in SUMMARY_KEYS) + "\n")
+        print(f"csv: {os.path.abspath(args.csv)}")
+    if args.json:
+        plain = {seq: {k: (v.tolist() if hasattr(v, "tolist") else
+                          {kk: vv.tolist() for kk, vv in v.items()} if isinstance(v, dict) else v)
+                       for k, v in r.items()} for seq, r in results.items()}
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(plain, f, indent=1)
+        print(f"json: {os.path.abspath(args.json)}")
+    return 0
+
+
 TRACKERS = {"sort": ("Sort", ("max_age", "min_hits", "iou_threshold")),
             "bytetrack": ("ByteTrack", ("track_thresh", "match_thresh", "track_buffer", "frame_rate")),
             "ocsort": ("OCSort", ("det_thresh", "max_age", "min_hits", "iou_threshold", "delta_t", "inertia")),
@@ -223,6 +254,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show", metavar="FRAMES", help="video file or image folder: draw the tracks into OUT.gif "
                    "(deepsort also takes its colour-histogram embeddings from these frames)")
     p.set_defaults(func=_cmd_track)
+
+    p = sub.add_parser("eval", help="CLEAR MOT, IDF1 and HOTA of tracker results against MOTChallenge ground truth",
+                       description="Evaluate a result file against a gt.txt, or a folder of <sequence>.txt "
+                                   "results against a MOTChallenge ground-truth folder (<sequence>/gt/gt.txt, "
+                                   "seqinfo.ini), and print the table motmetrics users know (plus HOTA, "
+                                   "DetA, AssA, LocA) with an OVERALL row; counts equal motmetrics', "
+                                   "HOTA equals TrackEval's.")
+    p.add_argument("gt", help="gt.txt, or the ground-truth root folder")
+    p.add_argument("result", help="result file, or the folder of <sequence>.txt results")
+    p.add_argument("--iou", type=float, default=0.5, help="IoU for a match (default: %(default)s)")
+    p.add_argument("--distractors", default="auto", choices=["auto", "none", "MOT15", "MOT16", "MOT17", "MOT20"],
+                   help="MOTChallenge distractor handling (default: %(default)s: when gt has classes)")
+    p.add_argument("--csv", help="also write the table's metrics to this CSV file")
+    p.add_argument("--json", help="also write every metric (HOTA per alpha included) to this JSON file")
+    p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("warmup", help="compile every kernel into Numba's on-disk cache",
                        description="Compile the standard signatures of every kernel (honours "

@@ -88,6 +88,8 @@ PUBLIC = {
     "dense_pyramid": (dict(image=IMG, scale_step=0.5, levels=1, min_size=4), ["image"]),
     "resize_flow": (dict(flow=FLOW, dsize=(5, 4)), ["flow"]),
     "flow_consistency": (dict(forward=FLOW, backward=FLOW), ["forward", "backward"]),
+    "evaluate_mot": (dict(gt=np.array([[0, 1, 0, 0, 4, 4, 1]], float), hyp=np.array([[0, 1, 1, 0, 4, 4, 1]], float)),
+                     ["gt", "hyp"]),
     "batch_mahalanobis_sq": (dict(X=np.zeros((2, 2)), P=np.tile(np.eye(2), (2, 1, 1)), H=[[1.0, 0.0]],
                                   R=[[1.0]], Z=np.ones((3, 1))), ["X", "P", "H", "R", "Z"]),
 }
@@ -161,7 +163,7 @@ NO_INPUT = {"colorwheel", "warmup", "cache_info", "clear_cache", "SyntheticSeque
             "xyah_model", "CHI2INV95", "LKTrace", "TrackedPoints", "TrackerStep", "FarnebackTrace",
             "DenseFlowTrace", "OPTFLOW_USE_INITIAL_FLOW", "OPTFLOW_FARNEBACK_GAUSSIAN"}
 # Readers take paths; they are fuzzed with bad files in test_io.py.
-PATH_ONLY = {"read_flo", "read_mot", "read_seqinfo"}
+PATH_ONLY = {"read_flo", "read_mot", "read_seqinfo", "evaluate_mot_folder"}
 
 bad_arrays = st.one_of(
     hnp.arrays(
@@ -204,7 +206,7 @@ def test_fuzzed_array_arguments(name, arg, bad, tmp_path):
         assert arg in str(exc) or (name == "read_video" and "source" in str(exc)), \
             f"{name}({arg}=...) raised without naming {arg!r}: {exc}"
     except FileNotFoundError:
-        assert arg == "source"  # a string source is a path that does not exist
+        assert arg in ("source", "gt", "hyp")  # a string there is a path, which does not exist
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC))

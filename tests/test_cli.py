@@ -11,7 +11,7 @@ import pytest
 from scratchvision.cli import build_parser, main
 from scratchvision.io import write_flo
 
-COMMANDS = ["demo", "flow", "track", "warmup", "bench"]
+COMMANDS = ["demo", "flow", "track", "eval", "warmup", "bench"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -113,3 +113,39 @@ def test_track_command_equals_the_library(tmp_path, capsys):
     assert main(["track", str(tmp_path / "det.txt"), "--tracker", "deepsort", "--out", str(tmp_path / "ds.txt"),
                  "--param", "n_init=1", "--show", str(frames_dir)]) == 0
     assert len(read_mot(tmp_path / "ds.txt")) > 0
+
+
+def test_eval_command_prints_the_table_and_writes_csv_json(tmp_path, capsys):
+    import json
+
+    from scratchvision import evaluate_mot, synthetic_sequence, write_mot
+
+    seq = synthetic_sequence(n_frames=10, size=(96, 128), n_objects=3, seed=2)
+    gt = seq.gt[:, :7]
+    hyp = gt.copy()
+    hyp[:, 2] += 2.0
+    hyp[hyp[:, 0] == 4, 1] += 50  # an id switch
+    for name in ("A", "B"):
+        (tmp_path / "gt" / name / "gt").mkdir(parents=True)
+        write_mot(tmp_path / "gt" / name / "gt" / "gt.txt", gt)
+    (tmp_path / "res").mkdir()
+    write_mot(tmp_path / "res" / "A.txt", hyp)
+    write_mot(tmp_path / "res" / "B.txt", gt)
+    assert main(["eval", str(tmp_path / "gt"), str(tmp_path / "res"), "--csv", str(tmp_path / "m.csv"),
+                 "--json", str(tmp_path / "m.json")]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split()[:5] == ["IDF1", "IDP", "IDR", "Rcll", "Prcn"] and "HOTA" in lines[0]
+    assert [ln.split()[0] for ln in lines[1:4]] == ["A", "B", "OVERALL"]
+    ref = evaluate_mot(gt, hyp)
+    assert f"{100 * ref['MOTA']:.1f}%" in lines[1]
+    data = json.loads((tmp_path / "m.json").read_text())
+    assert data["A"]["IDSW"] == ref["IDSW"] and len(data["A"]["HOTA_alpha"]["HOTA"]) == 19
+    assert (tmp_path / "m.csv").read_text().splitlines()[0].startswith("name,MOTA,MOTP")
+    # one file against one file
+    assert main(["eval", str(tmp_path / "gt" / "A" / "gt" / "gt.txt"), str(tmp_path / "res" / "A.txt")]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("A ")
+    # a bad line is an error naming file and line, not a traceback
+    (tmp_path / "res" / "bad.txt").write_text("1,1,0,0,10,10,1\n1,1,0,0,10,10,1\n")
+    assert main(["eval", str(tmp_path / "gt" / "A" / "gt" / "gt.txt"), str(tmp_path / "res" / "bad.txt")]) == 2
+    assert "bad.txt:2: id 1 appears twice in frame 1" in capsys.readouterr().err

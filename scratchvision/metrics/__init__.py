@@ -1,5 +1,7 @@
 """Evaluation metrics: multi-object tracking (CLEAR MOT, identity, HOTA)."""
 
-from .mot import HOTA_ALPHAS, SUMMARY_KEYS, MOTResult, combine_results, evaluate_mot, evaluate_mot_folder
+from .mot import (HOTA_ALPHAS, SUMMARY_KEYS, TABLE_COLUMNS, MOTResult, combine_results, evaluate_mot,
+                  evaluate_mot_folder, format_table)
 
-__all__ = ["evaluate_mot", "evaluate_mot_folder", "combine_results", "MOTResult", "SUMMARY_KEYS", "HOTA_ALPHAS"]
+__all__ = ["evaluate_mot", "evaluate_mot_folder", "combine_results", "format_table", "MOTResult", "SUMMARY_KEYS",
+           "HOTA_ALPHAS", "TABLE_COLUMNS"]

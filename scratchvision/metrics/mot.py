@@ -50,8 +50,8 @@ from .._validate import check_float, check_int, check_mot_rows
 from ..assignment.lsa import lsa_kernel
 from ..boxes import MODE_IOU, iou_kernel
 
-__all__ = ["evaluate_mot", "evaluate_mot_folder", "combine_results", "MOTResult", "SUMMARY_KEYS",
-           "HOTA_ALPHAS"]
+__all__ = ["evaluate_mot", "evaluate_mot_folder", "combine_results", "format_table", "MOTResult", "SUMMARY_KEYS",
+           "HOTA_ALPHAS", "TABLE_COLUMNS"]
 
 #: Localisation thresholds of HOTA (TrackEval's ``np.arange(0.05, 0.99, 0.05)``).
 HOTA_ALPHAS = np.arange(0.05, 0.99, 0.05)
@@ -277,6 +277,9 @@ class MOTResult:
         for k, v in curves.items():
             out[k] = float(np.mean(v))
         out["MOTP_distance"] = motp_d
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["recall"] = float(np.float64(c["num_matches"]) / n_obj)
+            out["precision"] = float(np.float64(c["num_matches"]) / np.float64(c["num_matches"] + c["FP"]))
         for k in ("num_objects", "num_predictions", "num_matches", "num_unique_objects", "IDTP", "IDFP", "IDFN"):
             out[k] = int(c[k])
         out["HOTA_alpha"] = {k: v.copy() for k, v in curves.items()}
@@ -558,6 +561,31 @@ def evaluate_mot_folder(gt_root, result_root, *, sequences=None, iou_threshold: 
     out = {seq: r.summary() for seq, r in results.items()}
     out["OVERALL"] = combine_results(results.values()).summary()
     return out
+
+
+#: Columns of :func:`format_table`: (header, key, kind) in motmetrics' MOTChallenge order, then HOTA.
+TABLE_COLUMNS = (("IDF1", "IDF1", "%"), ("IDP", "IDP", "%"), ("IDR", "IDR", "%"), ("Rcll", "recall", "%"),
+                 ("Prcn", "precision", "%"), ("GT", "num_unique_objects", "n"), ("MT", "MT", "n"), ("PT", "PT", "n"),
+                 ("ML", "ML", "n"), ("FP", "FP", "n"), ("FN", "FN", "n"), ("IDs", "IDSW", "n"), ("FM", "Frag", "n"),
+                 ("MOTA", "MOTA", "%"), ("MOTP", "MOTP", "%"), ("HOTA", "HOTA", "%"), ("DetA", "DetA", "%"),
+                 ("AssA", "AssA", "%"), ("LocA", "LocA", "%"))
+
+
+def format_table(results: dict) -> str:
+    """A text table of ``{name: metrics}`` (as :func:`evaluate_mot_folder` returns), one row per
+    name, in the column layout motmetrics users know (rates in percent, one decimal), plus HOTA,
+    DetA, AssA and LocA."""
+    header = [""] + [h for h, _, _ in TABLE_COLUMNS]
+    rows = [header]
+    for name, r in results.items():
+        cells = [str(name)]
+        for _, key, kind in TABLE_COLUMNS:
+            v = r[key]
+            cells.append(f"{100 * v:.1f}%" if kind == "%" else str(int(v)))
+        rows.append(cells)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join(" ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
+                     for row in rows)
 
 
 @warmup_hook
