@@ -57,7 +57,7 @@ _EXPORTS = {
     # JIT cache
     "warmup": "cache", "cache_info": "cache", "clear_cache": "cache",
 }
-_SUBMODULES = ("data", "imgproc", "features", "flow", "io", "viz", "assignment", "kalman", "boxes", "tracking", "metrics", "cache", "cli")
+_SUBMODULES = ("data", "imgproc", "features", "flow", "io", "viz", "assignment", "kalman", "boxes", "tracking", "metrics", "nn", "cache", "cli")
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

@@ -103,6 +103,21 @@ def _cmd_eval(args):
     return 0
 
 
+def _cmd_classify(args):
+    from . import nn
+
+    builders = {"r3d_18": nn.r3d_18, "mc3_18": nn.mc3_18, "r2plus1d_18": nn.r2plus1d_18}
+    state = nn.load_checkpoint(args.weights)
+    num_classes = state["fc.weight"].shape[0] if "fc.weight" in state else 400
+    model = builders[args.model](num_classes)
+    model.load_state_dict(state)
+    top = nn.classify_video(args.video, model, clip_len=args.clip_len, stride=args.stride, num_clips=args.clips,
+                            top_k=args.top)
+    for rank, (name, p) in enumerate(top, 1):
+        print(f"{rank}. {name}: {p:.3f}")
+    return 0
+
+
 TRACKERS = {"sort": ("Sort", ("max_age", "min_hits", "iou_threshold")),
             "bytetrack": ("ByteTrack", ("track_thresh", "match_thresh", "track_buffer", "frame_rate")),
             "ocsort": ("OCSort", ("det_thresh", "max_age", "min_hits", "iou_threshold", "delta_t", "inertia")),
@@ -269,6 +284,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", help="also write the table's metrics to this CSV file")
     p.add_argument("--json", help="also write every metric (HOTA per alpha included) to this JSON file")
     p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("classify", help="action recognition of a video with a 3-D ResNet (top-5 Kinetics classes)",
+                       description="Run R3D-18, MC3-18 or R(2+1)D-18 with the given weights (a torchvision "
+                                   "checkpoint such as r3d_18-b3b3357e.pth, or .safetensors) on clips "
+                                   "sampled from the video (resize 128x171, centre crop 112, Kinetics "
+                                   "normalisation) and print the top classes of the averaged softmax.")
+    p.add_argument("video", help="video file or image folder")
+    p.add_argument("--model", default="r3d_18", choices=["r3d_18", "mc3_18", "r2plus1d_18"])
+    p.add_argument("--weights", required=True, help="checkpoint file (.pth, .pt, .safetensors)")
+    p.add_argument("--clip-len", type=int, default=16, help="frames per clip (default: %(default)s)")
+    p.add_argument("--stride", type=int, default=1, help="take every N-th frame (default: %(default)s)")
+    p.add_argument("--clips", type=int, default=1, help="clips averaged (default: %(default)s)")
+    p.add_argument("--top", type=int, default=5, help="classes printed (default: %(default)s)")
+    p.set_defaults(func=_cmd_classify)
 
     p = sub.add_parser("warmup", help="compile every kernel into Numba's on-disk cache",
                        description="Compile the standard signatures of every kernel (honours "

@@ -93,7 +93,7 @@ class Module:
             if converted.dtype.kind == "f" and not np.isfinite(converted).all():
                 raise ValueError(f"{key}: contains NaN or inf")
             m, name = owners[key]
-            m.register(name, np.ascontiguousarray(converted))
+            m.register(name, np.array(converted, order="C"))
         self.prepare()
         return IncompatibleKeys(missing, unexpected)
 

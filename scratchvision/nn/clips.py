@@ -1,0 +1,126 @@
+"""From a video to class scores: clip sampling, resizing and centre cropping, normalisation, the
+Kinetics-400 names, and the two-stream inputs (RGB frame + stacked Farneback flow).
+
+The preprocessing follows torchvision's video classification reference for R3D / MC3 / R(2+1)D:
+frames resized to 128x171, centre-cropped to 112x112, scaled to [0, 1] and normalised with the
+Kinetics mean (0.43216, 0.394666, 0.37645) and std (0.22803, 0.22145, 0.216989); a video's score is
+the mean softmax over ``num_clips`` clips of ``clip_len`` frames spread evenly over it.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+
+from .._validate import check_int
+from . import functional as F
+
+__all__ = ["KINETICS_MEAN", "KINETICS_STD", "IMAGENET_MEAN", "IMAGENET_STD", "kinetics400_classes", "sample_clips",
+           "preprocess_frames", "two_stream_inputs", "classify_video"]
+
+KINETICS_MEAN = (0.43216, 0.394666, 0.37645)
+KINETICS_STD = (0.22803, 0.22145, 0.216989)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def kinetics400_classes() -> list:
+    """The 400 Kinetics class names in the order of the models' outputs (torchvision's list)."""
+    text = resources.files(__package__).joinpath("kinetics400.txt").read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line]
+
+
+def sample_clips(n_frames: int, clip_len: int = 16, stride: int = 1, num_clips: int = 1) -> np.ndarray:
+    """Frame indices (num_clips, clip_len): clips of ``clip_len`` frames taken every ``stride``-th
+    frame, their starts spread evenly from the first to the last possible one.
+
+    Raises ValueError when the video is shorter than one clip's span ``(clip_len - 1) stride + 1``.
+    """
+    n_frames = check_int(n_frames, "n_frames", low=0)
+    clip_len = check_int(clip_len, "clip_len", low=1)
+    stride = check_int(stride, "stride", low=1)
+    num_clips = check_int(num_clips, "num_clips", low=1)
+    span = (clip_len - 1) * stride + 1
+    if n_frames < span:
+        raise ValueError(f"the video has {n_frames} frames; a clip of {clip_len} frames every {stride} needs {span}")
+    starts = np.rint(np.linspace(0, n_frames - span, num_clips)).astype(np.int64)
+    return starts[:, None] + stride * np.arange(clip_len)[None, :]
+
+
+def preprocess_frames(frames, size=(128, 171), crop: int = 112, mean=KINETICS_MEAN, std=KINETICS_STD) -> np.ndarray:
+    """RGB frames (T, H, W, 3) uint8 -> a clip (3, T, crop, crop) float32: bilinear resize to
+    ``size = (height, width)``, centre crop, [0, 1] scaling, per-channel normalisation."""
+    from ..imgproc import resize
+
+    f = np.asarray(frames)
+    if f.ndim != 4 or f.shape[3] != 3:
+        raise ValueError(f"frames must have shape (T, H, W, 3), got {f.shape}")
+    h, w = size
+    if crop > min(h, w):
+        raise ValueError(f"crop {crop} is larger than the resized frame {size}")
+    top, left = (h - crop) // 2, (w - crop) // 2
+    out = np.empty((3, len(f), crop, crop), np.float32)
+    for t, frame in enumerate(f):
+        scaled = resize(frame, (w, h)) * np.float32(1 / 255 if f.dtype == np.uint8 else 1.0)
+        out[:, t] = scaled[top:top + crop, left:left + crop].transpose(2, 0, 1)
+    out -= np.asarray(mean, np.float32).reshape(3, 1, 1, 1)
+    out /= np.asarray(std, np.float32).reshape(3, 1, 1, 1)
+    return out
+
+
+def two_stream_inputs(frames, flow_length: int = 10, size: int = 224, flows=None):
+    """Inputs of a :class:`~scratchvision.nn.TwoStream` from ``flow_length + 1`` RGB frames
+    (T, H, W, 3) uint8: the middle frame resized to ``size`` and ImageNet-normalised (3, size,
+    size), and the stack of the flows between consecutive frames (2L, size, size), computed with
+    :func:`~scratchvision.calc_optical_flow_farneback` (OpenCV's sample settings) on the resized
+    gray frames unless ``flows`` (L, size, size, 2) is given."""
+    from ..flow import calc_optical_flow_farneback
+    from ..imgproc import resize, rgb_to_gray
+    from .two_stream import flow_stack
+
+    f = np.asarray(frames)
+    if f.ndim != 4 or f.shape[3] != 3 or len(f) < flow_length + 1:
+        raise ValueError(f"frames must have shape (T >= {flow_length + 1}, H, W, 3), got {f.shape}")
+    f = f[:flow_length + 1]
+    rgb = resize(f[len(f) // 2], (size, size)) * np.float32(1 / 255)
+    rgb = (rgb - np.asarray(IMAGENET_MEAN, np.float32)) / np.asarray(IMAGENET_STD, np.float32)
+    if flows is None:
+        gray = [resize(rgb_to_gray(frame), (size, size)) for frame in f]
+        flows = [calc_optical_flow_farneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0) for a, b in zip(gray, gray[1:])]
+    return np.ascontiguousarray(rgb.transpose(2, 0, 1)), flow_stack(flows)
+
+
+def classify_video(video, model, *, clip_len: int = 16, stride: int = 1, num_clips: int = 1, top_k: int = 5,
+                   class_names=None):
+    """Top-k classes of a video for a clip network (R3D-18, MC3-18, R(2+1)D-18).
+
+    Parameters
+    ----------
+    video : path or ndarray (T, H, W, 3) uint8
+        A file :func:`~scratchvision.read_video` reads, or the frames.
+    model : VideoResNet
+    clip_len, stride, num_clips
+        Clip sampling (:func:`sample_clips`); the softmax is averaged over the clips.
+    top_k : int
+    class_names : list of str, optional
+        Default: the Kinetics-400 names when the model has 400 outputs, else the indices.
+
+    Returns
+    -------
+    list of (str, float)
+        ``(class, probability)``, most probable first.
+    """
+    if isinstance(video, np.ndarray):
+        frames = video
+    else:
+        from ..io import read_video
+
+        frames = read_video(video)
+    idx = sample_clips(len(frames), clip_len, stride, num_clips)
+    clips = np.stack([preprocess_frames(frames[i]) for i in idx])
+    probs = F.softmax(model(clips), 1).mean(axis=0)
+    if class_names is None:
+        class_names = kinetics400_classes() if len(probs) == 400 else [str(i) for i in range(len(probs))]
+    order = np.argsort(-probs)[:check_int(top_k, "top_k", low=1)]
+    return [(class_names[i], float(probs[i])) for i in order]

@@ -1,0 +1,282 @@
+"""NumPy inference of the video networks against PyTorch (golden fixtures made by
+tests/fixtures/make_torch_fixtures.py; live torch where installed), layers against direct loops,
+and checkpoint loading (torch-written files, malicious and corrupted ones)."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import struct
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scratchvision import nn
+from scratchvision.nn import functional as F
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TORCH = FIXTURES / "torch"
+sys.path.insert(0, str(FIXTURES))
+from seeded_weights import seeded_state_dict  # noqa: E402
+
+MANIFEST = json.loads((TORCH / "manifest.json").read_text())
+
+
+def _close_to_torch(ours, ref):
+    """rtol 1e-4 against torch's logits, relative to their largest magnitude (logits near zero
+    carry the rounding of the large ones)."""
+    np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST["networks"]))
+def test_networks_equal_torchvision(name):
+    """Same state_dict names, shapes and order as torchvision; same logits for the same weights."""
+    info = MANIFEST["networks"][name]
+    model = getattr(nn, name)(**info["kwargs"])
+    assert [(k, list(v.shape)) for k, v in model.state_dict().items()] == [(k, s) for k, s in info["layout"]]
+    model.load_state_dict(seeded_state_dict(info["layout"], info["seed"]))
+    data = np.load(TORCH / f"{name}.npz")
+    _close_to_torch(model(data["input"]), data["logits"])
+
+
+def test_two_stream_equals_torch_and_cross_modality_init():
+    info = MANIFEST["networks"]["resnet18"]
+    ts = nn.TwoStream(num_classes=10, flow_length=5)
+    ts.spatial.load_state_dict(seeded_state_dict(info["layout"], MANIFEST["two_stream"]["spatial_seed"]))
+    rgb_weights = seeded_state_dict(info["layout"], MANIFEST["two_stream"]["temporal_seed"])
+    ts.temporal.load_state_dict(nn.cross_modality_conv1(rgb_weights, 10))
+    data = np.load(TORCH / "two_stream.npz")
+    scores = ts((data["rgb"], data["flow"]))
+    _close_to_torch(scores, data["scores"])
+    np.testing.assert_allclose(scores.sum(axis=1), 1.0, rtol=1e-6)
+    assert ts.state_dict()["temporal.conv1.weight"].shape == (64, 10, 7, 7)
+    linear = nn.TwoStream(num_classes=10, flow_length=5, fusion="linear")
+    assert "fusion.weight" in linear.state_dict() and linear((data["rgb"], data["flow"])).shape == (1, 10)
+
+
+def test_checkpoints_written_by_torch_read_back_bit_exact():
+    expected = np.load(TORCH / "checkpoints_expected.npz")
+    for name in ("small_zip.pth", "small_legacy.pth", "small_wrapped.pth"):
+        sd = nn.load_checkpoint(TORCH / name)
+        assert list(sd) == ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
+                            "1.num_batches_tracked", "4.weight", "4.bias"]
+        for k, v in sd.items():
+            assert v.dtype == expected[k].dtype
+            np.testing.assert_array_equal(v, expected[k])
+        model = nn.Sequential(nn.Conv3d(3, 4, 3), nn.BatchNorm3d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4, 2))
+        model.load_state_dict(sd)
+        assert int(model.state_dict()["1.num_batches_tracked"]) == 7
+    st_dict = nn.load_checkpoint(TORCH / "small.safetensors")
+    for k in ("f32", "f16", "bf16", "i64"):
+        np.testing.assert_array_equal(st_dict[k], expected[f"st.{k}"])
+    assert st_dict["bf16"].dtype == np.float32 and st_dict["i64"].dtype == np.int64
+
+
+def _malicious_pickle(marker: Path) -> bytes:
+    class Payload:
+        def __reduce__(self):
+            import os
+            return (os.system, (f"touch {marker}",))
+    return pickle.dumps({"weight": Payload()}, protocol=2)
+
+
+def test_malicious_pickles_are_refused_without_running(tmp_path):
+    marker = tmp_path / "pwned"
+    zipped = tmp_path / "evil.pth"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.writestr("archive/data.pkl", _malicious_pickle(marker))
+    legacy = tmp_path / "evil_legacy.pth"
+    legacy.write_bytes(pickle.dumps(0x1950A86A20F9469CFC6C) + _malicious_pickle(marker))
+    bare = tmp_path / "evil.pt"
+    bare.write_bytes(_malicious_pickle(marker))
+    for path in (zipped, legacy, bare):
+        with pytest.raises(ValueError, match="refusing to load (posix|os|nt).system|not a torch checkpoint"):
+            nn.load_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_corrupted_and_truncated_checkpoints(tmp_path):
+    for name in ("small_zip.pth", "small_legacy.pth", "small.safetensors"):
+        data = (TORCH / name).read_bytes()
+        for cut in (len(data) // 2, len(data) - 7, 5):
+            bad = tmp_path / f"cut_{cut}_{name}"
+            bad.write_bytes(data[:cut])
+            with pytest.raises(ValueError, match=bad.name):
+                nn.load_checkpoint(bad)
+    header = json.dumps({"w": {"dtype": "F32", "shape": [4, 4], "data_offsets": [0, 64]}}).encode()
+    bad = tmp_path / "short.safetensors"
+    bad.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 32)
+    with pytest.raises(ValueError, match="does not fit its byte range"):
+        nn.load_checkpoint(bad)
+    with pytest.raises(FileNotFoundError):
+        nn.load_checkpoint(tmp_path / "missing.pth")
+
+
+def test_load_state_dict_reports_keys_and_shapes_like_torch():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
+    sd = {k: np.ones(v.shape, v.dtype) for k, v in model.state_dict().items()}
+    extra = dict(sd, **{"2.weight": np.zeros(3)})
+    del extra["1.running_var"]
+    with pytest.raises(ValueError, match=r'Missing key\(s\) in state_dict: "1.running_var".*\n.*Unexpected key\(s\) '
+                                         r'in state_dict: "2.weight"'):
+        model.load_state_dict(extra)
+    assert model.load_state_dict(extra, strict=False) == (["1.running_var"], ["2.weight"])
+    with pytest.raises(ValueError, match=r"size mismatch for 0.weight: the checkpoint has shape \(4, 3, 5, 5\)"):
+        model.load_state_dict(dict(sd, **{"0.weight": np.zeros((4, 3, 5, 5))}))
+    with pytest.raises(ValueError, match="1.weight: contains NaN"):
+        model.load_state_dict(dict(sd, **{"1.weight": np.full(4, np.nan)}))
+
+
+def _conv_reference(x, w, b, stride, pad, dil, groups):
+    """Direct definition: sum over input channels of the group and kernel offsets (float64)."""
+    x = np.pad(x.astype(np.float64), [(0, 0), (0, 0)] + [(p, p) for p in pad])
+    n, c = x.shape[:2]
+    o, cg = w.shape[:2]
+    k = w.shape[2:]
+    out_sz = [(x.shape[2 + i] - dil[i] * (k[i] - 1) - 1) // stride[i] + 1 for i in range(3)]
+    out = np.zeros((n, o) + tuple(out_sz))
+    og = o // groups
+    for oc in range(o):
+        g = oc // og
+        for kt in range(k[0]):
+            for kh in range(k[1]):
+                for kw in range(k[2]):
+                    sl = x[:, g * cg:(g + 1) * cg,
+                           kt * dil[0]:kt * dil[0] + stride[0] * out_sz[0]:stride[0],
+                           kh * dil[1]:kh * dil[1] + stride[1] * out_sz[1]:stride[1],
+                           kw * dil[2]:kw * dil[2] + stride[2] * out_sz[2]:stride[2]]
+                    out[:, oc] += np.tensordot(w[oc, :, kt, kh, kw].astype(np.float64), sl, axes=([0], [1]))
+        if b is not None:
+            out[:, oc] += b[oc]
+    return out
+
+
+@given(seed=st.integers(0, 10_000), groups=st.sampled_from([1, 2]), k=st.tuples(*[st.integers(1, 3)] * 3),
+       stride=st.tuples(*[st.integers(1, 2)] * 3), pad=st.tuples(*[st.integers(0, 2)] * 3),
+       dil=st.tuples(*[st.integers(1, 2)] * 3), bias=st.booleans())
+def test_conv3d_equals_its_definition(seed, groups, k, stride, pad, dil, bias):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, 4, 5, 7, 6)).astype(np.float32)
+    w = rng.standard_normal((6, 4 // groups) + k).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32) if bias else None
+    try:
+        ref = _conv_reference(x, w, b, stride, pad, dil, groups)
+    except ValueError:
+        return
+    if min(ref.shape[2:]) < 1:
+        with pytest.raises(ValueError, match="too small"):
+            F.conv3d(x, w, b, stride, pad, dil, groups)
+        return
+    np.testing.assert_allclose(F.conv3d(x, w, b, stride, pad, dil, groups), ref, rtol=1e-5, atol=1e-5)
+
+
+def test_pooling_equals_its_definition():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 9, 10)).astype(np.float32)
+    xp = np.pad(x, [(0, 0), (0, 0), (1, 1), (1, 1)], constant_values=-np.inf)
+    ref = np.array([[[[xp[n, c, 2 * i:2 * i + 3, 2 * j:2 * j + 3].max() for j in range(5)] for i in range(5)]
+                     for c in range(3)] for n in range(2)])
+    np.testing.assert_array_equal(F.max_pool2d(x, (3, 3), (2, 2), (1, 1)), ref)
+    ref = x[:, :, :8, :10].reshape(2, 3, 4, 2, 5, 2).mean(axis=(3, 5))
+    np.testing.assert_allclose(F.avg_pool2d(x, (2, 2)), ref, rtol=1e-6, atol=1e-6)
+    out = F.adaptive_avg_pool2d(x, (4, 3))  # torch's bins: floor(i*in/out) .. ceil((i+1)*in/out)
+    np.testing.assert_allclose(out[..., 1, 2], x[..., 2:5, 6:10].mean(axis=(2, 3)), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(F.adaptive_avg_pool3d(x[:, :, None], (1, 1, 1))[..., 0, 0, 0], x.mean(axis=(2, 3)),
+                               rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(("call", "fragment"), [
+    (lambda: nn.r3d_18(10)(np.zeros((1, 3, 8, 32), np.float32)), r"clips \(N, 3, T, H, W\)"),
+    (lambda: nn.mc3_18(10)(np.zeros((1, 1, 4, 32, 32), np.float32)), r"clips \(N, 3, T, H, W\)"),
+    (lambda: nn.resnet18(10)(np.zeros((1, 4, 32, 32), np.float32)), r"images \(N, 3, H, W\)"),
+    (lambda: F.conv3d(np.zeros((1, 2, 2, 4, 4), np.float32), np.zeros((2, 2, 3, 3, 3), np.float32)), "too small"),
+    (lambda: nn.sample_clips(10, 16), "the video has 10 frames; a clip of 16 frames every 1 needs 16"),
+    (lambda: nn.sample_clips(20, 8, 3), "needs 22"),
+    (lambda: nn.cross_modality_conv1({"conv1.weight": np.zeros((64, 2, 7, 7))}, 10), "conv1.weight"),
+    (lambda: nn.TwoStream(fusion="max"), "fusion"),
+])
+def test_bad_input(call, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        call()
+
+
+def test_r3d_rejects_float64():
+    with pytest.raises(TypeError, match="float32"):
+        nn.r3d_18(10)(np.zeros((1, 3, 4, 32, 32)))
+
+
+def _write_safetensors(path, tensors):
+    """A minimal safetensors writer for the test (the format: u64 header length, JSON, buffer)."""
+    header, chunks, offset = {}, [], 0
+    for k, v in tensors.items():
+        raw = np.ascontiguousarray(v, np.float32).tobytes()
+        header[k] = {"dtype": "F32", "shape": list(v.shape), "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + b"".join(chunks))
+
+
+def test_classify_video_and_cli(tmp_path, capsys):
+    """A seeded MC3-18 with 400 outputs on a synthetic RGB clip: top-5 Kinetics names with
+    probabilities from the averaged softmax; the CLI prints the same."""
+    from scratchvision import synthetic_sequence
+    from scratchvision.cli import main
+
+    model = nn.mc3_18(400)
+    layout = [(k, list(v.shape)) for k, v in model.state_dict().items()]
+    weights = seeded_state_dict(layout, 5)
+    model.load_state_dict(weights)
+    frames = synthetic_sequence(20, size=(64, 80), n_objects=2, seed=1, color=True).frames
+    top = nn.classify_video(frames, model, clip_len=8, stride=2, num_clips=2)
+    names = nn.kinetics400_classes()
+    assert len(top) == 5 and all(n in names for n, _ in top)
+    probs = [p for _, p in top]
+    assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1
+    clips = np.stack([nn.preprocess_frames(frames[i]) for i in nn.sample_clips(20, 8, 2, 2)])
+    assert clips.shape == (2, 3, 8, 112, 112)
+    manual = F.softmax(model(clips), 1).mean(axis=0)
+    assert top[0] == (names[int(np.argmax(manual))], pytest.approx(float(manual.max())))
+    ckpt = tmp_path / "mc3.safetensors"
+    _write_safetensors(ckpt, {k: v for k, v in weights.items() if v.dtype == np.float32})
+    from scratchvision import write_video
+    video = tmp_path / "clip.gif"
+    write_video(video, frames)
+    assert main(["classify", str(video), "--model", "mc3_18", "--weights", str(ckpt), "--clip-len", "8",
+                 "--stride", "2", "--clips", "2"]) == 2  # num_batches_tracked missing: strict load refuses
+    assert "Missing key(s)" in capsys.readouterr().err
+
+
+def test_two_stream_inputs_use_our_farneback():
+    from scratchvision import calc_optical_flow_farneback, rgb_to_gray, synthetic_sequence
+    from scratchvision.imgproc import resize
+
+    frames = synthetic_sequence(6, size=(60, 80), n_objects=2, seed=3, color=True).frames
+    rgb, stack = nn.two_stream_inputs(frames, flow_length=5, size=64)
+    assert rgb.shape == (3, 64, 64) and stack.shape == (10, 64, 64)
+    g = [resize(rgb_to_gray(f), (64, 64)) for f in frames]
+    f2 = calc_optical_flow_farneback(g[2], g[3], None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    np.testing.assert_array_equal(stack[4], f2[..., 0])
+    np.testing.assert_array_equal(stack[5], f2[..., 1])
+
+
+def test_live_torch_if_installed():
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    m = torchvision.models.video.r3d_18(num_classes=7).eval()
+    buf = io.BytesIO()
+    torch.save(m.state_dict(), buf)
+    path = Path(pytest.importorskip("tempfile").mkdtemp()) / "r3d.pth"
+    path.write_bytes(buf.getvalue())
+    ours = nn.r3d_18(7)
+    ours.load_state_dict(nn.load_checkpoint(path))
+    x = np.random.default_rng(0).standard_normal((1, 3, 4, 32, 32)).astype(np.float32)
+    with torch.no_grad():
+        ref = m(torch.from_numpy(x)).numpy()
+    _close_to_torch(ours(x), ref)
