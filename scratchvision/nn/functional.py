@@ -6,11 +6,15 @@ patch matrix (im2col, a Numba kernel, zero where the kernel overhangs the padded
 BLAS product with the weights ``(out, C/groups x kT x kH x kW)`` gives the outputs. Chunks keep
 the patch matrix a few MiB, so memory stays near the size of the activations. 2-D operations are
 the 3-D ones with a time axis of length 1.
+
+Threads: the matrix products run on the BLAS library's threads (``OPENBLAS_NUM_THREADS``, or
+threadpoolctl, sets their number); the patch building and pooling kernels are single-threaded on
+purpose: a second (OpenMP) thread pool spinning beside BLAS's made a 2-thread R3D-18 forward 6x
+slower than a 1-thread one on a 2-core machine.
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from .._jit import kernel, warmup_hook
@@ -26,7 +30,7 @@ def output_size(size: int, k: int, stride: int, pad: int, dilation: int = 1) -> 
     return (size + 2 * pad - dilation * (k - 1) - 1) // stride + 1
 
 
-@kernel(parallel=True)
+@kernel
 def _im2col(x, ks, stride, pad, dil, out_hw, row0, row1, cols):
     """Fill ``cols`` (C kT kH kW, positions) with the inputs read by the output rows
     ``row0..row1`` (a row = one (t, h) pair of the output, all its w positions)."""
@@ -34,7 +38,7 @@ def _im2col(x, ks, stride, pad, dil, out_hw, row0, row1, cols):
     kt, kh, kw = ks[0], ks[1], ks[2]
     ho, wo = out_hw[0], out_hw[1]
     n_rows = row1 - row0
-    for r in numba.prange(c_in * kt * kh * kw):
+    for r in range(c_in * kt * kh * kw):
         c = r // (kt * kh * kw)
         rem = r % (kt * kh * kw)
         dt_ = rem // (kh * kw)
@@ -77,6 +81,7 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
     ks = np.array((kt, kh, kw), np.int64)
     st_, pd_, dl_ = (np.array(v, np.int64) for v in (stride, padding, dilation))
     hw = np.array((ho, wo), np.int64)
+    buf = None
     for b in range(n):
         for g in range(groups):
             xg = x[b, g * cg:(g + 1) * cg]
@@ -88,9 +93,11 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
             xg = np.ascontiguousarray(xg)
             for r0 in range(0, to * ho, rows_per_chunk):
                 r1 = min(r0 + rows_per_chunk, to * ho)
-                cols = np.empty((k, (r1 - r0) * wo), np.float32)
+                if buf is None:  # one patch buffer per call, reused by every chunk
+                    buf = np.empty(k * min(rows_per_chunk, to * ho) * wo, np.float32)
+                cols = buf[:k * (r1 - r0) * wo].reshape(k, (r1 - r0) * wo)
                 _im2col(xg, ks, st_, pd_, dl_, hw, r0, r1, cols)
-                np.matmul(w2[g], cols, out=dst[:, r0 * wo:r1 * wo])
+                dst[:, r0 * wo:r1 * wo] = w2[g] @ cols
     if bias is not None:
         out += bias.reshape(1, -1, 1, 1, 1)
     return out
@@ -102,12 +109,12 @@ def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
     return out[:, :, 0]
 
 
-@kernel(parallel=True)
+@kernel
 def _pool3d(x, ks, stride, pad, mode, out):
     """Max (mode 0) or average (mode 1, padding counted, as torch's default) pooling."""
     n, c, t, h, w = x.shape
     _, _, to, ho, wo = out.shape
-    for nc in numba.prange(n * c):
+    for nc in range(n * c):
         b, ch = nc // c, nc % c
         for i in range(to):
             for j in range(ho):
