@@ -11,7 +11,7 @@ import pytest
 from scratchvision.cli import build_parser, main
 from scratchvision.io import write_flo
 
-COMMANDS = ["demo", "flow", "track", "eval", "warmup", "bench"]
+COMMANDS = ["demo", "flow", "track", "eval", "classify", "warmup", "bench"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -215,8 +215,9 @@ def _write_safetensors(path, tensors):
     """A minimal safetensors writer for the test (the format: u64 header length, JSON, buffer)."""
     header, chunks, offset = {}, [], 0
     for k, v in tensors.items():
-        raw = np.ascontiguousarray(v, np.float32).tobytes()
-        header[k] = {"dtype": "F32", "shape": list(v.shape), "data_offsets": [offset, offset + len(raw)]}
+        code = "I64" if v.dtype == np.int64 else "F32"
+        raw = np.ascontiguousarray(v, np.int64 if code == "I64" else np.float32).tobytes()
+        header[k] = {"dtype": code, "shape": list(v.shape), "data_offsets": [offset, offset + len(raw)]}
         chunks.append(raw)
         offset += len(raw)
     text = json.dumps(header).encode()
@@ -243,14 +244,20 @@ def test_classify_video_and_cli(tmp_path, capsys):
     assert clips.shape == (2, 3, 8, 112, 112)
     manual = F.softmax(model(clips), 1).mean(axis=0)
     assert top[0] == (names[int(np.argmax(manual))], pytest.approx(float(manual.max())))
-    ckpt = tmp_path / "mc3.safetensors"
-    _write_safetensors(ckpt, {k: v for k, v in weights.items() if v.dtype == np.float32})
-    from scratchvision import write_video
+    from scratchvision import read_video, write_video
     video = tmp_path / "clip.gif"
     write_video(video, frames)
+    ckpt = tmp_path / "mc3.safetensors"
+    _write_safetensors(ckpt, weights)
     assert main(["classify", str(video), "--model", "mc3_18", "--weights", str(ckpt), "--clip-len", "8",
-                 "--stride", "2", "--clips", "2"]) == 2  # num_batches_tracked missing: strict load refuses
-    assert "Missing key(s)" in capsys.readouterr().err
+                 "--stride", "2", "--clips", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    expected = nn.classify_video(read_video(video), model, clip_len=8, stride=2, num_clips=2)
+    assert lines == [f"{i}. {n}: {p:.3f}" for i, (n, p) in enumerate(expected, 1)]
+    partial = tmp_path / "partial.safetensors"
+    _write_safetensors(partial, {k: v for k, v in weights.items() if v.dtype == np.float32})
+    assert main(["classify", str(video), "--model", "mc3_18", "--weights", str(partial)]) == 2
+    assert "Missing key(s)" in capsys.readouterr().err  # num_batches_tracked absent: the strict load refuses
 
 
 def test_two_stream_inputs_use_our_farneback():

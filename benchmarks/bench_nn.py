@@ -1,0 +1,96 @@
+"""Video networks in NumPy: forward time of R3D-18, MC3-18, R(2+1)D-18 on 1x3x16x112x112 and of a
+Two-Stream ResNet-18 at 224x224, one and two BLAS threads, beside torch when it is installed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+TITLE = "Video networks: forward time and peak memory, NumPy + Numba vs PyTorch (CPU)"
+
+_CHILD = r"""
+import ctypes, json, resource, sys, time
+import numpy as np
+try:
+    ctypes.CDLL("libc.so.6").mallopt(-3, 32 << 20); ctypes.CDLL("libc.so.6").mallopt(-1, 128 << 20)
+except OSError:
+    pass
+name, framework, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
+rng = np.random.default_rng(0)
+if framework == "ours":
+    from scratchvision import nn
+    if name == "two_stream":
+        model = nn.TwoStream(num_classes=101, flow_length=10)
+        x = (rng.standard_normal((1, 3, 224, 224)).astype(np.float32), rng.standard_normal((1, 20, 224, 224)).astype(np.float32))
+    else:
+        model = getattr(nn, name)(400)
+        x = rng.standard_normal((1, 3, 16, 112, 112)).astype(np.float32)
+    model.prepare()
+    run = lambda: model(x)
+else:
+    import torch, torchvision
+    torch.set_num_threads(int(sys.argv[4]))
+    if name == "two_stream":
+        s, t = torchvision.models.resnet18(num_classes=101).eval(), torchvision.models.resnet18(num_classes=101).eval()
+        t.conv1 = torch.nn.Conv2d(20, 64, 7, 2, 3, bias=False)
+        a, b = torch.from_numpy(rng.standard_normal((1, 3, 224, 224)).astype(np.float32)), torch.from_numpy(rng.standard_normal((1, 20, 224, 224)).astype(np.float32))
+        def run():
+            with torch.no_grad():
+                return (torch.softmax(s(a), 1) + torch.softmax(t(b), 1)) / 2
+    else:
+        m = getattr(torchvision.models.video, name)(num_classes=400).eval()
+        xt = torch.from_numpy(rng.standard_normal((1, 3, 16, 112, 112)).astype(np.float32))
+        def run():
+            with torch.no_grad():
+                return m(xt)
+run(); run()
+times = []
+for _ in range(repeat):
+    t0 = time.perf_counter(); run(); times.append(time.perf_counter() - t0)
+print(json.dumps({"seconds": float(np.median(times)), "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _torch_python():
+    """An interpreter with torch: this one, or the one TORCH_PYTHON names (torch is not a
+    dependency; a separate venv with torch==2.14.1 torchvision==0.29.1 works)."""
+    try:
+        import torch  # noqa: F401
+        return sys.executable
+    except ImportError:
+        return os.environ.get("TORCH_PYTHON")
+
+
+def _child(name, framework, threads, repeat, python=sys.executable):
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
+               NUMBA_NUM_THREADS=str(threads))
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    out = subprocess.run([python, "-c", _CHILD, name, framework, str(repeat), str(threads)],
+                         capture_output=True, text=True, env=env)
+    if out.returncode:
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(threads, repeat):
+    torch_python = _torch_python()
+    rows = []
+    for name in ("r3d_18", "mc3_18", "r2plus1d_18", "two_stream"):
+        for n in threads:
+            ours = _child(name, "ours", n, max(3, repeat // 3))
+            row = {"network": name, "threads": n, "ours (s)": ours["seconds"], "ours peak (MiB)": ours["peak_mib"]}
+            if torch_python:
+                ref = _child(name, "torch", n, max(3, repeat // 3), torch_python)
+                row.update({"torch (s)": ref["seconds"], "torch peak (MiB)": ref["peak_mib"],
+                            "ratio": ours["seconds"] / ref["seconds"]})
+            rows.append(row)
+    notes = ("Each case in a fresh process (threads fixed before NumPy loads: OPENBLAS_NUM_THREADS / "
+             "torch.set_num_threads), malloc thresholds pinned, median of repeated forwards after two "
+             "warm-ups; peak = the process's maximum resident set. Inputs 1x3x16x112x112 (Kinetics "
+             "clip) and 224x224 + 20 flow channels (Two-Stream ResNet-18).")
+    notes += (" torch side: " + (f"{torch_python} (the same child script, run right after ours)" if torch_python
+                                 else "not measured (install torch, or set TORCH_PYTHON to an interpreter with it)."))
+    return rows, notes
