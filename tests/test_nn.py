@@ -21,7 +21,7 @@ from scratchvision import nn
 from scratchvision.nn import functional as F
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-TORCH = FIXTURES / "torch"
+TORCH = FIXTURES / "torch_golden"
 sys.path.insert(0, str(FIXTURES))
 from seeded_weights import seeded_state_dict  # noqa: E402
 
