@@ -52,12 +52,14 @@ _EXPORTS = {
     # multi-object tracking
     "Sort": "tracking", "ByteTrack": "tracking", "OCSort": "tracking", "DeepSort": "tracking",
     "color_histogram_embeddings": "tracking", "TrackerStep": "tracking",
+    # single-object tracking
+    "TrackerMOSSE": "sot",
     # evaluation
     "evaluate_mot": "metrics", "evaluate_mot_folder": "metrics",
     # JIT cache
     "warmup": "cache", "cache_info": "cache", "clear_cache": "cache",
 }
-_SUBMODULES = ("data", "imgproc", "features", "flow", "io", "viz", "assignment", "kalman", "boxes", "tracking", "metrics", "nn", "cache", "cli")
+_SUBMODULES = ("data", "imgproc", "features", "flow", "io", "viz", "assignment", "kalman", "boxes", "tracking", "sot", "metrics", "nn", "cache", "cli")
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

@@ -132,6 +132,8 @@ SCALARS = {
     "build_optical_flow_pyramid": [("win_size", (4, 5), ValueError, "win_size"),
                                    ("win_size", (1, 5), ValueError, "win_size"),
                                    ("max_level", -1, ValueError, "max_level")],
+    "TrackerMOSSE": [("rate", 0.0, ValueError, "rate"), ("psr_threshold", float("nan"), ValueError, "psr_threshold"),
+                     ("n_warps", -1, ValueError, "n_warps")],
     "gaussian_kernel": [("ksize", 2, ValueError, "ksize"), ("sigma", float("nan"), ValueError, "sigma"),
                         ("dtype", np.int8, TypeError, "dtype")],
     "poly_expansion_basis": [("poly_n", 0, ValueError, "poly_n"), ("poly_sigma", -1.0, ValueError, "poly_sigma")],
@@ -154,6 +156,7 @@ SCALAR_VALID = {
     "OCSort": dict(),
     "DeepSort": dict(),
     "gaussian_kernel": dict(ksize=3, sigma=1.0),
+    "TrackerMOSSE": dict(),
     "poly_expansion_basis": dict(poly_n=5, poly_sigma=1.1),
     "dense_pyramid_sizes": dict(shape=(40, 40)),
 }

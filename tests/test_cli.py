@@ -11,7 +11,7 @@ import pytest
 from scratchvision.cli import build_parser, main
 from scratchvision.io import write_flo
 
-COMMANDS = ["demo", "flow", "track", "eval", "classify", "warmup", "bench"]
+COMMANDS = ["demo", "flow", "track", "eval", "classify", "track-object", "warmup", "bench"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -149,3 +149,22 @@ def test_eval_command_prints_the_table_and_writes_csv_json(tmp_path, capsys):
     (tmp_path / "res" / "bad.txt").write_text("1,1,0,0,10,10,1\n1,1,0,0,10,10,1\n")
     assert main(["eval", str(tmp_path / "gt" / "A" / "gt" / "gt.txt"), str(tmp_path / "res" / "bad.txt")]) == 2
     assert "bad.txt:2: id 1 appears twice in frame 1" in capsys.readouterr().err
+
+
+def test_track_object_command(tmp_path, capsys):
+    from scratchvision import write_video
+    from scratchvision.data import texture
+
+    big = (texture((200, 260), 3) * 255).astype(np.uint8)
+    frames = np.stack([big[20 + 2 * t:140 + 2 * t, 10 + 3 * t:170 + 3 * t] for t in range(12)])
+    write_video(tmp_path / "v.gif", frames)
+    gt = np.array([[60 - 3 * t, 40 - 2 * t, 40, 30] for t in range(12)], float)
+    np.savetxt(tmp_path / "gt.txt", gt, delimiter=",")
+    assert main(["track-object", str(tmp_path / "v.gif"), "--bbox", "60,40,40,30", "--out", str(tmp_path / "b.txt"),
+                 "--gif", str(tmp_path / "t.gif"), "--gt", str(tmp_path / "gt.txt")]) == 0
+    out = capsys.readouterr().out
+    assert "12 of 12 frames tracked" in out and "success AUC" in out
+    rows = np.loadtxt(tmp_path / "b.txt", delimiter=",", skiprows=1)
+    assert rows.shape == (12, 6) and np.abs(rows[:, 1:5] - gt).max() <= 1.0
+    assert (tmp_path / "t.gif").stat().st_size > 0
+    assert main(["track-object", str(tmp_path / "v.gif"), "--bbox", "1,2,3"]) == 2

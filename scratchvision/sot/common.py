@@ -1,0 +1,77 @@
+"""Pieces shared by the correlation-filter trackers: box and frame checks, sub-pixel patches,
+cosine windows, the DFT sizes OpenCV pads to, and the peak-to-sidelobe ratio."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import as_array, check_image
+from ..imgproc import remap, rgb_to_gray
+
+__all__ = ["check_bbox", "to_gray", "get_rect_sub_pix", "hanning_window", "optimal_dft_size", "peak_to_sidelobe"]
+
+
+def check_bbox(bbox, frame_shape, name: str = "bbox") -> np.ndarray:
+    """A box ``(x, y, w, h)`` with positive size that overlaps the frame, as float64."""
+    b = as_array(bbox, name).astype(np.float64).ravel()
+    if b.shape != (4,) or not np.isfinite(b).all():
+        raise ValueError(f"{name} must be four finite numbers (x, y, w, h), got {bbox!r}")
+    if b[2] <= 0 or b[3] <= 0:
+        raise ValueError(f"{name} must have a positive width and height, got {tuple(b)}")
+    h, w = frame_shape[:2]
+    if b[0] >= w or b[1] >= h or b[0] + b[2] <= 0 or b[1] + b[3] <= 0:
+        raise ValueError(f"{name} {tuple(b)} lies outside the {w}x{h} frame")
+    return b
+
+
+def to_gray(frame, name: str = "frame") -> np.ndarray:
+    """A frame (H, W) or (H, W, 3) RGB as float32 gray, 0..255."""
+    img = check_image(frame, name)
+    return np.asarray(rgb_to_gray(img), np.float32)
+
+
+def get_rect_sub_pix(image, size, center) -> np.ndarray:
+    """The ``size = (w, h)`` patch centred at ``center = (cx, cy)``, bilinear, edges replicated
+    (``cv2.getRectSubPix``: the top-left pixel sits at ``center - (size - 1) / 2``)."""
+    w, h = size
+    x0 = center[0] - (w - 1) * 0.5
+    y0 = center[1] - (h - 1) * 0.5
+    if x0 == np.floor(x0) and y0 == np.floor(y0):  # whole pixels: a clipped slice, no interpolation
+        rows = np.clip(np.arange(h) + int(y0), 0, image.shape[0] - 1)
+        cols = np.clip(np.arange(w) + int(x0), 0, image.shape[1] - 1)
+        return np.asarray(image, np.float32)[rows[:, None], cols[None, :]]
+    yy, xx = np.mgrid[0:h, 0:w]
+    return remap(image, (xx + x0).astype(np.float64), (yy + y0).astype(np.float64), border_mode="replicate")
+
+
+def hanning_window(size) -> np.ndarray:
+    """``cv2.createHanningWindow``: the outer product of ``0.5 (1 - cos(2 pi i / (n - 1)))``."""
+    w, h = size
+    wc = 0.5 * (1 - np.cos(2 * np.pi * np.arange(w) / max(w - 1, 1)))
+    wr = 0.5 * (1 - np.cos(2 * np.pi * np.arange(h) / max(h - 1, 1)))
+    return np.outer(wr, wc).astype(np.float32)
+
+
+def optimal_dft_size(n: int) -> int:
+    """The smallest ``2^a 3^b 5^c >= n`` (``cv2.getOptimalDFTSize``)."""
+    best = None
+    p2 = 1
+    while p2 < 2 * n + 2:
+        p3 = p2
+        while p3 < 2 * n + 2:
+            p5 = p3
+            while p5 < n:
+                p5 *= 5
+            if best is None or p5 < best:
+                best = p5
+            p3 *= 3
+        p2 *= 2
+    return int(best)
+
+
+def peak_to_sidelobe(response, eps: float = 1e-5):
+    """(peak value, its (x, y), PSR = (peak - mean) / (std + eps)) of a correlation response."""
+    idx = int(np.argmax(response))
+    y, x = divmod(idx, response.shape[1])
+    peak = float(response.flat[idx])
+    return peak, (x, y), (peak - float(response.mean())) / (float(response.std()) + eps)

@@ -1,0 +1,116 @@
+"""OTB-protocol evaluation of single-object trackers (Wu, Lim and Yang 2013): the success plot
+(fraction of frames whose IoU with the ground truth exceeds each threshold in 0..1; its area
+under the curve, AUC) and the precision plot (fraction of frames whose centre error is within
+each distance; the value at 20 px)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .._validate import as_array
+
+__all__ = ["overlap_ratios", "center_errors", "success_curve", "precision_curve", "otb_scores", "run_tracker",
+           "plot_otb"]
+
+SUCCESS_THRESHOLDS = np.linspace(0.0, 1.0, 21)
+PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64)
+
+
+def _boxes(a, name):
+    b = as_array(a, name).astype(np.float64)
+    if b.ndim != 2 or b.shape[1] != 4:
+        raise ValueError(f"{name} must have shape (N, 4) of x, y, w, h, got {b.shape}")
+    return b
+
+
+def _pair(pred, gt):
+    p, g = _boxes(pred, "pred"), _boxes(gt, "gt")
+    if len(p) != len(g):
+        raise ValueError(f"pred and gt must have one row per frame, got {len(p)} and {len(g)}")
+    valid = np.isfinite(g).all(axis=1) & (g[:, 2] > 0) & (g[:, 3] > 0)  # frames with a target
+    return p, g, valid
+
+
+def overlap_ratios(pred, gt) -> np.ndarray:
+    """IoU per frame of (x, y, w, h) boxes; 0 where the prediction is missing (NaN), NaN where
+    the ground truth has no target."""
+    p, g, valid = _pair(pred, gt)
+    ix = np.minimum(p[:, 0] + p[:, 2], g[:, 0] + g[:, 2]) - np.maximum(p[:, 0], g[:, 0])
+    iy = np.minimum(p[:, 1] + p[:, 3], g[:, 1] + g[:, 3]) - np.maximum(p[:, 1], g[:, 1])
+    inter = np.clip(ix, 0, None) * np.clip(iy, 0, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou = inter / (p[:, 2] * p[:, 3] + g[:, 2] * g[:, 3] - inter)
+    iou = np.where(np.isfinite(iou), iou, 0.0)
+    return np.where(valid, iou, np.nan)
+
+
+def center_errors(pred, gt) -> np.ndarray:
+    """Distance between box centres per frame (inf where the prediction is missing, NaN where
+    the ground truth has no target)."""
+    p, g, valid = _pair(pred, gt)
+    d = np.hypot(p[:, 0] + p[:, 2] / 2 - g[:, 0] - g[:, 2] / 2, p[:, 1] + p[:, 3] / 2 - g[:, 1] - g[:, 3] / 2)
+    d = np.where(np.isfinite(d), d, np.inf)
+    return np.where(valid, d, np.nan)
+
+
+def success_curve(pred, gt, thresholds=SUCCESS_THRESHOLDS) -> np.ndarray:
+    """Fraction of frames (with a target) whose IoU is above each threshold."""
+    iou = overlap_ratios(pred, gt)
+    iou = iou[np.isfinite(iou)]
+    return np.array([(iou > t).mean() if iou.size else np.nan for t in thresholds])
+
+
+def precision_curve(pred, gt, thresholds=PRECISION_THRESHOLDS) -> np.ndarray:
+    """Fraction of frames (with a target) whose centre error is within each distance (px)."""
+    err = center_errors(pred, gt)
+    err = err[~np.isnan(err)]
+    return np.array([(err <= t).mean() if err.size else np.nan for t in thresholds])
+
+
+def otb_scores(pred, gt) -> dict:
+    """``{"AUC": mean of the success curve, "precision@20": precision at 20 px}``."""
+    return {"AUC": float(np.mean(success_curve(pred, gt))),
+            "precision@20": float(precision_curve(pred, gt, [20.0])[0])}
+
+
+def run_tracker(tracker, frames, bbox):
+    """Run a tracker (``init`` / ``update``) over frames: ``(boxes (N, 4), ok (N,), fps)``; the
+    first row is ``bbox``; failed updates keep the tracker's last box."""
+    frames = list(frames)
+    boxes = np.zeros((len(frames), 4))
+    ok = np.ones(len(frames), bool)
+    boxes[0] = bbox
+    tracker.init(frames[0], tuple(float(v) for v in bbox))
+    t0 = time.perf_counter()
+    for i, frame in enumerate(frames[1:], 1):
+        ok[i], box = tracker.update(frame)
+        boxes[i] = box
+    dt = time.perf_counter() - t0
+    return boxes, ok, (len(frames) - 1) / dt if dt > 0 else float("inf")
+
+
+def plot_otb(results: dict, path=None):
+    """Success and precision plots of ``{name: (pred, gt)}`` (matplotlib), AUC and precision in
+    the legends; saved to ``path`` when given. Returns the figure."""
+    import matplotlib
+
+    if path is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    for name, (pred, gt) in results.items():
+        s = otb_scores(pred, gt)
+        ax1.plot(SUCCESS_THRESHOLDS, success_curve(pred, gt), label=f"{name} [{s['AUC']:.3f}]")
+        ax2.plot(PRECISION_THRESHOLDS, precision_curve(pred, gt), label=f"{name} [{s['precision@20']:.3f}]")
+    ax1.set(xlabel="overlap threshold", ylabel="success rate", title="Success plot (AUC)")
+    ax2.set(xlabel="location error threshold (px)", ylabel="precision", title="Precision plot (20 px)")
+    for ax in (ax1, ax2):
+        ax.legend(loc="lower left" if ax is ax1 else "lower right")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig

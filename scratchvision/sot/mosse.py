@@ -1,0 +1,150 @@
+"""MOSSE: the Minimum Output Sum of Squared Error correlation filter (Bolme et al. 2010).
+
+A filter H is learnt in the Fourier domain so that correlating it with the target's patch gives a
+sharp Gaussian peak at the target's centre: with ``F`` the DFT of the pre-processed patch (log,
+zero mean, unit norm, cosine window) and ``G`` the DFT of the desired Gaussian response,
+``H* = A / B``, ``A = sum G conj(F)``, ``B = sum F conj(F)`` over training patches (at the start,
+the first patch under 8 small random affine warps), and the filter ``H = conj(A / B)`` is
+correlated with each new patch: ``response = IFFT(F_new conj(H))`` peaks where the target is.
+Each frame, the patch at the last position is
+correlated with the filter; the response peak gives the displacement; the peak-to-sidelobe
+ratio (PSR) says whether the target is still there; ``A`` and ``B`` are updated as running
+averages with learning rate ``rate``. Parameters and conventions follow OpenCV's
+``cv2.legacy.TrackerMOSSE`` (psr threshold 5.7, rate 0.2, patch padded to DFT-friendly sizes,
+fixed box size).
+
+References
+----------
+D. S. Bolme, J. R. Beveridge, B. A. Draper, Y. M. Lui. "Visual Object Tracking using Adaptive
+Correlation Filters." CVPR 2010. doi:10.1109/CVPR.2010.5539960
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import check_float, check_int
+from ..imgproc import gaussian_blur, remap
+from .common import check_bbox, get_rect_sub_pix, hanning_window, optimal_dft_size, peak_to_sidelobe, to_gray
+
+__all__ = ["TrackerMOSSE"]
+
+
+class TrackerMOSSE:
+    """MOSSE correlation-filter tracker with the cv2 tracker interface.
+
+    Parameters
+    ----------
+    rate : float in (0, 1]
+        Learning rate of the running averages.
+    psr_threshold : float
+        ``update`` reports failure (and keeps the box) when the PSR is below this.
+    eps : float
+        Regulariser of the normalisation and of the PSR.
+    n_warps : int
+        Randomly warped copies of the first patch used to train the first filter.
+    seed : int
+        Seed of those warps (reproducible runs).
+
+    Attributes
+    ----------
+    psr : float
+        The last update's peak-to-sidelobe ratio.
+    response : ndarray
+        The last correlation response (for inspection).
+    """
+
+    def __init__(self, rate: float = 0.2, psr_threshold: float = 5.7, eps: float = 1e-5, n_warps: int = 8,
+                 seed: int = 0):
+        self.rate = check_float(rate, "rate", low=0.0, high=1.0, low_open=True)
+        self.psr_threshold = check_float(psr_threshold, "psr_threshold")
+        self.eps = check_float(eps, "eps", low=0.0, low_open=True)
+        self.n_warps = check_int(n_warps, "n_warps", low=0)
+        self.seed = check_int(seed, "seed", low=0)
+        self._shape = None
+        self.psr = float("nan")
+        self.response = None
+
+    def _preprocess(self, patch):
+        p = np.log(patch.astype(np.float32) + 1.0)
+        p = (p - p.mean()) / (p.std() + self.eps)
+        return p * self._window
+
+    def _rand_warp(self, patch, rng):
+        c = 0.1
+        ang = rng.uniform(-c, c)
+        a = np.array([[np.cos(ang) + rng.uniform(-c, c), -np.sin(ang) + rng.uniform(-c, c)],
+                      [np.sin(ang) + rng.uniform(-c, c), np.cos(ang) + rng.uniform(-c, c)]])
+        h, w = patch.shape
+        centre = np.array([w / 2, h / 2])
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+        # inverse map of the warp x' = A (x - c) + c, sampled with reflected borders
+        inv = np.linalg.inv(a)
+        dx, dy = xx - centre[0], yy - centre[1]
+        sx = inv[0, 0] * dx + inv[0, 1] * dy + centre[0]
+        sy = inv[1, 0] * dx + inv[1, 1] * dy + centre[1]
+        sx = np.abs(np.mod(sx + w, 2 * w) - w)  # reflect into [0, w]
+        sy = np.abs(np.mod(sy + h, 2 * h) - h)
+        return remap(patch, np.minimum(sx, w - 1), np.minimum(sy, h - 1), border_mode="replicate")
+
+    def init(self, frame, bbox) -> None:
+        """Start tracking the box ``bbox = (x, y, w, h)`` in ``frame`` (gray or RGB)."""
+        gray = to_gray(frame)
+        box = check_bbox(bbox, gray.shape)
+        w, h = optimal_dft_size(int(box[2])), optimal_dft_size(int(box[3]))
+        x1 = np.floor((2 * box[0] + box[2] - w) / 2)
+        y1 = np.floor((2 * box[1] + box[3] - h) / 2)
+        self._center = np.array([x1 + w // 2, y1 + h // 2], np.float64)
+        self._size = (w, h)
+        self._target = (float(box[2]), float(box[3]))
+        self._offset = (box[0] + box[2] / 2 - self._center[0], box[1] + box[3] / 2 - self._center[1])
+        self._shape = gray.shape
+        self._window = hanning_window((w, h))
+        g = np.zeros((h, w), np.float32)
+        g[h // 2, w // 2] = 1.0
+        g = gaussian_blur(g, (int(np.rint(2.0 * 4 * 2 + 1)) | 1,) * 2, 2.0)
+        g /= g.max()
+        self._G = np.fft.fft2(g)
+        patch = get_rect_sub_pix(gray, self._size, self._center)
+        rng = np.random.default_rng(self.seed)
+        self._A = np.zeros_like(self._G)
+        self._B = np.zeros_like(self._G)
+        for k in range(max(self.n_warps, 1)):
+            p = self._rand_warp(patch, rng) if self.n_warps else patch
+            F = np.fft.fft2(self._preprocess(p))
+            self._A += self._G * np.conj(F)
+            self._B += F * np.conj(F)
+        self._H = np.conj(self._A / self._B)
+
+    def update(self, frame):
+        """Track into ``frame``: ``(ok, (x, y, w, h))``; ``ok`` is False (box unchanged) when the
+        PSR falls below the threshold or the target has left the frame."""
+        if self._shape is None:
+            raise ValueError("update() called before init()")
+        gray = to_gray(frame)
+        if gray.shape != self._shape:
+            raise ValueError(f"frame has shape {gray.shape[:2]}, the tracker was initialised on {self._shape[:2]}")
+        patch = self._preprocess(get_rect_sub_pix(gray, self._size, self._center))
+        self.response = np.real(np.fft.ifft2(np.fft.fft2(patch) * np.conj(self._H))).astype(np.float32)
+        _, (px, py), self.psr = peak_to_sidelobe(self.response, self.eps)
+        if not self.psr >= self.psr_threshold:
+            return False, self.box
+        w, h = self._size
+        self._center += (px - w // 2, py - h // 2)
+        cx, cy = self._center
+        if not (0 <= cx < gray.shape[1] and 0 <= cy < gray.shape[0]):
+            return False, self.box
+        F = np.fft.fft2(self._preprocess(get_rect_sub_pix(gray, self._size, self._center)))
+        self._A = (1 - self.rate) * self._A + self.rate * (self._G * np.conj(F))
+        self._B = (1 - self.rate) * self._B + self.rate * (F * np.conj(F))
+        self._H = np.conj(self._A / self._B)
+        return True, self.box
+
+    @property
+    def box(self):
+        """The current box (x, y, w, h): the initial box's size, moved with the filter's centre
+        (cv2's MOSSE reports the filter's padded DFT size instead)."""
+        w, h = self._target
+        cx = self._center[0] + self._offset[0]
+        cy = self._center[1] + self._offset[1]
+        return (float(cx - 0.5 * w), float(cy - 0.5 * h), w, h)
