@@ -5,7 +5,9 @@ sharp Gaussian peak at the target's centre: with ``F`` the DFT of the pre-proces
 zero mean, unit norm, cosine window) and ``G`` the DFT of the desired Gaussian response,
 ``H* = A / B``, ``A = sum G conj(F)``, ``B = sum F conj(F)`` over training patches (at the start,
 the first patch under 8 small random affine warps), and the filter ``H = conj(A / B)`` is
-correlated with each new patch: ``response = IFFT(F_new conj(H))`` peaks where the target is.
+correlated with each new patch: ``response = IFFT(F_new conj(H))`` peaks where the target is
+(located to a fraction of a pixel by a parabola through the peak and its neighbours; OpenCV moves
+by whole pixels).
 Each frame, the patch at the last position is
 correlated with the filter; the response peak gives the displacement; the peak-to-sidelobe
 ratio (PSR) says whether the target is still there; ``A`` and ``B`` are updated as running
@@ -28,6 +30,18 @@ from ..imgproc import gaussian_blur, remap
 from .common import check_bbox, get_rect_sub_pix, hanning_window, optimal_dft_size, peak_to_sidelobe, to_gray
 
 __all__ = ["TrackerMOSSE"]
+
+
+def _subpixel_peak(response, px, py):
+    """Offsets of the response's maximum from pixel (px, py) by a parabola through it and its two
+    neighbours along each axis (wrapping around, as the correlation is circular)."""
+    h, w = response.shape
+    out = []
+    for left, mid, right in ((response[py, (px - 1) % w], response[py, px], response[py, (px + 1) % w]),
+                             (response[(py - 1) % h, px], response[py, px], response[(py + 1) % h, px])):
+        curvature = left - 2 * mid + right
+        out.append(float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5)) if curvature < 0 else 0.0)
+    return out
 
 
 class TrackerMOSSE:
@@ -130,7 +144,8 @@ class TrackerMOSSE:
         if not self.psr >= self.psr_threshold:
             return False, self.box
         w, h = self._size
-        self._center += (px - w // 2, py - h // 2)
+        dx, dy = _subpixel_peak(self.response, px, py)
+        self._center += (px + dx - w // 2, py + dy - h // 2)
         cx, cy = self._center
         if not (0 <= cx < gray.shape[1] and 0 <= cy < gray.shape[0]):
             return False, self.box
