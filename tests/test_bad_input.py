@@ -134,6 +134,8 @@ SCALARS = {
                                    ("max_level", -1, ValueError, "max_level")],
     "TrackerMOSSE": [("rate", 0.0, ValueError, "rate"), ("psr_threshold", float("nan"), ValueError, "psr_threshold"),
                      ("n_warps", -1, ValueError, "n_warps")],
+    "TrackerKCF": [("sigma", 0.0, ValueError, "sigma"), ("lambda_", -1.0, ValueError, "lambda_"),
+                   ("cell_size", 0, ValueError, "cell_size"), ("scale_step", 0.9, ValueError, "scale_step")],
     "gaussian_kernel": [("ksize", 2, ValueError, "ksize"), ("sigma", float("nan"), ValueError, "sigma"),
                         ("dtype", np.int8, TypeError, "dtype")],
     "poly_expansion_basis": [("poly_n", 0, ValueError, "poly_n"), ("poly_sigma", -1.0, ValueError, "poly_sigma")],
@@ -157,6 +159,7 @@ SCALAR_VALID = {
     "DeepSort": dict(),
     "gaussian_kernel": dict(ksize=3, sigma=1.0),
     "TrackerMOSSE": dict(),
+    "TrackerKCF": dict(),
     "poly_expansion_basis": dict(poly_n=5, poly_sigma=1.1),
     "dense_pyramid_sizes": dict(shape=(40, 40)),
 }

@@ -160,11 +160,14 @@ def test_track_object_command(tmp_path, capsys):
     write_video(tmp_path / "v.gif", frames)
     gt = np.array([[60 - 3 * t, 40 - 2 * t, 40, 30] for t in range(12)], float)
     np.savetxt(tmp_path / "gt.txt", gt, delimiter=",")
-    assert main(["track-object", str(tmp_path / "v.gif"), "--bbox", "60,40,40,30", "--out", str(tmp_path / "b.txt"),
-                 "--gif", str(tmp_path / "t.gif"), "--gt", str(tmp_path / "gt.txt")]) == 0
+    assert main(["track-object", str(tmp_path / "v.gif"), "--bbox", "60,40,40,30", "--tracker", "mosse",
+                 "--out", str(tmp_path / "b.txt"), "--gif", str(tmp_path / "t.gif"), "--gt", str(tmp_path / "gt.txt")]) == 0
     out = capsys.readouterr().out
     assert "12 of 12 frames tracked" in out and "success AUC" in out
     rows = np.loadtxt(tmp_path / "b.txt", delimiter=",", skiprows=1)
     assert rows.shape == (12, 6) and np.abs(rows[:, 1:5] - gt).max() <= 1.0
     assert (tmp_path / "t.gif").stat().st_size > 0
+    assert main(["track-object", str(tmp_path / "v.gif"), "--bbox", "60,40,40,30", "--out", str(tmp_path / "k.txt")]) == 0
+    kcf = np.loadtxt(tmp_path / "k.txt", delimiter=",", skiprows=1)  # the default tracker, KCF
+    assert np.abs(kcf[:, 1:3] - gt[:, :2]).max() <= 2.0
     assert main(["track-object", str(tmp_path / "v.gif"), "--bbox", "1,2,3"]) == 2

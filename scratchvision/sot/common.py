@@ -8,7 +8,8 @@ import numpy as np
 from .._validate import as_array, check_image
 from ..imgproc import remap, rgb_to_gray
 
-__all__ = ["check_bbox", "to_gray", "get_rect_sub_pix", "hanning_window", "optimal_dft_size", "peak_to_sidelobe"]
+__all__ = ["check_bbox", "to_gray", "get_rect_sub_pix", "hanning_window", "optimal_dft_size", "peak_to_sidelobe",
+           "subpixel_peak"]
 
 
 def check_bbox(bbox, frame_shape, name: str = "bbox") -> np.ndarray:
@@ -75,3 +76,15 @@ def peak_to_sidelobe(response, eps: float = 1e-5):
     y, x = divmod(idx, response.shape[1])
     peak = float(response.flat[idx])
     return peak, (x, y), (peak - float(response.mean())) / (float(response.std()) + eps)
+
+
+def subpixel_peak(response, px, py):
+    """Offsets of the response's maximum from pixel (px, py) by a parabola through it and its two
+    neighbours along each axis (wrapping around, as the correlation is circular)."""
+    h, w = response.shape
+    out = []
+    for left, mid, right in ((response[py, (px - 1) % w], response[py, px], response[py, (px + 1) % w]),
+                             (response[(py - 1) % h, px], response[py, px], response[(py + 1) % h, px])):
+        curvature = left - 2 * mid + right
+        out.append(float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5)) if curvature < 0 else 0.0)
+    return out

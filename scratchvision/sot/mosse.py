@@ -27,21 +27,10 @@ import numpy as np
 
 from .._validate import check_float, check_int
 from ..imgproc import gaussian_blur, remap
-from .common import check_bbox, get_rect_sub_pix, hanning_window, optimal_dft_size, peak_to_sidelobe, to_gray
+from .common import (check_bbox, get_rect_sub_pix, hanning_window, optimal_dft_size, peak_to_sidelobe,
+                     subpixel_peak, to_gray)
 
 __all__ = ["TrackerMOSSE"]
-
-
-def _subpixel_peak(response, px, py):
-    """Offsets of the response's maximum from pixel (px, py) by a parabola through it and its two
-    neighbours along each axis (wrapping around, as the correlation is circular)."""
-    h, w = response.shape
-    out = []
-    for left, mid, right in ((response[py, (px - 1) % w], response[py, px], response[py, (px + 1) % w]),
-                             (response[(py - 1) % h, px], response[py, px], response[(py + 1) % h, px])):
-        curvature = left - 2 * mid + right
-        out.append(float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5)) if curvature < 0 else 0.0)
-    return out
 
 
 class TrackerMOSSE:
@@ -144,7 +133,7 @@ class TrackerMOSSE:
         if not self.psr >= self.psr_threshold:
             return False, self.box
         w, h = self._size
-        dx, dy = _subpixel_peak(self.response, px, py)
+        dx, dy = subpixel_peak(self.response, px, py)
         self._center += (px + dx - w // 2, py + dy - h // 2)
         cx, cy = self._center
         if not (0 <= cx < gray.shape[1] and 0 <= cy < gray.shape[0]):

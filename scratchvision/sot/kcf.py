@@ -1,0 +1,171 @@
+"""KCF: kernelized correlation filters (Henriques et al. 2015), with HOG + gray features and a
+three-scale search.
+
+A ridge regression on all cyclic shifts of the target's feature patch ``x`` (a window
+``1 + padding`` times the target, on a grid of 4x4-pixel cells, tapered by a cosine window)
+towards a Gaussian-shaped label ``y`` is solved in the Fourier domain thanks to the circulant
+structure: with the Gaussian kernel correlation ``k^{xx'} = exp(-(|x|^2 + |x'|^2 - 2 F^-1(sum_c
+x_c^ conj(x'_c^))) / (sigma^2 N))``, the dual coefficients are ``alpha^ = y^ / (k^{xx}^ +
+lambda)``, and the response on a new patch ``z`` is ``F^-1(k^{xz}^ alpha^)``. Its peak gives the
+translation (wrapping around; a parabola through the peak refines it within a cell); the patch is also tried at 0.95 and 1.05 times the scale and the
+best peak, slightly penalised away from scale 1, sets the new scale. ``alpha^`` and the template
+``x^`` are running averages with ``interp_factor``. ``ok`` is False when the best peak is below
+``detect_thresh``.
+
+OpenCV's TrackerKCF uses gray + colour-names features by default; this one uses gray + FHOG (the
+paper's best features, :mod:`~scratchvision.sot.features`), with OpenCV's parameter names and the
+paper's HOG settings (``sigma`` 0.5, ``interp_factor`` 0.02, ``output_sigma_factor`` 0.1). Its
+response peaks run lower than OpenCV's gray + colour-names ones, so ``detect_thresh`` defaults to
+0.2 instead of OpenCV's 0.5 (at 0.5 it gave up on the OTB Crossing pedestrian after 2 frames; at
+0.2 it follows it to the end, success AUC 0.77).
+
+References
+----------
+J. F. Henriques, R. Caseiro, P. Martins, J. Batista. "High-Speed Tracking with Kernelized
+Correlation Filters." IEEE TPAMI 37(3), 2015. doi:10.1109/TPAMI.2014.2345390
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import check_float, check_int
+from ..imgproc import resize
+from .common import check_bbox, get_rect_sub_pix, hanning_window, subpixel_peak, to_gray
+from .features import fhog, gray_cells
+
+__all__ = ["TrackerKCF"]
+
+
+class TrackerKCF:
+    """Kernelized correlation filter tracker with the cv2 tracker interface.
+
+    Parameters
+    ----------
+    detect_thresh : float
+        Minimum response peak for ``update`` to report success.
+    sigma : float > 0
+        Bandwidth of the Gaussian kernel.
+    lambda_ : float > 0
+        Ridge regularisation.
+    interp_factor : float in (0, 1]
+        Learning rate of the model.
+    output_sigma_factor : float > 0
+        Label width relative to the target size.
+    padding : float >= 0
+        Context around the target: the window is ``1 + padding`` times its size.
+    cell_size : int
+        HOG cell side in pixels.
+    scale_step : float >= 1
+        Scales ``1/scale_step, 1, scale_step`` are tried each frame (1 disables scale search).
+    max_patch_size : int
+        Largest window area in pixels before the window is resampled smaller.
+
+    Attributes
+    ----------
+    peak : float
+        The last update's best response value.
+    response : ndarray
+        The last response map (cells).
+    """
+
+    def __init__(self, detect_thresh: float = 0.2, sigma: float = 0.5, lambda_: float = 1e-4,
+                 interp_factor: float = 0.02, output_sigma_factor: float = 0.1, padding: float = 1.5,
+                 cell_size: int = 4, scale_step: float = 1.05, max_patch_size: int = 25600):
+        self.detect_thresh = check_float(detect_thresh, "detect_thresh")
+        self.sigma = check_float(sigma, "sigma", low=0.0, low_open=True)
+        self.lambda_ = check_float(lambda_, "lambda_", low=0.0, low_open=True)
+        self.interp_factor = check_float(interp_factor, "interp_factor", low=0.0, high=1.0, low_open=True)
+        self.output_sigma_factor = check_float(output_sigma_factor, "output_sigma_factor", low=0.0, low_open=True)
+        self.padding = check_float(padding, "padding", low=0.0)
+        self.cell_size = check_int(cell_size, "cell_size", low=1)
+        self.scale_step = check_float(scale_step, "scale_step", low=1.0)
+        self.max_patch_size = check_int(max_patch_size, "max_patch_size", low=64)
+        self._shape = None
+        self.peak = float("nan")
+        self.response = None
+
+    def _features(self, gray, center, scale):
+        """The tapered feature stack (cells_h, cells_w, 32) of the window at ``center`` and ``scale``."""
+        win = (max(int(round(self._window[0] * scale)), 1), max(int(round(self._window[1] * scale)), 1))
+        patch = get_rect_sub_pix(gray, win, center)
+        if win != self._template:
+            patch = resize(patch, self._template)
+        feats = np.concatenate([gray_cells(patch, self.cell_size), fhog(patch, self.cell_size)], axis=2)
+        return np.fft.fft2(feats * self._cos[..., None], axes=(0, 1))
+
+    def _kernel(self, xf, zf):
+        """Gaussian kernel correlation of all cyclic shifts, in the Fourier domain."""
+        n = xf.shape[0] * xf.shape[1]
+        xx = (np.abs(xf) ** 2).sum() / n
+        zz = (np.abs(zf) ** 2).sum() / n
+        xz = np.real(np.fft.ifft2((zf * np.conj(xf)).sum(axis=2)))
+        k = np.exp(-np.maximum(xx + zz - 2 * xz, 0) / (self.sigma**2 * xf.size))
+        return np.fft.fft2(k)
+
+    def init(self, frame, bbox) -> None:
+        """Start tracking the box ``bbox = (x, y, w, h)`` in ``frame`` (gray or RGB)."""
+        gray = to_gray(frame)
+        box = check_bbox(bbox, gray.shape)
+        self._shape = gray.shape
+        self._target = (float(box[2]), float(box[3]))
+        self._center = np.array([box[0] + box[2] / 2, box[1] + box[3] / 2])
+        self._scale = 1.0
+        ww, wh = (max(v * (1 + self.padding), 2.0 * self.cell_size) for v in self._target)
+        shrink = max(1.0, np.sqrt(ww * wh / self.max_patch_size))
+        c = self.cell_size
+        self._template = (max(int(ww / shrink) // c, 2) * c, max(int(wh / shrink) // c, 2) * c)
+        self._window = (self._template[0] * shrink, self._template[1] * shrink)
+        self._pixel_per_cell = c * shrink
+        cw, ch = self._template[0] // c, self._template[1] // c
+        self._cos = hanning_window((cw, ch))
+        s = np.sqrt(self._target[0] * self._target[1]) / self._pixel_per_cell * self.output_sigma_factor
+        ys = np.arange(ch) - ch // 2
+        xs = np.arange(cw) - cw // 2
+        y = np.exp(-0.5 * (ys[:, None] ** 2 + xs[None, :] ** 2) / s**2)
+        self._yf = np.fft.fft2(np.fft.ifftshift(y))  # peak at the origin (no shift)
+        xf = self._features(gray, self._center, 1.0)
+        self._xf = xf
+        self._alphaf = self._yf / (self._kernel(xf, xf) + self.lambda_)
+
+    def update(self, frame):
+        """Track into ``frame``: ``(ok, (x, y, w, h))``; when the best response is below
+        ``detect_thresh`` the box is kept and ``ok`` is False."""
+        if self._shape is None:
+            raise ValueError("update() called before init()")
+        gray = to_gray(frame)
+        if gray.shape != self._shape:
+            raise ValueError(f"frame has shape {gray.shape[:2]}, the tracker was initialised on {self._shape[:2]}")
+        best = None
+        scales = (1.0,) if self.scale_step == 1.0 else (1.0, 1 / self.scale_step, self.scale_step)
+        for factor in scales:
+            scale = self._scale * factor
+            zf = self._features(gray, self._center, scale)
+            response = np.real(np.fft.ifft2(self._alphaf * self._kernel(self._xf, zf)))
+            peak = float(response.max()) * (1.0 if factor == 1.0 else 0.95)
+            if best is None or peak > best[0]:
+                best = (peak, scale, response)
+        self.peak, scale, self.response = best
+        if not self.peak >= self.detect_thresh:
+            return False, self.box
+        h, w = self.response.shape
+        py, px = np.unravel_index(int(np.argmax(self.response)), self.response.shape)
+        fx, fy = subpixel_peak(self.response, px, py)  # a fraction of a cell
+        dy = (py - h if py > h // 2 else py) + fy
+        dx = (px - w if px > w // 2 else px) + fx
+        self._center = self._center + np.array([dx, dy]) * self._pixel_per_cell * scale
+        self._scale = scale
+        if not (0 <= self._center[0] < gray.shape[1] and 0 <= self._center[1] < gray.shape[0]):
+            return False, self.box
+        xf = self._features(gray, self._center, scale)
+        alphaf = self._yf / (self._kernel(xf, xf) + self.lambda_)
+        f = self.interp_factor
+        self._xf = (1 - f) * self._xf + f * xf
+        self._alphaf = (1 - f) * self._alphaf + f * alphaf
+        return True, self.box
+
+    @property
+    def box(self):
+        """The current box (x, y, w, h): the initial size times the current scale."""
+        w, h = self._target[0] * self._scale, self._target[1] * self._scale
+        return (float(self._center[0] - w / 2), float(self._center[1] - h / 2), float(w), float(h))
