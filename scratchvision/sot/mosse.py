@@ -117,7 +117,7 @@ class TrackerMOSSE:
             F = np.fft.fft2(self._preprocess(p))
             self._A += self._G * np.conj(F)
             self._B += F * np.conj(F)
-        self._H = np.conj(self._A / self._B)
+        self._H = np.conj(self._A / (self._B + self.eps))
 
     def update(self, frame):
         """Track into ``frame``: ``(ok, (x, y, w, h))``; ``ok`` is False (box unchanged) when the
@@ -141,7 +141,7 @@ class TrackerMOSSE:
         F = np.fft.fft2(self._preprocess(get_rect_sub_pix(gray, self._size, self._center)))
         self._A = (1 - self.rate) * self._A + self.rate * (self._G * np.conj(F))
         self._B = (1 - self.rate) * self._B + self.rate * (F * np.conj(F))
-        self._H = np.conj(self._A / self._B)
+        self._H = np.conj(self._A / (self._B + self.eps))
         return True, self.box
 
     @property
