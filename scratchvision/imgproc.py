@@ -154,18 +154,14 @@ def sample_bilinear(img, x, y, c, border_mode, border_value):
 
 @kernel(parallel=True)
 def _remap_kernel(img, map_x, map_y, border_mode, border_value, out):
-    """Fill ``out``; returns the number of non-finite positions (their output is meaningless)."""
-    bad = 0
+    """Fill ``out`` (positions checked finite by the caller; no reduction in the parallel loop,
+    whose per-call setup cost 0.6 ms on 2 threads)."""
     for r in numba.prange(map_x.shape[0]):
         for q in range(map_x.shape[1]):
             x = np.float64(map_x[r, q])
             y = np.float64(map_y[r, q])
-            if not (np.isfinite(x) and np.isfinite(y)):
-                bad += 1
-                continue
             for c in range(img.shape[2]):
                 out[r, q, c] = sample_bilinear(img, x, y, c, border_mode, border_value)
-    return bad
 
 
 def remap(image, map_x, map_y, *, border_mode: str = "constant", border_value: float = 0.0):
@@ -205,8 +201,9 @@ def remap(image, map_x, map_y, *, border_mode: str = "constant", border_value: f
     dtype = np.float32 if mx.dtype == my.dtype == np.float32 else np.float64
     mx = mx.astype(dtype, copy=False)
     my = my.astype(dtype, copy=False)
-    if _remap_kernel(img3, mx, my, mode, value, out):
+    if not (np.isfinite(mx).all() and np.isfinite(my).all()):
         raise ValueError("map_x and map_y must be finite")
+    _remap_kernel(img3, mx, my, mode, value, out)
     return out if img.ndim == 3 else out[:, :, 0]
 
 
