@@ -31,10 +31,20 @@ def to_gray(frame, name: str = "frame") -> np.ndarray:
     return np.asarray(rgb_to_gray(img), np.float32)
 
 
-def get_rect_sub_pix(image, size, center) -> np.ndarray:
+def get_rect_sub_pix(image, size, center, out_size=None) -> np.ndarray:
     """The ``size = (w, h)`` patch centred at ``center = (cx, cy)``, bilinear, edges replicated
-    (``cv2.getRectSubPix``: the top-left pixel sits at ``center - (size - 1) / 2``)."""
+    (``cv2.getRectSubPix``: the top-left pixel sits at ``center - (size - 1) / 2``).
+
+    With ``out_size = (ow, oh)``, the same window is sampled on an ``ow x oh`` grid instead (pixel
+    centres mapped as ``cv2.resize`` maps them), in one pass: a resized patch without the
+    full-size one."""
     w, h = size
+    if out_size is not None and tuple(out_size) != (w, h):
+        ow, oh = out_size
+        xs = center[0] - w * 0.5 + (np.arange(ow) + 0.5) * (w / ow) - 0.5
+        ys = center[1] - h * 0.5 + (np.arange(oh) + 0.5) * (h / oh) - 0.5
+        return remap(image, np.broadcast_to(xs[None, :], (oh, ow)), np.broadcast_to(ys[:, None], (oh, ow)),
+                     border_mode="replicate")
     x0 = center[0] - (w - 1) * 0.5
     y0 = center[1] - (h - 1) * 0.5
     if x0 == np.floor(x0) and y0 == np.floor(y0):  # whole pixels: a clipped slice, no interpolation

@@ -30,7 +30,6 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_float, check_int
-from ..imgproc import resize
 from .common import check_bbox, get_rect_sub_pix, hanning_window, subpixel_peak, to_gray
 from .features import fhog, gray_cells
 
@@ -87,10 +86,8 @@ class TrackerKCF:
 
     def _features(self, gray, center, scale):
         """The tapered feature stack (cells_h, cells_w, 32) of the window at ``center`` and ``scale``."""
-        win = (max(int(round(self._window[0] * scale)), 1), max(int(round(self._window[1] * scale)), 1))
-        patch = get_rect_sub_pix(gray, win, center)
-        if win != self._template:
-            patch = resize(patch, self._template)
+        win = (self._window[0] * scale, self._window[1] * scale)
+        patch = get_rect_sub_pix(gray, win, center, out_size=self._template)
         feats = np.concatenate([gray_cells(patch, self.cell_size), fhog(patch, self.cell_size)], axis=2)
         return np.fft.fft2(feats * self._cos[..., None], axes=(0, 1))
 
