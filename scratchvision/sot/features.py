@@ -18,9 +18,30 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._jit import kernel, warmup_hook
+
 __all__ = ["fhog", "gray_cells"]
 
 _EPS = 1e-4
+
+
+@kernel
+def _orientation_histograms(img, cell, hist):
+    """Each pixel's gradient magnitude (central differences, edges replicated) added to its
+    cell's bin among 18 orientations over 0..360 degrees."""
+    h, w = img.shape
+    ch, cw = hist.shape[0], hist.shape[1]
+    two_pi = 2.0 * np.pi
+    for y in range(ch * cell):
+        up, down = img[max(y - 1, 0)], img[min(y + 1, h - 1)]
+        row = img[y]
+        cy = y // cell
+        for x in range(cw * cell):
+            gx = (row[min(x + 1, w - 1)] - row[max(x - 1, 0)]) * 0.5
+            gy = (down[x] - up[x]) * 0.5
+            ang = np.arctan2(gy, gx) % two_pi
+            b = min(int(ang / two_pi * 18), 17)
+            hist[cy, x // cell, b] += np.sqrt(gx * gx + gy * gy)
 
 
 def fhog(image, cell_size: int = 4) -> np.ndarray:
@@ -31,31 +52,48 @@ def fhog(image, cell_size: int = 4) -> np.ndarray:
     ch, cw = h // cell_size, w // cell_size
     if ch < 1 or cw < 1:
         raise ValueError(f"image {img.shape} is smaller than one {cell_size}x{cell_size} cell")
-    p = np.pad(img, 1, mode="edge")
-    gx = (p[1:-1, 2:] - p[1:-1, :-2]) * 0.5
-    gy = (p[2:, 1:-1] - p[:-2, 1:-1]) * 0.5
-    mag = np.hypot(gx, gy)[:ch * cell_size, :cw * cell_size]
-    ang = np.arctan2(gy, gx)[:ch * cell_size, :cw * cell_size] % (2 * np.pi)
-    bins = np.minimum((ang / (2 * np.pi) * 18).astype(np.int64), 17)
-    # hard-assign each pixel's magnitude to its cell and orientation bin
-    cy = np.arange(ch * cell_size) // cell_size
-    cx = np.arange(cw * cell_size) // cell_size
-    flat = (cy[:, None] * cw + cx[None, :]) * 18 + bins
-    hist = np.bincount(flat.ravel(), weights=mag.ravel(), minlength=ch * cw * 18).reshape(ch, cw, 18)
-    insensitive = hist[..., :9] + hist[..., 9:]
-    energy = np.pad((insensitive**2).sum(axis=2), 1, mode="edge")
-    # the four 2x2 block energies around each cell
-    blocks = energy[:-1, :-1] + energy[1:, :-1] + energy[:-1, 1:] + energy[1:, 1:]  # (ch + 1, cw + 1)
-    norms = [blocks[dy:dy + ch, dx:dx + cw] for dy in (0, 1) for dx in (0, 1)]
-    out = np.zeros((ch, cw, 31))
-    for k, n in enumerate(norms):
-        inv = 1.0 / np.sqrt(n + _EPS)[..., None]
-        s = np.minimum(hist * inv, 0.2)
-        u = np.minimum(insensitive * inv, 0.2)
-        out[..., :18] += 0.5 * s
-        out[..., 18:27] += 0.5 * u
-        out[..., 27 + k] = 0.2357 * s.sum(axis=2)
-    return out.astype(np.float32)
+    hist = np.zeros((ch, cw, 18))
+    _orientation_histograms(img, cell_size, hist)
+    out = np.empty((ch, cw, 31), np.float32)
+    _normalise(hist, out)
+    return out
+
+
+@kernel
+def _normalise(hist, out):
+    """The 31 FHOG features of each cell from the orientation histograms: 18 sensitive and 9
+    insensitive orientations, each the mean over the 4 block normalisations of min(h / n, 0.2),
+    and 4 texture features (0.2357 times the sum of the sensitive ones under each normalisation)."""
+    ch, cw = hist.shape[0], hist.shape[1]
+    energy = np.empty((ch + 2, cw + 2))
+    for y in range(ch + 2):
+        for x in range(cw + 2):
+            cell = hist[min(max(y - 1, 0), ch - 1), min(max(x - 1, 0), cw - 1)]
+            e = 0.0
+            for b in range(9):
+                v = cell[b] + cell[b + 9]
+                e += v * v
+            energy[y, x] = e
+    for y in range(ch):
+        for x in range(cw):
+            cell = hist[y, x]
+            o = out[y, x]
+            o[:] = 0.0
+            k = 0
+            for dy in (0, 1):
+                for dx in (0, 1):
+                    n = (energy[y + dy, x + dx] + energy[y + dy + 1, x + dx] + energy[y + dy, x + dx + 1]
+                         + energy[y + dy + 1, x + dx + 1])
+                    inv = 1.0 / np.sqrt(n + _EPS)
+                    texture = 0.0
+                    for b in range(18):
+                        v = min(cell[b] * inv, 0.2)
+                        o[b] += 0.5 * v
+                        texture += v
+                    for b in range(9):
+                        o[18 + b] += 0.5 * min((cell[b] + cell[b + 9]) * inv, 0.2)
+                    o[27 + k] = 0.2357 * texture
+                    k += 1
 
 
 def gray_cells(image, cell_size: int = 4) -> np.ndarray:
@@ -65,3 +103,8 @@ def gray_cells(image, cell_size: int = 4) -> np.ndarray:
     ch, cw = h // cell_size, w // cell_size
     cells = img[:ch * cell_size, :cw * cell_size].reshape(ch, cell_size, cw, cell_size).mean(axis=(1, 3))
     return cells[..., None].astype(np.float32)
+
+
+@warmup_hook
+def _warmup():
+    fhog(np.zeros((8, 8), np.float32), 4)
