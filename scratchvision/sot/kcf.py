@@ -17,7 +17,7 @@ paper's best features, :mod:`~scratchvision.sot.features`), with OpenCV's parame
 paper's HOG settings (``sigma`` 0.5, ``interp_factor`` 0.02, ``output_sigma_factor`` 0.1). Its
 response peaks run lower than OpenCV's gray + colour-names ones, so ``detect_thresh`` defaults to
 0.2 instead of OpenCV's 0.5 (at 0.5 it gave up on the OTB Crossing pedestrian after 2 frames; at
-0.2 it follows it to the end, success AUC 0.73).
+0.2 it follows it to the end, success AUC 0.745).
 
 References
 ----------
