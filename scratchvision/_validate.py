@@ -1,8 +1,9 @@
 """Input checks shared by every public function.
 
 Kernels never see unchecked input: the public Python function calls these helpers first, and they
-raise ``TypeError`` (wrong type or dtype) or ``ValueError`` (wrong shape, size, value or range)
-with a message naming the argument, what was expected and what was given.
+raise ``TypeError`` (wrong type), :class:`DTypeError` (wrong dtype: both a TypeError and a
+ValueError) or ``ValueError`` (wrong shape, size, value or range) with a message naming the
+argument, what was expected and what was given.
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ import numbers
 import numpy as np
 
 IMAGE_DTYPES = (np.uint8, np.float32, np.float64)
+
+
+class DTypeError(TypeError, ValueError):
+    """An array of an unsupported dtype: a TypeError, and a ValueError too, so code written
+    against either convention (NumPy raises TypeError; the MOTChallenge and flow tools ValueError)
+    catches it."""
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _MAX_EXACT_INT = 2.0**53  # integers stored in float64 are exact up to here
 
@@ -27,7 +34,7 @@ def as_array(value, name: str) -> np.ndarray:
     except Exception as exc:  # e.g. ragged sequences
         raise TypeError(f"{name} must be array-like, got {type(value).__name__}: {exc}") from None
     if a.dtype == object or a.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a numeric array, got dtype {a.dtype}")
+        raise DTypeError(f"{name} must be a numeric array, got dtype {a.dtype}")
     return a
 
 
@@ -51,7 +58,7 @@ def check_image(image, name: str = "image", *, allow_color: bool = True, any_cha
         raise ValueError(f"{name} must have shape {shapes}, got {_describe(a)}")
     if a.dtype.type not in dtypes:
         allowed = ", ".join(np.dtype(d).name for d in dtypes)
-        raise TypeError(f"{name} must have dtype in ({allowed}), got {a.dtype}")
+        raise DTypeError(f"{name} must have dtype in ({allowed}), got {a.dtype}")
     if a.shape[0] < min_size or a.shape[1] < min_size:
         raise ValueError(f"{name} must be at least {min_size}x{min_size} pixels, got {_describe(a)}")
     check_finite(a, name)
@@ -80,7 +87,7 @@ def check_flow(flow, name: str = "flow", *, allow_unknown: bool = False) -> np.n
     if a.ndim != 3 or a.shape[2] != 2:
         raise ValueError(f"{name} must have shape (H, W, 2), got {_describe(a)}")
     if a.dtype.kind != "f":
-        raise TypeError(f"{name} must be a float array, got {a.dtype}")
+        raise DTypeError(f"{name} must be a float array, got {a.dtype}")
     if allow_unknown:
         with np.errstate(over="ignore"):  # huge unknown markers may become inf; still unknown
             return a.astype(np.float32, copy=False)

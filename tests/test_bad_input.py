@@ -241,3 +241,19 @@ def test_bad_scalar_parameters(name, keyword, value, exc, fragment, tmp_path):
 ])
 def test_empty_inputs_give_empty_results(name, kwargs, check, tmp_path):
     assert check(_call(name, kwargs, tmp_path))
+
+
+def test_dtype_errors_are_both_type_and_value_errors():
+    """A wrong dtype raises DTypeError, which both ``except TypeError`` and ``except ValueError``
+    catch (the issue texts of the flow and MOT tools ask for ValueError; NumPy's convention is
+    TypeError)."""
+    from scratchvision._validate import DTypeError
+
+    assert issubclass(DTypeError, TypeError) and issubclass(DTypeError, ValueError)
+    for call in (lambda: sv.calc_optical_flow_farneback(np.zeros((8, 8), np.int16), np.zeros((8, 8), np.int16)),
+                 lambda: sv.warp(IMG, np.zeros((8, 10, 2), np.int32)),
+                 lambda: sv.remap(np.array([["a"]]), GRID, GRID)):
+        with pytest.raises(ValueError):
+            call()
+        with pytest.raises(TypeError):
+            call()
