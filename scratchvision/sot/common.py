@@ -8,7 +8,7 @@ import numpy as np
 from .._validate import as_array, check_image
 from ..imgproc import remap, rgb_to_gray
 
-__all__ = ["check_bbox", "to_gray", "get_rect_sub_pix", "hanning_window", "optimal_dft_size", "peak_to_sidelobe",
+__all__ = ["check_bbox", "to_gray", "gray_patch", "get_rect_sub_pix", "hanning_window", "optimal_dft_size", "peak_to_sidelobe",
            "subpixel_peak"]
 
 
@@ -31,6 +31,16 @@ def to_gray(frame, name: str = "frame") -> np.ndarray:
     return np.asarray(rgb_to_gray(img), np.float32)
 
 
+def gray_patch(frame, size, center, out_size=None) -> np.ndarray:
+    """:func:`get_rect_sub_pix` of a gray or RGB frame, as a float32 gray patch: only the patch
+    is converted (``0.299 R + 0.587 G + 0.114 B`` after sampling), not the whole frame."""
+    patch = get_rect_sub_pix(frame, size, center, out_size)
+    if patch.ndim == 3:
+        patch = (patch[..., 0] * np.float32(0.299) + patch[..., 1] * np.float32(0.587)
+                 + patch[..., 2] * np.float32(0.114))
+    return patch
+
+
 def get_rect_sub_pix(image, size, center, out_size=None) -> np.ndarray:
     """The ``size = (w, h)`` patch centred at ``center = (cx, cy)``, bilinear, edges replicated
     (``cv2.getRectSubPix``: the top-left pixel sits at ``center - (size - 1) / 2``).
@@ -43,16 +53,23 @@ def get_rect_sub_pix(image, size, center, out_size=None) -> np.ndarray:
         ow, oh = out_size
         xs = center[0] - w * 0.5 + (np.arange(ow) + 0.5) * (w / ow) - 0.5
         ys = center[1] - h * 0.5 + (np.arange(oh) + 0.5) * (h / oh) - 0.5
-        return remap(image, np.broadcast_to(xs[None, :], (oh, ow)), np.broadcast_to(ys[:, None], (oh, ow)),
-                     border_mode="replicate")
-    x0 = center[0] - (w - 1) * 0.5
-    y0 = center[1] - (h - 1) * 0.5
-    if x0 == np.floor(x0) and y0 == np.floor(y0):  # whole pixels: a clipped slice, no interpolation
-        rows = np.clip(np.arange(h) + int(y0), 0, image.shape[0] - 1)
-        cols = np.clip(np.arange(w) + int(x0), 0, image.shape[1] - 1)
-        return np.asarray(image, np.float32)[rows[:, None], cols[None, :]]
-    yy, xx = np.mgrid[0:h, 0:w]
-    return remap(image, (xx + x0).astype(np.float64), (yy + y0).astype(np.float64), border_mode="replicate")
+    else:
+        xs = center[0] - (w - 1) * 0.5 + np.arange(w)
+        ys = center[1] - (h - 1) * 0.5 + np.arange(h)
+        if xs[0] == np.floor(xs[0]) and ys[0] == np.floor(ys[0]):  # whole pixels: a clipped slice
+            rows = np.clip(np.arange(h) + int(ys[0]), 0, image.shape[0] - 1)
+            cols = np.clip(np.arange(w) + int(xs[0]), 0, image.shape[1] - 1)
+            return np.asarray(image[rows[:, None], cols[None, :]], np.float32)
+    # sample from the part of the image the grid touches (edge pixels included where it overhangs),
+    # so the cost follows the patch, not the frame
+    x_lo = int(np.clip(np.floor(xs[0]), 0, image.shape[1] - 1))
+    x_hi = int(np.clip(np.floor(xs[-1]) + 1, 0, image.shape[1] - 1))
+    y_lo = int(np.clip(np.floor(ys[0]), 0, image.shape[0] - 1))
+    y_hi = int(np.clip(np.floor(ys[-1]) + 1, 0, image.shape[0] - 1))
+    region = image[y_lo:y_hi + 1, x_lo:x_hi + 1]
+    mx = np.broadcast_to((xs - x_lo)[None, :], (len(ys), len(xs)))
+    my = np.broadcast_to((ys - y_lo)[:, None], (len(ys), len(xs)))
+    return remap(region, mx, my, border_mode="replicate")
 
 
 def hanning_window(size) -> np.ndarray:

@@ -25,10 +25,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_float, check_int
+from .._validate import check_float, check_image, check_int
 from ..imgproc import gaussian_blur, remap
-from .common import (check_bbox, get_rect_sub_pix, hanning_window, optimal_dft_size, peak_to_sidelobe,
-                     subpixel_peak, to_gray)
+from .common import (
+    check_bbox,
+    get_rect_sub_pix,
+    gray_patch,
+    hanning_window,
+    optimal_dft_size,
+    peak_to_sidelobe,
+    subpixel_peak,
+    to_gray,
+)
 
 __all__ = ["TrackerMOSSE"]
 
@@ -101,20 +109,20 @@ class TrackerMOSSE:
         self._size = (w, h)
         self._target = (float(box[2]), float(box[3]))
         self._offset = (box[0] + box[2] / 2 - self._center[0], box[1] + box[3] / 2 - self._center[1])
-        self._shape = gray.shape
+        self._shape = gray.shape[:2]
         self._window = hanning_window((w, h))
         g = np.zeros((h, w), np.float32)
         g[h // 2, w // 2] = 1.0
         g = gaussian_blur(g, (int(np.rint(2.0 * 4 * 2 + 1)) | 1,) * 2, 2.0)
         g /= g.max()
-        self._G = np.fft.fft2(g)
+        self._G = np.fft.rfft2(g)  # real signals: half spectra throughout
         patch = get_rect_sub_pix(gray, self._size, self._center)
         rng = np.random.default_rng(self.seed)
         self._A = np.zeros_like(self._G)
         self._B = np.zeros_like(self._G)
         for k in range(max(self.n_warps, 1)):
             p = self._rand_warp(patch, rng) if self.n_warps else patch
-            F = np.fft.fft2(self._preprocess(p))
+            F = np.fft.rfft2(self._preprocess(p))
             self._A += self._G * np.conj(F)
             self._B += F * np.conj(F)
         self._H = np.conj(self._A / (self._B + self.eps))
@@ -124,11 +132,12 @@ class TrackerMOSSE:
         PSR falls below the threshold or the target has left the frame."""
         if self._shape is None:
             raise ValueError("update() called before init()")
-        gray = to_gray(frame)
-        if gray.shape != self._shape:
-            raise ValueError(f"frame has shape {gray.shape[:2]}, the tracker was initialised on {self._shape[:2]}")
-        patch = self._preprocess(get_rect_sub_pix(gray, self._size, self._center))
-        self.response = np.real(np.fft.ifft2(np.fft.fft2(patch) * np.conj(self._H))).astype(np.float32)
+        img = check_image(frame, "frame")
+        if img.shape[:2] != self._shape:
+            raise ValueError(f"frame has shape {img.shape[:2]}, the tracker was initialised on {self._shape}")
+        patch = self._preprocess(gray_patch(img, self._size, self._center))
+        h, w = patch.shape
+        self.response = np.fft.irfft2(np.fft.rfft2(patch) * np.conj(self._H), s=(h, w)).astype(np.float32)
         _, (px, py), self.psr = peak_to_sidelobe(self.response, self.eps)
         if not self.psr >= self.psr_threshold:
             return False, self.box
@@ -136,9 +145,9 @@ class TrackerMOSSE:
         dx, dy = subpixel_peak(self.response, px, py)
         self._center += (px + dx - w // 2, py + dy - h // 2)
         cx, cy = self._center
-        if not (0 <= cx < gray.shape[1] and 0 <= cy < gray.shape[0]):
+        if not (0 <= cx < img.shape[1] and 0 <= cy < img.shape[0]):
             return False, self.box
-        F = np.fft.fft2(self._preprocess(get_rect_sub_pix(gray, self._size, self._center)))
+        F = np.fft.rfft2(self._preprocess(gray_patch(img, self._size, self._center)))
         self._A = (1 - self.rate) * self._A + self.rate * (self._G * np.conj(F))
         self._B = (1 - self.rate) * self._B + self.rate * (F * np.conj(F))
         self._H = np.conj(self._A / (self._B + self.eps))
