@@ -162,12 +162,12 @@ def test_frames_of_another_shape_are_refused():
         t.update(np.zeros((51, 60), np.uint8))
 
 
-@pytest.mark.parametrize("center", [(10.5, 20.5), (0.3, 2.7), (79.2, 59.9), (-5.5, 30.0), (40.0, 30.0), (78.5, 1.5)])
+@pytest.mark.parametrize("center", [(10.5, 20.5), (0.3, 2.7), (79.2, 59.9), (-5.5, 30.0), (40.0, 30.0), (78.5, 30.0), (30.0, 1.5)])
 @pytest.mark.parametrize("size", [(7, 9), (8, 6)])
 def test_get_rect_sub_pix_equals_cv2(cv2, center, size):
     """Sub-pixel patches with replicated edges, inside and overhanging the frame, gray and RGB.
-    (A window entirely outside the frame is not compared: cv2 then returns a pixel away from the
-    nearest corner, where ours repeats the nearest edge pixel.)"""
+    (Windows over a corner of the frame are not compared: cv2 then repeats a pixel away from the
+    corner, where ours repeats the corner pixel.)"""
     from scratchvision.sot.common import get_rect_sub_pix
 
     rng = np.random.default_rng(0)
