@@ -1,6 +1,14 @@
 """Single-object trackers (correlation filters) and their OTB-protocol evaluation."""
 
-from .evaluation import center_errors, otb_scores, overlap_ratios, plot_otb, precision_curve, run_tracker, success_curve
+from .evaluation import (
+           center_errors,
+           otb_scores,
+           overlap_ratios,
+           plot_otb,
+           precision_curve,
+           run_tracker,
+           success_curve,
+)
 from .features import fhog, gray_cells
 from .kcf import TrackerKCF
 from .mosse import TrackerMOSSE

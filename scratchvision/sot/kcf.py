@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_float, check_int
-from .common import check_bbox, get_rect_sub_pix, hanning_window, subpixel_peak, to_gray
+from .._validate import check_float, check_image, check_int
+from .common import check_bbox, gray_patch, hanning_window, subpixel_peak
 from .features import fhog, gray_cells
 
 __all__ = ["TrackerKCF"]
@@ -84,10 +84,10 @@ class TrackerKCF:
         self.peak = float("nan")
         self.response = None
 
-    def _features(self, gray, center, scale):
+    def _features(self, frame, center, scale):
         """The tapered feature stack (cells_h, cells_w, 32) of the window at ``center`` and ``scale``."""
         win = (self._window[0] * scale, self._window[1] * scale)
-        patch = get_rect_sub_pix(gray, win, center, out_size=self._template)
+        patch = gray_patch(frame, win, center, out_size=self._template)
         feats = np.concatenate([gray_cells(patch, self.cell_size), fhog(patch, self.cell_size)], axis=2)
         return np.fft.fft2(feats * self._cos[..., None], axes=(0, 1))
 
@@ -102,9 +102,9 @@ class TrackerKCF:
 
     def init(self, frame, bbox) -> None:
         """Start tracking the box ``bbox = (x, y, w, h)`` in ``frame`` (gray or RGB)."""
-        gray = to_gray(frame)
-        box = check_bbox(bbox, gray.shape)
-        self._shape = gray.shape
+        img = check_image(frame, "frame")
+        box = check_bbox(bbox, img.shape)
+        self._shape = img.shape[:2]
         self._target = (float(box[2]), float(box[3]))
         self._center = np.array([box[0] + box[2] / 2, box[1] + box[3] / 2])
         self._scale = 1.0
@@ -121,7 +121,7 @@ class TrackerKCF:
         xs = np.arange(cw) - cw // 2
         y = np.exp(-0.5 * (ys[:, None] ** 2 + xs[None, :] ** 2) / s**2)
         self._yf = np.fft.fft2(np.fft.ifftshift(y))  # peak at the origin (no shift)
-        xf = self._features(gray, self._center, 1.0)
+        xf = self._features(img, self._center, 1.0)
         self._xf = xf
         self._alphaf = self._yf / (self._kernel(xf, xf) + self.lambda_)
 
@@ -130,14 +130,14 @@ class TrackerKCF:
         ``detect_thresh`` the box is kept and ``ok`` is False."""
         if self._shape is None:
             raise ValueError("update() called before init()")
-        gray = to_gray(frame)
-        if gray.shape != self._shape:
-            raise ValueError(f"frame has shape {gray.shape[:2]}, the tracker was initialised on {self._shape[:2]}")
+        img = check_image(frame, "frame")
+        if img.shape[:2] != self._shape:
+            raise ValueError(f"frame has shape {img.shape[:2]}, the tracker was initialised on {self._shape}")
         best = None
         scales = (1.0,) if self.scale_step == 1.0 else (1.0, 1 / self.scale_step, self.scale_step)
         for factor in scales:
             scale = self._scale * factor
-            zf = self._features(gray, self._center, scale)
+            zf = self._features(img, self._center, scale)
             response = np.real(np.fft.ifft2(self._alphaf * self._kernel(self._xf, zf)))
             peak = float(response.max()) * (1.0 if factor == 1.0 else 0.95)
             if best is None or peak > best[0]:
@@ -152,9 +152,9 @@ class TrackerKCF:
         dx = (px - w if px > w // 2 else px) + fx
         self._center = self._center + np.array([dx, dy]) * self._pixel_per_cell * scale
         self._scale = scale
-        if not (0 <= self._center[0] < gray.shape[1] and 0 <= self._center[1] < gray.shape[0]):
+        if not (0 <= self._center[0] < img.shape[1] and 0 <= self._center[1] < img.shape[0]):
             return False, self.box
-        xf = self._features(gray, self._center, scale)
+        xf = self._features(img, self._center, scale)
         alphaf = self._yf / (self._kernel(xf, xf) + self.lambda_)
         f = self.interp_factor
         self._xf = (1 - f) * self._xf + f * xf
