@@ -56,6 +56,8 @@ def resize_flow(flow, dsize) -> np.ndarray:
     ndarray (height, width, 2), float32
     """
     flow = check_flow(flow)
+    if flow.shape[0] < 1 or flow.shape[1] < 1:
+        raise ValueError(f"flow must be at least 1x1, got shape {flow.shape}")
     out = resize(flow, dsize)
     out[..., 0] *= np.float32(out.shape[1] / flow.shape[1])
     out[..., 1] *= np.float32(out.shape[0] / flow.shape[0])
@@ -91,6 +93,8 @@ def flow_consistency(forward, backward, *, alpha1: float = 0.01, alpha2: float =
     bwd = check_flow(backward, "backward")
     if fwd.shape != bwd.shape:
         raise ValueError(f"forward and backward must have one shape, got {fwd.shape} and {bwd.shape}")
+    if fwd.shape[0] < 1 or fwd.shape[1] < 1:
+        raise ValueError(f"forward and backward must be at least 1x1, got shape {fwd.shape}")
     alpha1 = check_float(alpha1, "alpha1", low=0.0)
     alpha2 = check_float(alpha2, "alpha2", low=0.0)
     b = warp(bwd, fwd, border_mode="nan")
