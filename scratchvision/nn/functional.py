@@ -8,8 +8,10 @@ the patch matrix a few MiB, so memory stays near the size of the activations. 2-
 the 3-D ones with a time axis of length 1.
 
 Threads: the matrix products run on the BLAS library's threads (``OPENBLAS_NUM_THREADS``, or
-threadpoolctl, sets their number); the patch building and pooling kernels are single-threaded on
-purpose: a second (OpenMP) thread pool spinning beside BLAS's made a 2-thread R3D-18 forward 6x
+threadpoolctl, sets their number). The patch building is a single-threaded kernel; when
+``numba.get_num_threads() > 1``, one helper thread fills the next chunk's patch matrix while BLAS
+multiplies the current one (the kernel and BLAS both release the GIL). Not Numba's OpenMP pool: its
+threads spin after each parallel loop, beside BLAS's, which made a 2-thread R3D-18 forward 6x
 slower than a 1-thread one on a 2-core machine.
 """
 
@@ -63,6 +65,35 @@ def _im2col(x, ks, stride, pad, dil, out_hw, row0, row1, cols):
                 dst[base + o] = src[wi] if 0 <= wi < w_in else np.float32(0.0)
 
 
+_POOL = None
+
+
+def _threads() -> int:
+    import numba
+
+    return numba.get_num_threads()
+
+
+class _Done:
+    """A fill run after the product, in the caller's thread (the one-thread path)."""
+
+    def __init__(self, fn, i):
+        self.fn, self.i = fn, i
+
+    def result(self):
+        return self.fn(self.i)
+
+
+def _filler():
+    """One helper thread that fills the next patch matrix while BLAS multiplies the current one."""
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scratchvision-im2col")
+    return _POOL
+
+
 def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1), groups: int = 1):
     """3-D convolution (cross-correlation, as torch): x (N, C, T, H, W), weight
     (O, C / groups, kT, kH, kW), bias (O,) -> (N, O, T', H', W'), float32."""
@@ -81,7 +112,7 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
     ks = np.array((kt, kh, kw), np.int64)
     st_, pd_, dl_ = (np.array(v, np.int64) for v in (stride, padding, dilation))
     hw = np.array((ho, wo), np.int64)
-    buf = None
+    bufs = None
     for b in range(n):
         for g in range(groups):
             xg = x[b, g * cg:(g + 1) * cg]
@@ -91,13 +122,29 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
                 np.matmul(w2[g], src, out=dst)
                 continue
             xg = np.ascontiguousarray(xg)
-            for r0 in range(0, to * ho, rows_per_chunk):
-                r1 = min(r0 + rows_per_chunk, to * ho)
-                if buf is None:  # one patch buffer per call, reused by every chunk
-                    buf = np.empty(k * min(rows_per_chunk, to * ho) * wo, np.float32)
-                cols = buf[:k * (r1 - r0) * wo].reshape(k, (r1 - r0) * wo)
+            chunks = [(r0, min(r0 + rows_per_chunk, to * ho)) for r0 in range(0, to * ho, rows_per_chunk)]
+            if bufs is None:  # two patch buffers per call: one is filled while BLAS reads the other
+                size = k * min(rows_per_chunk, to * ho) * wo
+                bufs = (np.empty(size, np.float32), np.empty(size, np.float32))
+
+            def fill(i, xg=xg):
+                r0, r1 = chunks[i]
+                cols = bufs[i % 2][:k * (r1 - r0) * wo].reshape(k, (r1 - r0) * wo)
                 _im2col(xg, ks, st_, pd_, dl_, hw, r0, r1, cols)
-                dst[:, r0 * wo:r1 * wo] = w2[g] @ cols
+                return cols
+
+            overlap = _threads() > 1  # with one thread, fill and multiply take turns
+            pending = fill(0)
+            for i, (r0, r1) in enumerate(chunks):
+                cols = pending
+                if i + 1 == len(chunks):
+                    nxt = None
+                elif overlap:
+                    nxt = _filler().submit(fill, i + 1)
+                else:
+                    nxt = _Done(fill, i + 1)
+                dst[:, r0 * wo:r1 * wo] = w2[g] @ cols  # BLAS releases the GIL: the next fill overlaps
+                pending = nxt.result() if nxt is not None else None
     if bias is not None:
         out += bias.reshape(1, -1, 1, 1, 1)
     return out
