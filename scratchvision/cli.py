@@ -108,11 +108,21 @@ def _cmd_classify(args):
 
     builders = {"r3d_18": nn.r3d_18, "mc3_18": nn.mc3_18, "r2plus1d_18": nn.r2plus1d_18}
     state = nn.load_checkpoint(args.weights)
-    num_classes = state["fc.weight"].shape[0] if "fc.weight" in state else 400
-    model = builders[args.model](num_classes)
-    model.load_state_dict(state)
-    top = nn.classify_video(args.video, model, clip_len=args.clip_len, stride=args.stride, num_clips=args.clips,
-                            top_k=args.top)
+    if args.model == "two_stream":
+        if "spatial.fc.weight" not in state or "temporal.conv1.weight" not in state:
+            raise ValueError(f"{args.weights}: a two-stream checkpoint needs spatial.* and temporal.* "
+                             "ResNet-18 weights")
+        model = nn.TwoStream(num_classes=state["spatial.fc.weight"].shape[0],
+                             flow_length=state["temporal.conv1.weight"].shape[1] // 2,
+                             fusion="linear" if "fusion.weight" in state else "average")
+        model.load_state_dict(state)
+        top = nn.classify_video_two_stream(args.video, model, num_clips=args.clips, top_k=args.top)
+    else:
+        num_classes = state["fc.weight"].shape[0] if "fc.weight" in state else 400
+        model = builders[args.model](num_classes)
+        model.load_state_dict(state)
+        top = nn.classify_video(args.video, model, clip_len=args.clip_len, stride=args.stride,
+                                num_clips=args.clips, top_k=args.top)
     for rank, (name, p) in enumerate(top, 1):
         print(f"{rank}. {name}: {p:.3f}")
     return 0
@@ -328,7 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "sampled from the video (resize 128x171, centre crop 112, Kinetics "
                                    "normalisation) and print the top classes of the averaged softmax.")
     p.add_argument("video", help="video file or image folder")
-    p.add_argument("--model", default="r3d_18", choices=["r3d_18", "mc3_18", "r2plus1d_18"])
+    p.add_argument("--model", default="r3d_18", choices=["r3d_18", "mc3_18", "r2plus1d_18", "two_stream"],
+                   help="network (two_stream: RGB + Farneback flow ResNet-18s, weights spatial.* / temporal.*)")
     p.add_argument("--weights", required=True, help="checkpoint file (.pth, .pt, .safetensors)")
     p.add_argument("--clip-len", type=int, default=16, help="frames per clip (default: %(default)s)")
     p.add_argument("--stride", type=int, default=1, help="take every N-th frame (default: %(default)s)")

@@ -260,6 +260,35 @@ def test_classify_video_and_cli(tmp_path, capsys):
     assert "Missing key(s)" in capsys.readouterr().err  # num_batches_tracked absent: the strict load refuses
 
 
+def test_two_stream_classification_and_cli(tmp_path, capsys):
+    """A seeded Two-Stream network over clips of a synthetic video: top classes from the averaged
+    fused scores of each window's RGB frame and Farneback flow stack; the CLI prints the same."""
+    from scratchvision import synthetic_sequence, write_video
+    from scratchvision.cli import main
+
+    ts = nn.TwoStream(num_classes=7, flow_length=3)
+    weights = seeded_state_dict([(k, list(v.shape)) for k, v in ts.state_dict().items()], 9)
+    ts.load_state_dict(weights)
+    frames = synthetic_sequence(12, size=(60, 80), n_objects=2, seed=4, color=True).frames
+    top = nn.classify_video_two_stream(frames, ts, num_clips=2, size=64, top_k=3)
+    manual = []
+    for s in nn.sample_clips(12, 4, 1, 2)[:, 0]:
+        rgb, flow = nn.two_stream_inputs(frames[s:s + 4], 3, 64)
+        manual.append(ts((rgb[None], flow[None]))[0])
+    scores = np.mean(manual, axis=0)
+    assert [n for n, _ in top] == [str(i) for i in np.argsort(-scores)[:3]]
+    assert top[0][1] == pytest.approx(float(scores.max()))
+    write_video(tmp_path / "v.gif", frames)
+    _write_safetensors(tmp_path / "ts.safetensors", weights)
+    assert main(["classify", str(tmp_path / "v.gif"), "--model", "two_stream", "--weights",
+                 str(tmp_path / "ts.safetensors"), "--top", "2"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    _write_safetensors(tmp_path / "r3d.safetensors", {"fc.weight": np.zeros((4, 512), np.float32)})
+    assert main(["classify", str(tmp_path / "v.gif"), "--model", "two_stream", "--weights",
+                 str(tmp_path / "r3d.safetensors")]) == 2
+    assert "two-stream checkpoint" in capsys.readouterr().err
+
+
 def test_two_stream_inputs_use_our_farneback():
     from scratchvision import calc_optical_flow_farneback, rgb_to_gray, synthetic_sequence
     from scratchvision.imgproc import resize

@@ -3,8 +3,9 @@ weights: the layers (:mod:`.functional`, :mod:`.modules`), the networks (R3D-18,
 R(2+1)D-18, ResNet-18/50, Two-Stream), checkpoint loading without torch, and the clip pipeline."""
 
 from .checkpoint import load_checkpoint, unwrap_state_dict
-from .clips import (IMAGENET_MEAN, IMAGENET_STD, KINETICS_MEAN, KINETICS_STD, classify_video, kinetics400_classes,
-                    preprocess_frames, sample_clips, two_stream_inputs)
+from .clips import (IMAGENET_MEAN, IMAGENET_STD, KINETICS_MEAN, KINETICS_STD, classify_video,
+                    classify_video_two_stream, kinetics400_classes, preprocess_frames, sample_clips,
+                    two_stream_inputs)
 from .functional import (adaptive_avg_pool2d, adaptive_avg_pool3d, avg_pool2d, avg_pool3d, conv2d, conv3d, linear,
                          max_pool2d, max_pool3d, relu, softmax)
 from .modules import (AdaptiveAvgPool2d, AdaptiveAvgPool3d, BatchNorm2d, BatchNorm3d, Conv2d, Conv3d, Dropout,
@@ -17,6 +18,6 @@ __all__ = ["load_checkpoint", "unwrap_state_dict", "conv2d", "conv3d", "max_pool
            "adaptive_avg_pool3d", "relu", "linear", "softmax", "Module", "Sequential", "Conv2d", "Conv3d",
            "BatchNorm2d", "BatchNorm3d", "ReLU", "MaxPool2d", "MaxPool3d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
            "Linear", "Dropout", "Flatten", "ResNet", "resnet18", "resnet50", "VideoResNet", "r3d_18", "mc3_18",
-           "r2plus1d_18", "TwoStream", "cross_modality_conv1", "flow_stack", "classify_video", "kinetics400_classes",
+           "r2plus1d_18", "TwoStream", "cross_modality_conv1", "flow_stack", "classify_video", "classify_video_two_stream", "kinetics400_classes",
            "sample_clips", "preprocess_frames", "two_stream_inputs", "KINETICS_MEAN", "KINETICS_STD", "IMAGENET_MEAN",
            "IMAGENET_STD"]

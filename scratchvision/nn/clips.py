@@ -17,7 +17,7 @@ from .._validate import check_int
 from . import functional as F
 
 __all__ = ["KINETICS_MEAN", "KINETICS_STD", "IMAGENET_MEAN", "IMAGENET_STD", "kinetics400_classes", "sample_clips",
-           "preprocess_frames", "two_stream_inputs", "classify_video"]
+           "preprocess_frames", "two_stream_inputs", "classify_video", "classify_video_two_stream"]
 
 KINETICS_MEAN = (0.43216, 0.394666, 0.37645)
 KINETICS_STD = (0.22803, 0.22145, 0.216989)
@@ -120,7 +120,37 @@ def classify_video(video, model, *, clip_len: int = 16, stride: int = 1, num_cli
     idx = sample_clips(len(frames), clip_len, stride, num_clips)
     clips = np.stack([preprocess_frames(frames[i]) for i in idx])
     probs = F.softmax(model(clips), 1).mean(axis=0)
+    return _top_k(probs, top_k, class_names)
+
+
+def _top_k(probs, top_k, class_names):
     if class_names is None:
         class_names = kinetics400_classes() if len(probs) == 400 else [str(i) for i in range(len(probs))]
     order = np.argsort(-probs)[:check_int(top_k, "top_k", low=1)]
     return [(class_names[i], float(probs[i])) for i in order]
+
+
+def classify_video_two_stream(video, model, *, num_clips: int = 1, size: int = 224, top_k: int = 5,
+                              class_names=None):
+    """Top-k classes of a video for a :class:`~scratchvision.nn.TwoStream` network: for each of
+    ``num_clips`` windows of ``L + 1`` frames spread over the video, the middle RGB frame and the
+    stack of its L Farneback flows (:func:`two_stream_inputs`); the fused scores are averaged.
+
+    Returns
+    -------
+    list of (str, float)
+        ``(class, score)``, best first (probabilities with ``fusion="average"``).
+    """
+    if isinstance(video, np.ndarray):
+        frames = video
+    else:
+        from ..io import read_video
+
+        frames = read_video(video)
+    length = model.flow_length
+    starts = sample_clips(len(frames), length + 1, 1, num_clips)[:, 0]
+    inputs = [two_stream_inputs(frames[s:s + length + 1], length, size) for s in starts]
+    rgb = np.stack([a for a, _ in inputs])
+    flow = np.stack([b for _, b in inputs])
+    scores = model((rgb, flow)).mean(axis=0)
+    return _top_k(scores, top_k, class_names)
