@@ -1,6 +1,7 @@
 """The coarse-to-fine warping scheme shared by the variational flow methods (Horn-Schunck, TV-L1).
 
-Both frames are put in a :func:`~scratchvision.flow.pyramid.dense_pyramid`. Starting from the
+Both frames are put in a :func:`~scratchvision.flow.pyramid.dense_pyramid` (the full-resolution
+layer unsmoothed). Starting from the
 coarsest layer with a zero (or the user's, shrunk) flow, each layer refines the flow it is given
 by ``warps`` rounds of: warp the second frame towards the first with the current flow
 (:func:`~scratchvision.flow.warp.warp`), linearise the brightness constancy around it, and solve
@@ -93,8 +94,8 @@ def coarse_to_fine(prev, next_, init, scale_step, levels, min_size, solve_layer,
     if scale_step >= 1.0:
         raise ValueError(f"scale_step must lie in (0, 1), got {scale_step}")
     levels = check_int(levels, "levels", low=0)
-    pyr0 = dense_pyramid(prev, scale_step, levels, min_size=min_size)
-    pyr1 = dense_pyramid(next_, scale_step, levels, min_size=min_size)
+    pyr0 = dense_pyramid(prev, scale_step, levels, min_size=min_size, smooth_finest=False)
+    pyr1 = dense_pyramid(next_, scale_step, levels, min_size=min_size, smooth_finest=False)
     info = DenseFlowTrace() if trace else None
     flow = None
     for (scale, i0), (_, i1) in zip(pyr0, pyr1):
