@@ -25,7 +25,7 @@ import numpy as np
 
 from .._validate import check_float, check_int
 from ..assignment import lapjv
-from ..boxes import convert, iou_matrix
+from ..boxes import convert_checked, iou_matrix
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xyah_initiate, xyah_measurement_noise, xyah_model, xyah_process_noise
 from ._base import TrackerStep, check_detections, output_rows
@@ -110,7 +110,7 @@ class ByteTrack:
     def _correct(self, tracks, boxes):
         X = np.array([t.mean for t in tracks])
         P = np.array([t.cov for t in tracks])
-        Z = convert(boxes, "xyxy", "xyah")
+        Z = convert_checked(boxes, "xyxy", "xyah")
         status = np.empty(len(tracks), np.int64)
         batch_update_kernel(X, P, Z, self._model.H, xyah_measurement_noise(X), False, self._model.F, status)
         for t, x, p in zip(tracks, X, P):
@@ -119,7 +119,7 @@ class ByteTrack:
     @staticmethod
     def _boxes(tracks):
         """Current boxes (filter means) of ``tracks``, (T, 4) x1, y1, x2, y2."""
-        return convert(np.array([t.mean[:4] for t in tracks]).reshape(-1, 4), "xyah", "xyxy")
+        return convert_checked(np.array([t.mean[:4] for t in tracks]).reshape(-1, 4), "xyah", "xyxy")
 
     def _forbid_other_classes(self, cost, tracks, classes):
         if self.class_aware and cost.size:
@@ -226,7 +226,7 @@ class ByteTrack:
             t = _Track()
             t.id = self._next_id
             self._next_id += 1
-            X, P = xyah_initiate(convert(hb2[j][None], "xyxy", "xyah"))
+            X, P = xyah_initiate(convert_checked(hb2[j][None], "xyxy", "xyah"))
             t.mean, t.cov = X[0], P[0]
             t.state, t.activated = TRACKED, self.frame_id == 1
             t.score, t.cls, t.det_idx = hs2[j], hc2[j], hr2[j]

@@ -24,7 +24,7 @@ import numpy as np
 
 from .._validate import as_array, check_boxes, check_float, check_image, check_int
 from ..assignment import linear_sum_assignment
-from ..boxes import convert, iou_matrix
+from ..boxes import convert_checked, iou_matrix
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel, mahalanobis_sq_kernel
 from ..kalman.models import CHI2INV95, xyah_initiate, xyah_measurement_noise, xyah_model, xyah_process_noise
 from ._base import TrackerStep, check_detections, output_rows
@@ -169,7 +169,7 @@ class DeepSort:
             t.age += 1
             t.time_since_update += 1
             t.det_idx = -1
-        xyah = convert(boxes, "xyxy", "xyah")
+        xyah = convert_checked(boxes, "xyxy", "xyah")
         matches, unmatched_tracks, unmatched_dets = self._match(boxes, xyah, feats, classes, step)
         matched_tracks = [self._tracks[i] for i, _ in matches]
         if matches:
@@ -211,7 +211,7 @@ class DeepSort:
         self._gallery = {k: self._gallery[k] for k in active if k in self._gallery}
         out_tracks = [t for t in self._tracks if t.state == CONFIRMED and t.time_since_update <= 1]
         Xo, _ = self._filter_arrays(out_tracks)
-        out = output_rows(convert(Xo[:, :4], "xyah", "xyxy"), [t.id for t in out_tracks],
+        out = output_rows(convert_checked(Xo[:, :4], "xyah", "xyxy"), [t.id for t in out_tracks],
                           [t.score for t in out_tracks], [t.cls for t in out_tracks],
                           [t.det_idx for t in out_tracks])
         step.matches = np.array([(rows[j], t.id) for (_, j), t in zip(matches, matched_tracks)],
@@ -282,7 +282,7 @@ class DeepSort:
         cost = np.zeros((len(candidates), len(unmatched_dets)))
         if candidates and unmatched_dets:
             X, _ = self._filter_arrays([self._tracks[k] for k in candidates])
-            iou = iou_matrix(convert(X[:, :4], "xyah", "xyxy"), boxes[unmatched_dets])
+            iou = iou_matrix(convert_checked(X[:, :4], "xyah", "xyxy"), boxes[unmatched_dets])
             cost = 1.0 - iou
             cost[[r for r, k in enumerate(candidates) if self._tracks[k].time_since_update > 1]] = INFTY_COST
             if self.class_aware:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_float, check_int
-from ..boxes import convert, iou_matrix
+from ..boxes import convert_checked, iou_matrix
 from ..kalman.filter import KalmanFilter
 from ..kalman.models import xysr_model
 from ._base import TrackerStep, check_detections, gated_association, max_score_pairs, output_rows
@@ -141,7 +141,7 @@ class _Track:
 
     def box(self):
         if self.last_observation.sum() < 0:
-            return convert(self.kf.x[None, :4], "xysr", "xyxy")[0]
+            return convert_checked(self.kf.x[None, :4], "xysr", "xyxy")[0]
         return self.last_observation[:4]
 
 
@@ -211,7 +211,7 @@ class OCSort:
         for t in self._tracks:
             t.predict()
         with np.errstate(invalid="ignore"):
-            predicted = convert(np.array([t.kf.x[:4] for t in self._tracks]).reshape(-1, 4), "xysr", "xyxy")
+            predicted = convert_checked(np.array([t.kf.x[:4] for t in self._tracks]).reshape(-1, 4), "xysr", "xyxy")
         alive = np.isfinite(predicted).all(axis=1)
         if not alive.all():
             step.removed = np.array([t.id for t, a in zip(self._tracks, alive) if not a], np.int64)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_float, check_int
-from ..boxes import convert, iou_matrix
+from ..boxes import convert_checked, iou_matrix
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_initiate, xysr_model
 from ._base import TrackerStep, check_detections, gated_association, output_rows
@@ -86,7 +86,7 @@ class Sort:
     @property
     def boxes(self):
         """Current (posterior) box of every live track, (T, 4) x1, y1, x2, y2."""
-        return convert(self._X[:, :4], "xysr", "xyxy")
+        return convert_checked(self._X[:, :4], "xysr", "xyxy")
 
     def update(self, dets=None):
         """Advance one frame.
@@ -117,7 +117,7 @@ class Sort:
             self._hit_streak[self._time_since_update > 0] = 0
             self._time_since_update += 1
             with np.errstate(invalid="ignore"):
-                predicted = convert(self._X[:, :4], "xysr", "xyxy")
+                predicted = convert_checked(self._X[:, :4], "xysr", "xyxy")
             alive = np.isfinite(predicted).all(axis=1)
             if not alive.all():
                 step.removed = self._ids[~alive]
@@ -131,7 +131,7 @@ class Sort:
         if len(matches):
             d, t = matches[:, 0], matches[:, 1]
             Z = np.full((len(self._ids), 4), np.nan)
-            Z[t] = convert(boxes[d], "xyxy", "xysr")
+            Z[t] = convert_checked(boxes[d], "xyxy", "xysr")
             status = np.empty(len(self._ids), np.int64)
             batch_update_kernel(self._X, self._P, Z, m.H, self._R, True, m.F, status)
             self._time_since_update[t] = 0
@@ -144,7 +144,7 @@ class Sort:
             det_of_track[matches[:, 1]] = rows[matches[:, 0]]
         # New tracks for the unmatched detections, in the reference's order.
         if len(unmatched_dets):
-            X0, P0 = xysr_initiate(convert(boxes[unmatched_dets], "xyxy", "xysr"))
+            X0, P0 = xysr_initiate(convert_checked(boxes[unmatched_dets], "xyxy", "xysr"))
             n_new = len(unmatched_dets)
             self._X = np.concatenate([self._X, X0])
             self._P = np.concatenate([self._P, P0])
