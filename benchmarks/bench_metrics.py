@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
-from common import compile_times, set_threads
+from common import compile_times, measure, set_threads
 
 TITLE = "MOT evaluation: CLEAR MOT + IDF1 + HOTA of SORT on the 11 MOT15 sequences vs motmetrics and TrackEval"
 
@@ -42,13 +41,8 @@ def _layout(root: Path):
 
 
 def _median_seconds(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    """``common.measure`` (one warm-up call, then the median of ``repeat``), in seconds."""
+    return measure(fn, repeat=repeat, warmup=1)["median_ms"] / 1e3
 
 
 def run(threads, repeat):
