@@ -166,6 +166,17 @@ def check_int(value, name: str, *, low=None, high=None) -> int:
     return value
 
 
+def check_int_pair(value, name: str, *, low=None, labels=("width", "height")) -> tuple:
+    """Check a pair of integers such as a ``(width, height)`` size; TypeError when ``value`` is
+    not a pair, the element checks of :func:`check_int` (named ``name[0] (width)``, ...) otherwise."""
+    try:
+        first, second = value
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a pair ({labels[0]}, {labels[1]}), got {value!r}") from None
+    return (check_int(first, f"{name}[0] ({labels[0]})", low=low),
+            check_int(second, f"{name}[1] ({labels[1]})", low=low))
+
+
 def check_float(value, name: str, *, low=None, high=None, low_open: bool = False) -> float:
     """Check a finite real parameter within [low, high] (or (low, high] with ``low_open``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

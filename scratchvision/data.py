@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 from ._jit import kernel, warmup_hook
-from ._validate import check_float, check_int
+from ._validate import check_float, check_int, check_int_pair
 from .imgproc import remap, sample_bilinear
 
 __all__ = ["SyntheticSequence", "synthetic_sequence", "texture"]
@@ -307,11 +307,7 @@ def _ground_truth_rows(pose, tex_hw, labels, h, w):
 
 
 def _check_size(size, minimum: int = 1):
-    try:
-        h, w = size
-    except (TypeError, ValueError):
-        raise TypeError(f"size must be a pair (height, width), got {size!r}") from None
-    return check_int(h, "size[0] (height)", low=minimum), check_int(w, "size[1] (width)", low=minimum)
+    return check_int_pair(size, "size", low=minimum, labels=("height", "width"))
 
 
 @warmup_hook

@@ -22,7 +22,7 @@ import numba
 import numpy as np
 
 from ._jit import kernel, warmup_hook
-from ._validate import as_array, check_choice, check_float, check_image, check_int
+from ._validate import as_array, check_choice, check_float, check_image, check_int, check_int_pair
 
 __all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "sample_bilinear", "reflect101", "fill_border_reflect101",
            "pad_reflect101", "gaussian_kernel", "gaussian_blur", "resize"]
@@ -352,10 +352,7 @@ def gaussian_blur(image, ksize, sigma_x: float, sigma_y: float = 0.0) -> np.ndar
     ndarray (H, W), float32
     """
     img = check_image(image, allow_color=False)
-    try:
-        kw, kh = ksize
-    except (TypeError, ValueError):
-        raise TypeError(f"ksize must be a pair (width, height), got {ksize!r}") from None
+    kw, kh = check_int_pair(ksize, "ksize", low=1)
     sigma_x = check_float(sigma_x, "sigma_x")
     sigma_y = check_float(sigma_y, "sigma_y")
     kx = gaussian_kernel(kw, sigma_x, np.float32)
@@ -459,12 +456,7 @@ def resize(image, dsize, *, interpolation: str = "linear") -> np.ndarray:
     ndarray (height, width) or (height, width, C), float32
     """
     img = check_image(image, any_channels=True)
-    try:
-        dw, dh = dsize
-    except (TypeError, ValueError):
-        raise TypeError(f"dsize must be a pair (width, height), got {dsize!r}") from None
-    dw = check_int(dw, "dsize[0] (width)", low=1)
-    dh = check_int(dh, "dsize[1] (height)", low=1)
+    dw, dh = check_int_pair(dsize, "dsize", low=1)
     check_choice(interpolation, "interpolation", ("linear", "area"))
     h, w = img.shape[:2]
     img3 = np.ascontiguousarray(img.reshape(h, w, -1), np.float32)

@@ -20,7 +20,7 @@ import numba
 import numpy as np
 
 from .._jit import kernel, warmup_hook
-from .._validate import check_float, check_image, check_int
+from .._validate import check_float, check_image, check_int, check_int_pair
 from ..imgproc import fill_border_reflect101, gaussian_blur, reflect101, resize
 
 __all__ = ["pyr_down", "build_optical_flow_pyramid", "check_win_size", "dense_pyramid_sizes", "dense_pyramid",
@@ -67,12 +67,7 @@ def pyr_down(image) -> np.ndarray:
 
 def check_win_size(win_size):
     """Validate a (width, height) window: odd integers >= 3. Returns a tuple of ints."""
-    try:
-        ww, wh = win_size
-    except (TypeError, ValueError):
-        raise TypeError(f"win_size must be a pair (width, height), got {win_size!r}") from None
-    ww = check_int(ww, "win_size[0] (width)", low=3)
-    wh = check_int(wh, "win_size[1] (height)", low=3)
+    ww, wh = check_int_pair(win_size, "win_size", low=3)
     if ww % 2 == 0 or wh % 2 == 0:
         raise ValueError(f"win_size must be odd, got {(ww, wh)}")
     return ww, wh
