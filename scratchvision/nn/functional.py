@@ -17,6 +17,7 @@ slower than a 1-thread one on a 2-core machine.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from .._jit import kernel, warmup_hook
@@ -68,22 +69,6 @@ def _im2col(x, ks, stride, pad, dil, out_hw, row0, row1, cols):
 _POOL = None
 
 
-def _threads() -> int:
-    import numba
-
-    return numba.get_num_threads()
-
-
-class _Done:
-    """A fill run after the product, in the caller's thread (the one-thread path)."""
-
-    def __init__(self, fn, i):
-        self.fn, self.i = fn, i
-
-    def result(self):
-        return self.fn(self.i)
-
-
 def _filler():
     """One helper thread that fills the next patch matrix while BLAS multiplies the current one."""
     global _POOL
@@ -113,6 +98,7 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
     st_, pd_, dl_ = (np.array(v, np.int64) for v in (stride, padding, dilation))
     hw = np.array((ho, wo), np.int64)
     bufs = None
+    overlap = numba.get_num_threads() > 1
     for b in range(n):
         for g in range(groups):
             xg = x[b, g * cg:(g + 1) * cg]
@@ -133,18 +119,13 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
                 _im2col(xg, ks, st_, pd_, dl_, hw, r0, r1, cols)
                 return cols
 
-            overlap = _threads() > 1  # with one thread, fill and multiply take turns
             pending = fill(0)
             for i, (r0, r1) in enumerate(chunks):
-                cols = pending
-                if i + 1 == len(chunks):
-                    nxt = None
-                elif overlap:
-                    nxt = _filler().submit(fill, i + 1)
-                else:
-                    nxt = _Done(fill, i + 1)
-                dst[:, r0 * wo:r1 * wo] = w2[g] @ cols  # BLAS releases the GIL: the next fill overlaps
-                pending = nxt.result() if nxt is not None else None
+                cols, last = pending, i + 1 == len(chunks)
+                ahead = _filler().submit(fill, i + 1) if overlap and not last else None
+                dst[:, r0 * wo:r1 * wo] = w2[g] @ cols  # BLAS releases the GIL: a fill ahead overlaps it
+                if not last:  # with one thread, fill and multiply take turns
+                    pending = ahead.result() if ahead is not None else fill(i + 1)
     if bias is not None:
         out += bias.reshape(1, -1, 1, 1, 1)
     return out
