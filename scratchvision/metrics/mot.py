@@ -208,6 +208,8 @@ def _evaluate_kernel(frame_gt, frame_hy, g_ids, g_boxes, h_ids, h_boxes, n_gt_id
                 hota_fp[a] += nh
             continue
         gi, hi = g_ids[g0:g1], h_ids[h0:h1]
+        # the first pass's IoU again: recomputing a frame's small matrix costs less than keeping
+        # every frame's matrix for the whole sequence
         iou = np.zeros((ng, nh))
         _pair_iou(g_boxes[g0:g1], h_boxes[h0:h1], iou)
         score = np.empty((ng, nh))
