@@ -53,7 +53,7 @@ _EXPORTS = {
     "Sort": "tracking", "ByteTrack": "tracking", "OCSort": "tracking", "DeepSort": "tracking",
     "color_histogram_embeddings": "tracking", "TrackerStep": "tracking",
     # single-object tracking
-    "TrackerMOSSE": "sot", "TrackerKCF": "sot",
+    "TrackerMOSSE": "sot", "TrackerKCF": "sot", "TrackerCSRT": "sot",
     # evaluation
     "evaluate_mot": "metrics", "evaluate_mot_folder": "metrics",
     # JIT cache

@@ -190,6 +190,13 @@ def check_float(value, name: str, *, low=None, high=None, low_open: bool = False
     return value
 
 
+def check_bool(value, name: str) -> bool:
+    """Check a flag: a Python or NumPy bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
 def check_choice(value, name: str, choices) -> object:
     """Check that ``value`` is one of ``choices``."""
     if value not in choices:

@@ -22,9 +22,9 @@ import numba
 import numpy as np
 
 from ._jit import kernel, warmup_hook
-from ._validate import as_array, check_choice, check_float, check_image, check_int, check_int_pair
+from ._validate import DTypeError, as_array, check_choice, check_float, check_image, check_int, check_int_pair
 
-__all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "sample_bilinear", "reflect101", "fill_border_reflect101",
+__all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "rgb_to_hsv", "sample_bilinear", "reflect101", "fill_border_reflect101",
            "pad_reflect101", "gaussian_kernel", "gaussian_blur", "resize"]
 
 #: Border modes of :func:`remap`, by name -> code used inside kernels.
@@ -246,6 +246,42 @@ def _gray_kernel(rgb, out, fixed_point):
                 out[i, j] = (np.float32(rgb[i, j, 0]) * np.float32(0.299)
                              + np.float32(rgb[i, j, 1]) * np.float32(0.587)
                              + np.float32(rgb[i, j, 2]) * np.float32(0.114))
+
+
+def rgb_to_hsv(image) -> np.ndarray:
+    """Convert a uint8 RGB image to HSV with the hue over the full byte, as
+    ``cv2.cvtColor(image, cv2.COLOR_RGB2HSV_FULL)``.
+
+    ``V = max(R, G, B)``, ``S = 255 (V - min) / V`` and the hue sector formula scaled so a full
+    turn is 256, all in OpenCV's 12-bit fixed point (divisions by the tabulated
+    ``round(2**12 * 255 / V)`` and ``round(2**12 * 256 / (6 (V - min)))``), which makes it
+    bit-equal to cv2 (tested). A gray (H, W) image is read as R = G = B.
+
+    Parameters
+    ----------
+    image : ndarray, (H, W, 3) RGB or (H, W), uint8
+
+    Returns
+    -------
+    ndarray, (H, W, 3), uint8: hue 0..255, saturation, value
+    """
+    img = check_image(image)
+    if img.dtype != np.uint8:
+        raise DTypeError(f"image must be uint8, got {img.dtype}")
+    rgb = np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img
+    r, g, b = (rgb[..., k].astype(np.int32) for k in range(3))
+    v = np.maximum(np.maximum(r, g), b)
+    diff = v - np.minimum(np.minimum(r, g), b)
+    s = (diff * _HSV_SDIV[v] + 2048) >> 12
+    h = np.where(v == r, g - b, np.where(v == g, b - r + 2 * diff, r - g + 4 * diff))
+    h = (h * _HSV_HDIV[diff] + 2048) >> 12
+    h = np.where(h < 0, h + 256, h)
+    return np.stack([np.minimum(h, 255), s, v], axis=-1).astype(np.uint8)
+
+
+#: OpenCV's fixed-point reciprocals for rgb_to_hsv (index 0 unused: V = 0 or V = min gives 0).
+_HSV_SDIV = np.array([0] + [int(np.rint((255 << 12) / i)) for i in range(1, 256)], np.int32)
+_HSV_HDIV = np.array([0] + [int(np.rint((256 << 12) / (6.0 * i))) for i in range(1, 256)], np.int32)
 
 
 #: cv2.getGaussianKernel's fixed kernels for sigma <= 0 and these sizes (binomial coefficients).

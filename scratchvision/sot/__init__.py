@@ -1,4 +1,4 @@
-"""Single-object trackers (correlation filters) and their OTB-protocol evaluation."""
+"""Single-object trackers (correlation filters: MOSSE, KCF, CSRT) and their OTB-protocol evaluation."""
 
 from .evaluation import (
            center_errors,
@@ -9,9 +9,11 @@ from .evaluation import (
            run_tracker,
            success_curve,
 )
+from .csrt import TrackerCSRT, csr_filter
+from .dsst import ScaleEstimator
 from .features import fhog, gray_cells
 from .kcf import TrackerKCF
 from .mosse import TrackerMOSSE
 
-__all__ = ["TrackerMOSSE", "TrackerKCF", "fhog", "gray_cells", "overlap_ratios", "center_errors", "success_curve", "precision_curve", "otb_scores",
+__all__ = ["TrackerMOSSE", "TrackerKCF", "TrackerCSRT", "ScaleEstimator", "csr_filter", "fhog", "gray_cells", "overlap_ratios", "center_errors", "success_curve", "precision_curve", "otb_scores",
            "run_tracker", "plot_otb"]

@@ -8,7 +8,7 @@ import numpy as np
 from .._validate import as_array, check_image
 from ..imgproc import remap, rgb_to_gray
 
-__all__ = ["check_bbox", "to_gray", "gray_patch", "get_rect_sub_pix", "hanning_window", "optimal_dft_size", "peak_to_sidelobe",
+__all__ = ["check_bbox", "to_gray", "gray_patch", "rgb_patch_to_gray", "get_rect_sub_pix", "sample_windows", "hanning_window", "optimal_dft_size", "peak_to_sidelobe",
            "subpixel_peak"]
 
 
@@ -34,50 +34,68 @@ def to_gray(frame, name: str = "frame") -> np.ndarray:
 def gray_patch(frame, size, center, out_size=None) -> np.ndarray:
     """:func:`get_rect_sub_pix` of a gray or RGB frame, as a float32 gray patch: only the patch
     is converted (``0.299 R + 0.587 G + 0.114 B`` after sampling), not the whole frame."""
-    patch = get_rect_sub_pix(frame, size, center, out_size)
-    if patch.ndim == 3:
-        patch = (patch[..., 0] * np.float32(0.299) + patch[..., 1] * np.float32(0.587)
-                 + patch[..., 2] * np.float32(0.114))
-    return patch
+    return rgb_patch_to_gray(get_rect_sub_pix(frame, size, center, out_size), np.ndim(frame) == 3)
+
+
+def rgb_patch_to_gray(patch, rgb: bool) -> np.ndarray:
+    """``0.299 R + 0.587 G + 0.114 B`` of float32 patches (..., 3) sampled from an RGB frame
+    (``rgb`` True); patches of a gray frame are returned as they are."""
+    if not rgb:
+        return patch
+    return (patch[..., 0] * np.float32(0.299) + patch[..., 1] * np.float32(0.587)
+            + patch[..., 2] * np.float32(0.114))
 
 
 def get_rect_sub_pix(image, size, center, out_size=None) -> np.ndarray:
     """The ``size = (w, h)`` patch centred at ``center = (cx, cy)``, bilinear, edges replicated
     (``cv2.getRectSubPix``: the top-left pixel sits at ``center - (size - 1) / 2``).
 
-    With ``out_size = (ow, oh)``, the same window is sampled on an ``ow x oh`` grid instead (pixel
-    centres mapped as ``cv2.resize`` maps them), in one pass: a resized patch without the
-    full-size one."""
+    With ``out_size = (ow, oh)``, the same window is sampled on an ``ow x oh`` grid instead
+    (samples ``w / ow`` pixels apart, the middle one at the centre), in one pass: a resized patch
+    without the full-size one."""
     w, h = size
-    if out_size is not None and tuple(out_size) != (w, h):
-        ow, oh = out_size
-        xs = center[0] - w * 0.5 + (np.arange(ow) + 0.5) * (w / ow) - 0.5
-        ys = center[1] - h * 0.5 + (np.arange(oh) + 0.5) * (h / oh) - 0.5
-    else:
-        xs = center[0] - (w - 1) * 0.5 + np.arange(w)
-        ys = center[1] - (h - 1) * 0.5 + np.arange(h)
-        if xs[0] == np.floor(xs[0]) and ys[0] == np.floor(ys[0]):  # whole pixels: a clipped slice
-            rows = np.clip(np.arange(h) + int(ys[0]), 0, image.shape[0] - 1)
-            cols = np.clip(np.arange(w) + int(xs[0]), 0, image.shape[1] - 1)
+    if out_size is None or tuple(out_size) == (w, h):
+        x0, y0 = center[0] - (w - 1) * 0.5, center[1] - (h - 1) * 0.5
+        if x0 == np.floor(x0) and y0 == np.floor(y0):  # whole pixels: a clipped slice
+            rows = np.clip(np.arange(h) + int(y0), 0, image.shape[0] - 1)
+            cols = np.clip(np.arange(w) + int(x0), 0, image.shape[1] - 1)
             return np.asarray(image[rows[:, None], cols[None, :]], np.float32)
-    # sample from the part of the image the grid touches (edge pixels included where it overhangs),
-    # so the cost follows the patch, not the frame
-    x_lo = int(np.clip(np.floor(xs[0]), 0, image.shape[1] - 1))
-    x_hi = int(np.clip(np.floor(xs[-1]) + 1, 0, image.shape[1] - 1))
-    y_lo = int(np.clip(np.floor(ys[0]), 0, image.shape[0] - 1))
-    y_hi = int(np.clip(np.floor(ys[-1]) + 1, 0, image.shape[0] - 1))
+        out_size = (w, h)
+    return sample_windows(image, [center], [size], out_size)[0]
+
+
+def sample_windows(image, centers, sizes, out_size) -> np.ndarray:
+    """Windows of ``sizes[k] = (w, h)`` centred at ``centers[k]``, each sampled on one
+    ``out_size = (ow, oh)`` grid (bilinear, edges replicated), in a single remap:
+    (K, oh, ow) or (K, oh, ow, C) float32. Grid point ``j`` of window ``k`` lies at
+    ``cx + (j - (ow - 1) / 2) w / ow``, so an ``ow = w`` grid is ``cv2.getRectSubPix``'s."""
+    ow, oh = (int(v) for v in out_size)
+    c = np.asarray(centers, np.float64).reshape(-1, 2)
+    s = np.asarray(sizes, np.float64).reshape(-1, 2)
+    xs = c[:, :1] + (np.arange(ow) - (ow - 1) * 0.5) * (s[:, :1] / ow)
+    ys = c[:, 1:] + (np.arange(oh) - (oh - 1) * 0.5) * (s[:, 1:] / oh)
+    # sample from the part of the image the grids touch (edge pixels included where they
+    # overhang), so the cost follows the windows, not the frame
+    x_lo = int(np.clip(np.floor(xs.min()), 0, image.shape[1] - 1))
+    x_hi = int(np.clip(np.floor(xs.max()) + 1, 0, image.shape[1] - 1))
+    y_lo = int(np.clip(np.floor(ys.min()), 0, image.shape[0] - 1))
+    y_hi = int(np.clip(np.floor(ys.max()) + 1, 0, image.shape[0] - 1))
     region = image[y_lo:y_hi + 1, x_lo:x_hi + 1]
-    mx = np.broadcast_to((xs - x_lo)[None, :], (len(ys), len(xs)))
-    my = np.broadcast_to((ys - y_lo)[:, None], (len(ys), len(xs)))
-    return remap(region, mx, my, border_mode="replicate")
+    k = len(c)
+    mx = np.broadcast_to((xs - x_lo)[:, None, :], (k, oh, ow)).reshape(k * oh, ow)
+    my = np.broadcast_to((ys - y_lo)[:, :, None], (k, oh, ow)).reshape(k * oh, ow)
+    out = remap(region, mx, my, border_mode="replicate")
+    return out.reshape((k, oh, ow) + out.shape[2:])
 
 
 def hanning_window(size) -> np.ndarray:
-    """``cv2.createHanningWindow``: the outer product of ``0.5 (1 - cos(2 pi i / (n - 1)))``."""
+    """``cv2.createHanningWindow``: the outer product of ``0.5 (1 - cos(2 pi i / (n - 1)))``
+    (all ones along an axis of length 1)."""
+    def taper(n):
+        return 0.5 * (1 - np.cos(2 * np.pi * np.arange(n) / (n - 1))) if n > 1 else np.ones(1)
+
     w, h = size
-    wc = 0.5 * (1 - np.cos(2 * np.pi * np.arange(w) / max(w - 1, 1)))
-    wr = 0.5 * (1 - np.cos(2 * np.pi * np.arange(h) / max(h - 1, 1)))
-    return np.outer(wr, wc).astype(np.float32)
+    return np.outer(taper(h), taper(w)).astype(np.float32)
 
 
 def optimal_dft_size(n: int) -> int:

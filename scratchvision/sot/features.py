@@ -27,28 +27,49 @@ _EPS = 1e-4
 
 @kernel
 def _orientation_histograms(img, cell, hist):
-    """Each pixel's gradient magnitude (central differences, edges replicated) added to its
-    cell's bin among 18 orientations over 0..360 degrees."""
-    h, w = img.shape
+    """Each pixel's gradient (central differences, edges replicated; in a colour image, the
+    channel whose gradient is strongest) adds its magnitude to its cell's bin among 18
+    orientations over 0..360 degrees."""
+    h, w, channels = img.shape
     ch, cw = hist.shape[0], hist.shape[1]
     two_pi = 2.0 * np.pi
     for y in range(ch * cell):
         up, down = img[max(y - 1, 0)], img[min(y + 1, h - 1)]
         row = img[y]
-        cy = y // cell
+        yp = (y + 0.5) / cell - 0.5
+        iy = int(np.floor(yp))
+        fy = yp - iy
         for x in range(cw * cell):
-            gx = (row[min(x + 1, w - 1)] - row[max(x - 1, 0)]) * 0.5
-            gy = (down[x] - up[x]) * 0.5
+            left, right = row[max(x - 1, 0)], row[min(x + 1, w - 1)]
+            gx = gy = energy = 0.0
+            for c in range(channels):
+                dx = (right[c] - left[c]) * 0.5
+                dy = (down[x, c] - up[x, c]) * 0.5
+                e = dx * dx + dy * dy
+                if c == 0 or e > energy:
+                    gx, gy, energy = dx, dy, e
             ang = np.arctan2(gy, gx) % two_pi
             b = min(int(ang / two_pi * 18), 17)
-            hist[cy, x // cell, b] += np.sqrt(gx * gx + gy * gy)
+            mag = np.sqrt(energy)
+            # bilinear vote into the four cells whose centres surround the pixel
+            xp = (x + 0.5) / cell - 0.5
+            ix = int(np.floor(xp))
+            fx = xp - ix
+            for cx, wx in ((ix, 1.0 - fx), (ix + 1, fx)):
+                if 0 <= cx < cw:
+                    for cy2, wy in ((iy, 1.0 - fy), (iy + 1, fy)):
+                        if 0 <= cy2 < ch:
+                            hist[cy2, cx, b] += wx * wy * mag
 
 
 def fhog(image, cell_size: int = 4) -> np.ndarray:
-    """31-channel HOG of a gray float image (H, W) on cells of ``cell_size`` pixels:
-    (H // cell_size, W // cell_size, 31) float32."""
+    """31-channel HOG of a gray (H, W) or colour (H, W, C) image on cells of ``cell_size``
+    pixels: (H // cell_size, W // cell_size, 31) float32. In colour, each pixel's gradient is
+    that of its strongest channel (as Felzenszwalb et al. do)."""
     img = np.asarray(image, np.float64)
-    h, w = img.shape
+    if img.ndim == 2:
+        img = img[..., None]
+    h, w = img.shape[:2]
     ch, cw = h // cell_size, w // cell_size
     if ch < 1 or cw < 1:
         raise ValueError(f"image {img.shape} is smaller than one {cell_size}x{cell_size} cell")
