@@ -21,12 +21,14 @@ Filters, channel weights and histograms are running averages. ``ok`` is False, a
 updated, when the response peak falls below ``psr_threshold`` (OpenCV's name and value for this
 test of the raw peak); :attr:`TrackerCSRT.psr` gives the peak-to-sidelobe ratio as well.
 
-Parameters carry OpenCV's ``TrackerCSRT_Params`` names and defaults. Differences: no colour-names
-channels (the published 11-colour table is not shipped here), so ``use_color_names`` does not
-exist; FHOG comes from the gray window; windows are sampled bilinearly straight onto the
-template grid (OpenCV crops, then resizes bicubically); the segmentation runs on the window
-resampled to about 1,000 pixels, as OpenCV's does, and its result is resampled to the feature grid
-directly.
+Parameters carry OpenCV's ``TrackerCSRT_Params`` names and defaults, with one exception: there
+are no colour-names channels (the published 11-colour table is not shipped here), so
+``use_color_names`` does not exist and colour enters through OpenCV's other colour option, RGB
+cells, which ``use_rgb`` turns on by default (OpenCV: off, as it has colour names). Beside
+OpenCV's CSRT given the same features (``use_color_names=False, use_rgb=True``), success AUC
+is within 5 % or above on every test sequence. Smaller differences: windows are sampled
+bilinearly straight onto the template grid (OpenCV crops, then resizes bicubically); gray cells
+are cell means; the segmentation's result is resampled to the feature grid directly.
 
 References
 ----------
@@ -108,7 +110,8 @@ class TrackerCSRT:
     use_channel_weights, use_segmentation : bool
         Channel reliability weights; the colour segmentation mask (else the box itself).
     use_hog, use_gray, use_rgb : bool
-        Feature channels: FHOG (the first ``num_hog_channels_used`` of 31), gray cells, RGB cells.
+        Feature channels: FHOG of the colour window (the first ``num_hog_channels_used`` of 31),
+        gray cells, and the three RGB cell means minus their window means.
     padding : float
         The search window's side is the target's mean side plus ``padding`` times the square root
         of its area.
@@ -145,7 +148,7 @@ class TrackerCSRT:
     """
 
     def __init__(self, use_channel_weights: bool = True, use_segmentation: bool = True, use_hog: bool = True,
-                 use_gray: bool = True, use_rgb: bool = False, padding: float = 3.0, template_size: float = 200.0,
+                 use_gray: bool = True, use_rgb: bool = True, padding: float = 3.0, template_size: float = 200.0,
                  gsl_sigma: float = 1.0, num_hog_channels_used: int = 18, filter_lr: float = 0.02,
                  weights_lr: float = 0.02, admm_iterations: int = 4, number_of_scales: int = 33,
                  scale_sigma_factor: float = 0.25, scale_model_max_area: float = 512.0, scale_lr: float = 0.025,

@@ -2,7 +2,9 @@
 
 Around the target's centre, ``number_of_scales`` windows of the target's size times
 ``scale_step**k`` (k from +n/2 down to -n/2) are each resampled to one small grid (at most
-``scale_model_max_area`` pixels), described by FHOG and flattened into one column; a Hann
+``scale_model_max_area`` pixels), described by FHOG on 4-pixel cells (without the outer ring of
+cells, whose normalising blocks reach outside the window, as in Felzenszwalb's and OpenCV's
+HOG) and flattened into one column; a Hann
 window across the scales tapers the columns. A filter along the scale axis is learnt, like MOSSE,
 so that correlating these columns gives a Gaussian peak at the current scale:
 ``num = Y^ conj(X^)`` per feature row, ``den = sum_rows |X^|^2``, both running averages with
@@ -23,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .common import hanning_window, sample_windows
-from .features import fhog
+from .features import fhog_stack
 
 __all__ = ["ScaleEstimator"]
 
@@ -72,7 +74,7 @@ class ScaleEstimator:
         self._yf = np.fft.rfft(np.exp(-0.5 * (np.arange(1, n + 1) - half) ** 2 / sigma**2))
         self._window = hanning_window((n, 1))[0].astype(np.float64)
         shrink = min(1.0, np.sqrt(self.scale_model_max_area / template_side**2))
-        self._grid = (max(int(template_side * shrink), 8),) * 2
+        self._grid = (max(int(template_side * shrink), 12),) * 2
         self._target = (float(target_size[0]), float(target_size[1]))
         log_step = np.log(self.scale_step)
         self.min_scale = self.scale_step ** np.ceil(np.log(5.0 / template_side) / log_step)
@@ -87,7 +89,8 @@ class ScaleEstimator:
         """The spectra along the scale axis of the windows' FHOG columns: (features, n // 2 + 1)."""
         sizes = np.floor(self.scale * self.factors[:, None] * np.array(self._target))
         windows = sample_windows(frame, [center] * len(sizes), np.maximum(sizes, 1), self._grid)
-        columns = np.stack([fhog(w, 4).ravel() for w in windows], axis=1)
+        inner = fhog_stack(windows.reshape(windows.shape[:3] + (-1,)), 4)[:, 1:-1, 1:-1]
+        columns = inner.reshape(len(sizes), -1).T
         return np.fft.rfft(columns * self._window, axis=1)
 
     def estimate(self, frame, center) -> float:

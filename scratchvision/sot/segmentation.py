@@ -158,40 +158,46 @@ def mrf_smooth(posterior, prior, max_iter: int = 50, tol: float = 0.1):
 
 
 @kernel
-def _correlate_reflect(src, lam, out):
+def _reflect(i, n):
+    """Index ``i`` mirrored into [0, n) with the edge repeated (cv2.BORDER_REFLECT: -1 -> 0)."""
+    while i < 0 or i >= n:
+        i = -i - 1 if i < 0 else 2 * n - i - 1
+    return i
+
+
+@kernel
+def _correlate_reflect(src, lam, pad, out):
     """``out = src (x) lam`` (correlation, odd square kernel), borders mirrored with the edge
-    pixel repeated (cv2.BORDER_REFLECT)."""
+    repeated; ``pad`` is scratch space of the padded size."""
     rows, cols = src.shape
     r = lam.shape[0] // 2
+    for i in range(rows + 2 * r):
+        row = src[_reflect(i - r, rows)]
+        for j in range(cols + 2 * r):
+            pad[i, j] = row[_reflect(j - r, cols)]
     for i in range(rows):
         for j in range(cols):
             acc = 0.0
-            for a in range(-r, r + 1):
-                y = i + a
-                y = -y - 1 if y < 0 else (2 * rows - y - 1 if y >= rows else y)
-                y = min(max(y, 0), rows - 1)
-                for b in range(-r, r + 1):
-                    x = j + b
-                    x = -x - 1 if x < 0 else (2 * cols - x - 1 if x >= cols else x)
-                    x = min(max(x, 0), cols - 1)
-                    acc += lam[a + r, b + r] * src[y, x]
+            for a in range(2 * r + 1):
+                for b in range(2 * r + 1):
+                    acc += lam[a, b] * pad[i + a, j + b]
             out[i, j] = acc
 
 
 @kernel
-def _smoothed_pair(p_o, p_b, lam, tmp_o, tmp_b, sum_o, sum_b):
+def _smoothed_pair(p_o, p_b, lam, pad, tmp_o, tmp_b, sum_o, sum_b):
     """One half-step of the field: ``t = (p (x) lam) p`` for both labels, normalised to sum to 1
     per pixel, then ``sum = t (x) lam + t`` (the neighbourhood with centre weight 1)."""
-    _correlate_reflect(p_o, lam, tmp_o)
-    _correlate_reflect(p_b, lam, tmp_b)
+    _correlate_reflect(p_o, lam, pad, tmp_o)
+    _correlate_reflect(p_b, lam, pad, tmp_b)
     for i in range(p_o.shape[0]):
         for j in range(p_o.shape[1]):
             a = tmp_o[i, j] * p_o[i, j]
             b = tmp_b[i, j] * p_b[i, j]
             tmp_o[i, j] = a / (a + b)
             tmp_b[i, j] = b / (a + b)
-    _correlate_reflect(tmp_o, lam, sum_o)
-    _correlate_reflect(tmp_b, lam, sum_b)
+    _correlate_reflect(tmp_o, lam, pad, sum_o)
+    _correlate_reflect(tmp_b, lam, pad, sum_b)
     for i in range(p_o.shape[0]):
         for j in range(p_o.shape[1]):
             sum_o[i, j] += tmp_o[i, j]
@@ -213,6 +219,8 @@ def _mrf_kernel(post, prior, lam, max_iter, tol, out):
     s_o = np.empty_like(post)
     s_b = np.empty_like(post)
     q_b = np.empty_like(post)
+    r = lam.shape[0] // 2
+    pad = np.empty((rows + 2 * r, cols + 2 * r))
     log_like = np.inf
     it = 0
     while it < max_iter:
@@ -221,8 +229,8 @@ def _mrf_kernel(post, prior, lam, max_iter, tol, out):
             for j in range(cols):
                 like_o[i, j] = prior_o[i, j] * post[i, j] + eps
                 like_b[i, j] = prior_b[i, j] * (1.0 - post[i, j]) + eps
-        _smoothed_pair(prior_o, prior_b, lam, tmp_o, tmp_b, s_o, s_b)
-        _smoothed_pair(like_o, like_b, lam, tmp_o, tmp_b, out, q_b)
+        _smoothed_pair(prior_o, prior_b, lam, pad, tmp_o, tmp_b, s_o, s_b)
+        _smoothed_pair(like_o, like_b, lam, pad, tmp_o, tmp_b, out, q_b)
         total = 0.0
         for i in range(rows):
             for j in range(cols):
