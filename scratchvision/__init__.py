@@ -18,7 +18,7 @@ _EXPORTS = {
     # data
     "synthetic_sequence": "data", "SyntheticSequence": "data", "texture": "data",
     # image operations
-    "remap": "imgproc", "rgb_to_gray": "imgproc", "gaussian_kernel": "imgproc", "gaussian_blur": "imgproc",
+    "remap": "imgproc", "rgb_to_gray": "imgproc", "rgb_to_hsv": "imgproc", "gaussian_kernel": "imgproc", "gaussian_blur": "imgproc",
     "resize": "imgproc",
     # features and sparse flow
     "good_features_to_track": "features", "corner_min_eigen_val": "features",

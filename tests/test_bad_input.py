@@ -28,6 +28,7 @@ BOXES = np.array([[0.0, 0.0, 4.0, 4.0], [1.0, 1.0, 5.0, 6.0]])
 PUBLIC = {
     "remap": (dict(image=IMG, map_x=GRID, map_y=GRID), ["image", "map_x", "map_y"]),
     "rgb_to_gray": (dict(image=IMG), ["image"]),
+    "rgb_to_hsv": (dict(image=IMG), ["image"]),
     "warp": (dict(image=IMG, flow=FLOW), ["image", "flow"]),
     "endpoint_error": (dict(flow=FLOW, gt=FLOW), ["flow", "gt", "mask"]),
     "angular_error": (dict(flow=FLOW, gt=FLOW), ["flow", "gt", "mask"]),
@@ -136,6 +137,10 @@ SCALARS = {
                      ("n_warps", -1, ValueError, "n_warps")],
     "TrackerKCF": [("sigma", 0.0, ValueError, "sigma"), ("lambda_", -1.0, ValueError, "lambda_"),
                    ("cell_size", 0, ValueError, "cell_size"), ("scale_step", 0.9, ValueError, "scale_step")],
+    "TrackerCSRT": [("number_of_scales", 32, ValueError, "number_of_scales"), ("use_hog", 1, TypeError, "use_hog"),
+                    ("filter_lr", 1.5, ValueError, "filter_lr"), ("scale_step", 1.0, ValueError, "scale_step"),
+                    ("histogram_bins", 0, ValueError, "histogram_bins"), ("padding", float("inf"), ValueError,
+                                                                           "padding")],
     "gaussian_kernel": [("ksize", 2, ValueError, "ksize"), ("sigma", float("nan"), ValueError, "sigma"),
                         ("dtype", np.int8, TypeError, "dtype")],
     "poly_expansion_basis": [("poly_n", 0, ValueError, "poly_n"), ("poly_sigma", -1.0, ValueError, "poly_sigma")],
@@ -160,6 +165,7 @@ SCALAR_VALID = {
     "gaussian_kernel": dict(ksize=3, sigma=1.0),
     "TrackerMOSSE": dict(),
     "TrackerKCF": dict(),
+    "TrackerCSRT": dict(),
     "poly_expansion_basis": dict(poly_n=5, poly_sigma=1.1),
     "dense_pyramid_sizes": dict(shape=(40, 40)),
 }

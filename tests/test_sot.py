@@ -8,7 +8,7 @@ import pytest
 
 from conftest import shared_path
 from scratchvision import synthetic_sequence
-from scratchvision.sot import (TrackerKCF, TrackerMOSSE, fhog, center_errors, otb_scores, overlap_ratios, precision_curve, run_tracker,
+from scratchvision.sot import (TrackerCSRT, TrackerKCF, TrackerMOSSE, fhog, center_errors, otb_scores, overlap_ratios, precision_curve, run_tracker,
                                success_curve)
 
 
@@ -71,21 +71,29 @@ def test_kcf_reaches_opencv_success_auc(cv2, source):
     assert otb_scores(ours, gt)["AUC"] >= 0.95 * otb_scores(ref, gt)["AUC"]
 
 
-def test_kcf_follows_translation_and_scale():
+def _zooming_scene(n=15):
+    """A texture moving (-2, -1) px per frame and growing 1 % per frame about a 40x30 box:
+    frames (RGB) and the box in each."""
     from scratchvision.data import texture
     from scratchvision.imgproc import resize
 
-    big = (texture((240, 300), 5) * 255).astype(np.float32)
+    big = np.stack([texture((240, 300), 5 + k) for k in range(3)], axis=2) * 255
     frames, boxes = [], []
-    for t in range(15):  # the scene moves (2, 1) px per frame and grows 1 % per frame about the box centre
+    for t in range(n):
         s = 1.01**t
         crop = resize(big[30 + t:30 + t + int(150 / s), 20 + 2 * t:20 + 2 * t + int(200 / s)], (200, 150))
         frames.append(crop)
         cx, cy = (100 - 2 * t) * s, (75 - t) * s  # the big image's point (120, 105) in this frame
         boxes.append((cx - 20 * s, cy - 15 * s, 40 * s, 30 * s))
-    tracker = TrackerKCF()
+    return frames, boxes
+
+
+@pytest.mark.parametrize("make", [TrackerKCF, TrackerCSRT])
+def test_follows_translation_and_scale(make):
+    frames, boxes = _zooming_scene()
+    tracker = make()
     tracker.init(frames[0], boxes[0])
-    for t in range(1, 15):
+    for t in range(1, len(frames)):
         ok, b = tracker.update(frames[t])
         assert ok
     iou = overlap_ratios(np.array([b]), np.array([boxes[-1]]))[0]
@@ -150,13 +158,15 @@ def test_otb_measures_equal_their_definitions():
     (lambda t: t.init(np.zeros((50, 60), np.int32), (10, 10, 5, 5)), TypeError, "frame"),
     (lambda t: t.init(np.zeros((50, 60), np.uint8), (10, 10, np.nan, 5)), ValueError, "bbox"),
 ])
-def test_bad_input(call, exc, fragment):
+@pytest.mark.parametrize("make", [TrackerMOSSE, TrackerKCF, TrackerCSRT])
+def test_bad_input(make, call, exc, fragment):
     with pytest.raises(exc, match=fragment):
-        call(TrackerMOSSE())
+        call(make())
 
 
-def test_frames_of_another_shape_are_refused():
-    t = TrackerMOSSE()
+@pytest.mark.parametrize("make", [TrackerMOSSE, TrackerKCF, TrackerCSRT])
+def test_frames_of_another_shape_are_refused(make):
+    t = make()
     t.init(np.zeros((50, 60), np.uint8), (10, 10, 20, 20))
     with pytest.raises(ValueError, match="initialised on"):
         t.update(np.zeros((51, 60), np.uint8))
@@ -174,3 +184,146 @@ def test_get_rect_sub_pix_equals_cv2(cv2, center, size):
     for img in ((rng.random((60, 80)) * 255).astype(np.float32), (rng.random((60, 80, 3)) * 255).astype(np.float32)):
         np.testing.assert_allclose(get_rect_sub_pix(img, size, center), cv2.getRectSubPix(img, size, center),
                                    rtol=0, atol=1e-3)
+
+
+class _CV2CSRT(_CV2):
+    """cv2.legacy.TrackerCSRT with chosen parameters (read from an in-memory FileStorage, as the
+    legacy factory takes no parameters)."""
+
+    def __init__(self, cv2, **params):
+        def make():
+            t = cv2.legacy.TrackerCSRT_create()
+            text = "%YAML:1.0\n" + "".join(f"{k}: {int(v)}\n" for k, v in params.items())
+            storage = cv2.FileStorage(text, cv2.FILE_STORAGE_READ | cv2.FILE_STORAGE_MEMORY)
+            t.read(storage.root())  # the node lives inside the storage: keep it until read returns
+            return t
+
+        super().__init__(cv2, make)
+
+
+@pytest.mark.parametrize("source", ["crossing", 0, pytest.param(1, marks=pytest.mark.xfail(
+    strict=True, reason="synthetic seed 1: a similar object crosses the target; OpenCV's colour-names channels "
+                        "keep it on the target (0.76), ours follows the other for a while (0.61), as OpenCV's own "
+                        "CSRT does without colour names (0.59)")), 2, 3, 4])
+def test_csrt_reaches_opencv_success_auc(cv2, source):
+    """At least 95 % of OpenCV's CSRT (defaults, with colour names) success AUC (Crossing: 0.77
+    against 0.70)."""
+    frames, gt = _crossing() if source == "crossing" else _synthetic(source)
+    ours, _, _ = run_tracker(TrackerCSRT(), frames, gt[0])
+    ref, _, _ = run_tracker(_CV2(cv2, cv2.legacy.TrackerCSRT_create), frames, gt[0])
+    assert otb_scores(ours, gt)["AUC"] >= 0.95 * otb_scores(ref, gt)["AUC"]
+
+
+@pytest.mark.parametrize("source", ["crossing", 0, 1, 2, 3, 4])
+def test_csrt_reaches_opencv_csrt_with_the_same_features(cv2, source):
+    """Given the same channels as ours (FHOG, gray, RGB; no colour names), OpenCV's CSRT does not
+    beat ours by more than 5 % of its success AUC on any sequence."""
+    frames, gt = _crossing() if source == "crossing" else _synthetic(source)
+    ours, _, _ = run_tracker(TrackerCSRT(), frames, gt[0])
+    ref, _, _ = run_tracker(_CV2CSRT(cv2, use_color_names=False, use_rgb=True), frames, gt[0])
+    assert otb_scores(ours, gt)["AUC"] >= 0.95 * otb_scores(ref, gt)["AUC"]
+
+
+def test_csr_filter_solves_the_ridge_regression_and_respects_the_mask():
+    """With a full mask, ADMM converges to the closed-form ridge solution x^ conj(y^) / (|x^|^2 +
+    lambda); with a partial mask, the filter is exactly zero outside it."""
+    from scratchvision.sot import csr_filter
+    from scratchvision.sot.csrt import gaussian_labels
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((16, 20, 3))
+    xf = np.fft.rfft2(x, axes=(0, 1))
+    yf = np.fft.rfft2(gaussian_labels(1.5, 20, 16))
+    closed = xf * np.conj(yf)[..., None] / ((np.abs(xf) ** 2) + 0.05)
+    np.testing.assert_allclose(csr_filter(xf, yf, np.ones((16, 20)), 1000), closed, rtol=0, atol=1e-9)
+    mask = np.zeros((16, 20))
+    mask[4:10, 5:14] = 1
+    h = np.fft.irfft2(csr_filter(xf, yf, mask, 4), s=(16, 20), axes=(0, 1))
+    assert np.abs(h[mask == 0]).max() < 1e-12 and np.abs(h[mask == 1]).max() > 1e-3
+
+
+def test_gaussian_labels_peak_at_the_origin_and_wrap():
+    from scratchvision.sot.csrt import gaussian_labels
+
+    y = gaussian_labels(2.0, 9, 8)
+    assert y[0, 0] == 1.0 and y.argmax() == 0
+    np.testing.assert_allclose(y[1, 0], np.exp(-0.5 / 4))
+    np.testing.assert_allclose(y[-1, 0], y[1, 0])
+    np.testing.assert_allclose(y[0, -2], y[0, 2])
+
+
+def test_mrf_smooth_equals_a_direct_implementation():
+    """The MRF iteration against the same equations written with scipy.ndimage.correlate (mode
+    'reflect' is cv2.BORDER_REFLECT), on random posteriors and priors."""
+    from scipy.ndimage import correlate
+
+    from scratchvision.sot.segmentation import mrf_smooth
+
+    rng = np.random.default_rng(5)
+    post, prior = rng.random((23, 31)), 0.5 + 0.4 * rng.random((23, 31))
+    h = max(1, int(np.floor(31 * 3 / 50 + 0.5)))
+    k = np.arange(-h, h + 1)
+    lam = np.exp(-(k[:, None] ** 2 + k[None, :] ** 2) / (2 * (h / 3) ** 2))
+    lam[h, h] = 0
+    lam /= lam.sum()
+    lam2 = lam.copy()
+    lam2[h, h] = 1
+
+    def half_step(a, b):
+        ta, tb = correlate(a, lam, mode="reflect") * a, correlate(b, lam, mode="reflect") * b
+        ta, tb = ta / (ta + tb), tb / (ta + tb)
+        return correlate(ta, lam2, mode="reflect"), correlate(tb, lam2, mode="reflect")
+
+    po, pb, like, it = prior.copy(), 1 - prior, np.inf, 0
+    while it < 50:
+        it += 1
+        qo, qb = half_step(po * post + np.finfo(float).eps, pb * (1 - post) + np.finfo(float).eps)
+        so, sb = half_step(po, pb)
+        po, pb = (qo + so) / 4, (qb + sb) / 4
+        po, pb = po / (po + pb), pb / (po + pb)
+        new = -(np.log(qo) + np.log(qb)).sum() / (2 * post.size)
+        if abs(like - new) < 0.1:
+            break
+        like = new
+    ours, iterations = mrf_smooth(post, prior)
+    assert iterations == it
+    np.testing.assert_allclose(ours, qo, rtol=1e-10)
+
+
+def test_color_histograms_equal_their_definition():
+    """Box histogram weighted by the Epanechnikov profile, ring histogram uniform, both summing to
+    1, and p_b = 1 - box area / outer area; checked pixel by pixel."""
+    from scratchvision.imgproc import rgb_to_hsv
+    from scratchvision.sot.segmentation import color_histograms
+
+    rng = np.random.default_rng(2)
+    frame = (rng.random((40, 50, 3)) * 255).astype(np.uint8)
+    fg, bg, p_b = color_histograms(frame, (12.4, 9.0, 15.0, 11.0), bins=4, background_ratio=2)
+    hsv = rgb_to_hsv(frame).astype(int) * 4 // 256
+    x1, y1, x2, y2 = 12, 9, 27, 20
+    ox1, oy1, ox2, oy2 = 12 - 8, 9 - 6, 27 + 8 + 1, 20 + 6 + 1
+    f_ref, b_ref = np.zeros(64), np.zeros(64)
+    for y in range(oy1, oy2):
+        for x in range(ox1, ox2):
+            i = (hsv[y, x, 0] * 4 + hsv[y, x, 1]) * 4 + hsv[y, x, 2]
+            if x1 <= x <= x2 and y1 <= y <= y2:
+                r2 = ((x - 19.5) / (7.5 * 1.4142 + 1)) ** 2 + ((y - 14.5) / (5.5 * 1.4142 + 1)) ** 2
+                f_ref[i] += max(0.0, 1 - r2)
+            else:
+                b_ref[i] += 1
+    np.testing.assert_allclose(fg, f_ref / f_ref.sum())
+    np.testing.assert_allclose(bg, b_ref / b_ref.sum())
+    assert p_b == pytest.approx(1 - 16 * 12 / ((ox2 - ox1 + 1) * (oy2 - oy1 + 1)))
+
+
+def test_csrt_exposes_its_internals():
+    frames, boxes = _zooming_scene(3)
+    t = TrackerCSRT()
+    t.init(frames[0], boxes[0])
+    t.update(frames[1])
+    cells = t.response.shape
+    assert t.mask.shape == cells and set(np.unique(t.mask)) <= {0.0, 1.0} and t.mask.sum() > 0
+    assert t.channel_weights.shape == (18 + 1 + 3,) and t.channel_weights.sum() == pytest.approx(1)
+    assert t.posterior is not None and np.isfinite(t.psr) and t.peak == pytest.approx(t.response.max())
+    with pytest.raises(ValueError, match="use_hog"):
+        TrackerCSRT(use_hog=False, use_gray=False, use_rgb=False)
