@@ -133,7 +133,7 @@ def _cmd_track_object(args):
 
     from ._progress import progress
     from .io import read_video, write_video
-    from .sot import TrackerKCF, TrackerMOSSE, otb_scores
+    from .sot import TrackerCSRT, TrackerKCF, TrackerMOSSE, otb_scores
     from .viz import draw_boxes
 
     try:
@@ -141,7 +141,7 @@ def _cmd_track_object(args):
     except ValueError:
         raise ValueError(f"--bbox must be x,y,w,h numbers, got {args.bbox!r}") from None
     frames = read_video(args.video)
-    tracker = {"mosse": TrackerMOSSE, "kcf": TrackerKCF}[args.tracker]()
+    tracker = {"mosse": TrackerMOSSE, "kcf": TrackerKCF, "csrt": TrackerCSRT}[args.tracker]()
     tracker.init(frames[0], box)
     boxes, oks = [box], [True]
     for frame in progress(frames[1:], total=len(frames) - 1, desc="track-object"):
@@ -347,13 +347,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=5, help="classes printed (default: %(default)s)")
     p.set_defaults(func=_cmd_classify)
 
-    p = sub.add_parser("track-object", help="follow one object through a video (KCF or MOSSE correlation filter)",
+    p = sub.add_parser("track-object", help="follow one object through a video (CSRT, KCF or MOSSE correlation filter)",
                        description="Initialise a single-object tracker on the first frame's box and follow it; "
                                    "write the boxes (frame,x,y,w,h,ok) and optionally an annotated GIF and the "
                                    "OTB scores against a ground-truth file.")
     p.add_argument("video", help="video file or image folder")
     p.add_argument("--bbox", required=True, help="x,y,w,h of the object in the first frame (0-based pixels)")
-    p.add_argument("--tracker", default="kcf", choices=["kcf", "mosse"], help="tracker (default: %(default)s)")
+    p.add_argument("--tracker", default="csrt", choices=["csrt", "kcf", "mosse"], help="tracker (default: %(default)s)")
     p.add_argument("--out", default="boxes.txt", help="boxes file (default: %(default)s)")
     p.add_argument("--gif", help="write the frames with the tracked box to this GIF")
     p.add_argument("--gt", help="ground-truth boxes x,y,w,h per line (OTB groundtruth_rect.txt)")

@@ -150,9 +150,9 @@ def _stage_dense_flow(seq, gray, out, show_progress):
 
 
 def _stage_single_object(seq, gray, out, show_progress):
-    """KCF and MOSSE following object 1 from its first box, OTB success AUC and precision."""
+    """CSRT, KCF and MOSSE following object 1 from its first box, OTB success AUC and precision."""
     from .io import write_video
-    from .sot import TrackerKCF, TrackerMOSSE, otb_scores, run_tracker
+    from .sot import TrackerCSRT, TrackerKCF, TrackerMOSSE, otb_scores, run_tracker
     from .viz import draw_boxes
 
     rows = seq.gt[(seq.gt[:, 1] == seq.gt[0, 1])]
@@ -163,14 +163,14 @@ def _stage_single_object(seq, gray, out, show_progress):
         return ["object 1 is in view for fewer than 2 frames: skipped"]
     frames, gt = [seq.frames[t] for t in span], boxes[span]
     lines = [f"object {int(rows[0, 1])} over {len(span)} frames:"]
-    for name, make in (("KCF", TrackerKCF), ("MOSSE", TrackerMOSSE)):
+    for name, make in (("CSRT", TrackerCSRT), ("KCF", TrackerKCF), ("MOSSE", TrackerMOSSE)):
         pred, ok, fps = run_tracker(make(), frames, gt[0])
         s = otb_scores(pred, gt)
         lines.append(f"  {name}: success AUC {s['AUC']:.3f}, precision@20 {s['precision@20']:.3f}, "
                      f"{ok.mean():.0%} of frames tracked, {fps:.0f} frames/s")
-        if name == "KCF":
+        if name == "CSRT":
             xyxy = np.column_stack([pred[:, :2], pred[:, :2] + pred[:, 2:]])
-            write_video(os.path.join(out, "kcf_track.gif"),
+            write_video(os.path.join(out, "csrt_track.gif"),
                         np.stack([draw_boxes(f, xyxy[i:i + 1], ids=[1]) for i, f in enumerate(frames)]), fps=10)
     return lines
 
@@ -235,7 +235,7 @@ STAGES = [("ground truth", _stage_ground_truth),
           ("corner tracks (Shi-Tomasi + pyramidal Lucas-Kanade)", _stage_corner_tracks),
           ("dense flow (Farneback, Horn-Schunck, TV-L1)", _stage_dense_flow),
           ("multi-object tracks (SORT on jittered ground-truth detections)", _stage_sort),
-          ("single-object tracks (KCF, MOSSE)", _stage_single_object)]
+          ("single-object tracks (CSRT, KCF, MOSSE)", _stage_single_object)]
 
 
 def run_demo(out_dir="scratchvision-demo", *, n_frames: int = 40, size=(240, 320), n_objects: int = 6,

@@ -167,7 +167,10 @@ def test_track_object_command(tmp_path, capsys):
     rows = np.loadtxt(tmp_path / "b.txt", delimiter=",", skiprows=1)
     assert rows.shape == (12, 6) and np.abs(rows[:, 1:5] - gt).max() <= 1.0
     assert (tmp_path / "t.gif").stat().st_size > 0
-    assert main(["track-object", str(tmp_path / "v.gif"), "--bbox", "60,40,40,30", "--out", str(tmp_path / "k.txt")]) == 0
-    kcf = np.loadtxt(tmp_path / "k.txt", delimiter=",", skiprows=1)  # the default tracker, KCF
-    assert np.abs(kcf[:, 1:3] - gt[:, :2]).max() <= 2.0
+    for tracker in ("kcf", None):  # None: the default tracker, CSRT
+        chosen = ["--tracker", tracker] if tracker else []
+        assert main(["track-object", str(tmp_path / "v.gif"), "--bbox", "60,40,40,30", "--out", str(tmp_path / "k.txt")]
+                    + chosen) == 0
+        boxes = np.loadtxt(tmp_path / "k.txt", delimiter=",", skiprows=1)
+        assert np.abs(boxes[:, 1:3] - gt[:, :2]).max() <= 2.0
     assert main(["track-object", str(tmp_path / "v.gif"), "--bbox", "1,2,3"]) == 2

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 from conftest import shared_path
-from scratchvision.imgproc import gaussian_blur, gaussian_kernel, pad_reflect101, remap, resize, rgb_to_gray
+from scratchvision.imgproc import gaussian_blur, gaussian_kernel, pad_reflect101, remap, resize, rgb_to_gray, rgb_to_hsv
 
 sizes = st.tuples(st.integers(2, 40), st.integers(2, 40))
 
@@ -75,6 +75,20 @@ def test_rgb_to_gray_uint8_equals_cv2_on_every_colour(cv2):
     r, g, b = np.meshgrid(np.arange(256), np.arange(256), np.arange(256), indexing="ij")
     img = np.stack([r, g, b], -1).astype(np.uint8).reshape(4096, 4096, 3)
     np.testing.assert_array_equal(rgb_to_gray(img), cv2.cvtColor(img, cv2.COLOR_RGB2GRAY))
+
+
+def test_rgb_to_hsv_equals_cv2_full_range(cv2):
+    """cv2.COLOR_RGB2HSV_FULL's exact bytes on a lattice of 2**18 colours (every 4th level of each
+    channel, with 255) and on random colours; gray images read as R = G = B."""
+    levels = np.r_[np.arange(0, 256, 4), 255]
+    r, g, b = np.meshgrid(levels, levels, levels, indexing="ij")
+    img = np.stack([r, g, b], -1).astype(np.uint8).reshape(len(levels), -1, 3)
+    np.testing.assert_array_equal(rgb_to_hsv(img), cv2.cvtColor(img, cv2.COLOR_RGB2HSV_FULL))
+    rand = np.random.default_rng(0).integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(rgb_to_hsv(rand), cv2.cvtColor(rand, cv2.COLOR_RGB2HSV_FULL))
+    gray = rand[..., 0]
+    np.testing.assert_array_equal(rgb_to_hsv(gray), cv2.cvtColor(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB),
+                                                                 cv2.COLOR_RGB2HSV_FULL))
 
 
 @given(seed=st.integers(0, 2**32 - 1))

@@ -1,4 +1,4 @@
-"""KCF: kernelized correlation filters (Henriques et al. 2015), with HOG + gray features and a
+"""KCF: kernelized correlation filters (Henriques et al. 2015), with FHOG + gray features and a
 three-scale search.
 
 A ridge regression on all cyclic shifts of the target's feature patch ``x`` (a window
@@ -7,17 +7,19 @@ towards a Gaussian-shaped label ``y`` is solved in the Fourier domain thanks to 
 structure: with the Gaussian kernel correlation ``k^{xx'} = exp(-(|x|^2 + |x'|^2 - 2 F^-1(sum_c
 x_c^ conj(x'_c^))) / (sigma^2 N))``, the dual coefficients are ``alpha^ = y^ / (k^{xx}^ +
 lambda)``, and the response on a new patch ``z`` is ``F^-1(k^{xz}^ alpha^)``. Its peak gives the
-translation (wrapping around; a parabola through the peak refines it within a cell); the patch is also tried at 0.95 and 1.05 times the scale and the
-best peak, slightly penalised away from scale 1, sets the new scale. ``alpha^`` and the template
-``x^`` are running averages with ``interp_factor``. ``ok`` is False when the best peak is below
-``detect_thresh``.
+translation (wrapping around; a parabola through the peak refines it within a cell); the patch
+is also tried at 0.95 and 1.05 times the scale and the best peak, slightly penalised away from
+scale 1, sets the new scale. ``alpha^`` and the template ``x^`` are running averages with
+``interp_factor``. ``ok`` is False when the best peak is below ``detect_thresh``.
 
 OpenCV's TrackerKCF uses gray + colour-names features by default; this one uses gray + FHOG (the
-paper's best features, :mod:`~scratchvision.sot.features`), with OpenCV's parameter names and the
+paper's best features, :mod:`~scratchvision.sot.features`; on a colour frame the FHOG takes each
+pixel's strongest channel, which lifted the mean success AUC over Crossing and ten synthetic
+scenes from 0.41 to 0.56 against gray FHOG), with OpenCV's parameter names and the
 paper's HOG settings (``sigma`` 0.5, ``interp_factor`` 0.02, ``output_sigma_factor`` 0.1). Its
 response peaks run lower than OpenCV's gray + colour-names ones, so ``detect_thresh`` defaults to
 0.2 instead of OpenCV's 0.5 (at 0.5 it gave up on the OTB Crossing pedestrian after 2 frames; at
-0.2 it follows it to the end, success AUC 0.745).
+0.2 it follows it to the end, success AUC 0.75).
 
 References
 ----------
@@ -30,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_float, check_image, check_int
-from .common import check_bbox, gray_patch, hanning_window, subpixel_peak
+from .common import check_bbox, get_rect_sub_pix, hanning_window, rgb_patch_to_gray, subpixel_peak
 from .features import fhog, gray_cells
 
 __all__ = ["TrackerKCF"]
@@ -87,8 +89,9 @@ class TrackerKCF:
     def _features(self, frame, center, scale):
         """The tapered feature stack (cells_h, cells_w, 32) of the window at ``center`` and ``scale``."""
         win = (self._window[0] * scale, self._window[1] * scale)
-        patch = gray_patch(frame, win, center, out_size=self._template)
-        feats = np.concatenate([gray_cells(patch, self.cell_size), fhog(patch, self.cell_size)], axis=2)
+        patch = get_rect_sub_pix(frame, win, center, out_size=self._template)
+        gray = rgb_patch_to_gray(patch, frame.ndim == 3)
+        feats = np.concatenate([gray_cells(gray, self.cell_size), fhog(patch, self.cell_size)], axis=2)
         return np.fft.fft2(feats * self._cos[..., None], axes=(0, 1))
 
     def _kernel(self, xf, zf):
