@@ -25,7 +25,7 @@ from ._jit import kernel, warmup_hook
 from ._validate import DTypeError, as_array, check_choice, check_float, check_image, check_int, check_int_pair
 
 __all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "rgb_to_hsv", "sample_bilinear", "reflect101", "fill_border_reflect101",
-           "pad_reflect101", "gaussian_kernel", "gaussian_blur", "resize"]
+           "pad_reflect101", "gaussian_kernel", "gaussian_blur", "resize", "linear_taps", "sample_separable"]
 
 #: Border modes of :func:`remap`, by name -> code used inside kernels.
 BORDER_MODES = {"constant": 0, "replicate": 1, "nan": 2}
@@ -399,9 +399,15 @@ def gaussian_blur(image, ksize, sigma_x: float, sigma_y: float = 0.0) -> np.ndar
 
 
 def _linear_table(src: int, dst: int):
-    """cv2.resize INTER_LINEAR taps along one axis: left index and weight of the right
-    neighbour, half-pixel centres, clamped at both ends (float32 weights as OpenCV's)."""
-    pos = (np.arange(dst) + 0.5) * (src / dst) - 0.5
+    """cv2.resize INTER_LINEAR taps along one axis: half-pixel centres (:func:`linear_taps`)."""
+    return linear_taps((np.arange(dst) + 0.5) * (src / dst) - 0.5, src)
+
+
+def linear_taps(pos, src: int):
+    """Bilinear taps of positions ``pos`` along an axis of ``src`` pixels: each position's left
+    pixel and the weight of its right neighbour (float32, as OpenCV's), clamped at both ends so
+    positions outside repeat the edge pixel. Feed them to :func:`sample_separable`."""
+    pos = np.asarray(pos, np.float64)
     i0 = np.floor(pos).astype(np.int64)
     frac = (pos - i0).astype(np.float32)
     frac[i0 < 0] = 0.0
@@ -410,6 +416,28 @@ def _linear_table(src: int, dst: int):
     frac[last] = 0.0
     i0[last] = src - 1
     return i0, np.ascontiguousarray(frac, np.float32)
+
+
+def sample_separable(image, x_taps, y_taps) -> np.ndarray:
+    """Bilinear samples of ``image`` on K rectangular grids at once: grid k's columns and rows
+    are given by taps ``x_taps = (x0, ax)`` of shape (K, ow) and ``y_taps = (y0, ay)`` of shape
+    (K, oh) from :func:`linear_taps`. Rows are interpolated first, then columns (OpenCV's order).
+
+    ``image`` (H, W) or (H, W, C) of any real dtype is read as it is (no float copy of the whole
+    frame).
+
+    Returns
+    -------
+    ndarray (K, oh, ow) or (K, oh, ow, C), float32
+    """
+    img = np.asarray(image)
+    h, w = img.shape[:2]
+    img3 = np.ascontiguousarray(img.reshape(h, w, -1))
+    x0, ax = (np.atleast_2d(t) for t in x_taps)
+    y0, ay = (np.atleast_2d(t) for t in y_taps)
+    out = np.empty((y0.shape[0], y0.shape[1], x0.shape[1], img3.shape[2]), np.float32)
+    _separable_linear_kernel(img3, x0, ax, y0, ay, out)
+    return out if img.ndim == 3 else out[..., 0]
 
 
 def _area_table(src: int, dst: int):
@@ -434,22 +462,25 @@ def _area_table(src: int, dst: int):
 
 
 @kernel(parallel=True)
-def _resize_linear_kernel(img, x0, ax, y0, ay, out):
-    """Horizontal interpolation of the two source rows, then vertical (OpenCV's order)."""
-    ow = out.shape[1]
+def _separable_linear_kernel(img, x0, ax, y0, ay, out):
+    """``out[k, y, x]``: horizontal interpolation of the two source rows of tap ``y0[k, y]``, then
+    vertical (OpenCV's order); one parallel task per output row."""
+    n, oh, ow = out.shape[0], out.shape[1], out.shape[2]
     w = img.shape[1]
-    for y in numba.prange(out.shape[0]):
-        r0 = img[y0[y]]
-        r1 = img[min(y0[y] + 1, img.shape[0] - 1)]
-        b = ay[y]
+    for r in numba.prange(n * oh):
+        k = r // oh
+        y = r - k * oh
+        r0 = img[y0[k, y]]
+        r1 = img[min(y0[k, y] + 1, img.shape[0] - 1)]
+        b = ay[k, y]
         for x in range(ow):
-            j = x0[x]
+            j = x0[k, x]
             j1 = min(j + 1, w - 1)
-            a = ax[x]
+            a = ax[k, x]
             for c in range(img.shape[2]):
                 top = r0[j, c] * (np.float32(1.0) - a) + r0[j1, c] * a
                 bottom = r1[j, c] * (np.float32(1.0) - a) + r1[j1, c] * a
-                out[y, x, c] = top * (np.float32(1.0) - b) + bottom * b
+                out[k, y, x, c] = top * (np.float32(1.0) - b) + bottom * b
 
 
 @kernel(parallel=True)
@@ -500,9 +531,7 @@ def resize(image, dsize, *, interpolation: str = "linear") -> np.ndarray:
     if (dw, dh) == (w, h):
         out[:] = img3
     elif interpolation == "linear":
-        x0, ax = _linear_table(w, dw)
-        y0, ay = _linear_table(h, dh)
-        _resize_linear_kernel(img3, x0, ax, y0, ay, out)
+        out = sample_separable(img3, _linear_table(w, dw), _linear_table(h, dh))[0]
     else:
         if dw > w or dh > h:
             raise ValueError(f"interpolation='area' only shrinks; dsize {(dw, dh)} exceeds the image {(w, h)}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import as_array, check_image
-from ..imgproc import remap, rgb_to_gray
+from ..imgproc import linear_taps, rgb_to_gray, sample_separable
 
 __all__ = ["check_bbox", "to_gray", "gray_patch", "rgb_patch_to_gray", "get_rect_sub_pix", "sample_windows", "hanning_window", "optimal_dft_size", "peak_to_sidelobe",
            "subpixel_peak"]
@@ -56,9 +56,9 @@ def get_rect_sub_pix(image, size, center, out_size=None) -> np.ndarray:
     w, h = size
     if out_size is None or tuple(out_size) == (w, h):
         x0, y0 = center[0] - (w - 1) * 0.5, center[1] - (h - 1) * 0.5
-        if x0 == np.floor(x0) and y0 == np.floor(y0):  # whole pixels: a clipped slice
-            rows = np.clip(np.arange(h) + int(y0), 0, image.shape[0] - 1)
-            cols = np.clip(np.arange(w) + int(x0), 0, image.shape[1] - 1)
+        if x0 == np.floor(x0) and y0 == np.floor(y0) and w == int(w) and h == int(h):  # a clipped slice
+            rows = np.clip(np.arange(int(h)) + int(y0), 0, image.shape[0] - 1)
+            cols = np.clip(np.arange(int(w)) + int(x0), 0, image.shape[1] - 1)
             return np.asarray(image[rows[:, None], cols[None, :]], np.float32)
         out_size = (w, h)
     return sample_windows(image, [center], [size], out_size)[0]
@@ -74,18 +74,8 @@ def sample_windows(image, centers, sizes, out_size) -> np.ndarray:
     s = np.asarray(sizes, np.float64).reshape(-1, 2)
     xs = c[:, :1] + (np.arange(ow) - (ow - 1) * 0.5) * (s[:, :1] / ow)
     ys = c[:, 1:] + (np.arange(oh) - (oh - 1) * 0.5) * (s[:, 1:] / oh)
-    # sample from the part of the image the grids touch (edge pixels included where they
-    # overhang), so the cost follows the windows, not the frame
-    x_lo = int(np.clip(np.floor(xs.min()), 0, image.shape[1] - 1))
-    x_hi = int(np.clip(np.floor(xs.max()) + 1, 0, image.shape[1] - 1))
-    y_lo = int(np.clip(np.floor(ys.min()), 0, image.shape[0] - 1))
-    y_hi = int(np.clip(np.floor(ys.max()) + 1, 0, image.shape[0] - 1))
-    region = image[y_lo:y_hi + 1, x_lo:x_hi + 1]
-    k = len(c)
-    mx = np.broadcast_to((xs - x_lo)[:, None, :], (k, oh, ow)).reshape(k * oh, ow)
-    my = np.broadcast_to((ys - y_lo)[:, :, None], (k, oh, ow)).reshape(k * oh, ow)
-    out = remap(region, mx, my, border_mode="replicate")
-    return out.reshape((k, oh, ow) + out.shape[2:])
+    h, w = image.shape[:2]
+    return sample_separable(image, linear_taps(xs, w), linear_taps(ys, h))
 
 
 def hanning_window(size) -> np.ndarray:

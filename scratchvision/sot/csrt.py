@@ -188,7 +188,7 @@ class TrackerCSRT:
 
     def _features(self, frame, center, scale):
         """Spectra (rfft2) of the tapered feature stack of the window at ``center`` and ``scale``."""
-        side = np.floor(scale * self._side)
+        side = int(scale * self._side)
         patch = get_rect_sub_pix(frame, (side, side), center, out_size=(self._grid, self._grid))
         gray = rgb_patch_to_gray(patch, frame.ndim == 3)
         c = self._cell
@@ -229,7 +229,7 @@ class TrackerCSRT:
     def _reliability_mask(self, frame):
         """The binary filter mask (cells) from the colour segmentation of the current window, or
         the box's rectangle when the segmentation keeps less than 5 % of the box's area."""
-        side = np.floor(self._scale * self._side)
+        side = int(self._scale * self._side)
         shrink = min(1.0, np.sqrt(1000.0 / side**2))
         n = max(int(side * shrink), 4)
         patch = get_rect_sub_pix(frame, (side, side), self._center, out_size=(n, n))
