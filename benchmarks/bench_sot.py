@@ -66,10 +66,10 @@ def run(threads, repeat):
             s = otb_scores(boxes, gt)
             rows.append({"sequence": label, "tracker": name, "AUC": s["AUC"], "precision@20": s["precision@20"],
                          "tracked frames": float(ok.mean()), "frames/s": float(np.median(fps))})
-    notes = ("One thread; frames/s covers update() only (median of 3 runs), RGB frames in (ours converts to "
-             "gray, cv2 gets BGR). OpenCV's MOSSE trains its first filter on 8 copies of one random warp "
+    notes = ("One thread; frames/s covers update() only (median of 3 runs), RGB frames in (cv2 gets them as "
+             "BGR). OpenCV's MOSSE trains its first filter on 8 copies of one random warp "
              "(its RNG is re-seeded on each call) and stops updating at its first PSR failure; ours uses 8 "
-             "different warps. Our KCF uses gray + FHOG (OpenCV's: gray + colour names) with a 3-scale search "
+             "different warps. Our KCF uses gray + colour FHOG (OpenCV's: gray + colour names) with a 3-scale search "
              "and detect_thresh 0.2. Our CSRT has no colour-names channels (OpenCV's default has them) and takes "
              "RGB cells instead (use_rgb, off in OpenCV).")
     return rows, notes
