@@ -92,16 +92,18 @@ class TrackerKCF:
         patch = get_rect_sub_pix(frame, win, center, out_size=self._template)
         gray = rgb_patch_to_gray(patch, frame.ndim == 3)
         feats = np.concatenate([gray_cells(gray, self.cell_size), fhog(patch, self.cell_size)], axis=2)
-        return np.fft.fft2(feats * self._cos[..., None], axes=(0, 1))
+        return np.fft.rfft2(feats * self._cos[..., None], axes=(0, 1))  # real signals: half spectra
+
+    def _energy(self, xf):
+        """``|x|^2`` from the half spectrum (Parseval): the columns that stand for a conjugate
+        twin count twice."""
+        return float(((xf.real**2 + xf.imag**2) * self._twins[:, None]).sum()) / self._cells
 
     def _kernel(self, xf, zf):
         """Gaussian kernel correlation of all cyclic shifts, in the Fourier domain."""
-        n = xf.shape[0] * xf.shape[1]
-        xx = (np.abs(xf) ** 2).sum() / n
-        zz = (np.abs(zf) ** 2).sum() / n
-        xz = np.real(np.fft.ifft2((zf * np.conj(xf)).sum(axis=2)))
-        k = np.exp(-np.maximum(xx + zz - 2 * xz, 0) / (self.sigma**2 * xf.size))
-        return np.fft.fft2(k)
+        xz = np.fft.irfft2((zf * np.conj(xf)).sum(axis=2), s=self._cos.shape)
+        d = self._energy(xf) + self._energy(zf) - 2 * xz
+        return np.fft.rfft2(np.exp(-np.maximum(d, 0) / (self.sigma**2 * self._cells * xf.shape[2])))
 
     def init(self, frame, bbox) -> None:
         """Start tracking the box ``bbox = (x, y, w, h)`` in ``frame`` (gray or RGB)."""
@@ -119,11 +121,13 @@ class TrackerKCF:
         self._pixel_per_cell = c * shrink
         cw, ch = self._template[0] // c, self._template[1] // c
         self._cos = hanning_window((cw, ch))
+        self._cells = cw * ch
+        self._twins = np.where((np.arange(cw // 2 + 1) == 0) | (2 * np.arange(cw // 2 + 1) == cw), 1.0, 2.0)
         s = np.sqrt(self._target[0] * self._target[1]) / self._pixel_per_cell * self.output_sigma_factor
         ys = np.arange(ch) - ch // 2
         xs = np.arange(cw) - cw // 2
         y = np.exp(-0.5 * (ys[:, None] ** 2 + xs[None, :] ** 2) / s**2)
-        self._yf = np.fft.fft2(np.fft.ifftshift(y))  # peak at the origin (no shift)
+        self._yf = np.fft.rfft2(np.fft.ifftshift(y))  # peak at the origin (no shift)
         xf = self._features(img, self._center, 1.0)
         self._xf = xf
         self._alphaf = self._yf / (self._kernel(xf, xf) + self.lambda_)
@@ -141,7 +145,7 @@ class TrackerKCF:
         for factor in scales:
             scale = self._scale * factor
             zf = self._features(img, self._center, scale)
-            response = np.real(np.fft.ifft2(self._alphaf * self._kernel(self._xf, zf)))
+            response = np.fft.irfft2(self._alphaf * self._kernel(self._xf, zf), s=self._cos.shape)
             peak = float(response.max()) * (1.0 if factor == 1.0 else 0.95)
             if best is None or peak > best[0]:
                 best = (peak, scale, response)
