@@ -331,3 +331,26 @@ def test_csrt_exposes_its_internals():
     assert t.posterior is not None and np.isfinite(t.psr) and t.peak == pytest.approx(t.response.max())
     with pytest.raises(ValueError, match="use_hog"):
         TrackerCSRT(use_hog=False, use_gray=False, use_rgb=False)
+
+
+@pytest.mark.parametrize("make", [TrackerMOSSE, TrackerKCF, TrackerCSRT])
+def test_a_target_leaving_the_frame_gives_ok_false(make):
+    """A textured square slides out of the right edge: no exception, finite boxes, and once it
+    is gone (frame 25 on) every update reports failure."""
+    from scratchvision.data import texture
+
+    obj = (np.stack([texture((30, 30), 7 + k) for k in range(3)], 2) * 255).astype(np.uint8)
+    tracker = make()
+    oks = []
+    for t in range(40):
+        frame = np.full((120, 160, 3), 90, np.uint8)
+        x = 60 + 4 * t
+        if x < 160:
+            frame[40:70, x:min(x + 30, 160)] = obj[:, :min(30, 160 - x)]
+        if t == 0:
+            tracker.init(frame, (60, 40, 30, 30))
+            continue
+        ok, box = tracker.update(frame)
+        assert np.isfinite(box).all()
+        oks.append(ok)
+    assert not any(oks[25:])
