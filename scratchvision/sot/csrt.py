@@ -127,7 +127,7 @@ class TrackerCSRT:
     number_of_scales, scale_step, scale_sigma_factor, scale_model_max_area : see
         :class:`~scratchvision.sot.dsst.ScaleEstimator`.
     histogram_bins : int
-        Bins per HSV channel.
+        Bins per HSV channel (at most 64: ``bins**3`` entries per histogram).
     background_ratio : int
         The background ring extends the box by its size over this on each side.
     psr_threshold : float
@@ -175,7 +175,7 @@ class TrackerCSRT:
         self.scale_model_max_area = check_float(scale_model_max_area, "scale_model_max_area", low=64.0)
         self.scale_lr = check_float(scale_lr, "scale_lr", low=0.0, high=1.0)
         self.scale_step = check_float(scale_step, "scale_step", low=1.0, low_open=True)
-        self.histogram_bins = check_int(histogram_bins, "histogram_bins", low=1, high=256)
+        self.histogram_bins = check_int(histogram_bins, "histogram_bins", low=1, high=64)
         self.background_ratio = check_int(background_ratio, "background_ratio", low=1)
         self.histogram_lr = check_float(histogram_lr, "histogram_lr", low=0.0, high=1.0)
         self.psr_threshold = check_float(psr_threshold, "psr_threshold")
