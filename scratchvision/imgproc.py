@@ -1,9 +1,13 @@
 """Low-level image operations shared by the whole package.
 
-* :func:`remap` / the kernel-level :func:`sample_bilinear`: the one bilinear sampler. Every
-  module that reads an image at sub-pixel positions (the synthetic renderer, flow warping,
-  dense flow) calls it.
-* :func:`rgb_to_gray`: RGB to luma with exactly OpenCV's ``cv2.COLOR_RGB2GRAY`` arithmetic.
+* :func:`remap` / the kernel-level :func:`sample_bilinear`: the bilinear sampler at arbitrary
+  positions. Every module that reads an image at scattered sub-pixel positions (the synthetic
+  renderer, flow warping, dense flow) calls it.
+* :func:`linear_taps` / :func:`sample_separable`: bilinear sampling on rectangular grids, where
+  each column's and each row's taps are computed once; :func:`resize` and the single-object
+  trackers' windows use it.
+* :func:`rgb_to_gray`, :func:`rgb_to_hsv`: colour conversions with exactly OpenCV's arithmetic
+  (``cv2.COLOR_RGB2GRAY``, ``cv2.COLOR_RGB2HSV_FULL``).
 * :func:`reflect101` / :func:`fill_border_reflect101` / :func:`pad_reflect101`: OpenCV's
   default border, for one index or one padded row inside a kernel, or as a padded copy of a
   whole image.

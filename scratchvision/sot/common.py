@@ -66,7 +66,7 @@ def get_rect_sub_pix(image, size, center, out_size=None) -> np.ndarray:
 
 def sample_windows(image, centers, sizes, out_size) -> np.ndarray:
     """Windows of ``sizes[k] = (w, h)`` centred at ``centers[k]``, each sampled on one
-    ``out_size = (ow, oh)`` grid (bilinear, edges replicated), in a single remap:
+    ``out_size = (ow, oh)`` grid (bilinear, edges replicated), in one pass:
     (K, oh, ow) or (K, oh, ow, C) float32. Grid point ``j`` of window ``k`` lies at
     ``cx + (j - (ow - 1) / 2) w / ow``, so an ``ow = w`` grid is ``cv2.getRectSubPix``'s."""
     ow, oh = (int(v) for v in out_size)
