@@ -354,3 +354,19 @@ def test_a_target_leaving_the_frame_gives_ok_false(make):
         assert np.isfinite(box).all()
         oks.append(ok)
     assert not any(oks[25:])
+
+
+def test_peak_to_sidelobe_equals_its_definitions():
+    """Bolme et al.'s PSR leaves the 11 x 11 window around the peak (wrapping) out of the
+    sidelobe; exclude=0 is OpenCV's, over the whole response."""
+    from scratchvision.sot.common import peak_to_sidelobe
+
+    rng = np.random.default_rng(4)
+    r = rng.random((20, 24))
+    r[1, 22] = 5.0  # near a corner: the window wraps around
+    peak, (x, y), psr = peak_to_sidelobe(r, eps=0.0)
+    assert (peak, x, y) == (5.0, 22, 1)
+    side = [r[i, j] for i in range(20) for j in range(24)
+            if min(abs(i - 1), 20 - abs(i - 1)) > 5 or min(abs(j - 22), 24 - abs(j - 22)) > 5]
+    assert psr == pytest.approx((5.0 - np.mean(side)) / np.std(side))
+    assert peak_to_sidelobe(r, eps=0.0, exclude=0)[2] == pytest.approx((5.0 - r.mean()) / r.std())

@@ -105,12 +105,22 @@ def optimal_dft_size(n: int) -> int:
     return int(best)
 
 
-def peak_to_sidelobe(response, eps: float = 1e-5):
-    """(peak value, its (x, y), PSR = (peak - mean) / (std + eps)) of a correlation response."""
+def peak_to_sidelobe(response, eps: float = 1e-5, exclude: int = 5):
+    """(peak value, its (x, y), PSR) of a correlation response.
+
+    PSR = (peak - mean) / (std + eps) of the sidelobe: Bolme et al. take the response without
+    the ``(2 exclude + 1)``-square window around the peak (11 x 11 by default, wrapping around as
+    the correlation does); ``exclude=0`` takes the whole response, as OpenCV's MOSSE does."""
     idx = int(np.argmax(response))
     y, x = divmod(idx, response.shape[1])
     peak = float(response.flat[idx])
-    return peak, (x, y), (peak - float(response.mean())) / (float(response.std()) + eps)
+    side = response
+    if exclude > 0:
+        h, w = response.shape
+        keep = np.ones((h, w), bool)
+        keep[np.ix_(np.arange(y - exclude, y + exclude + 1) % h, np.arange(x - exclude, x + exclude + 1) % w)] = False
+        side = response[keep] if keep.any() else response
+    return peak, (x, y), (peak - float(side.mean())) / (float(side.std()) + eps)
 
 
 def subpixel_peak(response, px, py):
