@@ -114,13 +114,17 @@ def peak_to_sidelobe(response, eps: float = 1e-5, exclude: int = 5):
     idx = int(np.argmax(response))
     y, x = divmod(idx, response.shape[1])
     peak = float(response.flat[idx])
-    side = response
-    if exclude > 0:
-        h, w = response.shape
-        keep = np.ones((h, w), bool)
-        keep[np.ix_(np.arange(y - exclude, y + exclude + 1) % h, np.arange(x - exclude, x + exclude + 1) % w)] = False
-        side = response[keep] if keep.any() else response
-    return peak, (x, y), (peak - float(side.mean())) / (float(side.std()) + eps)
+    r = response.astype(np.float64, copy=False)
+    n, total, squares = r.size, float(r.sum()), float(np.vdot(r, r))
+    h, w = r.shape
+    if exclude > 0 and (2 * exclude + 1) ** 2 < h * w:  # the sidelobe: all sums minus the window's
+        rows = np.unique(np.arange(y - exclude, y + exclude + 1) % h)
+        cols = np.unique(np.arange(x - exclude, x + exclude + 1) % w)
+        window = r[np.ix_(rows, cols)]
+        n, total, squares = n - window.size, total - float(window.sum()), squares - float(np.vdot(window, window))
+    mean = total / n
+    std = np.sqrt(max(squares / n - mean * mean, 0.0))
+    return peak, (x, y), (peak - mean) / (std + eps)
 
 
 def subpixel_peak(response, px, py):
