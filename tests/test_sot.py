@@ -370,3 +370,22 @@ def test_peak_to_sidelobe_equals_its_definitions():
             if min(abs(i - 1), 20 - abs(i - 1)) > 5 or min(abs(j - 22), 24 - abs(j - 22)) > 5]
     assert psr == pytest.approx((5.0 - np.mean(side)) / np.std(side))
     assert peak_to_sidelobe(r, eps=0.0, exclude=0)[2] == pytest.approx((5.0 - r.mean()) / r.std())
+
+
+@pytest.mark.parametrize("zoom", [1.0, 1.04, 0.96, 1.06])
+def test_scale_estimator_finds_a_zoom(zoom):
+    """DSST on a texture zoomed about the target's centre: one estimate lands on the tried
+    factor nearest the zoom (factors are 1.02^k)."""
+    from scratchvision.data import texture
+    from scratchvision.imgproc import resize
+    from scratchvision.sot import ScaleEstimator
+
+    big = (np.stack([texture((300, 300), 3 + k) for k in range(3)], 2) * 255).astype(np.float32)
+    d = ScaleEstimator()
+    d.init(big, (150.0, 150.0), (60.0, 40.0), 240.0)
+    n = int(round(300 * zoom))
+    est = d.estimate(resize(big, (n, n)), (150.0 * n / 300, 150.0 * n / 300))
+    assert est == pytest.approx(d.factors[np.argmin(np.abs(np.log(d.factors / zoom)))], rel=1e-9)
+    assert d.response.shape == (33,)
+    with pytest.raises(ValueError, match="number_of_scales"):
+        ScaleEstimator(number_of_scales=4)

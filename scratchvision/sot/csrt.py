@@ -145,6 +145,9 @@ class TrackerCSRT:
         The last smoothed foreground probability of the window (segmentation grid).
     channel_weights : ndarray
         The reliability weight of each channel.
+    scale_estimator : ScaleEstimator
+        The DSST scale filter (its ``scale``, ``factors`` and last ``response``); it holds the
+        scale parameters.
     """
 
     def __init__(self, use_channel_weights: bool = True, use_segmentation: bool = True, use_hog: bool = True,
@@ -168,13 +171,8 @@ class TrackerCSRT:
         self.filter_lr = check_float(filter_lr, "filter_lr", low=0.0, high=1.0)
         self.weights_lr = check_float(weights_lr, "weights_lr", low=0.0, high=1.0)
         self.admm_iterations = check_int(admm_iterations, "admm_iterations", low=0)
-        self.number_of_scales = check_int(number_of_scales, "number_of_scales", low=1)
-        if self.number_of_scales % 2 == 0:
-            raise ValueError(f"number_of_scales must be odd, got {number_of_scales}")
-        self.scale_sigma_factor = check_float(scale_sigma_factor, "scale_sigma_factor", low=0.0, low_open=True)
-        self.scale_model_max_area = check_float(scale_model_max_area, "scale_model_max_area", low=64.0)
-        self.scale_lr = check_float(scale_lr, "scale_lr", low=0.0, high=1.0)
-        self.scale_step = check_float(scale_step, "scale_step", low=1.0, low_open=True)
+        self.scale_estimator = ScaleEstimator(number_of_scales, scale_step, scale_sigma_factor, scale_lr,
+                                              scale_model_max_area)
         self.histogram_bins = check_int(histogram_bins, "histogram_bins", low=1, high=64)
         self.background_ratio = check_int(background_ratio, "background_ratio", low=1)
         self.histogram_lr = check_float(histogram_lr, "histogram_lr", low=0.0, high=1.0)
@@ -289,9 +287,7 @@ class TrackerCSRT:
         self._hf = csr_filter(xf, self._yf, self.mask, self.admm_iterations)
         n = xf.shape[2]
         self.channel_weights = self._channel_peaks(xf, self._hf) if self.use_channel_weights else np.ones(n)
-        self._dsst = ScaleEstimator(self.number_of_scales, self.scale_step, self.scale_sigma_factor, self.scale_lr,
-                                    self.scale_model_max_area)
-        self._dsst.init(img, self._center, self._target, self._side)
+        self.scale_estimator.init(img, self._center, self._target, self._side)
 
     def update(self, frame):
         """Track into ``frame``: ``(ok, (x, y, w, h))``. When the response peak is below
@@ -312,7 +308,7 @@ class TrackerCSRT:
         row = row - rows if row + 1 > rows / 2 else row
         step = self._scale * self._side / rows  # pixels per cell
         self._center = np.clip(self._center + step * np.array([col, row]), 0, [img.shape[1] - 1, img.shape[0] - 1])
-        self._scale = self._dsst.estimate(img, self._center)
+        self._scale = self.scale_estimator.estimate(img, self._center)
         if self.use_segmentation:
             self._update_histograms(img, self.box, self.histogram_lr)
             self.mask = self._reliability_mask(img)
@@ -322,7 +318,7 @@ class TrackerCSRT:
             weights = (1 - self.weights_lr) * self.channel_weights + self.weights_lr * self._channel_peaks(xf, hf)
             self.channel_weights = weights / weights.sum()
         self._hf = (1 - self.filter_lr) * self._hf + self.filter_lr * hf
-        self._dsst.update(img, self._center)
+        self.scale_estimator.update(img, self._center)
         return True, self.box
 
     @property

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import check_float, check_int
 from .common import hanning_window, sample_windows
 from .features import fhog_stack
 
@@ -57,11 +58,13 @@ class ScaleEstimator:
 
     def __init__(self, number_of_scales: int = 33, scale_step: float = 1.02, scale_sigma_factor: float = 0.25,
                  scale_lr: float = 0.025, scale_model_max_area: float = 512.0):
-        self.number_of_scales = number_of_scales
-        self.scale_step = scale_step
-        self.scale_sigma_factor = scale_sigma_factor
-        self.scale_lr = scale_lr
-        self.scale_model_max_area = scale_model_max_area
+        self.number_of_scales = check_int(number_of_scales, "number_of_scales", low=1)
+        if self.number_of_scales % 2 == 0:
+            raise ValueError(f"number_of_scales must be odd, got {number_of_scales}")
+        self.scale_step = check_float(scale_step, "scale_step", low=1.0, low_open=True)
+        self.scale_sigma_factor = check_float(scale_sigma_factor, "scale_sigma_factor", low=0.0, low_open=True)
+        self.scale_lr = check_float(scale_lr, "scale_lr", low=0.0, high=1.0)
+        self.scale_model_max_area = check_float(scale_model_max_area, "scale_model_max_area", low=64.0)
         self.response = None
 
     def init(self, frame, center, target_size, template_side: float) -> None:
