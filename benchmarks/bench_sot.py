@@ -15,6 +15,7 @@ VIDEO = Path(__file__).resolve().parents[2] / "shared" / "data" / "video" / "Cro
 
 def _sequences():
     import scratchvision as sv
+    from scratchvision.sot import object_track
 
     if VIDEO.exists():
         import imageio.v3 as iio
@@ -26,11 +27,12 @@ def _sequences():
         yield "OTB Crossing (120 frames)", frames, gt
     for seed in range(5):
         seq = sv.synthetic_sequence(60, size=(240, 320), n_objects=3, seed=seed, color=True, max_speed=3.0)
-        rows = seq.gt[seq.gt[:, 1] == 1]
-        boxes = np.full((60, 4), np.nan)
-        boxes[rows[:, 0].astype(int)] = rows[:, 2:6]
-        span = [t for t in range(int(rows[0, 0]), 60) if np.isfinite(boxes[t]).all()]
-        yield f"synthetic seed {seed} ({len(span)} frames)", [seq.frames[t] for t in span], boxes[span]
+        frames, boxes = object_track(seq)
+        yield f"synthetic seed {seed} ({len(frames)} frames)", frames, boxes
+    for name, motion in (("fast motion", dict(max_speed=8.0)), ("scale change", dict(max_scale_rate=0.03))):
+        seq = sv.synthetic_sequence(60, size=(240, 320), n_objects=3, seed=1, color=True, **motion)
+        frames, boxes = object_track(seq, whole_first_box=True)
+        yield f"synthetic {name}, seed 1 ({len(frames)} frames)", frames, boxes
 
 
 class _CV2:

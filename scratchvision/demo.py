@@ -152,17 +152,14 @@ def _stage_dense_flow(seq, gray, out, show_progress):
 def _stage_single_object(seq, gray, out, show_progress):
     """CSRT, KCF and MOSSE following object 1 from its first box, OTB success AUC and precision."""
     from .io import write_video
-    from .sot import TrackerCSRT, TrackerKCF, TrackerMOSSE, otb_scores, run_tracker
+    from .sot import TrackerCSRT, TrackerKCF, TrackerMOSSE, object_track, otb_scores, run_tracker
     from .viz import draw_boxes
 
-    rows = seq.gt[(seq.gt[:, 1] == seq.gt[0, 1])]
-    boxes = np.full((len(seq.frames), 4), np.nan)
-    boxes[rows[:, 0].astype(int)] = rows[:, 2:6]
-    span = [t for t in range(int(rows[0, 0]), len(seq.frames)) if np.isfinite(boxes[t]).all()]
-    if len(span) < 2:
-        return ["object 1 is in view for fewer than 2 frames: skipped"]
-    frames, gt = [seq.frames[t] for t in span], boxes[span]
-    lines = [f"object {int(rows[0, 1])} over {len(span)} frames:"]
+    oid = int(seq.gt[0, 1])
+    frames, gt = object_track(seq, oid)
+    if len(frames) < 2:
+        return [f"object {oid} is in view for fewer than 2 frames: skipped"]
+    lines = [f"object {oid} over {len(frames)} frames:"]
     for name, make in (("CSRT", TrackerCSRT), ("KCF", TrackerKCF), ("MOSSE", TrackerMOSSE)):
         pred, ok, fps = run_tracker(make(), frames, gt[0])
         s = otb_scores(pred, gt)

@@ -2,6 +2,7 @@
 
 from .evaluation import (
            center_errors,
+           object_track,
            otb_scores,
            overlap_ratios,
            plot_otb,
@@ -16,4 +17,4 @@ from .kcf import TrackerKCF
 from .mosse import TrackerMOSSE
 
 __all__ = ["TrackerMOSSE", "TrackerKCF", "TrackerCSRT", "ScaleEstimator", "csr_filter", "fhog", "gray_cells", "overlap_ratios", "center_errors", "success_curve", "precision_curve", "otb_scores",
-           "run_tracker", "plot_otb"]
+           "run_tracker", "object_track", "plot_otb"]

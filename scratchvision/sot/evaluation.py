@@ -12,7 +12,7 @@ import numpy as np
 from .._validate import as_array
 
 __all__ = ["overlap_ratios", "center_errors", "success_curve", "precision_curve", "otb_scores", "run_tracker",
-           "plot_otb"]
+           "object_track", "plot_otb"]
 
 SUCCESS_THRESHOLDS = np.linspace(0.0, 1.0, 21)
 PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64)
@@ -89,6 +89,41 @@ def run_tracker(tracker, frames, bbox):
         boxes[i] = box
     dt = time.perf_counter() - t0
     return boxes, ok, (len(frames) - 1) / dt if dt > 0 else float("inf")
+
+
+def object_track(seq, object_id: int = 1, *, whole_first_box: bool = False):
+    """One object of a synthetic sequence as a single-object tracking task: its frames and its
+    (x, y, w, h) ground-truth boxes, from its first frame in view (or, with ``whole_first_box``,
+    the first where its box lies wholly inside the frame, as OpenCV's KCF and CSRT require) on,
+    every later frame where it is in view.
+
+    Parameters
+    ----------
+    seq : SyntheticSequence
+        From :func:`scratchvision.synthetic_sequence` (colour or gray).
+    object_id : int
+        The object's id in the ground truth (ids start at 1).
+
+    Returns
+    -------
+    frames : list of ndarray
+    boxes : ndarray (len(frames), 4)
+    """
+    gt = np.asarray(seq.gt)
+    n, (h, w) = len(seq.frames), seq.frames[0].shape[:2]
+    rows = gt[gt[:, 1] == object_id]
+    if not len(rows):
+        raise ValueError(f"object_id {object_id} is not in the sequence's ground truth")
+    boxes = np.full((n, 4), np.nan)
+    boxes[rows[:, 0].astype(int)] = rows[:, 2:6]
+    seen = np.isfinite(boxes).all(axis=1)
+    inside = seen & (boxes[:, 0] >= 0) & (boxes[:, 1] >= 0) & (boxes[:, 0] + boxes[:, 2] <= w) \
+        & (boxes[:, 1] + boxes[:, 3] <= h)
+    starts = np.flatnonzero(inside if whole_first_box else seen)
+    if not len(starts):
+        return [], np.zeros((0, 4))
+    span = [t for t in range(int(starts[0]), n) if seen[t]]
+    return [seq.frames[t] for t in span], boxes[span]
 
 
 def plot_otb(results: dict, path=None):
