@@ -408,3 +408,17 @@ def test_reaches_opencv_under_fast_motion_and_scale_change(cv2, ours, name, scen
     a = otb_scores(run_tracker(ours(), frames, gt[0])[0], gt)["AUC"]
     r = otb_scores(run_tracker(_CV2(cv2, getattr(cv2.legacy, name)), frames, gt[0])[0], gt)["AUC"]
     assert a >= 0.95 * r
+
+
+def test_object_track_follows_one_id():
+    seq = synthetic_sequence(20, size=(96, 128), n_objects=3, seed=2)
+    frames, boxes = object_track(seq, 2)
+    rows = seq.gt[seq.gt[:, 1] == 2]
+    assert len(frames) == len(boxes) == len(rows)
+    np.testing.assert_array_equal(boxes, rows[:, 2:6])
+    _, inside = object_track(seq, 2, whole_first_box=True)
+    assert (inside[0, :2] >= 0).all() and inside[0, 0] + inside[0, 2] <= 128 and inside[0, 1] + inside[0, 3] <= 96
+    with pytest.raises(ValueError, match="object_id"):
+        object_track(seq, 99)
+    with pytest.raises(TypeError, match="seq"):
+        object_track(np.zeros((3, 4, 4)))

@@ -109,6 +109,8 @@ def object_track(seq, object_id: int = 1, *, whole_first_box: bool = False):
     frames : list of ndarray
     boxes : ndarray (len(frames), 4)
     """
+    if not (hasattr(seq, "gt") and hasattr(seq, "frames")):
+        raise TypeError(f"seq must be a SyntheticSequence (frames and gt), got {type(seq).__name__}")
     gt = np.asarray(seq.gt)
     n, (h, w) = len(seq.frames), seq.frames[0].shape[:2]
     rows = gt[gt[:, 1] == object_id]
