@@ -158,7 +158,7 @@ def _cmd_track_object(args):
             gt[:, :2] -= 1
         s = otb_scores(np.array(boxes), gt)
         print(f"against {args.gt}: success AUC {s['AUC']:.3f}, precision@20 {s['precision@20']:.3f}")
-    if args.gif:
+    if not args.no_gif:
         xyxy = np.array([[b[0], b[1], b[0] + b[2], b[1] + b[3]] for b in boxes])
         write_video(args.gif, [draw_boxes(f, xyxy[i:i + 1], ids=[1]) for i, f in enumerate(frames)])
         print(f"annotated frames: {os.path.abspath(args.gif)}")
@@ -349,13 +349,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("track-object", help="follow one object through a video (CSRT, KCF or MOSSE correlation filter)",
                        description="Initialise a single-object tracker on the first frame's box and follow it; "
-                                   "write the boxes (frame,x,y,w,h,ok) and optionally an annotated GIF and the "
-                                   "OTB scores against a ground-truth file.")
+                                   "write the boxes (frame,x,y,w,h,ok) and an annotated GIF, and the OTB scores "
+                                   "against a ground-truth file when one is given.")
     p.add_argument("video", help="video file or image folder")
     p.add_argument("--bbox", required=True, help="x,y,w,h of the object in the first frame (0-based pixels)")
     p.add_argument("--tracker", default="csrt", choices=["csrt", "kcf", "mosse"], help="tracker (default: %(default)s)")
     p.add_argument("--out", default="boxes.txt", help="boxes file (default: %(default)s)")
-    p.add_argument("--gif", help="write the frames with the tracked box to this GIF")
+    p.add_argument("--gif", default="track.gif", help="the frames with the tracked box (default: %(default)s)")
+    p.add_argument("--no-gif", action="store_true", help="do not write the GIF")
     p.add_argument("--gt", help="ground-truth boxes x,y,w,h per line (OTB groundtruth_rect.txt)")
     p.add_argument("--gt-one-based", action="store_true", help="the ground truth uses OTB's 1-based corners")
     p.set_defaults(func=_cmd_track_object)

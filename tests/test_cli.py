@@ -151,8 +151,10 @@ def test_eval_command_prints_the_table_and_writes_csv_json(tmp_path, capsys):
     assert "bad.txt:2: id 1 appears twice in frame 1" in capsys.readouterr().err
 
 
-def test_track_object_command(tmp_path, capsys):
+def test_track_object_command(tmp_path, capsys, monkeypatch):
     from scratchvision import write_video
+
+    monkeypatch.chdir(tmp_path)  # the default GIF goes to the working directory
     from scratchvision.data import texture
 
     big = (texture((200, 260), 3) * 255).astype(np.uint8)
@@ -173,4 +175,8 @@ def test_track_object_command(tmp_path, capsys):
                     + chosen) == 0
         boxes = np.loadtxt(tmp_path / "k.txt", delimiter=",", skiprows=1)
         assert np.abs(boxes[:, 1:3] - gt[:, :2]).max() <= 2.0
+    assert (tmp_path / "track.gif").stat().st_size > 0  # written by default
+    (tmp_path / "track.gif").unlink()
+    assert main(["track-object", str(tmp_path / "v.gif"), "--bbox", "60,40,40,30", "--no-gif"]) == 0
+    assert not (tmp_path / "track.gif").exists()
     assert main(["track-object", str(tmp_path / "v.gif"), "--bbox", "1,2,3"]) == 2
