@@ -152,7 +152,7 @@ def _stage_dense_flow(seq, gray, out, show_progress):
 def _stage_single_object(seq, gray, out, show_progress):
     """CSRT, KCF and MOSSE following object 1 from its first box, OTB success AUC and precision."""
     from .io import write_video
-    from .sot import TrackerCSRT, TrackerKCF, TrackerMOSSE, object_track, otb_scores, run_tracker
+    from .sot import TrackerCSRT, TrackerKCF, TrackerMOSSE, object_track, otb_scores, plot_otb, run_tracker
     from .viz import draw_boxes
 
     oid = int(seq.gt[0, 1])
@@ -160,8 +160,10 @@ def _stage_single_object(seq, gray, out, show_progress):
     if len(frames) < 2:
         return [f"object {oid} is in view for fewer than 2 frames: skipped"]
     lines = [f"object {oid} over {len(frames)} frames:"]
+    results = {}
     for name, make in (("CSRT", TrackerCSRT), ("KCF", TrackerKCF), ("MOSSE", TrackerMOSSE)):
         pred, ok, fps = run_tracker(make(), frames, gt[0])
+        results[name] = (pred, gt)
         s = otb_scores(pred, gt)
         lines.append(f"  {name}: success AUC {s['AUC']:.3f}, precision@20 {s['precision@20']:.3f}, "
                      f"{ok.mean():.0%} of frames tracked, {fps:.0f} frames/s")
@@ -169,6 +171,9 @@ def _stage_single_object(seq, gray, out, show_progress):
             xyxy = np.column_stack([pred[:, :2], pred[:, :2] + pred[:, 2:]])
             write_video(os.path.join(out, "csrt_track.gif"),
                         np.stack([draw_boxes(f, xyxy[i:i + 1], ids=[1]) for i, f in enumerate(frames)]), fps=10)
+    import matplotlib.pyplot as plt
+
+    plt.close(plot_otb(results, os.path.join(out, "otb_curves.png")))  # success and precision plots
     return lines
 
 
