@@ -15,7 +15,7 @@ scale 1, sets the new scale. ``alpha^`` and the template ``x^`` are running aver
 OpenCV's TrackerKCF uses gray + colour-names features by default; this one uses gray + FHOG (the
 paper's best features, :mod:`~scratchvision.sot.features`; on a colour frame the FHOG takes each
 pixel's strongest channel, which lifted the mean success AUC over Crossing and ten synthetic
-scenes from 0.41 to 0.56 against gray FHOG), with OpenCV's parameter names and the
+scenes from 0.41 to 0.57 against gray FHOG), with OpenCV's parameter names and the
 paper's HOG settings (``sigma`` 0.5, ``interp_factor`` 0.02, ``output_sigma_factor`` 0.1). Its
 response peaks run lower than OpenCV's gray + colour-names ones, so ``detect_thresh`` defaults to
 0.2 instead of OpenCV's 0.5 (at 0.5 it gave up on the OTB Crossing pedestrian after 2 frames; at
