@@ -22,7 +22,7 @@ import numpy as np
 
 from ._jit import kernel, warmup_hook
 from ._validate import check_float, check_int, check_int_pair
-from .imgproc import remap, sample_bilinear
+from .imgproc import remap, sample_bilinear, to_uint8
 
 __all__ = ["SyntheticSequence", "synthetic_sequence", "texture"]
 
@@ -282,7 +282,7 @@ def synthetic_sequence(n_frames: int = 30, size=(240, 320), n_objects: int = 6, 
                       frames[t], flow[t], labels[t])
     if noise > 0:
         frames += rng.normal(0.0, noise, frames.shape).astype(np.float32)
-    frames = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
+    frames = to_uint8(frames)
     if not color:
         frames = frames[..., 0]
     gt = _ground_truth_rows(pose, tex_hw, labels, h, w)

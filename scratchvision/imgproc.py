@@ -28,7 +28,7 @@ import numpy as np
 from ._jit import kernel, warmup_hook
 from ._validate import DTypeError, as_array, check_choice, check_float, check_image, check_int, check_int_pair
 
-__all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "rgb_to_hsv", "sample_bilinear", "reflect101", "fill_border_reflect101",
+__all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "rgb_to_hsv", "to_uint8", "sample_bilinear", "reflect101", "fill_border_reflect101",
            "pad_reflect101", "gaussian_kernel", "gaussian_blur", "resize", "linear_taps", "sample_separable"]
 
 #: Border modes of :func:`remap`, by name -> code used inside kernels.
@@ -250,6 +250,13 @@ def _gray_kernel(rgb, out, fixed_point):
                 out[i, j] = (np.float32(rgb[i, j, 0]) * np.float32(0.299)
                              + np.float32(rgb[i, j, 1]) * np.float32(0.587)
                              + np.float32(rgb[i, j, 2]) * np.float32(0.114))
+
+
+def to_uint8(a) -> np.ndarray:
+    """``a`` as bytes the way OpenCV's ``saturate_cast<uchar>`` makes them: rounded to the
+    nearest integer (halves to even) and clipped to 0..255; uint8 input is returned unchanged."""
+    a = np.asarray(a)
+    return a if a.dtype == np.uint8 else np.clip(np.rint(a), 0, 255).astype(np.uint8)
 
 
 def rgb_to_hsv(image) -> np.ndarray:

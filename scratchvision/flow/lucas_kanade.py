@@ -33,7 +33,7 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import check_float, check_image, check_int, check_points
-from ..imgproc import pad_reflect101, reflect101
+from ..imgproc import pad_reflect101, reflect101, to_uint8
 from .pyramid import build_optical_flow_pyramid, check_win_size
 
 __all__ = ["calc_optical_flow_pyr_lk", "scharr_derivatives", "LKTrace", "forward_backward_error"]
@@ -384,10 +384,8 @@ class LKTrace:
 
 
 def _as_uint8(image, name):
-    img = check_image(image, name, allow_color=False, dtypes=(np.uint8, np.float32))
-    if img.dtype == np.float32:  # OpenCV's tracker works on 8-bit pyramids
-        img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
-    return img
+    # OpenCV's tracker works on 8-bit pyramids
+    return to_uint8(check_image(image, name, allow_color=False, dtypes=(np.uint8, np.float32)))
 
 
 def calc_optical_flow_pyr_lk(prev_img, next_img, prev_pts, next_pts=None, *, win_size=(21, 21),

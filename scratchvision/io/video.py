@@ -12,7 +12,7 @@ import os
 import numpy as np
 
 from .._validate import as_array, check_float, check_int
-from ..imgproc import rgb_to_gray
+from ..imgproc import rgb_to_gray, to_uint8
 
 __all__ = ["iter_frames", "read_video", "write_video", "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS"]
 
@@ -156,7 +156,7 @@ def write_video(path, frames, *, fps: float = 10.0) -> str:
     if a.dtype != np.uint8:
         if not np.isfinite(a).all():
             raise ValueError("frames must be finite")
-        a = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+        a = to_uint8(a)
     if a.ndim == 3:  # gray -> RGB: writers would take (T, H, W) with a small W for channels
         a = np.repeat(a[..., None], 3, axis=3)
     ext = os.path.splitext(path)[1].lower()

@@ -41,11 +41,11 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_bool, check_float, check_image, check_int
-from ..imgproc import resize
+from ..imgproc import resize, rgb_to_hsv, to_uint8
 from .common import check_bbox, get_rect_sub_pix, hanning_window, peak_to_sidelobe, rgb_patch_to_gray, subpixel_peak
 from .dsst import ScaleEstimator
 from .features import fhog, gray_cells
-from .segmentation import bin_index, color_histograms, location_prior, mrf_smooth, target_posterior, to_hsv
+from .segmentation import bin_index, color_histograms, location_prior, mrf_smooth, target_posterior
 
 __all__ = ["TrackerCSRT", "csr_filter", "gaussian_labels"]
 
@@ -231,7 +231,7 @@ class TrackerCSRT:
         shrink = min(1.0, np.sqrt(1000.0 / side**2))
         n = max(int(side * shrink), 4)
         patch = get_rect_sub_pix(frame, (side, side), self._center, out_size=(n, n))
-        hsv = to_hsv(patch)
+        hsv = rgb_to_hsv(to_uint8(patch))
         mid = (side - 1) / 2
         prior = location_prior((n, n), (mid, mid), min(self._target) * self._scale, n / side)
         posterior = target_posterior(bin_index(hsv, self.histogram_bins), self._hist_fg, self._hist_bg,

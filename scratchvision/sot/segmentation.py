@@ -28,9 +28,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import kernel, warmup_hook
-from ..imgproc import rgb_to_hsv
+from ..imgproc import rgb_to_hsv, to_uint8
 
-__all__ = ["to_hsv", "bin_index", "color_histograms", "epanechnikov", "location_prior", "target_posterior",
+__all__ = ["bin_index", "color_histograms", "epanechnikov", "location_prior", "target_posterior",
            "mrf_smooth"]
 
 
@@ -47,15 +47,6 @@ def epanechnikov(dx, dy, half_w, half_h):
     1 at the centre, about 0.5 on the box's edge midpoints."""
     r2 = (dx / (half_w * 1.4142 + 1)) ** 2 + (dy / (half_h * 1.4142 + 1)) ** 2
     return np.maximum(1.0 - r2, 0.0)
-
-
-def to_hsv(pixels) -> np.ndarray:
-    """HSV bytes (:func:`scratchvision.imgproc.rgb_to_hsv`) of RGB or gray pixels of any dtype
-    (rounded and clipped to 0..255 first)."""
-    px = np.asarray(pixels)
-    if px.dtype != np.uint8:
-        px = np.clip(np.rint(px), 0, 255).astype(np.uint8)
-    return rgb_to_hsv(px)
 
 
 def color_histograms(frame, box, bins: int = 16, background_ratio: int = 2):
@@ -89,7 +80,7 @@ def color_histograms(frame, box, bins: int = 16, background_ratio: int = 2):
     ox2, oy2 = min(wid, x2 + off_x + 1), min(hgt, y2 + off_y + 1)
     p_b = 1.0 - (x2 - x1 + 1) * (y2 - y1 + 1) / ((ox2 - ox1 + 1) * (oy2 - oy1 + 1))
 
-    outer = bin_index(to_hsv(frame[oy1:oy2, ox1:ox2]), bins)
+    outer = bin_index(rgb_to_hsv(to_uint8(frame[oy1:oy2, ox1:ox2])), bins)
     inner = np.zeros(outer.shape, bool)
     inner[y1 - oy1:y2 - oy1 + 1, x1 - ox1:x2 - ox1 + 1] = True
     ys, xs = np.mgrid[y1:y2 + 1, x1:x2 + 1]

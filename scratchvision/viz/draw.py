@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import as_array, check_boxes, check_finite, check_flow, check_ids, check_image, check_int, check_mot_rows, check_points
+from ..imgproc import to_uint8
 from .colors import id_colors
 
 __all__ = ["to_rgb8", "draw_lines", "draw_points", "draw_boxes", "draw_tracks", "draw_flow_arrows"]
@@ -24,9 +25,7 @@ _DIGITS = {
 
 def to_rgb8(image) -> np.ndarray:
     """A new RGB uint8 copy of a gray or RGB frame (float input is rounded and clipped to [0, 255])."""
-    img = check_image(image)
-    if img.dtype != np.uint8:
-        img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    img = to_uint8(check_image(image))
     if img.ndim == 2:
         return np.repeat(img[:, :, None], 3, axis=2)
     return img.copy()
