@@ -188,13 +188,12 @@ class TrackerCSRT:
         """Spectra (rfft2) of the tapered feature stack of the window at ``center`` and ``scale``."""
         side = int(scale * self._side)
         patch = get_rect_sub_pix(frame, (side, side), center, out_size=(self._grid, self._grid))
-        gray = rgb_patch_to_gray(patch, frame.ndim == 3)
         c = self._cell
         stack = []
         if self.use_hog:
             stack.append(fhog(patch, c)[..., :self.num_hog_channels_used])
         if self.use_gray:
-            stack.append(gray_cells(gray, c))
+            stack.append(gray_cells(rgb_patch_to_gray(patch, frame.ndim == 3), c))
         if self.use_rgb:
             rgb = patch if patch.ndim == 3 else np.repeat(patch[..., None], 3, axis=2)
             n = self._grid // c
