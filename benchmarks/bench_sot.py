@@ -48,6 +48,16 @@ class _CV2:
         return self.t.update(self.cv2.cvtColor(frame, self.cv2.COLOR_RGB2BGR))
 
 
+def _csrt_same_features(cv2):
+    """OpenCV's CSRT given our CSRT's channels (no colour names, RGB cells on), its parameters
+    read from an in-memory FileStorage (the legacy factory takes none)."""
+    t = cv2.legacy.TrackerCSRT_create()
+    storage = cv2.FileStorage("%YAML:1.0\nuse_color_names: 0\nuse_rgb: 1\n",
+                              cv2.FILE_STORAGE_READ | cv2.FILE_STORAGE_MEMORY)
+    t.read(storage.root())
+    return t
+
+
 def run(threads, repeat):
     import cv2
 
@@ -55,7 +65,8 @@ def run(threads, repeat):
 
     trackers = {"MOSSE (ours)": TrackerMOSSE, "MOSSE (cv2)": lambda: _CV2(cv2.legacy.TrackerMOSSE_create),
                 "KCF (ours)": TrackerKCF, "KCF (cv2)": lambda: _CV2(cv2.legacy.TrackerKCF_create),
-                "CSRT (ours)": TrackerCSRT, "CSRT (cv2)": lambda: _CV2(cv2.legacy.TrackerCSRT_create)}
+                "CSRT (ours)": TrackerCSRT, "CSRT (cv2)": lambda: _CV2(cv2.legacy.TrackerCSRT_create),
+                "CSRT (cv2, our features)": lambda: _CV2(lambda: _csrt_same_features(cv2))}
     rows = []
     for label, frames, gt in _sequences():
         for name, make in trackers.items():
@@ -78,5 +89,7 @@ def run(threads, repeat):
              "(its RNG is re-seeded on each call) and stops updating at its first PSR failure; ours uses 8 "
              "different warps. Our KCF uses gray + colour FHOG (OpenCV's: gray + colour names) with a 3-scale search "
              "and detect_thresh 0.2. Our CSRT has no colour-names channels (OpenCV's default has them) and takes "
-             "RGB cells instead (use_rgb, off in OpenCV).")
+             "RGB cells instead (use_rgb, off in OpenCV); 'CSRT (cv2, our features)' is OpenCV's CSRT given the same "
+             "channels (use_color_names 0, use_rgb 1). Reproduce: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
+             "python benchmarks/run.py sot")
     return rows, notes
