@@ -422,3 +422,31 @@ def test_object_track_follows_one_id():
         object_track(seq, 99)
     with pytest.raises(TypeError, match="seq"):
         object_track(np.zeros((3, 4, 4)))
+
+
+def test_csr_filter_and_scale_estimator_refuse_bad_input():
+    from scratchvision.sot import ScaleEstimator, csr_filter
+
+    xf = np.fft.rfft2(np.ones((8, 10, 2)), axes=(0, 1))
+    yf = np.fft.rfft2(np.ones((8, 10)))
+    for call, fragment in [
+        (lambda: csr_filter(xf[..., 0], yf, np.ones((8, 10))), "xf"),
+        (lambda: csr_filter(xf, yf[:4], np.ones((8, 10))), "yf"),
+        (lambda: csr_filter(xf, yf, np.ones((8, 12))), "mask"),
+        (lambda: csr_filter(xf, yf, np.full((8, 10), np.nan)), "mask"),
+        (lambda: csr_filter(xf, yf, np.ones((8, 10)), -1), "admm_iterations"),
+        (lambda: csr_filter(xf, yf, np.ones((8, 10)), lambda_=0.0), "lambda_"),
+    ]:
+        with pytest.raises(ValueError, match=fragment):
+            call()
+    frame = np.zeros((40, 50), np.uint8)
+    d = ScaleEstimator()
+    with pytest.raises(ValueError, match="before init"):
+        d.estimate(frame, (20.0, 20.0))
+    for args, fragment in [((frame, (np.nan, 3.0), (10, 10), 40.0), "center"),
+                           ((frame, (20.0, 20.0), (0, 10), 40.0), "target_size"),
+                           ((frame, (20.0, 20.0), (10, 10), -1.0), "template_side")]:
+        with pytest.raises(ValueError, match=fragment):
+            d.init(*args)
+    with pytest.raises(TypeError, match="frame"):
+        d.init(frame.astype(np.int32), (20.0, 20.0), (10, 10), 40.0)

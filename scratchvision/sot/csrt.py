@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_bool, check_float, check_image, check_int
+from .._validate import as_array, check_bool, check_finite, check_float, check_image, check_int
 from ..imgproc import resize, rgb_to_hsv, to_uint8
 from .common import check_bbox, get_rect_sub_pix, hanning_window, peak_to_sidelobe, rgb_patch_to_gray, subpixel_peak
 from .dsst import ScaleEstimator
@@ -87,6 +87,19 @@ def csr_filter(xf, yf, mask, admm_iterations: int = 4, *, mu: float = 5.0, beta:
     -------
     ndarray, (H, W // 2 + 1, C) complex: the filters' half spectra.
     """
+    xf, yf = np.asarray(xf), np.asarray(yf)
+    if xf.ndim != 3 or xf.dtype.kind not in "fc" or not np.isfinite(xf).all():
+        raise ValueError(f"xf must be finite half spectra (H, W // 2 + 1, C), got {xf.dtype} {xf.shape}")
+    if yf.shape != xf.shape[:2] or yf.dtype.kind not in "fc" or not np.isfinite(yf).all():
+        raise ValueError(f"yf must be a finite half spectrum {xf.shape[:2]}, got {yf.dtype} {yf.shape}")
+    mask = as_array(mask, "mask")
+    check_finite(mask, "mask")
+    if mask.ndim != 2 or mask.shape[0] != xf.shape[0] or mask.shape[1] // 2 + 1 != xf.shape[1]:
+        raise ValueError(f"mask must be (H, W) with W // 2 + 1 = {xf.shape[1]} and H = {xf.shape[0]}, "
+                         f"got {mask.shape}")
+    admm_iterations = check_int(admm_iterations, "admm_iterations", low=0)
+    mu, beta, mu_max, lambda_ = (check_float(v, k, low=0.0, low_open=True) for v, k in
+                                 ((mu, "mu"), (beta, "beta"), (mu_max, "mu_max"), (lambda_, "lambda_")))
     shape = mask.shape
     m = mask[..., None]
     sxy = xf * np.conj(yf)[..., None]

@@ -24,11 +24,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_float, check_int
+from .._validate import as_array, check_float, check_image, check_int
 from .common import hanning_window, sample_windows
 from .features import fhog_stack
 
 __all__ = ["ScaleEstimator"]
+
+
+def _check_center(center):
+    c = as_array(center, "center").astype(np.float64).ravel()
+    if c.shape != (2,) or not np.isfinite(c).all():
+        raise ValueError(f"center must be two finite numbers (x, y), got {center!r}")
+    return c
 
 
 class ScaleEstimator:
@@ -70,6 +77,12 @@ class ScaleEstimator:
     def init(self, frame, center, target_size, template_side: float) -> None:
         """Learn the first filter at ``center`` for a target of ``target_size = (w, h)``;
         ``template_side`` (the padded search window's side) sets the grid size."""
+        frame = check_image(frame, "frame")
+        center = _check_center(center)
+        target_size = as_array(target_size, "target_size").astype(np.float64).ravel()
+        if target_size.shape != (2,) or not (np.isfinite(target_size).all() and (target_size > 0).all()):
+            raise ValueError(f"target_size must be a positive finite (w, h), got {target_size}")
+        template_side = check_float(template_side, "template_side", low=0.0, low_open=True)
         n = self.number_of_scales
         half = int(np.ceil(n / 2))
         self.factors = self.scale_step ** (half - np.arange(1, n + 1, dtype=np.float64))
@@ -96,8 +109,14 @@ class ScaleEstimator:
         columns = inner.reshape(len(sizes), -1).T
         return np.fft.rfft(columns * self._window, axis=1)
 
+    def _check_call(self, frame, center):
+        if not hasattr(self, "_num"):
+            raise ValueError("ScaleEstimator used before init()")
+        return check_image(frame, "frame"), _check_center(center)
+
     def estimate(self, frame, center) -> float:
         """The new scale: the current one times the factor where the response peaks (clamped)."""
+        frame, center = self._check_call(frame, center)
         zf = self._features(frame, center)
         self.response = np.fft.irfft((self._num * zf).sum(axis=0) / (self._den + 0.01), n=self.number_of_scales)
         self.scale = float(np.clip(self.scale * self.factors[int(np.argmax(self.response))],
@@ -106,6 +125,7 @@ class ScaleEstimator:
 
     def update(self, frame, center) -> None:
         """Blend the filter learnt at ``center`` and the current scale into the model."""
+        frame, center = self._check_call(frame, center)
         xf = self._features(frame, center)
         lr = self.scale_lr
         self._num = (1 - lr) * self._num + lr * self._yf * np.conj(xf)
