@@ -450,3 +450,22 @@ def test_csr_filter_and_scale_estimator_refuse_bad_input():
             d.init(*args)
     with pytest.raises(TypeError, match="frame"):
         d.init(frame.astype(np.int32), (20.0, 20.0), (10, 10), 40.0)
+
+
+def test_segmentation_pieces_refuse_bad_input():
+    from scratchvision.sot.segmentation import color_histograms, mrf_smooth
+
+    p = np.full((6, 7), 0.5)
+    for args, fragment in [((p, np.full((6, 6), 0.5)), "prior"), ((p * 3, p), "posterior"),
+                           ((np.zeros((0, 3)), np.zeros((0, 3))), "posterior")]:
+        with pytest.raises(ValueError, match=fragment):
+            mrf_smooth(*args)
+    with pytest.raises(ValueError, match="max_iter"):
+        mrf_smooth(p, p, max_iter=0)
+    frame = np.zeros((20, 30, 3), np.uint8)
+    with pytest.raises(ValueError, match="box"):
+        color_histograms(frame, (40, 5, 5, 5))
+    with pytest.raises(ValueError, match="bins"):
+        color_histograms(frame, (4, 5, 5, 5), bins=0)
+    with pytest.raises(TypeError, match="frame"):
+        color_histograms(frame.astype(np.int64), (4, 5, 5, 5))

@@ -28,7 +28,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import kernel, warmup_hook
+from .._validate import as_array, check_float, check_image, check_int
 from ..imgproc import rgb_to_hsv, to_uint8
+from .common import check_bbox
 
 __all__ = ["bin_index", "color_histograms", "epanechnikov", "location_prior", "target_posterior",
            "mrf_smooth"]
@@ -70,6 +72,10 @@ def color_histograms(frame, box, bins: int = 16, background_ratio: int = 2):
     p_b : float
         The background prior: 1 - box area / ring-and-box area.
     """
+    frame = check_image(frame, "frame")
+    box = check_bbox(box, frame.shape, "box")
+    bins = check_int(bins, "bins", low=1, high=64)
+    background_ratio = check_int(background_ratio, "background_ratio", low=1)
     hgt, wid = frame.shape[:2]
     x1 = min(max(0, int(box[0])), wid - 1)
     y1 = min(max(0, int(box[1])), hgt - 1)
@@ -137,14 +143,21 @@ def mrf_smooth(posterior, prior, max_iter: int = 50, tol: float = 0.1):
     iterations : int
         Iterations run.
     """
-    post = np.ascontiguousarray(posterior, np.float64)
+    post, pri = (np.ascontiguousarray(as_array(a, name), np.float64) for a, name in
+                 ((posterior, "posterior"), (prior, "prior")))
+    for a, name in ((post, "posterior"), (pri, "prior")):
+        if a.ndim != 2 or a.shape != post.shape or a.size == 0 or not ((a >= 0) & (a <= 1)).all():
+            raise ValueError(f"{name} must be a non-empty 2-D array of probabilities in [0, 1] shaped like "
+                             f"posterior {post.shape}, got shape {a.shape}")
+    max_iter = check_int(max_iter, "max_iter", low=1)
+    tol = check_float(tol, "tol", low=0.0)
     h = max(1, int(np.floor(post.shape[1] * 3.0 / 50.0 + 0.5)))
     k = np.arange(-h, h + 1)
     lam = np.exp(-(k[:, None] ** 2 + k[None, :] ** 2) / (2 * (h / 3.0) ** 2))
     lam[h, h] = 0.0
     lam /= lam.sum()
     out = np.empty_like(post)
-    iterations = _mrf_kernel(post, np.array(prior, np.float64), lam, max_iter, tol, out)
+    iterations = _mrf_kernel(post, pri, lam, max_iter, tol, out)
     return out, int(iterations)
 
 
