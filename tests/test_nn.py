@@ -10,7 +10,9 @@ import pickle
 import struct
 import sys
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -34,15 +36,28 @@ def _close_to_torch(ours, ref):
     np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
 
 
+@contextmanager
+def conv_path(path):
+    """Force every convolution with kernel extent onto one lowering ("im2col" or "shifted");
+    "auto" keeps the size rule."""
+    limits = {"auto": (F.SHIFTED_MIN_CHANNELS, F.SHIFTED_MAX_EXTRA), "im2col": (10**9, 0.0), "shifted": (1, 1e9)}
+    with mock.patch.object(F, "SHIFTED_MIN_CHANNELS", limits[path][0]), \
+            mock.patch.object(F, "SHIFTED_MAX_EXTRA", limits[path][1]):
+        yield
+
+
+@pytest.mark.parametrize("path", ["auto", "im2col", "shifted"])
 @pytest.mark.parametrize("name", sorted(MANIFEST["networks"]))
-def test_networks_equal_torchvision(name):
-    """Same state_dict names, shapes and order as torchvision; same logits for the same weights."""
+def test_networks_equal_torchvision(name, path):
+    """Same state_dict names, shapes and order as torchvision; same logits for the same weights,
+    whichever way the convolutions are lowered."""
     info = MANIFEST["networks"][name]
     model = getattr(nn, name)(**info["kwargs"])
     assert [(k, list(v.shape)) for k, v in model.state_dict().items()] == [(k, s) for k, s in info["layout"]]
     model.load_state_dict(seeded_state_dict(info["layout"], info["seed"]))
     data = np.load(TORCH / f"{name}.npz")
-    _close_to_torch(model(data["input"]), data["logits"])
+    with conv_path(path):
+        _close_to_torch(model(data["input"]), data["logits"])
 
 
 def test_two_stream_equals_torch_and_cross_modality_init():
@@ -158,22 +173,74 @@ def _conv_reference(x, w, b, stride, pad, dil, groups):
 
 
 @given(seed=st.integers(0, 10_000), groups=st.sampled_from([1, 2]), k=st.tuples(*[st.integers(1, 3)] * 3),
-       stride=st.tuples(*[st.integers(1, 2)] * 3), pad=st.tuples(*[st.integers(0, 2)] * 3),
-       dil=st.tuples(*[st.integers(1, 2)] * 3), bias=st.booleans())
-def test_conv3d_equals_its_definition(seed, groups, k, stride, pad, dil, bias):
+       stride=st.tuples(*[st.integers(1, 3)] * 3), pad=st.tuples(*[st.integers(0, 2)] * 3),
+       dil=st.tuples(*[st.integers(1, 2)] * 3), bias=st.booleans(), channels=st.sampled_from([4, 6]),
+       path=st.sampled_from(["auto", "im2col", "shifted"]), layout=st.sampled_from(["torch", "offset_major"]))
+def test_conv3d_equals_its_definition(seed, groups, k, stride, pad, dil, bias, channels, path, layout):
+    """Each lowering (im2col, shifted windows over polyphase components, pointwise) against the
+    definition, float64 loops, for strides up to 3 (several components), dilation, padding, groups."""
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((2, 4, 5, 7, 6)).astype(np.float32)
-    w = rng.standard_normal((6, 4 // groups) + k).astype(np.float32)
+    x = rng.standard_normal((2, channels, 5, 7, 6)).astype(np.float32)
+    w = rng.standard_normal((6, channels // groups) + k).astype(np.float32)
     b = rng.standard_normal(6).astype(np.float32) if bias else None
     try:
         ref = _conv_reference(x, w, b, stride, pad, dil, groups)
     except ValueError:
         return
-    if min(ref.shape[2:]) < 1:
-        with pytest.raises(ValueError, match="too small"):
-            F.conv3d(x, w, b, stride, pad, dil, groups)
-        return
-    np.testing.assert_allclose(F.conv3d(x, w, b, stride, pad, dil, groups), ref, rtol=1e-5, atol=1e-5)
+    if layout == "offset_major":
+        w = F.offset_major(w)
+    with conv_path(path):
+        if min(ref.shape[2:]) < 1:
+            with pytest.raises(ValueError, match="too small"):
+                F.conv3d(x, w, b, stride, pad, dil, groups)
+            return
+        np.testing.assert_allclose(F.conv3d(x, w, b, stride, pad, dil, groups), ref, rtol=1e-5, atol=1e-5)
+
+
+def test_offset_major_is_the_same_weights_stored_for_the_products():
+    w = np.arange(2 * 3 * 2 * 3 * 4, dtype=np.float32).reshape(2, 3, 2, 3, 4)
+    wk = F.offset_major(w)
+    assert wk.shape == w.shape and np.array_equal(wk, w)
+    assert wk.transpose(2, 3, 4, 0, 1).flags.c_contiguous
+    w2 = F.offset_major(w[:, :, 0])
+    assert np.array_equal(w2, w[:, :, 0]) and w2.transpose(2, 3, 0, 1).flags.c_contiguous
+
+
+@given(seed=st.integers(0, 10_000), m=st.integers(0, 7), k=st.integers(0, 6), n=st.integers(0, 9),
+       ta=st.booleans(), tb=st.booleans(), pad=st.integers(0, 3), accumulate=st.booleans())
+def test_blas_matmul_on_views(seed, m, k, n, ta, tb, pad, accumulate):
+    """nn._blas.matmul against NumPy: transposed operands, windows of larger arrays (row strides
+    beyond the row length), output columns written in place, accumulation."""
+    from scratchvision.nn._blas import matmul
+
+    rng = np.random.default_rng(seed)
+    big_a = rng.standard_normal((k, m + pad) if ta else (m, k + pad)).astype(np.float32)
+    a = big_a[:, pad:].T if ta else big_a[:, pad:]
+    big_b = rng.standard_normal((n, k + pad) if tb else (k, n + pad)).astype(np.float32)
+    b = big_b[:, pad:].T if tb else big_b[:, :n]
+    big_out = rng.standard_normal((m, n + pad)).astype(np.float32)
+    before = big_out.copy()
+    out = big_out[:, pad:]
+    expected = a.astype(np.float64) @ b.astype(np.float64) + (before[:, pad:] if accumulate else 0.0)
+    assert matmul(a, b, out, accumulate=accumulate) is out
+    np.testing.assert_allclose(big_out[:, pad:], expected, rtol=1e-5, atol=1e-5)
+    assert np.array_equal(big_out[:, :pad], before[:, :pad])  # nothing written outside the window
+
+
+def test_blas_matmul_refuses_what_blas_cannot_read():
+    from scratchvision.nn._blas import matmul
+
+    a = np.ones((4, 4), np.float32)
+    with pytest.raises(TypeError, match="a must be a 2-D float32"):
+        matmul(a.astype(np.float64), a, np.empty((4, 4), np.float32))
+    with pytest.raises(ValueError, match="shapes do not agree"):
+        matmul(a, a[:3], np.empty((4, 4), np.float32))
+    with pytest.raises(ValueError, match="unit stride"):
+        matmul(np.ones((8, 8), np.float32)[::2, ::2], a, np.empty((4, 4), np.float32))
+    with pytest.raises(ValueError, match="out needs unit stride"):
+        matmul(a, a, np.empty((4, 4), np.float32).T)
+    with pytest.raises(ValueError, match="negative strides"):
+        matmul(a[::-1], a, np.empty((4, 4), np.float32))
 
 
 def test_pooling_equals_its_definition():
@@ -239,7 +306,7 @@ def test_classify_video_and_cli(tmp_path, capsys):
     names = nn.kinetics400_classes()
     assert len(top) == 5 and all(n in names for n, _ in top)
     probs = [p for _, p in top]
-    assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1
+    assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-6  # float32 probabilities
     clips = np.stack([nn.preprocess_frames(frames[i]) for i in nn.sample_clips(20, 8, 2, 2)])
     assert clips.shape == (2, 3, 8, 112, 112)
     manual = F.softmax(model(clips), 1).mean(axis=0)

@@ -1,11 +1,27 @@
 """The operations of the video networks, on float32 arrays laid out like torch's (N, C, [T,] H, W).
 
-Convolution lowers to matrix products: for a chunk of output positions, the input values each
-output reads (``C/groups x kT x kH x kW`` of them per position) are copied into the columns of a
-patch matrix (im2col, a Numba kernel, zero where the kernel overhangs the padded border), and one
-BLAS product with the weights ``(out, C/groups x kT x kH x kW)`` gives the outputs. Chunks keep
-the patch matrix a few MiB, so memory stays near the size of the activations. 2-D operations are
-the 3-D ones with a time axis of length 1.
+Convolution lowers to BLAS matrix products in one of three ways:
+
+* **pointwise** (1x1x1 kernel, no padding): one product of the weights (out, C) with the input
+  (C, positions), strided for a strided convolution;
+* **shifted windows** (at least :data:`SHIFTED_MIN_CHANNELS` input channels per group, and maps
+  large enough, :data:`SHIFTED_MAX_EXTRA`): the input
+  is zero-padded and split into its polyphase components (one for stride 1, ``sT sH sW`` of them
+  otherwise). Each kernel offset then reads one component shifted by a whole number of samples, so
+  its contribution to every output is one product of that offset's weights (out, C) with a window
+  of the flattened component, read in place (no copy), accumulated into the output by BLAS
+  (``beta = 1``, :func:`scratchvision.nn._blas.sgemm`). Outputs are computed on the component's
+  whole grid and the valid corner is kept: a few percent of extra work on large maps, instead of
+  building the patch matrix, which is ``kT kH kW`` times the input;
+* **im2col** (few input channels, like a network's first layer, where a product per offset would
+  be too thin): for a chunk of output positions, the inputs each output reads
+  (``C/groups x kT x kH x kW`` of them per position) are copied into the columns of a patch matrix
+  (a Numba kernel, zero where the kernel overhangs the padded border), and one product with the
+  weights ``(out, C/groups x kT x kH x kW)`` gives the outputs. Chunks keep the patch matrix a few
+  MiB.
+
+2-D operations are the 3-D ones with a time axis of length 1. :func:`offset_major` stores weights
+in the order the shifted-window products read them; the modules do it once when they load.
 
 Threads: the matrix products run on the BLAS library's threads (``OPENBLAS_NUM_THREADS``, or
 threadpoolctl, sets their number). The patch building is a single-threaded kernel; when
@@ -17,15 +33,25 @@ slower than a 1-thread one on a 2-core machine.
 
 from __future__ import annotations
 
+import itertools
+
 import numba
 import numpy as np
 
 from .._jit import kernel, warmup_hook
+from ._blas import matmul
 
-__all__ = ["conv3d", "conv2d", "max_pool3d", "max_pool2d", "avg_pool3d", "avg_pool2d", "adaptive_avg_pool3d",
+__all__ = ["conv3d", "conv2d", "offset_major", "SHIFTED_MIN_CHANNELS", "SHIFTED_MAX_EXTRA", "max_pool3d", "max_pool2d", "avg_pool3d", "avg_pool2d", "adaptive_avg_pool3d",
            "adaptive_avg_pool2d", "relu", "linear", "softmax", "output_size"]
 
-_CHUNK_BYTES = 8 << 20  # patch-matrix budget per chunk
+_CHUNK_BYTES = 8 << 20  # patch-matrix budget per chunk (im2col)
+_OUT_CHUNK_BYTES = 4 << 20  # output budget per chunk (shifted windows): stays in cache across the offsets
+
+#: input channels per group from which a convolution runs as shifted-window products instead of im2col
+SHIFTED_MIN_CHANNELS = 16
+#: ... as long as the polyphase grid has at most this many times the outputs of a frame (small maps,
+#: where the grid's border is a large share, use im2col)
+SHIFTED_MAX_EXTRA = 1.25
 
 
 def output_size(size: int, k: int, stride: int, pad: int, dilation: int = 1) -> int:
@@ -79,53 +105,117 @@ def _filler():
     return _POOL
 
 
+def offset_major(weight):
+    """The same weights (O, C/groups, kT, kH, kW) (or 2-D), stored in memory as (kT, kH, kW, O, C/groups).
+
+    The shifted-window products read one (O, C/groups) matrix per kernel offset; in this order each
+    is contiguous, and :func:`conv3d` uses the weights without a copy.
+    """
+    order = (*range(2, weight.ndim), 0, 1)
+    return np.moveaxis(np.ascontiguousarray(weight.transpose(order)), (-2, -1), (0, 1))
+
+
+def _polyphase(x, stride, padding):
+    """Zero-pad ``x`` (C, T, H, W) and split it into its ``sT sH sW`` polyphase components.
+
+    Component ``(a, b, c)`` holds the padded samples at ``(a + i sT, b + j sH, c + k sW)`` on a grid
+    ``(Tq, Hq, Wq)`` = padded size / stride, rounded up. Returns the components flattened,
+    (components, C, (Tq + 1) Hq Wq) (a spare plane of zeros at the end keeps every shifted window
+    inside), and the grid.
+    """
+    c = x.shape[0]
+    grid = [-(-(n + 2 * p) // s) for n, p, s in zip(x.shape[1:], padding, stride)]
+    parts = np.zeros((int(np.prod(stride)), c, grid[0] + 1, grid[1], grid[2]), np.float32)
+    for i, phase in enumerate(itertools.product(*(range(s) for s in stride))):
+        dst, src = [i, slice(None)], [slice(None)]
+        for r, s, p, n in zip(phase, stride, padding, x.shape[1:]):
+            first = max(0, -(-(p - r) // s))  # first grid index whose sample lies inside the input
+            start = r + first * s - p
+            count = max(0, -(-(n - start) // s))
+            dst.append(slice(first, first + count))
+            src.append(slice(start, n, s))
+        parts[tuple(dst)] = x[tuple(src)]
+    return parts.reshape(len(parts), c, -1), grid
+
+
+def _conv_shifted(x, wk, stride, padding, dilation, out_dims, dst):
+    """``dst`` (O, T', H', W') = the convolution of ``x`` (C, T, H, W) with offset-major weights
+    ``wk`` (kT, kH, kW, O, C), one accumulated product per kernel offset."""
+    kt, kh, kw, o, c = wk.shape
+    parts, (_, hq, wq) = _polyphase(x, stride, padding)
+    m = out_dims[0] * hq * wq  # outputs on the whole (T', Hq, Wq) grid
+    full = np.empty((o, m), np.float32)
+    reads = []  # (component, shift along its flattened grid, weights) for each kernel offset
+    for offset in itertools.product(range(kt), range(kh), range(kw)):
+        reach = [d * k for d, k in zip(dilation, offset)]
+        part = np.ravel_multi_index([r % s for r, s in zip(reach, stride)], stride)
+        q = [r // s for r, s in zip(reach, stride)]
+        reads.append((parts[part], (q[0] * hq + q[1]) * wq + q[2], wk[offset]))
+    chunk = max(1, _OUT_CHUNK_BYTES // (4 * o))
+    for m0 in range(0, m, chunk):
+        m1 = min(m, m0 + chunk)
+        for i, (part, shift, w) in enumerate(reads):
+            matmul(w, part[:, shift + m0:shift + m1], full[:, m0:m1], accumulate=i > 0)
+    np.copyto(dst, full.reshape(o, out_dims[0], hq, wq)[:, :, :out_dims[1], :out_dims[2]])
+
+
+def _conv_im2col(x, w2, ks, stride, padding, dilation, out_dims, dst):
+    """``dst`` (O, positions) = ``w2`` (O, C kT kH kW) @ the patch matrix of ``x`` (C, T, H, W), built
+    chunk by chunk into two buffers (one is filled while BLAS reads the other)."""
+    to, ho, wo = out_dims
+    k = w2.shape[1]
+    rows_per_chunk = min(max(1, _CHUNK_BYTES // (4 * k * wo)), to * ho)
+    chunks = [(r0, min(r0 + rows_per_chunk, to * ho)) for r0 in range(0, to * ho, rows_per_chunk)]
+    bufs = (np.empty(k * rows_per_chunk * wo, np.float32), np.empty(k * rows_per_chunk * wo, np.float32))
+    args = [np.array(v, np.int64) for v in (ks, stride, padding, dilation, (ho, wo))]
+
+    def fill(i):
+        r0, r1 = chunks[i]
+        cols = bufs[i % 2][:k * (r1 - r0) * wo].reshape(k, (r1 - r0) * wo)
+        _im2col(x, *args, r0, r1, cols)
+        return cols
+
+    overlap = numba.get_num_threads() > 1
+    pending = fill(0)
+    for i, (r0, r1) in enumerate(chunks):
+        cols, last = pending, i + 1 == len(chunks)
+        ahead = _filler().submit(fill, i + 1) if overlap and not last else None
+        matmul(w2, cols, dst[:, r0 * wo:r1 * wo])  # BLAS releases the GIL: a fill ahead overlaps it
+        if not last:  # with one thread, fill and multiply take turns
+            pending = ahead.result() if ahead is not None else fill(i + 1)
+
+
 def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1), groups: int = 1):
     """3-D convolution (cross-correlation, as torch): x (N, C, T, H, W), weight
     (O, C / groups, kT, kH, kW), bias (O,) -> (N, O, T', H', W'), float32."""
     n, c, t, h, w = x.shape
     o, cg, kt, kh, kw = weight.shape
-    to, ho, wo = (output_size(s, k, st, p, d) for s, k, st, p, d in
-                  zip((t, h, w), (kt, kh, kw), stride, padding, dilation))
-    if min(to, ho, wo) < 1:
+    out_dims = tuple(output_size(s, k, st, p, d) for s, k, st, p, d in
+                     zip((t, h, w), (kt, kh, kw), stride, padding, dilation))
+    if min(out_dims) < 1:
         raise ValueError(f"input {x.shape[2:]} is too small for kernel {weight.shape[2:]} with padding {padding}")
     og = o // groups
-    out = np.empty((n, o, to, ho, wo), np.float32)
-    k = cg * kt * kh * kw
-    w2 = weight.reshape(groups, og, k)
+    out = np.empty((n, o) + out_dims, np.float32)
     pointwise = (kt, kh, kw) == (1, 1, 1) and tuple(padding) == (0, 0, 0)
-    rows_per_chunk = max(1, _CHUNK_BYTES // (4 * k * wo))
-    ks = np.array((kt, kh, kw), np.int64)
-    st_, pd_, dl_ = (np.array(v, np.int64) for v in (stride, padding, dilation))
-    hw = np.array((ho, wo), np.int64)
-    bufs = None
-    overlap = numba.get_num_threads() > 1
+    grid = [-(-(n + 2 * p) // s) for n, p, s in zip((h, w), padding[1:], stride[1:])]
+    shifted = (not pointwise and cg >= SHIFTED_MIN_CHANNELS
+               and grid[0] * grid[1] <= SHIFTED_MAX_EXTRA * out_dims[1] * out_dims[2])
+    if shifted:
+        wk = np.ascontiguousarray(weight.transpose(2, 3, 4, 0, 1))  # free for offset_major weights
+    else:
+        w2 = weight.reshape(groups, og, cg * kt * kh * kw)
     for b in range(n):
         for g in range(groups):
             xg = x[b, g * cg:(g + 1) * cg]
-            dst = out[b, g * og:(g + 1) * og].reshape(og, -1)
+            dst = out[b, g * og:(g + 1) * og]
             if pointwise:
                 src = xg[:, ::stride[0], ::stride[1], ::stride[2]].reshape(cg, -1)
-                np.matmul(w2[g], src, out=dst)
-                continue
-            xg = np.ascontiguousarray(xg)
-            chunks = [(r0, min(r0 + rows_per_chunk, to * ho)) for r0 in range(0, to * ho, rows_per_chunk)]
-            if bufs is None:  # two patch buffers per call: one is filled while BLAS reads the other
-                size = k * min(rows_per_chunk, to * ho) * wo
-                bufs = (np.empty(size, np.float32), np.empty(size, np.float32))
-
-            def fill(i, xg=xg):
-                r0, r1 = chunks[i]
-                cols = bufs[i % 2][:k * (r1 - r0) * wo].reshape(k, (r1 - r0) * wo)
-                _im2col(xg, ks, st_, pd_, dl_, hw, r0, r1, cols)
-                return cols
-
-            pending = fill(0)
-            for i, (r0, r1) in enumerate(chunks):
-                cols, last = pending, i + 1 == len(chunks)
-                ahead = _filler().submit(fill, i + 1) if overlap and not last else None
-                dst[:, r0 * wo:r1 * wo] = w2[g] @ cols  # BLAS releases the GIL: a fill ahead overlaps it
-                if not last:  # with one thread, fill and multiply take turns
-                    pending = ahead.result() if ahead is not None else fill(i + 1)
+                matmul(w2[g], src, dst.reshape(og, -1))
+            elif shifted:
+                _conv_shifted(xg, wk[..., g * og:(g + 1) * og, :], stride, padding, dilation, out_dims, dst)
+            else:
+                _conv_im2col(np.ascontiguousarray(xg), w2[g], (kt, kh, kw), stride, padding, dilation, out_dims,
+                             dst.reshape(og, -1))
     if bias is not None:
         out += bias.reshape(1, -1, 1, 1, 1)
     return out
@@ -226,8 +316,10 @@ def relu(x):
 
 
 def linear(x, weight, bias=None):
-    """``x @ weight.T + bias`` (torch's Linear)."""
-    out = x @ weight.T
+    """``x @ weight.T + bias`` (torch's Linear), over the last axis of ``x``."""
+    rows = x.reshape(-1, x.shape[-1])
+    out = matmul(rows, weight.T, np.empty((rows.shape[0], weight.shape[0]), np.float32))
+    out = out.reshape(x.shape[:-1] + (weight.shape[0],))
     if bias is not None:
         out += bias
     return out

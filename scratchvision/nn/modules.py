@@ -169,7 +169,7 @@ class _ConvNd(Module):
         self.register("weight", np.zeros((out_channels, in_channels // groups) + self.kernel_size, np.float32))
         if bias:
             self.register("bias", np.zeros(out_channels, np.float32))
-        self._folded = None
+        self._inference = None
 
     def fold(self, bn) -> None:
         """Fold the batch norm ``bn`` that follows into this convolution's weights."""
@@ -177,11 +177,12 @@ class _ConvNd(Module):
         bias = self.bias.astype(np.float64) if "bias" in self._params else 0.0
         w = self.weight.astype(np.float64) * scale.reshape((-1,) + (1,) * (self.weight.ndim - 1))
         b = bn.bias.astype(np.float64) + (bias - bn.running_mean.astype(np.float64)) * scale
-        self._folded = (w.astype(np.float32), b.astype(np.float32))
+        self._inference = (F.offset_major(w.astype(np.float32)), b.astype(np.float32))
         bn.folded = True
 
     def prepare(self) -> None:
-        self._folded = None
+        """The weights used at inference: the stored ones, laid out once as the products read them."""
+        self._inference = (F.offset_major(self.weight), self._params.get("bias"))
 
     def _check(self, x):
         if x.ndim != self.dims + 2:
@@ -191,7 +192,7 @@ class _ConvNd(Module):
 
     def forward(self, x):
         self._check(x)
-        w, b = self._folded if self._folded is not None else (self.weight, self._params.get("bias"))
+        w, b = self._inference if self._inference is not None else (self.weight, self._params.get("bias"))
         if self.dims == 3:
             return F.conv3d(x, w, b, self.stride, self.padding, self.dilation, self.groups)
         return F.conv2d(x, w, b, self.stride, self.padding, self.dilation, self.groups)

@@ -1,0 +1,104 @@
+"""Single-precision matrix products called straight from BLAS (the ``sgemm`` SciPy exports).
+
+``numpy.matmul`` writes a fresh product; the shifted-window convolution needs what BLAS itself
+offers: ``C = A @ B + beta * C`` accumulated in place (``beta = 1``), with ``A`` read as a window of
+a larger array through its leading dimension, without copies. SciPy exports its BLAS to compiled
+code (``scipy.linalg.cython_blas``); Numba's ``get_cython_function_address`` finds the ``sgemm``
+entry point and ``ctypes`` calls it. It runs on the BLAS library's own threads
+(``OPENBLAS_NUM_THREADS``). Every product of the networks goes through it, so one BLAS thread
+pool does all the work: two pools (NumPy's and SciPy's each bundle an OpenBLAS) spinning side by
+side on two cores made a 2-thread forward slower than a 1-thread one.
+
+BLAS is column-major: a C-ordered (rows, cols) block with row stride ``ld`` is, to BLAS, the
+(cols, rows) matrix with leading dimension ``ld``. :func:`sgemm` keeps BLAS's column-major
+arguments; :func:`matmul` takes NumPy views and works them out.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+
+__all__ = ["sgemm", "matmul"]
+
+_SGEMM = None
+
+
+def _load():
+    global _SGEMM
+    if _SGEMM is None:
+        from numba.extending import get_cython_function_address
+
+        int_p, float_p, ptr = ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_float), ctypes.c_void_p
+        prototype = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_char_p, int_p, int_p, int_p, float_p, ptr,
+                                     int_p, ptr, int_p, float_p, ptr, int_p)
+        _SGEMM = prototype(get_cython_function_address("scipy.linalg.cython_blas", "sgemm"))
+    return _SGEMM
+
+
+def sgemm(transa: bytes, transb: bytes, m: int, n: int, k: int, a: int, lda: int, b: int, ldb: int, beta: float,
+          c: int, ldc: int) -> None:
+    """BLAS's ``C = op(A) @ op(B) + beta * C``, column-major, with raw addresses.
+
+    Parameters
+    ----------
+    transa, transb : bytes
+        ``b"N"`` or ``b"T"`` (op is the identity or the transpose).
+    m, n, k : int
+        ``op(A)`` is (m, k), ``op(B)`` is (k, n), ``C`` is (m, n).
+    a, b, c : int
+        Addresses of the first elements of float32 data (``array.ctypes.data`` plus a byte offset).
+    lda, ldb, ldc : int
+        Leading dimensions: the distance, in elements, between consecutive columns.
+    beta : float
+        0 overwrites ``C``, 1 accumulates into it.
+    """
+    i = ctypes.c_int
+    _load()(transa, transb, ctypes.byref(i(m)), ctypes.byref(i(n)), ctypes.byref(i(k)),
+            ctypes.byref(ctypes.c_float(1.0)), a, ctypes.byref(i(lda)), b, ctypes.byref(i(ldb)),
+            ctypes.byref(ctypes.c_float(beta)), c, ctypes.byref(i(ldc)))
+
+
+def _operand(x, name):
+    """(op, leading dimension) describing the row-major 2-D float32 view ``x`` to column-major BLAS,
+    as the transpose it stores: rows with unit stride are BLAS's columns (no op)."""
+    rows, cols = x.shape
+    if min(x.strides) < 0:
+        raise ValueError(f"{name} has negative strides {x.strides}")
+    step0, step1 = x.strides[0] // 4, x.strides[1] // 4
+    if step1 == 1 or cols == 1:
+        return b"N", max(step0 if rows > 1 else cols, cols, 1)
+    if step0 == 1 or rows == 1:
+        return b"T", max(step1 if cols > 1 else rows, rows, 1)
+    raise ValueError(f"{name} needs unit stride along one axis, got strides {x.strides}")
+
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False) -> np.ndarray:
+    """``out = a @ b``, or ``out += a @ b`` with ``accumulate``, for float32 2-D arrays and views.
+
+    Each operand needs unit stride along one of its axes; the other stride is free, so windows of
+    larger arrays (a block of columns, a shifted run of a flattened image) are read and written in
+    place. ``out`` must have unit stride along its rows.
+    """
+    for name, x in (("a", a), ("b", b), ("out", out)):
+        if not isinstance(x, np.ndarray) or x.dtype != np.float32 or x.ndim != 2:
+            raise TypeError(f"{name} must be a 2-D float32 array, got {getattr(x, 'dtype', type(x))} "
+                            f"with shape {np.shape(x)}")
+    (m, k), (k2, n) = a.shape, b.shape
+    if k2 != k or out.shape != (m, n):
+        raise ValueError(f"matmul shapes do not agree: {a.shape} @ {b.shape} -> {out.shape}")
+    if m == 0 or n == 0:
+        return out
+    if k == 0:
+        if not accumulate:
+            out[...] = 0.0
+        return out
+    op_out, ldc = _operand(out, "out")
+    if op_out != b"N":
+        raise ValueError(f"out needs unit stride along its rows, got strides {out.strides}")
+    op_b, ldb = _operand(b, "b")
+    op_a, lda = _operand(a, "a")
+    # row-major out = a @ b is column-major out^T = b^T @ a^T, and BLAS sees each row-major array as its transpose
+    sgemm(op_b, op_a, n, m, k, b.ctypes.data, ldb, a.ctypes.data, lda, float(accumulate), out.ctypes.data, ldc)
+    return out
