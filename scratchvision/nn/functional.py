@@ -4,15 +4,14 @@ Convolution lowers to BLAS matrix products in one of three ways:
 
 * **pointwise** (1x1x1 kernel, no padding): one product of the weights (out, C) with the input
   (C, positions), strided for a strided convolution;
-* **shifted windows** (at least :data:`SHIFTED_MIN_CHANNELS` input channels per group, and maps
-  large enough, :data:`SHIFTED_MAX_EXTRA`): the input
+* **shifted windows** (at least :data:`SHIFTED_MIN_CHANNELS` input channels per group): the input
   is zero-padded and split into its polyphase components (one for stride 1, ``sT sH sW`` of them
   otherwise). Each kernel offset then reads one component shifted by a whole number of samples, so
   its contribution to every output is one product of that offset's weights (out, C) with a window
   of the flattened component, read in place (no copy), accumulated into the output by BLAS
   (``beta = 1``, :func:`scratchvision.nn._blas.sgemm`). Outputs are computed on the component's
-  whole grid and the valid corner is kept: a few percent of extra work on large maps, instead of
-  building the patch matrix, which is ``kT kH kW`` times the input;
+  whole grid and the valid corner is kept: extra work on the border (7 % on 56x56 maps, 65 % on 7x7
+  ones), instead of building the patch matrix, which is ``kT kH kW`` times the input and costs more;
 * **im2col** (few input channels, like a network's first layer, where a product per offset would
   be too thin): for a chunk of output positions, the inputs each output reads
   (``C/groups x kT x kH x kW`` of them per position) are copied into the columns of a patch matrix
@@ -24,34 +23,30 @@ Convolution lowers to BLAS matrix products in one of three ways:
 in the order the shifted-window products read them; the modules do it once when they load.
 
 Threads: the matrix products run on the BLAS library's threads (``OPENBLAS_NUM_THREADS``, or
-threadpoolctl, sets their number). The patch building is a single-threaded kernel; when
-``numba.get_num_threads() > 1``, one helper thread fills the next chunk's patch matrix while BLAS
-multiplies the current one (the kernel and BLAS both release the GIL). Not Numba's OpenMP pool: its
-threads spin after each parallel loop, beside BLAS's, which made a 2-thread R3D-18 forward 6x
-slower than a 1-thread one on a 2-core machine.
+threadpoolctl, sets their number); everything else is single-threaded. Filling the next patch
+matrix on a helper thread while BLAS multiplied the current one made a 3x7x7 stem 1.5x slower on
+two cores (three busy threads), and Numba's parallel loops beside BLAS's spinning threads made a
+2-thread R3D-18 forward 6x slower than a 1-thread one.
 """
 
 from __future__ import annotations
 
 import itertools
 
-import numba
 import numpy as np
 
 from .._jit import kernel, warmup_hook
 from ._blas import matmul
 
-__all__ = ["conv3d", "conv2d", "offset_major", "SHIFTED_MIN_CHANNELS", "SHIFTED_MAX_EXTRA", "max_pool3d", "max_pool2d", "avg_pool3d", "avg_pool2d", "adaptive_avg_pool3d",
+__all__ = ["conv3d", "conv2d", "offset_major", "SHIFTED_MIN_CHANNELS", "max_pool3d", "max_pool2d", "avg_pool3d", "avg_pool2d", "adaptive_avg_pool3d",
            "adaptive_avg_pool2d", "relu", "linear", "softmax", "output_size"]
 
 _CHUNK_BYTES = 8 << 20  # patch-matrix budget per chunk (im2col)
 _OUT_CHUNK_BYTES = 4 << 20  # output budget per chunk (shifted windows): stays in cache across the offsets
 
 #: input channels per group from which a convolution runs as shifted-window products instead of im2col
+#: (with fewer, each product is too thin: a 3x7x7 stem on RGB clips is faster as im2col)
 SHIFTED_MIN_CHANNELS = 16
-#: ... as long as the polyphase grid has at most this many times the outputs of a frame (small maps,
-#: where the grid's border is a large share, use im2col)
-SHIFTED_MAX_EXTRA = 1.25
 
 
 def output_size(size: int, k: int, stride: int, pad: int, dilation: int = 1) -> int:
@@ -90,19 +85,6 @@ def _im2col(x, ks, stride, pad, dil, out_hw, row0, row1, cols):
             for o in range(wo):
                 wi = o * sw + off_w
                 dst[base + o] = src[wi] if 0 <= wi < w_in else np.float32(0.0)
-
-
-_POOL = None
-
-
-def _filler():
-    """One helper thread that fills the next patch matrix while BLAS multiplies the current one."""
-    global _POOL
-    if _POOL is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scratchvision-im2col")
-    return _POOL
 
 
 def offset_major(weight):
@@ -161,28 +143,17 @@ def _conv_shifted(x, wk, stride, padding, dilation, out_dims, dst):
 
 def _conv_im2col(x, w2, ks, stride, padding, dilation, out_dims, dst):
     """``dst`` (O, positions) = ``w2`` (O, C kT kH kW) @ the patch matrix of ``x`` (C, T, H, W), built
-    chunk by chunk into two buffers (one is filled while BLAS reads the other)."""
+    chunk by chunk: fill a chunk's columns, multiply, next chunk."""
     to, ho, wo = out_dims
     k = w2.shape[1]
     rows_per_chunk = min(max(1, _CHUNK_BYTES // (4 * k * wo)), to * ho)
-    chunks = [(r0, min(r0 + rows_per_chunk, to * ho)) for r0 in range(0, to * ho, rows_per_chunk)]
-    bufs = (np.empty(k * rows_per_chunk * wo, np.float32), np.empty(k * rows_per_chunk * wo, np.float32))
+    buf = np.empty((k, rows_per_chunk * wo), np.float32)
     args = [np.array(v, np.int64) for v in (ks, stride, padding, dilation, (ho, wo))]
-
-    def fill(i):
-        r0, r1 = chunks[i]
-        cols = bufs[i % 2][:k * (r1 - r0) * wo].reshape(k, (r1 - r0) * wo)
+    for r0 in range(0, to * ho, rows_per_chunk):
+        r1 = min(r0 + rows_per_chunk, to * ho)
+        cols = buf[:, :(r1 - r0) * wo]
         _im2col(x, *args, r0, r1, cols)
-        return cols
-
-    overlap = numba.get_num_threads() > 1
-    pending = fill(0)
-    for i, (r0, r1) in enumerate(chunks):
-        cols, last = pending, i + 1 == len(chunks)
-        ahead = _filler().submit(fill, i + 1) if overlap and not last else None
-        matmul(w2, cols, dst[:, r0 * wo:r1 * wo])  # BLAS releases the GIL: a fill ahead overlaps it
-        if not last:  # with one thread, fill and multiply take turns
-            pending = ahead.result() if ahead is not None else fill(i + 1)
+        matmul(w2, cols, dst[:, r0 * wo:r1 * wo])
 
 
 def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1), groups: int = 1):
@@ -197,9 +168,7 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
     og = o // groups
     out = np.empty((n, o) + out_dims, np.float32)
     pointwise = (kt, kh, kw) == (1, 1, 1) and tuple(padding) == (0, 0, 0)
-    grid = [-(-(n + 2 * p) // s) for n, p, s in zip((h, w), padding[1:], stride[1:])]
-    shifted = (not pointwise and cg >= SHIFTED_MIN_CHANNELS
-               and grid[0] * grid[1] <= SHIFTED_MAX_EXTRA * out_dims[1] * out_dims[2])
+    shifted = not pointwise and cg >= SHIFTED_MIN_CHANNELS
     if shifted:
         wk = np.ascontiguousarray(weight.transpose(2, 3, 4, 0, 1))  # free for offset_major weights
     else:
