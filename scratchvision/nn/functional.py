@@ -97,17 +97,22 @@ def offset_major(weight):
     return np.moveaxis(np.ascontiguousarray(weight.transpose(order)), (-2, -1), (0, 1))
 
 
-def _polyphase(x, stride, padding):
+def _polyphase(x, stride, padding, reach):
     """Zero-pad ``x`` (C, T, H, W) and split it into its ``sT sH sW`` polyphase components.
 
     Component ``(a, b, c)`` holds the padded samples at ``(a + i sT, b + j sH, c + k sW)`` on a grid
-    ``(Tq, Hq, Wq)`` = padded size / stride, rounded up. Returns the components flattened,
-    (components, C, (Tq + 1) Hq Wq) (a spare plane of zeros at the end keeps every shifted window
-    inside), and the grid.
+    ``(Tq, Hq, Wq)`` = padded size / stride, rounded up. Rows and planes share their padding where
+    the stride is 1: a row is its ``p`` leading zeros and its ``n`` samples, and a window that runs
+    past a row's end reads the next row's leading zeros, so ``Wq = n + p`` (``Hq`` likewise) instead
+    of ``n + 2p``; this needs ``p <= reach``, the kernel's reach ``(k - 1) d``, so that the outputs
+    fit in the row. Returns the components flattened, (components, C, (Tq + spare) Hq Wq) (spare
+    planes of zeros at the end keep every shifted window inside), and the grid.
     """
     c = x.shape[0]
-    grid = [-(-(n + 2 * p) // s) for n, p, s in zip(x.shape[1:], padding, stride)]
-    parts = np.zeros((int(np.prod(stride)), c, grid[0] + 1, grid[1], grid[2]), np.float32)
+    grid = [n + p if axis > 0 and s == 1 and p <= r else -(-(n + 2 * p) // s)
+            for axis, (n, p, s, r) in enumerate(zip(x.shape[1:], padding, stride, reach))]
+    spare = 1 + (reach[1] * grid[2] + reach[2]) // (grid[1] * grid[2])  # planes a window can run past the last
+    parts = np.zeros((int(np.prod(stride)), c, grid[0] + spare, grid[1], grid[2]), np.float32)
     for i, phase in enumerate(itertools.product(*(range(s) for s in stride))):
         dst, src = [i, slice(None)], [slice(None)]
         for r, s, p, n in zip(phase, stride, padding, x.shape[1:]):
@@ -124,7 +129,7 @@ def _conv_shifted(x, wk, stride, padding, dilation, out_dims, dst):
     """``dst`` (O, T', H', W') = the convolution of ``x`` (C, T, H, W) with offset-major weights
     ``wk`` (kT, kH, kW, O, C), one accumulated product per kernel offset."""
     kt, kh, kw, o, c = wk.shape
-    parts, (_, hq, wq) = _polyphase(x, stride, padding)
+    parts, (_, hq, wq) = _polyphase(x, stride, padding, [d * (k - 1) for d, k in zip(dilation, (kt, kh, kw))])
     m = out_dims[0] * hq * wq  # outputs on the whole (T', Hq, Wq) grid
     full = np.empty((o, m), np.float32)
     reads = []  # (component, shift along its flattened grid, weights) for each kernel offset
