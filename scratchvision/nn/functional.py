@@ -55,33 +55,29 @@ def output_size(size: int, k: int, stride: int, pad: int, dilation: int = 1) -> 
 
 
 @kernel
-def _im2col(x, ks, stride, pad, dil, out_hw, row0, row1, cols):
-    """Fill ``cols`` (C kT kH kW, positions) with the inputs read by the output rows
-    ``row0..row1`` (a row = one (t, h) pair of the output, all its w positions)."""
-    c_in, t_in, h_in, w_in = x.shape
-    kt, kh, kw = ks[0], ks[1], ks[2]
+def _im2col(x, ks, stride, pad, dil, out_hw, frame0, frame1, cols):
+    """Fill ``cols`` (C kH kW, positions) with the inputs each output position of the frames
+    ``frame0..frame1`` of ``x`` (C, T, H, W) reads: row ``(c, dh, dw)``, column ``(frame, oh, ow)``,
+    zero where the kernel overhangs the border. ``ks, stride, pad, dil`` are (H, W) pairs."""
+    c_in, _, h_in, w_in = x.shape
+    kh, kw = ks[0], ks[1]
     ho, wo = out_hw[0], out_hw[1]
-    n_rows = row1 - row0
-    for r in range(c_in * kt * kh * kw):
-        c = r // (kt * kh * kw)
-        rem = r % (kt * kh * kw)
-        dt_ = rem // (kh * kw)
-        dh_ = (rem // kw) % kh
-        dw_ = rem % kw
+    sw = stride[1]
+    for r in range(c_in * kh * kw):
+        c = r // (kh * kw)
+        dh_ = (r // kw) % kh
+        dw_ = r % kw
         dst = cols[r]
-        off_w = dw_ * dil[2] - pad[2]
-        for q in range(n_rows):
-            row = row0 + q
-            to, oh = row // ho, row % ho
-            ti = to * stride[0] - pad[0] + dt_ * dil[0]
-            hi = oh * stride[1] - pad[1] + dh_ * dil[1]
+        off_w = dw_ * dil[1] - pad[1]
+        for q in range((frame1 - frame0) * ho):
+            f, oh = frame0 + q // ho, q % ho
+            hi = oh * stride[0] - pad[0] + dh_ * dil[0]
             base = q * wo
-            if ti < 0 or ti >= t_in or hi < 0 or hi >= h_in:
+            if hi < 0 or hi >= h_in:
                 for o in range(wo):
                     dst[base + o] = 0.0
                 continue
-            src = x[c, ti, hi]
-            sw = stride[2]
+            src = x[c, f, hi]
             for o in range(wo):
                 wi = o * sw + off_w
                 dst[base + o] = src[wi] if 0 <= wi < w_in else np.float32(0.0)
@@ -146,19 +142,44 @@ def _conv_shifted(x, wk, stride, padding, dilation, out_dims, dst):
     np.copyto(dst, full.reshape(o, out_dims[0], hq, wq)[:, :, :out_dims[1], :out_dims[2]])
 
 
-def _conv_im2col(x, w2, ks, stride, padding, dilation, out_dims, dst):
-    """``dst`` (O, positions) = ``w2`` (O, C kT kH kW) @ the patch matrix of ``x`` (C, T, H, W), built
-    chunk by chunk: fill a chunk's columns, multiply, next chunk."""
+def _conv_im2col(x, weight, stride, padding, dilation, out_dims, dst):
+    """``dst`` (O, T', H', W') = the convolution of ``x`` (C, T, H, W) with ``weight`` (O, C, kT, kH, kW).
+
+    im2col in space, shifted windows in time: the patch matrix holds, for each frame of the
+    time-padded input, the inputs each output position of the frame reads (``C kH kW`` rows), and
+    output frame ``t`` sums, over the temporal taps ``dt``, that tap's weights (O, C kH kW) times the
+    patch columns of input frame ``t sT + dt dT``. The patch matrix is built for a few output
+    frames at a time (about :data:`_CHUNK_BYTES`), so it is ``kH kW`` (not ``kT kH kW``) times the
+    input and stays in cache.
+    """
+    c = x.shape[0]
+    o, _, kt, kh, kw = weight.shape
     to, ho, wo = out_dims
-    k = w2.shape[1]
-    rows_per_chunk = min(max(1, _CHUNK_BYTES // (4 * k * wo)), to * ho)
-    buf = np.empty((k, rows_per_chunk * wo), np.float32)
-    args = [np.array(v, np.int64) for v in (ks, stride, padding, dilation, (ho, wo))]
-    for r0 in range(0, to * ho, rows_per_chunk):
-        r1 = min(r0 + rows_per_chunk, to * ho)
-        cols = buf[:, :(r1 - r0) * wo]
-        _im2col(x, *args, r0, r1, cols)
-        matmul(w2, cols, dst[:, r0 * wo:r1 * wo])
+    plane = ho * wo
+    k = c * kh * kw
+    frames = np.zeros((c, x.shape[1] + 2 * padding[0]) + x.shape[2:], np.float32)
+    frames[:, padding[0]:padding[0] + x.shape[1]] = x
+    taps = [np.ascontiguousarray(weight[:, :, dt].reshape(o, k)) for dt in range(kt)]
+    reach = (kt - 1) * dilation[0]
+    per_chunk = max(1, (_CHUNK_BYTES // (4 * k * plane) - reach - 1) // stride[0] + 1)
+    buf = np.empty((k, ((per_chunk - 1) * stride[0] + reach + 1) * plane), np.float32)
+    args = [np.array(v, np.int64) for v in ((kh, kw), stride[1:], padding[1:], dilation[1:], (ho, wo))]
+    out = dst.reshape(o, to * plane)
+    for t0 in range(0, to, per_chunk):
+        t1 = min(to, t0 + per_chunk)
+        f0, f1 = t0 * stride[0], (t1 - 1) * stride[0] + reach + 1  # input frames the chunk reads
+        cols = buf[:, :(f1 - f0) * plane]
+        _im2col(frames, *args, f0, f1, cols)
+        for dt in range(kt):
+            first = dt * dilation[0]  # input frame of output frame t0 for this tap, from f0
+            if stride[0] == 1:
+                matmul(taps[dt], cols[:, first * plane:(first + t1 - t0) * plane], out[:, t0 * plane:t1 * plane],
+                       accumulate=dt > 0)
+                continue
+            for t in range(t0, t1):
+                f = (t - t0) * stride[0] + first
+                matmul(taps[dt], cols[:, f * plane:(f + 1) * plane], out[:, t * plane:(t + 1) * plane],
+                       accumulate=dt > 0)
 
 
 def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1), groups: int = 1):
@@ -176,20 +197,17 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
     shifted = not pointwise and cg >= SHIFTED_MIN_CHANNELS
     if shifted:
         wk = np.ascontiguousarray(weight.transpose(2, 3, 4, 0, 1))  # free for offset_major weights
-    else:
-        w2 = weight.reshape(groups, og, cg * kt * kh * kw)
     for b in range(n):
         for g in range(groups):
             xg = x[b, g * cg:(g + 1) * cg]
             dst = out[b, g * og:(g + 1) * og]
             if pointwise:
                 src = xg[:, ::stride[0], ::stride[1], ::stride[2]].reshape(cg, -1)
-                matmul(w2[g], src, dst.reshape(og, -1))
+                matmul(np.ascontiguousarray(weight[g * og:(g + 1) * og].reshape(og, cg)), src, dst.reshape(og, -1))
             elif shifted:
                 _conv_shifted(xg, wk[..., g * og:(g + 1) * og, :], stride, padding, dilation, out_dims, dst)
             else:
-                _conv_im2col(np.ascontiguousarray(xg), w2[g], (kt, kh, kw), stride, padding, dilation, out_dims,
-                             dst.reshape(og, -1))
+                _conv_im2col(xg, weight[g * og:(g + 1) * og], stride, padding, dilation, out_dims, dst)
     if bias is not None:
         out += bias.reshape(1, -1, 1, 1, 1)
     return out
