@@ -38,14 +38,25 @@ def _close_to_torch(ours, ref):
 
 @contextmanager
 def conv_path(path):
-    """Force every convolution with kernel extent onto one lowering ("im2col" or "shifted");
-    "auto" keeps the size rule."""
-    limit = {"auto": F.SHIFTED_MIN_CHANNELS, "im2col": 10**9, "shifted": 1}[path]
-    with mock.patch.object(F, "SHIFTED_MIN_CHANNELS", limit):
+    """Force every convolution that is not pointwise onto one lowering ("im2col", "shifted", or
+    "winograd" wherever the kernel is 3x3 with stride 1, whatever the channel count); "auto" keeps
+    the rule of F.conv_lowering."""
+    rule = F.conv_lowering
+
+    def forced(shape, stride, padding, dilation):
+        how = rule(shape, stride, padding, dilation)
+        if path == "auto" or how == "pointwise":
+            return how
+        if path == "winograd":
+            ok = tuple(shape[3:]) == (3, 3) and tuple(stride) == (1, 1, 1) and tuple(dilation[1:]) == (1, 1)
+            return "winograd" if ok else how
+        return path
+
+    with mock.patch.object(F, "conv_lowering", forced):
         yield
 
 
-@pytest.mark.parametrize("path", ["auto", "im2col", "shifted"])
+@pytest.mark.parametrize("path", ["auto", "im2col", "shifted", "winograd"])
 @pytest.mark.parametrize("name", sorted(MANIFEST["networks"]))
 def test_networks_equal_torchvision(name, path):
     """Same state_dict names, shapes and order as torchvision; same logits for the same weights,
@@ -53,9 +64,9 @@ def test_networks_equal_torchvision(name, path):
     info = MANIFEST["networks"][name]
     model = getattr(nn, name)(**info["kwargs"])
     assert [(k, list(v.shape)) for k, v in model.state_dict().items()] == [(k, s) for k, s in info["layout"]]
-    model.load_state_dict(seeded_state_dict(info["layout"], info["seed"]))
     data = np.load(TORCH / f"{name}.npz")
-    with conv_path(path):
+    with conv_path(path):  # loading lays the weights out for the lowering
+        model.load_state_dict(seeded_state_dict(info["layout"], info["seed"]))
         _close_to_torch(model(data["input"]), data["logits"])
 
 
@@ -174,10 +185,12 @@ def _conv_reference(x, w, b, stride, pad, dil, groups):
 @given(seed=st.integers(0, 10_000), groups=st.sampled_from([1, 2]), k=st.tuples(*[st.integers(1, 3)] * 3),
        stride=st.tuples(*[st.integers(1, 3)] * 3), pad=st.tuples(*[st.integers(0, 2)] * 3),
        dil=st.tuples(*[st.integers(1, 2)] * 3), bias=st.booleans(), channels=st.sampled_from([4, 6]),
-       path=st.sampled_from(["auto", "im2col", "shifted"]), layout=st.sampled_from(["torch", "offset_major"]))
+       path=st.sampled_from(["auto", "im2col", "shifted", "winograd"]),
+       layout=st.sampled_from(["torch", "offset_major"]))
 def test_conv3d_equals_its_definition(seed, groups, k, stride, pad, dil, bias, channels, path, layout):
-    """Each lowering (im2col, shifted windows over polyphase components, pointwise) against the
-    definition, float64 loops, for strides up to 3 (several components), dilation, padding, groups."""
+    """Each lowering (im2col, shifted windows over polyphase components, Winograd, pointwise)
+    against the definition, float64 loops, for strides up to 3 (several components), dilation,
+    padding, groups."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((2, channels, 5, 7, 6)).astype(np.float32)
     w = rng.standard_normal((6, channels // groups) + k).astype(np.float32)
@@ -194,6 +207,55 @@ def test_conv3d_equals_its_definition(seed, groups, k, stride, pad, dil, bias, c
                 F.conv3d(x, w, b, stride, pad, dil, groups)
             return
         np.testing.assert_allclose(F.conv3d(x, w, b, stride, pad, dil, groups), ref, rtol=1e-5, atol=1e-5)
+
+
+@given(seed=st.integers(0, 10_000), kt=st.integers(1, 3), pad=st.tuples(*[st.integers(0, 2)] * 3),
+       dil_t=st.integers(1, 2), size=st.tuples(st.integers(3, 6), st.integers(1, 9), st.integers(1, 9)),
+       groups=st.sampled_from([1, 2]))
+def test_winograd_equals_its_definition(seed, kt, pad, dil_t, size, groups):
+    """3x3 (x kT) convolutions through Winograd's F(2x2, 3x3): odd and even maps (partial edge
+    tiles), maps smaller than a tile, padding 0-2, temporal dilation, groups, weights transformed
+    on the fly or in advance."""
+    from scratchvision.nn.winograd import winograd_weights
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((1, 4 * groups) + size).astype(np.float32)
+    w = rng.standard_normal((3 * groups, 4, kt, 3, 3)).astype(np.float32)
+    try:
+        ref = _conv_reference(x, w, None, (1, 1, 1), pad, (dil_t, 1, 1), groups)
+    except ValueError:
+        return
+    if min(ref.shape[2:]) < 1:
+        return
+    with conv_path("winograd"):
+        assert F.conv_lowering(w.shape, (1, 1, 1), pad, (dil_t, 1, 1)) == "winograd"
+        ours = F.conv3d(x, w, None, (1, 1, 1), pad, (dil_t, 1, 1), groups)
+        again = F.conv3d(x, w, None, (1, 1, 1), pad, (dil_t, 1, 1), groups, winograd=winograd_weights(w))
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5)
+    assert np.array_equal(ours, again)
+
+
+def test_winograd_transforms_are_the_papers():
+    """B^T d B, G g G^T and A^T M A as matrices: the transforms of the package reproduce a direct
+    3x3 correlation of a 4x4 tile, and the kernels equal the matrix formulas."""
+    from scratchvision.nn import winograd as W
+
+    rng = np.random.default_rng(0)
+    d = rng.standard_normal((4, 4))
+    g = rng.standard_normal((3, 3))
+    direct = np.array([[np.sum(d[i:i + 3, j:j + 3] * g) for j in range(2)] for i in range(2)])
+    u = W.G.astype(np.float64) @ g @ W.G.T
+    v = W.BT.astype(np.float64) @ d @ W.BT.T
+    np.testing.assert_allclose(W.AT @ (u * v) @ W.AT.T, direct, atol=1e-12)
+    np.testing.assert_allclose(W.winograd_weights(g[None, None])[:, 0, 0, 0].reshape(4, 4), u, rtol=1e-6)
+    x = rng.standard_normal((2, 4, 4)).astype(np.float32)
+    np.testing.assert_allclose(W.input_tiles(x, padding=(0, 0))[:, :, 0].T.reshape(2, 4, 4),
+                               [W.BT @ xc @ W.BT.T for xc in x], rtol=1e-6, atol=1e-6)
+    m = rng.standard_normal((16, 3, 1)).astype(np.float32)
+    np.testing.assert_allclose(W.output_tiles(m, (2, 2)), [W.AT @ m[:, o, 0].reshape(4, 4) @ W.AT.T for o in range(3)],
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="weight must be"):
+        W.winograd_weights(np.zeros((2, 2, 5, 5), np.float32))
 
 
 def test_offset_major_is_the_same_weights_stored_for_the_products():
@@ -262,6 +324,8 @@ def test_pooling_equals_its_definition():
     (lambda: nn.mc3_18(10)(np.zeros((1, 1, 4, 32, 32), np.float32)), r"clips \(N, 3, T, H, W\)"),
     (lambda: nn.resnet18(10)(np.zeros((1, 4, 32, 32), np.float32)), r"images \(N, 3, H, W\)"),
     (lambda: F.conv3d(np.zeros((1, 2, 2, 4, 4), np.float32), np.zeros((2, 2, 3, 3, 3), np.float32)), "too small"),
+    (lambda: F.conv3d(np.zeros((1, 2, 4, 8, 8), np.float32), np.zeros((2, 2, 3, 5, 5), np.float32), padding=(1, 2, 2),
+                      winograd=np.zeros((16, 3, 2, 2), np.float32)), "computed as im2col"),
     (lambda: nn.sample_clips(10, 16), "the video has 10 frames; a clip of 16 frames every 1 needs 16"),
     (lambda: nn.sample_clips(20, 8, 3), "needs 22"),
     (lambda: nn.cross_modality_conv1({"conv1.weight": np.zeros((64, 2, 7, 7))}, 10), "conv1.weight"),

@@ -1,26 +1,31 @@
 """The operations of the video networks, on float32 arrays laid out like torch's (N, C, [T,] H, W).
 
-Convolution lowers to BLAS matrix products in one of three ways:
+Convolution lowers to BLAS matrix products in one of four ways (:func:`conv_lowering` says which):
 
 * **pointwise** (1x1x1 kernel, no padding): one product of the weights (out, C) with the input
   (C, positions), strided for a strided convolution;
-* **shifted windows** (at least :data:`SHIFTED_MIN_CHANNELS` input channels per group): the input
-  is zero-padded and split into its polyphase components (one for stride 1, ``sT sH sW`` of them
-  otherwise). Each kernel offset then reads one component shifted by a whole number of samples, so
-  its contribution to every output is one product of that offset's weights (out, C) with a window
-  of the flattened component, read in place (no copy), accumulated into the output by BLAS
-  (``beta = 1``, :func:`scratchvision.nn._blas.sgemm`). Outputs are computed on the component's
-  whole grid and the valid corner is kept: extra work on the border (7 % on 56x56 maps, 65 % on 7x7
-  ones), instead of building the patch matrix, which is ``kT kH kW`` times the input and costs more;
+* **winograd** (3x3 in space, stride 1, at least :data:`MIN_CHANNELS` input channels per group):
+  Winograd's F(2x2, 3x3), 16 products per temporal tap on transformed 4x4 tiles, 2.25x fewer
+  multiply-adds (:mod:`scratchvision.nn.winograd`);
+* **shifted windows** (other kernels with at least :data:`MIN_CHANNELS` input channels per group,
+  strided ones among them): the input is zero-padded and split into its polyphase components (one
+  for stride 1, ``sT sH sW`` of them otherwise). Each kernel offset then reads one component
+  shifted by a whole number of samples, so its contribution to every output is one product of
+  that offset's weights (out, C) with a window of the flattened component, read in place (no
+  copy), accumulated into the output by BLAS (``beta = 1``, :func:`scratchvision.nn._blas.sgemm`).
+  Outputs are computed on the component's whole grid, whose rows share their padding, and the
+  valid corner is kept: extra work on the border (4 % on 56x56 maps, 31 % on 7x7 ones), instead of
+  building a patch matrix ``kT kH kW`` times the input, which costs more;
 * **im2col** (few input channels, like a network's first layer, where a product per offset would
-  be too thin): for a chunk of output positions, the inputs each output reads
-  (``C/groups x kT x kH x kW`` of them per position) are copied into the columns of a patch matrix
-  (a Numba kernel, zero where the kernel overhangs the padded border), and one product with the
-  weights ``(out, C/groups x kT x kH x kW)`` gives the outputs. Chunks keep the patch matrix a few
-  MiB.
+  be too thin): the inputs each output position of a frame reads (``C/groups x kH x kW`` of them)
+  are copied into the columns of a patch matrix (a Numba kernel, zero where the kernel overhangs
+  the border), and each temporal tap is one product of its weights with the patch columns of the
+  frames it reads.
 
 2-D operations are the 3-D ones with a time axis of length 1. :func:`offset_major` stores weights
-in the order the shifted-window products read them; the modules do it once when they load.
+in the order the shifted-window products read them, and
+:func:`~scratchvision.nn.winograd.winograd_weights` transforms them for Winograd's products; the
+modules do both once when they load.
 
 Threads: the matrix products run on the BLAS library's threads (``OPENBLAS_NUM_THREADS``, or
 threadpoolctl, sets their number); everything else is single-threaded. Filling the next patch
@@ -37,16 +42,18 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 from ._blas import matmul
+from .winograd import conv_winograd, winograd_weights
 
-__all__ = ["conv3d", "conv2d", "offset_major", "SHIFTED_MIN_CHANNELS", "max_pool3d", "max_pool2d", "avg_pool3d", "avg_pool2d", "adaptive_avg_pool3d",
+__all__ = ["conv3d", "conv2d", "offset_major", "conv_lowering", "MIN_CHANNELS", "max_pool3d", "max_pool2d", "avg_pool3d", "avg_pool2d", "adaptive_avg_pool3d",
            "adaptive_avg_pool2d", "relu", "linear", "softmax", "output_size"]
 
 _CHUNK_BYTES = 8 << 20  # patch-matrix budget per chunk (im2col)
 _OUT_CHUNK_BYTES = 4 << 20  # output budget per chunk (shifted windows): stays in cache across the offsets
 
-#: input channels per group from which a convolution runs as shifted-window products instead of im2col
-#: (with fewer, each product is too thin: a 3x7x7 stem on RGB clips is faster as im2col)
-SHIFTED_MIN_CHANNELS = 16
+#: input channels per group from which a convolution runs as shifted-window or Winograd products
+#: instead of im2col (with fewer, each product is too thin: a 3x7x7 stem on RGB clips is faster as
+#: im2col)
+MIN_CHANNELS = 16
 
 
 def output_size(size: int, k: int, stride: int, pad: int, dilation: int = 1) -> int:
@@ -182,9 +189,29 @@ def _conv_im2col(x, weight, stride, padding, dilation, out_dims, dst):
                        accumulate=dt > 0)
 
 
-def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1), groups: int = 1):
+def conv_lowering(weight_shape, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1)) -> str:
+    """How :func:`conv3d` computes a convolution with weights of ``weight_shape`` (O, C/groups, kT,
+    kH, kW): ``"pointwise"``, ``"winograd"``, ``"shifted"`` or ``"im2col"`` (see the module notes)."""
+    _, cg, kt, kh, kw = weight_shape
+    if (kt, kh, kw) == (1, 1, 1) and tuple(padding) == (0, 0, 0):
+        return "pointwise"
+    if cg < MIN_CHANNELS:
+        return "im2col"
+    if (kh, kw) == (3, 3) and tuple(stride) == (1, 1, 1) and tuple(dilation[1:]) == (1, 1):
+        return "winograd"
+    return "shifted"
+
+
+def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1), groups: int = 1,
+           winograd=None):
     """3-D convolution (cross-correlation, as torch): x (N, C, T, H, W), weight
-    (O, C / groups, kT, kH, kW), bias (O,) -> (N, O, T', H', W'), float32."""
+    (O, C / groups, kT, kH, kW), bias (O,) -> (N, O, T', H', W'), float32.
+
+    ``winograd``: the weights already in the Winograd domain
+    (:func:`~scratchvision.nn.winograd.winograd_weights`), for a convolution that runs that way
+    (:func:`conv_lowering`); ``weight`` then only gives the shape. Without them, the weights are
+    transformed on every call.
+    """
     n, c, t, h, w = x.shape
     o, cg, kt, kh, kw = weight.shape
     out_dims = tuple(output_size(s, k, st, p, d) for s, k, st, p, d in
@@ -193,29 +220,37 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
         raise ValueError(f"input {x.shape[2:]} is too small for kernel {weight.shape[2:]} with padding {padding}")
     og = o // groups
     out = np.empty((n, o) + out_dims, np.float32)
-    pointwise = (kt, kh, kw) == (1, 1, 1) and tuple(padding) == (0, 0, 0)
-    shifted = not pointwise and cg >= SHIFTED_MIN_CHANNELS
-    if shifted:
+    how = conv_lowering(weight.shape, stride, padding, dilation)
+    if winograd is not None and how != "winograd":
+        raise ValueError(f"winograd weights were given for a convolution computed as {how}")
+    if how == "shifted":
         wk = np.ascontiguousarray(weight.transpose(2, 3, 4, 0, 1))  # free for offset_major weights
+    elif how == "winograd":
+        winograd = winograd_weights(weight) if winograd is None else winograd
+        bias_g = np.zeros(o, np.float32) if bias is None else np.asarray(bias, np.float32)
+        bias_g = bias_g.reshape(groups, og)  # added by the output transform
     for b in range(n):
         for g in range(groups):
             xg = x[b, g * cg:(g + 1) * cg]
             dst = out[b, g * og:(g + 1) * og]
-            if pointwise:
+            if how == "pointwise":
                 src = xg[:, ::stride[0], ::stride[1], ::stride[2]].reshape(cg, -1)
                 matmul(np.ascontiguousarray(weight[g * og:(g + 1) * og].reshape(og, cg)), src, dst.reshape(og, -1))
-            elif shifted:
+            elif how == "winograd":
+                conv_winograd(xg, winograd[:, :, g * og:(g + 1) * og], bias_g[g], padding, dilation[0], out_dims, dst)
+            elif how == "shifted":
                 _conv_shifted(xg, wk[..., g * og:(g + 1) * og, :], stride, padding, dilation, out_dims, dst)
             else:
                 _conv_im2col(xg, weight[g * og:(g + 1) * og], stride, padding, dilation, out_dims, dst)
-    if bias is not None:
+    if bias is not None and how != "winograd":
         out += bias.reshape(1, -1, 1, 1, 1)
     return out
 
 
-def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups: int = 1):
+def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups: int = 1, winograd=None):
     """2-D convolution: x (N, C, H, W), weight (O, C / groups, kH, kW) -> (N, O, H', W')."""
-    out = conv3d(x[:, :, None], weight[:, :, None], bias, (1, *stride), (0, *padding), (1, *dilation), groups)
+    out = conv3d(x[:, :, None], weight[:, :, None], bias, (1, *stride), (0, *padding), (1, *dilation), groups,
+                 winograd)
     return out[:, :, 0]
 
 

@@ -15,6 +15,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from . import functional as F
+from .winograd import winograd_weights
 
 __all__ = ["Module", "Sequential", "Conv2d", "Conv3d", "BatchNorm2d", "BatchNorm3d", "ReLU", "MaxPool2d",
            "MaxPool3d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "Linear", "Dropout", "Flatten",
@@ -177,12 +178,22 @@ class _ConvNd(Module):
         bias = self.bias.astype(np.float64) if "bias" in self._params else 0.0
         w = self.weight.astype(np.float64) * scale.reshape((-1,) + (1,) * (self.weight.ndim - 1))
         b = bn.bias.astype(np.float64) + (bias - bn.running_mean.astype(np.float64)) * scale
-        self._inference = (F.offset_major(w.astype(np.float32)), b.astype(np.float32))
+        self._inference = self._layouts(w.astype(np.float32), b.astype(np.float32))
         bn.folded = True
 
     def prepare(self) -> None:
         """The weights used at inference: the stored ones, laid out once as the products read them."""
-        self._inference = (F.offset_major(self.weight), self._params.get("bias"))
+        self._inference = self._layouts(self.weight, self._params.get("bias"))
+
+    def _layouts(self, weight, bias):
+        """(weights, bias, Winograd-domain weights or None), in the form the convolution's lowering
+        reads; a Winograd convolution keeps only its transformed weights (the first item is then a
+        zero-size stand-in giving the shape)."""
+        shape = weight.shape if self.dims == 3 else weight.shape[:2] + (1,) + weight.shape[2:]
+        stride, padding, dilation = ((1,) * (3 - self.dims) + v for v in (self.stride, self.padding, self.dilation))
+        if F.conv_lowering(shape, stride, padding, dilation) == "winograd":
+            return np.broadcast_to(np.float32(0), weight.shape), bias, winograd_weights(weight)
+        return F.offset_major(weight), bias, None
 
     def _check(self, x):
         if x.ndim != self.dims + 2:
@@ -192,10 +203,10 @@ class _ConvNd(Module):
 
     def forward(self, x):
         self._check(x)
-        w, b = self._inference if self._inference is not None else (self.weight, self._params.get("bias"))
+        w, b, u = self._inference if self._inference is not None else (self.weight, self._params.get("bias"), None)
         if self.dims == 3:
-            return F.conv3d(x, w, b, self.stride, self.padding, self.dilation, self.groups)
-        return F.conv2d(x, w, b, self.stride, self.padding, self.dilation, self.groups)
+            return F.conv3d(x, w, b, self.stride, self.padding, self.dilation, self.groups, u)
+        return F.conv2d(x, w, b, self.stride, self.padding, self.dilation, self.groups, u)
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
