@@ -80,17 +80,19 @@ def run(threads, repeat):
     rows = []
     for name in ("r3d_18", "mc3_18", "r2plus1d_18", "two_stream"):
         for n in threads:
-            ours = _child(name, "ours", n, max(3, repeat // 3))
+            ours = _child(name, "ours", n, max(3, repeat))
             row = {"network": name, "threads": n, "ours (s)": ours["seconds"], "ours peak (MiB)": ours["peak_mib"]}
             if torch_python:
-                ref = _child(name, "torch", n, max(3, repeat // 3), torch_python)
+                ref = _child(name, "torch", n, max(3, repeat), torch_python)
                 row.update({"torch (s)": ref["seconds"], "torch peak (MiB)": ref["peak_mib"],
                             "ratio": ours["seconds"] / ref["seconds"]})
             rows.append(row)
     notes = ("Each case in a fresh process (threads fixed before NumPy loads: OPENBLAS_NUM_THREADS / "
              "torch.set_num_threads), malloc thresholds pinned, median of repeated forwards after two "
              "warm-ups; peak = the process's maximum resident set. Inputs 1x3x16x112x112 (Kinetics "
-             "clip) and 224x224 + 20 flow channels (Two-Stream ResNet-18).")
+             "clip) and 224x224 + 20 flow channels (Two-Stream ResNet-18). Our convolutions: Winograd "
+             "F(2x2, 3x3) for 3x3 stride-1 kernels, shifted windows for the strided ones, im2col for the "
+             "3-channel stems (nn.conv_lowering); every product on SciPy's OpenBLAS.")
     notes += (" torch side: " + (f"{torch_python} (the same child script, run right after ours)" if torch_python
                                  else "not measured (install torch, or set TORCH_PYTHON to an interpreter with it)."))
     return rows, notes

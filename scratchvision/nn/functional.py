@@ -361,6 +361,8 @@ def softmax(x, axis: int = -1):
 @warmup_hook
 def _warmup():
     x = np.zeros((1, 2, 3, 4, 4), np.float32)
-    conv3d(x, np.zeros((2, 2, 3, 3, 3), np.float32), padding=(1, 1, 1))
+    conv3d(x, np.zeros((2, 2, 3, 3, 3), np.float32), padding=(1, 1, 1))  # im2col
+    conv3d(np.zeros((1, MIN_CHANNELS, 2, 4, 4), np.float32), np.zeros((2, MIN_CHANNELS, 1, 3, 3), np.float32),
+           padding=(0, 1, 1))  # Winograd
     max_pool3d(x, (1, 3, 3), (1, 2, 2), (0, 1, 1))
     avg_pool3d(x, (1, 2, 2))
