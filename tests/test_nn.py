@@ -16,7 +16,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from scratchvision import nn
@@ -187,6 +187,8 @@ def _conv_reference(x, w, b, stride, pad, dil, groups):
        dil=st.tuples(*[st.integers(1, 2)] * 3), bias=st.booleans(), channels=st.sampled_from([4, 6]),
        path=st.sampled_from(["auto", "im2col", "shifted", "winograd"]),
        layout=st.sampled_from(["torch", "offset_major"]))
+@example(seed=0, groups=1, k=(1, 1, 1), stride=(1, 1, 2), pad=(0, 0, 0), dil=(1, 1, 1), bias=False, channels=4,
+         path="auto", layout="torch")  # pointwise, strided along W only: the sampled input is not one row
 def test_conv3d_equals_its_definition(seed, groups, k, stride, pad, dil, bias, channels, path, layout):
     """Each lowering (im2col, shifted windows over polyphase components, Winograd, pointwise)
     against the definition, float64 loops, for strides up to 3 (several components), dilation,

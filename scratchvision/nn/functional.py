@@ -234,7 +234,7 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
             xg = x[b, g * cg:(g + 1) * cg]
             dst = out[b, g * og:(g + 1) * og]
             if how == "pointwise":
-                src = xg[:, ::stride[0], ::stride[1], ::stride[2]].reshape(cg, -1)
+                src = np.ascontiguousarray(xg[:, ::stride[0], ::stride[1], ::stride[2]]).reshape(cg, -1)
                 matmul(np.ascontiguousarray(weight[g * og:(g + 1) * og].reshape(og, cg)), src, dst.reshape(og, -1))
             elif how == "winograd":
                 conv_winograd(xg, winograd[:, :, g * og:(g + 1) * og], bias_g[g], padding, dilation[0], out_dims, dst)
