@@ -59,37 +59,37 @@ def convert_checked(b, src: str, dst: str) -> np.ndarray:
     call it every frame, where the checks would cost a third of the time."""
     if src == dst:
         return b.copy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cx, cy, w, h = _to_cxcywh(b, src)
-        return _from_cxcywh(cx, cy, w, h, dst)
+    out = np.empty((b.shape[0], 4), np.float64)
+    _convert_kernel(b, FORMATS.index(src), FORMATS.index(dst), out)
+    return out
 
 
-def _to_cxcywh(b, fmt):
-    p, q, r, s = b.T
-    if fmt == "xyxy":
-        return (p + r) / 2, (q + s) / 2, r - p, s - q
-    if fmt == "xywh":
-        return p + r / 2, q + s / 2, r, s
-    if fmt == "cxcywh":
-        return p, q, r, s
-    if fmt == "xysr":
-        w = np.sqrt(r * s)
-        return p, q, w, r / w
-    return p, q, r * s, s  # xyah
-
-
-def _from_cxcywh(cx, cy, w, h, fmt):
-    if fmt == "xyxy":
-        cols = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
-    elif fmt == "xywh":
-        cols = (cx - w / 2, cy - h / 2, w, h)
-    elif fmt == "cxcywh":
-        cols = (cx, cy, w, h)
-    elif fmt == "xysr":
-        cols = (cx, cy, w * h, w / h)
-    else:
-        cols = (cx, cy, w / h, h)
-    return np.column_stack(cols).astype(np.float64)
+@kernel
+def _convert_kernel(b, src, dst, out):
+    """Row by row through centre and size; ``src`` and ``dst`` index :data:`FORMATS`."""
+    for i in range(b.shape[0]):
+        p, q, r, s = b[i, 0], b[i, 1], b[i, 2], b[i, 3]
+        if src == 0:  # xyxy
+            cx, cy, w, h = (p + r) / 2, (q + s) / 2, r - p, s - q
+        elif src == 1:  # xywh
+            cx, cy, w, h = p + r / 2, q + s / 2, r, s
+        elif src == 2:  # cxcywh
+            cx, cy, w, h = p, q, r, s
+        elif src == 3:  # xysr
+            w = np.sqrt(r * s)
+            cx, cy, h = p, q, r / w
+        else:  # xyah
+            cx, cy, w, h = p, q, r * s, s
+        if dst == 0:
+            out[i, 0], out[i, 1], out[i, 2], out[i, 3] = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+        elif dst == 1:
+            out[i, 0], out[i, 1], out[i, 2], out[i, 3] = cx - w / 2, cy - h / 2, w, h
+        elif dst == 2:
+            out[i, 0], out[i, 1], out[i, 2], out[i, 3] = cx, cy, w, h
+        elif dst == 3:
+            out[i, 0], out[i, 1], out[i, 2], out[i, 3] = cx, cy, w * h, w / h
+        else:
+            out[i, 0], out[i, 1], out[i, 2], out[i, 3] = cx, cy, w / h, h
 
 
 def box_area(boxes, *, pixel_inclusive: bool = False) -> np.ndarray:
@@ -203,3 +203,4 @@ def _warmup():
     for fn in (iou_matrix, giou_matrix, diou_matrix):
         fn(a, a)
     iou_matrix(a, a, pixel_inclusive=True)
+    convert_checked(a, "xyxy", "xysr")
