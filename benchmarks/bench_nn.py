@@ -100,6 +100,6 @@ def run(threads, repeat, rounds=3):
              "clip) and 224x224 + 20 flow channels (Two-Stream ResNet-18). Our convolutions: Winograd "
              "F(2x2, 3x3) for 3x3 stride-1 kernels, shifted windows for the strided ones, im2col for the "
              "3-channel stems (nn.conv_lowering); every product on SciPy's OpenBLAS.")
-    notes += (" torch side: " + (f"{torch_python} (the same child script, run right after ours)" if torch_python
+    notes += (" torch side: " + (f"{torch_python} (the same child script, in turn with ours)" if torch_python
                                  else "not measured (install torch, or set TORCH_PYTHON to an interpreter with it)."))
     return rows, notes
