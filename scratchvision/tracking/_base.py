@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._jit import kernel
 from .._validate import as_array
 from ..assignment import lapjv
 from ..kalman.models import MAX_COORDINATE
@@ -32,33 +33,61 @@ def check_detections(dets, name: str = "dets"):
     boxes (K, 4) float64, scores (K,) float64, classes (K,) int64 (-1: none), rows (K,) int64
         ``rows`` are the kept rows' indices in ``dets``.
     """
-    if dets is None:
-        a = np.zeros((0, 5))
-    else:
-        a = as_array(dets, name)
+    a = np.zeros((0, 5)) if dets is None else as_array(dets, name)
     if a.size == 0:
         a = np.zeros((0, 5))
     if a.ndim != 2 or a.shape[1] not in (4, 5, 6):
         raise ValueError(f"{name} must have shape (N, 4), (N, 5) or (N, 6), got {a.shape}")
     a = a.astype(np.float64, copy=False)
-    if not np.isfinite(a).all():
+    n = len(a)
+    boxes, scores, classes, rows = np.empty((n, 4)), np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64)
+    kept = _scan_detections(a, MAX_COORDINATE, boxes, scores, classes, rows)
+    if kept == _NOT_FINITE:
         raise ValueError(f"{name} must be finite")
-    if a.size and np.abs(a[:, :4]).max() > MAX_COORDINATE:
+    if kept == _TOO_FAR:
         raise ValueError(f"{name}: box coordinates must be within +-{MAX_COORDINATE:g}")
-    boxes = a[:, :4]
-    ok = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-    rows = np.flatnonzero(ok)
-    if len(rows) < len(a):
-        warnings.warn(f"{name}: dropped {len(a) - len(rows)} boxes with non-positive width or height",
-                      RuntimeWarning, stacklevel=3)
-    scores = a[rows, 4] if a.shape[1] >= 5 else np.ones(len(rows))
-    if a.shape[1] == 6:
-        if (a[:, 5] != np.round(a[:, 5])).any():
-            raise ValueError(f"{name}: class ids (column 5) must be integers")
-        classes = a[rows, 5].astype(np.int64)
-    else:
-        classes = np.full(len(rows), -1, np.int64)
-    return np.ascontiguousarray(boxes[rows]), scores, classes, rows.astype(np.int64)
+    if kept < 0:
+        kept = -kept - _CLASS_NOT_INTEGER
+        if kept < n:
+            warnings.warn(f"{name}: dropped {n - kept} boxes with non-positive width or height", RuntimeWarning,
+                          stacklevel=3)
+        raise ValueError(f"{name}: class ids (column 5) must be integers")
+    if kept < n:
+        warnings.warn(f"{name}: dropped {n - kept} boxes with non-positive width or height", RuntimeWarning,
+                      stacklevel=3)
+    return boxes[:kept], scores[:kept], classes[:kept], rows[:kept]
+
+
+_NOT_FINITE, _TOO_FAR, _CLASS_NOT_INTEGER = -1, -2, -3
+
+
+@kernel
+def _scan_detections(a, max_coordinate, boxes, scores, classes, rows):
+    """One frame's detection rows checked (in :func:`check_detections`' order of errors) and the
+    rows with positive width and height copied out: returns how many, or a negative code
+    (``_NOT_FINITE``, ``_TOO_FAR``, or ``_CLASS_NOT_INTEGER - kept``)."""
+    n, m = a.shape
+    for i in range(n):
+        for j in range(m):
+            if not np.isfinite(a[i, j]):
+                return _NOT_FINITE
+    for i in range(n):
+        for j in range(4):
+            if abs(a[i, j]) > max_coordinate:
+                return _TOO_FAR
+    kept = 0
+    for i in range(n):
+        if a[i, 2] > a[i, 0] and a[i, 3] > a[i, 1]:
+            boxes[kept, 0], boxes[kept, 1], boxes[kept, 2], boxes[kept, 3] = a[i, 0], a[i, 1], a[i, 2], a[i, 3]
+            scores[kept] = a[i, 4] if m >= 5 else 1.0
+            classes[kept] = np.int64(a[i, 5]) if m == 6 else -1
+            rows[kept] = i
+            kept += 1
+    if m == 6:
+        for i in range(n):
+            if a[i, 5] != np.round(a[i, 5]):
+                return _CLASS_NOT_INTEGER - kept
+    return kept
 
 
 def max_score_pairs(score):
