@@ -147,12 +147,13 @@ def _normalise(hist, out):
 
 
 def gray_cells(image, cell_size: int = 4) -> np.ndarray:
-    """The gray level in [-0.5, 0.5] averaged over each cell: (H // cell_size, W // cell_size, 1)."""
+    """The gray level in [-0.5, 0.5] averaged over each cell: (H // cell_size, W // cell_size, 1)
+    for a gray (H, W) image, (K, H // cell_size, W // cell_size, 1) for a stack (K, H, W)."""
     img = np.asarray(image, np.float64) / 255.0 - 0.5
-    h, w = img.shape
+    h, w = img.shape[-2:]
     ch, cw = h // cell_size, w // cell_size
-    cells = img[:ch * cell_size, :cw * cell_size].reshape(ch, cell_size, cw, cell_size).mean(axis=(1, 3))
-    return cells[..., None].astype(np.float32)
+    cells = img[..., :ch * cell_size, :cw * cell_size].reshape(img.shape[:-2] + (ch, cell_size, cw, cell_size))
+    return cells.mean(axis=(-3, -1))[..., None].astype(np.float32)
 
 
 @warmup_hook

@@ -32,8 +32,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_float, check_image, check_int
-from .common import check_bbox, get_rect_sub_pix, hanning_window, rgb_patch_to_gray, subpixel_peak
-from .features import fhog, gray_cells
+from .common import check_bbox, hanning_window, rgb_patch_to_gray, sample_windows, subpixel_peak
+from .features import fhog_stack, gray_cells
 
 __all__ = ["TrackerKCF"]
 
@@ -86,24 +86,30 @@ class TrackerKCF:
         self.peak = float("nan")
         self.response = None
 
-    def _features(self, frame, center, scale):
-        """The tapered feature stack (cells_h, cells_w, 32) of the window at ``center`` and ``scale``."""
-        win = (self._window[0] * scale, self._window[1] * scale)
-        patch = get_rect_sub_pix(frame, win, center, out_size=self._template)
-        gray = rgb_patch_to_gray(patch, frame.ndim == 3)
-        feats = np.concatenate([gray_cells(gray, self.cell_size), fhog(patch, self.cell_size)], axis=2)
-        return np.fft.rfft2(feats * self._cos[..., None], axes=(0, 1))  # real signals: half spectra
+    def _features(self, frame, center, scales):
+        """The tapered feature stacks (K, cells_h, cells_w, 32) of the windows at ``center`` and
+        each of ``scales``, sampled in one pass, as half spectra."""
+        sizes = [(self._window[0] * s, self._window[1] * s) for s in scales]
+        patches = sample_windows(frame, [center] * len(scales), sizes, self._template)
+        gray = rgb_patch_to_gray(patches, frame.ndim == 3)
+        feats = np.concatenate([gray_cells(gray, self.cell_size), fhog_stack(patches if frame.ndim == 3 else
+                                                                            patches[..., None], self.cell_size)],
+                               axis=3)
+        return np.fft.rfft2(feats * self._cos[..., None], axes=(1, 2))  # real signals: half spectra
 
     def _energy(self, xf):
-        """``|x|^2`` from the half spectrum (Parseval): the columns that stand for a conjugate
-        twin count twice."""
-        return float(((xf.real**2 + xf.imag**2) * self._twins[:, None]).sum()) / self._cells
+        """``|x|^2`` of each stack (K,) from the half spectra (Parseval): the columns that stand
+        for a conjugate twin count twice."""
+        return np.array([((f.real**2 + f.imag**2) * self._twins[:, None]).sum() for f in xf]) / self._cells
 
     def _kernel(self, xf, zf):
-        """Gaussian kernel correlation of all cyclic shifts, in the Fourier domain."""
-        xz = np.fft.irfft2((zf * np.conj(xf)).sum(axis=2), s=self._cos.shape)
-        d = self._energy(xf) + self._energy(zf) - 2 * xz
-        return np.fft.rfft2(np.exp(-np.maximum(d, 0) / (self.sigma**2 * self._cells * xf.shape[2])))
+        """Gaussian kernel correlation of all cyclic shifts of ``xf`` (cells_h, cells_w, 32) with
+        each of the stacks ``zf`` (K, ...), in the Fourier domain: (K, ...)."""
+        xz = np.fft.irfft2((zf * np.conj(xf)).sum(axis=3), s=self._cos.shape, axes=(1, 2))
+        # |x|^2 + |z|^2 in float32, as xz (a Python float beside a float32 array would be float32 too)
+        energies = (self._energy(xf[None])[0] + self._energy(zf)).astype(np.float32)
+        d = energies[:, None, None] - 2 * xz
+        return np.fft.rfft2(np.exp(-np.maximum(d, 0) / (self.sigma**2 * self._cells * xf.shape[2])), axes=(1, 2))
 
     def init(self, frame, bbox) -> None:
         """Start tracking the box ``bbox = (x, y, w, h)`` in ``frame`` (gray or RGB)."""
@@ -128,9 +134,9 @@ class TrackerKCF:
         xs = np.arange(cw) - cw // 2
         y = np.exp(-0.5 * (ys[:, None] ** 2 + xs[None, :] ** 2) / s**2)
         self._yf = np.fft.rfft2(np.fft.ifftshift(y))  # peak at the origin (no shift)
-        xf = self._features(img, self._center, 1.0)
-        self._xf = xf
-        self._alphaf = self._yf / (self._kernel(xf, xf) + self.lambda_)
+        xf = self._features(img, self._center, [1.0])
+        self._xf = xf[0]
+        self._alphaf = self._yf / (self._kernel(self._xf, xf)[0] + self.lambda_)
 
     def update(self, frame):
         """Track into ``frame``: ``(ok, (x, y, w, h))``; when the best response is below
@@ -140,15 +146,14 @@ class TrackerKCF:
         img = check_image(frame, "frame")
         if img.shape[:2] != self._shape:
             raise ValueError(f"frame has shape {img.shape[:2]}, the tracker was initialised on {self._shape}")
+        factors = (1.0,) if self.scale_step == 1.0 else (1.0, 1 / self.scale_step, self.scale_step)
+        zf = self._features(img, self._center, [self._scale * f for f in factors])
+        responses = np.fft.irfft2(self._alphaf * self._kernel(self._xf, zf), s=self._cos.shape, axes=(1, 2))
         best = None
-        scales = (1.0,) if self.scale_step == 1.0 else (1.0, 1 / self.scale_step, self.scale_step)
-        for factor in scales:
-            scale = self._scale * factor
-            zf = self._features(img, self._center, scale)
-            response = np.fft.irfft2(self._alphaf * self._kernel(self._xf, zf), s=self._cos.shape)
+        for factor, response in zip(factors, responses):
             peak = float(response.max()) * (1.0 if factor == 1.0 else 0.95)
             if best is None or peak > best[0]:
-                best = (peak, scale, response)
+                best = (peak, self._scale * factor, response)
         self.peak, scale, self.response = best
         if not self.peak >= self.detect_thresh:
             return False, self.box
@@ -161,8 +166,8 @@ class TrackerKCF:
         self._scale = scale
         if not (0 <= self._center[0] < img.shape[1] and 0 <= self._center[1] < img.shape[0]):
             return False, self.box
-        xf = self._features(img, self._center, scale)
-        alphaf = self._yf / (self._kernel(xf, xf) + self.lambda_)
+        xf = self._features(img, self._center, [scale])[0]
+        alphaf = self._yf / (self._kernel(xf, xf[None])[0] + self.lambda_)
         f = self.interp_factor
         self._xf = (1 - f) * self._xf + f * xf
         self._alphaf = (1 - f) * self._alphaf + f * alphaf
