@@ -22,7 +22,7 @@ import numpy as np
 from ._jit import kernel, warmup_hook
 from ._validate import as_array, check_choice, check_finite
 
-__all__ = ["FORMATS", "convert", "convert_checked", "box_area", "iou_matrix", "giou_matrix", "diou_matrix",
+__all__ = ["FORMATS", "convert", "convert_checked", "box_area", "iou_matrix", "iou_checked", "giou_matrix", "diou_matrix",
            "iou_kernel", "clip_boxes"]
 
 FORMATS = ("xyxy", "xywh", "cxcywh", "xysr", "xyah")
@@ -147,14 +147,22 @@ def _iou_parallel(a, b, pixel_inclusive, mode, out, n_chunks):
 
 
 def _matrix(a, b, pixel_inclusive, mode):
-    a = _check(a, "a")
-    b = _check(b, "b")
+    return _overlaps(_check(a, "a"), _check(b, "b"), pixel_inclusive, mode)
+
+
+def _overlaps(a, b, pixel_inclusive, mode):
     out = np.empty((len(a), len(b)))
     if len(a) * len(b) >= 250_000:
         _iou_parallel(a, b, bool(pixel_inclusive), mode, out, numba.get_num_threads())
     else:
         iou_kernel(a, b, bool(pixel_inclusive), mode, out)
     return out
+
+
+def iou_checked(a, b, pixel_inclusive: bool = False) -> np.ndarray:
+    """:func:`iou_matrix` for boxes already validated (float64 (N, 4), finite), as
+    :func:`convert_checked` is for :func:`convert`: the trackers' per-frame call."""
+    return _overlaps(a, b, pixel_inclusive, MODE_IOU)
 
 
 def iou_matrix(a, b, *, pixel_inclusive: bool = False) -> np.ndarray:

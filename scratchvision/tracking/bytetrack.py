@@ -25,7 +25,7 @@ import numpy as np
 
 from .._validate import check_float, check_int
 from ..assignment import lapjv
-from ..boxes import convert_checked, iou_matrix
+from ..boxes import convert_checked, iou_checked
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xyah_initiate, xyah_measurement_noise, xyah_model, xyah_process_noise
 from ._base import TrackerStep, check_detections, output_rows
@@ -44,7 +44,7 @@ class _Track:
 
 def _cost(tracks_boxes, det_boxes):
     """``1 - IoU`` with ByteTrack's pixel-inclusive IoU (tracks by detections)."""
-    return 1.0 - iou_matrix(tracks_boxes, det_boxes, pixel_inclusive=True)
+    return 1.0 - iou_checked(tracks_boxes, det_boxes, pixel_inclusive=True)
 
 
 def _assign(cost, thresh):

@@ -24,7 +24,7 @@ import numpy as np
 
 from .._validate import as_array, check_boxes, check_float, check_image, check_int
 from ..assignment import linear_sum_assignment
-from ..boxes import convert_checked, iou_matrix
+from ..boxes import convert_checked, iou_checked
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel, mahalanobis_sq_kernel
 from ..kalman.models import CHI2INV95, xyah_initiate, xyah_measurement_noise, xyah_model, xyah_process_noise
 from ._base import TrackerStep, check_detections, output_rows
@@ -282,7 +282,7 @@ class DeepSort:
         cost = np.zeros((len(candidates), len(unmatched_dets)))
         if candidates and unmatched_dets:
             X, _ = self._filter_arrays([self._tracks[k] for k in candidates])
-            iou = iou_matrix(convert_checked(X[:, :4], "xyah", "xyxy"), boxes[unmatched_dets])
+            iou = iou_checked(convert_checked(X[:, :4], "xyah", "xyxy"), boxes[unmatched_dets])
             cost = 1.0 - iou
             cost[[r for r, k in enumerate(candidates) if self._tracks[k].time_since_update > 1]] = INFTY_COST
             if self.class_aware:

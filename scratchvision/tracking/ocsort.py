@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_float, check_int
-from ..boxes import convert_checked, iou_matrix
+from ..boxes import convert_checked, iou_checked
 from ..kalman.filter import KalmanFilter
 from ..kalman.models import xysr_model
 from ._base import TrackerStep, check_detections, gated_association, max_score_pairs, output_rows
@@ -230,7 +230,7 @@ class OCSort:
 
         # Second association against the last observed boxes (OCR).
         if len(u_det) and len(u_trk):
-            iou = iou_matrix(obs[u_det, :4], last_boxes[u_trk, :4])
+            iou = iou_checked(obs[u_det, :4], last_boxes[u_trk, :4])
             if self.class_aware:
                 iou[d_cls[u_det][:, None] != np.array([tracks[k].cls for k in u_trk])[None, :]] = 0.0
             step.costs["recovery_iou"] = iou
@@ -283,7 +283,7 @@ class OCSort:
         n_det, n_trk = len(obs), len(predicted)
         if n_trk == 0:
             return np.zeros((0, 2), np.int64), np.arange(n_det), np.zeros(0, np.int64)
-        iou = iou_matrix(obs[:, :4], predicted)
+        iou = iou_checked(obs[:, :4], predicted)
         if self.class_aware and n_det:
             iou[d_cls[:, None] != np.array([t.cls for t in self._tracks])[None, :]] = 0.0
         # direction from each track's previous observation to each detection (tracks by dets)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_float, check_int
-from ..boxes import convert_checked, iou_matrix
+from ..boxes import convert_checked, iou_checked
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_initiate, xysr_model
 from ._base import TrackerStep, check_detections, gated_association, output_rows
@@ -178,7 +178,7 @@ class Sort:
         """sort.py's associate_detections_to_trackers: returns matches (K, 2) of (detection,
         track) indices and the unmatched detections in the reference's order."""
         n_det, n_trk = len(boxes), len(predicted)
-        iou = iou_matrix(boxes, predicted)
+        iou = iou_checked(boxes, predicted)
         if self.class_aware and n_det and n_trk:
             iou[classes[:, None] != self._class[None, :]] = 0.0
         step.costs = {"iou": iou}
