@@ -99,6 +99,8 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = Fal
         raise ValueError(f"out needs unit stride along its rows, got strides {out.strides}")
     op_b, ldb = _operand(b, "b")
     op_a, lda = _operand(a, "a")
+    if max(m, n, k, lda, ldb, ldc) >= 2**31:  # BLAS takes 32-bit integers
+        raise ValueError(f"matmul dimensions or strides beyond 2^31 elements: {a.shape} @ {b.shape}")
     # row-major out = a @ b is column-major out^T = b^T @ a^T, and BLAS sees each row-major array as its transpose
     sgemm(op_b, op_a, n, m, k, b.ctypes.data, ldb, a.ctypes.data, lda, float(accumulate), out.ctypes.data, ldc)
     return out
