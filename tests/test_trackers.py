@@ -165,6 +165,9 @@ def test_degenerate_boxes_dropped_with_warning_and_no_scores():
     assert out[:, 7].tolist() == [1]
     boxes, scores, classes, rows = check_detections(np.array([[0, 0, 2, 3]]))
     assert scores.tolist() == [1.0] and classes.tolist() == [-1]
+    # a degenerate box is reported before a class id that is not an integer is refused
+    with pytest.warns(RuntimeWarning, match="dropped 1 boxes"), pytest.raises(ValueError, match="class ids"):
+        check_detections(np.array([[0, 0, 2, 3, 0.9, 1.0], [5, 5, 1, 9, 0.8, 2.0], [0, 0, 4, 4, 0.7, 2.5]]))
     with pytest.raises(ValueError, match="iou_threshold must be <= 1"):
         Sort(iou_threshold=2.0)
 

@@ -41,40 +41,35 @@ def check_detections(dets, name: str = "dets"):
     a = a.astype(np.float64, copy=False)
     n = len(a)
     boxes, scores, classes, rows = np.empty((n, 4)), np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64)
-    kept = _scan_detections(a, MAX_COORDINATE, boxes, scores, classes, rows)
-    if kept == _NOT_FINITE:
+    status, kept = _scan_detections(a, MAX_COORDINATE, boxes, scores, classes, rows)
+    if status == _NOT_FINITE:
         raise ValueError(f"{name} must be finite")
-    if kept == _TOO_FAR:
+    if status == _TOO_FAR:
         raise ValueError(f"{name}: box coordinates must be within +-{MAX_COORDINATE:g}")
-    if kept < 0:
-        kept = -kept - _CLASS_NOT_INTEGER
-        if kept < n:
-            warnings.warn(f"{name}: dropped {n - kept} boxes with non-positive width or height", RuntimeWarning,
-                          stacklevel=3)
-        raise ValueError(f"{name}: class ids (column 5) must be integers")
     if kept < n:
         warnings.warn(f"{name}: dropped {n - kept} boxes with non-positive width or height", RuntimeWarning,
                       stacklevel=3)
+    if status == _CLASS_NOT_INTEGER:
+        raise ValueError(f"{name}: class ids (column 5) must be integers")
     return boxes[:kept], scores[:kept], classes[:kept], rows[:kept]
 
 
-_NOT_FINITE, _TOO_FAR, _CLASS_NOT_INTEGER = -1, -2, -3
+_OK, _NOT_FINITE, _TOO_FAR, _CLASS_NOT_INTEGER = 0, 1, 2, 3
 
 
 @kernel
 def _scan_detections(a, max_coordinate, boxes, scores, classes, rows):
     """One frame's detection rows checked (in :func:`check_detections`' order of errors) and the
-    rows with positive width and height copied out: returns how many, or a negative code
-    (``_NOT_FINITE``, ``_TOO_FAR``, or ``_CLASS_NOT_INTEGER - kept``)."""
+    rows with positive width and height copied out: returns ``(status, how many were kept)``."""
     n, m = a.shape
     for i in range(n):
         for j in range(m):
             if not np.isfinite(a[i, j]):
-                return _NOT_FINITE
+                return _NOT_FINITE, 0
     for i in range(n):
         for j in range(4):
             if abs(a[i, j]) > max_coordinate:
-                return _TOO_FAR
+                return _TOO_FAR, 0
     kept = 0
     for i in range(n):
         if a[i, 2] > a[i, 0] and a[i, 3] > a[i, 1]:
@@ -86,8 +81,8 @@ def _scan_detections(a, max_coordinate, boxes, scores, classes, rows):
     if m == 6:
         for i in range(n):
             if a[i, 5] != np.round(a[i, 5]):
-                return _CLASS_NOT_INTEGER - kept
-    return kept
+                return _CLASS_NOT_INTEGER, kept
+    return _OK, kept
 
 
 def max_score_pairs(score):
