@@ -154,6 +154,9 @@ class Sequential(Module):
         return x
 
 
+_PENDING = object()  # a convolution's weights are to be laid out at its next forward
+
+
 class _ConvNd(Module):
     dims = 3
 
@@ -182,8 +185,9 @@ class _ConvNd(Module):
         bn.folded = True
 
     def prepare(self) -> None:
-        """The weights used at inference: the stored ones, laid out once as the products read them."""
-        self._inference = self._layouts(self.weight, self._params.get("bias"))
+        """Lay the stored weights out as the products read them, once, at the next forward (a batch
+        norm folded in after this call replaces them first, so nothing is laid out twice)."""
+        self._inference = _PENDING
 
     def _layouts(self, weight, bias):
         """(weights, bias, Winograd-domain weights or None), in the form the convolution's lowering
@@ -203,6 +207,8 @@ class _ConvNd(Module):
 
     def forward(self, x):
         self._check(x)
+        if self._inference is _PENDING:
+            self._inference = self._layouts(self.weight, self._params.get("bias"))
         w, b, u = self._inference if self._inference is not None else (self.weight, self._params.get("bias"), None)
         if self.dims == 3:
             return F.conv3d(x, w, b, self.stride, self.padding, self.dilation, self.groups, u)

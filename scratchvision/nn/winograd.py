@@ -95,9 +95,9 @@ def _input_tiles(x, pad, f0, f1, nth, ntw, v):
                     u[2, j] = r2[j] - r1[j]
                     u[3, j] = r1[j] - r3[j]
                 k0 = th * ntw
+                k = f - f0
                 for i in range(4):  # (B^T d) B: columns, tile by tile
                     ui = u[i]
-                    k = f - f0
                     v0, v1, v2, v3 = v[4 * i, c, k], v[4 * i + 1, c, k], v[4 * i + 2, c, k], v[4 * i + 3, c, k]
                     for tw in range(ntw):
                         a, b, cc, d = ui[2 * tw], ui[2 * tw + 1], ui[2 * tw + 2], ui[2 * tw + 3]
