@@ -258,6 +258,14 @@ def test_winograd_transforms_are_the_papers():
                                rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="weight must be"):
         W.winograd_weights(np.zeros((2, 2, 5, 5), np.float32))
+    with pytest.raises(ValueError, match="x must be"):
+        W.input_tiles(np.zeros((4, 4), np.float32))
+    with pytest.raises(ValueError, match="smaller than a 3x3"):
+        W.input_tiles(np.zeros((1, 1, 4), np.float32), padding=(0, 0))
+    with pytest.raises(ValueError, match="m must be"):
+        W.output_tiles(np.zeros((16, 3, 2), np.float32), (2, 2))
+    with pytest.raises(ValueError, match="weight_shape must be"):
+        F.conv_lowering((2, 3, 3))
 
 
 def test_offset_major_is_the_same_weights_stored_for_the_products():

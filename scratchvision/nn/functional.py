@@ -192,6 +192,8 @@ def _conv_im2col(x, weight, stride, padding, dilation, out_dims, dst):
 def conv_lowering(weight_shape, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1)) -> str:
     """How :func:`conv3d` computes a convolution with weights of ``weight_shape`` (O, C/groups, kT,
     kH, kW): ``"pointwise"``, ``"winograd"``, ``"shifted"`` or ``"im2col"`` (see the module notes)."""
+    if len(weight_shape) != 5:
+        raise ValueError(f"weight_shape must be (O, C/groups, kT, kH, kW), got {tuple(weight_shape)}")
     _, cg, kt, kh, kw = weight_shape
     if (kt, kh, kw) == (1, 1, 1) and tuple(padding) == (0, 0, 0):
         return "pointwise"

@@ -141,7 +141,11 @@ def input_tiles(x: np.ndarray, padding=(1, 1)) -> np.ndarray:
     """The input transform of a 3x3 convolution with ``padding`` (pH, pW), for study:
     ``x`` (C, H, W) -> ``V`` (16, C, tiles), the tiles in row-major order."""
     x = np.ascontiguousarray(x, np.float32)
+    if x.ndim != 3:
+        raise ValueError(f"x must be (C, H, W), got shape {x.shape}")
     c, h, w = x.shape
+    if min(h + 2 * padding[0], w + 2 * padding[1]) < 3:
+        raise ValueError(f"x {x.shape[1:]} with padding {tuple(padding)} is smaller than a 3x3 kernel")
     nth, ntw = -(-(h + 2 * padding[0] - 2) // 2), -(-(w + 2 * padding[1] - 2) // 2)
     v = np.empty((16, c, 1, nth * ntw), np.float32)
     _input_tiles(x[:, None], np.array((0, *padding), np.int64), 0, 1, nth, ntw, v)
@@ -152,6 +156,8 @@ def output_tiles(m: np.ndarray, out_hw) -> np.ndarray:
     """The output transform, for study: ``M`` (16, O, tiles) -> (O, H', W')."""
     ho, wo = out_hw
     nth, ntw = -(-ho // 2), -(-wo // 2)
+    if np.ndim(m) != 3 or np.shape(m)[0] != 16 or np.shape(m)[2] != nth * ntw or min(ho, wo) < 1:
+        raise ValueError(f"m must be (16, O, {nth * ntw}) for outputs {tuple(out_hw)}, got shape {np.shape(m)}")
     out = np.empty((m.shape[1], 1, ho, wo), np.float32)
     _output_tiles(np.ascontiguousarray(m, np.float32), 1, nth, ntw, np.zeros(m.shape[1], np.float32), out, 0)
     return out[:, 0]
