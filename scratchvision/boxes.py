@@ -22,10 +22,12 @@ import numpy as np
 from ._jit import kernel, warmup_hook
 from ._validate import as_array, check_choice, check_finite
 
-__all__ = ["FORMATS", "convert", "convert_checked", "box_area", "iou_matrix", "iou_checked", "giou_matrix", "diou_matrix",
-           "iou_kernel", "clip_boxes"]
+__all__ = ["FORMATS", "convert", "convert_checked", "convert_kernel", "box_area", "iou_matrix", "iou_checked",
+           "giou_matrix", "diou_matrix", "iou_kernel", "clip_boxes"]
 
 FORMATS = ("xyxy", "xywh", "cxcywh", "xysr", "xyah")
+#: Indices of :data:`FORMATS`, the ``src`` / ``dst`` codes of :func:`convert_kernel`.
+XYXY, XYWH, CXCYWH, XYSR, XYAH = range(len(FORMATS))
 
 
 def _check(boxes, name):
@@ -60,13 +62,14 @@ def convert_checked(b, src: str, dst: str) -> np.ndarray:
     if src == dst:
         return b.copy()
     out = np.empty((b.shape[0], 4), np.float64)
-    _convert_kernel(b, FORMATS.index(src), FORMATS.index(dst), out)
+    convert_kernel(b, FORMATS.index(src), FORMATS.index(dst), out)
     return out
 
 
 @kernel
-def _convert_kernel(b, src, dst, out):
-    """Row by row through centre and size; ``src`` and ``dst`` index :data:`FORMATS`."""
+def convert_kernel(b, src, dst, out):
+    """Kernel-level :func:`convert_checked` into ``out``: row by row through centre and size;
+    ``src`` and ``dst`` index :data:`FORMATS` (:data:`XYXY` ... :data:`XYAH`)."""
     for i in range(b.shape[0]):
         p, q, r, s = b[i, 0], b[i, 1], b[i, 2], b[i, 3]
         if src == 0:  # xyxy

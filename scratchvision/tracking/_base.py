@@ -10,11 +10,11 @@ import numpy as np
 
 from .._jit import kernel
 from .._validate import as_array
-from ..assignment import lapjv
+from ..assignment.lsa import lapjv_kernel
 from ..kalman.models import MAX_COORDINATE
 
-__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "check_detections", "output_rows", "max_score_pairs",
-           "gated_association"]
+__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "StepRecord", "check_detections", "output_rows", "max_score_pairs",
+           "gated_association", "STATE_TENTATIVE", "STATE_CONFIRMED", "STATE_LOST"]
 
 #: Columns of every tracker's output rows.
 OUTPUT_COLUMNS = ("x1", "y1", "x2", "y2", "id", "score", "class", "det_idx")
@@ -85,19 +85,49 @@ def _scan_detections(a, max_coordinate, boxes, scores, classes, rows):
     return _OK, kept
 
 
+@kernel
 def max_score_pairs(score):
     """Pairs (row, column), in row order, of the assignment maximising ``score`` (lap-style, any
-    shape), as sort.py's ``linear_assignment(-score)``."""
-    _, x, _ = lapjv(-score, extend_cost=True)
-    return np.array([[r, c] for r, c in enumerate(x) if c >= 0], np.int64).reshape(-1, 2)
+    shape), as sort.py's ``linear_assignment(-score)``. Callable from Python and from kernels."""
+    _, x, _, _ = lapjv_kernel(-score, True, np.inf)
+    count = 0
+    for c in x:
+        if c >= 0:
+            count += 1
+    pairs = np.empty((count, 2), np.int64)
+    k = 0
+    for r in range(len(x)):
+        if x[r] >= 0:
+            pairs[k, 0], pairs[k, 1] = r, x[r]
+            k += 1
+    return pairs
 
 
-def gated_association(iou, threshold, score=None):
+@kernel
+def _one_to_one_above(iou, threshold):
+    """Whether the pairs with IoU above ``threshold`` exist and form a one-to-one matching."""
+    n_det, n_trk = iou.shape
+    per_track = np.zeros(n_trk, np.int64)
+    found = False
+    for d in range(n_det):
+        in_row = 0
+        for t in range(n_trk):
+            if iou[d, t] > threshold:
+                in_row += 1
+                per_track[t] += 1
+                if in_row > 1 or per_track[t] > 1:
+                    return False
+                found = True
+    return found
+
+
+@kernel
+def gated_association(iou, threshold, score):
     """The association of SORT and OC-SORT (detections by tracks).
 
     If the pairs with IoU above ``threshold`` are already one-to-one they are taken; otherwise
-    the assignment maximising ``score`` (default: the IoU) is solved. Pairs with IoU below the
-    threshold are then rejected.
+    the assignment maximising ``score`` (SORT passes the IoU itself) is solved. Pairs with IoU
+    below the threshold are then rejected. Callable from Python and from kernels.
 
     Returns
     -------
@@ -107,26 +137,48 @@ def gated_association(iou, threshold, score=None):
         decides the order in which new tracks, and so new ids, are created).
     """
     n_det, n_trk = iou.shape
-    if min(n_det, n_trk) > 0:
-        above = iou > threshold
-        if above.sum(axis=1).max() == 1 and above.sum(axis=0).max() == 1:
-            pairs = np.argwhere(above)
-        else:
-            pairs = max_score_pairs(iou if score is None else score)
-    else:
+    if n_det == 0 or n_trk == 0:
         pairs = np.zeros((0, 2), np.int64)
-    matched_d, matched_t = set(pairs[:, 0].tolist()), set(pairs[:, 1].tolist())
-    unmatched_d = [d for d in range(n_det) if d not in matched_d]
-    unmatched_t = [t for t in range(n_trk) if t not in matched_t]
-    keep = []
-    for d, t in pairs:
+    elif _one_to_one_above(iou, threshold):
+        pairs = np.empty((min(n_det, n_trk), 2), np.int64)
+        k = 0
+        for d in range(n_det):
+            for t in range(n_trk):
+                if iou[d, t] > threshold:
+                    pairs[k, 0], pairs[k, 1] = d, t
+                    k += 1
+        pairs = pairs[:k]
+    else:
+        pairs = max_score_pairs(score)
+    det_paired = np.zeros(n_det, np.bool_)
+    trk_paired = np.zeros(n_trk, np.bool_)
+    for k in range(len(pairs)):
+        det_paired[pairs[k, 0]] = True
+        trk_paired[pairs[k, 1]] = True
+    unmatched_d = np.empty(n_det, np.int64)
+    unmatched_t = np.empty(n_trk, np.int64)
+    n_ud = n_ut = 0
+    for d in range(n_det):
+        if not det_paired[d]:
+            unmatched_d[n_ud] = d
+            n_ud += 1
+    for t in range(n_trk):
+        if not trk_paired[t]:
+            unmatched_t[n_ut] = t
+            n_ut += 1
+    matches = np.empty((len(pairs), 2), np.int64)
+    n_m = 0
+    for k in range(len(pairs)):
+        d, t = pairs[k, 0], pairs[k, 1]
         if iou[d, t] < threshold:
-            unmatched_d.append(d)
-            unmatched_t.append(t)
+            unmatched_d[n_ud] = d
+            unmatched_t[n_ut] = t
+            n_ud += 1
+            n_ut += 1
         else:
-            keep.append((d, t))
-    return (np.array(keep, np.int64).reshape(-1, 2), np.array(unmatched_d, np.int64),
-            np.array(unmatched_t, np.int64))
+            matches[n_m, 0], matches[n_m, 1] = d, t
+            n_m += 1
+    return matches[:n_m], unmatched_d[:n_ud], unmatched_t[:n_ut]
 
 
 def output_rows(boxes, ids, scores, classes, det_idx):
@@ -169,3 +221,32 @@ class TrackerStep:
     track_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     track_states: np.ndarray = field(default_factory=lambda: np.zeros(0, "<U9"))
     removed: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
+#: Track state codes of a :class:`StepRecord`, and their names in :attr:`TrackerStep.track_states`.
+STATE_TENTATIVE, STATE_CONFIRMED, STATE_LOST = 0, 1, 2
+STATE_NAMES = np.array(["tentative", "confirmed", "lost"])
+
+
+class StepRecord:
+    """The arrays a compiled tracker frame returns, turned into a :class:`TrackerStep` only when
+    someone reads ``last_step`` (building it every frame would cost as much as the frame).
+
+    ``states`` holds :data:`STATE_TENTATIVE`, :data:`STATE_CONFIRMED` or :data:`STATE_LOST` codes.
+    """
+
+    __slots__ = ("_args", "_step")
+
+    def __init__(self, frame, costs=None, matches=None, unmatched_detections=None, unmatched_tracks=None,
+                 track_ids=None, states=None, removed=None):
+        self._args = (frame, costs, matches, unmatched_detections, unmatched_tracks, track_ids, states, removed)
+        self._step = None
+
+    def step(self) -> TrackerStep:
+        if self._step is None:
+            frame, costs, matches, unmatched_detections, unmatched_tracks, track_ids, states, removed = self._args
+            self._step = TrackerStep(frame=frame) if costs is None else TrackerStep(
+                frame=frame, costs=costs, matches=matches, unmatched_detections=unmatched_detections,
+                unmatched_tracks=unmatched_tracks, track_ids=track_ids, track_states=STATE_NAMES[states],
+                removed=removed)
+        return self._step

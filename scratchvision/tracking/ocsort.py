@@ -298,4 +298,4 @@ class OCSort:
         term = (valid * angle * self.inertia).T * obs[:, 4:5]
         step.costs["iou"] = iou
         step.costs["direction"] = term
-        return gated_association(iou, self.iou_threshold, score=iou + term)
+        return gated_association(iou, self.iou_threshold, iou + term)

@@ -19,13 +19,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._jit import kernel, warmup_hook
 from .._validate import check_float, check_int
-from ..boxes import convert_checked, iou_checked
+from ..boxes import MODE_IOU, XYSR, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
-from ..kalman.models import xysr_initiate, xysr_model
-from ._base import TrackerStep, check_detections, gated_association, output_rows
+from ..kalman.models import xysr_model
+from ._base import STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, gated_association
 
 __all__ = ["Sort"]
+
+#: Columns of the integer track table ``I``.
+ID, TIME_SINCE_UPDATE, HITS, HIT_STREAK, AGE, CLASS = range(6)
 
 
 class Sort:
@@ -42,6 +46,13 @@ class Sort:
         Minimum IoU of a match.
     class_aware : bool
         Only match detections and tracks of the same class (off: the reference behaviour).
+
+    Notes
+    -----
+    The tracks live in a table of rows, one per track: the Kalman states ``X`` (T, 7) and
+    covariances ``P`` (T, 7, 7), the integer columns ``I`` (T, 6) named by :data:`ID`,
+    :data:`TIME_SINCE_UPDATE`, :data:`HITS`, :data:`HIT_STREAK`, :data:`AGE`, :data:`CLASS`, and the
+    last matched score. One call of the compiled :func:`sort_frame` runs a whole frame on it.
 
     Examples
     --------
@@ -67,26 +78,32 @@ class Sort:
         """Forget every track and restart ids at 1."""
         self.frame_count = 0
         self._next_id = 1
-        self._X = np.zeros((0, 7))
-        self._P = np.zeros((0, 7, 7))
-        self._ids = np.zeros(0, np.int64)
-        self._time_since_update = np.zeros(0, np.int64)
-        self._hits = np.zeros(0, np.int64)
-        self._hit_streak = np.zeros(0, np.int64)
-        self._age = np.zeros(0, np.int64)
-        self._score = np.zeros(0)
-        self._class = np.zeros(0, np.int64)
-        self.last_step = TrackerStep(frame=0)
+        self._n = 0
+        self._reserve(16)
+        self._record = StepRecord(0)
 
-    def _keep(self, mask):
-        for name in ("_X", "_P", "_ids", "_time_since_update", "_hits", "_hit_streak", "_age",
-                     "_score", "_class"):
-            setattr(self, name, np.ascontiguousarray(getattr(self, name)[mask]))
+    def _reserve(self, rows):
+        """Grow the track table to hold at least ``rows`` tracks (doubling, keeping the live ones)."""
+        cap = len(self._X) if self._n else 0
+        if rows <= cap:
+            return
+        cap = max(rows, 2 * cap, 16)
+        n = self._n
+        X, P, I, S = np.zeros((cap, 7)), np.zeros((cap, 7, 7)), np.zeros((cap, 6), np.int64), np.zeros(cap)
+        if n:
+            X[:n], P[:n], I[:n], S[:n] = self._X[:n], self._P[:n], self._I[:n], self._S[:n]
+        self._X, self._P, self._I, self._S = X, P, I, S
 
     @property
     def boxes(self):
         """Current (posterior) box of every live track, (T, 4) x1, y1, x2, y2."""
-        return convert_checked(self._X[:, :4], "xysr", "xyxy")
+        return convert_checked(self._X[:self._n, :4], "xysr", "xyxy")
+
+    @property
+    def last_step(self):
+        """The :class:`~scratchvision.tracking.TrackerStep` of the last ``update()`` (costs:
+        ``"iou"``, detections by tracks)."""
+        return self._record.step()
 
     def update(self, dets=None):
         """Advance one frame.
@@ -106,82 +123,155 @@ class Sort:
         """
         boxes, scores, classes, rows = check_detections(dets)
         self.frame_count += 1
-        step = TrackerStep(frame=self.frame_count)
+        if self._n + len(boxes) > len(self._X):
+            self._reserve(self._n + len(boxes))
         m = self._model
-        # Predict: SORT zeroes the area velocity when it would make the area non-positive.
-        if len(self._ids):
-            shrink = self._X[:, 6] + self._X[:, 2] <= 0
-            self._X[shrink, 6] = 0.0
-            batch_predict_kernel(self._X, self._P, m.F, self._Q)
-            self._age += 1
-            self._hit_streak[self._time_since_update > 0] = 0
-            self._time_since_update += 1
-            with np.errstate(invalid="ignore"):
-                predicted = convert_checked(self._X[:, :4], "xysr", "xyxy")
-            alive = np.isfinite(predicted).all(axis=1)
-            if not alive.all():
-                step.removed = self._ids[~alive]
-                self._keep(alive)
-                predicted = predicted[alive]
-        else:
-            predicted = np.zeros((0, 4))
-        matches, unmatched_dets = self._associate(boxes, classes, predicted, step)
-        step.matches = np.column_stack([rows[matches[:, 0]], self._ids[matches[:, 1]]])
-        # Update the matched tracks.
-        if len(matches):
-            d, t = matches[:, 0], matches[:, 1]
-            Z = np.full((len(self._ids), 4), np.nan)
-            Z[t] = convert_checked(boxes[d], "xyxy", "xysr")
-            status = np.empty(len(self._ids), np.int64)
-            batch_update_kernel(self._X, self._P, Z, m.H, self._R, True, m.F, status)
-            self._time_since_update[t] = 0
-            self._hits[t] += 1
-            self._hit_streak[t] += 1
-            self._score[t] = scores[d]
-            self._class[t] = classes[d]
-        det_of_track = np.full(len(self._ids), -1, np.int64)
-        if len(matches):
-            det_of_track[matches[:, 1]] = rows[matches[:, 0]]
-        # New tracks for the unmatched detections, in the reference's order.
-        if len(unmatched_dets):
-            X0, P0 = xysr_initiate(convert_checked(boxes[unmatched_dets], "xyxy", "xysr"))
-            n_new = len(unmatched_dets)
-            self._X = np.concatenate([self._X, X0])
-            self._P = np.concatenate([self._P, P0])
-            self._ids = np.concatenate([self._ids, np.arange(self._next_id, self._next_id + n_new)])
-            self._next_id += n_new
-            zeros = np.zeros(n_new, np.int64)
-            self._time_since_update = np.concatenate([self._time_since_update, zeros])
-            self._hits = np.concatenate([self._hits, zeros])
-            self._hit_streak = np.concatenate([self._hit_streak, zeros])
-            self._age = np.concatenate([self._age, zeros])
-            self._score = np.concatenate([self._score, scores[unmatched_dets]])
-            self._class = np.concatenate([self._class, classes[unmatched_dets]])
-            det_of_track = np.concatenate([det_of_track, rows[unmatched_dets]])
-        # Report (newest first, as sort.py walks its list backwards), then delete stale tracks.
-        report = (self._time_since_update < 1) & (
-            (self._hit_streak >= self.min_hits) | (self.frame_count <= self.min_hits))
-        order = np.flatnonzero(report)[::-1]
-        out = output_rows(self.boxes[order], self._ids[order], self._score[order], self._class[order],
-                          det_of_track[order])
-        stale = self._time_since_update > self.max_age
-        step.removed = np.concatenate([step.removed, self._ids[stale]])
-        self._keep(~stale)
-        step.unmatched_detections = rows[unmatched_dets]
-        step.track_ids = self._ids.copy()
-        step.track_states = np.where(self._hit_streak >= self.min_hits, "confirmed",
-                                     np.where(self._time_since_update > 0, "lost", "tentative"))
-        self.last_step = step
+        (self._n, self._next_id, out, iou, matches, unmatched_dets, unmatched_tracks, removed, track_ids,
+         states) = sort_frame(self._X, self._P, self._I, self._S, self._n, self._next_id, self.frame_count,
+                              boxes, scores, classes, rows, m.F, self._Q, m.H, self._R, m.P0, self.max_age,
+                              self.min_hits, self.iou_threshold, self.class_aware)
+        self._record = StepRecord(self.frame_count, {"iou": iou}, matches, unmatched_dets, unmatched_tracks,
+                                   track_ids, states, removed)
         return out
 
-    def _associate(self, boxes, classes, predicted, step):
-        """sort.py's associate_detections_to_trackers: returns matches (K, 2) of (detection,
-        track) indices and the unmatched detections in the reference's order."""
-        n_det, n_trk = len(boxes), len(predicted)
-        iou = iou_checked(boxes, predicted)
-        if self.class_aware and n_det and n_trk:
-            iou[classes[:, None] != self._class[None, :]] = 0.0
-        step.costs = {"iou": iou}
-        matches, unmatched_d, unmatched_t = gated_association(iou, self.iou_threshold)
-        step.unmatched_tracks = self._ids[unmatched_t]
-        return matches, unmatched_d
+
+@kernel
+def remove_tracks(X, P, I, S, n, drop, removed, n_removed):
+    """Delete the tracks ``k < n`` with ``drop[k]`` from the table, keeping the others in order;
+    their ids are appended to ``removed`` from ``n_removed``. Returns the new ``(n, n_removed)``."""
+    kept = 0
+    for k in range(n):
+        if drop[k]:
+            removed[n_removed] = I[k, ID]
+            n_removed += 1
+            continue
+        if kept != k:
+            X[kept], P[kept], I[kept], S[kept] = X[k], P[k], I[k], S[k]
+        kept += 1
+    return kept, n_removed
+
+
+@kernel
+def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q, H, R, P0, max_age,
+               min_hits, iou_threshold, class_aware):
+    """One SORT frame on the track table (rows ``< n`` live; room for ``n + len(boxes)``).
+
+    1. Predict every track (zeroing the area velocity when it would make the area
+       non-positive, as sort.py does); age it, reset the hit streak of tracks that missed the
+       last frame; delete tracks whose predicted box is not finite.
+    2. IoU of detections and predicted boxes; :func:`gated_association`.
+    3. Kalman update (Joseph form) of matched tracks with their detection in ``[x, y, s, r]``.
+    4. A new track (zero velocity, covariance ``P0``) for each unmatched detection, in the
+       reference's order.
+    5. Report, newest track first, the tracks updated this frame with a hit streak of
+       ``min_hits`` (all of them while ``frame <= min_hits``); delete tracks unmatched for more
+       than ``max_age`` frames.
+
+    Returns
+    -------
+    n, next_id, out (M, 8), iou (D, T), matches (K, 2) detection row and track id, unmatched
+    detection rows, unmatched track ids, removed ids, ids of the live tracks, their states
+    """
+    n_det = boxes.shape[0]
+    removed = np.empty(n + n_det, np.int64)
+    for k in range(n):
+        if X[k, 6] + X[k, 2] <= 0:
+            X[k, 6] = 0.0
+    batch_predict_kernel(X[:n], P[:n], F, Q)
+    for k in range(n):
+        I[k, AGE] += 1
+        if I[k, TIME_SINCE_UPDATE] > 0:
+            I[k, HIT_STREAK] = 0
+        I[k, TIME_SINCE_UPDATE] += 1
+    predicted = np.empty((n, 4))
+    convert_kernel(X[:n, :4], XYSR, XYXY, predicted)
+    dead = np.zeros(n, np.bool_)
+    for k in range(n):
+        dead[k] = not np.isfinite(predicted[k]).all()
+    n_alive, n_removed = remove_tracks(X, P, I, S, n, dead, removed, 0)
+    if n_alive < n:
+        alive = 0
+        for k in range(n):
+            if not dead[k]:
+                predicted[alive] = predicted[k]
+                alive += 1
+    n = n_alive
+
+    iou = np.empty((n_det, n))
+    iou_kernel(boxes, predicted[:n], False, MODE_IOU, iou)
+    if class_aware:
+        for d in range(n_det):
+            for t in range(n):
+                if classes[d] != I[t, CLASS]:
+                    iou[d, t] = 0.0
+    matches, unmatched_d, unmatched_t = gated_association(iou, iou_threshold, iou)
+    matched = np.empty((len(matches), 2), np.int64)
+    unmatched_ids = np.empty(len(unmatched_t), np.int64)
+    for j in range(len(unmatched_t)):
+        unmatched_ids[j] = I[unmatched_t[j], ID]
+
+    Z = np.full((n, 4), np.nan)
+    det_of_track = np.full(n + len(unmatched_d), -1, np.int64)
+    for j in range(len(matches)):
+        d, t = matches[j, 0], matches[j, 1]
+        matched[j, 0], matched[j, 1] = rows[d], I[t, ID]
+        convert_kernel(boxes[d:d + 1], XYXY, XYSR, Z[t:t + 1])
+        I[t, TIME_SINCE_UPDATE] = 0
+        I[t, HITS] += 1
+        I[t, HIT_STREAK] += 1
+        S[t] = scores[d]
+        I[t, CLASS] = classes[d]
+        det_of_track[t] = rows[d]
+    status = np.empty(n, np.int64)
+    batch_update_kernel(X[:n], P[:n], Z, H, R, True, F, status)
+
+    for d in unmatched_d:
+        X[n] = 0.0
+        convert_kernel(boxes[d:d + 1], XYXY, XYSR, X[n:n + 1, :4])
+        P[n] = P0
+        I[n] = 0
+        I[n, ID], I[n, CLASS] = next_id, classes[d]
+        S[n] = scores[d]
+        det_of_track[n] = rows[d]
+        next_id += 1
+        n += 1
+
+    reported = 0
+    for k in range(n):
+        if I[k, TIME_SINCE_UPDATE] < 1 and (I[k, HIT_STREAK] >= min_hits or frame <= min_hits):
+            reported += 1
+    out = np.empty((reported, 8))
+    j = 0
+    for k in range(n - 1, -1, -1):
+        if I[k, TIME_SINCE_UPDATE] < 1 and (I[k, HIT_STREAK] >= min_hits or frame <= min_hits):
+            convert_kernel(X[k:k + 1, :4], XYSR, XYXY, out[j:j + 1, :4])
+            out[j, 4], out[j, 5], out[j, 6], out[j, 7] = I[k, ID], S[k], I[k, CLASS], det_of_track[k]
+            j += 1
+
+    stale = np.empty(n, np.bool_)
+    for k in range(n):
+        stale[k] = I[k, TIME_SINCE_UPDATE] > max_age
+    n, n_removed = remove_tracks(X, P, I, S, n, stale, removed, n_removed)
+    track_ids = I[:n, ID].copy()
+    states = np.empty(n, np.int8)
+    for k in range(n):
+        if I[k, HIT_STREAK] >= min_hits:
+            states[k] = STATE_CONFIRMED
+        elif I[k, TIME_SINCE_UPDATE] > 0:
+            states[k] = STATE_LOST
+        else:
+            states[k] = STATE_TENTATIVE
+    unmatched_rows = np.empty(len(unmatched_d), np.int64)
+    for j in range(len(unmatched_d)):
+        unmatched_rows[j] = rows[unmatched_d[j]]
+    return (n, next_id, out, iou, matched, unmatched_rows, unmatched_ids, removed[:n_removed], track_ids,
+            states)
+
+
+@warmup_hook
+def _warmup():
+    tracker = Sort(min_hits=0)
+    det = np.array([[10.0, 10.0, 50.0, 80.0, 0.9], [100.0, 10.0, 140.0, 90.0, 0.8]])
+    tracker.update(det)
+    tracker.update(det + 1.0)
+    tracker.update(None)
