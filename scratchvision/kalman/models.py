@@ -25,10 +25,12 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .._jit import kernel
 from .._validate import as_array, check_finite
 
 __all__ = ["CHI2INV95", "xysr_model", "xysr_initiate", "xyah_model", "xyah_initiate",
-           "xyah_process_noise", "xyah_measurement_noise", "STD_WEIGHT_POSITION",
+           "xyah_process_noise", "xyah_measurement_noise", "xyah_initiate_kernel", "xyah_process_noise_kernel",
+           "xyah_measurement_noise_kernel", "STD_WEIGHT_POSITION",
            "STD_WEIGHT_VELOCITY"]
 
 #: 0.95 quantile of the chi-square distribution by degrees of freedom (gating thresholds for
@@ -111,14 +113,6 @@ def xyah_model() -> SimpleNamespace:
     return SimpleNamespace(F=F, H=H, joseph=False)
 
 
-def _diag_sq(std):
-    """Stack of diagonal covariances from standard deviations (N, d)."""
-    n, d = std.shape
-    out = np.zeros((n, d, d))
-    out[:, np.arange(d), np.arange(d)] = std * std
-    return out
-
-
 def xyah_initiate(measurements):
     """New DeepSORT/ByteTrack tracks from (N, 4) ``[x, y, a, h]`` measurements.
 
@@ -130,12 +124,28 @@ def xyah_initiate(measurements):
     X : ndarray (N, 8), P : ndarray (N, 8, 8)
     """
     z = _measurements(measurements)
-    h = z[:, 3]
-    X = np.zeros((len(z), 8))
-    X[:, :4] = z
-    pos, vel = 2 * STD_WEIGHT_POSITION * h, 10 * STD_WEIGHT_VELOCITY * h
-    std = np.column_stack([pos, pos, np.full_like(h, 1e-2), pos, vel, vel, np.full_like(h, 1e-5), vel])
-    return X, _diag_sq(std)
+    X, P = np.empty((len(z), 8)), np.empty((len(z), 8, 8))
+    xyah_initiate_kernel(z, X, P)
+    return X, P
+
+
+@kernel
+def xyah_initiate_kernel(Z, X, P):
+    """Kernel-level :func:`xyah_initiate` into ``X`` (N, 8) and ``P`` (N, 8, 8)."""
+    for n in range(Z.shape[0]):
+        h = Z[n, 3]
+        X[n, :4] = Z[n]
+        X[n, 4:] = 0.0
+        pos, vel = 2 * STD_WEIGHT_POSITION * h, 10 * STD_WEIGHT_VELOCITY * h
+        _diagonal_variances(P[n], (pos, pos, 1e-2, pos, vel, vel, 1e-5, vel))
+
+
+@kernel
+def _diagonal_variances(out, std):
+    """``out`` <- the diagonal covariance with standard deviations ``std`` (a tuple)."""
+    out[:] = 0.0
+    for i in range(len(std)):
+        out[i, i] = std[i] * std[i]
 
 
 def _states(X):
@@ -153,16 +163,32 @@ def xyah_process_noise(X):
     the predict: standard deviations ``h / 20`` (x, y, h), ``1e-2`` (a), ``h / 160`` (vx, vy, vh)
     and ``1e-5`` (va)."""
     x = _states(X)
-    h = x[:, 3]
-    pos, vel = STD_WEIGHT_POSITION * h, STD_WEIGHT_VELOCITY * h
-    return _diag_sq(np.column_stack([pos, pos, np.full_like(h, 1e-2), pos,
-                                     vel, vel, np.full_like(h, 1e-5), vel]))
+    out = np.empty((len(x), 8, 8))
+    xyah_process_noise_kernel(x, out)
+    return out
+
+
+@kernel
+def xyah_process_noise_kernel(X, out):
+    """Kernel-level :func:`xyah_process_noise` into ``out`` (N, 8, 8)."""
+    for n in range(X.shape[0]):
+        h = X[n, 3]
+        pos, vel = STD_WEIGHT_POSITION * h, STD_WEIGHT_VELOCITY * h
+        _diagonal_variances(out[n], (pos, pos, 1e-2, pos, vel, vel, 1e-5, vel))
 
 
 def xyah_measurement_noise(X):
     """Measurement noise ``R`` (N, 4, 4) of DeepSORT/ByteTrack for predicted states ``X``:
     standard deviations ``h / 20`` (x, y, h) and ``1e-1`` (a)."""
     x = _states(X)
-    h = x[:, 3]
-    pos = STD_WEIGHT_POSITION * h
-    return _diag_sq(np.column_stack([pos, pos, np.full_like(h, 1e-1), pos]))
+    out = np.empty((len(x), 4, 4))
+    xyah_measurement_noise_kernel(x, out)
+    return out
+
+
+@kernel
+def xyah_measurement_noise_kernel(X, out):
+    """Kernel-level :func:`xyah_measurement_noise` into ``out`` (N, 4, 4)."""
+    for n in range(X.shape[0]):
+        pos = STD_WEIGHT_POSITION * X[n, 3]
+        _diagonal_variances(out[n], (pos, pos, 1e-1, pos))

@@ -23,38 +23,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._jit import kernel, warmup_hook
 from .._validate import check_float, check_int
-from ..assignment import lapjv
-from ..boxes import convert_checked, iou_checked
+from ..assignment.lsa import lapjv_kernel
+from ..boxes import MODE_IOU, XYAH, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
-from ..kalman.models import xyah_initiate, xyah_measurement_noise, xyah_model, xyah_process_noise
-from ._base import TrackerStep, check_detections, output_rows
+from ..kalman.models import xyah_initiate_kernel, xyah_measurement_noise_kernel, xyah_model, xyah_process_noise_kernel
+from ._base import STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections
 
 __all__ = ["ByteTrack"]
 
+#: Track states of the official code.
 TRACKED, LOST, REMOVED = 1, 2, 3
-
-
-class _Track:
-    """One track's filter state and bookkeeping (the official STrack's fields)."""
-
-    __slots__ = ("id", "mean", "cov", "state", "activated", "score", "cls", "start_frame",
-                 "frame_id", "tracklet_len", "det_idx")
-
-
-def _cost(tracks_boxes, det_boxes):
-    """``1 - IoU`` with ByteTrack's pixel-inclusive IoU (tracks by detections)."""
-    return 1.0 - iou_checked(tracks_boxes, det_boxes, pixel_inclusive=True)
-
-
-def _assign(cost, thresh):
-    """The official ``linear_assignment``: lap-style thresholded assignment; returns matches
-    (K, 2) of (row, column) and the unmatched rows and columns."""
-    if cost.size == 0:
-        return np.zeros((0, 2), np.int64), np.arange(cost.shape[0]), np.arange(cost.shape[1])
-    _, x, y = lapjv(cost, extend_cost=True, cost_limit=thresh)
-    matches = np.array([[i, j] for i, j in enumerate(x) if j >= 0], np.int64).reshape(-1, 2)
-    return matches, np.flatnonzero(x < 0), np.flatnonzero(y < 0)
+#: Columns of the integer track table ``I`` (the official STrack's fields; ``WAS_REMOVED``: the id
+#: is in the removed set of an earlier frame).
+ID, STATE, ACTIVATED, START_FRAME, FRAME_ID, TRACKLET_LEN, CLASS, DET_IDX, WAS_REMOVED = range(9)
 
 
 class ByteTrack:
@@ -74,6 +57,15 @@ class ByteTrack:
         Skip the score fusion of the official code's MOT20 setting.
     class_aware : bool
         Only match detections and tracks of the same class.
+
+    Notes
+    -----
+    The official tracked and lost lists are one table of rows: the tracked tracks in their list
+    order, then the lost ones. Each row holds the Kalman state ``X`` (8) and covariance ``P``
+    (8, 8), the integer columns ``I`` named by :data:`ID`, :data:`STATE`, :data:`ACTIVATED`,
+    :data:`START_FRAME`, :data:`FRAME_ID`, :data:`TRACKLET_LEN`, :data:`CLASS`, :data:`DET_IDX`,
+    :data:`WAS_REMOVED`, and the score. One call of the compiled :func:`bytetrack_frame` runs a
+    whole frame on it.
     """
 
     def __init__(self, track_thresh: float = 0.6, match_thresh: float = 0.9, track_buffer: int = 30,
@@ -93,50 +85,32 @@ class ByteTrack:
         """Forget every track and restart ids at 1."""
         self.frame_id = 0
         self._next_id = 1
-        self._tracked, self._lost, self._removed_ids = [], [], set()
-        self.last_step = TrackerStep(frame=0)
+        self._n_tracked = self._n_lost = 0
+        self._X, self._P, self._I, self._S = np.zeros((0, 8)), np.zeros((0, 8, 8)), np.zeros((0, 9), np.int64), np.zeros(0)
+        self._reserve(16)
+        self._record = StepRecord(0)
 
-    # -- Kalman steps on lists of tracks ---------------------------------------------------------
-    def _predict(self, tracks):
-        if not tracks:
+    def _reserve(self, rows):
+        """Grow the track table to hold at least ``rows`` tracks (doubling, keeping the live ones)."""
+        cap = len(self._X)
+        if rows <= cap:
             return
-        X = np.array([t.mean for t in tracks])
-        P = np.array([t.cov for t in tracks])
-        X[[i for i, t in enumerate(tracks) if t.state != TRACKED], 7] = 0.0
-        batch_predict_kernel(X, P, self._model.F, xyah_process_noise(X))
-        for t, x, p in zip(tracks, X, P):
-            t.mean, t.cov = x, p
+        cap = max(rows, 2 * cap, 16)
+        n = self._n_tracked + self._n_lost
+        X, P, I, S = np.zeros((cap, 8)), np.zeros((cap, 8, 8)), np.zeros((cap, 9), np.int64), np.zeros(cap)
+        X[:n], P[:n], I[:n], S[:n] = self._X[:n], self._P[:n], self._I[:n], self._S[:n]
+        self._X, self._P, self._I, self._S = X, P, I, S
 
-    def _correct(self, tracks, boxes):
-        X = np.array([t.mean for t in tracks])
-        P = np.array([t.cov for t in tracks])
-        Z = convert_checked(boxes, "xyxy", "xyah")
-        status = np.empty(len(tracks), np.int64)
-        batch_update_kernel(X, P, Z, self._model.H, xyah_measurement_noise(X), False, self._model.F, status)
-        for t, x, p in zip(tracks, X, P):
-            t.mean, t.cov = x, p
+    @property
+    def last_step(self):
+        """The :class:`~scratchvision.tracking.TrackerStep` of the last ``update()`` (costs:
+        ``"first"``, ``"second"``, ``"unconfirmed"``, tracks by detections)."""
+        return self._record.step()
 
-    @staticmethod
-    def _boxes(tracks):
-        """Current boxes (filter means) of ``tracks``, (T, 4) x1, y1, x2, y2."""
-        return convert_checked(np.array([t.mean[:4] for t in tracks]).reshape(-1, 4), "xyah", "xyxy")
-
-    def _forbid_other_classes(self, cost, tracks, classes):
-        if self.class_aware and cost.size:
-            cost[np.array([t.cls for t in tracks])[:, None] != classes[None, :]] = np.inf
-        return cost
-
-    def _take(self, tracks, boxes, scores, classes, rows):
-        """Update (or re-activate, for tracks not in the Tracked state) matched tracks."""
-        if not tracks:
-            return
-        self._correct(tracks, boxes)
-        for t, score, cls, row in zip(tracks, scores, classes, rows):
-            t.tracklet_len = 0 if t.state != TRACKED else t.tracklet_len + 1
-            t.state = TRACKED
-            t.activated = True
-            t.frame_id = self.frame_id
-            t.score, t.cls, t.det_idx = score, cls, row
+    @property
+    def boxes(self):
+        """Current box (filter mean) of every tracked, then lost, track: (T, 4) x1, y1, x2, y2."""
+        return convert_checked(self._X[:self._n_tracked + self._n_lost, :4], "xyah", "xyxy")
 
     def update(self, dets=None):
         """Advance one frame.
@@ -156,132 +130,259 @@ class ByteTrack:
         """
         boxes, scores, classes, rows = check_detections(dets)
         self.frame_id += 1
-        step = TrackerStep(frame=self.frame_id)
-        for t in self._tracked + self._lost:
-            t.det_idx = -1
-        high = scores > self.track_thresh
-        low = (scores > 0.1) & (scores < self.track_thresh)
-        hb, hs, hc, hr = boxes[high], scores[high], classes[high], rows[high]
-        lb, ls, lc, lr = boxes[low], scores[low], classes[low], rows[low]
-
-        unconfirmed = [t for t in self._tracked if not t.activated]
-        confirmed = [t for t in self._tracked if t.activated]
-        pool = confirmed + [t for t in self._lost if t.id not in {c.id for c in confirmed}]
-        self._predict(pool)
-        activated, refound, newly_lost, removed = [], [], [], []
-
-        # 1. pool vs high-score boxes
-        cost = _cost(self._boxes(pool), hb)
-        if not self.mot20 and cost.size:
-            cost = 1.0 - (1.0 - cost) * hs[None, :]
-        cost = self._forbid_other_classes(cost, pool, hc)
-        step.costs["first"] = cost
-        matches, u_track, u_high = _assign(cost, self.match_thresh)
-        taken = [pool[i] for i in matches[:, 0]]
-        for t in taken:
-            (activated if t.state == TRACKED else refound).append(t)
-        j = matches[:, 1]
-        self._take(taken, hb[j], hs[j], hc[j], hr[j])
-        step_matches = [(hr[j], pool[i].id) for i, j in matches]
-
-        # 2. tracked tracks left over vs low-score boxes
-        rest = [pool[i] for i in u_track if pool[i].state == TRACKED]
-        cost = self._forbid_other_classes(_cost(self._boxes(rest), lb), rest, lc)
-        step.costs["second"] = cost
-        matches, u_rest, _ = _assign(cost, 0.5)
-        taken = [rest[i] for i in matches[:, 0]]
-        for t in taken:
-            (activated if t.state == TRACKED else refound).append(t)
-        j = matches[:, 1]
-        self._take(taken, lb[j], ls[j], lc[j], lr[j])
-        step_matches += [(lr[j], rest[i].id) for i, j in matches]
-        for i in u_rest:
-            t = rest[i]
-            if t.state != LOST:
-                t.state = LOST
-                newly_lost.append(t)
-
-        # 3. unconfirmed tracks vs the high boxes still unmatched
-        hb2, hs2, hc2, hr2 = hb[u_high], hs[u_high], hc[u_high], hr[u_high]
-        cost = _cost(self._boxes(unconfirmed), hb2)
-        if not self.mot20 and cost.size:
-            cost = 1.0 - (1.0 - cost) * hs2[None, :]
-        cost = self._forbid_other_classes(cost, unconfirmed, hc2)
-        step.costs["unconfirmed"] = cost
-        matches, u_unconf, u_new = _assign(cost, 0.7)
-        taken = [unconfirmed[i] for i in matches[:, 0]]
-        j = matches[:, 1]
-        self._take(taken, hb2[j], hs2[j], hc2[j], hr2[j])
-        activated += taken
-        step_matches += [(hr2[j], unconfirmed[i].id) for i, j in matches]
-        for i in u_unconf:
-            unconfirmed[i].state = REMOVED
-            removed.append(unconfirmed[i])
-
-        # 4. new tracks
-        new_rows = []
-        for j in u_new:
-            if hs2[j] < self.det_thresh:
-                continue
-            t = _Track()
-            t.id = self._next_id
-            self._next_id += 1
-            X, P = xyah_initiate(convert_checked(hb2[j][None], "xyxy", "xyah"))
-            t.mean, t.cov = X[0], P[0]
-            t.state, t.activated = TRACKED, self.frame_id == 1
-            t.score, t.cls, t.det_idx = hs2[j], hc2[j], hr2[j]
-            t.start_frame = t.frame_id = self.frame_id
-            t.tracklet_len = 0
-            activated.append(t)
-            new_rows.append(hr2[j])
-
-        # 5. lists, with the official code's timing: a lost track removed now leaves the lost
-        # list only at the end of the next frame, so it can still be re-found then.
-        for t in self._lost:
-            if self.frame_id - t.frame_id > self.max_time_lost:
-                t.state = REMOVED
-                removed.append(t)
-        tracked = _join([t for t in self._tracked if t.state == TRACKED], activated)
-        tracked = _join(tracked, refound)
-        tracked_ids = {t.id for t in tracked}
-        lost = [t for t in self._lost if t.id not in tracked_ids] + newly_lost
-        lost = [t for t in lost if t.id not in self._removed_ids]
-        removed_ids = {t.id for t in removed}
-        self._removed_ids |= removed_ids
-        self._tracked, self._lost = self._remove_duplicates(tracked, lost)
-
-        out_tracks = [t for t in self._tracked if t.activated]
-        out = output_rows(self._boxes(out_tracks), [t.id for t in out_tracks],
-                          [t.score for t in out_tracks], [t.cls for t in out_tracks],
-                          [t.det_idx for t in out_tracks])
-        step.matches = np.array(step_matches, np.int64).reshape(-1, 2)
-        step.unmatched_detections = np.array(new_rows, np.int64)
-        step.unmatched_tracks = np.array([t.id for t in newly_lost], np.int64)
-        step.removed = np.array(sorted(removed_ids), np.int64)
-        step.track_ids = np.array([t.id for t in self._tracked + self._lost], np.int64)
-        step.track_states = np.array(["confirmed" if t.activated else "tentative" for t in self._tracked]
-                                     + ["lost"] * len(self._lost))
-        self.last_step = step
+        if self._n_tracked + self._n_lost + len(boxes) > len(self._X):
+            self._reserve(self._n_tracked + self._n_lost + len(boxes))
+        m = self._model
+        (self._n_tracked, self._n_lost, self._next_id, out, first, second, unconfirmed, matches, new_rows,
+         newly_lost, removed, track_ids, states) = bytetrack_frame(
+            self._X, self._P, self._I, self._S, self._n_tracked, self._n_lost, self._next_id, self.frame_id,
+            boxes, scores, classes, rows, m.F, m.H, self.track_thresh, self.det_thresh, self.match_thresh,
+            self.max_time_lost, self.mot20, self.class_aware)
+        self._record = StepRecord(self.frame_id, {"first": first, "second": second, "unconfirmed": unconfirmed},
+                                  matches, new_rows, newly_lost, track_ids, states, removed)
         return out
 
-    def _remove_duplicates(self, tracked, lost):
-        """Tracked/lost pairs with IoU distance < 0.15: drop the younger (the tracked on a tie)."""
-        if not tracked or not lost:
-            return tracked, lost
-        dist = _cost(self._boxes(tracked), self._boxes(lost))
-        drop_t, drop_l = set(), set()
-        for p, q in zip(*np.nonzero(dist < 0.15)):
-            age_p = tracked[p].frame_id - tracked[p].start_frame
-            age_q = lost[q].frame_id - lost[q].start_frame
-            if age_p > age_q:
-                drop_l.add(q)
-            else:
-                drop_t.add(p)
-        return ([t for i, t in enumerate(tracked) if i not in drop_t],
-                [t for i, t in enumerate(lost) if i not in drop_l])
+
+@kernel
+def _track_boxes(X, tracks):
+    """Boxes ``x1, y1, x2, y2`` of the filter means of table rows ``tracks``."""
+    out = np.empty((len(tracks), 4))
+    for j in range(len(tracks)):
+        convert_kernel(X[tracks[j]:tracks[j] + 1, :4], XYAH, XYXY, out[j:j + 1])
+    return out
 
 
-def _join(a, b):
-    """``a`` then the tracks of ``b`` whose ids are not in ``a`` (the official joint_stracks)."""
-    ids = {t.id for t in a}
-    return a + [t for t in b if t.id not in ids]
+@kernel
+def _cost(X, I, tracks, boxes, scores, classes, fuse_score, class_aware):
+    """``1 - IoU`` (ByteTrack's pixel-inclusive IoU) of tracks by detections; with
+    ``fuse_score``, ``1 - IoU * score`` (the official fuse_score); +inf between classes when
+    ``class_aware``."""
+    cost = np.empty((len(tracks), len(boxes)))
+    iou_kernel(_track_boxes(X, tracks), boxes, True, MODE_IOU, cost)
+    for i in range(len(tracks)):
+        for j in range(len(boxes)):
+            c = 1.0 - cost[i, j]
+            if fuse_score:
+                c = 1.0 - (1.0 - c) * scores[j]
+            if class_aware and I[tracks[i], CLASS] != classes[j]:
+                c = np.inf
+            cost[i, j] = c
+    return cost
+
+
+@kernel
+def _assign(cost, thresh):
+    """The official ``linear_assignment``: lap-style thresholded assignment; returns matches
+    (K, 2) of (row, column) and the unmatched rows and columns."""
+    n, m = cost.shape
+    if n == 0 or m == 0:
+        return np.zeros((0, 2), np.int64), np.arange(n), np.arange(m)
+    _, x, y, _ = lapjv_kernel(cost, True, thresh)
+    matches = np.empty((min(n, m), 2), np.int64)
+    k = 0
+    for i in range(n):
+        if x[i] >= 0:
+            matches[k, 0], matches[k, 1] = i, x[i]
+            k += 1
+    return matches[:k], np.flatnonzero(x < 0), np.flatnonzero(y < 0)
+
+
+@kernel
+def _gather(X, P, tracks):
+    Xg, Pg = np.empty((len(tracks), X.shape[1])), np.empty((len(tracks), X.shape[1], X.shape[1]))
+    for j in range(len(tracks)):
+        Xg[j], Pg[j] = X[tracks[j]], P[tracks[j]]
+    return Xg, Pg
+
+
+@kernel
+def _scatter(X, P, tracks, Xg, Pg):
+    for j in range(len(tracks)):
+        X[tracks[j]], P[tracks[j]] = Xg[j], Pg[j]
+
+
+@kernel
+def _predict(X, P, I, tracks, F):
+    """Kalman-predict table rows ``tracks`` (height velocity zeroed for tracks not Tracked)."""
+    Xg, Pg = _gather(X, P, tracks)
+    for j in range(len(tracks)):
+        if I[tracks[j], STATE] != TRACKED:
+            Xg[j, 7] = 0.0
+    Q = np.empty((len(tracks), 8, 8))
+    xyah_process_noise_kernel(Xg, Q)
+    batch_predict_kernel(Xg, Pg, F, Q)
+    _scatter(X, P, tracks, Xg, Pg)
+
+
+@kernel
+def _take(X, P, I, S, tracks, boxes, scores, classes, rows, frame, F, H):
+    """Update (or re-activate, for tracks not Tracked) table rows ``tracks[j]`` with detection
+    ``j`` of ``boxes``, ``scores``, ``classes``, ``rows``."""
+    Xg, Pg = _gather(X, P, tracks)
+    Z = np.empty((len(tracks), 4))
+    convert_kernel(boxes, XYXY, XYAH, Z)
+    R = np.empty((len(tracks), 4, 4))
+    xyah_measurement_noise_kernel(Xg, R)
+    status = np.empty(len(tracks), np.int64)
+    batch_update_kernel(Xg, Pg, Z, H, R, False, F, status)
+    _scatter(X, P, tracks, Xg, Pg)
+    for j in range(len(tracks)):
+        t = tracks[j]
+        I[t, TRACKLET_LEN] = 0 if I[t, STATE] != TRACKED else I[t, TRACKLET_LEN] + 1
+        I[t, STATE], I[t, ACTIVATED], I[t, FRAME_ID] = TRACKED, 1, frame
+        S[t], I[t, CLASS], I[t, DET_IDX] = scores[j], classes[j], rows[j]
+
+
+@kernel
+def _subset(tracks, keep):
+    """``tracks[j]`` for which ``keep[j]``, in order."""
+    out = np.empty(len(tracks), np.int64)
+    k = 0
+    for j in range(len(tracks)):
+        if keep[j]:
+            out[k] = tracks[j]
+            k += 1
+    return out[:k]
+
+
+@kernel
+def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores, classes, rows, F, H,
+                    track_thresh, det_thresh, match_thresh, max_time_lost, mot20, class_aware):
+    """One ByteTrack frame on the track table (rows ``< n_tracked``: the tracked list, then
+    ``n_lost`` rows of the lost list; room for ``len(boxes)`` more).
+
+    1. Split detections: high (score > ``track_thresh``), low (0.1 < score < ``track_thresh``).
+    2. Predict the confirmed tracked tracks and the lost ones (the pool); match them to the high
+       boxes (cost ``1 - IoU * score``, limit ``match_thresh``).
+    3. Match the pool's Tracked tracks left over to the low boxes (``1 - IoU``, limit 0.5); those
+       still unmatched become Lost.
+    4. Match the unconfirmed tracks (not predicted, as in the official code) to the high boxes
+       left (limit 0.7); the unmatched ones are removed.
+    5. Start a track for each high box left scoring at least ``det_thresh``.
+    6. Remove lost tracks older than ``max_time_lost`` frames, rebuild the lists (official
+       joint / sub rules and timing), drop tracked/lost duplicates (IoU distance < 0.15: the
+       younger goes), report the activated tracked tracks.
+
+    Returns
+    -------
+    n_tracked, n_lost, next_id, out (M, 8), the three cost matrices, matches (K, 2) detection
+    row and track id, rows of detections that started tracks, ids of tracks lost this frame,
+    removed ids (sorted), ids of the tracked then lost tracks, their states
+    """
+    n_old = n_tracked + n_lost
+    I[:n_old, DET_IDX] = -1
+    high = np.flatnonzero(scores > track_thresh)
+    low = np.flatnonzero((scores > 0.1) & (scores < track_thresh))
+    hb, hs, hc, hr = boxes[high], scores[high], classes[high], rows[high]
+    lb, ls, lc, lr = boxes[low], scores[low], classes[low], rows[low]
+    tracked_rows = np.arange(n_tracked)
+    unconfirmed = _subset(tracked_rows, I[:n_tracked, ACTIVATED] == 0)
+    pool = np.concatenate((_subset(tracked_rows, I[:n_tracked, ACTIVATED] == 1), np.arange(n_tracked, n_old)))
+    _predict(X, P, I, pool, F)
+    matches = np.empty((len(boxes), 2), np.int64)
+    n_matches = 0
+
+    first = _cost(X, I, pool, hb, hs, hc, not mot20, class_aware)
+    m1, u_pool, u_high = _assign(first, match_thresh)
+    taken, d = pool[m1[:, 0]], m1[:, 1]
+    refound = _subset(taken, I[taken, STATE] != TRACKED)
+    _take(X, P, I, S, taken, hb[d], hs[d], hc[d], hr[d], frame, F, H)
+    for j in range(len(taken)):
+        matches[n_matches, 0], matches[n_matches, 1] = hr[d[j]], I[taken[j], ID]
+        n_matches += 1
+
+    rest = _subset(pool[u_pool], I[pool[u_pool], STATE] == TRACKED)
+    second = _cost(X, I, rest, lb, ls, lc, False, class_aware)
+    m2, u_rest, _ = _assign(second, 0.5)
+    taken, d = rest[m2[:, 0]], m2[:, 1]
+    _take(X, P, I, S, taken, lb[d], ls[d], lc[d], lr[d], frame, F, H)
+    for j in range(len(taken)):
+        matches[n_matches, 0], matches[n_matches, 1] = lr[d[j]], I[taken[j], ID]
+        n_matches += 1
+    newly_lost = rest[u_rest]
+    for t in newly_lost:
+        I[t, STATE] = LOST
+
+    hb2, hs2, hc2, hr2 = hb[u_high], hs[u_high], hc[u_high], hr[u_high]
+    unconf = _cost(X, I, unconfirmed, hb2, hs2, hc2, not mot20, class_aware)
+    m3, u_unconf, u_new = _assign(unconf, 0.7)
+    taken, d = unconfirmed[m3[:, 0]], m3[:, 1]
+    _take(X, P, I, S, taken, hb2[d], hs2[d], hc2[d], hr2[d], frame, F, H)
+    for j in range(len(taken)):
+        matches[n_matches, 0], matches[n_matches, 1] = hr2[d[j]], I[taken[j], ID]
+        n_matches += 1
+    removed_now = np.zeros(len(X), np.bool_)
+    for i in u_unconf:
+        I[unconfirmed[i], STATE] = REMOVED
+        removed_now[unconfirmed[i]] = True
+
+    n = n_old
+    new_rows = np.empty(len(u_new), np.int64)
+    n_new = 0
+    for j in u_new:
+        if hs2[j] < det_thresh:
+            continue
+        z = np.empty((1, 4))
+        convert_kernel(hb2[j:j + 1], XYXY, XYAH, z)
+        xyah_initiate_kernel(z, X[n:n + 1], P[n:n + 1])
+        I[n] = 0
+        I[n, ID], I[n, STATE], I[n, ACTIVATED] = next_id, TRACKED, 1 if frame == 1 else 0
+        I[n, START_FRAME], I[n, FRAME_ID] = frame, frame
+        S[n], I[n, CLASS], I[n, DET_IDX] = hs2[j], hc2[j], hr2[j]
+        new_rows[n_new] = hr2[j]
+        next_id += 1
+        n_new += 1
+        n += 1
+
+    for k in range(n_tracked, n_old):
+        if frame - I[k, FRAME_ID] > max_time_lost:
+            I[k, STATE] = REMOVED
+            removed_now[k] = True
+    tracked = np.concatenate((_subset(tracked_rows, I[:n_tracked, STATE] == TRACKED), np.arange(n_old, n), refound))
+    in_tracked = np.zeros(len(X), np.bool_)
+    in_tracked[tracked] = True
+    lost = np.concatenate((_subset(np.arange(n_tracked, n_old), ~in_tracked[n_tracked:n_old]), newly_lost))
+    lost = _subset(lost, I[lost, WAS_REMOVED] == 0)
+    removed = np.unique(I[:n, ID][removed_now[:n]])
+    for k in range(n):
+        if removed_now[k]:
+            I[k, WAS_REMOVED] = 1
+
+    if len(tracked) and len(lost):
+        iou = np.empty((len(tracked), len(lost)))
+        iou_kernel(_track_boxes(X, tracked), _track_boxes(X, lost), True, MODE_IOU, iou)
+        keep_t, keep_l = np.ones(len(tracked), np.bool_), np.ones(len(lost), np.bool_)
+        for p in range(len(tracked)):
+            for q in range(len(lost)):
+                if 1.0 - iou[p, q] < 0.15:
+                    age_p = I[tracked[p], FRAME_ID] - I[tracked[p], START_FRAME]
+                    age_q = I[lost[q], FRAME_ID] - I[lost[q], START_FRAME]
+                    if age_p > age_q:
+                        keep_l[q] = False
+                    else:
+                        keep_t[p] = False
+        tracked, lost = _subset(tracked, keep_t), _subset(lost, keep_l)
+
+    reported = _subset(tracked, I[tracked, ACTIVATED] == 1)
+    out = np.empty((len(reported), 8))
+    out[:, :4] = _track_boxes(X, reported)
+    for j in range(len(reported)):
+        k = reported[j]
+        out[j, 4], out[j, 5], out[j, 6], out[j, 7] = I[k, ID], S[k], I[k, CLASS], I[k, DET_IDX]
+    order = np.concatenate((tracked, lost))
+    states = np.full(len(order), STATE_LOST, np.int8)
+    for j in range(len(tracked)):
+        states[j] = STATE_CONFIRMED if I[tracked[j], ACTIVATED] == 1 else STATE_TENTATIVE
+    newly_lost_ids = I[newly_lost, ID]
+    X[:len(order)], P[:len(order)], I[:len(order)], S[:len(order)] = X[order], P[order], I[order], S[order]
+    return (len(tracked), len(lost), next_id, out, first, second, unconf, matches[:n_matches],
+            new_rows[:n_new], newly_lost_ids, removed, I[:len(order), ID].copy(), states)
+
+
+@warmup_hook
+def _warmup():
+    tracker = ByteTrack()
+    det = np.array([[10.0, 10.0, 50.0, 80.0, 0.9], [100.0, 10.0, 140.0, 90.0, 0.5]])
+    for _ in range(3):
+        tracker.update(det)
+    tracker.update(None)
