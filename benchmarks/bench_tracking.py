@@ -37,37 +37,89 @@ def _time(make, frames, call, repeat):
     return float(np.median(times))
 
 
+class _TensorLike(np.ndarray):
+    """An array with torch's ``.numpy()``: the packaged ByteTrack and OC-SORT call it on their input."""
+
+    def numpy(self):
+        return np.asarray(self)
+
+
+def _references():
+    """The installable reference trackers, each ``(label, factory, update)``; missing ones are
+    named in the second value. Install them with
+    ``pip install --no-deps -r benchmarks/requirements-nodeps.txt``."""
+    import sys
+    import types
+
+    found, missing = {}, []
+    try:
+        from sort.tracker import SortTracker  # PyPI sort-track: sort.py + filterpy
+
+        found["sort"] = ("PyPI sort-track 0.0.8 (sort.py + filterpy)", SortTracker, lambda tr, d: tr.update(d, None))
+    except ImportError:
+        missing.append("sort-track")
+    if "torch" not in sys.modules:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            # bytetracker imports torch only to test isinstance(x, torch.Tensor); it gets ndarrays
+            sys.modules["torch"] = types.SimpleNamespace(Tensor=type("Tensor", (), {}))
+    try:
+        from bytetracker import BYTETracker  # PyPI bytetracker: the official BYTETracker, packaged
+
+        found["bytetrack"] = ("PyPI bytetracker 0.3.2 (official BYTETracker + lap)",
+                              lambda: BYTETracker(track_thresh=0.6, track_buffer=30, match_thresh=0.9, frame_rate=30),
+                              lambda tr, d: tr.update(d, None))
+    except ImportError:
+        missing.append("bytetracker")
+    try:
+        import ocsort.kalmanfilter
+        from ocsort.ocsort import OCSort  # PyPI ocsort: the official OC-SORT, packaged
+
+        # Its re-update calls float() on one-element arrays, which NumPy 2.4 refuses.
+        ocsort.kalmanfilter.float = lambda v: float(np.asarray(v).reshape(-1)[0])
+        found["ocsort"] = ("PyPI ocsort 0.0.2 (official OC-SORT + filterpy)",
+                           lambda: OCSort(det_thresh=0.6, max_age=30, min_hits=3, iou_threshold=0.3, delta_t=3,
+                                          inertia=0.2),
+                           lambda tr, d: tr.update(d, None))
+    except ImportError:
+        missing.append("ocsort")
+    return found, missing
+
+
 def run(threads, repeat):
     import scratchvision as sv
 
     if not MOT15.exists():
         return [], f"skipped: {MOT15} is absent"
     set_threads(1)
-    try:
-        from sort.tracker import SortTracker  # PyPI sort-track: the reference SORT, packaged
-    except ImportError:
-        SortTracker = None
     seqs = list(_sequences())
     n_frames = sum(len(f) for _, f in seqs)
-    warm = sv.Sort()
-    for d in seqs[0][1][:50]:
-        warm.update(d)
-    ours = sum(_time(sv.Sort, f, lambda tr, d: tr.update(d), max(3, repeat // 3)) for _, f in seqs)
-    rows = [{"tracker": "SORT (max_age=1, min_hits=3, iou=0.3)", "ours (frames/s)": n_frames / ours}]
-    notes = "Tracker update() calls only, one thread, median of repeated passes over every sequence."
-    if SortTracker is not None:
-        with_class = [(name, [np.column_stack([d, np.zeros(len(d))]) for d in f]) for name, f in seqs]
-        ref = sum(_time(SortTracker, f, lambda tr, d: tr.update(d, None), max(3, repeat // 3))
-                  for _, f in with_class)
-        rows[0].update({"reference": "PyPI sort-track 0.0.8 (sort.py + filterpy)",
-                        "reference (frames/s)": n_frames / ref, "speed-up": ref / ours})
-    else:
-        notes += " The reference (pip install --no-deps sort-track) is not installed."
-    byte = sum(_time(sv.ByteTrack, f, lambda tr, d: tr.update(d), max(3, repeat // 3)) for _, f in seqs)
-    rows.append({"tracker": "ByteTrack (0.6, 0.9, 30, 30)", "ours (frames/s)": n_frames / byte})
-    oc = sum(_time(sv.OCSort, f, lambda tr, d: tr.update(d), max(3, repeat // 3)) for _, f in seqs)
-    rows.append({"tracker": "OC-SORT (0.6, 30, 3, 0.3, 3, 0.2)", "ours (frames/s)": n_frames / oc})
-    notes += (" DeepSORT is not timed here (it needs embeddings; tests compare it with deep-sort-realtime)."
-              " The official ByteTrack and OC-SORT do not run here beside ours; shared/docs/tracking-reference.md "
-              "measured them at about 2,600 and 1,600 frames/s on this kind of machine.")
+    # The references take (N, 6) rows with a class column (and the packaged ones call .numpy()).
+    with_class = [(name, [np.column_stack([d, np.zeros(len(d))]).view(_TensorLike) for d in f]) for name, f in seqs]
+    references, missing = _references()
+    ours = {"sort": ("SORT (max_age=1, min_hits=3, iou=0.3)", sv.Sort),
+            "bytetrack": ("ByteTrack (0.6, 0.9, 30, 30)", sv.ByteTrack),
+            "ocsort": ("OC-SORT (0.6, 30, 3, 0.3, 3, 0.2)", sv.OCSort)}
+    rows = []
+    n_rep = max(3, repeat // 3)
+    for key, (label, make) in ours.items():
+        warm = make()
+        for d in seqs[0][1][:50]:
+            warm.update(d)
+        t_ours = sum(_time(make, f, lambda tr, d: tr.update(d), n_rep) for _, f in seqs)
+        row = {"tracker": label, "ours (frames/s)": n_frames / t_ours}
+        if key in references:
+            name, make_ref, call = references[key]
+            t_ref = sum(_time(make_ref, f, call, n_rep) for _, f in with_class)
+            row.update({"reference": name, "reference (frames/s)": n_frames / t_ref, "speed-up": t_ref / t_ours})
+        rows.append(row)
+    notes = ("Tracker update() calls only, one thread, median of repeated passes over every sequence, ours and "
+             "the reference on the same detections (the references get a zero class column). DeepSORT is not "
+             "timed here (it needs embeddings; tests compare it with deep-sort-realtime). bytetracker imports "
+             "torch only for an isinstance test and runs on a stand-in module when torch is absent; ocsort's "
+             "re-update gets a float() that accepts one-element arrays (NumPy 2.4 refuses them).")
+    if missing:
+        notes += (f" Not installed: {', '.join(missing)} "
+                  "(pip install --no-deps -r benchmarks/requirements-nodeps.txt).")
     return rows, notes

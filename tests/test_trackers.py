@@ -13,7 +13,9 @@ from hypothesis.extra import numpy as hnp
 
 from conftest import MOT15_SEQUENCES, shared_path
 from conftest import require
-from scratchvision import ByteTrack, DeepSort, OCSort, Sort, color_histogram_embeddings, read_mot, synthetic_sequence
+from scratchvision import (ByteTrack, DeepSort, OCSort, Sort, color_histogram_embeddings, read_mot,
+                           synthetic_sequence, xysr_model)
+from scratchvision.boxes import convert
 from scratchvision.tracking._base import check_detections
 
 WITH_REFERENCE = [s for s in MOT15_SEQUENCES if s not in ("ETH-Pedcross2", "KITTI-13", "Venice-2")]
@@ -186,18 +188,46 @@ def test_bytetrack_states_and_thresholds():
 
 
 def test_ocsort_reports_observed_boxes_and_re_updates_after_a_gap():
+    """ORU against filterpy's KalmanFilter driven by hand as the official KalmanBoxTracker does:
+    the filter frozen at the first miss is restored and run over virtual boxes."""
+    filterpy = require("filterpy.kalman")
     tracker = OCSort(min_hits=0, det_thresh=0.1)
-    box = np.array([[10.0, 10.0, 50.0, 80.0, 0.9]])
-    out = tracker.update(box)
-    moved = box + [[4, 0, 4, 0, 0]]
-    out = tracker.update(moved)
-    np.testing.assert_allclose(out[0, :4], moved[0, :4])  # the observed box, not the filter's
-    tracker.update(None)
-    tracker.update(None)
-    out = tracker.update(box + [[16, 0, 16, 0, 0]])  # observed again after two misses (ORU)
+    seen = {0: [10.0, 10.0, 50.0, 80.0], 1: [14.0, 10.0, 54.0, 80.0], 4: [30.0, 14.0, 74.0, 90.0]}
+    for t in range(5):
+        out = tracker.update(np.array([seen[t] + [0.9]]) if t in seen else None)
+        if t == 1:
+            np.testing.assert_allclose(out[0, :4], seen[1])  # the observed box, not the filter's
     assert out[:, 4].tolist() == [1]
-    track = tracker._tracks[0]
-    assert sum(z is not None for z in track.history) == len(track.history)  # gap filled by virtual boxes
+
+    def z(box):
+        w, h = box[2] - box[0], box[3] - box[1]
+        return np.array([box[0] + w / 2, box[1] + h / 2, w * h, w / (h + 1e-6)])
+
+    model = xysr_model()
+    kf = filterpy.KalmanFilter(dim_x=7, dim_z=4)
+    kf.F, kf.H, kf.Q, kf.R, kf.P = model.F, model.H, model.Q.copy(), model.R.copy(), model.P0.copy()
+    kf.x[:4, 0] = z(seen[0])
+    kf.predict()
+    kf.update(z(seen[1]))
+    kf.predict()
+    frozen = kf.x.copy(), kf.P.copy()
+    kf.predict()
+    kf.predict()
+    plain = kf.x.copy()
+    kf.x, kf.P = frozen
+    (cx1, cy1, s1, r1), (cx2, cy2, s2, r2) = z(seen[1]), z(seen[4])
+    w1, h1, w2, h2 = np.sqrt(s1 * r1), np.sqrt(s1 / r1), np.sqrt(s2 * r2), np.sqrt(s2 / r2)
+    for i in range(1, 4):
+        w, h = w1 + i * (w2 - w1) / 3, h1 + i * (h2 - h1) / 3
+        kf.update(np.array([cx1 + i * (cx2 - cx1) / 3, cy1 + i * (cy2 - cy1) / 3, w * h, w / h]))
+        if i < 3:
+            kf.predict()
+    kf.update(z(seen[4]))
+    expected = convert(kf.x[:4, 0][None], "xysr", "xyxy")[0]
+    np.testing.assert_allclose(tracker.boxes[0], expected, rtol=1e-9, atol=1e-9)
+    kf.x = plain
+    kf.update(z(seen[4]))
+    assert np.abs(convert(kf.x[:4, 0][None], "xysr", "xyxy")[0] - expected).max() > 0.1  # ORU mattered
 
 
 def _deepsort_stream(seed, n_frames=60, n_objects=8, dim=16):

@@ -26,123 +26,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._jit import kernel, warmup_hook
 from .._validate import check_float, check_int
-from ..boxes import convert_checked, iou_checked
-from ..kalman.filter import KalmanFilter
+from ..boxes import MODE_IOU, XYSR, XYXY, convert_checked, convert_kernel, iou_kernel
+from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
-from ._base import TrackerStep, check_detections, gated_association, max_score_pairs, output_rows
+from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, gated_association,
+                    max_score_pairs)
 
 __all__ = ["OCSort"]
 
-_NO_OBSERVATION = np.array([-1.0, -1.0, -1.0, -1.0, -1.0])
-
-
-def _z(box):
-    """Box ``x1, y1, x2, y2`` -> OC-SORT's measurement ``[x, y, s, r]`` (``r = w / (h + 1e-6)``)."""
-    w = box[2] - box[0]
-    h = box[3] - box[1]
-    return np.array([box[0] + w / 2.0, box[1] + h / 2.0, w * h, w / (h + 1e-6)])
-
-
-def _direction(a, b):
-    """Unit vector (dy, dx) from the centre of box ``a`` to that of box ``b`` (norm + 1e-6)."""
-    ax, ay = (a[0] + a[2]) / 2.0, (a[1] + a[3]) / 2.0
-    bx, by = (b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0
-    norm = np.sqrt((by - ay) ** 2 + (bx - ax) ** 2) + 1e-6
-    return np.array([by - ay, bx - ax]) / norm
-
-
-class _Track:
-    """One OC-SORT track: SORT's filter plus the observation history ORU and OCM use."""
-
-    def __init__(self, box, score, cls, track_id, delta_t):
-        m = xysr_model()
-        self.kf = KalmanFilter(7, 4)
-        self.kf.F, self.kf.H, self.kf.Q, self.kf.R, self.kf.P = m.F, m.H, m.Q, m.R, m.P0
-        self.kf.x[:4] = _z(box)
-        self.id = track_id
-        self.delta_t = delta_t
-        self.time_since_update = 0
-        self.hits = self.hit_streak = self.age = 0
-        self.last_observation = _NO_OBSERVATION
-        self.observations = {}
-        self.velocity = None
-        self.history = []  # measurement per update call (None when missed), for ORU
-        self.observed = False
-        self.frozen = None
-        self.score, self.cls, self.det_idx = score, cls, -1
-
-    def predict(self):
-        if self.kf.x[6] + self.kf.x[2] <= 0:
-            self.kf.x[6] = 0.0
-        self.kf.predict()
-        self.age += 1
-        if self.time_since_update > 0:
-            self.hit_streak = 0
-        self.time_since_update += 1
-
-    def previous_observation(self):
-        """The observation ``delta_t`` ages back (else the closest younger one, else the last)."""
-        if not self.observations:
-            return _NO_OBSERVATION
-        for dt in range(self.delta_t, 0, -1):
-            if self.age - dt in self.observations:
-                return self.observations[self.age - dt]
-        return self.observations[max(self.observations)]
-
-    def update(self, obs):
-        """Update with an observation ``x1, y1, x2, y2, score`` or with None (a miss)."""
-        if obs is None:
-            self.history.append(None)
-            if self.observed:  # first miss: keep the filter as it is now, for ORU
-                self.frozen = (self.kf.x.copy(), self.kf.P.copy(), len(self.history) - 1)
-            self.observed = False
-            self.kf.update(None)
-            return
-        if self.last_observation.sum() >= 0:
-            previous = None
-            for dt in range(self.delta_t, 0, -1):
-                if self.age - dt in self.observations:
-                    previous = self.observations[self.age - dt]
-                    break
-            self.velocity = _direction(self.last_observation if previous is None else previous, obs)
-        self.last_observation = obs
-        self.observations[self.age] = obs
-        self.time_since_update = 0
-        self.hits += 1
-        self.hit_streak += 1
-        z = _z(obs)
-        self.history.append(z)
-        if not self.observed and self.frozen is not None:
-            self._re_update()
-        self.observed = True
-        self.kf.update(z)
-
-    def _re_update(self):
-        """ORU: roll back to the first miss and replay linearly interpolated observations."""
-        full = self.history
-        x, P, kept = self.frozen
-        self.kf.x, self.kf.P = x, P
-        real = [i for i, z in enumerate(full) if z is not None]
-        i1, i2 = real[-2], real[-1]
-        self.history = full[:kept]
-        (cx1, cy1, s1, r1), (cx2, cy2, s2, r2) = full[i1], full[i2]
-        w1, h1 = np.sqrt(s1 * r1), np.sqrt(s1 / r1)
-        w2, h2 = np.sqrt(s2 * r2), np.sqrt(s2 / r2)
-        gap = i2 - i1
-        dx, dy, dw, dh = (cx2 - cx1) / gap, (cy2 - cy1) / gap, (w2 - w1) / gap, (h2 - h1) / gap
-        for i in range(gap):
-            w, h = w1 + (i + 1) * dw, h1 + (i + 1) * dh
-            virtual = np.array([cx1 + (i + 1) * dx, cy1 + (i + 1) * dy, w * h, w / h])
-            self.history.append(virtual)
-            self.kf.update(virtual)
-            if i != gap - 1:
-                self.kf.predict()
-
-    def box(self):
-        if self.last_observation.sum() < 0:
-            return convert_checked(self.kf.x[None, :4], "xysr", "xyxy")[0]
-        return self.last_observation[:4]
+#: Columns of the integer track table ``I``: ``N_UPDATES`` counts the filter's update calls
+#: (misses included), ``LAST_Z_AT`` is the update call of the last (real or virtual)
+#: measurement, ``OBSERVED`` whether the last call had one, ``FROZEN`` whether a filter copy was
+#: frozen at a first miss (for ORU).
+(ID, TIME_SINCE_UPDATE, HITS, HIT_STREAK, AGE, CLASS, DET_IDX, OBSERVED, FROZEN, N_UPDATES,
+ LAST_Z_AT) = range(11)
+#: Column blocks of the float track table ``V``: the last matched score, the last observation
+#: ``x1, y1, x2, y2, score`` (-1s before the first), the direction of motion ``(dy, dx)``, and the
+#: last measurement ``[x, y, s, r]`` the filter took.
+SCORE, LAST_OBS, VELOCITY, LAST_Z = 0, 1, 6, 8
+_V_COLUMNS = 12
+#: An age no observation has.
+_NO_AGE = np.iinfo(np.int64).min
 
 
 class OCSort:
@@ -164,6 +70,14 @@ class OCSort:
         Weight of the direction term in the first association.
     class_aware : bool
         Only match detections and tracks of the same class.
+
+    Notes
+    -----
+    The tracks live in a table of rows, one per track, in creation order: the filter's ``X``
+    (T, 7) and ``P`` (T, 7, 7), the copy frozen at the first miss, the integer columns ``I``
+    (:data:`ID` ... :data:`LAST_Z_AT`), the float columns ``V`` (:data:`SCORE`, :data:`LAST_OBS`,
+    :data:`VELOCITY`, :data:`LAST_Z`), and the observations of the last ``delta_t + 1`` ages (a
+    ring indexed by age). One call of the compiled :func:`ocsort_frame` runs a whole frame on it.
     """
 
     def __init__(self, det_thresh: float = 0.6, max_age: int = 30, min_hits: int = 3,
@@ -176,14 +90,44 @@ class OCSort:
         self.delta_t = check_int(delta_t, "delta_t", low=1)
         self.inertia = check_float(inertia, "inertia", low=0.0)
         self.class_aware = bool(class_aware)
+        self._model = xysr_model()
+        self._Q = self._model.Q[None].copy()
+        self._R = self._model.R[None].copy()
         self.reset()
 
     def reset(self):
         """Forget every track and restart ids at 1."""
         self.frame_count = 0
         self._next_id = 1
-        self._tracks = []
-        self.last_step = TrackerStep(frame=0)
+        self._n = 0
+        self._table = ()
+        self._reserve(16)
+        self._record = StepRecord(0)
+
+    def _reserve(self, rows):
+        """Grow the track table to hold at least ``rows`` tracks (doubling, keeping the live ones)."""
+        cap = len(self._table[0]) if self._table else 0
+        if rows <= cap:
+            return
+        cap, n, ring = max(rows, 2 * cap, 16), self._n, self.delta_t + 1
+        table = (np.zeros((cap, 7)), np.zeros((cap, 7, 7)), np.zeros((cap, 7)), np.zeros((cap, 7, 7)),
+                 np.zeros((cap, 11), np.int64), np.zeros((cap, _V_COLUMNS)), np.zeros((cap, ring, 5)),
+                 np.full((cap, ring), _NO_AGE, np.int64))
+        for new, old in zip(table, self._table):
+            new[:n] = old[:n]
+        self._table = table
+
+    @property
+    def last_step(self):
+        """The :class:`~scratchvision.tracking.TrackerStep` of the last ``update()`` (costs:
+        ``"iou"`` and ``"direction"`` of the first association, ``"recovery_iou"`` of OCR when it
+        ran; detections by tracks)."""
+        return self._record.step()
+
+    @property
+    def boxes(self):
+        """Current (posterior) filter box of every live track, (T, 4) x1, y1, x2, y2."""
+        return convert_checked(self._table[0][:self._n, :4], "xysr", "xyxy")
 
     def update(self, dets=None):
         """Advance one frame.
@@ -202,100 +146,300 @@ class OCSort:
         """
         boxes, scores, classes, rows = check_detections(dets)
         self.frame_count += 1
-        step = TrackerStep(frame=self.frame_count)
-        keep = scores > self.det_thresh
-        obs = np.column_stack([boxes[keep], scores[keep]])
-        d_cls, d_rows = classes[keep], rows[keep]
-        for t in self._tracks:
-            t.det_idx = -1
-        for t in self._tracks:
-            t.predict()
-        with np.errstate(invalid="ignore"):
-            predicted = convert_checked(np.array([t.kf.x[:4] for t in self._tracks]).reshape(-1, 4), "xysr", "xyxy")
-        alive = np.isfinite(predicted).all(axis=1)
-        if not alive.all():
-            step.removed = np.array([t.id for t, a in zip(self._tracks, alive) if not a], np.int64)
-            self._tracks = [t for t, a in zip(self._tracks, alive) if a]
-            predicted = predicted[alive]
-        tracks = self._tracks
-        velocities = np.array([t.velocity if t.velocity is not None else np.zeros(2) for t in tracks]).reshape(-1, 2)
-        last_boxes = np.array([t.last_observation for t in tracks]).reshape(-1, 5)
-        previous = np.array([t.previous_observation() for t in tracks]).reshape(-1, 5)
-
-        # First association: IoU plus the direction term (OCM).
-        matches, u_det, u_trk = self._associate(obs, d_cls, predicted, velocities, previous, step)
-        for d, k in matches:
-            self._observe(tracks[k], obs[d], d_cls[d], d_rows[d])
-        step_matches = [(d_rows[d], tracks[k].id) for d, k in matches]
-
-        # Second association against the last observed boxes (OCR).
-        if len(u_det) and len(u_trk):
-            iou = iou_checked(obs[u_det, :4], last_boxes[u_trk, :4])
-            if self.class_aware:
-                iou[d_cls[u_det][:, None] != np.array([tracks[k].cls for k in u_trk])[None, :]] = 0.0
-            step.costs["recovery_iou"] = iou
-            if iou.max() > self.iou_threshold:
-                used_d, used_t = [], []
-                for i, j in max_score_pairs(iou):
-                    if iou[i, j] < self.iou_threshold:
-                        continue
-                    d, k = u_det[i], u_trk[j]
-                    self._observe(tracks[k], obs[d], d_cls[d], d_rows[d])
-                    step_matches.append((d_rows[d], tracks[k].id))
-                    used_d.append(d)
-                    used_t.append(k)
-                u_det = np.setdiff1d(u_det, np.array(used_d, np.int64))
-                u_trk = np.setdiff1d(u_trk, np.array(used_t, np.int64))
-        for k in u_trk:
-            tracks[k].update(None)
-        for d in u_det:
-            t = _Track(obs[d, :4], obs[d, 4], d_cls[d], self._next_id, self.delta_t)
-            t.det_idx = d_rows[d]
-            self._next_id += 1
-            tracks.append(t)
-
-        # Report (newest first), then delete stale tracks.
-        reported = [t for t in reversed(tracks) if t.time_since_update < 1
-                    and (t.hit_streak >= self.min_hits or self.frame_count <= self.min_hits)]
-        out = output_rows(np.array([t.box() for t in reported]).reshape(-1, 4), [t.id for t in reported],
-                          [t.score for t in reported], [t.cls for t in reported],
-                          [t.det_idx for t in reported])
-        stale = [t for t in tracks if t.time_since_update > self.max_age]
-        self._tracks = [t for t in tracks if t.time_since_update <= self.max_age]
-        step.removed = np.concatenate([step.removed, np.array([t.id for t in stale], np.int64)])
-        step.matches = np.array(step_matches, np.int64).reshape(-1, 2)
-        step.unmatched_detections = d_rows[np.asarray(u_det, np.int64)]
-        step.unmatched_tracks = np.array([tracks[k].id for k in u_trk], np.int64)
-        step.track_ids = np.array([t.id for t in self._tracks], np.int64)
-        step.track_states = np.array(["confirmed" if t.hit_streak >= self.min_hits else
-                                      "lost" if t.time_since_update > 0 else "tentative"
-                                      for t in self._tracks])
-        self.last_step = step
+        if self._n + len(boxes) > len(self._table[0]):
+            self._reserve(self._n + len(boxes))
+        m = self._model
+        (self._n, self._next_id, out, iou, direction, recovery, ran, matches, unmatched_dets, unmatched_tracks,
+         removed, track_ids, states) = ocsort_frame(
+            *self._table, self._n, self._next_id, self.frame_count, boxes, scores, classes, rows, m.F, self._Q,
+            m.H, self._R, m.P0, self.det_thresh, self.max_age, self.min_hits, self.iou_threshold, self.delta_t,
+            self.inertia, self.class_aware)
+        costs = {}
+        if ran[0]:
+            costs["iou"], costs["direction"] = iou, direction
+        if ran[1]:
+            costs["recovery_iou"] = recovery
+        self._record = StepRecord(self.frame_count, costs, matches, unmatched_dets, unmatched_tracks, track_ids,
+                                  states, removed)
         return out
 
-    @staticmethod
-    def _observe(track, obs, cls, row):
-        track.update(obs)
-        track.score, track.cls, track.det_idx = obs[4], cls, row
 
-    def _associate(self, obs, d_cls, predicted, velocities, previous, step):
-        """The official ``associate``: IoU + direction-consistency term, SORT's fast path."""
-        n_det, n_trk = len(obs), len(predicted)
-        if n_trk == 0:
-            return np.zeros((0, 2), np.int64), np.arange(n_det), np.zeros(0, np.int64)
-        iou = iou_checked(obs[:, :4], predicted)
-        if self.class_aware and n_det:
-            iou[d_cls[:, None] != np.array([t.cls for t in self._tracks])[None, :]] = 0.0
-        # direction from each track's previous observation to each detection (tracks by dets)
-        cx_d, cy_d = (obs[:, 0] + obs[:, 2]) / 2.0, (obs[:, 1] + obs[:, 3]) / 2.0
-        cx_t, cy_t = (previous[:, 0] + previous[:, 2]) / 2.0, (previous[:, 1] + previous[:, 3]) / 2.0
-        dx = cx_d[None, :] - cx_t[:, None]
-        dy = cy_d[None, :] - cy_t[:, None]
-        norm = np.sqrt(dx ** 2 + dy ** 2) + 1e-6
-        cos = np.clip(velocities[:, 1:2] * (dx / norm) + velocities[:, 0:1] * (dy / norm), -1, 1)
-        angle = (np.pi / 2.0 - np.abs(np.arccos(cos))) / np.pi
-        valid = (previous[:, 4] >= 0).astype(float)[:, None]
-        term = (valid * angle * self.inertia).T * obs[:, 4:5]
-        step.costs["iou"] = iou
-        step.costs["direction"] = term
-        return gated_association(iou, self.iou_threshold, iou + term)
+@kernel
+def _z(box, out):
+    """Box ``x1, y1, x2, y2`` -> OC-SORT's measurement ``[x, y, s, r]`` (``r = w / (h + 1e-6)``)."""
+    w = box[2] - box[0]
+    h = box[3] - box[1]
+    out[0], out[1], out[2], out[3] = box[0] + w / 2.0, box[1] + h / 2.0, w * h, w / (h + 1e-6)
+
+
+@kernel
+def _observed(last_obs):
+    """Whether a track has an observation: the official ``last_observation.sum() >= 0`` (which
+    misfires for boxes whose values sum below zero)."""
+    total = 0.0
+    for v in last_obs:
+        total += v
+    return total >= 0
+
+
+@kernel
+def _direction(a, b):
+    """Unit vector ``(dy, dx)`` from the centre of box ``a`` to that of box ``b`` (norm + 1e-6)."""
+    dx = (b[0] + b[2]) / 2.0 - (a[0] + a[2]) / 2.0
+    dy = (b[1] + b[3]) / 2.0 - (a[1] + a[3]) / 2.0
+    norm = np.sqrt(dx ** 2 + dy ** 2) + 1e-6
+    return dy / norm, dx / norm
+
+
+@kernel
+def _previous_observation(V, ring, ring_age, k, age, delta_t):
+    """The observation of track ``k`` ``delta_t`` ages back, else the closest younger one within
+    ``delta_t``, else its last one (-1s when it has none)."""
+    for dt in range(delta_t, 0, -1):
+        slot = (age - dt) % ring.shape[1]
+        if ring_age[k, slot] == age - dt:
+            return ring[k, slot]
+    return V[k, LAST_OBS:LAST_OBS + 5]
+
+
+@kernel
+def _move(dst, src, X, P, FX, FP, I, V, ring, ring_age):
+    X[dst], P[dst], FX[dst], FP[dst] = X[src], P[src], FX[src], FP[src]
+    I[dst], V[dst], ring[dst], ring_age[dst] = I[src], V[src], ring[src], ring_age[src]
+
+
+@kernel
+def _remove_tracks(X, P, FX, FP, I, V, ring, ring_age, n, drop, removed, n_removed):
+    """Delete the tracks ``k < n`` with ``drop[k]``, keeping the others in order; their ids are
+    appended to ``removed`` from ``n_removed``. Returns the new ``(n, n_removed)``."""
+    kept = 0
+    for k in range(n):
+        if drop[k]:
+            removed[n_removed] = I[k, ID]
+            n_removed += 1
+            continue
+        if kept != k:
+            _move(kept, k, X, P, FX, FP, I, V, ring, ring_age)
+        kept += 1
+    return kept, n_removed
+
+
+@kernel
+def _observe(k, obs, X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t):
+    """Track ``k`` observed with ``obs`` (``x1, y1, x2, y2, score``): direction of motion, the
+    observation history, and the filter update, preceded by ORU after a gap: the filter frozen at
+    the first miss is restored and run over virtual measurements interpolated linearly in
+    centre, width and height from the last measurement to this one."""
+    age = I[k, AGE]
+    if _observed(V[k, LAST_OBS:LAST_OBS + 5]):
+        previous = _previous_observation(V, ring, ring_age, k, age, delta_t)
+        V[k, VELOCITY], V[k, VELOCITY + 1] = _direction(previous, obs)
+    V[k, LAST_OBS:LAST_OBS + 5] = obs
+    ring[k, age % ring.shape[1]] = obs
+    ring_age[k, age % ring.shape[1]] = age
+    I[k, TIME_SINCE_UPDATE] = 0
+    I[k, HITS] += 1
+    I[k, HIT_STREAK] += 1
+    z = np.empty((1, 4))
+    _z(obs, z[0])
+    I[k, N_UPDATES] += 1
+    status = np.empty(1, np.int64)
+    if I[k, OBSERVED] == 0 and I[k, FROZEN] == 1:
+        X[k], P[k] = FX[k], FP[k]
+        cx1, cy1, s1, r1 = V[k, LAST_Z], V[k, LAST_Z + 1], V[k, LAST_Z + 2], V[k, LAST_Z + 3]
+        w1, h1 = np.sqrt(s1 * r1), np.sqrt(s1 / r1)
+        cx2, cy2, s2, r2 = z[0, 0], z[0, 1], z[0, 2], z[0, 3]
+        w2, h2 = np.sqrt(s2 * r2), np.sqrt(s2 / r2)
+        gap = I[k, N_UPDATES] - 1 - I[k, LAST_Z_AT]
+        dx, dy = (cx2 - cx1) / gap, (cy2 - cy1) / gap
+        dw, dh = (w2 - w1) / gap, (h2 - h1) / gap
+        virtual = np.empty((1, 4))
+        for i in range(gap):
+            w, h = w1 + (i + 1) * dw, h1 + (i + 1) * dh
+            virtual[0, 0], virtual[0, 1] = cx1 + (i + 1) * dx, cy1 + (i + 1) * dy
+            virtual[0, 2], virtual[0, 3] = w * h, w / h
+            batch_update_kernel(X[k:k + 1], P[k:k + 1], virtual, H, R, True, F, status)
+            if i != gap - 1:
+                batch_predict_kernel(X[k:k + 1], P[k:k + 1], F, Q)
+        V[k, LAST_Z:LAST_Z + 4] = virtual[0]
+    else:
+        V[k, LAST_Z:LAST_Z + 4] = z[0]
+    I[k, LAST_Z_AT] = I[k, N_UPDATES] - 1
+    I[k, OBSERVED] = 1
+    batch_update_kernel(X[k:k + 1], P[k:k + 1], z, H, R, True, F, status)
+
+
+@kernel
+def _miss(k, X, P, FX, FP, I):
+    """Track ``k`` not observed this frame: its filter is left as predicted, and frozen if the
+    last frame had an observation."""
+    I[k, N_UPDATES] += 1
+    if I[k, OBSERVED] == 1:
+        FX[k], FP[k] = X[k], P[k]
+        I[k, FROZEN] = 1
+    I[k, OBSERVED] = 0
+
+
+@kernel
+def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, scores, classes, rows, F, Q, H,
+                 R, P0, det_thresh, max_age, min_hits, iou_threshold, delta_t, inertia, class_aware):
+    """One OC-SORT frame on the track table (rows ``< n`` live; room for ``n + len(boxes)``).
+
+    1. Keep detections scoring above ``det_thresh``; predict every track as SORT does, deleting
+       tracks whose predicted box is not finite.
+    2. OCM: IoU plus the direction term ``(pi/2 - |angle|) / pi * inertia * score``, the angle
+       between a track's direction of motion and the direction from its observation ``delta_t``
+       ages back to the detection; :func:`gated_association` on it.
+    3. OCR: detections left against the last observed boxes of tracks left, when the best IoU
+       passes the threshold.
+    4. Observe the matched tracks (:func:`_observe`, with ORU), miss the others, start a track
+       for each detection left.
+    5. Report, newest first, tracks observed this frame with a hit streak of ``min_hits`` (all
+       of them while ``frame <= min_hits``) at their last observed box; delete tracks unmatched
+       for more than ``max_age`` frames.
+
+    Returns
+    -------
+    n, next_id, out (M, 8), the OCM IoU and direction matrices, the OCR IoU matrix, whether
+    OCM and OCR ran (2,), matches (K, 2) detection row and track id, unmatched detection rows,
+    unmatched track ids, removed ids, ids of the live tracks, their states
+    """
+    keep = np.flatnonzero(scores > det_thresh)
+    n_det = len(keep)
+    obs = np.empty((n_det, 5))
+    obs[:, :4] = boxes[keep]
+    obs[:, 4] = scores[keep]
+    d_cls, d_rows = classes[keep], rows[keep]
+    removed = np.empty(n + n_det, np.int64)
+    ran = np.zeros(2, np.bool_)
+
+    I[:n, DET_IDX] = -1
+    for k in range(n):
+        if X[k, 6] + X[k, 2] <= 0:
+            X[k, 6] = 0.0
+    batch_predict_kernel(X[:n], P[:n], F, Q)
+    for k in range(n):
+        I[k, AGE] += 1
+        if I[k, TIME_SINCE_UPDATE] > 0:
+            I[k, HIT_STREAK] = 0
+        I[k, TIME_SINCE_UPDATE] += 1
+    predicted = np.empty((n, 4))
+    convert_kernel(X[:n, :4], XYSR, XYXY, predicted)
+    dead = np.zeros(n, np.bool_)
+    for k in range(n):
+        dead[k] = not np.isfinite(predicted[k]).all()
+    n_alive, n_removed = _remove_tracks(X, P, FX, FP, I, V, ring, ring_age, n, dead, removed, 0)
+    if n_alive < n:
+        alive = 0
+        for k in range(n):
+            if not dead[k]:
+                predicted[alive] = predicted[k]
+                alive += 1
+    n = n_alive
+    last_boxes = V[:n, LAST_OBS:LAST_OBS + 4].copy()
+
+    iou = np.empty((n_det, n))
+    direction = np.empty((n_det, n))
+    if n == 0:
+        matches, u_det, u_trk = np.zeros((0, 2), np.int64), np.arange(n_det), np.zeros(0, np.int64)
+    else:
+        ran[0] = True
+        iou_kernel(obs[:, :4], predicted[:n], False, MODE_IOU, iou)
+        for t in range(n):
+            previous = _previous_observation(V, ring, ring_age, t, I[t, AGE], delta_t)
+            valid = 1.0 if previous[4] >= 0 else 0.0
+            for d in range(n_det):
+                if class_aware and d_cls[d] != I[t, CLASS]:
+                    iou[d, t] = 0.0
+                dy, dx = _direction(previous, obs[d])
+                cos = V[t, VELOCITY + 1] * dx + V[t, VELOCITY] * dy
+                cos = min(max(cos, -1.0), 1.0)
+                angle = (np.pi / 2.0 - abs(np.arccos(cos))) / np.pi
+                direction[d, t] = valid * angle * inertia * obs[d, 4]
+        matches, u_det, u_trk = gated_association(iou, iou_threshold, iou + direction)
+    matched = np.empty((n_det, 2), np.int64)
+    n_matched = 0
+    for j in range(len(matches)):
+        d, k = matches[j, 0], matches[j, 1]
+        _observe(k, obs[d], X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t)
+        V[k, SCORE], I[k, CLASS], I[k, DET_IDX] = obs[d, 4], d_cls[d], d_rows[d]
+        matched[n_matched, 0], matched[n_matched, 1] = d_rows[d], I[k, ID]
+        n_matched += 1
+
+    recovery = np.empty((len(u_det), len(u_trk)))
+    if len(u_det) and len(u_trk):
+        ran[1] = True
+        iou_kernel(obs[u_det, :4], last_boxes[u_trk], False, MODE_IOU, recovery)
+        if class_aware:
+            for i in range(len(u_det)):
+                for j in range(len(u_trk)):
+                    if d_cls[u_det[i]] != I[u_trk[j], CLASS]:
+                        recovery[i, j] = 0.0
+        if recovery.max() > iou_threshold:
+            used_d, used_t = np.zeros(n_det, np.bool_), np.zeros(n, np.bool_)
+            for pair in max_score_pairs(recovery):
+                i, j = pair[0], pair[1]
+                if recovery[i, j] < iou_threshold:
+                    continue
+                d, k = u_det[i], u_trk[j]
+                _observe(k, obs[d], X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t)
+                V[k, SCORE], I[k, CLASS], I[k, DET_IDX] = obs[d, 4], d_cls[d], d_rows[d]
+                matched[n_matched, 0], matched[n_matched, 1] = d_rows[d], I[k, ID]
+                n_matched += 1
+                used_d[d], used_t[k] = True, True
+            u_det = np.unique(u_det[~used_d[u_det]])
+            u_trk = np.unique(u_trk[~used_t[u_trk]])
+    unmatched_ids = np.empty(len(u_trk), np.int64)
+    for j in range(len(u_trk)):
+        _miss(u_trk[j], X, P, FX, FP, I)
+        unmatched_ids[j] = I[u_trk[j], ID]
+    for d in u_det:
+        X[n], P[n] = 0.0, P0
+        _z(obs[d], X[n, :4])
+        I[n] = 0
+        I[n, ID], I[n, CLASS], I[n, DET_IDX], I[n, LAST_Z_AT] = next_id, d_cls[d], d_rows[d], -1
+        V[n] = 0.0
+        V[n, SCORE] = obs[d, 4]
+        V[n, LAST_OBS:LAST_OBS + 5] = -1.0
+        ring_age[n] = _NO_AGE
+        next_id += 1
+        n += 1
+
+    reported = 0
+    for k in range(n):
+        if I[k, TIME_SINCE_UPDATE] < 1 and (I[k, HIT_STREAK] >= min_hits or frame <= min_hits):
+            reported += 1
+    out = np.empty((reported, 8))
+    j = 0
+    for k in range(n - 1, -1, -1):
+        if I[k, TIME_SINCE_UPDATE] < 1 and (I[k, HIT_STREAK] >= min_hits or frame <= min_hits):
+            if _observed(V[k, LAST_OBS:LAST_OBS + 5]):
+                out[j, :4] = V[k, LAST_OBS:LAST_OBS + 4]
+            else:
+                convert_kernel(X[k:k + 1, :4], XYSR, XYXY, out[j:j + 1, :4])
+            out[j, 4], out[j, 5], out[j, 6], out[j, 7] = I[k, ID], V[k, SCORE], I[k, CLASS], I[k, DET_IDX]
+            j += 1
+
+    stale = np.empty(n, np.bool_)
+    for k in range(n):
+        stale[k] = I[k, TIME_SINCE_UPDATE] > max_age
+    n, n_removed = _remove_tracks(X, P, FX, FP, I, V, ring, ring_age, n, stale, removed, n_removed)
+    states = np.empty(n, np.int8)
+    for k in range(n):
+        if I[k, HIT_STREAK] >= min_hits:
+            states[k] = STATE_CONFIRMED
+        elif I[k, TIME_SINCE_UPDATE] > 0:
+            states[k] = STATE_LOST
+        else:
+            states[k] = STATE_TENTATIVE
+    return (n, next_id, out, iou, direction, recovery, ran, matched[:n_matched], d_rows[u_det], unmatched_ids,
+            removed[:n_removed], I[:n, ID].copy(), states)
+
+
+@warmup_hook
+def _warmup():
+    tracker = OCSort(min_hits=0)
+    det = np.array([[10.0, 10.0, 50.0, 80.0, 0.9], [100.0, 10.0, 140.0, 90.0, 0.8]])
+    tracker.update(det)
+    tracker.update(None)
+    tracker.update(det + 2.0)
