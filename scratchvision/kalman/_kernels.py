@@ -351,6 +351,8 @@ def batch_predict_kernel(X, P, F, Q):
     Tracks whose P and Q respect F's groups (:func:`state_groups`; true of the box models with
     their published noise) take the per-axis path, the others the dense one.
     """
+    if X.shape[0] == 0:
+        return
     dx = X.shape[1]
     owner, n_groups = state_groups(F)
     members, count = group_members(owner, n_groups)
@@ -372,6 +374,8 @@ def batch_update_kernel(X, P, Z, H, R, joseph, F, status):
     Tracks whose P respects F's groups, with a diagonal R and an H reading one state per group,
     take the per-axis path, the others the dense one.
     """
+    if X.shape[0] == 0:
+        return
     dz, dx = H.shape
     owner, n_groups = state_groups(F)
     state, row, per_group = measured_state(owner, n_groups, H)

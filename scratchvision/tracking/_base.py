@@ -13,7 +13,7 @@ from .._validate import as_array
 from ..assignment.lsa import lapjv_kernel
 from ..kalman.models import MAX_COORDINATE
 
-__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "StepRecord", "check_detections", "output_rows", "max_score_pairs",
+__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "StepRecord", "pack_step", "check_detections", "output_rows", "max_score_pairs",
            "gated_association", "STATE_TENTATIVE", "STATE_CONFIRMED", "STATE_LOST"]
 
 #: Columns of every tracker's output rows.
@@ -228,25 +228,58 @@ STATE_TENTATIVE, STATE_CONFIRMED, STATE_LOST = 0, 1, 2
 STATE_NAMES = np.array(["tentative", "confirmed", "lost"])
 
 
-class StepRecord:
-    """The arrays a compiled tracker frame returns, turned into a :class:`TrackerStep` only when
-    someone reads ``last_step`` (building it every frame would cost as much as the frame).
+@kernel
+def pack_step(matches, unmatched_detections, unmatched_tracks, removed, track_ids, states):
+    """The integer parts of a frame's record in one int64 array (handing one array back to Python
+    costs a sixth of handing six): the lengths K, U, V, R, T, then the K (detection row, track id)
+    pairs, the U unmatched detection rows, the V unmatched track ids, the R removed ids, the T live
+    track ids and their T state codes. :class:`StepRecord` unpacks it."""
+    k, u, v, r, t = len(matches), len(unmatched_detections), len(unmatched_tracks), len(removed), len(track_ids)
+    log = np.empty(5 + 2 * k + u + v + r + 2 * t, np.int64)
+    log[0], log[1], log[2], log[3], log[4] = k, u, v, r, t
+    at = 5
+    for j in range(k):
+        log[at], log[at + 1] = matches[j, 0], matches[j, 1]
+        at += 2
+    at = _copy_into(log, at, unmatched_detections)
+    at = _copy_into(log, at, unmatched_tracks)
+    at = _copy_into(log, at, removed)
+    at = _copy_into(log, at, track_ids)
+    _copy_into(log, at, states)
+    return log
 
-    ``states`` holds :data:`STATE_TENTATIVE`, :data:`STATE_CONFIRMED` or :data:`STATE_LOST` codes.
+
+@kernel
+def _copy_into(out, at, values):
+    """``out[at:at + len(values)] = values``; returns the position after them."""
+    for j in range(len(values)):
+        out[at + j] = values[j]
+    return at + len(values)
+
+
+class StepRecord:
+    """A compiled tracker frame's costs and packed integer record (:func:`pack_step`), turned into
+    a :class:`TrackerStep` only when someone reads ``last_step`` (building it every frame would
+    cost as much as the frame).
+
+    State codes are :data:`STATE_TENTATIVE`, :data:`STATE_CONFIRMED` and :data:`STATE_LOST`.
     """
 
-    __slots__ = ("_args", "_step")
+    __slots__ = ("_frame", "_costs", "_log", "_step")
 
-    def __init__(self, frame, costs=None, matches=None, unmatched_detections=None, unmatched_tracks=None,
-                 track_ids=None, states=None, removed=None):
-        self._args = (frame, costs, matches, unmatched_detections, unmatched_tracks, track_ids, states, removed)
-        self._step = None
+    def __init__(self, frame, costs=None, log=None):
+        self._frame, self._costs, self._log, self._step = frame, costs, log, None
 
     def step(self) -> TrackerStep:
         if self._step is None:
-            frame, costs, matches, unmatched_detections, unmatched_tracks, track_ids, states, removed = self._args
-            self._step = TrackerStep(frame=frame) if costs is None else TrackerStep(
-                frame=frame, costs=costs, matches=matches, unmatched_detections=unmatched_detections,
-                unmatched_tracks=unmatched_tracks, track_ids=track_ids, track_states=STATE_NAMES[states],
-                removed=removed)
+            if self._log is None:
+                self._step = TrackerStep(frame=self._frame)
+            else:
+                log = self._log
+                k, u, v, r, t = (int(x) for x in log[:5])
+                parts = np.split(log[5 + 2 * k:], np.cumsum([u, v, r, t]))
+                self._step = TrackerStep(
+                    frame=self._frame, costs=self._costs, matches=log[5:5 + 2 * k].reshape(k, 2),
+                    unmatched_detections=parts[0], unmatched_tracks=parts[1], removed=parts[2],
+                    track_ids=parts[3], track_states=STATE_NAMES[parts[4]])
         return self._step

@@ -29,7 +29,7 @@ from ..assignment.lsa import lapjv_kernel
 from ..boxes import MODE_IOU, XYAH, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xyah_initiate_kernel, xyah_measurement_noise_kernel, xyah_model, xyah_process_noise_kernel
-from ._base import STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections
+from ._base import STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, pack_step
 
 __all__ = ["ByteTrack"]
 
@@ -133,13 +133,12 @@ class ByteTrack:
         if self._n_tracked + self._n_lost + len(boxes) > len(self._X):
             self._reserve(self._n_tracked + self._n_lost + len(boxes))
         m = self._model
-        (self._n_tracked, self._n_lost, self._next_id, out, first, second, unconfirmed, matches, new_rows,
-         newly_lost, removed, track_ids, states) = bytetrack_frame(
+        self._n_tracked, self._n_lost, self._next_id, out, first, second, unconfirmed, log = bytetrack_frame(
             self._X, self._P, self._I, self._S, self._n_tracked, self._n_lost, self._next_id, self.frame_id,
             boxes, scores, classes, rows, m.F, m.H, self.track_thresh, self.det_thresh, self.match_thresh,
             self.max_time_lost, self.mot20, self.class_aware)
         self._record = StepRecord(self.frame_id, {"first": first, "second": second, "unconfirmed": unconfirmed},
-                                  matches, new_rows, newly_lost, track_ids, states, removed)
+                                  log)
         return out
 
 
@@ -234,6 +233,16 @@ def _take(X, P, I, S, tracks, boxes, scores, classes, rows, frame, F, H):
 
 
 @kernel
+def _pairs(tracks, dets, pairs, taken, matched, n):
+    """Append the matched ``(tracks[i], dets[j])`` of ``pairs`` to ``taken`` and ``matched`` from
+    position ``n``; returns the new count."""
+    for k in range(len(pairs)):
+        taken[n], matched[n] = tracks[pairs[k, 0]], dets[pairs[k, 1]]
+        n += 1
+    return n
+
+
+@kernel
 def _subset(tracks, keep):
     """``tracks[j]`` for which ``keep[j]``, in order."""
     out = np.empty(len(tracks), np.int64)
@@ -265,52 +274,49 @@ def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores
 
     Returns
     -------
-    n_tracked, n_lost, next_id, out (M, 8), the three cost matrices, matches (K, 2) detection
-    row and track id, rows of detections that started tracks, ids of tracks lost this frame,
-    removed ids (sorted), ids of the tracked then lost tracks, their states
+    n_tracked, n_lost, next_id, out (M, 8), the three cost matrices, and the packed record
+    (:func:`pack_step`): matches (detection row, track id), rows of detections that started
+    tracks, ids of tracks lost this frame, removed ids (sorted), ids of the tracked then lost
+    tracks, their states
     """
     n_old = n_tracked + n_lost
     I[:n_old, DET_IDX] = -1
     high = np.flatnonzero(scores > track_thresh)
     low = np.flatnonzero((scores > 0.1) & (scores < track_thresh))
     hb, hs, hc, hr = boxes[high], scores[high], classes[high], rows[high]
-    lb, ls, lc, lr = boxes[low], scores[low], classes[low], rows[low]
+    lb, ls, lc = boxes[low], scores[low], classes[low]
     tracked_rows = np.arange(n_tracked)
     unconfirmed = _subset(tracked_rows, I[:n_tracked, ACTIVATED] == 0)
     pool = np.concatenate((_subset(tracked_rows, I[:n_tracked, ACTIVATED] == 1), np.arange(n_tracked, n_old)))
     _predict(X, P, I, pool, F)
-    matches = np.empty((len(boxes), 2), np.int64)
-    n_matches = 0
 
+    # The three associations read disjoint tracks, so the matched tracks are updated together
+    # after them: ``taken[j]`` with detection ``matched[j]`` (an index into ``boxes``).
+    taken = np.empty(len(boxes), np.int64)
+    matched = np.empty(len(boxes), np.int64)
     first = _cost(X, I, pool, hb, hs, hc, not mot20, class_aware)
     m1, u_pool, u_high = _assign(first, match_thresh)
-    taken, d = pool[m1[:, 0]], m1[:, 1]
-    refound = _subset(taken, I[taken, STATE] != TRACKED)
-    _take(X, P, I, S, taken, hb[d], hs[d], hc[d], hr[d], frame, F, H)
-    for j in range(len(taken)):
-        matches[n_matches, 0], matches[n_matches, 1] = hr[d[j]], I[taken[j], ID]
-        n_matches += 1
+    n_matches = _pairs(pool, high, m1, taken, matched, 0)
+    refound = _subset(taken[:n_matches], I[taken[:n_matches], STATE] != TRACKED)
 
     rest = _subset(pool[u_pool], I[pool[u_pool], STATE] == TRACKED)
     second = _cost(X, I, rest, lb, ls, lc, False, class_aware)
     m2, u_rest, _ = _assign(second, 0.5)
-    taken, d = rest[m2[:, 0]], m2[:, 1]
-    _take(X, P, I, S, taken, lb[d], ls[d], lc[d], lr[d], frame, F, H)
-    for j in range(len(taken)):
-        matches[n_matches, 0], matches[n_matches, 1] = lr[d[j]], I[taken[j], ID]
-        n_matches += 1
+    n_matches = _pairs(rest, low, m2, taken, matched, n_matches)
     newly_lost = rest[u_rest]
-    for t in newly_lost:
-        I[t, STATE] = LOST
 
+    high2 = high[u_high]
     hb2, hs2, hc2, hr2 = hb[u_high], hs[u_high], hc[u_high], hr[u_high]
     unconf = _cost(X, I, unconfirmed, hb2, hs2, hc2, not mot20, class_aware)
     m3, u_unconf, u_new = _assign(unconf, 0.7)
-    taken, d = unconfirmed[m3[:, 0]], m3[:, 1]
-    _take(X, P, I, S, taken, hb2[d], hs2[d], hc2[d], hr2[d], frame, F, H)
-    for j in range(len(taken)):
-        matches[n_matches, 0], matches[n_matches, 1] = hr2[d[j]], I[taken[j], ID]
-        n_matches += 1
+    n_matches = _pairs(unconfirmed, high2, m3, taken, matched, n_matches)
+    taken, matched = taken[:n_matches], matched[:n_matches]
+    _take(X, P, I, S, taken, boxes[matched], scores[matched], classes[matched], rows[matched], frame, F, H)
+    for t in newly_lost:
+        I[t, STATE] = LOST
+    matches = np.empty((n_matches, 2), np.int64)
+    for j in range(n_matches):
+        matches[j, 0], matches[j, 1] = rows[matched[j]], I[taken[j], ID]
     removed_now = np.zeros(len(X), np.bool_)
     for i in u_unconf:
         I[unconfirmed[i], STATE] = REMOVED
@@ -375,8 +381,8 @@ def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores
         states[j] = STATE_CONFIRMED if I[tracked[j], ACTIVATED] == 1 else STATE_TENTATIVE
     newly_lost_ids = I[newly_lost, ID]
     X[:len(order)], P[:len(order)], I[:len(order)], S[:len(order)] = X[order], P[order], I[order], S[order]
-    return (len(tracked), len(lost), next_id, out, first, second, unconf, matches[:n_matches],
-            new_rows[:n_new], newly_lost_ids, removed, I[:len(order), ID].copy(), states)
+    return (len(tracked), len(lost), next_id, out, first, second, unconf,
+            pack_step(matches, new_rows[:n_new], newly_lost_ids, removed, I[:len(order), ID], states))
 
 
 @warmup_hook

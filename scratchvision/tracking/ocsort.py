@@ -32,7 +32,7 @@ from ..boxes import MODE_IOU, XYSR, XYXY, convert_checked, convert_kernel, iou_k
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
 from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, gated_association,
-                    max_score_pairs)
+                    max_score_pairs, pack_step)
 
 __all__ = ["OCSort"]
 
@@ -149,8 +149,7 @@ class OCSort:
         if self._n + len(boxes) > len(self._table[0]):
             self._reserve(self._n + len(boxes))
         m = self._model
-        (self._n, self._next_id, out, iou, direction, recovery, ran, matches, unmatched_dets, unmatched_tracks,
-         removed, track_ids, states) = ocsort_frame(
+        self._n, self._next_id, out, iou, direction, recovery, ran, log = ocsort_frame(
             *self._table, self._n, self._next_id, self.frame_count, boxes, scores, classes, rows, m.F, self._Q,
             m.H, self._R, m.P0, self.det_thresh, self.max_age, self.min_hits, self.iou_threshold, self.delta_t,
             self.inertia, self.class_aware)
@@ -159,8 +158,7 @@ class OCSort:
             costs["iou"], costs["direction"] = iou, direction
         if ran[1]:
             costs["recovery_iou"] = recovery
-        self._record = StepRecord(self.frame_count, costs, matches, unmatched_dets, unmatched_tracks, track_ids,
-                                  states, removed)
+        self._record = StepRecord(self.frame_count, costs, log)
         return out
 
 
@@ -301,8 +299,9 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
     Returns
     -------
     n, next_id, out (M, 8), the OCM IoU and direction matrices, the OCR IoU matrix, whether
-    OCM and OCR ran (2,), matches (K, 2) detection row and track id, unmatched detection rows,
-    unmatched track ids, removed ids, ids of the live tracks, their states
+    OCM and OCR ran (2,), and the packed record (:func:`pack_step`): matches (detection row,
+    track id), unmatched detection rows, unmatched track ids, removed ids, ids of the live
+    tracks, their states
     """
     keep = np.flatnonzero(scores > det_thresh)
     n_det = len(keep)
@@ -432,8 +431,8 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
             states[k] = STATE_LOST
         else:
             states[k] = STATE_TENTATIVE
-    return (n, next_id, out, iou, direction, recovery, ran, matched[:n_matched], d_rows[u_det], unmatched_ids,
-            removed[:n_removed], I[:n, ID].copy(), states)
+    return (n, next_id, out, iou, direction, recovery, ran,
+            pack_step(matched[:n_matched], d_rows[u_det], unmatched_ids, removed[:n_removed], I[:n, ID], states))
 
 
 @warmup_hook

@@ -24,7 +24,8 @@ from .._validate import check_float, check_int
 from ..boxes import MODE_IOU, XYSR, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
-from ._base import STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, gated_association
+from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, gated_association,
+                    pack_step)
 
 __all__ = ["Sort"]
 
@@ -126,12 +127,10 @@ class Sort:
         if self._n + len(boxes) > len(self._X):
             self._reserve(self._n + len(boxes))
         m = self._model
-        (self._n, self._next_id, out, iou, matches, unmatched_dets, unmatched_tracks, removed, track_ids,
-         states) = sort_frame(self._X, self._P, self._I, self._S, self._n, self._next_id, self.frame_count,
+        self._n, self._next_id, out, iou, log = sort_frame(self._X, self._P, self._I, self._S, self._n, self._next_id, self.frame_count,
                               boxes, scores, classes, rows, m.F, self._Q, m.H, self._R, m.P0, self.max_age,
                               self.min_hits, self.iou_threshold, self.class_aware)
-        self._record = StepRecord(self.frame_count, {"iou": iou}, matches, unmatched_dets, unmatched_tracks,
-                                   track_ids, states, removed)
+        self._record = StepRecord(self.frame_count, {"iou": iou}, log)
         return out
 
 
@@ -169,8 +168,9 @@ def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q
 
     Returns
     -------
-    n, next_id, out (M, 8), iou (D, T), matches (K, 2) detection row and track id, unmatched
-    detection rows, unmatched track ids, removed ids, ids of the live tracks, their states
+    n, next_id, out (M, 8), iou (D, T), and the packed record (:func:`pack_step`): matches
+    (detection row, track id), unmatched detection rows, unmatched track ids, removed ids, ids
+    of the live tracks, their states
     """
     n_det = boxes.shape[0]
     removed = np.empty(n + n_det, np.int64)
@@ -252,7 +252,7 @@ def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q
     for k in range(n):
         stale[k] = I[k, TIME_SINCE_UPDATE] > max_age
     n, n_removed = remove_tracks(X, P, I, S, n, stale, removed, n_removed)
-    track_ids = I[:n, ID].copy()
+    track_ids = I[:n, ID]
     states = np.empty(n, np.int8)
     for k in range(n):
         if I[k, HIT_STREAK] >= min_hits:
@@ -264,8 +264,8 @@ def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q
     unmatched_rows = np.empty(len(unmatched_d), np.int64)
     for j in range(len(unmatched_d)):
         unmatched_rows[j] = rows[unmatched_d[j]]
-    return (n, next_id, out, iou, matched, unmatched_rows, unmatched_ids, removed[:n_removed], track_ids,
-            states)
+    return n, next_id, out, iou, pack_step(matched, unmatched_rows, unmatched_ids, removed[:n_removed], track_ids,
+                                           states)
 
 
 @warmup_hook
