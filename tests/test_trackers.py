@@ -162,16 +162,29 @@ def test_fuzzed_detections_never_corrupt_the_tracker(name, bad):
 
 def test_degenerate_boxes_dropped_with_warning_and_no_scores():
     tracker = Sort(min_hits=0)
-    with pytest.warns(RuntimeWarning, match="dropped 1 boxes"):
+    with pytest.warns(RuntimeWarning, match="dropped 1 degenerate boxes"):
         out = tracker.update(np.array([[10, 10, 5, 50, 0.9], [20, 20, 60, 90, 0.8]]))
     assert out[:, 7].tolist() == [1]
     boxes, scores, classes, rows = check_detections(np.array([[0, 0, 2, 3]]))
     assert scores.tolist() == [1.0] and classes.tolist() == [-1]
     # a degenerate box is reported before a class id that is not an integer is refused
-    with pytest.warns(RuntimeWarning, match="dropped 1 boxes"), pytest.raises(ValueError, match="class ids"):
+    with pytest.warns(RuntimeWarning, match="dropped 1 degenerate boxes"), pytest.raises(ValueError, match="class ids"):
         check_detections(np.array([[0, 0, 2, 3, 0.9, 1.0], [5, 5, 1, 9, 0.8, 2.0], [0, 0, 4, 4, 0.7, 2.5]]))
     with pytest.raises(ValueError, match="iou_threshold must be <= 1"):
         Sort(iou_threshold=2.0)
+
+
+@pytest.mark.parametrize("name", sorted(TRACKERS))
+def test_boxes_too_thin_for_the_motion_model_are_dropped(name):
+    """A positive height 1e-310 under a 1e6 width makes the aspect ratio overflow: such a box is
+    dropped with the degenerate ones, and the tracks stay finite."""
+    tracker = TRACKERS[name]()
+    dets = np.array([[0, 0, 1e6, 1e-310, 0.9], [10, 10, 50, 50, 0.95], [0, 0, 5e-324, 40, 0.9]])
+    for _ in range(4):
+        with pytest.warns(RuntimeWarning, match="dropped 2 degenerate boxes"):
+            out = tracker.update(dets)
+        assert np.isfinite(out).all() and set(out[:, 7].tolist()) <= {1.0}
+    assert out[:, 7].tolist() == [1.0]
 
 
 def test_bytetrack_states_and_thresholds():

@@ -25,8 +25,10 @@ def check_detections(dets, name: str = "dets"):
 
     Accepts (N, 4) ``x1, y1, x2, y2`` (score taken as 1), (N, 5) with a score, or (N, 6) with a
     score and a class id; ``None`` or an empty array means no detections. Rows with NaN/inf raise
-    ValueError, as do coordinates beyond 1e12; rows with non-positive width or height are dropped with a RuntimeWarning (their
-    row numbers are never reported as ``det_idx``). Scores are used as given (any finite value).
+    ValueError, as do coordinates beyond 1e12. Degenerate rows are dropped with a RuntimeWarning (their
+    row numbers are never reported as ``det_idx``): a non-positive width or height, or one so much
+    smaller than the other that the aspect ratio leaves the float range (the motion models divide
+    by it). Scores are used as given (any finite value).
 
     Returns
     -------
@@ -47,7 +49,8 @@ def check_detections(dets, name: str = "dets"):
     if status == _TOO_FAR:
         raise ValueError(f"{name}: box coordinates must be within +-{MAX_COORDINATE:g}")
     if kept < n:
-        warnings.warn(f"{name}: dropped {n - kept} boxes with non-positive width or height", RuntimeWarning,
+        warnings.warn(f"{name}: dropped {n - kept} degenerate boxes (non-positive width or height, or an "
+                      "aspect ratio beyond float range)", RuntimeWarning,
                       stacklevel=3)
     if status == _CLASS_NOT_INTEGER:
         raise ValueError(f"{name}: class ids (column 5) must be integers")
@@ -60,7 +63,7 @@ _OK, _NOT_FINITE, _TOO_FAR, _CLASS_NOT_INTEGER = 0, 1, 2, 3
 @kernel
 def _scan_detections(a, max_coordinate, boxes, scores, classes, rows):
     """One frame's detection rows checked (in :func:`check_detections`' order of errors) and the
-    rows with positive width and height copied out: returns ``(status, how many were kept)``."""
+    rows that are not degenerate copied out: returns ``(status, how many were kept)``."""
     n, m = a.shape
     for i in range(n):
         for j in range(m):
@@ -72,7 +75,8 @@ def _scan_detections(a, max_coordinate, boxes, scores, classes, rows):
                 return _TOO_FAR, 0
     kept = 0
     for i in range(n):
-        if a[i, 2] > a[i, 0] and a[i, 3] > a[i, 1]:
+        w, h = a[i, 2] - a[i, 0], a[i, 3] - a[i, 1]
+        if w > 0 and h > 0 and np.isfinite(w / h) and np.isfinite(h / w):
             boxes[kept, 0], boxes[kept, 1], boxes[kept, 2], boxes[kept, 3] = a[i, 0], a[i, 1], a[i, 2], a[i, 3]
             scores[kept] = a[i, 4] if m >= 5 else 1.0
             classes[kept] = np.int64(a[i, 5]) if m == 6 else -1
