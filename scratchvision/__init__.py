@@ -51,7 +51,7 @@ _EXPORTS = {
     "clip_boxes": "boxes",
     # multi-object tracking
     "Sort": "tracking", "ByteTrack": "tracking", "OCSort": "tracking", "DeepSort": "tracking",
-    "color_histogram_embeddings": "tracking", "TrackerStep": "tracking",
+    "color_histogram_embeddings": "tracking", "TrackerStep": "tracking", "matched_detections": "tracking",
     # single-object tracking
     "TrackerMOSSE": "sot", "TrackerKCF": "sot", "TrackerCSRT": "sot",
     # evaluation

@@ -76,6 +76,7 @@ PUBLIC = {
                                ["prev_img", "next_img", "prev_pts"]),
     "track_features": (dict(frames=np.zeros((3, 10, 12), np.uint8)), ["frames"]),
     "color_histogram_embeddings": (dict(frame=np.zeros((8, 10, 3), np.uint8), boxes=[[0, 0, 4, 4]]), ["frame", "boxes"]),
+    "matched_detections": (dict(out=np.array([[0, 0, 4, 4, 1, 0.9, -1, 0]]), dets=BOXES), ["out", "dets"]),
     "gaussian_blur": (dict(image=IMG, ksize=(3, 3), sigma_x=1.0), ["image"]),
     "resize": (dict(image=IMG, dsize=(5, 4)), ["image"]),
     "calc_optical_flow_farneback": (dict(prev=IMG, next=IMG, flow=None, pyr_scale=0.5, levels=1, winsize=3,

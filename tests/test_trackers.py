@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 from conftest import MOT15_SEQUENCES, shared_path
 from conftest import require
-from scratchvision import (ByteTrack, DeepSort, OCSort, Sort, color_histogram_embeddings, read_mot,
+from scratchvision import (ByteTrack, DeepSort, OCSort, Sort, color_histogram_embeddings, matched_detections, read_mot,
                            synthetic_sequence, xysr_model)
 from scratchvision.boxes import convert
 from scratchvision.tracking._base import check_detections
@@ -172,6 +172,26 @@ def test_degenerate_boxes_dropped_with_warning_and_no_scores():
         check_detections(np.array([[0, 0, 2, 3, 0.9, 1.0], [5, 5, 1, 9, 0.8, 2.0], [0, 0, 4, 4, 0.7, 2.5]]))
     with pytest.raises(ValueError, match="iou_threshold must be <= 1"):
         Sort(iou_threshold=2.0)
+
+
+@pytest.mark.parametrize("name", sorted(TRACKERS))
+def test_matched_detection_boxes_beside_the_filtered_ones(name):
+    tracker = TRACKERS[name]()
+    first = np.array([[10.0, 10.0, 50.0, 80.0, 0.9], [100.0, 10.0, 140.0, 90.0, 0.8]])
+    tracker.update(first)
+    dets = np.array([[300.0, 300.0, 340.0, 380.0, 0.9], [103.0, 12.0, 144.0, 93.0, 0.9]])
+    out = tracker.update(dets)
+    boxes = matched_detections(out, dets)
+    for row, box in zip(out, boxes):
+        if row[7] >= 0:
+            np.testing.assert_array_equal(box, dets[int(row[7]), :4])
+        else:
+            assert np.isnan(box).all()
+    assert 1 in out[:, 7].tolist()
+    with pytest.raises(ValueError, match="det_idx"):
+        matched_detections(out, dets[:1])
+    with pytest.raises(ValueError, match="out must have shape"):
+        matched_detections(out[:, :5], dets)
 
 
 @pytest.mark.parametrize("name", sorted(TRACKERS))

@@ -13,7 +13,7 @@ from .._validate import as_array
 from ..assignment.lsa import lapjv_kernel
 from ..kalman.models import MAX_COORDINATE
 
-__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "StepRecord", "pack_step", "check_detections", "output_rows", "max_score_pairs",
+__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "matched_detections", "StepRecord", "pack_step", "check_detections", "output_rows", "max_score_pairs",
            "gated_association", "STATE_TENTATIVE", "STATE_CONFIRMED", "STATE_LOST"]
 
 #: Columns of every tracker's output rows.
@@ -183,6 +183,39 @@ def gated_association(iou, threshold, score):
             matches[n_m, 0], matches[n_m, 1] = d, t
             n_m += 1
     return matches[:n_m], unmatched_d[:n_ud], unmatched_t[:n_ut]
+
+
+def matched_detections(out, dets):
+    """The detection box each output row was matched to this frame, beside the tracker's own box.
+
+    Parameters
+    ----------
+    out : ndarray (M, 8)
+        A tracker's output for a frame (``det_idx`` in the last column).
+    dets : array-like (N, 4+)
+        The detections given to that ``update()`` call.
+
+    Returns
+    -------
+    ndarray (M, 4)
+        ``x1, y1, x2, y2`` of ``dets[det_idx]``; NaN for rows not matched this frame
+        (``det_idx`` -1).
+    """
+    o = as_array(out, "out")
+    if o.ndim != 2 or o.shape[1] != len(OUTPUT_COLUMNS):
+        raise ValueError(f"out must have shape (M, {len(OUTPUT_COLUMNS)}), got {o.shape}")
+    d = np.zeros((0, 4)) if dets is None else as_array(dets, "dets")
+    if d.size == 0:
+        d = np.zeros((0, 4))
+    if d.ndim != 2 or d.shape[1] < 4:
+        raise ValueError(f"dets must have shape (N, 4), (N, 5) or (N, 6), got {d.shape}")
+    idx = o[:, 7]
+    if not np.all((idx == np.round(idx)) & (idx >= -1) & (idx < len(d))):
+        raise ValueError(f"out's det_idx column must hold rows of dets (0..{len(d) - 1}) or -1")
+    boxes = np.full((len(o), 4), np.nan)
+    hit = idx >= 0
+    boxes[hit] = d[idx[hit].astype(np.int64), :4]
+    return boxes
 
 
 def output_rows(boxes, ids, scores, classes, det_idx):
