@@ -96,7 +96,7 @@ def run(threads, repeat):
         t = _median_seconds(trackeval_all, max(3, repeat // 3))
         rows.append({"evaluator": "TrackEval 1.3 (HOTA + CLEAR + identity)", "seconds": t, "ratio to ours": t / ours})
     except ImportError:
-        notes.append("trackeval not installed (pip install --no-deps trackeval).")
+        notes.append("trackeval not installed (pip install --no-deps -r benchmarks/requirements-nodeps.txt).")
     c = compile_times("import numpy as np, scratchvision as sv\ngt = np.array([[0, 1, 0, 0, 9, 9, 1]], float)",
                       "sv.evaluate_mot(gt, gt)")
     notes.append(f"First evaluate_mot call in a fresh interpreter: {c['cold_s']:.2f} s cold (JIT), "
