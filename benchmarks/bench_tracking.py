@@ -84,6 +84,17 @@ def _references():
                            lambda tr, d: tr.update(d, None))
     except ImportError:
         missing.append("ocsort")
+    try:
+        from deep_sort_realtime.deepsort_tracker import DeepSort  # PyPI deep-sort-realtime
+
+        found["deepsort"] = ("PyPI deep-sort-realtime 1.3.2",
+                             lambda: DeepSort(max_age=30, n_init=3, nms_max_overlap=1.0, max_cosine_distance=0.2,
+                                              nn_budget=100, embedder=None),
+                             lambda tr, d: tr.update_tracks(
+                                 [([x1, y1, x2 - x1, y2 - y1], s, "x") for x1, y1, x2, y2, s, _ in d[0].tolist()],
+                                 embeds=list(d[1])))
+    except ImportError:
+        missing.append("deep-sort-realtime")
     return found, missing
 
 
@@ -97,26 +108,33 @@ def run(threads, repeat):
     n_frames = sum(len(f) for _, f in seqs)
     # The references take (N, 6) rows with a class column (and the packaged ones call .numpy()).
     with_class = [(name, [np.column_stack([d, np.zeros(len(d))]).view(_TensorLike) for d in f]) for name, f in seqs]
+    # DeepSORT's appearance input: one random 128-d float32 embedding per detection, the same for both.
+    rng = np.random.default_rng(0)
+    with_embeddings = [(name, [(d, rng.normal(size=(len(d), 128)).astype(np.float32)) for d in f])
+                       for name, f in with_class]
     references, missing = _references()
-    ours = {"sort": ("SORT (max_age=1, min_hits=3, iou=0.3)", sv.Sort),
-            "bytetrack": ("ByteTrack (0.6, 0.9, 30, 30)", sv.ByteTrack),
-            "ocsort": ("OC-SORT (0.6, 30, 3, 0.3, 3, 0.2)", sv.OCSort)}
+    ours = {"sort": ("SORT (max_age=1, min_hits=3, iou=0.3)", sv.Sort, seqs, lambda tr, d: tr.update(d)),
+            "bytetrack": ("ByteTrack (0.6, 0.9, 30, 30)", sv.ByteTrack, seqs, lambda tr, d: tr.update(d)),
+            "ocsort": ("OC-SORT (0.6, 30, 3, 0.3, 3, 0.2)", sv.OCSort, seqs, lambda tr, d: tr.update(d)),
+            "deepsort": ("DeepSORT (0.2, 100, 0.7, 30, 3), random 128-d embeddings", sv.DeepSort, with_embeddings,
+                         lambda tr, d: tr.update(np.asarray(d[0][:, :5]), d[1]))}
     rows = []
     n_rep = max(3, repeat // 3)
-    for key, (label, make) in ours.items():
+    for key, (label, make, inputs, call) in ours.items():
         warm = make()
-        for d in seqs[0][1][:50]:
-            warm.update(d)
-        t_ours = sum(_time(make, f, lambda tr, d: tr.update(d), n_rep) for _, f in seqs)
+        for d in inputs[0][1][:50]:
+            call(warm, d)
+        t_ours = sum(_time(make, f, call, n_rep) for _, f in inputs)
         row = {"tracker": label, "ours (frames/s)": n_frames / t_ours}
         if key in references:
-            name, make_ref, call = references[key]
-            t_ref = sum(_time(make_ref, f, call, n_rep) for _, f in with_class)
+            name, make_ref, call_ref = references[key]
+            ref_inputs = with_embeddings if key == "deepsort" else with_class
+            t_ref = sum(_time(make_ref, f, call_ref, n_rep) for _, f in ref_inputs)
             row.update({"reference": name, "reference (frames/s)": n_frames / t_ref, "speed-up": t_ref / t_ours})
         rows.append(row)
     notes = ("Tracker update() calls only, one thread, median of repeated passes over every sequence, ours and "
-             "the reference on the same detections (the references get a zero class column). DeepSORT is not "
-             "timed here (it needs embeddings; tests compare it with deep-sort-realtime). bytetracker imports "
+             "the reference on the same detections (the references get a zero class column; DeepSORT and "
+             "deep-sort-realtime the same random embeddings, so its association falls back on IoU). bytetracker imports "
              "torch only for an isinstance test and runs on a stand-in module when torch is absent; ocsort's "
              "re-update gets a float() that accepts one-element arrays (NumPy 2.4 refuses them).")
     if missing:
