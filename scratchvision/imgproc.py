@@ -3,9 +3,11 @@
 * :func:`remap` / the kernel-level :func:`sample_bilinear`: the bilinear sampler at arbitrary
   positions. Every module that reads an image at scattered sub-pixel positions (the synthetic
   renderer, flow warping, dense flow) calls it.
-* :func:`linear_taps` / :func:`sample_separable`: bilinear sampling on rectangular grids, where
+* :func:`linear_taps` (kernel-level :func:`linear_tap`, and :func:`window_taps` for windows
+  resampled on one grid) / :func:`sample_separable`: bilinear sampling on rectangular grids, where
   each column's and each row's taps are computed once; :func:`resize` and the single-object
-  trackers' windows use it.
+  trackers' windows use it (one thread below 32k samples, where starting Numba's pool costs more
+  than the work).
 * :func:`rgb_to_gray`, :func:`rgb_to_hsv`: colour conversions with exactly OpenCV's arithmetic
   (``cv2.COLOR_RGB2GRAY``, ``cv2.COLOR_RGB2HSV_FULL``).
 * :func:`reflect101` / :func:`fill_border_reflect101` / :func:`pad_reflect101`: OpenCV's
@@ -29,7 +31,8 @@ from ._jit import kernel, warmup_hook
 from ._validate import DTypeError, as_array, check_choice, check_float, check_image, check_int, check_int_pair
 
 __all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "rgb_to_hsv", "to_uint8", "sample_bilinear", "reflect101", "fill_border_reflect101",
-           "pad_reflect101", "gaussian_kernel", "gaussian_blur", "resize", "linear_taps", "sample_separable"]
+           "pad_reflect101", "gaussian_kernel", "gaussian_blur", "resize", "linear_taps", "linear_tap", "window_taps",
+           "sample_separable"]
 
 #: Border modes of :func:`remap`, by name -> code used inside kernels.
 BORDER_MODES = {"constant": 0, "replicate": 1, "nan": 2}
@@ -417,16 +420,54 @@ def _linear_table(src: int, dst: int):
 def linear_taps(pos, src: int):
     """Bilinear taps of positions ``pos`` along an axis of ``src`` pixels: each position's left
     pixel and the weight of its right neighbour (float32, as OpenCV's), clamped at both ends so
-    positions outside repeat the edge pixel. Feed them to :func:`sample_separable`."""
+    positions outside repeat the edge pixel (:func:`linear_tap` for one position). Feed them to
+    :func:`sample_separable`."""
     pos = np.asarray(pos, np.float64)
-    i0 = np.floor(pos).astype(np.int64)
-    frac = (pos - i0).astype(np.float32)
-    frac[i0 < 0] = 0.0
-    i0[i0 < 0] = 0
-    last = i0 >= src - 1
-    frac[last] = 0.0
-    i0[last] = src - 1
-    return i0, np.ascontiguousarray(frac, np.float32)
+    i0 = np.empty(pos.shape, np.int64)
+    frac = np.empty(pos.shape, np.float32)
+    _linear_taps_kernel(pos.reshape(-1), src, i0.reshape(-1), frac.reshape(-1))
+    return i0, frac
+
+
+@kernel
+def linear_tap(pos, src):
+    """Kernel-level bilinear tap of one position: ``(left pixel, float32 weight of its right
+    neighbour)``, clamped to the ``src`` pixels of the axis."""
+    i0 = np.int64(np.floor(pos))
+    if i0 < 0:
+        return 0, np.float32(0.0)
+    if i0 >= src - 1:
+        return src - 1, np.float32(0.0)
+    return i0, np.float32(pos - i0)
+
+
+@kernel
+def _linear_taps_kernel(pos, src, i0, frac):
+    for k in range(pos.shape[0]):
+        i0[k], frac[k] = linear_tap(pos[k], src)
+
+
+@kernel
+def window_taps(centers, sizes, ow, oh, w, h):
+    """Kernel-level taps of K windows sampled on one ``ow x oh`` grid: window ``k`` of size
+    ``sizes[k]`` centred at ``centers[k]`` has grid point ``j`` at
+    ``cx + (j - (ow - 1) / 2) sw / ow`` (and likewise in y), in an image of ``w x h`` pixels.
+    Returns ``x0, ax`` (K, ow) and ``y0, ay`` (K, oh) for :func:`sample_separable`."""
+    n = centers.shape[0]
+    x0, ax = np.empty((n, ow), np.int64), np.empty((n, ow), np.float32)
+    y0, ay = np.empty((n, oh), np.int64), np.empty((n, oh), np.float32)
+    for k in range(n):
+        step_x, step_y = sizes[k, 0] / ow, sizes[k, 1] / oh
+        for j in range(ow):
+            x0[k, j], ax[k, j] = linear_tap(centers[k, 0] + (j - (ow - 1) * 0.5) * step_x, w)
+        for i in range(oh):
+            y0[k, i], ay[k, i] = linear_tap(centers[k, 1] + (i - (oh - 1) * 0.5) * step_y, h)
+    return x0, ax, y0, ay
+
+
+#: Below this many output values, :func:`sample_separable` samples on one thread (starting
+#: Numba's thread pool costs more than the work).
+_SERIAL_SAMPLES = 1 << 15
 
 
 def sample_separable(image, x_taps, y_taps) -> np.ndarray:
@@ -447,7 +488,10 @@ def sample_separable(image, x_taps, y_taps) -> np.ndarray:
     x0, ax = (np.atleast_2d(t) for t in x_taps)
     y0, ay = (np.atleast_2d(t) for t in y_taps)
     out = np.empty((y0.shape[0], y0.shape[1], x0.shape[1], img3.shape[2]), np.float32)
-    _separable_linear_kernel(img3, x0, ax, y0, ay, out)
+    if out.size < _SERIAL_SAMPLES:
+        _interpolate_rows(img3, x0, ax, y0, ay, out, 0, out.shape[0] * out.shape[1])
+    else:
+        _separable_linear_kernel(img3, x0, ax, y0, ay, out)
     return out if img.ndim == 3 else out[..., 0]
 
 
@@ -474,11 +518,19 @@ def _area_table(src: int, dst: int):
 
 @kernel(parallel=True)
 def _separable_linear_kernel(img, x0, ax, y0, ay, out):
-    """``out[k, y, x]``: horizontal interpolation of the two source rows of tap ``y0[k, y]``, then
-    vertical (OpenCV's order); one parallel task per output row."""
-    n, oh, ow = out.shape[0], out.shape[1], out.shape[2]
+    """:func:`_interpolate_rows` over every output row, one parallel task per row."""
+    for r in numba.prange(out.shape[0] * out.shape[1]):
+        _interpolate_rows(img, x0, ax, y0, ay, out, r, r + 1)
+
+
+@kernel
+def _interpolate_rows(img, x0, ax, y0, ay, out, start, stop):
+    """Output rows ``start <= r < stop`` (row ``r`` is row ``r % oh`` of grid ``r // oh``):
+    horizontal interpolation of the two source rows of tap ``y0``, then vertical (OpenCV's
+    order)."""
+    oh, ow = out.shape[1], out.shape[2]
     w = img.shape[1]
-    for r in numba.prange(n * oh):
+    for r in range(start, stop):
         k = r // oh
         y = r - k * oh
         r0 = img[y0[k, y]]

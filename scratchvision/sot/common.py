@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._jit import kernel
 from .._validate import as_array, check_image
-from ..imgproc import linear_taps, rgb_to_gray, sample_separable
+from ..imgproc import rgb_to_gray, sample_separable, window_taps
 
 __all__ = ["check_bbox", "to_gray", "gray_patch", "rgb_patch_to_gray", "get_rect_sub_pix", "sample_windows", "hanning_window", "optimal_dft_size", "peak_to_sidelobe",
            "subpixel_peak"]
@@ -72,10 +73,9 @@ def sample_windows(image, centers, sizes, out_size) -> np.ndarray:
     ow, oh = (int(v) for v in out_size)
     c = np.asarray(centers, np.float64).reshape(-1, 2)
     s = np.asarray(sizes, np.float64).reshape(-1, 2)
-    xs = c[:, :1] + (np.arange(ow) - (ow - 1) * 0.5) * (s[:, :1] / ow)
-    ys = c[:, 1:] + (np.arange(oh) - (oh - 1) * 0.5) * (s[:, 1:] / oh)
     h, w = image.shape[:2]
-    return sample_separable(image, linear_taps(xs, w), linear_taps(ys, h))
+    x0, ax, y0, ay = window_taps(c, s, ow, oh, w, h)
+    return sample_separable(image, (x0, ax), (y0, ay))
 
 
 def hanning_window(size) -> np.ndarray:
@@ -105,35 +105,57 @@ def optimal_dft_size(n: int) -> int:
     return int(best)
 
 
-def peak_to_sidelobe(response, eps: float = 1e-5, exclude: int = 5):
-    """(peak value, its (x, y), PSR) of a correlation response.
+@kernel
+def peak_to_sidelobe(response, eps=1e-5, exclude=5):
+    """(peak value, its (x, y), PSR) of a correlation response (the first maximum in row order).
 
     PSR = (peak - mean) / (std + eps) of the sidelobe: Bolme et al. take the response without
     the ``(2 exclude + 1)``-square window around the peak (11 x 11 by default, wrapping around as
-    the correlation does); ``exclude=0`` takes the whole response, as OpenCV's MOSSE does."""
-    idx = int(np.argmax(response))
-    y, x = divmod(idx, response.shape[1])
-    peak = float(response.flat[idx])
-    r = response.astype(np.float64, copy=False)
-    n, total, squares = r.size, float(r.sum()), float(np.vdot(r, r))
-    h, w = r.shape
+    the correlation does; rows or columns it would cover twice count once); ``exclude=0`` takes
+    the whole response, as OpenCV's MOSSE does. Sums in float64."""
+    h, w = response.shape
+    y, x = 0, 0
+    peak = response[0, 0]
+    total = squares = 0.0
+    for i in range(h):
+        for j in range(w):
+            v = response[i, j]
+            if v > peak:
+                peak, y, x = v, i, j
+            total += v
+            squares += np.float64(v) * v
+    n = h * w
     if exclude > 0 and (2 * exclude + 1) ** 2 < h * w:  # the sidelobe: all sums minus the window's
-        rows = np.unique(np.arange(y - exclude, y + exclude + 1) % h)
-        cols = np.unique(np.arange(x - exclude, x + exclude + 1) % w)
-        window = r[np.ix_(rows, cols)]
-        n, total, squares = n - window.size, total - float(window.sum()), squares - float(np.vdot(window, window))
+        rows, cols = min(2 * exclude + 1, h), min(2 * exclude + 1, w)
+        for di in range(rows):
+            i = (y - exclude + di) % h if rows < h else di
+            for dj in range(cols):
+                v = response[i, (x - exclude + dj) % w if cols < w else dj]
+                total -= v
+                squares -= np.float64(v) * v
+        n -= rows * cols
     mean = total / n
     std = np.sqrt(max(squares / n - mean * mean, 0.0))
     return peak, (x, y), (peak - mean) / (std + eps)
 
 
+@kernel
 def subpixel_peak(response, px, py):
     """Offsets of the response's maximum from pixel (px, py) by a parabola through it and its two
-    neighbours along each axis (wrapping around, as the correlation is circular)."""
+    neighbours along each axis (wrapping around, as the correlation is circular), in the
+    response's precision."""
     h, w = response.shape
-    out = []
-    for left, mid, right in ((response[py, (px - 1) % w], response[py, px], response[py, (px + 1) % w]),
-                             (response[(py - 1) % h, px], response[py, px], response[(py + 1) % h, px])):
-        curvature = left - 2 * mid + right
-        out.append(float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5)) if curvature < 0 else 0.0)
-    return out
+    mid = response[py, px]
+    return (_parabola_vertex(response[py, (px - 1) % w], mid, response[py, (px + 1) % w]),
+            _parabola_vertex(response[(py - 1) % h, px], mid, response[(py + 1) % h, px]))
+
+
+@kernel
+def _parabola_vertex(left, mid, right):
+    """Offset in [-0.5, 0.5] of the vertex of the parabola through (-1, left), (0, mid),
+    (1, right); 0 unless it opens downwards. Computed in the values' own precision (``mid + mid``
+    and the halving are exact)."""
+    curvature = left - (mid + mid) + right
+    if not curvature < 0:
+        return 0.0
+    return min(max(0.5 * ((left - right) / curvature), -0.5), 0.5)

@@ -27,7 +27,9 @@ Correlation Filters." CVPR 2010. doi:10.1109/CVPR.2010.5539960
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft as sp_fft
 
+from .._jit import kernel
 from .._validate import check_float, check_image, check_int
 from ..imgproc import gaussian_blur, remap
 from .common import (
@@ -80,9 +82,9 @@ class TrackerMOSSE:
         self.response = None
 
     def _preprocess(self, patch):
-        p = np.log(patch.astype(np.float32) + 1.0)
-        p = (p - p.mean()) / (p.std() + self.eps)
-        return p * self._window
+        out = np.empty(patch.shape, np.float32)
+        preprocess_patch(np.ascontiguousarray(patch, np.float32), self._window, self.eps, out)
+        return out
 
     def _rand_warp(self, patch, rng):
         c = 0.1
@@ -118,17 +120,15 @@ class TrackerMOSSE:
         g[h // 2, w // 2] = 1.0
         g = gaussian_blur(g, (int(np.rint(2.0 * 4 * 2 + 1)) | 1,) * 2, 2.0)
         g /= g.max()
-        self._G = np.fft.rfft2(g)  # real signals: half spectra throughout
+        self._G = sp_fft.rfft2(g)  # real signals: half spectra throughout
         patch = get_rect_sub_pix(gray, self._size, self._center)
         rng = np.random.default_rng(self.seed)
         self._A = np.zeros_like(self._G)
-        self._B = np.zeros_like(self._G)
+        self._B = np.zeros(self._G.shape, np.float32)
+        self._H = np.zeros_like(self._G)
         for k in range(max(self.n_warps, 1)):
             p = self._rand_warp(patch, rng) if self.n_warps else patch
-            F = np.fft.rfft2(self._preprocess(p))
-            self._A += self._G * np.conj(F)
-            self._B += F * np.conj(F)
-        self._H = np.conj(self._A / (self._B + self.eps))
+            learn_filter(self._A, self._B, self._H, self._G, sp_fft.rfft2(self._preprocess(p)), 1.0, 1.0, self.eps)
 
     def update(self, frame):
         """Track into ``frame``: ``(ok, (x, y, w, h))``; ``ok`` is False (box unchanged) when the
@@ -139,8 +139,7 @@ class TrackerMOSSE:
         if img.shape[:2] != self._shape:
             raise ValueError(f"frame has shape {img.shape[:2]}, the tracker was initialised on {self._shape}")
         patch = self._preprocess(gray_patch(img, self._size, self._center))
-        h, w = patch.shape
-        self.response = np.fft.irfft2(np.fft.rfft2(patch) * np.conj(self._H), s=(h, w)).astype(np.float32)
+        self.response = sp_fft.irfft2(sp_fft.rfft2(patch) * self._H, s=patch.shape)
         _, (px, py), self.psr = peak_to_sidelobe(self.response, self.eps)
         if not self.psr >= self.psr_threshold:
             return False, self.box
@@ -150,10 +149,8 @@ class TrackerMOSSE:
         cx, cy = self._center
         if not (0 <= cx < img.shape[1] and 0 <= cy < img.shape[0]):
             return False, self.box
-        F = np.fft.rfft2(self._preprocess(gray_patch(img, self._size, self._center)))
-        self._A = (1 - self.rate) * self._A + self.rate * (self._G * np.conj(F))
-        self._B = (1 - self.rate) * self._B + self.rate * (F * np.conj(F))
-        self._H = np.conj(self._A / (self._B + self.eps))
+        F = sp_fft.rfft2(self._preprocess(gray_patch(img, self._size, self._center)))
+        learn_filter(self._A, self._B, self._H, self._G, F, 1.0 - self.rate, self.rate, self.eps)
         return True, self.box
 
     @property
@@ -164,3 +161,40 @@ class TrackerMOSSE:
         cx = self._center[0] + self._offset[0]
         cy = self._center[1] + self._offset[1]
         return (float(cx - 0.5 * w), float(cy - 0.5 * h), w, h)
+
+
+@kernel
+def preprocess_patch(patch, window, eps, out):
+    """MOSSE's pre-processing into ``out``: ``log(p + 1)``, zero mean and unit standard deviation
+    (``+ eps``; statistics accumulated in float64), times the cosine ``window``; float32."""
+    h, w = patch.shape
+    total = 0.0
+    for i in range(h):
+        for j in range(w):
+            v = np.log(patch[i, j] + np.float32(1.0))
+            out[i, j] = v
+            total += v
+    mean = total / (h * w)
+    squares = 0.0
+    for i in range(h):
+        for j in range(w):
+            d = out[i, j] - mean
+            squares += d * d
+    m = np.float32(mean)
+    scale = np.float32(np.sqrt(squares / (h * w))) + np.float32(eps)
+    for i in range(h):
+        for j in range(w):
+            out[i, j] = (out[i, j] - m) / scale * window[i, j]
+
+
+@kernel
+def learn_filter(A, B, H, G, F, keep, rate, eps):
+    """The running averages ``A = keep A + rate G conj(F)`` and ``B = keep B + rate |F|^2`` (half
+    spectra), and ``H = A / (B + eps)``: the paper's ``H*``, which the correlation multiplies by
+    (``response = IFFT(F_new H*)``)."""
+    for i in range(A.shape[0]):
+        for j in range(A.shape[1]):
+            f = F[i, j]
+            A[i, j] = keep * A[i, j] + rate * (G[i, j] * np.conj(f))
+            B[i, j] = keep * B[i, j] + rate * (f.real * f.real + f.imag * f.imag)
+            H[i, j] = A[i, j] / (B[i, j] + eps)
