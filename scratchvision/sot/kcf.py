@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft as sp_fft
 
+from .._jit import kernel
 from .._validate import check_float, check_image, check_int
 from .common import check_bbox, hanning_window, rgb_patch_to_gray, sample_windows, subpixel_peak
 from .features import fhog_stack, gray_cells
@@ -100,17 +101,13 @@ class TrackerKCF:
                                axis=3)
         return sp_fft.rfft2(feats * self._cos[..., None], axes=(1, 2))  # real signals: half spectra
 
-    def _energy(self, xf):
-        """``|x|^2`` of each stack (K,) from the half spectra (Parseval): the columns that stand
-        for a conjugate twin count twice."""
-        return np.array([((f.real**2 + f.imag**2) * self._twins[:, None]).sum() for f in xf]) / self._cells
-
     def _kernel(self, xf, zf):
         """Gaussian kernel correlation of all cyclic shifts of ``xf`` (cells_h, cells_w, 32) with
         each of the stacks ``zf`` (K, ...), in the Fourier domain: (K, ...)."""
-        xz = sp_fft.irfft2((zf * np.conj(xf)).sum(axis=3), s=self._cos.shape, axes=(1, 2))
-        # |x|^2 + |z|^2 in float32, as xz (a Python float beside a float32 array would be float32 too)
-        energies = (self._energy(xf[None])[0] + self._energy(zf)).astype(np.float32)
+        cross = np.empty(zf.shape[:3], zf.dtype)
+        energies = np.empty(len(zf), np.float32)
+        correlation_terms(xf, zf, self._twins, self._cells, cross, energies)
+        xz = sp_fft.irfft2(cross, s=self._cos.shape, axes=(1, 2))
         d = energies[:, None, None] - 2 * xz
         return sp_fft.rfft2(np.exp(-np.maximum(d, 0) / (self.sigma**2 * self._cells * xf.shape[2])), axes=(1, 2))
 
@@ -181,3 +178,30 @@ class TrackerKCF:
         """The current box (x, y, w, h): the initial size times the current scale."""
         w, h = self._target[0] * self._scale, self._target[1] * self._scale
         return (float(self._center[0] - w / 2), float(self._center[1] - h / 2), float(w), float(h))
+
+
+@kernel
+def correlation_terms(xf, zf, twins, cells, cross, energies):
+    """The Fourier-domain terms of KCF's Gaussian kernel correlation of ``x`` with each stack
+    ``z_k`` (half spectra over cells, last axis the channels): the channel-summed cross power
+    ``cross[k] = sum_c z_k^ conj(x^)`` and ``energies[k] = |x|^2 + |z_k|^2`` (Parseval over the
+    half spectra: the columns that stand for a conjugate twin, ``twins`` 2, count twice; divided
+    by the number of ``cells``). Sums in double precision."""
+    ch, cw, nc = xf.shape
+    ex = 0.0
+    for i in range(ch):
+        for j in range(cw):
+            for c in range(nc):
+                v = xf[i, j, c]
+                ex += twins[j] * (np.float64(v.real) * v.real + np.float64(v.imag) * v.imag)
+    for k in range(zf.shape[0]):
+        ez = 0.0
+        for i in range(ch):
+            for j in range(cw):
+                acc = 0j
+                for c in range(nc):
+                    v = zf[k, i, j, c]
+                    acc += np.complex128(v) * np.conj(np.complex128(xf[i, j, c]))
+                    ez += twins[j] * (np.float64(v.real) * v.real + np.float64(v.imag) * v.imag)
+                cross[k, i, j] = acc
+        energies[k] = (ex + ez) / cells
