@@ -84,7 +84,8 @@ def run(threads, repeat):
                 row[f"frames/s ({n} thread{'s' if n > 1 else ''})"] = float(np.median(fps))
             rows.append(row)
     notes = ("frames/s covers update() only (median of 3 runs) with the thread count set for both (Numba and "
-             "cv2.setNumThreads; our FFTs are NumPy's, single-threaded), RGB frames in (cv2 gets them as "
+             "cv2.setNumThreads; our FFTs, single-threaded, are SciPy's in single precision for MOSSE and KCF and NumPy's for "
+             "CSRT), RGB frames in (cv2 gets them as "
              "BGR). OpenCV's MOSSE trains its first filter on 8 copies of one random warp "
              "(its RNG is re-seeded on each call) and stops updating at its first PSR failure; ours uses 8 "
              "different warps. Our KCF uses gray + colour FHOG (OpenCV's: gray + colour names) with a 3-scale search "
