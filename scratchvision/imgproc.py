@@ -31,7 +31,7 @@ from ._jit import kernel, warmup_hook
 from ._validate import DTypeError, as_array, check_choice, check_float, check_image, check_int, check_int_pair
 
 __all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "rgb_to_hsv", "to_uint8", "sample_bilinear", "reflect101", "fill_border_reflect101",
-           "pad_reflect101", "gaussian_kernel", "gaussian_blur", "resize", "linear_taps", "linear_tap", "window_taps",
+           "pad_reflect101", "gaussian_kernel", "gaussian_blur", "resize", "linear_taps", "linear_tap", "window_taps", "interpolate_rows",
            "sample_separable"]
 
 #: Border modes of :func:`remap`, by name -> code used inside kernels.
@@ -489,7 +489,7 @@ def sample_separable(image, x_taps, y_taps) -> np.ndarray:
     y0, ay = (np.atleast_2d(t) for t in y_taps)
     out = np.empty((y0.shape[0], y0.shape[1], x0.shape[1], img3.shape[2]), np.float32)
     if out.size < _SERIAL_SAMPLES:
-        _interpolate_rows(img3, x0, ax, y0, ay, out, 0, out.shape[0] * out.shape[1])
+        interpolate_rows(img3, x0, ax, y0, ay, out, 0, out.shape[0] * out.shape[1])
     else:
         _separable_linear_kernel(img3, x0, ax, y0, ay, out)
     return out if img.ndim == 3 else out[..., 0]
@@ -518,13 +518,13 @@ def _area_table(src: int, dst: int):
 
 @kernel(parallel=True)
 def _separable_linear_kernel(img, x0, ax, y0, ay, out):
-    """:func:`_interpolate_rows` over every output row, one parallel task per row."""
+    """:func:`interpolate_rows` over every output row, one parallel task per row."""
     for r in numba.prange(out.shape[0] * out.shape[1]):
-        _interpolate_rows(img, x0, ax, y0, ay, out, r, r + 1)
+        interpolate_rows(img, x0, ax, y0, ay, out, r, r + 1)
 
 
 @kernel
-def _interpolate_rows(img, x0, ax, y0, ay, out, start, stop):
+def interpolate_rows(img, x0, ax, y0, ay, out, start, stop):
     """Output rows ``start <= r < stop`` (row ``r`` is row ``r % oh`` of grid ``r // oh``):
     horizontal interpolation of the two source rows of tap ``y0``, then vertical (OpenCV's
     order)."""

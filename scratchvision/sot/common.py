@@ -7,7 +7,7 @@ import numpy as np
 
 from .._jit import kernel
 from .._validate import as_array, check_image
-from ..imgproc import rgb_to_gray, sample_separable, window_taps
+from ..imgproc import interpolate_rows, rgb_to_gray, sample_separable, window_taps
 
 __all__ = ["check_bbox", "to_gray", "gray_patch", "rgb_patch_to_gray", "get_rect_sub_pix", "sample_windows", "hanning_window", "optimal_dft_size", "peak_to_sidelobe",
            "subpixel_peak"]
@@ -34,17 +34,50 @@ def to_gray(frame, name: str = "frame") -> np.ndarray:
 
 def gray_patch(frame, size, center, out_size=None) -> np.ndarray:
     """:func:`get_rect_sub_pix` of a gray or RGB frame, as a float32 gray patch: only the patch
-    is converted (``0.299 R + 0.587 G + 0.114 B`` after sampling), not the whole frame."""
-    return rgb_patch_to_gray(get_rect_sub_pix(frame, size, center, out_size), np.ndim(frame) == 3)
+    is converted (:func:`gray_value` after sampling), not the whole frame; one kernel call."""
+    img = np.asarray(frame)
+    if img.ndim != 3:
+        return get_rect_sub_pix(img, size, center, out_size)
+    ow, oh = (int(v) for v in (size if out_size is None else out_size))
+    out = np.empty((1, oh, ow), np.float32)
+    _gray_windows(np.ascontiguousarray(img), np.array([center], np.float64), np.array([size], np.float64), out)
+    return out[0]
+
+
+@kernel
+def gray_value(r, g, b):
+    """``0.299 R + 0.587 G + 0.114 B`` in float32, summed left to right."""
+    return r * np.float32(0.299) + g * np.float32(0.587) + b * np.float32(0.114)
+
+
+@kernel
+def _gray_windows(img, centers, sizes, out):
+    """:func:`sample_windows` of an RGB frame on the grid of ``out`` (K, oh, ow), in gray."""
+    n, oh, ow = out.shape
+    x0, ax, y0, ay = window_taps(centers, sizes, ow, oh, img.shape[1], img.shape[0])
+    rgb = np.empty((n, oh, ow, img.shape[2]), np.float32)
+    interpolate_rows(img, x0, ax, y0, ay, rgb, 0, n * oh)
+    for k in range(n):
+        for y in range(oh):
+            for x in range(ow):
+                out[k, y, x] = gray_value(rgb[k, y, x, 0], rgb[k, y, x, 1], rgb[k, y, x, 2])
 
 
 def rgb_patch_to_gray(patch, rgb: bool) -> np.ndarray:
-    """``0.299 R + 0.587 G + 0.114 B`` of float32 patches (..., 3) sampled from an RGB frame
-    (``rgb`` True); patches of a gray frame are returned as they are."""
+    """:func:`gray_value` of float32 patches (..., 3) sampled from an RGB frame (``rgb`` True);
+    patches of a gray frame are returned as they are."""
     if not rgb:
         return patch
-    return (patch[..., 0] * np.float32(0.299) + patch[..., 1] * np.float32(0.587)
-            + patch[..., 2] * np.float32(0.114))
+    p = np.ascontiguousarray(patch, np.float32)
+    out = np.empty(p.shape[:-1], np.float32)
+    _gray_rows(p.reshape(-1, p.shape[-1]), out.reshape(-1))
+    return out
+
+
+@kernel
+def _gray_rows(pixels, out):
+    for i in range(pixels.shape[0]):
+        out[i] = gray_value(pixels[i, 0], pixels[i, 1], pixels[i, 2])
 
 
 def get_rect_sub_pix(image, size, center, out_size=None) -> np.ndarray:
