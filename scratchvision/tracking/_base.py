@@ -13,8 +13,9 @@ from .._validate import as_array
 from ..assignment.lsa import lapjv_kernel
 from ..kalman.models import MAX_COORDINATE
 
-__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "matched_detections", "StepRecord", "pack_step", "check_detections", "output_rows", "max_score_pairs",
-           "gated_association", "STATE_TENTATIVE", "STATE_CONFIRMED", "STATE_LOST"]
+__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "matched_detections", "StepRecord", "pack_step", "check_detections",
+           "output_rows", "max_score_pairs", "gated_association", "STATE_TENTATIVE", "STATE_CONFIRMED",
+           "STATE_LOST"]
 
 #: Columns of every tracker's output rows.
 OUTPUT_COLUMNS = ("x1", "y1", "x2", "y2", "id", "score", "class", "det_idx")

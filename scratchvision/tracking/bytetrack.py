@@ -86,7 +86,8 @@ class ByteTrack:
         self.frame_id = 0
         self._next_id = 1
         self._n_tracked = self._n_lost = 0
-        self._X, self._P, self._I, self._S = np.zeros((0, 8)), np.zeros((0, 8, 8)), np.zeros((0, 9), np.int64), np.zeros(0)
+        self._X, self._P = np.zeros((0, 8)), np.zeros((0, 8, 8))
+        self._I, self._S = np.zeros((0, 9), np.int64), np.zeros(0)
         self._reserve(16)
         self._record = StepRecord(0)
 

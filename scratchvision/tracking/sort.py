@@ -80,19 +80,20 @@ class Sort:
         self.frame_count = 0
         self._next_id = 1
         self._n = 0
+        self._X, self._P = np.zeros((0, 7)), np.zeros((0, 7, 7))
+        self._I, self._S = np.zeros((0, 6), np.int64), np.zeros(0)
         self._reserve(16)
         self._record = StepRecord(0)
 
     def _reserve(self, rows):
         """Grow the track table to hold at least ``rows`` tracks (doubling, keeping the live ones)."""
-        cap = len(self._X) if self._n else 0
+        cap = len(self._X)
         if rows <= cap:
             return
         cap = max(rows, 2 * cap, 16)
         n = self._n
         X, P, I, S = np.zeros((cap, 7)), np.zeros((cap, 7, 7)), np.zeros((cap, 6), np.int64), np.zeros(cap)
-        if n:
-            X[:n], P[:n], I[:n], S[:n] = self._X[:n], self._P[:n], self._I[:n], self._S[:n]
+        X[:n], P[:n], I[:n], S[:n] = self._X[:n], self._P[:n], self._I[:n], self._S[:n]
         self._X, self._P, self._I, self._S = X, P, I, S
 
     @property
@@ -127,9 +128,10 @@ class Sort:
         if self._n + len(boxes) > len(self._X):
             self._reserve(self._n + len(boxes))
         m = self._model
-        self._n, self._next_id, out, iou, log = sort_frame(self._X, self._P, self._I, self._S, self._n, self._next_id, self.frame_count,
-                              boxes, scores, classes, rows, m.F, self._Q, m.H, self._R, m.P0, self.max_age,
-                              self.min_hits, self.iou_threshold, self.class_aware)
+        self._n, self._next_id, out, iou, log = sort_frame(
+            self._X, self._P, self._I, self._S, self._n, self._next_id, self.frame_count, boxes, scores, classes,
+            rows, m.F, self._Q, m.H, self._R, m.P0, self.max_age, self.min_hits, self.iou_threshold,
+            self.class_aware)
         self._record = StepRecord(self.frame_count, {"iou": iou}, log)
         return out
 
