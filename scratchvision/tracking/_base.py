@@ -296,9 +296,9 @@ def _copy_into(out, at, values):
 
 
 class StepRecord:
-    """A compiled tracker frame's costs and packed integer record (:func:`pack_step`), turned into
-    a :class:`TrackerStep` only when someone reads ``last_step`` (building it every frame would
-    cost as much as the frame).
+    """A compiled tracker frame's costs (a dict, or a function that builds it) and packed integer
+    record (:func:`pack_step`), turned into a :class:`TrackerStep` only when someone reads
+    ``last_step`` (building it every frame would cost as much as the frame).
 
     State codes are :data:`STATE_TENTATIVE`, :data:`STATE_CONFIRMED` and :data:`STATE_LOST`.
     """
@@ -314,10 +314,11 @@ class StepRecord:
                 self._step = TrackerStep(frame=self._frame)
             else:
                 log = self._log
+                costs = self._costs() if callable(self._costs) else self._costs
                 k, u, v, r, t = (int(x) for x in log[:5])
                 parts = np.split(log[5 + 2 * k:], np.cumsum([u, v, r, t]))
                 self._step = TrackerStep(
-                    frame=self._frame, costs=self._costs, matches=log[5:5 + 2 * k].reshape(k, 2),
+                    frame=self._frame, costs=costs, matches=log[5:5 + 2 * k].reshape(k, 2),
                     unmatched_detections=parts[0], unmatched_tracks=parts[1], removed=parts[2],
                     track_ids=parts[3], track_states=STATE_NAMES[parts[4]])
         return self._step

@@ -22,17 +22,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_boxes, check_float, check_image, check_int
-from ..assignment import linear_sum_assignment
-from ..boxes import convert_checked, iou_checked
+from ..assignment.lsa import lsa_kernel
+from ..boxes import MODE_IOU, XYAH, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel, mahalanobis_sq_kernel
-from ..kalman.models import CHI2INV95, xyah_initiate, xyah_measurement_noise, xyah_model, xyah_process_noise
-from ._base import TrackerStep, check_detections, output_rows
+from ..kalman.models import (CHI2INV95, xyah_initiate_kernel, xyah_measurement_noise_kernel, xyah_model,
+                             xyah_process_noise_kernel)
+from ._base import STATE_CONFIRMED, STATE_TENTATIVE, StepRecord, check_detections, pack_step
 
 __all__ = ["DeepSort", "color_histogram_embeddings"]
 
 INFTY_COST = 1e5
 TENTATIVE, CONFIRMED, DELETED = 1, 2, 3
+#: Columns of the integer track table ``I``. ``SLOT`` is the track's row in the embedding pools:
+#: its pending embeddings (``N_PENDING`` of them, since the gallery last took them) and its gallery
+#: (the last ``nn_budget`` embeddings, ``GALLERY_LEN`` of them, a ring written at ``GALLERY_NEXT``).
+(ID, HITS, AGE, TIME_SINCE_UPDATE, STATE, CLASS, DET_IDX, SLOT, N_PENDING, GALLERY_LEN,
+ GALLERY_NEXT) = range(11)
 
 
 def color_histogram_embeddings(frame, boxes, *, bins: int = 8) -> np.ndarray:
@@ -71,18 +78,6 @@ def color_histogram_embeddings(frame, boxes, *, bins: int = 8) -> np.ndarray:
     return out
 
 
-class _Track:
-    __slots__ = ("id", "mean", "cov", "hits", "age", "time_since_update", "state", "features",
-                 "score", "cls", "det_idx")
-
-
-def _cosine(gallery, features):
-    """Smallest cosine distance of each feature to a gallery (float32 like the reference)."""
-    a = gallery / np.linalg.norm(gallery, axis=1, keepdims=True)
-    b = features / np.linalg.norm(features, axis=1, keepdims=True)
-    return (1.0 - a @ b.T).min(axis=0)
-
-
 class DeepSort:
     """DeepSORT multi-object tracker; ``update(dets, embeddings)``.
 
@@ -91,7 +86,7 @@ class DeepSort:
     max_cosine_distance : float
         Largest appearance cost of a match.
     nn_budget : int or None
-        Embeddings kept per track (None: all since the last update of the gallery).
+        Embeddings kept per track (None: all of them).
     max_iou_distance : float
         Largest ``1 - IoU`` of a match in the IoU stage.
     max_age : int
@@ -100,6 +95,15 @@ class DeepSort:
         Consecutive hits that confirm a track.
     class_aware : bool
         Only match detections and tracks of the same class.
+
+    Notes
+    -----
+    The tracks live in a table of rows in creation order: the Kalman state ``X`` (8) and
+    covariance ``P`` (8, 8), the integer columns ``I`` (:data:`ID` ... :data:`GALLERY_NEXT`) and
+    the score; their embeddings, L2-normalised on arrival, live in pools indexed by the
+    :data:`SLOT` column (pending ones, and the gallery ring). One call of the compiled
+    :func:`deepsort_frame` runs a whole frame. Tracks unmatched after the cascade are listed in
+    ascending table order (the reference builds that list from a Python set).
     """
 
     def __init__(self, max_cosine_distance: float = 0.2, nn_budget=100, max_iou_distance: float = 0.7,
@@ -111,22 +115,59 @@ class DeepSort:
         self.n_init = check_int(n_init, "n_init", low=1)
         self.class_aware = bool(class_aware)
         self._model = xyah_model()
+        self._pending_depth = max(self.n_init, 2)
         self.reset()
 
     def reset(self):
         """Forget every track, its gallery, and restart ids at 1."""
-        self._tracks = []
-        self._gallery = {}
+        self._n = 0
         self._next_id = 1
         self.frame_count = 0
-        self.last_step = TrackerStep(frame=0)
+        self._dim = None
+        self._allocate(16, 1, self.nn_budget or 8)
+        self._record = StepRecord(0)
 
-    def _filter_arrays(self, tracks):
-        return np.array([t.mean for t in tracks]).reshape(-1, 8), np.array([t.cov for t in tracks]).reshape(-1, 8, 8)
+    def _allocate(self, cap, dim, depth):
+        """(Re)allocate the table for ``cap`` tracks and the embedding pools for ``dim``-dimensional
+        embeddings and galleries of ``depth``, keeping the live tracks."""
+        n = self._n
+        X, P = np.zeros((cap, 8)), np.zeros((cap, 8, 8))
+        I, S = np.zeros((cap, 11), np.int64), np.zeros(cap)
+        pending = np.zeros((cap, self._pending_depth, dim), np.float32)
+        gallery = np.zeros((cap, depth, dim), np.float32)
+        used = np.zeros(cap, np.bool_)
+        if n:
+            X[:n], P[:n], I[:n], S[:n] = self._X[:n], self._P[:n], self._I[:n], self._S[:n]
+            old = self._pending.shape[0]
+            pending[:old], used[:old] = self._pending, self._slot_used
+            gallery[:old, :self._gallery.shape[1]] = self._gallery
+        self._X, self._P, self._I, self._S = X, P, I, S
+        self._pending, self._gallery, self._slot_used = pending, gallery, used
 
-    def _store(self, tracks, X, P):
-        for t, x, p in zip(tracks, X, P):
-            t.mean, t.cov = x, p
+    def _reserve(self, n_dets, dim):
+        """Room for ``n_dets`` new tracks, embeddings of ``dim``, and (without a budget) galleries
+        that may grow by this frame's pending embeddings."""
+        cap, depth = len(self._X), self._gallery.shape[1]
+        if self._n == 0 and dim != self._gallery.shape[2]:
+            self._allocate(cap, dim, depth)
+        if self.nn_budget is None and self._n:
+            longest = int(self._I[:self._n, GALLERY_LEN].max()) + self._pending_depth + 1
+            if longest > depth:
+                depth = max(2 * depth, longest)
+        if self._n + n_dets > cap or depth != self._gallery.shape[1]:
+            self._allocate(max(self._n + n_dets, 2 * cap if self._n + n_dets > cap else cap), dim, depth)
+
+    @property
+    def last_step(self):
+        """The :class:`~scratchvision.tracking.TrackerStep` of the last ``update()`` (costs:
+        ``"appearance_level_<k>"`` for each cascade level that had tracks, then ``"iou"``; tracks by
+        detections)."""
+        return self._record.step()
+
+    @property
+    def boxes(self):
+        """Current box (filter mean) of every live track, (T, 4) x1, y1, x2, y2."""
+        return convert_checked(self._X[:self._n, :4], "xyah", "xyxy")
 
     def update(self, dets=None, embeddings=None):
         """Advance one frame.
@@ -136,7 +177,8 @@ class DeepSort:
         dets : array-like (N, 4), (N, 5) or (N, 6), optional
             ``x1, y1, x2, y2[, score[, class]]``.
         embeddings : array-like (N, D)
-            One appearance embedding per row of ``dets`` (any dimension D; normalised here).
+            One appearance embedding per row of ``dets`` (any dimension D, the same on every
+            frame; normalised here).
 
         Returns
         -------
@@ -149,148 +191,312 @@ class DeepSort:
         boxes, scores, classes, rows = check_detections(raw)
         if n_rows and embeddings is None:
             raise ValueError("embeddings are required with detections (see color_histogram_embeddings)")
-        feats = np.zeros((0, 1), np.float32)
+        dim = self._dim or 1
+        feats = np.zeros((0, dim), np.float32)
         if n_rows:
             e = as_array(embeddings, "embeddings")
             if e.ndim != 2 or e.shape[0] != n_rows:
                 raise ValueError(f"embeddings must have shape ({n_rows}, D) to match dets, got {e.shape}")
-            feats = e.astype(np.float32)[rows]
+            if self._dim is not None and e.shape[1] != self._dim:
+                raise ValueError(f"embeddings must have D = {self._dim} values per row like the earlier frames, "
+                                 f"got {e.shape[1]}")
+            feats = np.ascontiguousarray(e.astype(np.float32)[rows])
             if not np.isfinite(feats).all() or (np.linalg.norm(feats, axis=1) == 0).any():
                 raise ValueError("embeddings must be finite and non-zero")
+            dim = self._dim = e.shape[1]
         self.frame_count += 1
-        step = TrackerStep(frame=self.frame_count)
+        self._reserve(len(boxes), dim)
         m = self._model
-        # predict every track
-        X, P = self._filter_arrays(self._tracks)
-        if len(X):
-            batch_predict_kernel(X, P, m.F, xyah_process_noise(X))
-            self._store(self._tracks, X, P)
-        for t in self._tracks:
-            t.age += 1
-            t.time_since_update += 1
-            t.det_idx = -1
-        xyah = convert_checked(boxes, "xyxy", "xyah")
-        matches, unmatched_tracks, unmatched_dets = self._match(boxes, xyah, feats, classes, step)
-        matched_tracks = [self._tracks[i] for i, _ in matches]
-        if matches:
-            X, P = self._filter_arrays(matched_tracks)
-            Z = xyah[[j for _, j in matches]]
-            status = np.empty(len(X), np.int64)
-            batch_update_kernel(X, P, Z, m.H, xyah_measurement_noise(X), False, m.F, status)
-            self._store(matched_tracks, X, P)
-            for (i, j), t in zip(matches, matched_tracks):
-                t.features.append(feats[j])
-                t.hits += 1
-                t.time_since_update = 0
-                t.score, t.cls, t.det_idx = scores[j], classes[j], rows[j]
-                if t.state == TENTATIVE and t.hits >= self.n_init:
-                    t.state = CONFIRMED
-        for i in unmatched_tracks:
-            t = self._tracks[i]
-            if t.state == TENTATIVE or t.time_since_update > self.max_age:
-                t.state = DELETED
-        for j in unmatched_dets:
-            X0, P0 = xyah_initiate(xyah[j][None])
-            t = _Track()
-            t.id, t.mean, t.cov = self._next_id, X0[0], P0[0]
-            self._next_id += 1
-            t.hits, t.age, t.time_since_update, t.state = 1, 1, 0, TENTATIVE
-            t.features = [feats[j]]
-            t.score, t.cls, t.det_idx = scores[j], classes[j], rows[j]
-            self._tracks.append(t)
-        step.removed = np.array([t.id for t in self._tracks if t.state == DELETED], np.int64)
-        self._tracks = [t for t in self._tracks if t.state != DELETED]
-        # the gallery: confirmed tracks' new embeddings, at most nn_budget each
-        active = [t.id for t in self._tracks if t.state == CONFIRMED]
-        for t in self._tracks:
-            if t.state != CONFIRMED:
-                continue
-            kept = self._gallery.setdefault(t.id, []) + t.features
-            self._gallery[t.id] = kept if self.nn_budget is None else kept[-self.nn_budget:]
-            t.features = [t.features[-1]]
-        self._gallery = {k: self._gallery[k] for k in active if k in self._gallery}
-        out_tracks = [t for t in self._tracks if t.state == CONFIRMED and t.time_since_update <= 1]
-        Xo, _ = self._filter_arrays(out_tracks)
-        out = output_rows(convert_checked(Xo[:, :4], "xyah", "xyxy"), [t.id for t in out_tracks],
-                          [t.score for t in out_tracks], [t.cls for t in out_tracks],
-                          [t.det_idx for t in out_tracks])
-        step.matches = np.array([(rows[j], t.id) for (_, j), t in zip(matches, matched_tracks)],
-                                np.int64).reshape(-1, 2)
-        step.unmatched_detections = rows[np.array(unmatched_dets, np.int64)]
-        step.track_ids = np.array([t.id for t in self._tracks], np.int64)
-        step.track_states = np.array(["confirmed" if t.state == CONFIRMED else "tentative" for t in self._tracks])
-        self.last_step = step
+        self._n, self._next_id, out, costs, blocks, log = deepsort_frame(
+            self._X, self._P, self._I, self._S, self._pending, self._gallery, self._slot_used, self._n,
+            self._next_id, boxes, scores, classes, rows, feats, m.F, m.H, self.max_cosine_distance,
+            CHI2INV95[4], self.nn_budget or 0, self.max_iou_distance, self.max_age, self.n_init,
+            self.class_aware)
+        self._record = StepRecord(self.frame_count, lambda: _cost_dict(costs, blocks), log)
         return out
 
-    def _min_cost(self, cost, max_distance, track_indices, det_indices):
-        """The reference min_cost_matching on a prepared cost (tracks by detections)."""
-        if len(track_indices) == 0 or len(det_indices) == 0:
-            return [], list(track_indices), list(det_indices)
-        cost = cost.copy()
-        cost[cost > max_distance] = max_distance + 1e-5
-        r, c = linear_sum_assignment(cost)
-        matches, u_t, u_d = [], [], []
-        for col, d in enumerate(det_indices):
-            if col not in c:
-                u_d.append(d)
-        for row, t in enumerate(track_indices):
-            if row not in r:
-                u_t.append(t)
-        for row, col in zip(r, c):
-            if cost[row, col] > max_distance:
-                u_t.append(track_indices[row])
-                u_d.append(det_indices[col])
+
+def _cost_dict(costs, blocks):
+    """The step's cost matrices from :func:`deepsort_frame`'s flat ``costs`` and its ``blocks``
+    (level, rows, columns; level -1 for the IoU stage)."""
+    out, at = {}, 0
+    for level, r, c in blocks.tolist():
+        out["iou" if level < 0 else f"appearance_level_{level}"] = costs[at:at + r * c].reshape(r, c)
+        at += r * c
+    return out
+
+
+@kernel
+def _min_cost(cost, max_distance, tracks, dets):
+    """The reference min_cost_matching on a prepared cost (tracks by detections): costs above
+    ``max_distance`` are raised to ``max_distance + 1e-5``, the assignment is solved, and pairs
+    above ``max_distance`` are rejected. Returns the matched tracks and detections, and the
+    unmatched ones (those left out of the assignment in order, then the rejected)."""
+    nt, nd = len(tracks), len(dets)
+    if nt == 0 or nd == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), tracks.copy(), dets.copy()
+    c = cost.copy()
+    for i in range(nt):
+        for j in range(nd):
+            if c[i, j] > max_distance:
+                c[i, j] = max_distance + 1e-5
+    k = min(nt, nd)
+    r, col = np.empty(k, np.int64), np.empty(k, np.int64)
+    lsa_kernel(c, False, r, col)
+    det_used, trk_used = np.zeros(nd, np.bool_), np.zeros(nt, np.bool_)
+    det_used[col] = True
+    trk_used[r] = True
+    u_t, u_d = np.empty(nt, np.int64), np.empty(nd, np.int64)
+    n_ut = n_ud = 0
+    for j in range(nd):
+        if not det_used[j]:
+            u_d[n_ud] = dets[j]
+            n_ud += 1
+    for i in range(nt):
+        if not trk_used[i]:
+            u_t[n_ut] = tracks[i]
+            n_ut += 1
+    m_t, m_d = np.empty(k, np.int64), np.empty(k, np.int64)
+    n_m = 0
+    for q in range(k):
+        if c[r[q], col[q]] > max_distance:
+            u_t[n_ut], u_d[n_ud] = tracks[r[q]], dets[col[q]]
+            n_ut += 1
+            n_ud += 1
+        else:
+            m_t[n_m], m_d[n_m] = tracks[r[q]], dets[col[q]]
+            n_m += 1
+    return m_t[:n_m], m_d[:n_m], u_t[:n_ut], u_d[:n_ud]
+
+
+@kernel
+def _gather(X, P, tracks):
+    Xg, Pg = np.empty((len(tracks), 8)), np.empty((len(tracks), 8, 8))
+    for j in range(len(tracks)):
+        Xg[j], Pg[j] = X[tracks[j]], P[tracks[j]]
+    return Xg, Pg
+
+
+@kernel
+def _appearance_cost(X, P, I, gallery, tracks, dets, fn, xyah, classes, H, gate_threshold, class_aware):
+    """Smallest cosine distance of each detection's embedding to each track's gallery (float32,
+    as the reference), +INFTY_COST where the squared Mahalanobis distance of the detection to the
+    track's predicted box exceeds ``gate_threshold`` (or the classes differ)."""
+    cost = np.empty((len(tracks), len(dets)))
+    f = np.empty((len(dets), fn.shape[1]), np.float32)
+    for j in range(len(dets)):
+        f[j] = fn[dets[j]]
+    for i in range(len(tracks)):
+        g = gallery[I[tracks[i], SLOT], :I[tracks[i], GALLERY_LEN]]
+        similarity = np.dot(g, f.T)
+        for j in range(len(dets)):
+            best = np.float32(np.inf)
+            for q in range(g.shape[0]):
+                best = min(best, np.float32(1.0) - similarity[q, j])
+            cost[i, j] = best
+    Xg, Pg = _gather(X, P, tracks)
+    R = np.empty((len(tracks), 4, 4))
+    xyah_measurement_noise_kernel(Xg, R)
+    z = np.empty((len(dets), 4))
+    for j in range(len(dets)):
+        z[j] = xyah[dets[j]]
+    gate = np.empty((len(tracks), len(dets)))
+    mahalanobis_sq_kernel(Xg, Pg, H, R, z, gate)
+    for i in range(len(tracks)):
+        for j in range(len(dets)):
+            if gate[i, j] > gate_threshold or (class_aware and I[tracks[i], CLASS] != classes[dets[j]]):
+                cost[i, j] = INFTY_COST
+    return cost
+
+
+@kernel
+def _normalised(feats):
+    """Rows divided by their L2 norm (float32)."""
+    out = np.empty_like(feats)
+    for j in range(feats.shape[0]):
+        total = np.float32(0.0)
+        for q in range(feats.shape[1]):
+            total += feats[j, q] * feats[j, q]
+        out[j] = feats[j] / np.sqrt(total)
+    return out
+
+
+@kernel
+def _free_slot(used):
+    for s in range(len(used)):
+        if not used[s]:
+            used[s] = True
+            return s
+    return -1
+
+
+@kernel
+def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, scores, classes, rows, feats, F, H,
+                   max_cosine_distance, gate_threshold, budget, max_iou_distance, max_age, n_init, class_aware):
+    """One DeepSORT frame on the track table (rows ``< n`` live; room for ``len(boxes)`` more).
+
+    1. Predict every track (noise scaled by its height); age it.
+    2. Matching cascade: confirmed tracks by time since their last update (1, 2, ... ``max_age``
+       frames), each level against the detections still unmatched, on the gated appearance cost.
+    3. IoU stage: tentative tracks and confirmed ones missed only this frame, ``1 - IoU``.
+    4. Kalman update of the matched tracks; their embeddings join the pending ones; a tentative
+       track with ``n_init`` hits is confirmed. Unmatched tentative tracks, and tracks missed
+       more than ``max_age`` frames, are deleted; each unmatched detection starts a tentative
+       track.
+    5. Confirmed tracks move their pending embeddings into their gallery (the last ``budget``
+       kept; all with ``budget`` 0), keeping the last one pending. Report the confirmed tracks
+       updated this frame or missed only this frame.
+
+    Returns
+    -------
+    n, next_id, out (M, 8), the cost matrices flat and their blocks (level, rows, columns; level
+    -1 the IoU stage), and the packed record (:func:`pack_step`)
+    """
+    n_det = boxes.shape[0]
+    fn = _normalised(feats)
+    Q = np.empty((n, 8, 8))
+    xyah_process_noise_kernel(X[:n], Q)
+    batch_predict_kernel(X[:n], P[:n], F, Q)
+    for k in range(n):
+        I[k, AGE] += 1
+        I[k, TIME_SINCE_UPDATE] += 1
+        I[k, DET_IDX] = -1
+    xyah = np.empty((n_det, 4))
+    convert_kernel(boxes, XYXY, XYAH, xyah)
+    costs = np.empty(2 * max(n, 1) * n_det)
+    blocks = np.empty((max_age + 1, 3), np.int64)
+    n_costs = n_blocks = 0
+
+    confirmed = np.flatnonzero(I[:n, STATE] == CONFIRMED)
+    unconfirmed = np.flatnonzero(I[:n, STATE] != CONFIRMED)
+    unmatched_dets = np.arange(n_det)
+    match_t, match_d = np.empty(n_det, np.int64), np.empty(n_det, np.int64)
+    n_m = 0
+    matched = np.zeros(n, np.bool_)
+    for level in range(max_age):
+        if len(unmatched_dets) == 0:
+            break
+        level_tracks = confirmed[I[confirmed, TIME_SINCE_UPDATE] == 1 + level]
+        if len(level_tracks) == 0:
+            continue
+        cost = _appearance_cost(X, P, I, gallery, level_tracks, unmatched_dets, fn, xyah, classes, H,
+                                gate_threshold, class_aware)
+        costs[n_costs:n_costs + cost.size] = cost.ravel()
+        n_costs += cost.size
+        blocks[n_blocks, 0], blocks[n_blocks, 1], blocks[n_blocks, 2] = level, cost.shape[0], cost.shape[1]
+        n_blocks += 1
+        m_t, m_d, _, unmatched_dets = _min_cost(cost, max_cosine_distance, level_tracks, unmatched_dets)
+        for q in range(len(m_t)):
+            match_t[n_m], match_d[n_m] = m_t[q], m_d[q]
+            matched[m_t[q]] = True
+            n_m += 1
+    missed = confirmed[~matched[confirmed]]
+    candidates = np.concatenate((unconfirmed, missed[I[missed, TIME_SINCE_UPDATE] == 1]))
+    unmatched_a = missed[I[missed, TIME_SINCE_UPDATE] != 1]
+    cost = np.zeros((len(candidates), len(unmatched_dets)))
+    if len(candidates) and len(unmatched_dets):
+        predicted = np.empty((len(candidates), 4))
+        for i in range(len(candidates)):
+            convert_kernel(X[candidates[i]:candidates[i] + 1, :4], XYAH, XYXY, predicted[i:i + 1])
+        iou_kernel(predicted, boxes[unmatched_dets], False, MODE_IOU, cost)
+        for i in range(len(candidates)):
+            for j in range(len(unmatched_dets)):
+                cost[i, j] = 1.0 - cost[i, j]
+                if I[candidates[i], TIME_SINCE_UPDATE] > 1 or (
+                        class_aware and I[candidates[i], CLASS] != classes[unmatched_dets[j]]):
+                    cost[i, j] = INFTY_COST
+    costs[n_costs:n_costs + cost.size] = cost.ravel()
+    n_costs += cost.size
+    blocks[n_blocks, 0], blocks[n_blocks, 1], blocks[n_blocks, 2] = -1, cost.shape[0], cost.shape[1]
+    n_blocks += 1
+    m_t, m_d, unmatched_b, unmatched_dets = _min_cost(cost, max_iou_distance, candidates, unmatched_dets)
+    for q in range(len(m_t)):
+        match_t[n_m], match_d[n_m] = m_t[q], m_d[q]
+        n_m += 1
+    match_t, match_d = match_t[:n_m], match_d[:n_m]
+    unmatched = np.zeros(n, np.bool_)
+    unmatched[unmatched_a] = True
+    unmatched[unmatched_b] = True
+    unmatched_tracks = np.flatnonzero(unmatched)
+
+    Xg, Pg = _gather(X, P, match_t)
+    R = np.empty((n_m, 4, 4))
+    xyah_measurement_noise_kernel(Xg, R)
+    status = np.empty(n_m, np.int64)
+    batch_update_kernel(Xg, Pg, xyah[match_d], H, R, False, F, status)
+    matches = np.empty((n_m, 2), np.int64)
+    for q in range(n_m):
+        k, j = match_t[q], match_d[q]
+        X[k], P[k] = Xg[q], Pg[q]
+        pending[I[k, SLOT], I[k, N_PENDING]] = fn[j]
+        I[k, N_PENDING] += 1
+        I[k, HITS] += 1
+        I[k, TIME_SINCE_UPDATE] = 0
+        S[k], I[k, CLASS], I[k, DET_IDX] = scores[j], classes[j], rows[j]
+        if I[k, STATE] == TENTATIVE and I[k, HITS] >= n_init:
+            I[k, STATE] = CONFIRMED
+        matches[q, 0], matches[q, 1] = rows[j], I[k, ID]
+    unmatched_ids = I[unmatched_tracks, ID]
+    for k in unmatched_tracks:
+        if I[k, STATE] == TENTATIVE or I[k, TIME_SINCE_UPDATE] > max_age:
+            I[k, STATE] = DELETED
+    for j in unmatched_dets:
+        xyah_initiate_kernel(xyah[j:j + 1], X[n:n + 1], P[n:n + 1])
+        I[n] = 0
+        I[n, ID], I[n, HITS], I[n, AGE], I[n, STATE] = next_id, 1, 1, TENTATIVE
+        I[n, CLASS], I[n, DET_IDX], I[n, SLOT], I[n, N_PENDING] = classes[j], rows[j], _free_slot(slot_used), 1
+        S[n] = scores[j]
+        pending[I[n, SLOT], 0] = fn[j]
+        next_id += 1
+        n += 1
+
+    removed = np.empty(n, np.int64)
+    kept = n_removed = 0
+    for k in range(n):
+        if I[k, STATE] == DELETED:
+            removed[n_removed] = I[k, ID]
+            n_removed += 1
+            slot_used[I[k, SLOT]] = False
+            continue
+        if kept != k:
+            X[kept], P[kept], I[kept], S[kept] = X[k], P[k], I[k], S[k]
+        kept += 1
+    n = kept
+    depth = gallery.shape[1]
+    for k in range(n):
+        if I[k, STATE] != CONFIRMED:
+            continue
+        slot = I[k, SLOT]
+        for q in range(I[k, N_PENDING]):
+            gallery[slot, I[k, GALLERY_NEXT]] = pending[slot, q]
+            I[k, GALLERY_NEXT] += 1
+            if budget > 0:
+                I[k, GALLERY_NEXT] %= min(budget, depth)
+                I[k, GALLERY_LEN] = min(I[k, GALLERY_LEN] + 1, budget)
             else:
-                matches.append((track_indices[row], det_indices[col]))
-        return matches, u_t, u_d
+                I[k, GALLERY_LEN] += 1
+        pending[slot, 0] = pending[slot, I[k, N_PENDING] - 1]
+        I[k, N_PENDING] = 1
 
-    def _appearance_cost(self, track_indices, det_indices, xyah, feats, classes):
-        tracks = [self._tracks[i] for i in track_indices]
-        cost = np.zeros((len(tracks), len(det_indices)))
-        f = feats[det_indices]
-        for row, t in enumerate(tracks):
-            cost[row] = _cosine(np.array(self._gallery[t.id]), f)
-        X, P = self._filter_arrays(tracks)
-        gate = np.empty((len(tracks), len(det_indices)))
-        mahalanobis_sq_kernel(X, P, self._model.H, xyah_measurement_noise(X), xyah[det_indices], gate)
-        cost[gate > CHI2INV95[4]] = INFTY_COST
-        if self.class_aware:
-            cost[np.array([t.cls for t in tracks])[:, None] != classes[det_indices][None, :]] = INFTY_COST
-        return cost
+    reported = np.flatnonzero((I[:n, STATE] == CONFIRMED) & (I[:n, TIME_SINCE_UPDATE] <= 1))
+    out = np.empty((len(reported), 8))
+    for q in range(len(reported)):
+        k = reported[q]
+        convert_kernel(X[k:k + 1, :4], XYAH, XYXY, out[q:q + 1, :4])
+        out[q, 4], out[q, 5], out[q, 6], out[q, 7] = I[k, ID], S[k], I[k, CLASS], I[k, DET_IDX]
+    states = np.full(n, STATE_TENTATIVE, np.int8)
+    for k in range(n):
+        if I[k, STATE] == CONFIRMED:
+            states[k] = STATE_CONFIRMED
+    log = pack_step(matches, rows[unmatched_dets], unmatched_ids, removed[:n_removed], I[:n, ID], states)
+    return n, next_id, out, costs[:n_costs], blocks[:n_blocks], log
 
-    def _match(self, boxes, xyah, feats, classes, step):
-        confirmed = [i for i, t in enumerate(self._tracks) if t.state == CONFIRMED]
-        unconfirmed = [i for i, t in enumerate(self._tracks) if t.state != CONFIRMED]
-        # matching cascade over the confirmed tracks, by time since update
-        unmatched_dets = list(range(len(boxes)))
-        matches_a = []
-        for level in range(self.max_age):
-            if not unmatched_dets:
-                break
-            level_tracks = [k for k in confirmed if self._tracks[k].time_since_update == 1 + level]
-            if not level_tracks:
-                continue
-            cost = self._appearance_cost(level_tracks, unmatched_dets, xyah, feats, classes)
-            step.costs[f"appearance_level_{level}"] = cost
-            found, _, unmatched_dets = self._min_cost(cost, self.max_cosine_distance, level_tracks,
-                                                      unmatched_dets)
-            matches_a += found
-        unmatched_a = list(set(confirmed) - set(k for k, _ in matches_a))
-        # IoU stage: tentative tracks and those missed just this frame
-        candidates = unconfirmed + [k for k in unmatched_a if self._tracks[k].time_since_update == 1]
-        unmatched_a = [k for k in unmatched_a if self._tracks[k].time_since_update != 1]
-        cost = np.zeros((len(candidates), len(unmatched_dets)))
-        if candidates and unmatched_dets:
-            X, _ = self._filter_arrays([self._tracks[k] for k in candidates])
-            iou = iou_checked(convert_checked(X[:, :4], "xyah", "xyxy"), boxes[unmatched_dets])
-            cost = 1.0 - iou
-            cost[[r for r, k in enumerate(candidates) if self._tracks[k].time_since_update > 1]] = INFTY_COST
-            if self.class_aware:
-                cls = np.array([self._tracks[k].cls for k in candidates])
-                cost[cls[:, None] != classes[unmatched_dets][None, :]] = INFTY_COST
-        step.costs["iou"] = cost
-        matches_b, unmatched_b, unmatched_dets = self._min_cost(cost, self.max_iou_distance, candidates,
-                                                               unmatched_dets)
-        unmatched_tracks = list(set(unmatched_a + unmatched_b))
-        step.unmatched_tracks = np.array([self._tracks[k].id for k in unmatched_tracks], np.int64)
-        return matches_a + matches_b, unmatched_tracks, unmatched_dets
+
+@warmup_hook
+def _warmup():
+    tracker = DeepSort(n_init=1)
+    det = np.array([[10.0, 10.0, 50.0, 80.0, 0.9], [100.0, 10.0, 140.0, 90.0, 0.8]])
+    emb = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5]], np.float32)
+    for _ in range(3):
+        tracker.update(det, emb)
+    tracker.update(None)
