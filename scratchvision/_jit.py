@@ -18,11 +18,22 @@ NaN and inf semantics intact (no ``nnan`` / ``ninf``).
 
 Warm-up hooks: a module registers a small function with :func:`warmup_hook` that calls its public
 functions on tiny inputs of the standard dtypes; :func:`scratchvision.warmup` runs them all.
+
+The cache is stamped with the whole package's source: Numba stamps each kernel with the hash of
+its own file, but a kernel carries the machine code of the kernels it calls from other modules,
+so after an edit to ``boxes.py`` a tracker kernel from the cache would run the old IoU (or crash
+on a layout that moved). :class:`_PackageStamp` makes any change to any module of the package
+invalidate every cached kernel.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import os
+
 import numba
+from numba.core import caching
 
 __all__ = ["FASTMATH_SAFE", "kernel", "warmup_hook", "registered_warmups"]
 
@@ -59,6 +70,49 @@ def kernel(func=None, *, parallel: bool = False, fastmath: bool = False):
     if func is None:
         return lambda f: numba.njit(**options)(f)
     return numba.njit(**options)(func)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+@functools.lru_cache(maxsize=None)
+def package_source_hash() -> bytes:
+    """SHA-256 of every Python module of the package (paths and contents), read once per process."""
+    digest = hashlib.sha256()
+    for root, dirs, files in os.walk(_PACKAGE_DIR):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(f for f in files if f.endswith(".py")):
+            path = os.path.join(root, name)
+            digest.update(os.path.relpath(path, _PACKAGE_DIR).encode())
+            with open(path, "rb") as f:
+                digest.update(f.read())
+    return digest.digest()
+
+
+class _PackageStamp:
+    """A Numba cache locator mixin for this package's kernels: the stamp that validates a cached
+    kernel is the hash of the whole package's source (:func:`package_source_hash`), not of the
+    kernel's own file; other functions are left to Numba's own locators."""
+
+    def get_source_stamp(self):
+        return package_source_hash()
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if not os.path.abspath(py_file).startswith(_PACKAGE_DIR + os.sep):
+            return None
+        return super().from_function(py_func, py_file)
+
+
+def _package_locators():
+    """Numba's locators for a user cache folder, the source tree and the per-user folder (in its
+    order of preference), each stamped by :class:`_PackageStamp`."""
+    return [type(f"Package{base.__name__}", (_PackageStamp, base), {})
+            for base in (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator,
+                         caching.UserWideCacheLocator)]
+
+
+caching.CacheImpl._locator_classes[:0] = _package_locators()
 
 
 def warmup_hook(func):

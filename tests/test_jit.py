@@ -34,6 +34,34 @@ def test_every_kernel_uses_the_factory_options():
         assert k.targetoptions["error_model"] == "numpy", name
 
 
+def test_every_cached_kernel_is_stamped_with_the_whole_package(tmp_path, monkeypatch):
+    """A kernel inlines the kernels it calls from other modules, so its cache entry must go stale
+    when any module changes, not only its own file."""
+    from scratchvision import _jit
+
+    stamp = _jit.package_source_hash()
+    for name, k in _kernels():
+        assert isinstance(k._cache._impl.locator, _jit._PackageStamp), name
+        assert k._cache._impl.locator.get_source_stamp() == stamp, name
+    copy = tmp_path / "scratchvision"
+    for path in PACKAGE.rglob("*.py"):
+        target = copy / path.relative_to(PACKAGE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+
+    def stamp_of(folder):
+        monkeypatch.setattr(_jit, "_PACKAGE_DIR", str(folder))
+        _jit.package_source_hash.cache_clear()
+        try:
+            return _jit.package_source_hash()
+        finally:
+            _jit.package_source_hash.cache_clear()
+
+    assert stamp_of(copy) == stamp
+    (copy / "boxes.py").write_text((copy / "boxes.py").read_text() + "\n# an edit\n")
+    assert stamp_of(copy) != stamp
+
+
 def test_no_direct_njit_or_fastmath_outside_the_factory():
     pattern = re.compile(r"numba\.(njit|jit)\b|@njit|fastmath\s*=\s*[{\[]")
     offenders = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
