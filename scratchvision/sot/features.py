@@ -149,11 +149,26 @@ def _normalise(hist, out):
 def gray_cells(image, cell_size: int = 4) -> np.ndarray:
     """The gray level in [-0.5, 0.5] averaged over each cell: (H // cell_size, W // cell_size, 1)
     for a gray (H, W) image, (K, H // cell_size, W // cell_size, 1) for a stack (K, H, W)."""
-    img = np.asarray(image, np.float64) / 255.0 - 0.5
-    h, w = img.shape[-2:]
-    ch, cw = h // cell_size, w // cell_size
-    cells = img[..., :ch * cell_size, :cw * cell_size].reshape(img.shape[:-2] + (ch, cell_size, cw, cell_size))
-    return cells.mean(axis=(-3, -1))[..., None].astype(np.float32)
+    img = np.asarray(image)
+    stack = img.reshape((-1,) + img.shape[-2:])
+    h, w = stack.shape[1:]
+    out = np.empty((len(stack), h // cell_size, w // cell_size, 1), np.float32)
+    _cell_means(stack, cell_size, out)
+    return out.reshape(img.shape[:-2] + out.shape[1:])
+
+
+@kernel
+def _cell_means(stack, cell, out):
+    """Mean of ``v / 255 - 0.5`` over each cell, in float64, summed row by row from the cell's
+    top-left pixel (NumPy's order for this reduction), then rounded to float32."""
+    for k in range(out.shape[0]):
+        for cy in range(out.shape[1]):
+            for cx in range(out.shape[2]):
+                total = 0.0
+                for y in range(cy * cell, (cy + 1) * cell):
+                    for x in range(cx * cell, (cx + 1) * cell):
+                        total += np.float64(stack[k, y, x]) / 255.0 - 0.5
+                out[k, cy, cx, 0] = np.float32(total / (cell * cell))
 
 
 @warmup_hook
