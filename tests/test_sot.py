@@ -376,6 +376,29 @@ def test_peak_to_sidelobe_equals_its_definitions():
             if min(abs(i - 1), 20 - abs(i - 1)) > 5 or min(abs(j - 22), 24 - abs(j - 22)) > 5]
     assert psr == pytest.approx((5.0 - np.mean(side)) / np.std(side))
     assert peak_to_sidelobe(r, eps=0.0, exclude=0)[2] == pytest.approx((5.0 - r.mean()) / r.std())
+    small = rng.random((8, 30)).astype(np.float32)  # the window covers every row: each counts once
+    small[3, 4] = 5.0
+    side = [small[i, j] for i in range(8) for j in range(30) if min(abs(j - 4), 30 - abs(j - 4)) > 5]
+    assert len(side) == 8 * 19
+    assert peak_to_sidelobe(small, eps=0.0)[2] == pytest.approx((5.0 - np.mean(side)) / np.std(side), rel=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("vertex", [(0.3, -0.2), (-0.45, 0.1), (0.0, 0.0), (0.7, -0.9)])
+def test_subpixel_peak_finds_the_vertex_of_a_parabola(dtype, vertex):
+    """A response quadratic along each axis around (px, py) = (0, 2) (wrapping around at x = -1):
+    the vertex offsets come back in [-0.5, 0.5], clipped beyond."""
+    from scratchvision.sot.common import subpixel_peak
+
+    vx, vy = vertex
+    xs = np.array([0, 1, 2, 3, 4, 5, -1])[None, :]  # column 6 is x = -1
+    ys = np.arange(5)[:, None] - 2
+    r = (10 - (xs - vx) ** 2 - (ys - vy) ** 2).astype(dtype)
+    fx, fy = subpixel_peak(r, 0, 2)
+    assert fx == pytest.approx(np.clip(vx, -0.5, 0.5), abs=1e-6)
+    assert fy == pytest.approx(np.clip(vy, -0.5, 0.5), abs=1e-6)
+    flat = np.ones((5, 7), dtype)
+    assert subpixel_peak(flat, 3, 2) == (0.0, 0.0)  # no curvature: no offset
 
 
 @pytest.mark.parametrize("zoom", [1.0, 1.04, 0.96, 1.06])
