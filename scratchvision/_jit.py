@@ -104,15 +104,21 @@ class _PackageStamp:
         return super().from_function(py_func, py_file)
 
 
-def _package_locators():
-    """Numba's locators for a user cache folder, the source tree and the per-user folder (in its
-    order of preference), each stamped by :class:`_PackageStamp`."""
-    return [type(f"Package{base.__name__}", (_PackageStamp, base), {})
-            for base in (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator,
-                         caching.UserWideCacheLocator)]
+def _numba_name(name):
+    """A class of ``numba.core.caching`` by its public name, or by the private one older Numba
+    releases used."""
+    return getattr(caching, name, None) or getattr(caching, "_" + name)
 
 
-caching.CacheImpl._locator_classes[:0] = _package_locators()
+def _install_package_locators():
+    """Put Numba's locators for a user cache folder, the source tree and the per-user folder (in
+    its order of preference), each stamped by :class:`_PackageStamp`, ahead of Numba's own."""
+    bases = [_numba_name(n) for n in ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")]
+    locators = [type(f"Package{base.__name__.lstrip('_')}", (_PackageStamp, base), {}) for base in bases]
+    _numba_name("CacheImpl")._locator_classes[:0] = locators
+
+
+_install_package_locators()
 
 
 def warmup_hook(func):
