@@ -11,10 +11,12 @@ import numpy as np
 from .._jit import kernel
 from .._validate import as_array
 from ..assignment.lsa import lapjv_kernel
-from ..kalman.models import MAX_COORDINATE
+from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
+from ..kalman.models import MAX_COORDINATE, xyah_measurement_noise_kernel, xyah_process_noise_kernel
 
-__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "matched_detections", "StepRecord", "pack_step", "check_detections",
-           "output_rows", "max_score_pairs", "gated_association", "STATE_TENTATIVE", "STATE_CONFIRMED",
+__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "matched_detections", "StepRecord", "pack_step", "check_detections", "grow_rows",
+           "gather_rows", "scatter_rows", "xyah_predict", "xyah_update",
+           "max_score_pairs", "gated_association", "STATE_TENTATIVE", "STATE_CONFIRMED",
            "STATE_LOST"]
 
 #: Columns of every tracker's output rows.
@@ -219,15 +221,53 @@ def matched_detections(out, dets):
     return boxes
 
 
-def output_rows(boxes, ids, scores, classes, det_idx):
-    """Stack the output columns ``x1, y1, x2, y2, id, score, class, det_idx`` into (M, 8)."""
-    out = np.empty((len(ids), 8))
-    out[:, :4] = boxes
-    out[:, 4] = ids
-    out[:, 5] = scores
-    out[:, 6] = classes
-    out[:, 7] = det_idx
-    return out
+def grow_rows(arrays, n, rows):
+    """A track table (arrays whose first axis is the track row) with room for ``rows`` tracks:
+    the same arrays when they have it, else zeroed ones of twice the capacity (at least ``rows``
+    and 16) holding the first ``n`` rows."""
+    cap = len(arrays[0])
+    if rows <= cap:
+        return arrays
+    cap = max(rows, 2 * cap, 16)
+    grown = tuple(np.zeros((cap,) + a.shape[1:], a.dtype) for a in arrays)
+    for new, old in zip(grown, arrays):
+        new[:n] = old[:n]
+    return grown
+
+
+@kernel
+def gather_rows(X, P, rows):
+    """Copies of the filter states and covariances of table rows ``rows``."""
+    Xg, Pg = np.empty((len(rows), X.shape[1])), np.empty((len(rows), X.shape[1], X.shape[1]))
+    for j in range(len(rows)):
+        Xg[j], Pg[j] = X[rows[j]], P[rows[j]]
+    return Xg, Pg
+
+
+@kernel
+def scatter_rows(X, P, rows, Xg, Pg):
+    """Write :func:`gather_rows`' copies back to table rows ``rows``."""
+    for j in range(len(rows)):
+        X[rows[j]], P[rows[j]] = Xg[j], Pg[j]
+
+
+@kernel
+def xyah_predict(X, P, F):
+    """Predict the DeepSORT/ByteTrack filters ``X`` (N, 8), ``P`` with process noise from each
+    state's height, taken before the predict."""
+    Q = np.empty((X.shape[0], 8, 8))
+    xyah_process_noise_kernel(X, Q)
+    batch_predict_kernel(X, P, F, Q)
+
+
+@kernel
+def xyah_update(X, P, Z, F, H):
+    """Update the DeepSORT/ByteTrack filters ``X`` (N, 8), ``P`` with measurements ``Z`` (N, 4)
+    ``[x, y, a, h]``: measurement noise from each predicted height, the short form ``P - K S K'``."""
+    R = np.empty((X.shape[0], 4, 4))
+    xyah_measurement_noise_kernel(X, R)
+    status = np.empty(X.shape[0], np.int64)
+    batch_update_kernel(X, P, Z, H, R, False, F, status)
 
 
 @dataclass

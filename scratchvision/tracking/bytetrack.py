@@ -27,9 +27,9 @@ from .._jit import kernel, warmup_hook
 from .._validate import check_float, check_int
 from ..assignment.lsa import lapjv_kernel
 from ..boxes import MODE_IOU, XYAH, XYXY, convert_checked, convert_kernel, iou_kernel
-from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
-from ..kalman.models import xyah_initiate_kernel, xyah_measurement_noise_kernel, xyah_model, xyah_process_noise_kernel
-from ._base import STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, pack_step
+from ..kalman.models import xyah_initiate_kernel, xyah_model
+from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, gather_rows, grow_rows,
+                    pack_step, scatter_rows, xyah_predict, xyah_update)
 
 __all__ = ["ByteTrack"]
 
@@ -88,19 +88,7 @@ class ByteTrack:
         self._n_tracked = self._n_lost = 0
         self._X, self._P = np.zeros((0, 8)), np.zeros((0, 8, 8))
         self._I, self._S = np.zeros((0, 9), np.int64), np.zeros(0)
-        self._reserve(16)
         self._record = StepRecord(0)
-
-    def _reserve(self, rows):
-        """Grow the track table to hold at least ``rows`` tracks (doubling, keeping the live ones)."""
-        cap = len(self._X)
-        if rows <= cap:
-            return
-        cap = max(rows, 2 * cap, 16)
-        n = self._n_tracked + self._n_lost
-        X, P, I, S = np.zeros((cap, 8)), np.zeros((cap, 8, 8)), np.zeros((cap, 9), np.int64), np.zeros(cap)
-        X[:n], P[:n], I[:n], S[:n] = self._X[:n], self._P[:n], self._I[:n], self._S[:n]
-        self._X, self._P, self._I, self._S = X, P, I, S
 
     @property
     def last_step(self):
@@ -131,8 +119,8 @@ class ByteTrack:
         """
         boxes, scores, classes, rows = check_detections(dets)
         self.frame_id += 1
-        if self._n_tracked + self._n_lost + len(boxes) > len(self._X):
-            self._reserve(self._n_tracked + self._n_lost + len(boxes))
+        n = self._n_tracked + self._n_lost
+        self._X, self._P, self._I, self._S = grow_rows((self._X, self._P, self._I, self._S), n, n + len(boxes))
         m = self._model
         self._n_tracked, self._n_lost, self._next_id, out, first, second, unconfirmed, log = bytetrack_frame(
             self._X, self._P, self._I, self._S, self._n_tracked, self._n_lost, self._next_id, self.frame_id,
@@ -188,44 +176,25 @@ def _assign(cost, thresh):
 
 
 @kernel
-def _gather(X, P, tracks):
-    Xg, Pg = np.empty((len(tracks), X.shape[1])), np.empty((len(tracks), X.shape[1], X.shape[1]))
-    for j in range(len(tracks)):
-        Xg[j], Pg[j] = X[tracks[j]], P[tracks[j]]
-    return Xg, Pg
-
-
-@kernel
-def _scatter(X, P, tracks, Xg, Pg):
-    for j in range(len(tracks)):
-        X[tracks[j]], P[tracks[j]] = Xg[j], Pg[j]
-
-
-@kernel
 def _predict(X, P, I, tracks, F):
     """Kalman-predict table rows ``tracks`` (height velocity zeroed for tracks not Tracked)."""
-    Xg, Pg = _gather(X, P, tracks)
-    for j in range(len(tracks)):
-        if I[tracks[j], STATE] != TRACKED:
-            Xg[j, 7] = 0.0
-    Q = np.empty((len(tracks), 8, 8))
-    xyah_process_noise_kernel(Xg, Q)
-    batch_predict_kernel(Xg, Pg, F, Q)
-    _scatter(X, P, tracks, Xg, Pg)
+    for t in tracks:
+        if I[t, STATE] != TRACKED:
+            X[t, 7] = 0.0
+    Xg, Pg = gather_rows(X, P, tracks)
+    xyah_predict(Xg, Pg, F)
+    scatter_rows(X, P, tracks, Xg, Pg)
 
 
 @kernel
 def _take(X, P, I, S, tracks, boxes, scores, classes, rows, frame, F, H):
     """Update (or re-activate, for tracks not Tracked) table rows ``tracks[j]`` with detection
     ``j`` of ``boxes``, ``scores``, ``classes``, ``rows``."""
-    Xg, Pg = _gather(X, P, tracks)
+    Xg, Pg = gather_rows(X, P, tracks)
     Z = np.empty((len(tracks), 4))
     convert_kernel(boxes, XYXY, XYAH, Z)
-    R = np.empty((len(tracks), 4, 4))
-    xyah_measurement_noise_kernel(Xg, R)
-    status = np.empty(len(tracks), np.int64)
-    batch_update_kernel(Xg, Pg, Z, H, R, False, F, status)
-    _scatter(X, P, tracks, Xg, Pg)
+    xyah_update(Xg, Pg, Z, F, H)
+    scatter_rows(X, P, tracks, Xg, Pg)
     for j in range(len(tracks)):
         t = tracks[j]
         I[t, TRACKLET_LEN] = 0 if I[t, STATE] != TRACKED else I[t, TRACKLET_LEN] + 1

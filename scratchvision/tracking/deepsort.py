@@ -26,10 +26,10 @@ from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_boxes, check_float, check_image, check_int
 from ..assignment.lsa import lsa_kernel
 from ..boxes import MODE_IOU, XYAH, XYXY, convert_checked, convert_kernel, iou_kernel
-from ..kalman._kernels import batch_predict_kernel, batch_update_kernel, mahalanobis_sq_kernel
-from ..kalman.models import (CHI2INV95, xyah_initiate_kernel, xyah_measurement_noise_kernel, xyah_model,
-                             xyah_process_noise_kernel)
-from ._base import STATE_CONFIRMED, STATE_TENTATIVE, StepRecord, check_detections, pack_step
+from ..kalman._kernels import mahalanobis_sq_kernel
+from ..kalman.models import CHI2INV95, xyah_initiate_kernel, xyah_measurement_noise_kernel, xyah_model
+from ._base import (STATE_CONFIRMED, STATE_TENTATIVE, StepRecord, check_detections, gather_rows, pack_step,
+                    scatter_rows, xyah_predict, xyah_update)
 
 __all__ = ["DeepSort", "color_histogram_embeddings"]
 
@@ -270,14 +270,6 @@ def _min_cost(cost, max_distance, tracks, dets):
 
 
 @kernel
-def _gather(X, P, tracks):
-    Xg, Pg = np.empty((len(tracks), 8)), np.empty((len(tracks), 8, 8))
-    for j in range(len(tracks)):
-        Xg[j], Pg[j] = X[tracks[j]], P[tracks[j]]
-    return Xg, Pg
-
-
-@kernel
 def _appearance_cost(X, P, I, gallery, tracks, dets, fn, xyah, classes, H, gate_threshold, class_aware):
     """Smallest cosine distance of each detection's embedding to each track's gallery (float32,
     as the reference), +INFTY_COST where the squared Mahalanobis distance of the detection to the
@@ -294,7 +286,7 @@ def _appearance_cost(X, P, I, gallery, tracks, dets, fn, xyah, classes, H, gate_
             for q in range(g.shape[0]):
                 best = min(best, np.float32(1.0) - similarity[q, j])
             cost[i, j] = best
-    Xg, Pg = _gather(X, P, tracks)
+    Xg, Pg = gather_rows(X, P, tracks)
     R = np.empty((len(tracks), 4, 4))
     xyah_measurement_noise_kernel(Xg, R)
     z = np.empty((len(dets), 4))
@@ -354,9 +346,7 @@ def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, s
     """
     n_det = boxes.shape[0]
     fn = _normalised(feats)
-    Q = np.empty((n, 8, 8))
-    xyah_process_noise_kernel(X[:n], Q)
-    batch_predict_kernel(X[:n], P[:n], F, Q)
+    xyah_predict(X[:n], P[:n], F)
     for k in range(n):
         I[k, AGE] += 1
         I[k, TIME_SINCE_UPDATE] += 1
@@ -419,15 +409,12 @@ def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, s
     unmatched[unmatched_b] = True
     unmatched_tracks = np.flatnonzero(unmatched)
 
-    Xg, Pg = _gather(X, P, match_t)
-    R = np.empty((n_m, 4, 4))
-    xyah_measurement_noise_kernel(Xg, R)
-    status = np.empty(n_m, np.int64)
-    batch_update_kernel(Xg, Pg, xyah[match_d], H, R, False, F, status)
+    Xg, Pg = gather_rows(X, P, match_t)
+    xyah_update(Xg, Pg, xyah[match_d], F, H)
+    scatter_rows(X, P, match_t, Xg, Pg)
     matches = np.empty((n_m, 2), np.int64)
     for q in range(n_m):
         k, j = match_t[q], match_d[q]
-        X[k], P[k] = Xg[q], Pg[q]
         pending[I[k, SLOT], I[k, N_PENDING]] = fn[j]
         I[k, N_PENDING] += 1
         I[k, HITS] += 1

@@ -31,17 +31,17 @@ from .._validate import check_float, check_int
 from ..boxes import MODE_IOU, XYSR, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
-from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, gated_association,
-                    max_score_pairs, pack_step)
+from ._base import StepRecord, check_detections, gated_association, grow_rows, max_score_pairs, pack_step
+from .sort import AGE, CLASS, HIT_STREAK, HITS, ID, TIME_SINCE_UPDATE, predict_tracks, reported_tracks, track_states
 
 __all__ = ["OCSort"]
 
-#: Columns of the integer track table ``I``: ``N_UPDATES`` counts the filter's update calls
-#: (misses included), ``LAST_Z_AT`` is the update call of the last (real or virtual)
+#: Columns of the integer track table ``I`` after SORT's six (:data:`~.sort.ID` ...
+#: :data:`~.sort.CLASS`, which SORT's shared kernels read): ``N_UPDATES`` counts the filter's
+#: update calls (misses included), ``LAST_Z_AT`` is the update call of the last (real or virtual)
 #: measurement, ``OBSERVED`` whether the last call had one, ``FROZEN`` whether a filter copy was
 #: frozen at a first miss (for ORU).
-(ID, TIME_SINCE_UPDATE, HITS, HIT_STREAK, AGE, CLASS, DET_IDX, OBSERVED, FROZEN, N_UPDATES,
- LAST_Z_AT) = range(11)
+DET_IDX, OBSERVED, FROZEN, N_UPDATES, LAST_Z_AT = range(6, 11)
 #: Column blocks of the float track table ``V``: the last matched score, the last observation
 #: ``x1, y1, x2, y2, score`` (-1s before the first), the direction of motion ``(dy, dx)``, and the
 #: last measurement ``[x, y, s, r]`` the filter took.
@@ -100,22 +100,11 @@ class OCSort:
         self.frame_count = 0
         self._next_id = 1
         self._n = 0
-        self._table = ()
-        self._reserve(16)
+        ring = self.delta_t + 1
+        self._table = (np.zeros((0, 7)), np.zeros((0, 7, 7)), np.zeros((0, 7)), np.zeros((0, 7, 7)),
+                       np.zeros((0, 11), np.int64), np.zeros((0, _V_COLUMNS)), np.zeros((0, ring, 5)),
+                       np.zeros((0, ring), np.int64))
         self._record = StepRecord(0)
-
-    def _reserve(self, rows):
-        """Grow the track table to hold at least ``rows`` tracks (doubling, keeping the live ones)."""
-        cap = len(self._table[0]) if self._table else 0
-        if rows <= cap:
-            return
-        cap, n, ring = max(rows, 2 * cap, 16), self._n, self.delta_t + 1
-        table = (np.zeros((cap, 7)), np.zeros((cap, 7, 7)), np.zeros((cap, 7)), np.zeros((cap, 7, 7)),
-                 np.zeros((cap, 11), np.int64), np.zeros((cap, _V_COLUMNS)), np.zeros((cap, ring, 5)),
-                 np.full((cap, ring), _NO_AGE, np.int64))
-        for new, old in zip(table, self._table):
-            new[:n] = old[:n]
-        self._table = table
 
     @property
     def last_step(self):
@@ -146,8 +135,7 @@ class OCSort:
         """
         boxes, scores, classes, rows = check_detections(dets)
         self.frame_count += 1
-        if self._n + len(boxes) > len(self._table[0]):
-            self._reserve(self._n + len(boxes))
+        self._table = grow_rows(self._table, self._n, self._n + len(boxes))
         m = self._model
         self._n, self._next_id, out, iou, direction, recovery, ran, log = ocsort_frame(
             *self._table, self._n, self._next_id, self.frame_count, boxes, scores, classes, rows, m.F, self._Q,
@@ -313,28 +301,8 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
     ran = np.zeros(2, np.bool_)
 
     I[:n, DET_IDX] = -1
-    for k in range(n):
-        if X[k, 6] + X[k, 2] <= 0:
-            X[k, 6] = 0.0
-    batch_predict_kernel(X[:n], P[:n], F, Q)
-    for k in range(n):
-        I[k, AGE] += 1
-        if I[k, TIME_SINCE_UPDATE] > 0:
-            I[k, HIT_STREAK] = 0
-        I[k, TIME_SINCE_UPDATE] += 1
-    predicted = np.empty((n, 4))
-    convert_kernel(X[:n, :4], XYSR, XYXY, predicted)
-    dead = np.zeros(n, np.bool_)
-    for k in range(n):
-        dead[k] = not np.isfinite(predicted[k]).all()
-    n_alive, n_removed = _remove_tracks(X, P, FX, FP, I, V, ring, ring_age, n, dead, removed, 0)
-    if n_alive < n:
-        alive = 0
-        for k in range(n):
-            if not dead[k]:
-                predicted[alive] = predicted[k]
-                alive += 1
-    n = n_alive
+    predicted, dead = predict_tracks(X, P, I, n, F, Q)
+    n, n_removed = _remove_tracks(X, P, FX, FP, I, V, ring, ring_age, n, dead, removed, 0)
     last_boxes = V[:n, LAST_OBS:LAST_OBS + 4].copy()
 
     iou = np.empty((n_det, n))
@@ -343,7 +311,7 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
         matches, u_det, u_trk = np.zeros((0, 2), np.int64), np.arange(n_det), np.zeros(0, np.int64)
     else:
         ran[0] = True
-        iou_kernel(obs[:, :4], predicted[:n], False, MODE_IOU, iou)
+        iou_kernel(obs[:, :4], predicted, False, MODE_IOU, iou)
         for t in range(n):
             previous = _previous_observation(V, ring, ring_age, t, I[t, AGE], delta_t)
             valid = 1.0 if previous[4] >= 0 else 0.0
@@ -404,35 +372,21 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
         next_id += 1
         n += 1
 
-    reported = 0
-    for k in range(n):
-        if I[k, TIME_SINCE_UPDATE] < 1 and (I[k, HIT_STREAK] >= min_hits or frame <= min_hits):
-            reported += 1
-    out = np.empty((reported, 8))
-    j = 0
-    for k in range(n - 1, -1, -1):
-        if I[k, TIME_SINCE_UPDATE] < 1 and (I[k, HIT_STREAK] >= min_hits or frame <= min_hits):
-            if _observed(V[k, LAST_OBS:LAST_OBS + 5]):
-                out[j, :4] = V[k, LAST_OBS:LAST_OBS + 4]
-            else:
-                convert_kernel(X[k:k + 1, :4], XYSR, XYXY, out[j:j + 1, :4])
-            out[j, 4], out[j, 5], out[j, 6], out[j, 7] = I[k, ID], V[k, SCORE], I[k, CLASS], I[k, DET_IDX]
-            j += 1
-
-    stale = np.empty(n, np.bool_)
-    for k in range(n):
-        stale[k] = I[k, TIME_SINCE_UPDATE] > max_age
-    n, n_removed = _remove_tracks(X, P, FX, FP, I, V, ring, ring_age, n, stale, removed, n_removed)
-    states = np.empty(n, np.int8)
-    for k in range(n):
-        if I[k, HIT_STREAK] >= min_hits:
-            states[k] = STATE_CONFIRMED
-        elif I[k, TIME_SINCE_UPDATE] > 0:
-            states[k] = STATE_LOST
+    reported = reported_tracks(I, n, frame, min_hits)
+    out = np.empty((len(reported), 8))
+    for j in range(len(reported)):
+        k = reported[j]
+        if _observed(V[k, LAST_OBS:LAST_OBS + 5]):
+            out[j, :4] = V[k, LAST_OBS:LAST_OBS + 4]
         else:
-            states[k] = STATE_TENTATIVE
+            convert_kernel(X[k:k + 1, :4], XYSR, XYXY, out[j:j + 1, :4])
+        out[j, 4], out[j, 5], out[j, 6], out[j, 7] = I[k, ID], V[k, SCORE], I[k, CLASS], I[k, DET_IDX]
+
+    stale = I[:n, TIME_SINCE_UPDATE] > max_age
+    n, n_removed = _remove_tracks(X, P, FX, FP, I, V, ring, ring_age, n, stale, removed, n_removed)
     return (n, next_id, out, iou, direction, recovery, ran,
-            pack_step(matched[:n_matched], d_rows[u_det], unmatched_ids, removed[:n_removed], I[:n, ID], states))
+            pack_step(matched[:n_matched], d_rows[u_det], unmatched_ids, removed[:n_removed], I[:n, ID],
+                      track_states(I, n, min_hits)))
 
 
 @warmup_hook

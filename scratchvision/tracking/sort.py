@@ -25,11 +25,11 @@ from ..boxes import MODE_IOU, XYSR, XYXY, convert_checked, convert_kernel, iou_k
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
 from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, gated_association,
-                    pack_step)
+                    grow_rows, pack_step)
 
 __all__ = ["Sort"]
 
-#: Columns of the integer track table ``I``.
+#: Columns of the integer track table ``I`` (OC-SORT's table starts with the same six).
 ID, TIME_SINCE_UPDATE, HITS, HIT_STREAK, AGE, CLASS = range(6)
 
 
@@ -82,19 +82,7 @@ class Sort:
         self._n = 0
         self._X, self._P = np.zeros((0, 7)), np.zeros((0, 7, 7))
         self._I, self._S = np.zeros((0, 6), np.int64), np.zeros(0)
-        self._reserve(16)
         self._record = StepRecord(0)
-
-    def _reserve(self, rows):
-        """Grow the track table to hold at least ``rows`` tracks (doubling, keeping the live ones)."""
-        cap = len(self._X)
-        if rows <= cap:
-            return
-        cap = max(rows, 2 * cap, 16)
-        n = self._n
-        X, P, I, S = np.zeros((cap, 7)), np.zeros((cap, 7, 7)), np.zeros((cap, 6), np.int64), np.zeros(cap)
-        X[:n], P[:n], I[:n], S[:n] = self._X[:n], self._P[:n], self._I[:n], self._S[:n]
-        self._X, self._P, self._I, self._S = X, P, I, S
 
     @property
     def boxes(self):
@@ -125,8 +113,8 @@ class Sort:
         """
         boxes, scores, classes, rows = check_detections(dets)
         self.frame_count += 1
-        if self._n + len(boxes) > len(self._X):
-            self._reserve(self._n + len(boxes))
+        self._X, self._P, self._I, self._S = grow_rows((self._X, self._P, self._I, self._S), self._n,
+                                                       self._n + len(boxes))
         m = self._model
         self._n, self._next_id, out, iou, log = sort_frame(
             self._X, self._P, self._I, self._S, self._n, self._next_id, self.frame_count, boxes, scores, classes,
@@ -176,31 +164,11 @@ def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q
     """
     n_det = boxes.shape[0]
     removed = np.empty(n + n_det, np.int64)
-    for k in range(n):
-        if X[k, 6] + X[k, 2] <= 0:
-            X[k, 6] = 0.0
-    batch_predict_kernel(X[:n], P[:n], F, Q)
-    for k in range(n):
-        I[k, AGE] += 1
-        if I[k, TIME_SINCE_UPDATE] > 0:
-            I[k, HIT_STREAK] = 0
-        I[k, TIME_SINCE_UPDATE] += 1
-    predicted = np.empty((n, 4))
-    convert_kernel(X[:n, :4], XYSR, XYXY, predicted)
-    dead = np.zeros(n, np.bool_)
-    for k in range(n):
-        dead[k] = not np.isfinite(predicted[k]).all()
-    n_alive, n_removed = remove_tracks(X, P, I, S, n, dead, removed, 0)
-    if n_alive < n:
-        alive = 0
-        for k in range(n):
-            if not dead[k]:
-                predicted[alive] = predicted[k]
-                alive += 1
-    n = n_alive
+    predicted, dead = predict_tracks(X, P, I, n, F, Q)
+    n, n_removed = remove_tracks(X, P, I, S, n, dead, removed, 0)
 
     iou = np.empty((n_det, n))
-    iou_kernel(boxes, predicted[:n], False, MODE_IOU, iou)
+    iou_kernel(boxes, predicted, False, MODE_IOU, iou)
     if class_aware:
         for d in range(n_det):
             for t in range(n):
@@ -208,9 +176,7 @@ def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q
                     iou[d, t] = 0.0
     matches, unmatched_d, unmatched_t = gated_association(iou, iou_threshold, iou)
     matched = np.empty((len(matches), 2), np.int64)
-    unmatched_ids = np.empty(len(unmatched_t), np.int64)
-    for j in range(len(unmatched_t)):
-        unmatched_ids[j] = I[unmatched_t[j], ID]
+    unmatched_ids = I[unmatched_t, ID]
 
     Z = np.full((n, 4), np.nan)
     det_of_track = np.full(n + len(unmatched_d), -1, np.int64)
@@ -238,23 +204,62 @@ def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q
         next_id += 1
         n += 1
 
-    reported = 0
+    reported = reported_tracks(I, n, frame, min_hits)
+    out = np.empty((len(reported), 8))
+    for j in range(len(reported)):
+        k = reported[j]
+        convert_kernel(X[k:k + 1, :4], XYSR, XYXY, out[j:j + 1, :4])
+        out[j, 4], out[j, 5], out[j, 6], out[j, 7] = I[k, ID], S[k], I[k, CLASS], det_of_track[k]
+
+    n, n_removed = remove_tracks(X, P, I, S, n, I[:n, TIME_SINCE_UPDATE] > max_age, removed, n_removed)
+    return n, next_id, out, iou, pack_step(matched, rows[unmatched_d], unmatched_ids, removed[:n_removed], I[:n, ID],
+                                           track_states(I, n, min_hits))
+
+
+@kernel
+def predict_tracks(X, P, I, n, F, Q):
+    """SORT's predict of the track rows ``< n`` (OC-SORT's too): the area velocity is zeroed
+    where it would make the area non-positive, the filter predicts, each track ages and the hit
+    streak of a track that missed the last frame restarts. Returns the predicted boxes of the
+    tracks whose prediction is finite, in order, and the mask of the others (to be deleted)."""
     for k in range(n):
-        if I[k, TIME_SINCE_UPDATE] < 1 and (I[k, HIT_STREAK] >= min_hits or frame <= min_hits):
-            reported += 1
-    out = np.empty((reported, 8))
+        if X[k, 6] + X[k, 2] <= 0:
+            X[k, 6] = 0.0
+    batch_predict_kernel(X[:n], P[:n], F, Q)
+    for k in range(n):
+        I[k, AGE] += 1
+        if I[k, TIME_SINCE_UPDATE] > 0:
+            I[k, HIT_STREAK] = 0
+        I[k, TIME_SINCE_UPDATE] += 1
+    predicted = np.empty((n, 4))
+    convert_kernel(X[:n, :4], XYSR, XYXY, predicted)
+    dead = np.zeros(n, np.bool_)
+    alive = 0
+    for k in range(n):
+        dead[k] = not np.isfinite(predicted[k]).all()
+        if not dead[k]:
+            predicted[alive] = predicted[k]
+            alive += 1
+    return predicted[:alive], dead
+
+
+@kernel
+def reported_tracks(I, n, frame, min_hits):
+    """Rows of the tracks SORT (and OC-SORT) report, newest first: updated this frame, with a
+    hit streak of ``min_hits`` or during the first ``min_hits`` frames."""
+    out = np.empty(n, np.int64)
     j = 0
     for k in range(n - 1, -1, -1):
         if I[k, TIME_SINCE_UPDATE] < 1 and (I[k, HIT_STREAK] >= min_hits or frame <= min_hits):
-            convert_kernel(X[k:k + 1, :4], XYSR, XYXY, out[j:j + 1, :4])
-            out[j, 4], out[j, 5], out[j, 6], out[j, 7] = I[k, ID], S[k], I[k, CLASS], det_of_track[k]
+            out[j] = k
             j += 1
+    return out[:j]
 
-    stale = np.empty(n, np.bool_)
-    for k in range(n):
-        stale[k] = I[k, TIME_SINCE_UPDATE] > max_age
-    n, n_removed = remove_tracks(X, P, I, S, n, stale, removed, n_removed)
-    track_ids = I[:n, ID]
+
+@kernel
+def track_states(I, n, min_hits):
+    """State codes of the track rows ``< n``: confirmed once the hit streak reaches
+    ``min_hits``, else lost when missed this frame, else tentative."""
     states = np.empty(n, np.int8)
     for k in range(n):
         if I[k, HIT_STREAK] >= min_hits:
@@ -263,11 +268,7 @@ def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q
             states[k] = STATE_LOST
         else:
             states[k] = STATE_TENTATIVE
-    unmatched_rows = np.empty(len(unmatched_d), np.int64)
-    for j in range(len(unmatched_d)):
-        unmatched_rows[j] = rows[unmatched_d[j]]
-    return n, next_id, out, iou, pack_step(matched, unmatched_rows, unmatched_ids, removed[:n_removed], track_ids,
-                                           states)
+    return states
 
 
 @warmup_hook
