@@ -32,6 +32,7 @@ import numba
 import numpy as np
 
 from .._jit import kernel, warmup_hook
+from .._simd import f32x4_add_i32, f32x4_add_i32_pairs, f32x4_sum, f32x4_zeros
 from .._validate import check_float, check_image, check_int, check_points
 from ..imgproc import pad_reflect101, reflect101, to_uint8
 from .pyramid import build_optical_flow_pyramid, check_win_size
@@ -135,20 +136,30 @@ def _place(x, y, win_w, win_h, w, h):
 
 # The padded levels are read through flat views with unsigned offsets: with a signed index Numba
 # adds a negative-index test to every read, which keeps LLVM from vectorising the window loops.
+# The sampling loops run over ``span`` columns, the window width rounded up to a whole number of
+# ROW_LANES-pixel vectors: the extra columns (read from the wider right border) are computed and
+# never summed, which costs less than the narrower vector and scalar loops a ragged row needs.
+ROW_LANES = 16
+
+
+def row_span(win_w: int) -> int:
+    """Columns the sampling loops cover for a window ``win_w`` pixels wide."""
+    return -(-win_w // ROW_LANES) * ROW_LANES
+
 
 @kernel
-def _window(I, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw, pxx, pxy, pyy):
+def _window(I, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, win_w, Iw, Ixw, Iyw, pxx, pxy, pyy):
     """Sample the template window whose top-left corner is (iy, ix) in a padded level (``I``,
     ``dIx``, ``dIy`` flat, ``stride`` pixels per row): intensities with 5 fractional bits and
-    Scharr gradients, into (win_h, win_w) arrays. Returns the gradient matrix sums
+    Scharr gradients, into (win_h, span) arrays. Returns the gradient matrix sums
     (a11, a12, a22), accumulated in OpenCV's lane order: the 8-pixel chunks of each row in four
     float32 lanes (pixel x into lane x % 4), the leftover pixels in a scalar, then
-    (lane0 + lane2) + (lane1 + lane3). ``pxx``, ``pxy``, ``pyy`` (win_w,) are scratch."""
-    win_h, win_w = Iw.shape
+    (lane0 + lane2) + (lane1 + lane3). ``pxx``, ``pxy``, ``pyy`` (span,) are scratch."""
+    win_h, span = Iw.shape
     simd = (win_w // 8) * 8
-    xx0 = xx1 = xx2 = xx3 = np.float32(0.0)  # lanes of sum Ix^2
-    xy0 = xy1 = xy2 = xy3 = np.float32(0.0)  # lanes of sum Ix Iy
-    yy0 = yy1 = yy2 = yy3 = np.float32(0.0)  # lanes of sum Iy^2
+    qxx = f32x4_zeros()  # the four lanes of sum Ix^2
+    qxy = f32x4_zeros()  # ... of sum Ix Iy
+    qyy = f32x4_zeros()  # ... of sum Iy^2
     a11 = np.float32(0.0)
     a12 = np.float32(0.0)
     a22 = np.float32(0.0)
@@ -157,44 +168,33 @@ def _window(I, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw, pxx, 
         below = base + np.uint64(stride)
         gx = Ixw[y]
         gy = Iyw[y]
-        for x in range(win_w):
+        for x in range(span):
             u = np.uint64(x)
             a = base + u
             c = below + u
             Iw[y, x] = _sample_fixed(I, a, c, w00, w01, w10, w11, W_BITS - 5)
             gx[x] = _sample_fixed(dIx, a, c, w00, w01, w10, w11, W_BITS)
             gy[x] = _sample_fixed(dIy, a, c, w00, w01, w10, w11, W_BITS)
-        for x in range(win_w):  # the products (exact in int32), then their lane sums
+        for x in range(span):  # the products (exact in int32), then their lane sums
             pxx[x] = gx[x] * gx[x]
             pxy[x] = gx[x] * gy[x]
             pyy[x] = gy[x] * gy[x]
         for x0 in range(0, simd, 4):
-            xx0 += np.float32(pxx[x0])
-            xx1 += np.float32(pxx[x0 + 1])
-            xx2 += np.float32(pxx[x0 + 2])
-            xx3 += np.float32(pxx[x0 + 3])
-            xy0 += np.float32(pxy[x0])
-            xy1 += np.float32(pxy[x0 + 1])
-            xy2 += np.float32(pxy[x0 + 2])
-            xy3 += np.float32(pxy[x0 + 3])
-            yy0 += np.float32(pyy[x0])
-            yy1 += np.float32(pyy[x0 + 1])
-            yy2 += np.float32(pyy[x0 + 2])
-            yy3 += np.float32(pyy[x0 + 3])
+            u = np.uint64(x0)
+            qxx = f32x4_add_i32(qxx, pxx, u)
+            qxy = f32x4_add_i32(qxy, pxy, u)
+            qyy = f32x4_add_i32(qyy, pyy, u)
         for x in range(simd, win_w):
             a11 += np.float32(pxx[x])
             a12 += np.float32(pxy[x])
             a22 += np.float32(pyy[x])
-    a11 += (xx0 + xx2) + (xx1 + xx3)
-    a12 += (xy0 + xy2) + (xy1 + xy3)
-    a22 += (yy0 + yy2) + (yy1 + yy3)
-    return a11, a12, a22
+    return a11 + f32x4_sum(qxx), a12 + f32x4_sum(qxy), a22 + f32x4_sum(qyy)
 
 
 @kernel
-def _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, Iw):
+def _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, win_w, Iw):
     """OpenCV's ``err``: mean |J_w - I_w| over the window, summed in row order, in 8-bit units."""
-    win_h, win_w = Iw.shape
+    win_h = Iw.shape[0]
     total = np.float32(0.0)
     for y in range(win_h):
         base = np.uint64((jy + y + win_h) * stride + jx + win_w)
@@ -208,20 +208,20 @@ def _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, Iw):
 
 
 @kernel
-def _mismatch(J, stride, jy, jx, v00, v01, v10, v11, Iw, Ixw, Iyw, px, py):
+def _mismatch(J, stride, jy, jx, v00, v01, v10, v11, win_w, Iw, Ixw, Iyw, px, py):
     """The mismatch vector ``b = sum (J_w - I_w) (Ix, Iy)`` in OpenCV's order: in each 8-pixel
     chunk of a row, pixels x and x + 4 are summed as integers, converted to float32 and added
     into lane x % 4; leftover pixels go to scalars; then (lane0 + lane2) + (lane1 + lane3)."""
-    win_h, win_w = Iw.shape
+    win_h, span = Iw.shape
     simd = (win_w // 8) * 8
-    lx0 = lx1 = lx2 = lx3 = np.float32(0.0)
-    ly0 = ly1 = ly2 = ly3 = np.float32(0.0)
+    qx = f32x4_zeros()
+    qy = f32x4_zeros()
     b1 = np.float32(0.0)
     b2 = np.float32(0.0)
     for y in range(win_h):
         base = np.uint64((jy + y + win_h) * stride + jx + win_w)
         below = base + np.uint64(stride)
-        for x in range(win_w):
+        for x in range(span):
             u = np.uint64(x)
             a = base + u
             c = below + u
@@ -229,18 +229,13 @@ def _mismatch(J, stride, jy, jx, v00, v01, v10, v11, Iw, Ixw, Iyw, px, py):
             px[x] = d * Ixw[y, x]
             py[x] = d * Iyw[y, x]
         for x0 in range(0, simd, 8):
-            lx0 += np.float32(px[x0] + px[x0 + 4])
-            lx1 += np.float32(px[x0 + 1] + px[x0 + 5])
-            lx2 += np.float32(px[x0 + 2] + px[x0 + 6])
-            lx3 += np.float32(px[x0 + 3] + px[x0 + 7])
-            ly0 += np.float32(py[x0] + py[x0 + 4])
-            ly1 += np.float32(py[x0 + 1] + py[x0 + 5])
-            ly2 += np.float32(py[x0 + 2] + py[x0 + 6])
-            ly3 += np.float32(py[x0 + 3] + py[x0 + 7])
+            u = np.uint64(x0)
+            qx = f32x4_add_i32_pairs(qx, px, u)
+            qy = f32x4_add_i32_pairs(qy, py, u)
         for x in range(simd, win_w):
             b1 += np.float32(px[x])
             b2 += np.float32(py[x])
-    return b1 + ((lx0 + lx2) + (lx1 + lx3)), b2 + ((ly0 + ly2) + (ly1 + ly3))
+    return b1 + f32x4_sum(qx), b2 + f32x4_sum(qy)
 
 
 @kernel
@@ -248,8 +243,8 @@ def _lk_point(k, I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, sta
               max_count, eps2, min_eig_threshold, get_min_eig, use_initial, trace_iters, trace_step,
               trace_residual, Iw, Ixw, Iyw, row):
     """Track point ``k`` through one level (see :func:`_lk_level`); ``Iw``, ``Ixw``, ``Iyw``
-    (win_h, win_w) and ``row`` (3, win_w) are scratch."""
-    stride = w + 2 * win_w
+    (win_h, span) and ``row`` (3, span) are scratch."""
+    stride = w + win_w + Iw.shape[1]
     half_w = np.float32((win_w - 1) * 0.5)
     half_h = np.float32((win_h - 1) * 0.5)
     scale = np.float32(1.0 / (1 << level))
@@ -277,7 +272,7 @@ def _lk_point(k, I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, sta
             status[k] = 0
             err[k] = 0.0
         return
-    a11, a12, a22 = _window(I, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, Iw, Ixw, Iyw, row[0], row[1], row[2])
+    a11, a12, a22 = _window(I, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, win_w, Iw, Ixw, Iyw, row[0], row[1], row[2])
     a11 *= FLT_SCALE
     a12 *= FLT_SCALE
     a22 *= FLT_SCALE
@@ -303,7 +298,7 @@ def _lk_point(k, I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, sta
             if level == 0:
                 status[k] = 0
             break
-        b1, b2 = _mismatch(J, stride, jy, jx, v00, v01, v10, v11, Iw, Ixw, Iyw, row[1], row[2])
+        b1, b2 = _mismatch(J, stride, jy, jx, v00, v01, v10, v11, win_w, Iw, Ixw, Iyw, row[1], row[2])
         b1 *= FLT_SCALE
         b2 *= FLT_SCALE
         dx = (a12 * b2 - a22 * b1) * inv_det
@@ -334,7 +329,7 @@ def _lk_point(k, I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, sta
         if level == 0:
             status[k] = 0
         return
-    residual = _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, Iw)
+    residual = _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, win_w, Iw)
     if trace_residual.shape[1] > 1:
         trace_residual[k, level] = residual
     if level == 0 and not get_min_eig:
@@ -344,16 +339,17 @@ def _lk_point(k, I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, sta
 @kernel(parallel=True)
 def _lk_level(I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w, win_h,
               max_count, eps2, min_eig_threshold, get_min_eig, use_initial, trace_iters, trace_step,
-              trace_residual, n_chunks):
+              trace_residual, span, n_chunks):
     """One pyramid level for every point. ``I``, ``J`` (uint8) and the gradient planes ``dIx``,
-    ``dIy`` (int16) are padded by the window on every side and passed flat; (h, w) is the level's own size. Points are
-    split into ``n_chunks`` chunks run in parallel, each with its own scratch windows."""
+    ``dIy`` (int16) are padded by the window on every side (by ``span`` on the right) and passed
+    flat; (h, w) is the level's own size. Points are split into ``n_chunks`` chunks run in
+    parallel, each with its own scratch windows."""
     n = prev_pts.shape[0]
     for c in numba.prange(n_chunks):
-        Iw = np.empty((win_h, win_w), np.int32)
-        Ixw = np.empty((win_h, win_w), np.int32)
-        Iyw = np.empty((win_h, win_w), np.int32)
-        row = np.empty((3, win_w), np.int32)
+        Iw = np.empty((win_h, span), np.int32)
+        Ixw = np.empty((win_h, span), np.int32)
+        Iyw = np.empty((win_h, span), np.int32)
+        row = np.empty((3, span), np.int32)
         for k in range(c * n // n_chunks, (c + 1) * n // n_chunks):
             _lk_point(k, I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w,
                       win_h, max_count, eps2, min_eig_threshold, get_min_eig, use_initial,
@@ -467,20 +463,21 @@ def calc_optical_flow_pyr_lk(prev_img, next_img, prev_pts, next_pts=None, *, win
     iters = np.zeros((n, levels), np.int32)
     steps = np.zeros((n, levels), np.float32)
     residual = np.zeros((n, levels if trace else 1), np.float32)
+    span = row_span(win_w)
     if n:
         for level in range(top, -1, -1):
             I, J = prev_pyr[level], next_pyr[level]
             h, w = I.shape
-            # the levels padded by the window, reflect-101; the gradient planes padded with zeros
-            # (OpenCV's BORDER_CONSTANT for the derivatives)
-            I_pad = pad_reflect101(I, win_h, win_h, win_w, win_w)
-            J_pad = pad_reflect101(J, win_h, win_h, win_w, win_w)
+            # the levels padded by the window (by the row span on the right), reflect-101; the
+            # gradient planes padded with zeros (OpenCV's BORDER_CONSTANT for the derivatives)
+            I_pad = pad_reflect101(I, win_h, win_h, win_w, span)
+            J_pad = pad_reflect101(J, win_h, win_h, win_w, span)
             gx = np.zeros(I_pad.shape, np.int16)
             gy = np.zeros_like(gx)
             _scharr_kernel(I, gx, gy, win_h, win_w)
             _lk_level(I_pad.ravel(), gx.ravel(), gy.ravel(), J_pad.ravel(), h, w, level, top, pts, out, status, err,
                       win_w, win_h, max_iter, epsilon * epsilon, np.float32(min_eig_threshold),
-                      bool(get_min_eigenvals), bool(use_initial_flow), iters, steps, residual,
+                      bool(get_min_eigenvals), bool(use_initial_flow), iters, steps, residual, span,
                       min(n, 8 * numba.get_num_threads()))
     result = (out.reshape(in_shape), status, err)
     if trace:
