@@ -192,18 +192,33 @@ def _window(I, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, win_w, Iw, Ixw, Iyw
 
 
 @kernel
-def _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, win_w, Iw):
-    """OpenCV's ``err``: mean |J_w - I_w| over the window, summed in row order, in 8-bit units."""
-    win_h = Iw.shape[0]
+def _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, win_w, Iw, diff):
+    """OpenCV's ``err``: mean |J_w - I_w| over the window, in 8-bit units; ``diff`` (span,) is
+    scratch.
+
+    OpenCV adds the differences into a float32 one pixel at a time, in row order. Each is an
+    integer below 2^13 (8 bits with 5 fractional), so while the window has fewer than
+    2^24 / 2^13 = 2048 pixels every partial sum is an integer float32 holds exactly: the integer
+    total, summed in vector lanes, then converted once, is the same float32. Larger windows add
+    one pixel at a time as OpenCV does."""
+    win_h, span = Iw.shape
+    exact = win_w * win_h < (1 << 24) // (1 << 13)
     total = np.float32(0.0)
+    count = 0
     for y in range(win_h):
         base = np.uint64((jy + y + win_h) * stride + jx + win_w)
         below = base + np.uint64(stride)
-        for x in range(win_w):
-            a = base + np.uint64(x)
-            c = below + np.uint64(x)
-            d = _sample_fixed(J, a, c, v00, v01, v10, v11, W_BITS - 5) - Iw[y, x]
-            total += np.float32(abs(d))
+        for x in range(span):
+            u = np.uint64(x)
+            diff[u] = abs(_sample_fixed(J, base + u, below + u, v00, v01, v10, v11, W_BITS - 5) - Iw[y, u])
+        if exact:
+            for x in range(win_w):
+                count += diff[x]
+        else:
+            for x in range(win_w):
+                total += np.float32(diff[x])
+    if exact:
+        total = np.float32(count)
     return total / np.float32(32 * win_w * win_h)  # OpenCV: errval * 1.f / (32 W H)
 
 
@@ -329,7 +344,7 @@ def _lk_point(k, I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, sta
         if level == 0:
             status[k] = 0
         return
-    residual = _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, win_w, Iw)
+    residual = _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, win_w, Iw, row[0])
     if trace_residual.shape[1] > 1:
         trace_residual[k, level] = residual
     if level == 0 and not get_min_eig:
