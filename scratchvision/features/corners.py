@@ -34,120 +34,154 @@ SOBEL_SMOOTH = np.array([1.0, 2.0, 1.0])
 SOBEL_DIFF = np.array([-1.0, 0.0, 1.0])
 
 
-@kernel(parallel=True)
-def _sobel(img, row_taps, col_taps, out):
-    """A 3x3 separable filter the way OpenCV's vectorised Sobel runs it: the row (horizontal)
-    pass accumulates its taps in order with fused multiply-adds, the column pass computes
-    ``fma(a + b, k_side, centre * k_centre)`` for symmetric taps and ``(b - a) k_side`` for
-    antisymmetric ones; float32 results, reflect-101 borders. A fused multiply-add is computed
-    exactly in float64 and rounded once (the product of two float32 values is exact in float64).
-    """
-    h, w = img.shape
-    kr = row_taps.astype(np.float32)
-    kc = col_taps.astype(np.float32)
-    symmetric = col_taps[0] == col_taps[-1]
+@kernel
+def _filter_row(src, taps, padded, out):
+    """The row (horizontal) pass of OpenCV's vectorised 3x3 Sobel on one image row: the three
+    taps accumulated in order with fused multiply-adds into float32 ``out``, reflect-101 border.
+    ``padded`` (w + 2,) is scratch. A fused multiply-add is computed exactly in float64 and
+    rounded once (the product of two float32 values is exact in float64)."""
+    w = src.shape[0]
     one = np.uint64(1)
-    tmp = np.empty((h, w), np.float32)
-    for i in numba.prange(h):
-        src = img[i]
-        padded = np.empty(w + 2, np.float32)
-        for j in range(w):  # unsigned indices here and below: no negative-index test, vectorised
-            padded[np.uint64(j) + one] = np.float32(src[np.uint64(j)])
-        fill_border_reflect101(padded, 1, w)
-        acc = tmp[i]
-        acc[:] = 0.0
-        for t in range(3):  # tap by tap over the whole row: the same order, vectorised
-            k = np.float64(kr[t])
-            shift = np.uint64(t)
-            for j in range(w):
-                u = np.uint64(j)
-                acc[u] = np.float32(np.float64(padded[u + shift]) * k + np.float64(acc[u]))
-    for i in numba.prange(h):
-        centre = tmp[i]
-        above = tmp[reflect101(i - 1, h)]
-        below = tmp[reflect101(i + 1, h)]
-        dst = out[i]
-        kside = np.float64(kc[2])
-        for j in range(w):
-            u = np.uint64(j)
-            if symmetric:
-                dst[u] = np.float32(np.float64(above[u] + below[u]) * kside
-                                    + np.float64(centre[u] * kc[1]))
-            else:
-                dst[u] = (below[u] - above[u]) * kc[2]
+    for j in range(w):  # unsigned indices: no negative-index test, vectorised
+        padded[np.uint64(j) + one] = np.float32(src[np.uint64(j)])
+    fill_border_reflect101(padded, 1, w)
+    k0 = np.float64(taps[0])
+    k1 = np.float64(taps[1])
+    k2 = np.float64(taps[2])
+    for j in range(w):  # the three taps in order, each a fused multiply-add onto the last
+        u = np.uint64(j)
+        acc = np.float32(np.float64(padded[u]) * k0 + 0.0)  # + 0.0 as OpenCV's zeroed sum: -0 -> 0
+        acc = np.float32(np.float64(padded[u + one]) * k1 + np.float64(acc))
+        out[u] = np.float32(np.float64(padded[u + one + one]) * k2 + np.float64(acc))
 
 
 @kernel
-def _box_row(padded, r, block, acc, out):
-    """Horizontal ``block``-sum of a float64 row into float32 ``out``. ``padded`` holds the row
-    at offset ``r``; its reflect-101 border is filled here. The sums run tap by tap over the
-    whole row (the same order for every pixel as a per-pixel loop, but vectorised)."""
-    w = out.shape[0]
-    fill_border_reflect101(padded, r, w)
-    acc[:] = 0.0
-    for t in range(block):
-        shift = np.uint64(t)
-        for j in range(w):
-            u = np.uint64(j)
-            acc[u] += padded[u + shift]
+def _filter_column(above, centre, below, taps, out):
+    """The column (vertical) pass of OpenCV's 3x3 Sobel from three row-filtered rows:
+    ``fma(a + b, k_side, centre * k_centre)`` for symmetric taps, ``(b - a) k_side`` for
+    antisymmetric ones."""
+    kside = np.float64(taps[2])
+    for j in range(out.shape[0]):
+        u = np.uint64(j)
+        if taps[0] == taps[2]:
+            out[u] = np.float32(np.float64(above[u] + below[u]) * kside + np.float64(centre[u] * taps[1]))
+        else:
+            out[u] = (below[u] - above[u]) * taps[2]
+
+
+@kernel
+def _filtered_rows(img, m, smooth, diff, padded, rows, tags):
+    """Row-filtered image row ``m`` (Sobel difference taps for Dx, smoothing taps for Dy) in
+    slot ``m % 3`` of ``rows`` (3, 2, w), computed unless ``tags`` says it is already there."""
+    slot = m % 3
+    if tags[slot] != m:
+        _filter_row(img[m], diff, padded, rows[slot, 0])
+        _filter_row(img[m], smooth, padded, rows[slot, 1])
+        tags[slot] = m
+    return slot
+
+
+@kernel
+def _product_row_sums(x, y, block, padded, out):
+    """Horizontal ``block``-sums (reflect-101, float64) of one row's float32 products Dx^2,
+    Dx Dy, Dy^2 into ``out[0]``, ``out[1]``, ``out[2]``. ``padded`` (3, w + block - 1) is
+    scratch; the sums run tap by tap over the whole row (one order for every pixel, vectorised)."""
+    w = x.shape[0]
+    r = block // 2
+    off = np.uint64(r)
     for j in range(w):
-        out[np.uint64(j)] = np.float32(acc[np.uint64(j)])
+        u = np.uint64(j)
+        padded[0, u + off] = np.float64(x[u] * x[u])
+        padded[1, u + off] = np.float64(x[u] * y[u])
+        padded[2, u + off] = np.float64(y[u] * y[u])
+    for p in range(3):
+        src = padded[p]
+        fill_border_reflect101(src, r, w)
+        dst = out[p]
+        dst[:] = 0.0
+        for t in range(block):
+            shift = np.uint64(t)
+            for j in range(w):
+                u = np.uint64(j)
+                dst[u] += src[u + shift]
+
+
+@kernel
+def _min_eig(a, b, c, k, out):
+    """Smaller eigenvalue of [a, b; b, c] / 2 per pixel of a row (OpenCV's formula)."""
+    half = np.float32(0.5)
+    for j in range(out.shape[0]):
+        p = a[j] * half
+        q = b[j]
+        t = c[j] * half
+        out[j] = (p + t) - np.sqrt((p - t) * (p - t) + q * q)
+
+
+@kernel
+def _harris(a, b, c, k, out):
+    """Harris response ``a c - b^2 - k (a + c)^2`` per pixel of a row."""
+    kf = np.float32(k)
+    for j in range(out.shape[0]):
+        p = a[j]
+        q = b[j]
+        t = c[j]
+        out[j] = p * t - q * q - kf * (p + t) * (p + t)
 
 
 @kernel(parallel=True)
-def _box_products(dx, dy, block, a, b, c, n_chunks):
-    """Unnormalised ``block x block`` sums (reflect-101, in float64) of the float32 products
-    Dx^2, Dx Dy and Dy^2 into the planes ``a``, ``b``, ``c``: vertical sums of a row's products,
-    then horizontal sums. Rows are split into ``n_chunks`` chunks run in parallel, each with its
-    own row buffers."""
-    h, w = dx.shape
+def _corner_response(img, smooth, diff, block, use_harris, harris_k, out, n_chunks):
+    """Corner response of every pixel, streamed row by row.
+
+    For output row i: the Sobel derivatives Dx, Dy of the source rows around it (a row pass
+    over each image row, then a column pass over three), their products Dx^2, Dx Dy, Dy^2 summed
+    horizontally over ``block`` columns, then ``block`` of those row sums added vertically
+    (OpenCV's ``boxFilter`` order, in float64) into the tensor (a, b, c) as float32, and the
+    response of (a, b, c). Rows are split into ``n_chunks`` chunks run in parallel; each keeps
+    the last three row-filtered image rows and the last ``block`` product row sums in rings, so
+    nothing larger than a row is written between the stages.
+    """
+    h, w = img.shape
     r = block // 2
     for chunk in numba.prange(n_chunks):
-        va = np.empty(w + block - 1)  # vertical sums at offset r, room for the border
-        vb = np.empty(w + block - 1)
-        vc = np.empty(w + block - 1)
+        lo = chunk * h // n_chunks
+        hi = (chunk + 1) * h // n_chunks
+        padded = np.empty(w + 2, np.float32)
+        rows = np.empty((3, 2, w), np.float32)  # row-filtered image rows, slot m % 3
+        tags = np.full(3, -1, np.int64)  # which image row each slot holds
+        dx = np.empty(w, np.float32)
+        dy = np.empty(w, np.float32)
+        products = np.empty((3, w + block - 1))
+        ring = np.empty((block, 3, w))  # product row sums of source row k, slot (k + block) % block
         acc = np.empty(w)
-        off = np.uint64(r)
-        for i in range(chunk * h // n_chunks, (chunk + 1) * h // n_chunks):
-            va[:] = 0.0
-            vb[:] = 0.0
-            vc[:] = 0.0
-            for v in range(-r, block - r):
-                x = dx[reflect101(i + v, h)]
-                y = dy[reflect101(i + v, h)]
+        tensor = np.empty((3, w), np.float32)
+        for src_row in range(lo - r, hi + block - 1 - r):
+            m = reflect101(src_row, h)  # the products plane is reflected, so row k is image row m's
+            above = _filtered_rows(img, reflect101(m - 1, h), smooth, diff, padded, rows, tags)
+            centre = _filtered_rows(img, m, smooth, diff, padded, rows, tags)
+            below = _filtered_rows(img, reflect101(m + 1, h), smooth, diff, padded, rows, tags)
+            _filter_column(rows[above, 0], rows[centre, 0], rows[below, 0], smooth, dx)
+            _filter_column(rows[above, 1], rows[centre, 1], rows[below, 1], diff, dy)
+            _product_row_sums(dx, dy, block, products, ring[(src_row + block) % block])
+            i = src_row - (block - 1 - r)  # the output row whose window this source row completes
+            if i < lo:
+                continue
+            for p in range(3):
+                acc[:] = ring[(i - r + block) % block, p]
+                for v in range(1, block):  # top row first
+                    src = ring[(i - r + v + block) % block, p]
+                    for j in range(w):
+                        u = np.uint64(j)
+                        acc[u] += src[u]
+                dst = tensor[p]
                 for j in range(w):
-                    u = np.uint64(j)
-                    va[u + off] += np.float64(x[u] * x[u])
-                    vb[u + off] += np.float64(x[u] * y[u])
-                    vc[u + off] += np.float64(y[u] * y[u])
-            _box_row(va, r, block, acc, a[i])
-            _box_row(vb, r, block, acc, b[i])
-            _box_row(vc, r, block, acc, c[i])
+                    dst[np.uint64(j)] = np.float32(acc[np.uint64(j)])
+            if use_harris:
+                _harris(tensor[0], tensor[1], tensor[2], harris_k, out[i])
+            else:
+                _min_eig(tensor[0], tensor[1], tensor[2], harris_k, out[i])
 
 
-@kernel(parallel=True)
-def _min_eig(a, b, c, out):
-    half = np.float32(0.5)
-    for i in numba.prange(a.shape[0]):
-        for j in range(a.shape[1]):
-            p = a[i, j] * half
-            q = b[i, j]
-            t = c[i, j] * half
-            out[i, j] = (p + t) - np.sqrt((p - t) * (p - t) + q * q)
-
-
-@kernel(parallel=True)
-def _harris(a, b, c, k, out):
-    kf = np.float32(k)
-    for i in numba.prange(a.shape[0]):
-        for j in range(a.shape[1]):
-            p = a[i, j]
-            q = b[i, j]
-            t = c[i, j]
-            out[i, j] = p * t - q * q - kf * (p + t) * (p + t)
-
-
-def _structure_tensor(image, block_size, ksize):
+def _response(image, block_size, ksize, use_harris, k):
     img = check_image(image, allow_color=False)
     block_size = check_int(block_size, "block_size", low=1, high=255)
     ksize = check_int(ksize, "ksize")
@@ -158,17 +192,14 @@ def _structure_tensor(image, block_size, ksize):
     scale = 1.0 / ((1 << (ksize - 1)) * block_size)
     if img.dtype == np.uint8:
         scale /= 255.0
-    smooth, diff = SOBEL_SMOOTH, SOBEL_DIFF
     src = img if img.dtype == np.uint8 else img.astype(np.float32)
     h, w = img.shape
-    dx = np.empty((h, w), np.float32)
-    dy = np.empty((h, w), np.float32)
+    out = np.empty((h, w), np.float32)
     # OpenCV scales the smoothing taps (the row taps for Dy, the column taps for Dx).
-    _sobel(src, diff, smooth * scale, dx)
-    _sobel(src, smooth * scale, diff, dy)
-    a, b, c = (np.empty((h, w), np.float32) for _ in range(3))
-    _box_products(dx, dy, block_size, a, b, c, min(h, 4 * numba.get_num_threads()))
-    return a, b, c
+    _corner_response(np.ascontiguousarray(src), (SOBEL_SMOOTH * scale).astype(np.float32),
+                     SOBEL_DIFF.astype(np.float32), block_size, use_harris, k, out,
+                     min(h, 4 * numba.get_num_threads()))
+    return out
 
 
 def corner_min_eigen_val(image, block_size: int = 3, ksize: int = 3) -> np.ndarray:
@@ -188,19 +219,12 @@ def corner_min_eigen_val(image, block_size: int = 3, ksize: int = 3) -> np.ndarr
         ``(a + c) - sqrt((a - c)^2 + b^2)`` with ``a = sum Ix^2 / 2``, ``b = sum Ix Iy``,
         ``c = sum Iy^2 / 2`` (derivatives scaled as OpenCV scales them).
     """
-    a, b, c = _structure_tensor(image, block_size, ksize)
-    out = np.empty(a.shape, np.float32)
-    _min_eig(a, b, c, out)
-    return out
+    return _response(image, block_size, ksize, False, 0.0)
 
 
 def corner_harris(image, block_size: int, ksize: int, k: float) -> np.ndarray:
     """Harris response ``det(M) - k trace(M)^2`` at every pixel, as ``cv2.cornerHarris``."""
-    a, b, c = _structure_tensor(image, block_size, ksize)
-    k = check_float(k, "k")
-    out = np.empty(a.shape, np.float32)
-    _harris(a, b, c, k, out)
-    return out
+    return _response(image, block_size, ksize, True, check_float(k, "k"))
 
 
 @kernel
