@@ -370,8 +370,12 @@ def good_features_to_track(image, max_corners: int, quality_level: float, min_di
         return np.zeros((0, 2), np.float32)
     threshold = np.float32(float(masked.max()) * quality_level)
     vals, ys, xs = _local_maxima(eig, mask_arr, mask is not None, threshold)
-    # strongest first; ties: larger address (row-major index) first
-    order = np.lexsort((-(ys * img.shape[1] + xs), -vals.astype(np.float64)))
+    # strongest first; ties: larger address (row-major index) first. One sort of a 64-bit key:
+    # the response's float32 bits made to order as unsigned integers (flip all bits of a
+    # negative value, set the sign bit of a positive one; + 0 turns -0 into 0) above the address.
+    bits = (vals + np.float32(0.0)).view(np.uint32)
+    ordered = np.where(bits >> np.uint32(31), ~bits, bits | np.uint32(1 << 31)).astype(np.uint64)
+    order = np.argsort((ordered << np.uint64(32)) | (ys * img.shape[1] + xs).astype(np.uint64))[::-1]
     if min_distance < 1:
         chosen = order if max_corners <= 0 else order[:max_corners]
     else:
