@@ -107,7 +107,7 @@ def _product_row_sums(x, y, block, padded, out):
 
 
 @kernel
-def _min_eig(a, b, c, k, out):
+def _min_eig(a, b, c, out):
     """Smaller eigenvalue of [a, b; b, c] / 2 per pixel of a row (OpenCV's formula)."""
     half = np.float32(0.5)
     for j in range(out.shape[0]):
@@ -151,11 +151,11 @@ def _corner_response(img, smooth, diff, block, use_harris, harris_k, out, n_chun
         dx = np.empty(w, np.float32)
         dy = np.empty(w, np.float32)
         products = np.empty((3, w + block - 1))
-        ring = np.empty((block, 3, w))  # product row sums of source row k, slot (k + block) % block
+        ring = np.empty((block, 3, w))  # product row sums of source row s, slot (s + block) % block
         acc = np.empty(w)
         tensor = np.empty((3, w), np.float32)
         for src_row in range(lo - r, hi + block - 1 - r):
-            m = reflect101(src_row, h)  # the products plane is reflected, so row k is image row m's
+            m = reflect101(src_row, h)  # the products plane is reflected: source row src_row is image row m's
             above = _filtered_rows(img, reflect101(m - 1, h), smooth, diff, padded, rows, tags)
             centre = _filtered_rows(img, m, smooth, diff, padded, rows, tags)
             below = _filtered_rows(img, reflect101(m + 1, h), smooth, diff, padded, rows, tags)
@@ -178,7 +178,7 @@ def _corner_response(img, smooth, diff, block, use_harris, harris_k, out, n_chun
             if use_harris:
                 _harris(tensor[0], tensor[1], tensor[2], harris_k, out[i])
             else:
-                _min_eig(tensor[0], tensor[1], tensor[2], harris_k, out[i])
+                _min_eig(tensor[0], tensor[1], tensor[2], out[i])
 
 
 def _response(image, block_size, ksize, use_harris, k):
