@@ -7,6 +7,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import literal_unroll
 
 from .._jit import kernel
 from .._validate import as_array
@@ -15,7 +16,7 @@ from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import MAX_COORDINATE, xyah_measurement_noise_kernel, xyah_process_noise_kernel
 
 __all__ = ["OUTPUT_COLUMNS", "TrackerStep", "matched_detections", "StepRecord", "pack_step", "check_detections", "grow_rows",
-           "gather_rows", "scatter_rows", "xyah_predict", "xyah_update",
+           "remove_rows", "gather_rows", "scatter_rows", "xyah_predict", "xyah_update",
            "max_score_pairs", "gated_association", "STATE_TENTATIVE", "STATE_CONFIRMED",
            "STATE_LOST"]
 
@@ -233,6 +234,26 @@ def grow_rows(arrays, n, rows):
     for new, old in zip(grown, arrays):
         new[:n] = old[:n]
     return grown
+
+
+@kernel
+def remove_rows(I, id_col, others, n, drop, removed, n_removed):
+    """Delete the tracks ``k < n`` with ``drop[k]`` from a track table, keeping the others in
+    order: the integer array ``I`` and every array of the tuple ``others`` lose those rows. The
+    ids (column ``id_col`` of ``I``) of the deleted tracks are appended to ``removed`` from
+    ``n_removed``. Returns the new ``(n, n_removed)``."""
+    kept = 0
+    for k in range(n):
+        if drop[k]:
+            removed[n_removed] = I[k, id_col]
+            n_removed += 1
+            continue
+        if kept != k:
+            I[kept] = I[k]
+            for a in literal_unroll(others):
+                a[kept] = a[k]
+        kept += 1
+    return kept, n_removed
 
 
 @kernel

@@ -29,7 +29,7 @@ from ..boxes import MODE_IOU, XYAH, XYXY, convert_checked, convert_kernel, iou_k
 from ..kalman._kernels import mahalanobis_sq_kernel
 from ..kalman.models import CHI2INV95, xyah_initiate_kernel, xyah_measurement_noise_kernel, xyah_model
 from ._base import (STATE_CONFIRMED, STATE_TENTATIVE, StepRecord, check_detections, gather_rows, pack_step,
-                    scatter_rows, xyah_predict, xyah_update)
+                    remove_rows, scatter_rows, xyah_predict, xyah_update)
 
 __all__ = ["DeepSort", "color_histogram_embeddings"]
 
@@ -437,18 +437,12 @@ def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, s
         next_id += 1
         n += 1
 
-    removed = np.empty(n, np.int64)
-    kept = n_removed = 0
+    deleted = I[:n, STATE] == DELETED
     for k in range(n):
-        if I[k, STATE] == DELETED:
-            removed[n_removed] = I[k, ID]
-            n_removed += 1
+        if deleted[k]:
             slot_used[I[k, SLOT]] = False
-            continue
-        if kept != k:
-            X[kept], P[kept], I[kept], S[kept] = X[k], P[k], I[k], S[k]
-        kept += 1
-    n = kept
+    removed = np.empty(n, np.int64)
+    n, n_removed = remove_rows(I, ID, (X, P, S), n, deleted, removed, 0)
     depth = gallery.shape[1]
     for k in range(n):
         if I[k, STATE] != CONFIRMED:

@@ -31,7 +31,8 @@ from .._validate import check_float, check_int
 from ..boxes import MODE_IOU, XYSR, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
-from ._base import StepRecord, check_detections, gated_association, grow_rows, max_score_pairs, pack_step
+from ._base import (StepRecord, check_detections, gated_association, grow_rows, max_score_pairs, pack_step,
+                    remove_rows)
 from .sort import AGE, CLASS, HIT_STREAK, HITS, ID, TIME_SINCE_UPDATE, predict_tracks, reported_tracks, track_states
 
 __all__ = ["OCSort"]
@@ -189,28 +190,6 @@ def _previous_observation(V, ring, ring_age, k, age, delta_t):
 
 
 @kernel
-def _move(dst, src, X, P, FX, FP, I, V, ring, ring_age):
-    X[dst], P[dst], FX[dst], FP[dst] = X[src], P[src], FX[src], FP[src]
-    I[dst], V[dst], ring[dst], ring_age[dst] = I[src], V[src], ring[src], ring_age[src]
-
-
-@kernel
-def _remove_tracks(X, P, FX, FP, I, V, ring, ring_age, n, drop, removed, n_removed):
-    """Delete the tracks ``k < n`` with ``drop[k]``, keeping the others in order; their ids are
-    appended to ``removed`` from ``n_removed``. Returns the new ``(n, n_removed)``."""
-    kept = 0
-    for k in range(n):
-        if drop[k]:
-            removed[n_removed] = I[k, ID]
-            n_removed += 1
-            continue
-        if kept != k:
-            _move(kept, k, X, P, FX, FP, I, V, ring, ring_age)
-        kept += 1
-    return kept, n_removed
-
-
-@kernel
 def _observe(k, obs, X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t):
     """Track ``k`` observed with ``obs`` (``x1, y1, x2, y2, score``): direction of motion, the
     observation history, and the filter update, preceded by ORU after a gap: the filter frozen at
@@ -302,7 +281,7 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
 
     I[:n, DET_IDX] = -1
     predicted, dead = predict_tracks(X, P, I, n, F, Q)
-    n, n_removed = _remove_tracks(X, P, FX, FP, I, V, ring, ring_age, n, dead, removed, 0)
+    n, n_removed = remove_rows(I, ID, (X, P, FX, FP, V, ring, ring_age), n, dead, removed, 0)
     last_boxes = V[:n, LAST_OBS:LAST_OBS + 4].copy()
 
     iou = np.empty((n_det, n))
@@ -383,7 +362,7 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
         out[j, 4], out[j, 5], out[j, 6], out[j, 7] = I[k, ID], V[k, SCORE], I[k, CLASS], I[k, DET_IDX]
 
     stale = I[:n, TIME_SINCE_UPDATE] > max_age
-    n, n_removed = _remove_tracks(X, P, FX, FP, I, V, ring, ring_age, n, stale, removed, n_removed)
+    n, n_removed = remove_rows(I, ID, (X, P, FX, FP, V, ring, ring_age), n, stale, removed, n_removed)
     return (n, next_id, out, iou, direction, recovery, ran,
             pack_step(matched[:n_matched], d_rows[u_det], unmatched_ids, removed[:n_removed], I[:n, ID],
                       track_states(I, n, min_hits)))

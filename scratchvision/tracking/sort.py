@@ -25,7 +25,7 @@ from ..boxes import MODE_IOU, XYSR, XYXY, convert_checked, convert_kernel, iou_k
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
 from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, gated_association,
-                    grow_rows, pack_step)
+                    grow_rows, pack_step, remove_rows)
 
 __all__ = ["Sort"]
 
@@ -125,22 +125,6 @@ class Sort:
 
 
 @kernel
-def remove_tracks(X, P, I, S, n, drop, removed, n_removed):
-    """Delete the tracks ``k < n`` with ``drop[k]`` from the table, keeping the others in order;
-    their ids are appended to ``removed`` from ``n_removed``. Returns the new ``(n, n_removed)``."""
-    kept = 0
-    for k in range(n):
-        if drop[k]:
-            removed[n_removed] = I[k, ID]
-            n_removed += 1
-            continue
-        if kept != k:
-            X[kept], P[kept], I[kept], S[kept] = X[k], P[k], I[k], S[k]
-        kept += 1
-    return kept, n_removed
-
-
-@kernel
 def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q, H, R, P0, max_age,
                min_hits, iou_threshold, class_aware):
     """One SORT frame on the track table (rows ``< n`` live; room for ``n + len(boxes)``).
@@ -165,7 +149,7 @@ def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q
     n_det = boxes.shape[0]
     removed = np.empty(n + n_det, np.int64)
     predicted, dead = predict_tracks(X, P, I, n, F, Q)
-    n, n_removed = remove_tracks(X, P, I, S, n, dead, removed, 0)
+    n, n_removed = remove_rows(I, ID, (X, P, S), n, dead, removed, 0)
 
     iou = np.empty((n_det, n))
     iou_kernel(boxes, predicted, False, MODE_IOU, iou)
@@ -211,7 +195,7 @@ def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q
         convert_kernel(X[k:k + 1, :4], XYSR, XYXY, out[j:j + 1, :4])
         out[j, 4], out[j, 5], out[j, 6], out[j, 7] = I[k, ID], S[k], I[k, CLASS], det_of_track[k]
 
-    n, n_removed = remove_tracks(X, P, I, S, n, I[:n, TIME_SINCE_UPDATE] > max_age, removed, n_removed)
+    n, n_removed = remove_rows(I, ID, (X, P, S), n, I[:n, TIME_SINCE_UPDATE] > max_age, removed, n_removed)
     return n, next_id, out, iou, pack_step(matched, rows[unmatched_d], unmatched_ids, removed[:n_removed], I[:n, ID],
                                            track_states(I, n, min_hits))
 
