@@ -43,7 +43,7 @@ FASTMATH_SAFE = frozenset({"nsz", "arcp", "contract", "afn", "reassoc"})
 _WARMUPS: dict[str, object] = {}
 
 
-def kernel(func=None, *, parallel: bool = False, fastmath: bool = False):
+def kernel(func=None, *, parallel: bool = False, fastmath: bool = False, inline: bool = False):
     """Decorate a Numba kernel with the package-wide options.
 
     Parameters
@@ -55,6 +55,10 @@ def kernel(func=None, *, parallel: bool = False, fastmath: bool = False):
         (``numba.set_num_threads`` controls its size).
     fastmath : bool, default False
         Use the safe fast-math subset :data:`FASTMATH_SAFE`.
+    inline : bool, default False
+        Inline the kernel into its callers in Numba's IR (``inline="always"``), for a small
+        helper called from an inner loop: LLVM does not inline a call to another kernel, and
+        the call keeps the loop from being vectorised.
 
     Returns
     -------
@@ -66,6 +70,7 @@ def kernel(func=None, *, parallel: bool = False, fastmath: bool = False):
         error_model="numpy",
         parallel=parallel,
         fastmath=set(FASTMATH_SAFE) if fastmath else False,
+        inline="always" if inline else "never",
     )
     if func is None:
         return lambda f: numba.njit(**options)(f)

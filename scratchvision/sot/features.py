@@ -21,7 +21,7 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 
-__all__ = ["fhog", "fhog_stack", "gray_cells"]
+__all__ = ["fhog", "fhog_stack", "fhog_planes", "gray_cells"]
 
 _EPS = 1e-4
 
@@ -30,48 +30,90 @@ _EPS = 1e-4
 def _orientation_histograms(img, cell, hist):
     """Each pixel's gradient (central differences, edges replicated; in a colour image, the
     channel whose gradient is strongest) is snapped to the nearest of 18 directions 20 degrees
-    apart, and its magnitude is shared
-    bilinearly between the four cells whose centres surround the pixel. ``hist`` has a margin of
-    one cell on every side to catch the votes that fall outside."""
-    h, w, channels = img.shape
-    ch, cw = hist.shape[0] - 2, hist.shape[1] - 2
+    apart, and its magnitude is shared bilinearly between the four cells whose centres surround
+    the pixel. ``hist`` (cells_h + 2, 18, cells_w + 2) has a margin of one cell on every side to
+    catch the votes that fall outside. Row by row: the gradients, then the directions and
+    magnitudes (loops the compiler vectorises), then the votes, pixel by pixel."""
+    ch, cw = hist.shape[0] - 2, hist.shape[2] - 2
+    width = cw * cell
     bx = np.cos((np.arange(9) + 0.5) * (np.pi / 9))  # boundaries between the 18 directions
     by = np.sin((np.arange(9) + 0.5) * (np.pi / 9))
     # each column's left cell (in the margin's frame) and its weight
-    col_cell = np.empty(cw * cell, np.int64)
-    col_w = np.empty(cw * cell)
-    for x in range(cw * cell):
+    col_cell = np.empty(width, np.int64)
+    col_w = np.empty(width)
+    for x in range(width):
         xp = (x + 0.5) / cell - 0.5
         col_cell[x] = int(np.floor(xp)) + 1
         col_w[x] = xp + 1 - col_cell[x]
+    gx = np.empty(width)
+    gy = np.empty(width)
+    mag = np.empty(width)
+    bins = np.empty(width, np.int64)
     for y in range(ch * cell):
-        up, down = max(y - 1, 0), min(y + 1, h - 1)
+        _row_gradients(img, y, gx, gy, mag)
+        for x in range(width):
+            # fold into the upper half-plane, then count the boundaries (10, 30, ..., 170
+            # degrees) the direction lies beyond: the nearest of 0, 20, ..., 180 degrees
+            # (arithmetic, not branches: the signs are noise to a branch predictor)
+            flip = gy[x] < 0
+            fx_ = gx[x] * (1.0 - 2.0 * flip)
+            fy_ = np.abs(gy[x])
+            b = 9 * flip
+            for o in range(9):
+                b += fy_ * bx[o] - fx_ * by[o] > 0
+            bins[x] = b - 18 * (b == 18)
+            mag[x] = np.sqrt(mag[x])
         yp = (y + 0.5) / cell - 0.5
         iy = int(np.floor(yp)) + 1
         fy = yp + 1 - iy
-        for x in range(cw * cell):
-            left, right = max(x - 1, 0), min(x + 1, w - 1)
-            gx = gy = energy = 0.0
-            for c in range(channels):
-                dx = (img[y, right, c] - img[y, left, c]) * 0.5
-                dy = (img[down, x, c] - img[up, x, c]) * 0.5
-                e = dx * dx + dy * dy
-                if c == 0 or e > energy:
-                    gx, gy, energy = dx, dy, e
-            # fold into the upper half-plane, then count the boundaries (10, 30, ..., 170
-            # degrees) the direction lies beyond: the nearest of 0, 20, ..., 180 degrees
-            flip = gy < 0
-            fx_, fy_ = (-gx, -gy) if flip else (gx, gy)
-            b = 0
-            for o in range(9):
-                b += fy_ * bx[o] - fx_ * by[o] > 0
-            b = (b + 9) % 18 if flip else b % 18
-            mag = np.sqrt(energy)
+        for x in range(width):
+            b, m = bins[x], mag[x]
             ix, fx = col_cell[x], col_w[x]
-            hist[iy, ix, b] += (1.0 - fx) * (1.0 - fy) * mag
-            hist[iy, ix + 1, b] += fx * (1.0 - fy) * mag
-            hist[iy + 1, ix, b] += (1.0 - fx) * fy * mag
-            hist[iy + 1, ix + 1, b] += fx * fy * mag
+            hist[iy, b, ix] += (1.0 - fx) * (1.0 - fy) * m
+            hist[iy, b, ix + 1] += fx * (1.0 - fy) * m
+            hist[iy + 1, b, ix] += (1.0 - fx) * fy * m
+            hist[iy + 1, b, ix + 1] += fx * fy * m
+
+
+@kernel
+def _row_gradients(img, y, gx, gy, energy):
+    """Central differences of row ``y`` (edges replicated) in the channel where the gradient
+    energy ``gx^2 + gy^2`` is largest (the first such channel), for the first ``len(gx)``
+    columns. The inner columns of a gray or RGB image run in one loop without branches, which
+    the compiler vectorises (which channel wins is noise to a branch predictor); the edge columns
+    follow."""
+    h, w, channels = img.shape
+    row, above, below = img[y], img[max(y - 1, 0)], img[min(y + 1, h - 1)]
+    n = len(gx)
+    last = min(n, w - 1) if channels in (1, 3) else 1  # the inner columns 1 .. last - 1, done first
+    if channels == 3:
+        for x in range(1, last):
+            dx, dy, e = _central_difference(row, above, below, x, x - 1, x + 1, 0)
+            dx1, dy1, e1 = _central_difference(row, above, below, x, x - 1, x + 1, 1)
+            dx2, dy2, e2 = _central_difference(row, above, below, x, x - 1, x + 1, 2)
+            take = e1 > e
+            dx, dy, e = (dx1 if take else dx), (dy1 if take else dy), (e1 if take else e)
+            take = e2 > e
+            gx[x], gy[x], energy[x] = (dx2 if take else dx), (dy2 if take else dy), (e2 if take else e)
+    elif channels == 1:
+        for x in range(1, last):
+            gx[x], gy[x], energy[x] = _central_difference(row, above, below, x, x - 1, x + 1, 0)
+    # the rest: the edge columns, or every column of another channel count
+    for start, stop in ((0, 1), (max(last, 1), n)):
+        for x in range(start, stop):
+            left, right = max(x - 1, 0), min(x + 1, w - 1)
+            for c in range(channels):
+                dx, dy, e = _central_difference(row, above, below, x, left, right, c)
+                if c == 0 or e > energy[x]:
+                    gx[x], gy[x], energy[x] = dx, dy, e
+
+
+@kernel(inline=True)
+def _central_difference(row, above, below, x, left, right, c):
+    """(dx, dy, dx^2 + dy^2) of channel ``c`` at column ``x``, in float64."""
+    dx = (np.float64(row[right, c]) - row[left, c]) * 0.5
+    dy = (np.float64(below[x, c]) - above[x, c]) * 0.5
+    return dx, dy, dx * dx + dy * dy
 
 
 def fhog(image, cell_size: int = 4) -> np.ndarray:
@@ -84,66 +126,83 @@ def fhog(image, cell_size: int = 4) -> np.ndarray:
 
 def fhog_stack(images, cell_size: int = 4) -> np.ndarray:
     """:func:`fhog` of K images of one size (K, H, W, C) in one call: (K, H // cell_size,
-    W // cell_size, 31) float32."""
-    imgs = np.asarray(images, np.float64)
+    W // cell_size, 31) float32 (a view of :func:`fhog_planes`' channel-first array)."""
+    return fhog_planes(images, cell_size).transpose(0, 2, 3, 1)
+
+
+def fhog_planes(images, cell_size: int = 4, out=None) -> np.ndarray:
+    """:func:`fhog_stack` with the channels first: (K, 31, H // cell_size, W // cell_size)
+    float32, the layout the per-channel FFTs of the trackers read. ``out``, if given, is
+    filled and returned (it may be a slice of a larger feature stack)."""
+    imgs = np.asarray(images)
     k, h, w = imgs.shape[:3]
     ch, cw = h // cell_size, w // cell_size
     if ch < 1 or cw < 1:
         raise ValueError(f"image {imgs.shape[1:]} is smaller than one {cell_size}x{cell_size} cell")
-    hist = np.zeros((k, ch + 2, cw + 2, 18))
-    out = np.empty((k, ch, cw, 31), np.float32)
-    _fhog_kernel(imgs, cell_size, hist, out)
+    if out is None:
+        out = np.empty((k, 31, ch, cw), np.float32)
+    _fhog_kernel(imgs, cell_size, out)
     return out
 
 
 @kernel
-def _fhog_kernel(imgs, cell, hist, out):
+def _fhog_kernel(imgs, cell, out):
+    ch, cw = out.shape[2], out.shape[3]
+    hist = np.empty((ch + 2, 18, cw + 2))
     for k in range(imgs.shape[0]):
-        _orientation_histograms(imgs[k], cell, hist[k])
-        _normalise(hist[k, 1:-1, 1:-1], out[k])
+        hist[:] = 0.0
+        _orientation_histograms(imgs[k], cell, hist)
+        _normalise(hist, out[k])
 
 
 @kernel
 def _normalise(hist, out):
-    """The 31 FHOG features of each cell from the orientation histograms: 18 sensitive and 9
-    insensitive orientations, each the mean over the 4 block normalisations of min(h / n, 0.2),
-    and 4 texture features (0.2357 times the sum of the sensitive ones under each normalisation)."""
-    ch, cw = hist.shape[0], hist.shape[1]
-    energy = np.empty((ch + 2, cw + 2))
+    """The 31 FHOG features of each cell from the orientation histograms ``hist`` (cells_h + 2,
+    18, cells_w + 2: :func:`_orientation_histograms`' margin is left out) into ``out`` (31,
+    cells_h, cells_w): 18 sensitive and 9 insensitive orientations,
+    each the mean over the 4 block normalisations of min(h / n, 0.2), and 4 texture features
+    (0.2357 times the sum of the sensitive ones under each normalisation). Row by row, each
+    feature over the whole row at once."""
+    ch, cw = out.shape[1], out.shape[2]
+    energy = np.zeros((ch + 2, cw + 2))  # each cell's gradient energy, edges replicated
+    for y in range(ch):
+        for b in range(9):
+            for x in range(cw):
+                v = hist[y + 1, b, x + 1] + hist[y + 1, b + 9, x + 1]
+                energy[y + 1, x + 1] += v * v
     for y in range(ch + 2):
         for x in range(cw + 2):
-            cell = hist[min(max(y - 1, 0), ch - 1), min(max(x - 1, 0), cw - 1)]
-            e = 0.0
-            for b in range(9):
-                v = cell[b] + cell[b + 9]
-                e += v * v
-            energy[y, x] = e
+            energy[y, x] = energy[min(max(y, 1), ch), min(max(x, 1), cw)]
+    norms = np.empty((4, cw))
+    texture = np.empty((4, cw))
     for y in range(ch):
+        e0, e1, e2 = energy[y], energy[y + 1], energy[y + 2]
         for x in range(cw):
             # 1 / the gradient energy of the four 2x2 blocks of cells that contain this cell
-            i0 = 1.0 / np.sqrt(energy[y, x] + energy[y + 1, x] + energy[y, x + 1] + energy[y + 1, x + 1] + _EPS)
-            i1 = 1.0 / np.sqrt(energy[y, x + 1] + energy[y + 1, x + 1] + energy[y, x + 2] + energy[y + 1, x + 2]
-                               + _EPS)
-            i2 = 1.0 / np.sqrt(energy[y + 1, x] + energy[y + 2, x] + energy[y + 1, x + 1] + energy[y + 2, x + 1]
-                               + _EPS)
-            i3 = 1.0 / np.sqrt(energy[y + 1, x + 1] + energy[y + 2, x + 1] + energy[y + 1, x + 2]
-                               + energy[y + 2, x + 2] + _EPS)
-            t0 = t1 = t2 = t3 = 0.0
-            for b in range(18):
-                v = hist[y, x, b]
-                h0, h1, h2, h3 = min(v * i0, 0.2), min(v * i1, 0.2), min(v * i2, 0.2), min(v * i3, 0.2)
-                out[y, x, b] = 0.5 * (h0 + h1 + h2 + h3)
-                t0 += h0
-                t1 += h1
-                t2 += h2
-                t3 += h3
-            for b in range(9):
-                v = hist[y, x, b] + hist[y, x, b + 9]
-                out[y, x, 18 + b] = 0.5 * (min(v * i0, 0.2) + min(v * i1, 0.2) + min(v * i2, 0.2) + min(v * i3, 0.2))
-            out[y, x, 27] = 0.2357 * t0
-            out[y, x, 28] = 0.2357 * t1
-            out[y, x, 29] = 0.2357 * t2
-            out[y, x, 30] = 0.2357 * t3
+            norms[0, x] = 1.0 / np.sqrt(e0[x] + e1[x] + e0[x + 1] + e1[x + 1] + _EPS)
+            norms[1, x] = 1.0 / np.sqrt(e0[x + 1] + e1[x + 1] + e0[x + 2] + e1[x + 2] + _EPS)
+            norms[2, x] = 1.0 / np.sqrt(e1[x] + e2[x] + e1[x + 1] + e2[x + 1] + _EPS)
+            norms[3, x] = 1.0 / np.sqrt(e1[x + 1] + e2[x + 1] + e1[x + 2] + e2[x + 2] + _EPS)
+        texture[:] = 0.0
+        row = hist[y + 1]
+        for b in range(18):
+            for x in range(cw):
+                v = row[b, x + 1]
+                h0, h1 = min(v * norms[0, x], 0.2), min(v * norms[1, x], 0.2)
+                h2, h3 = min(v * norms[2, x], 0.2), min(v * norms[3, x], 0.2)
+                out[b, y, x] = 0.5 * (h0 + h1 + h2 + h3)
+                texture[0, x] += h0
+                texture[1, x] += h1
+                texture[2, x] += h2
+                texture[3, x] += h3
+        for b in range(9):
+            for x in range(cw):
+                v = row[b, x + 1] + row[b + 9, x + 1]
+                out[18 + b, y, x] = 0.5 * (min(v * norms[0, x], 0.2) + min(v * norms[1, x], 0.2)
+                                           + min(v * norms[2, x], 0.2) + min(v * norms[3, x], 0.2))
+        for t in range(4):
+            for x in range(cw):
+                out[27 + t, y, x] = 0.2357 * texture[t, x]
 
 
 def gray_cells(image, cell_size: int = 4) -> np.ndarray:
