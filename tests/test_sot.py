@@ -164,6 +164,25 @@ def test_fhog_equals_its_definition(shape, cell):
     np.testing.assert_allclose(fhog(img, cell), _fhog_by_definition(img, cell), rtol=1e-5, atol=1e-6)
 
 
+def test_feature_planes_fill_a_channel_first_stack():
+    """fhog_planes and gray_planes write the channels of one (K, C, cells_h, cells_w) stack, as
+    KCF builds it: the same numbers as fhog_stack and gray_cells; a wrong stack is refused."""
+    from scratchvision.sot.features import fhog_planes, fhog_stack, gray_cells, gray_planes
+
+    rng = np.random.default_rng(3)
+    imgs = rng.uniform(0, 255, (2, 24, 32, 3)).astype(np.float32)
+    gray = imgs.mean(axis=3)
+    stack = np.full((2, 33, 6, 8), np.nan, np.float32)
+    gray_planes(gray, 4, out=stack, channel=0)
+    fhog_planes(imgs, 4, out=stack, channel=1)
+    np.testing.assert_array_equal(stack[:, 0], gray_cells(gray, 4)[..., 0])
+    np.testing.assert_array_equal(stack[:, 1:32].transpose(0, 2, 3, 1), fhog_stack(imgs, 4))
+    assert np.isnan(stack[:, 32]).all()  # nothing written past the 31 FHOG channels
+    for bad, channel in ((stack, 3), (stack.astype(np.float64), 1), (stack[:, :, :, :7], 1), (stack[:1], 1)):
+        with pytest.raises(ValueError, match="out"):
+            fhog_planes(imgs, 4, out=bad, channel=channel)
+
+
 def test_mosse_follows_a_translating_texture_and_fails_on_noise():
     from scratchvision.data import texture
 

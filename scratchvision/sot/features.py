@@ -21,7 +21,7 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 
-__all__ = ["fhog", "fhog_stack", "fhog_planes", "gray_cells"]
+__all__ = ["fhog", "fhog_stack", "fhog_planes", "gray_cells", "gray_planes"]
 
 _EPS = 1e-4
 
@@ -130,10 +130,11 @@ def fhog_stack(images, cell_size: int = 4) -> np.ndarray:
     return fhog_planes(images, cell_size).transpose(0, 2, 3, 1)
 
 
-def fhog_planes(images, cell_size: int = 4, out=None) -> np.ndarray:
+def fhog_planes(images, cell_size: int = 4, out=None, channel: int = 0) -> np.ndarray:
     """:func:`fhog_stack` with the channels first: (K, 31, H // cell_size, W // cell_size)
-    float32, the layout the per-channel FFTs of the trackers read. ``out``, if given, is
-    filled and returned (it may be a slice of a larger feature stack)."""
+    float32, the layout the per-channel FFTs of the trackers read. With ``out``, a C-contiguous
+    float32 (K, C, H // cell_size, W // cell_size) feature stack, its channels ``channel`` to
+    ``channel + 30`` are filled instead and ``out`` is returned."""
     imgs = np.asarray(images)
     k, h, w = imgs.shape[:3]
     ch, cw = h // cell_size, w // cell_size
@@ -141,25 +142,36 @@ def fhog_planes(images, cell_size: int = 4, out=None) -> np.ndarray:
         raise ValueError(f"image {imgs.shape[1:]} is smaller than one {cell_size}x{cell_size} cell")
     if out is None:
         out = np.empty((k, 31, ch, cw), np.float32)
-    _fhog_kernel(imgs, cell_size, out)
+    _check_planes(out, (k, ch, cw), channel, 31)
+    _fhog_kernel(imgs, cell_size, out, channel)
     return out
 
 
+def _check_planes(out, shape, channel, count):
+    """``out`` must be a C-contiguous float32 (K, C, cells_h, cells_w) stack with room for
+    ``count`` channels from ``channel``."""
+    k, ch, cw = shape
+    if not (isinstance(out, np.ndarray) and out.dtype == np.float32 and out.flags.c_contiguous and out.ndim == 4
+            and (out.shape[0], out.shape[2], out.shape[3]) == (k, ch, cw) and 0 <= channel <= out.shape[1] - count):
+        raise ValueError(f"out must be a C-contiguous float32 ({k}, C, {ch}, {cw}) array with channels "
+                         f"{channel}..{channel + count - 1}")
+
+
 @kernel
-def _fhog_kernel(imgs, cell, out):
+def _fhog_kernel(imgs, cell, out, channel):
     ch, cw = out.shape[2], out.shape[3]
     hist = np.empty((ch + 2, 18, cw + 2))
     for k in range(imgs.shape[0]):
         hist[:] = 0.0
         _orientation_histograms(imgs[k], cell, hist)
-        _normalise(hist, out[k])
+        _normalise(hist, out[k], channel)
 
 
 @kernel
-def _normalise(hist, out):
+def _normalise(hist, out, channel):
     """The 31 FHOG features of each cell from the orientation histograms ``hist`` (cells_h + 2,
-    18, cells_w + 2: :func:`_orientation_histograms`' margin is left out) into ``out`` (31,
-    cells_h, cells_w): 18 sensitive and 9 insensitive orientations,
+    18, cells_w + 2: :func:`_orientation_histograms`' margin is left out) into the channels
+    ``channel .. channel + 30`` of ``out`` (C, cells_h, cells_w): 18 sensitive and 9 insensitive orientations,
     each the mean over the 4 block normalisations of min(h / n, 0.2), and 4 texture features
     (0.2357 times the sum of the sensitive ones under each normalisation). Row by row, each
     feature over the whole row at once."""
@@ -190,7 +202,7 @@ def _normalise(hist, out):
                 v = row[b, x + 1]
                 h0, h1 = min(v * norms[0, x], 0.2), min(v * norms[1, x], 0.2)
                 h2, h3 = min(v * norms[2, x], 0.2), min(v * norms[3, x], 0.2)
-                out[b, y, x] = 0.5 * (h0 + h1 + h2 + h3)
+                out[channel + b, y, x] = 0.5 * (h0 + h1 + h2 + h3)
                 texture[0, x] += h0
                 texture[1, x] += h1
                 texture[2, x] += h2
@@ -198,11 +210,11 @@ def _normalise(hist, out):
         for b in range(9):
             for x in range(cw):
                 v = row[b, x + 1] + row[b + 9, x + 1]
-                out[18 + b, y, x] = 0.5 * (min(v * norms[0, x], 0.2) + min(v * norms[1, x], 0.2)
+                out[channel + 18 + b, y, x] = 0.5 * (min(v * norms[0, x], 0.2) + min(v * norms[1, x], 0.2)
                                            + min(v * norms[2, x], 0.2) + min(v * norms[3, x], 0.2))
         for t in range(4):
             for x in range(cw):
-                out[27 + t, y, x] = 0.2357 * texture[t, x]
+                out[channel + 27 + t, y, x] = 0.2357 * texture[t, x]
 
 
 def gray_cells(image, cell_size: int = 4) -> np.ndarray:
@@ -210,24 +222,34 @@ def gray_cells(image, cell_size: int = 4) -> np.ndarray:
     for a gray (H, W) image, (K, H // cell_size, W // cell_size, 1) for a stack (K, H, W)."""
     img = np.asarray(image)
     stack = img.reshape((-1,) + img.shape[-2:])
-    h, w = stack.shape[1:]
-    out = np.empty((len(stack), h // cell_size, w // cell_size, 1), np.float32)
-    _cell_means(stack, cell_size, out)
-    return out.reshape(img.shape[:-2] + out.shape[1:])
+    out = gray_planes(stack, cell_size)
+    return out.reshape(img.shape[:-2] + out.shape[2:] + (1,))
+
+
+def gray_planes(images, cell_size: int = 4, out=None, channel: int = 0) -> np.ndarray:
+    """:func:`gray_cells` of a stack (K, H, W) as one channel-first plane: (K, 1, H // cell_size,
+    W // cell_size) float32, or channel ``channel`` of ``out`` (as in :func:`fhog_planes`)."""
+    stack = np.asarray(images)
+    k, h, w = stack.shape
+    if out is None:
+        out = np.empty((k, 1, h // cell_size, w // cell_size), np.float32)
+    _check_planes(out, (k, h // cell_size, w // cell_size), channel, 1)
+    _cell_means(stack, cell_size, out, channel)
+    return out
 
 
 @kernel
-def _cell_means(stack, cell, out):
+def _cell_means(stack, cell, out, channel):
     """Mean of ``v / 255 - 0.5`` over each cell, in float64, summed row by row from the cell's
     top-left pixel (NumPy's order for this reduction), then rounded to float32."""
     for k in range(out.shape[0]):
-        for cy in range(out.shape[1]):
-            for cx in range(out.shape[2]):
+        for cy in range(out.shape[2]):
+            for cx in range(out.shape[3]):
                 total = 0.0
                 for y in range(cy * cell, (cy + 1) * cell):
                     for x in range(cx * cell, (cx + 1) * cell):
                         total += np.float64(stack[k, y, x]) / 255.0 - 0.5
-                out[k, cy, cx, 0] = np.float32(total / (cell * cell))
+                out[k, channel, cy, cx] = np.float32(total / (cell * cell))
 
 
 @warmup_hook

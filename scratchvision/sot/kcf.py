@@ -37,7 +37,7 @@ import scipy.fft as sp_fft
 from .._jit import kernel
 from .._validate import check_float, check_image, check_int
 from .common import check_bbox, hanning_window, rgb_patch_to_gray, sample_windows, subpixel_peak
-from .features import fhog_stack, gray_cells
+from .features import fhog_planes, gray_planes
 
 __all__ = ["TrackerKCF"]
 
@@ -91,25 +91,25 @@ class TrackerKCF:
         self.response = None
 
     def _features(self, frame, center, scales):
-        """The tapered feature stacks (K, cells_h, cells_w, 32) of the windows at ``center`` and
-        each of ``scales``, sampled in one pass, as half spectra."""
+        """The tapered feature stacks (K, 32, cells_h, cells_w: the gray level, then FHOG) of the
+        windows at ``center`` and each of ``scales``, sampled in one pass, as half spectra."""
         sizes = [(self._window[0] * s, self._window[1] * s) for s in scales]
         patches = sample_windows(frame, [center] * len(scales), sizes, self._template)
-        gray = rgb_patch_to_gray(patches, frame.ndim == 3)
-        feats = np.concatenate([gray_cells(gray, self.cell_size), fhog_stack(patches if frame.ndim == 3 else
-                                                                            patches[..., None], self.cell_size)],
-                               axis=3)
-        return sp_fft.rfft2(feats * self._cos[..., None], axes=(1, 2))  # real signals: half spectra
+        feats = np.empty((len(scales), 32) + self._cos.shape, np.float32)
+        gray_planes(rgb_patch_to_gray(patches, frame.ndim == 3), self.cell_size, out=feats, channel=0)
+        fhog_planes(patches if frame.ndim == 3 else patches[..., None], self.cell_size, out=feats, channel=1)
+        feats *= self._cos
+        return sp_fft.rfft2(feats, axes=(2, 3))  # real signals: half spectra
 
     def _kernel(self, xf, zf):
-        """Gaussian kernel correlation of all cyclic shifts of ``xf`` (cells_h, cells_w, 32) with
-        each of the stacks ``zf`` (K, ...), in the Fourier domain: (K, ...)."""
-        cross = np.empty(zf.shape[:3], zf.dtype)
+        """Gaussian kernel correlation of all cyclic shifts of ``xf`` (32, cells_h, cells_w) with
+        each of the stacks ``zf`` (K, 32, ...), in the Fourier domain: (K, cells_h, cells_w)."""
+        cross = np.empty(zf.shape[:1] + zf.shape[2:], zf.dtype)
         energies = np.empty(len(zf), np.float32)
         correlation_terms(xf, zf, self._twins, self._cells, cross, energies)
         xz = sp_fft.irfft2(cross, s=self._cos.shape, axes=(1, 2))
         d = energies[:, None, None] - 2 * xz
-        return sp_fft.rfft2(np.exp(-np.maximum(d, 0) / (self.sigma**2 * self._cells * xf.shape[2])), axes=(1, 2))
+        return sp_fft.rfft2(np.exp(-np.maximum(d, 0) / (self.sigma**2 * self._cells * xf.shape[0])), axes=(1, 2))
 
     def init(self, frame, bbox) -> None:
         """Start tracking the box ``bbox = (x, y, w, h)`` in ``frame`` (gray or RGB)."""
@@ -183,16 +183,16 @@ class TrackerKCF:
 @kernel
 def correlation_terms(xf, zf, twins, cells, cross, energies):
     """The Fourier-domain terms of KCF's Gaussian kernel correlation of ``x`` with each stack
-    ``z_k`` (half spectra over cells, last axis the channels): the channel-summed cross power
+    ``z_k`` (half spectra over cells, first axis the channels): the channel-summed cross power
     ``cross[k] = sum_c z_k^ conj(x^)`` and ``energies[k] = |x|^2 + |z_k|^2`` (Parseval over the
     half spectra: the columns that stand for a conjugate twin, ``twins`` 2, count twice; divided
     by the number of ``cells``). Sums in double precision."""
-    ch, cw, nc = xf.shape
+    nc, ch, cw = xf.shape
     ex = 0.0
     for i in range(ch):
         for j in range(cw):
             for c in range(nc):
-                v = xf[i, j, c]
+                v = xf[c, i, j]
                 ex += twins[j] * (np.float64(v.real) * v.real + np.float64(v.imag) * v.imag)
     for k in range(zf.shape[0]):
         ez = 0.0
@@ -200,8 +200,8 @@ def correlation_terms(xf, zf, twins, cells, cross, energies):
             for j in range(cw):
                 acc = 0j
                 for c in range(nc):
-                    v = zf[k, i, j, c]
-                    acc += np.complex128(v) * np.conj(np.complex128(xf[i, j, c]))
+                    v = zf[k, c, i, j]
+                    acc += np.complex128(v) * np.conj(np.complex128(xf[c, i, j]))
                     ez += twins[j] * (np.float64(v.real) * v.real + np.float64(v.imag) * v.imag)
                 cross[k, i, j] = acc
         energies[k] = (ex + ez) / cells
