@@ -244,15 +244,17 @@ def test_frames_of_another_shape_are_refused(make):
 @pytest.mark.parametrize("center", [(10.5, 20.5), (0.3, 2.7), (79.2, 59.9), (-5.5, 30.0), (40.0, 30.0), (78.5, 30.0), (30.0, 1.5)])
 @pytest.mark.parametrize("size", [(7, 9), (8, 6)])
 def test_get_rect_sub_pix_equals_cv2(cv2, center, size):
-    """Sub-pixel patches with replicated edges, inside and overhanging the frame, gray and RGB.
+    """Sub-pixel patches with replicated edges, inside and overhanging the frame, gray and RGB,
+    float32 and uint8 (inside the frame, the sampler reads runs of consecutive pixels).
     (Windows over a corner of the frame are not compared: cv2 then repeats a pixel away from the
     corner, where ours repeats the corner pixel.)"""
     from scratchvision.sot.common import get_rect_sub_pix
 
     rng = np.random.default_rng(0)
-    for img in ((rng.random((60, 80)) * 255).astype(np.float32), (rng.random((60, 80, 3)) * 255).astype(np.float32)):
-        np.testing.assert_allclose(get_rect_sub_pix(img, size, center), cv2.getRectSubPix(img, size, center),
-                                   rtol=0, atol=1e-3)
+    for img in ((rng.random((60, 80)) * 255).astype(np.float32), (rng.random((60, 80, 3)) * 255).astype(np.float32),
+                (rng.random((60, 80, 3)) * 255).astype(np.uint8)):  # frames as trackers get them, read as float32
+        np.testing.assert_allclose(get_rect_sub_pix(img, size, center),
+                                   cv2.getRectSubPix(img, size, center, patchType=cv2.CV_32F), rtol=0, atol=1e-3)
 
 
 class _CV2CSRT(_CV2):
