@@ -191,10 +191,13 @@ def preprocess_patch(patch, window, eps, out):
 def learn_filter(A, B, H, G, F, keep, rate, eps):
     """The running averages ``A = keep A + rate G conj(F)`` and ``B = keep B + rate |F|^2`` (half
     spectra), and ``H = A / (B + eps)``: the paper's ``H*``, which the correlation multiplies by
-    (``response = IFFT(F_new H*)``)."""
+    (``response = IFFT(F_new H*)``). The division by the real ``B + eps`` divides both parts (the
+    value complex division gives, without its branches)."""
     for i in range(A.shape[0]):
         for j in range(A.shape[1]):
             f = F[i, j]
             A[i, j] = keep * A[i, j] + rate * (G[i, j] * np.conj(f))
+            a = A[i, j]
             B[i, j] = keep * B[i, j] + rate * (f.real * f.real + f.imag * f.imag)
-            H[i, j] = A[i, j] / (B[i, j] + eps)
+            d = B[i, j] + eps
+            H[i, j] = complex(a.real / d, a.imag / d)
