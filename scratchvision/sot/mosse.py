@@ -30,6 +30,7 @@ import numpy as np
 import scipy.fft as sp_fft
 
 from .._jit import kernel
+from .._vecmath import vector_log
 from .._validate import check_float, check_image, check_int
 from ..imgproc import gaussian_blur, remap
 from .common import (
@@ -165,26 +166,37 @@ class TrackerMOSSE:
 
 @kernel
 def preprocess_patch(patch, window, eps, out):
-    """MOSSE's pre-processing into ``out``: ``log(p + 1)``, zero mean and unit standard deviation
-    (``+ eps``; statistics accumulated in float64), times the cosine ``window``; float32."""
+    """MOSSE's pre-processing into ``out``: ``log(p + 1)`` (float32, correctly rounded:
+    :func:`~scratchvision._vecmath.vector_log`), zero mean and unit standard deviation (``+ eps``;
+    statistics in float64), times the cosine ``window``; float32."""
     h, w = patch.shape
+    for i in range(h):
+        for j in range(w):
+            out[i, j] = np.float32(vector_log(np.float64(patch[i, j] + np.float32(1.0))))
+    mean, std = _mean_std(out)
+    m = np.float32(mean)
+    scale = np.float32(std) + np.float32(eps)
+    for i in range(h):
+        for j in range(w):
+            out[i, j] = (out[i, j] - m) / scale * window[i, j]
+
+
+@kernel(fastmath=True)
+def _mean_std(values):
+    """Mean and (population) standard deviation of a 2-D array, summed in float64; fast-math lets
+    LLVM keep several partial sums at once (the order of the additions is its choice)."""
+    h, w = values.shape
     total = 0.0
     for i in range(h):
         for j in range(w):
-            v = np.log(patch[i, j] + np.float32(1.0))
-            out[i, j] = v
-            total += v
+            total += values[i, j]
     mean = total / (h * w)
     squares = 0.0
     for i in range(h):
         for j in range(w):
-            d = out[i, j] - mean
+            d = values[i, j] - mean
             squares += d * d
-    m = np.float32(mean)
-    scale = np.float32(np.sqrt(squares / (h * w))) + np.float32(eps)
-    for i in range(h):
-        for j in range(w):
-            out[i, j] = (out[i, j] - m) / scale * window[i, j]
+    return mean, np.sqrt(squares / (h * w))
 
 
 @kernel
