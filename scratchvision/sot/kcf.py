@@ -32,8 +32,8 @@ Correlation Filters." IEEE TPAMI 37(3), 2015. doi:10.1109/TPAMI.2014.2345390
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft as sp_fft
 
+from .. import _fft
 from .._jit import kernel
 from .._validate import check_float, check_image, check_int
 from .common import check_bbox, hanning_window, rgb_patch_to_gray, sample_windows, subpixel_peak
@@ -99,7 +99,7 @@ class TrackerKCF:
         gray_planes(rgb_patch_to_gray(patches, frame.ndim == 3), self.cell_size, out=feats, channel=0)
         fhog_planes(patches if frame.ndim == 3 else patches[..., None], self.cell_size, out=feats, channel=1)
         feats *= self._cos
-        return sp_fft.rfft2(feats, axes=(2, 3))  # real signals: half spectra
+        return _fft.rfft2(feats, axes=(2, 3))  # real signals: half spectra
 
     def _kernel(self, xf, zf):
         """Gaussian kernel correlation of all cyclic shifts of ``xf`` (32, cells_h, cells_w) with
@@ -107,9 +107,9 @@ class TrackerKCF:
         cross = np.empty(zf.shape[:1] + zf.shape[2:], zf.dtype)
         energies = np.empty(len(zf), np.float32)
         correlation_terms(xf, zf, self._twins, self._cells, cross, energies)
-        xz = sp_fft.irfft2(cross, s=self._cos.shape, axes=(1, 2))
+        xz = _fft.irfft2(cross, self._cos.shape, axes=(1, 2))
         d = energies[:, None, None] - 2 * xz
-        return sp_fft.rfft2(np.exp(-np.maximum(d, 0) / (self.sigma**2 * self._cells * xf.shape[0])), axes=(1, 2))
+        return _fft.rfft2(np.exp(-np.maximum(d, 0) / (self.sigma**2 * self._cells * xf.shape[0])), axes=(1, 2))
 
     def init(self, frame, bbox) -> None:
         """Start tracking the box ``bbox = (x, y, w, h)`` in ``frame`` (gray or RGB)."""
@@ -133,7 +133,7 @@ class TrackerKCF:
         ys = np.arange(ch) - ch // 2
         xs = np.arange(cw) - cw // 2
         y = np.exp(-0.5 * (ys[:, None] ** 2 + xs[None, :] ** 2) / s**2)
-        self._yf = sp_fft.rfft2(np.fft.ifftshift(y))  # peak at the origin (no shift)
+        self._yf = _fft.rfft2(np.fft.ifftshift(y))  # peak at the origin (no shift)
         xf = self._features(img, self._center, [1.0])
         self._xf = xf[0]
         self._alphaf = self._yf / (self._kernel(self._xf, xf)[0] + self.lambda_)
@@ -148,7 +148,7 @@ class TrackerKCF:
             raise ValueError(f"frame has shape {img.shape[:2]}, the tracker was initialised on {self._shape}")
         factors = (1.0,) if self.scale_step == 1.0 else (1.0, 1 / self.scale_step, self.scale_step)
         zf = self._features(img, self._center, [self._scale * f for f in factors])
-        responses = sp_fft.irfft2(self._alphaf * self._kernel(self._xf, zf), s=self._cos.shape, axes=(1, 2))
+        responses = _fft.irfft2(self._alphaf * self._kernel(self._xf, zf), self._cos.shape, axes=(1, 2))
         best = None
         for factor, response in zip(factors, responses):
             peak = float(response.max()) * (1.0 if factor == 1.0 else 0.95)

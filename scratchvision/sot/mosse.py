@@ -27,8 +27,8 @@ Correlation Filters." CVPR 2010. doi:10.1109/CVPR.2010.5539960
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft as sp_fft
 
+from .. import _fft
 from .._jit import kernel
 from .._vecmath import vector_log
 from .._validate import check_float, check_image, check_int
@@ -121,7 +121,7 @@ class TrackerMOSSE:
         g[h // 2, w // 2] = 1.0
         g = gaussian_blur(g, (int(np.rint(2.0 * 4 * 2 + 1)) | 1,) * 2, 2.0)
         g /= g.max()
-        self._G = sp_fft.rfft2(g)  # real signals: half spectra throughout
+        self._G = _fft.rfft2(g)  # real signals: half spectra throughout
         patch = get_rect_sub_pix(gray, self._size, self._center)
         rng = np.random.default_rng(self.seed)
         self._A = np.zeros_like(self._G)
@@ -129,7 +129,7 @@ class TrackerMOSSE:
         self._H = np.zeros_like(self._G)
         for k in range(max(self.n_warps, 1)):
             p = self._rand_warp(patch, rng) if self.n_warps else patch
-            learn_filter(self._A, self._B, self._H, self._G, sp_fft.rfft2(self._preprocess(p)), 1.0, 1.0, self.eps)
+            learn_filter(self._A, self._B, self._H, self._G, _fft.rfft2(self._preprocess(p)), 1.0, 1.0, self.eps)
 
     def update(self, frame):
         """Track into ``frame``: ``(ok, (x, y, w, h))``; ``ok`` is False (box unchanged) when the
@@ -140,7 +140,7 @@ class TrackerMOSSE:
         if img.shape[:2] != self._shape:
             raise ValueError(f"frame has shape {img.shape[:2]}, the tracker was initialised on {self._shape}")
         patch = self._preprocess(gray_patch(img, self._size, self._center))
-        self.response = sp_fft.irfft2(sp_fft.rfft2(patch) * self._H, s=patch.shape)
+        self.response = _fft.irfft2(_fft.rfft2(patch) * self._H, patch.shape)
         _, (px, py), self.psr = peak_to_sidelobe(self.response, self.eps)
         if not self.psr >= self.psr_threshold:
             return False, self.box
@@ -150,7 +150,7 @@ class TrackerMOSSE:
         cx, cy = self._center
         if not (0 <= cx < img.shape[1] and 0 <= cy < img.shape[0]):
             return False, self.box
-        F = sp_fft.rfft2(self._preprocess(gray_patch(img, self._size, self._center)))
+        F = _fft.rfft2(self._preprocess(gray_patch(img, self._size, self._center)))
         learn_filter(self._A, self._B, self._H, self._G, F, 1.0 - self.rate, self.rate, self.eps)
         return True, self.box
 
