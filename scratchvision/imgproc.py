@@ -528,10 +528,12 @@ def interpolate_rows(img, x0, ax, y0, ay, out, start, stop):
     """Output rows ``start <= r < stop`` (row ``r`` is row ``r % oh`` of grid ``r // oh``):
     horizontal interpolation of the two source rows of tap ``y0``, then vertical (OpenCV's
     order). A grid whose columns are consecutive pixels at one fraction (a window at scale 1,
-    clear of the right edge) reads its rows as contiguous runs, in a loop LLVM vectorises; the
-    arithmetic is the same either way."""
+    clear of the right edge) reads its rows as contiguous runs of the flattened image, in a loop
+    LLVM vectorises (the indices are unsigned, so Numba adds no negative-index wrap-around that
+    would stop it); the arithmetic is the same either way."""
     oh, ow = out.shape[1], out.shape[2]
     h, w, channels = img.shape
+    flat, flat_out = img.reshape(-1), out.reshape(-1)
     grid = -1
     shifted = False
     for r in range(start, stop):
@@ -540,35 +542,28 @@ def interpolate_rows(img, x0, ax, y0, ay, out, start, stop):
         if k != grid:
             grid = k
             shifted = _shifted_taps(x0[k], ax[k], w)
-        r0 = img[y0[k, y]]
-        r1 = img[min(y0[k, y] + 1, h - 1)]
         b = ay[k, y]
         if shifted:
-            _interpolate_run(r0.reshape(-1), r1.reshape(-1), x0[k, 0] * channels, channels, ax[k, 0], b,
-                             out[k, y].reshape(-1))
+            a = ax[k, 0]
+            top = np.uint64((y0[k, y] * w + x0[k, 0]) * channels)
+            bottom = np.uint64((min(y0[k, y] + 1, h - 1) * w + x0[k, 0]) * channels)
+            step = np.uint64(channels)
+            first = np.uint64(r * ow * channels)
+            for i in range(np.uint64(ow * channels)):
+                upper = flat[top + i] * (np.float32(1.0) - a) + flat[top + i + step] * a
+                lower = flat[bottom + i] * (np.float32(1.0) - a) + flat[bottom + i + step] * a
+                flat_out[first + i] = upper * (np.float32(1.0) - b) + lower * b
             continue
+        r0 = img[y0[k, y]]
+        r1 = img[min(y0[k, y] + 1, h - 1)]
         for x in range(ow):
             j = x0[k, x]
             j1 = min(j + 1, w - 1)
             a = ax[k, x]
             for c in range(channels):
-                top = r0[j, c] * (np.float32(1.0) - a) + r0[j1, c] * a
-                bottom = r1[j, c] * (np.float32(1.0) - a) + r1[j1, c] * a
-                out[k, y, x, c] = top * (np.float32(1.0) - b) + bottom * b
-
-
-@kernel
-def _interpolate_run(top_row, bottom_row, start, step, a, b, dst):
-    """:func:`interpolate_rows` of a run of consecutive pixels from one fraction ``a``, rows
-    flattened: ``dst[i]`` from elements ``start + i`` and ``start + i + step`` of each row. (The
-    runs are sliced first so that every index is a loop counter, which LLVM can vectorise.)"""
-    n = len(dst)
-    t0, t1 = top_row[start:start + n], top_row[start + step:start + step + n]
-    b0, b1 = bottom_row[start:start + n], bottom_row[start + step:start + step + n]
-    for i in range(n):
-        top = t0[i] * (np.float32(1.0) - a) + t1[i] * a
-        bottom = b0[i] * (np.float32(1.0) - a) + b1[i] * a
-        dst[i] = top * (np.float32(1.0) - b) + bottom * b
+                upper = r0[j, c] * (np.float32(1.0) - a) + r0[j1, c] * a
+                lower = r1[j, c] * (np.float32(1.0) - a) + r1[j1, c] * a
+                out[k, y, x, c] = upper * (np.float32(1.0) - b) + lower * b
 
 
 @kernel
