@@ -58,6 +58,21 @@ def _csrt_same_features(cv2):
     return t
 
 
+def _timed_run(tracker, frames, box):
+    """``run_tracker`` with each ``update`` timed: (boxes, ok, seconds per update)."""
+    import time
+
+    boxes, ok, times = [tuple(box)], [True], []
+    tracker.init(frames[0], tuple(float(v) for v in box))
+    for frame in frames[1:]:
+        t0 = time.perf_counter()
+        k, b = tracker.update(frame)
+        times.append(time.perf_counter() - t0)
+        ok.append(bool(k))
+        boxes.append(b)
+    return np.array(boxes, np.float64), np.array(ok), times
+
+
 def run(threads, repeat):
     import cv2
 
@@ -74,14 +89,19 @@ def run(threads, repeat):
             for n in threads:
                 set_threads(n)
                 run_tracker(make(), frames[:5], gt[0])  # warm-up (JIT, caches)
-                fps = []
+                fps, tracked, lost = [], [], []
                 for _ in range(3):
-                    boxes, ok, f = run_tracker(make(), frames, gt[0])
-                    fps.append(f)
+                    boxes, ok, times = _timed_run(make(), frames, gt[0])
+                    fps.append(len(times) / sum(times))
+                    tracked += [t for t, k in zip(times, ok[1:]) if k]
+                    lost += [t for t, k in zip(times, ok[1:]) if not k]
+                unit = f"{n} thread{'s' if n > 1 else ''}"
                 if "AUC" not in row:
                     s = otb_scores(boxes, gt)
                     row.update({"AUC": s["AUC"], "precision@20": s["precision@20"], "tracked frames": float(ok.mean())})
-                row[f"frames/s ({n} thread{'s' if n > 1 else ''})"] = float(np.median(fps))
+                    row[f"us/frame tracked ({unit})"] = float(np.median(tracked)) * 1e6 if tracked else float("nan")
+                    row[f"us/frame lost ({unit})"] = float(np.median(lost)) * 1e6 if lost else float("nan")
+                row[f"frames/s ({unit})"] = float(np.median(fps))
             rows.append(row)
     notes = ("frames/s covers update() only (median of 3 runs) with the thread count set for both (Numba and "
              "cv2.setNumThreads; our FFTs, single-threaded, are SciPy's in single precision for MOSSE and KCF and NumPy's for "
@@ -91,6 +111,9 @@ def run(threads, repeat):
              "different warps. Our KCF uses gray + colour FHOG (OpenCV's: gray + colour names) with a 3-scale search "
              "and detect_thresh 0.2. Our CSRT has no colour-names channels (OpenCV's default has them) and takes "
              "RGB cells instead (use_rgb, off in OpenCV); 'CSRT (cv2, our features)' is OpenCV's CSRT given the same "
-             "channels (use_color_names 0, use_rgb 1). Reproduce: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
+             "channels (use_color_names 0, use_rgb 1). 'us/frame tracked' and 'us/frame lost' are the median "
+             "times of the updates that returned ok and of those that did not: OpenCV's trackers "
+             "skip learning after a failure (its MOSSE stops learning for good) and its KCF searches one scale where "
+             "ours searches three, so a tracker that loses the target early runs more frames/s. Reproduce: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
              "python benchmarks/run.py sot")
     return rows, notes
