@@ -36,16 +36,16 @@ def _sequences():
 
 
 class _CV2:
-    def __init__(self, make):
-        import cv2
+    """An OpenCV tracker (given BGR frames, converted before the timing starts)."""
 
-        self.cv2, self.t = cv2, make()
+    def __init__(self, make):
+        self.t = make()
 
     def init(self, frame, box):
-        self.t.init(self.cv2.cvtColor(frame, self.cv2.COLOR_RGB2BGR), tuple(box))
+        self.t.init(frame, tuple(box))
 
     def update(self, frame):
-        return self.t.update(self.cv2.cvtColor(frame, self.cv2.COLOR_RGB2BGR))
+        return self.t.update(frame)
 
 
 def _csrt_same_features(cv2):
@@ -83,9 +83,11 @@ def run(threads, repeat):
                 "CSRT (ours)": TrackerCSRT, "CSRT (cv2)": lambda: _CV2(cv2.legacy.TrackerCSRT_create),
                 "CSRT (cv2, our features)": lambda: _CV2(lambda: _csrt_same_features(cv2))}
     rows = []
-    for label, frames, gt in _sequences():
+    for label, rgb, gt in _sequences():
+        bgr = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in rgb]
         for name, make in trackers.items():
             row = {"sequence": label, "tracker": name}
+            frames = bgr if "(cv2" in name else rgb
             for n in threads:
                 set_threads(n)
                 run_tracker(make(), frames[:5], gt[0])  # warm-up (JIT, caches)
@@ -106,7 +108,7 @@ def run(threads, repeat):
     notes = ("frames/s covers update() only (median of 3 runs) with the thread count set for both (Numba and "
              "cv2.setNumThreads; our FFTs, single-threaded, are SciPy's in single precision for MOSSE and KCF and NumPy's for "
              "CSRT), RGB frames in (cv2 gets them as "
-             "BGR). OpenCV's MOSSE trains its first filter on 8 copies of one random warp "
+             "BGR, converted before the timing). OpenCV's MOSSE trains its first filter on 8 copies of one random warp "
              "(its RNG is re-seeded on each call) and stops updating at its first PSR failure; ours uses 8 "
              "different warps. Our KCF uses gray + colour FHOG (OpenCV's: gray + colour names) with a 3-scale search "
              "and detect_thresh 0.2. Our CSRT has no colour-names channels (OpenCV's default has them) and takes "
