@@ -164,6 +164,28 @@ def test_fhog_equals_its_definition(shape, cell):
     np.testing.assert_allclose(fhog(img, cell), _fhog_by_definition(img, cell), rtol=1e-5, atol=1e-6)
 
 
+def test_dft_sizes(cv2):
+    """optimal_dft_size is cv2.getOptimalDFTSize; nearest_dft_size is the nearest 5-smooth number
+    by brute force (ties go up)."""
+    from scratchvision.sot.common import nearest_dft_size, optimal_dft_size
+
+    smooth = [m for m in range(1, 5000) if all(p in (2, 3, 5) for p in _prime_factors(m))]
+    for n in range(1, 3000):
+        assert optimal_dft_size(n) == cv2.getOptimalDFTSize(n)
+        best = min(smooth, key=lambda m: (abs(m - n), -m))
+        assert nearest_dft_size(n) == best, n
+
+
+def _prime_factors(m):
+    out, p = [], 2
+    while m > 1:
+        while m % p == 0:
+            out.append(p)
+            m //= p
+        p += 1
+    return out
+
+
 def test_feature_planes_fill_a_channel_first_stack():
     """fhog_planes and gray_planes write the channels of one (K, C, cells_h, cells_w) stack, as
     KCF builds it: the same numbers as fhog_stack and gray_cells; a wrong stack is refused."""

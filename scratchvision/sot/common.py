@@ -9,7 +9,7 @@ from .._jit import kernel
 from .._validate import as_array, check_image
 from ..imgproc import interpolate_rows, rgb_to_gray, sample_separable, window_taps
 
-__all__ = ["check_bbox", "to_gray", "gray_patch", "rgb_patch_to_gray", "get_rect_sub_pix", "sample_windows", "hanning_window", "optimal_dft_size", "peak_to_sidelobe",
+__all__ = ["check_bbox", "to_gray", "gray_patch", "rgb_patch_to_gray", "get_rect_sub_pix", "sample_windows", "hanning_window", "optimal_dft_size", "nearest_dft_size", "peak_to_sidelobe",
            "subpixel_peak"]
 
 
@@ -136,6 +136,17 @@ def optimal_dft_size(n: int) -> int:
             p3 *= 3
         p2 *= 2
     return int(best)
+
+
+def nearest_dft_size(n: int) -> int:
+    """The ``2^a 3^b 5^c`` nearest to ``n >= 1`` (the larger one on a tie): a length the FFTs
+    take fast, for a grid whose size is free to move a little (a prime length such as 31 takes
+    pocketfft about twice as long as 30 or 32)."""
+    up = optimal_dft_size(n)
+    down = n
+    while optimal_dft_size(down) != down:
+        down -= 1
+    return up if up - n <= n - down else down
 
 
 @kernel

@@ -2,7 +2,8 @@
 three-scale search.
 
 A ridge regression on all cyclic shifts of the target's feature patch ``x`` (a window
-``1 + padding`` times the target, on a grid of 4x4-pixel cells, tapered by a cosine window)
+``1 + padding`` times the target, on a grid of 4x4-pixel cells whose counts are moved to the
+nearest FFT-friendly size, tapered by a cosine window)
 towards a Gaussian-shaped label ``y`` is solved in the Fourier domain thanks to the circulant
 structure: with the Gaussian kernel correlation ``k^{xx'} = exp(-(|x|^2 + |x'|^2 - 2 F^-1(sum_c
 x_c^ conj(x'_c^))) / (sigma^2 N))``, the dual coefficients are ``alpha^ = y^ / (k^{xx}^ +
@@ -36,7 +37,7 @@ import numpy as np
 from .. import _fft
 from .._jit import kernel
 from .._validate import check_float, check_image, check_int
-from .common import check_bbox, hanning_window, rgb_patch_to_gray, sample_windows, subpixel_peak
+from .common import check_bbox, hanning_window, nearest_dft_size, rgb_patch_to_gray, sample_windows, subpixel_peak
 from .features import fhog_planes, gray_planes
 
 __all__ = ["TrackerKCF"]
@@ -58,7 +59,9 @@ class TrackerKCF:
     output_sigma_factor : float > 0
         Label width relative to the target size.
     padding : float >= 0
-        Context around the target: the window is ``1 + padding`` times its size.
+        Context around the target: the window is ``1 + padding`` times its size (give or take
+        the few percent that bring its cell counts to the nearest ``2^a 3^b 5^c``: a prime
+        count such as 31 makes the FFTs twice as slow).
     cell_size : int
         HOG cell side in pixels.
     scale_step : float >= 1
@@ -122,7 +125,7 @@ class TrackerKCF:
         ww, wh = (max(v * (1 + self.padding), 2.0 * self.cell_size) for v in self._target)
         shrink = max(1.0, np.sqrt(ww * wh / self.max_patch_size))
         c = self.cell_size
-        self._template = (max(int(ww / shrink) // c, 2) * c, max(int(wh / shrink) // c, 2) * c)
+        self._template = tuple(nearest_dft_size(max(int(v / shrink) // c, 2)) * c for v in (ww, wh))
         self._window = (self._template[0] * shrink, self._template[1] * shrink)
         self._pixel_per_cell = c * shrink
         cw, ch = self._template[0] // c, self._template[1] // c
