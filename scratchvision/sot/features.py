@@ -45,67 +45,96 @@ def _orientation_histograms(img, cell, hist):
         xp = (x + 0.5) / cell - 0.5
         col_cell[x] = int(np.floor(xp)) + 1
         col_w[x] = xp + 1 - col_cell[x]
-    gx = np.empty(width)
-    gy = np.empty(width)
-    mag = np.empty(width)
+    w = img.shape[1]
+    block = max(1, -(-256 // w))  # rows per block: enough pixels for the vectorised loops
+    gx = np.empty((block, w))
+    gy = np.empty((block, w))
+    mag = np.empty((block, w))
     bins = np.empty(width, np.int64)
-    for y in range(ch * cell):
-        _row_gradients(img, y, gx, gy, mag)
-        for x in range(width):
-            # fold into the upper half-plane, then count the boundaries (10, 30, ..., 170
-            # degrees) the direction lies beyond: the nearest of 0, 20, ..., 180 degrees
-            # (arithmetic, not branches: the signs are noise to a branch predictor)
-            flip = gy[x] < 0
-            fx_ = gx[x] * (1.0 - 2.0 * flip)
-            fy_ = np.abs(gy[x])
-            b = 9 * flip
-            for o in range(9):
-                b += fy_ * bx[o] - fx_ * by[o] > 0
-            bins[x] = b - 18 * (b == 18)
-            mag[x] = np.sqrt(mag[x])
-        yp = (y + 0.5) / cell - 0.5
-        iy = int(np.floor(yp)) + 1
-        fy = yp + 1 - iy
-        for x in range(width):
-            b, m = bins[x], mag[x]
-            ix, fx = col_cell[x], col_w[x]
-            hist[iy, b, ix] += (1.0 - fx) * (1.0 - fy) * m
-            hist[iy, b, ix + 1] += fx * (1.0 - fy) * m
-            hist[iy + 1, b, ix] += (1.0 - fx) * fy * m
-            hist[iy + 1, b, ix + 1] += fx * fy * m
+    for y0 in range(0, ch * cell, block):
+        rows = min(block, ch * cell - y0)
+        _gradient_rows(img, y0, rows, gx, gy, mag)
+        for r in range(rows):
+            y = y0 + r
+            for x in range(width):
+                # fold into the upper half-plane, then count the boundaries (10, 30, ..., 170
+                # degrees) the direction lies beyond: the nearest of 0, 20, ..., 180 degrees
+                # (arithmetic, not branches: the signs are noise to a branch predictor)
+                flip = gy[r, x] < 0
+                fx_ = gx[r, x] * (1.0 - 2.0 * flip)
+                fy_ = np.abs(gy[r, x])
+                b = 9 * flip
+                for o in range(9):
+                    b += fy_ * bx[o] - fx_ * by[o] > 0
+                bins[x] = b - 18 * (b == 18)
+                mag[r, x] = np.sqrt(mag[r, x])
+            yp = (y + 0.5) / cell - 0.5
+            iy = int(np.floor(yp)) + 1
+            fy = yp + 1 - iy
+            for x in range(width):
+                b, m = bins[x], mag[r, x]
+                ix, fx = col_cell[x], col_w[x]
+                hist[iy, b, ix] += (1.0 - fx) * (1.0 - fy) * m
+                hist[iy, b, ix + 1] += fx * (1.0 - fy) * m
+                hist[iy + 1, b, ix] += (1.0 - fx) * fy * m
+                hist[iy + 1, b, ix + 1] += fx * fy * m
 
 
 @kernel
-def _row_gradients(img, y, gx, gy, energy):
-    """Central differences of row ``y`` (edges replicated) in the channel where the gradient
-    energy ``gx^2 + gy^2`` is largest (the first such channel), for the first ``len(gx)``
-    columns. The inner columns of a gray or RGB image run in one loop without branches, which
-    the compiler vectorises (which channel wins is noise to a branch predictor); the edge columns
-    follow."""
+def _gradient_rows(img, y0, rows, gx, gy, energy):
+    """Central differences of image rows ``y0 .. y0 + rows - 1`` (edges replicated) into rows
+    ``0 .. rows - 1`` of ``gx, gy, energy`` (C-contiguous, as wide as the image), in the channel
+    where the gradient energy ``gx^2 + gy^2`` is largest (the first such channel).
+
+    The rows that have a row above and below run as one stretch of the flattened image, in a
+    loop without branches that LLVM vectorises even when rows are narrow (which channel wins is
+    noise to a branch predictor; unsigned indices spare Numba's negative-index checks). There
+    the first and last column of each row get their neighbours from the next and previous rows,
+    so the edge columns, and the first and last image rows, are computed again with replicated
+    edges afterwards."""
     h, w, channels = img.shape
-    row, above, below = img[y], img[max(y - 1, 0)], img[min(y + 1, h - 1)]
-    n = len(gx)
-    last = min(n, w - 1) if channels in (1, 3) else 1  # the inner columns 1 .. last - 1, done first
-    if channels == 3:
-        for x in range(1, last):
-            dx, dy, e = _central_difference(row, above, below, x, x - 1, x + 1, 0)
-            dx1, dy1, e1 = _central_difference(row, above, below, x, x - 1, x + 1, 1)
-            dx2, dy2, e2 = _central_difference(row, above, below, x, x - 1, x + 1, 2)
+    flat = img.reshape(-1)
+    gxf, gyf, ef = gx.reshape(-1), gy.reshape(-1), energy.reshape(-1)
+    lo, hi = max(y0, 1), min(y0 + rows, h - 1)  # the rows with both vertical neighbours
+    if channels not in (1, 3) or w < 3:
+        hi = lo
+    first, start, stop = np.uint64(y0 * w), np.uint64(lo * w), np.uint64(max(hi, lo) * w)
+    if channels == 3:  # the channel count spelled out, so that the loads' strides are constants
+        line = np.uint64(3 * w)
+        for p in range(start, stop):
+            q = p * np.uint64(3)
+            dx, dy, e = _flat_difference(flat, q, np.uint64(3), line)
+            dx1, dy1, e1 = _flat_difference(flat, q + np.uint64(1), np.uint64(3), line)
+            dx2, dy2, e2 = _flat_difference(flat, q + np.uint64(2), np.uint64(3), line)
             take = e1 > e
             dx, dy, e = (dx1 if take else dx), (dy1 if take else dy), (e1 if take else e)
             take = e2 > e
-            gx[x], gy[x], energy[x] = (dx2 if take else dx), (dy2 if take else dy), (e2 if take else e)
-    elif channels == 1:
-        for x in range(1, last):
-            gx[x], gy[x], energy[x] = _central_difference(row, above, below, x, x - 1, x + 1, 0)
-    # the rest: the edge columns, or every column of another channel count
-    for start, stop in ((0, 1), (max(last, 1), n)):
-        for x in range(start, stop):
-            left, right = max(x - 1, 0), min(x + 1, w - 1)
-            for c in range(channels):
-                dx, dy, e = _central_difference(row, above, below, x, left, right, c)
-                if c == 0 or e > energy[x]:
-                    gx[x], gy[x], energy[x] = dx, dy, e
+            gxf[p - first] = dx2 if take else dx
+            gyf[p - first] = dy2 if take else dy
+            ef[p - first] = e2 if take else e
+    else:
+        line = np.uint64(w)
+        for p in range(start, stop):
+            gxf[p - first], gyf[p - first], ef[p - first] = _flat_difference(flat, p, np.uint64(1), line)
+    for r in range(rows):
+        y = y0 + r
+        row, above, below = img[y], img[max(y - 1, 0)], img[min(y + 1, h - 1)]
+        for x_from, x_to in ((0, 1), (w - 1, w)) if lo <= y < hi else ((0, w), (w, w)):
+            for x in range(x_from, x_to):
+                left, right = max(x - 1, 0), min(x + 1, w - 1)
+                for c in range(channels):
+                    dx, dy, e = _central_difference(row, above, below, x, left, right, c)
+                    if c == 0 or e > energy[r, x]:
+                        gx[r, x], gy[r, x], energy[r, x] = dx, dy, e
+
+
+@kernel(inline=True)
+def _flat_difference(flat, q, step, line):
+    """:func:`_central_difference` at element ``q`` of a flattened image, whose pixels are
+    ``step`` elements apart and rows ``line``."""
+    dx = (np.float64(flat[q + step]) - flat[q - step]) * 0.5
+    dy = (np.float64(flat[q + line]) - flat[q - line]) * 0.5
+    return dx, dy, dx * dx + dy * dy
 
 
 @kernel(inline=True)
@@ -135,7 +164,7 @@ def fhog_planes(images, cell_size: int = 4, out=None, channel: int = 0) -> np.nd
     float32, the layout the per-channel FFTs of the trackers read. With ``out``, a C-contiguous
     float32 (K, C, H // cell_size, W // cell_size) feature stack, its channels ``channel`` to
     ``channel + 30`` are filled instead and ``out`` is returned."""
-    imgs = np.asarray(images)
+    imgs = np.ascontiguousarray(images)
     k, h, w = imgs.shape[:3]
     ch, cw = h // cell_size, w // cell_size
     if ch < 1 or cw < 1:
