@@ -198,6 +198,8 @@ def test_feature_planes_fill_a_channel_first_stack():
     gray_planes(gray, 4, out=stack, channel=0)
     fhog_planes(imgs, 4, out=stack, channel=1)
     np.testing.assert_array_equal(stack[:, 0], gray_cells(gray, 4)[..., 0])
+    cells = (gray.astype(np.float64) / 255 - 0.5).reshape(2, 6, 4, 8, 4).mean(axis=(2, 4))  # the definition
+    np.testing.assert_allclose(stack[:, 0], cells, rtol=0, atol=1e-7)
     np.testing.assert_array_equal(stack[:, 1:32].transpose(0, 2, 3, 1), fhog_stack(imgs, 4))
     assert np.isnan(stack[:, 32]).all()  # nothing written past the 31 FHOG channels
     for bad, channel in ((stack, 3), (stack.astype(np.float64), 1), (stack[:, :, :, :7], 1), (stack[:1], 1)):

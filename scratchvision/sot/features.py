@@ -270,15 +270,23 @@ def gray_planes(images, cell_size: int = 4, out=None, channel: int = 0) -> np.nd
 @kernel
 def _cell_means(stack, cell, out, channel):
     """Mean of ``v / 255 - 0.5`` over each cell, in float64, summed row by row from the cell's
-    top-left pixel (NumPy's order for this reduction), then rounded to float32."""
+    top-left pixel (NumPy's order for this reduction), then rounded to float32. A row of cells
+    is summed side by side (each cell's own sum keeps that order), so the additions of
+    neighbouring cells overlap instead of waiting on each other."""
+    cw = out.shape[3]
+    values = np.empty(cw * cell)
+    totals = np.empty(cw)
     for k in range(out.shape[0]):
         for cy in range(out.shape[2]):
-            for cx in range(out.shape[3]):
-                total = 0.0
-                for y in range(cy * cell, (cy + 1) * cell):
-                    for x in range(cx * cell, (cx + 1) * cell):
-                        total += np.float64(stack[k, y, x]) / 255.0 - 0.5
-                out[k, channel, cy, cx] = np.float32(total / (cell * cell))
+            totals[:] = 0.0
+            for y in range(cy * cell, (cy + 1) * cell):
+                for x in range(cw * cell):
+                    values[x] = np.float64(stack[k, y, x]) / 255.0 - 0.5
+                for dx in range(cell):
+                    for cx in range(cw):
+                        totals[cx] += values[cx * cell + dx]
+            for cx in range(cw):
+                out[k, channel, cy, cx] = np.float32(totals[cx] / (cell * cell))
 
 
 @warmup_hook
