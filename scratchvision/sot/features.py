@@ -31,10 +31,10 @@ def _orientation_histograms(img, cell, hist):
     """Each pixel's gradient (central differences, edges replicated; in a colour image, the
     channel whose gradient is strongest) is snapped to the nearest of 18 directions 20 degrees
     apart, and its magnitude is shared bilinearly between the four cells whose centres surround
-    the pixel. ``hist`` (cells_h + 2, 18, cells_w + 2) has a margin of one cell on every side to
+    the pixel. ``hist`` (18, cells_h + 2, cells_w + 2) has a margin of one cell on every side to
     catch the votes that fall outside. Row by row: the gradients, then the directions and
     magnitudes (loops the compiler vectorises), then the votes, pixel by pixel."""
-    ch, cw = hist.shape[0] - 2, hist.shape[2] - 2
+    ch, cw = hist.shape[1] - 2, hist.shape[2] - 2
     width = cw * cell
     bx = np.cos((np.arange(9) + 0.5) * (np.pi / 9))  # boundaries between the 18 directions
     by = np.sin((np.arange(9) + 0.5) * (np.pi / 9))
@@ -74,10 +74,10 @@ def _orientation_histograms(img, cell, hist):
             for x in range(width):
                 b, m = bins[x], mag[r, x]
                 ix, fx = col_cell[x], col_w[x]
-                hist[iy, b, ix] += (1.0 - fx) * (1.0 - fy) * m
-                hist[iy, b, ix + 1] += fx * (1.0 - fy) * m
-                hist[iy + 1, b, ix] += (1.0 - fx) * fy * m
-                hist[iy + 1, b, ix + 1] += fx * fy * m
+                hist[b, iy, ix] += (1.0 - fx) * (1.0 - fy) * m
+                hist[b, iy, ix + 1] += fx * (1.0 - fy) * m
+                hist[b, iy + 1, ix] += (1.0 - fx) * fy * m
+                hist[b, iy + 1, ix + 1] += fx * fy * m
 
 
 @kernel
@@ -189,7 +189,7 @@ def _check_planes(out, shape, channel, count):
 @kernel
 def _fhog_kernel(imgs, cell, out, channel):
     ch, cw = out.shape[2], out.shape[3]
-    hist = np.empty((ch + 2, 18, cw + 2))
+    hist = np.empty((18, ch + 2, cw + 2))
     for k in range(imgs.shape[0]):
         hist[:] = 0.0
         _orientation_histograms(imgs[k], cell, hist)
@@ -198,52 +198,58 @@ def _fhog_kernel(imgs, cell, out, channel):
 
 @kernel
 def _normalise(hist, out, channel):
-    """The 31 FHOG features of each cell from the orientation histograms ``hist`` (cells_h + 2,
-    18, cells_w + 2: :func:`_orientation_histograms`' margin is left out) into the channels
-    ``channel .. channel + 30`` of ``out`` (C, cells_h, cells_w): 18 sensitive and 9 insensitive orientations,
-    each the mean over the 4 block normalisations of min(h / n, 0.2), and 4 texture features
-    (0.2357 times the sum of the sensitive ones under each normalisation). Row by row, each
-    feature over the whole row at once."""
-    ch, cw = out.shape[1], out.shape[2]
-    energy = np.zeros((ch + 2, cw + 2))  # each cell's gradient energy, edges replicated
-    for y in range(ch):
-        for b in range(9):
+    """The 31 FHOG features of each cell from the orientation histograms ``hist`` (18, cells_h +
+    2, cells_w + 2: :func:`_orientation_histograms`' margin is left out) into the channels
+    ``channel .. channel + 30`` of ``out`` (C, cells_h, cells_w): 18 sensitive and 9
+    insensitive orientations, each the mean over the 4 block normalisations of min(h / n, 0.2),
+    and 4 texture features (0.2357 times the sum of the sensitive ones under each
+    normalisation). Each step runs over the whole grid with its margin, flattened (loops long
+    enough to vectorise even on narrow grids; the margin's values are not used)."""
+    wp = hist.shape[2]
+    ch, cw = hist.shape[1] - 2, wp - 2
+    n = hist.shape[1] * wp
+    h = hist.reshape((18, n))
+    energy = np.zeros(n)  # each cell's gradient energy
+    for b in range(9):
+        for p in range(n):
+            v = h[b, p] + h[b + 9, p]
+            energy[p] += v * v
+    grid = energy.reshape((ch + 2, wp))
+    for y in range(ch + 2):  # the margin takes the nearest cell's energy (edges replicated)
+        step = 1 if y == 0 or y == ch + 1 else wp - 1
+        for x in range(0, wp, step):
+            grid[y, x] = grid[min(max(y, 1), ch), min(max(x, 1), cw)]
+    # 1 / the gradient energy of the four 2x2 blocks of cells that contain each cell
+    norms = np.empty((4, n))
+    first, last, line = np.uint64(wp + 1), np.uint64(n - wp - 1), np.uint64(wp)
+    one = np.uint64(1)
+    for p in range(first, last):
+        above, below = p - line, p + line
+        norms[0, p] = 1.0 / np.sqrt(energy[above - one] + energy[p - one] + energy[above] + energy[p] + _EPS)
+        norms[1, p] = 1.0 / np.sqrt(energy[above] + energy[p] + energy[above + one] + energy[p + one] + _EPS)
+        norms[2, p] = 1.0 / np.sqrt(energy[p - one] + energy[below - one] + energy[p] + energy[below] + _EPS)
+        norms[3, p] = 1.0 / np.sqrt(energy[p] + energy[below] + energy[p + one] + energy[below + one] + _EPS)
+    features = np.empty((31, n), np.float32)
+    texture = np.zeros((4, n))
+    for b in range(27):
+        for p in range(first, last):
+            v = h[b, p] if b < 18 else h[b - 18, p] + h[b - 9, p]
+            h0, h1 = min(v * norms[0, p], 0.2), min(v * norms[1, p], 0.2)
+            h2, h3 = min(v * norms[2, p], 0.2), min(v * norms[3, p], 0.2)
+            features[b, p] = 0.5 * (h0 + h1 + h2 + h3)
+            if b < 18:
+                texture[0, p] += h0
+                texture[1, p] += h1
+                texture[2, p] += h2
+                texture[3, p] += h3
+    for t in range(4):
+        for p in range(first, last):
+            features[27 + t, p] = 0.2357 * texture[t, p]
+    cells = features.reshape((31, ch + 2, wp))
+    for f in range(31):
+        for y in range(ch):
             for x in range(cw):
-                v = hist[y + 1, b, x + 1] + hist[y + 1, b + 9, x + 1]
-                energy[y + 1, x + 1] += v * v
-    for y in range(ch + 2):
-        for x in range(cw + 2):
-            energy[y, x] = energy[min(max(y, 1), ch), min(max(x, 1), cw)]
-    norms = np.empty((4, cw))
-    texture = np.empty((4, cw))
-    for y in range(ch):
-        e0, e1, e2 = energy[y], energy[y + 1], energy[y + 2]
-        for x in range(cw):
-            # 1 / the gradient energy of the four 2x2 blocks of cells that contain this cell
-            norms[0, x] = 1.0 / np.sqrt(e0[x] + e1[x] + e0[x + 1] + e1[x + 1] + _EPS)
-            norms[1, x] = 1.0 / np.sqrt(e0[x + 1] + e1[x + 1] + e0[x + 2] + e1[x + 2] + _EPS)
-            norms[2, x] = 1.0 / np.sqrt(e1[x] + e2[x] + e1[x + 1] + e2[x + 1] + _EPS)
-            norms[3, x] = 1.0 / np.sqrt(e1[x + 1] + e2[x + 1] + e1[x + 2] + e2[x + 2] + _EPS)
-        texture[:] = 0.0
-        row = hist[y + 1]
-        for b in range(18):
-            for x in range(cw):
-                v = row[b, x + 1]
-                h0, h1 = min(v * norms[0, x], 0.2), min(v * norms[1, x], 0.2)
-                h2, h3 = min(v * norms[2, x], 0.2), min(v * norms[3, x], 0.2)
-                out[channel + b, y, x] = 0.5 * (h0 + h1 + h2 + h3)
-                texture[0, x] += h0
-                texture[1, x] += h1
-                texture[2, x] += h2
-                texture[3, x] += h3
-        for b in range(9):
-            for x in range(cw):
-                v = row[b, x + 1] + row[b + 9, x + 1]
-                out[channel + 18 + b, y, x] = 0.5 * (min(v * norms[0, x], 0.2) + min(v * norms[1, x], 0.2)
-                                           + min(v * norms[2, x], 0.2) + min(v * norms[3, x], 0.2))
-        for t in range(4):
-            for x in range(cw):
-                out[channel + 27 + t, y, x] = 0.2357 * texture[t, x]
+                out[channel + f, y, x] = cells[f, y + 1, x + 1]
 
 
 def gray_cells(image, cell_size: int = 4) -> np.ndarray:
