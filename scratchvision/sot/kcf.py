@@ -187,24 +187,37 @@ class TrackerKCF:
 def correlation_terms(xf, zf, twins, cells, cross, energies):
     """The Fourier-domain terms of KCF's Gaussian kernel correlation of ``x`` with each stack
     ``z_k`` (half spectra over cells, first axis the channels): the channel-summed cross power
-    ``cross[k] = sum_c z_k^ conj(x^)`` and ``energies[k] = |x|^2 + |z_k|^2`` (Parseval over the
-    half spectra: the columns that stand for a conjugate twin, ``twins`` 2, count twice; divided
-    by the number of ``cells``). Sums in double precision."""
+    ``cross[k] = sum_c z_k^ conj(x^)`` (in double precision, channel after channel) and
+    ``energies[k] = (|x|^2 + |z_k|^2) / cells`` (:func:`spectrum_energy`). The spectra are
+    walked flattened, so the loops are long enough to vectorise."""
     nc, ch, cw = xf.shape
-    ex = 0.0
-    for i in range(ch):
-        for j in range(cw):
-            for c in range(nc):
-                v = xf[c, i, j]
-                ex += twins[j] * (np.float64(v.real) * v.real + np.float64(v.imag) * v.imag)
+    n = ch * cw
+    weights = np.empty(n)  # each column's twin weight, row after row
+    for p in range(n):
+        weights[p] = twins[p % cw]
+    x = xf.reshape((nc, n))
+    ex = spectrum_energy(x, weights)
+    acc = np.empty(n, np.complex128)
     for k in range(zf.shape[0]):
-        ez = 0.0
-        for i in range(ch):
-            for j in range(cw):
-                acc = 0j
-                for c in range(nc):
-                    v = zf[k, c, i, j]
-                    acc += np.complex128(v) * np.conj(np.complex128(xf[c, i, j]))
-                    ez += twins[j] * (np.float64(v.real) * v.real + np.float64(v.imag) * v.imag)
-                cross[k, i, j] = acc
-        energies[k] = (ex + ez) / cells
+        z = zf[k].reshape((nc, n))
+        acc[:] = 0.0
+        for c in range(nc):
+            for p in range(n):
+                acc[p] += np.complex128(z[c, p]) * np.conj(np.complex128(x[c, p]))
+        flat = cross[k].reshape(n)
+        for p in range(n):
+            flat[p] = acc[p]
+        energies[k] = (ex + spectrum_energy(z, weights)) / cells
+
+
+@kernel(fastmath=True)
+def spectrum_energy(spectra, weights):
+    """``sum |f|^2`` of half spectra (channels, flattened cells), by Parseval: ``weights`` is 2
+    for the columns that stand for a conjugate twin, else 1. In double precision; fast-math lets
+    LLVM keep several partial sums."""
+    total = 0.0
+    for c in range(spectra.shape[0]):
+        for p in range(spectra.shape[1]):
+            v = spectra[c, p]
+            total += weights[p] * (np.float64(v.real) * v.real + np.float64(v.imag) * v.imag)
+    return total
