@@ -518,22 +518,28 @@ def _area_table(src: int, dst: int):
 
 @kernel(parallel=True)
 def _separable_linear_kernel(img, x0, ax, y0, ay, out):
-    """:func:`interpolate_rows` over every output row, one parallel task per row."""
-    for r in numba.prange(out.shape[0] * out.shape[1]):
-        interpolate_rows(img, x0, ax, y0, ay, out, r, r + 1)
+    """:func:`interpolate_rows` over every output row, one parallel task per run of eight
+    consecutive rows."""
+    rows = out.shape[0] * out.shape[1]
+    for t in numba.prange((rows + 7) // 8):
+        interpolate_rows(img, x0, ax, y0, ay, out, 8 * t, min(8 * t + 8, rows))
 
 
 @kernel
 def interpolate_rows(img, x0, ax, y0, ay, out, start, stop):
     """Output rows ``start <= r < stop`` (row ``r`` is row ``r % oh`` of grid ``r // oh``):
     horizontal interpolation of the two source rows of tap ``y0``, then vertical (OpenCV's
-    order). A grid whose columns are consecutive pixels at one fraction (a window at scale 1,
-    clear of the right edge) reads its rows as contiguous runs of the flattened image, in a loop
-    LLVM vectorises (the indices are unsigned, so Numba adds no negative-index wrap-around that
-    would stop it); the arithmetic is the same either way."""
+    order). Each source row is interpolated horizontally once and kept while the next output
+    row still needs it. A grid whose columns are consecutive pixels at one fraction (a window
+    at scale 1, clear of the right edge) reads its rows as contiguous runs of the flattened
+    image instead, in a loop LLVM vectorises (the indices are unsigned, so Numba adds no
+    negative-index wrap-around that would stop it); the arithmetic is the same either way."""
     oh, ow = out.shape[1], out.shape[2]
     h, w, channels = img.shape
     flat, flat_out = img.reshape(-1), out.reshape(-1)
+    size = ow * channels
+    lines = np.empty((2, size), np.float32)  # two source rows, interpolated horizontally
+    held = np.full(2, -1)  # which source row each holds (of the current grid)
     grid = -1
     shifted = False
     for r in range(start, stop):
@@ -542,28 +548,49 @@ def interpolate_rows(img, x0, ax, y0, ay, out, start, stop):
         if k != grid:
             grid = k
             shifted = _shifted_taps(x0[k], ax[k], w)
+            held[:] = -1
         b = ay[k, y]
+        first = np.uint64(r * size)
         if shifted:
             a = ax[k, 0]
             top = np.uint64((y0[k, y] * w + x0[k, 0]) * channels)
             bottom = np.uint64((min(y0[k, y] + 1, h - 1) * w + x0[k, 0]) * channels)
             step = np.uint64(channels)
-            first = np.uint64(r * ow * channels)
-            for i in range(np.uint64(ow * channels)):
+            for i in range(np.uint64(size)):
                 upper = flat[top + i] * (np.float32(1.0) - a) + flat[top + i + step] * a
                 lower = flat[bottom + i] * (np.float32(1.0) - a) + flat[bottom + i + step] * a
                 flat_out[first + i] = upper * (np.float32(1.0) - b) + lower * b
             continue
-        r0 = img[y0[k, y]]
-        r1 = img[min(y0[k, y] + 1, h - 1)]
-        for x in range(ow):
-            j = x0[k, x]
-            j1 = min(j + 1, w - 1)
-            a = ax[k, x]
-            for c in range(channels):
-                upper = r0[j, c] * (np.float32(1.0) - a) + r0[j1, c] * a
-                lower = r1[j, c] * (np.float32(1.0) - a) + r1[j1, c] * a
-                out[k, y, x, c] = upper * (np.float32(1.0) - b) + lower * b
+        top, bottom = y0[k, y], min(y0[k, y] + 1, h - 1)
+        upper = _held_line(flat, top, bottom, x0[k], ax[k], w, channels, lines, held)
+        lower = _held_line(flat, bottom, top, x0[k], ax[k], w, channels, lines, held)
+        for i in range(np.uint64(size)):
+            flat_out[first + i] = lines[upper, i] * (np.float32(1.0) - b) + lines[lower, i] * b
+
+
+@kernel
+def _held_line(flat, row, keep, x0, ax, w, channels, lines, held):
+    """The slot of ``lines`` that holds source ``row`` interpolated at column taps ``x0, ax``,
+    computed into the slot not holding row ``keep`` if no slot holds it yet."""
+    for slot in range(2):
+        if held[slot] == row:
+            return slot
+    slot = 1 if held[0] == keep else 0
+    held[slot] = row
+    line = lines[slot]
+    base = np.uint64(row * w * channels)
+    for x in range(len(x0)):
+        j = base + np.uint64(x0[x] * channels)
+        j1 = base + np.uint64(min(x0[x] + 1, w - 1) * channels)
+        a = ax[x]
+        if channels == 3:  # spelled out for RGB
+            line[3 * x] = flat[j] * (np.float32(1.0) - a) + flat[j1] * a
+            line[3 * x + 1] = flat[j + np.uint64(1)] * (np.float32(1.0) - a) + flat[j1 + np.uint64(1)] * a
+            line[3 * x + 2] = flat[j + np.uint64(2)] * (np.float32(1.0) - a) + flat[j1 + np.uint64(2)] * a
+            continue
+        for c in range(np.uint64(channels)):
+            line[np.uint64(x) * np.uint64(channels) + c] = flat[j + c] * (np.float32(1.0) - a) + flat[j1 + c] * a
+    return slot
 
 
 @kernel

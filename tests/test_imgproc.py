@@ -189,3 +189,30 @@ def test_resize_equals_cv2(cv2, h, w, dh, dw, c, seed):
 def test_blur_and_resize_reject_bad_input(call, exc, fragment):
     with pytest.raises(exc, match=fragment):
         call()
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("channels", [1, 3, 2])
+def test_sample_windows_equals_bilinear_definition(dtype, channels):
+    """K windows at several scales (including scale 1, where the sampler reads contiguous runs,
+    and windows over the edges) in one call, serial and parallel: each sample is the float32
+    bilinear blend of its four taps in OpenCV's order (rows, then columns), element for
+    element."""
+    from scratchvision.imgproc import sample_separable, window_taps
+
+    rng = np.random.default_rng(channels)
+    img = (rng.random((40, 50, channels)) * 255).astype(dtype)
+    centers = np.array([[20.3, 15.7], [20.3, 15.7], [3.2, 37.9], [47.5, 2.1], [25.0, 20.0]])
+    sizes = np.array([[16.0, 12.0], [16.0 * 1.05, 12.0 * 1.05], [16.0 / 1.05, 12.0], [30.0, 9.0], [16.0, 12.0]])
+    for ow, oh in ((16, 12), (64, 200)):  # the second is large enough for the parallel kernel
+        x0, ax, y0, ay = window_taps(centers, sizes, ow, oh, 50, 40)
+        got = sample_separable(img, (x0, ax), (y0, ay))
+        f = img.astype(np.float32)
+        one = np.float32(1)
+        for k in range(len(centers)):
+            r0, r1 = f[y0[k]], f[np.minimum(y0[k] + 1, 39)]
+            c0, c1 = x0[k], np.minimum(x0[k] + 1, 49)
+            a, b = ax[k][None, :, None], ay[k][:, None, None]
+            upper = r0[:, c0] * (one - a) + r0[:, c1] * a
+            lower = r1[:, c0] * (one - a) + r1[:, c1] * a
+            np.testing.assert_array_equal(got[k], upper * (one - b) + lower * b)
