@@ -152,11 +152,13 @@ def _fhog_by_definition(image, cell):
 
 
 @pytest.mark.parametrize("shape, cell", [((37, 45, 3), 4), ((24, 17), 3), ((20, 26, 2), 5), ((9, 12, 3), 1),
-                                         ((30, 30, 4), 6), ((8, 3, 3), 2)])
+                                         ((30, 30, 4), 6), ((8, 3, 3), 2), ((2, 5), 1), ((1, 7, 3), 1),
+                                         ((60, 2, 3), 2), ((4, 300, 3), 4), ((1, 1), 1)])
 def test_fhog_equals_its_definition(shape, cell):
     """Gray, RGB and other channel counts (the kernel's vectorised gray/RGB rows and its generic
-    path), image sides that are and are not whole cells, on smooth images with texture
-    (ties between directions do not happen)."""
+    path), image sides that are and are not whole cells, images one or two pixels high or wide
+    (no inner rows or columns), on smooth images with texture (ties between directions do not
+    happen; a one-pixel-wide image would tie every gradient at 90 degrees)."""
     rng = np.random.default_rng(sum(shape) + cell)
     ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
     base = 120 + 60 * np.sin(xs / 3.1 + ys / 4.7)[..., None] + rng.normal(0, 20, shape if len(shape) == 3 else shape + (1,))
