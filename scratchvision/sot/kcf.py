@@ -110,9 +110,12 @@ class TrackerKCF:
         cross = np.empty(zf.shape[:1] + zf.shape[2:], zf.dtype)
         energies = np.empty(len(zf), np.float32)
         correlation_terms(xf, zf, self._twins, self._cells, cross, energies)
-        xz = _fft.irfft2(cross, self._cos.shape, axes=(1, 2))
-        d = energies[:, None, None] - 2 * xz
-        return _fft.rfft2(np.exp(-np.maximum(d, 0) / (self.sigma**2 * self._cells * xf.shape[0])), axes=(1, 2))
+        d = _fft.irfft2(cross, self._cos.shape, axes=(1, 2))  # x . z per shift, then in place:
+        d *= -2
+        d += energies[:, None, None]  # |x|^2 + |z|^2 - 2 x . z
+        np.maximum(d, 0, out=d)
+        d /= -(self.sigma**2 * self._cells * xf.shape[0])
+        return _fft.rfft2(np.exp(d, out=d), axes=(1, 2))
 
     def init(self, frame, bbox) -> None:
         """Start tracking the box ``bbox = (x, y, w, h)`` in ``frame`` (gray or RGB)."""
@@ -172,8 +175,9 @@ class TrackerKCF:
         xf = self._features(img, self._center, [scale])[0]
         alphaf = self._yf / (self._kernel(xf, xf[None])[0] + self.lambda_)
         f = self.interp_factor
-        self._xf = (1 - f) * self._xf + f * xf
-        self._alphaf = (1 - f) * self._alphaf + f * alphaf
+        for model, new in ((self._xf, xf), (self._alphaf, alphaf)):  # running averages, in place
+            model *= 1 - f
+            model += f * new
         return True, self.box
 
     @property
