@@ -542,12 +542,14 @@ def interpolate_rows(img, x0, ax, y0, ay, out, start, stop):
     held = np.full(2, -1)  # which source row each holds (of the current grid)
     grid = -1
     shifted = False
+    taps, fractions = x0[0], ax[0]  # the current grid's column taps (views made once per grid)
     for r in range(start, stop):
         k = r // oh
         y = r - k * oh
         if k != grid:
             grid = k
-            shifted = _shifted_taps(x0[k], ax[k], w)
+            taps, fractions = x0[k], ax[k]
+            shifted = _shifted_taps(taps, fractions, w)
             held[:] = -1
         b = ay[k, y]
         first = np.uint64(r * size)
@@ -562,8 +564,8 @@ def interpolate_rows(img, x0, ax, y0, ay, out, start, stop):
                 flat_out[first + i] = upper * (np.float32(1.0) - b) + lower * b
             continue
         top, bottom = y0[k, y], min(y0[k, y] + 1, h - 1)
-        upper = _held_line(flat, top, bottom, x0[k], ax[k], w, channels, lines, held)
-        lower = _held_line(flat, bottom, top, x0[k], ax[k], w, channels, lines, held)
+        upper = _held_line(flat, top, bottom, taps, fractions, w, channels, lines, held)
+        lower = _held_line(flat, bottom, top, taps, fractions, w, channels, lines, held)
         for i in range(np.uint64(size)):
             flat_out[first + i] = lines[upper, i] * (np.float32(1.0) - b) + lines[lower, i] * b
 
