@@ -188,25 +188,28 @@ def _prime_factors(m):
     return out
 
 
-def test_feature_planes_fill_a_channel_first_stack():
-    """fhog_planes and gray_planes write the channels of one (K, C, cells_h, cells_w) stack, as
-    KCF builds it: the same numbers as fhog_stack and gray_cells; a wrong stack is refused."""
-    from scratchvision.sot.features import fhog_planes, fhog_stack, gray_cells, gray_planes
+@pytest.mark.parametrize("channels", [3, 1])
+def test_kcf_feature_stack_is_gray_cells_and_fhog_of_the_windows(channels):
+    """KCF's one-call feature stack (sot.kcf.window_features) equals the public pieces put
+    together: the sampled windows' gray cell means (equal to their definition) and FHOG, tapered."""
+    from scratchvision.sot.common import rgb_patch_to_gray, sample_windows
+    from scratchvision.sot.features import fhog_stack, gray_cells
+    from scratchvision.sot.kcf import window_features
 
     rng = np.random.default_rng(3)
-    imgs = rng.uniform(0, 255, (2, 24, 32, 3)).astype(np.float32)
-    gray = imgs.mean(axis=3)
-    stack = np.full((2, 33, 6, 8), np.nan, np.float32)
-    gray_planes(gray, 4, out=stack, channel=0)
-    fhog_planes(imgs, 4, out=stack, channel=1)
-    np.testing.assert_array_equal(stack[:, 0], gray_cells(gray, 4)[..., 0])
-    cells = (gray.astype(np.float64) / 255 - 0.5).reshape(2, 6, 4, 8, 4).mean(axis=(2, 4))  # the definition
-    np.testing.assert_allclose(stack[:, 0], cells, rtol=0, atol=1e-7)
-    np.testing.assert_array_equal(stack[:, 1:32].transpose(0, 2, 3, 1), fhog_stack(imgs, 4))
-    assert np.isnan(stack[:, 32]).all()  # nothing written past the 31 FHOG channels
-    for bad, channel in ((stack, 3), (stack.astype(np.float64), 1), (stack[:, :, :, :7], 1), (stack[:1], 1)):
-        with pytest.raises(ValueError, match="out"):
-            fhog_planes(imgs, 4, out=bad, channel=channel)
+    frame = (rng.random((60, 80, channels)) * 255).astype(np.uint8)
+    centers = np.array([[30.2, 25.7]] * 3)
+    sizes = np.array([[32.0, 24.0], [32 / 1.05, 24 / 1.05], [32 * 1.05, 24 * 1.05]])
+    taper = rng.random((6, 8)).astype(np.float32)
+    feats = np.empty((3, 32, 6, 8), np.float32)
+    window_features(frame, centers, sizes, 4, taper, feats)
+    patches = sample_windows(frame, centers, sizes, (32, 24))
+    gray = rgb_patch_to_gray(patches, True) if channels == 3 else patches[..., 0]
+    cells = (gray.astype(np.float64) / 255 - 0.5).reshape(3, 6, 4, 8, 4).mean(axis=(2, 4))  # the definition
+    np.testing.assert_allclose(gray_cells(gray, 4)[..., 0], cells, rtol=0, atol=1e-7)
+    np.testing.assert_array_equal(feats[:, 0], gray_cells(gray, 4)[..., 0] * taper)
+    np.testing.assert_array_equal(feats[:, 1:].transpose(0, 2, 3, 1), fhog_stack(patches.reshape(3, 24, 32, channels), 4)
+                                  * taper[..., None])
 
 
 def test_mosse_follows_a_translating_texture_and_fails_on_noise():

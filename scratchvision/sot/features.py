@@ -21,7 +21,7 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 
-__all__ = ["fhog", "fhog_stack", "fhog_planes", "gray_cells", "gray_planes"]
+__all__ = ["fhog", "fhog_stack", "fhog_planes", "fhog_planes_kernel", "gray_cells", "gray_planes", "gray_planes_kernel"]
 
 _EPS = 1e-4
 
@@ -159,35 +159,23 @@ def fhog_stack(images, cell_size: int = 4) -> np.ndarray:
     return fhog_planes(images, cell_size).transpose(0, 2, 3, 1)
 
 
-def fhog_planes(images, cell_size: int = 4, out=None, channel: int = 0) -> np.ndarray:
+def fhog_planes(images, cell_size: int = 4) -> np.ndarray:
     """:func:`fhog_stack` with the channels first: (K, 31, H // cell_size, W // cell_size)
-    float32, the layout the per-channel FFTs of the trackers read. With ``out``, a C-contiguous
-    float32 (K, C, H // cell_size, W // cell_size) feature stack, its channels ``channel`` to
-    ``channel + 30`` are filled instead and ``out`` is returned."""
+    float32, the layout the per-channel FFTs of the trackers read."""
     imgs = np.ascontiguousarray(images)
     k, h, w = imgs.shape[:3]
     ch, cw = h // cell_size, w // cell_size
     if ch < 1 or cw < 1:
         raise ValueError(f"image {imgs.shape[1:]} is smaller than one {cell_size}x{cell_size} cell")
-    if out is None:
-        out = np.empty((k, 31, ch, cw), np.float32)
-    _check_planes(out, (k, ch, cw), channel, 31)
-    _fhog_kernel(imgs, cell_size, out, channel)
+    out = np.empty((k, 31, ch, cw), np.float32)
+    fhog_planes_kernel(imgs, cell_size, out, 0)
     return out
 
 
-def _check_planes(out, shape, channel, count):
-    """``out`` must be a C-contiguous float32 (K, C, cells_h, cells_w) stack with room for
-    ``count`` channels from ``channel``."""
-    k, ch, cw = shape
-    if not (isinstance(out, np.ndarray) and out.dtype == np.float32 and out.flags.c_contiguous and out.ndim == 4
-            and (out.shape[0], out.shape[2], out.shape[3]) == (k, ch, cw) and 0 <= channel <= out.shape[1] - count):
-        raise ValueError(f"out must be a C-contiguous float32 ({k}, C, {ch}, {cw}) array with channels "
-                         f"{channel}..{channel + count - 1}")
-
-
 @kernel
-def _fhog_kernel(imgs, cell, out, channel):
+def fhog_planes_kernel(imgs, cell, out, channel):
+    """Kernel-level :func:`fhog_planes` (no checks): the FHOG of each image (K, H, W, C) into
+    channels ``channel .. channel + 30`` of ``out`` (K, C', H // cell, W // cell)."""
     ch, cw = out.shape[2], out.shape[3]
     hist = np.empty((18, ch + 2, cw + 2))
     for k in range(imgs.shape[0]):
@@ -261,24 +249,23 @@ def gray_cells(image, cell_size: int = 4) -> np.ndarray:
     return out.reshape(img.shape[:-2] + out.shape[2:] + (1,))
 
 
-def gray_planes(images, cell_size: int = 4, out=None, channel: int = 0) -> np.ndarray:
+def gray_planes(images, cell_size: int = 4) -> np.ndarray:
     """:func:`gray_cells` of a stack (K, H, W) as one channel-first plane: (K, 1, H // cell_size,
-    W // cell_size) float32, or channel ``channel`` of ``out`` (as in :func:`fhog_planes`)."""
+    W // cell_size) float32."""
     stack = np.asarray(images)
     k, h, w = stack.shape
-    if out is None:
-        out = np.empty((k, 1, h // cell_size, w // cell_size), np.float32)
-    _check_planes(out, (k, h // cell_size, w // cell_size), channel, 1)
-    _cell_means(stack, cell_size, out, channel)
+    out = np.empty((k, 1, h // cell_size, w // cell_size), np.float32)
+    gray_planes_kernel(stack, cell_size, out, 0)
     return out
 
 
 @kernel
-def _cell_means(stack, cell, out, channel):
-    """Mean of ``v / 255 - 0.5`` over each cell, in float64, summed row by row from the cell's
-    top-left pixel (NumPy's order for this reduction), then rounded to float32. A row of cells
-    is summed side by side (each cell's own sum keeps that order), so the additions of
-    neighbouring cells overlap instead of waiting on each other."""
+def gray_planes_kernel(stack, cell, out, channel):
+    """Kernel-level :func:`gray_planes` (no checks), into channel ``channel`` of ``out`` (K, C,
+    H // cell, W // cell): the mean of ``v / 255 - 0.5`` over each cell, in float64, summed row
+    by row from the cell's top-left pixel (NumPy's order for this reduction), then rounded to
+    float32. A row of cells is summed side by side (each cell's own sum keeps that order), so
+    the additions of neighbouring cells overlap instead of waiting on each other."""
     cw = out.shape[3]
     values = np.empty(cw * cell)
     totals = np.empty(cw)

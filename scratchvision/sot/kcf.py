@@ -37,8 +37,9 @@ import numpy as np
 from .. import _fft
 from .._jit import kernel
 from .._validate import check_float, check_image, check_int
-from .common import check_bbox, hanning_window, nearest_dft_size, rgb_patch_to_gray, sample_windows, subpixel_peak
-from .features import fhog_planes, gray_planes
+from ..imgproc import interpolate_rows, window_taps
+from .common import check_bbox, gray_value, hanning_window, nearest_dft_size, subpixel_peak
+from .features import fhog_planes_kernel, gray_planes_kernel
 
 __all__ = ["TrackerKCF"]
 
@@ -96,12 +97,10 @@ class TrackerKCF:
     def _features(self, frame, center, scales):
         """The tapered feature stacks (K, 32, cells_h, cells_w: the gray level, then FHOG) of the
         windows at ``center`` and each of ``scales``, sampled in one pass, as half spectra."""
-        sizes = [(self._window[0] * s, self._window[1] * s) for s in scales]
-        patches = sample_windows(frame, [center] * len(scales), sizes, self._template)
+        sizes = np.array([(self._window[0] * s, self._window[1] * s) for s in scales])
         feats = np.empty((len(scales), 32) + self._cos.shape, np.float32)
-        gray_planes(rgb_patch_to_gray(patches, frame.ndim == 3), self.cell_size, out=feats, channel=0)
-        fhog_planes(patches if frame.ndim == 3 else patches[..., None], self.cell_size, out=feats, channel=1)
-        feats *= self._cos
+        img = np.ascontiguousarray(frame if frame.ndim == 3 else frame[..., None])
+        window_features(img, np.tile(center, (len(scales), 1)), sizes, self.cell_size, self._cos, feats)
         return _fft.rfft2(feats, axes=(2, 3))  # real signals: half spectra
 
     def _kernel(self, xf, zf):
@@ -185,6 +184,32 @@ class TrackerKCF:
         """The current box (x, y, w, h): the initial size times the current scale."""
         w, h = self._target[0] * self._scale, self._target[1] * self._scale
         return (float(self._center[0] - w / 2), float(self._center[1] - h / 2), float(w), float(h))
+
+
+@kernel
+def window_features(frame, centers, sizes, cell, taper, feats):
+    """KCF's feature stacks in one call: the windows of ``sizes[k]`` centred at ``centers[k]`` in
+    ``frame`` (H, W, C: gray or RGB), sampled on the grid of ``feats`` (K, 32, cells_h, cells_w)
+    times ``cell`` (:func:`~scratchvision.imgproc.interpolate_rows`); channel 0 the gray level
+    per cell, channels 1-31 the FHOG; everything times the cosine ``taper``."""
+    k, _, ch, cw = feats.shape
+    oh, ow = ch * cell, cw * cell
+    x0, ax, y0, ay = window_taps(centers, sizes, ow, oh, frame.shape[1], frame.shape[0])
+    patches = np.empty((k, oh, ow, frame.shape[2]), np.float32)
+    interpolate_rows(frame, x0, ax, y0, ay, patches, 0, k * oh)
+    gray = patches[..., 0].copy() if frame.shape[2] == 1 else np.empty((k, oh, ow), np.float32)
+    if frame.shape[2] == 3:
+        for i in range(k):
+            for y in range(oh):
+                for x in range(ow):
+                    gray[i, y, x] = gray_value(patches[i, y, x, 0], patches[i, y, x, 1], patches[i, y, x, 2])
+    gray_planes_kernel(gray, cell, feats, 0)
+    fhog_planes_kernel(patches, cell, feats, 1)
+    for i in range(k):
+        for c in range(32):
+            for y in range(ch):
+                for x in range(cw):
+                    feats[i, c, y, x] *= taper[y, x]
 
 
 @kernel
