@@ -9,7 +9,7 @@ from .._jit import kernel
 from .._validate import as_array, check_image
 from ..imgproc import interpolate_rows, rgb_to_gray, sample_separable, window_taps
 
-__all__ = ["check_bbox", "to_gray", "gray_patch", "rgb_patch_to_gray", "get_rect_sub_pix", "sample_windows", "hanning_window", "optimal_dft_size", "nearest_dft_size", "peak_to_sidelobe",
+__all__ = ["check_bbox", "to_gray", "gray_value", "gray_windows", "gray_pixels", "rgb_patch_to_gray", "get_rect_sub_pix", "sample_windows", "hanning_window", "optimal_dft_size", "nearest_dft_size", "peak_to_sidelobe",
            "subpixel_peak"]
 
 
@@ -32,18 +32,6 @@ def to_gray(frame, name: str = "frame") -> np.ndarray:
     return np.asarray(rgb_to_gray(img), np.float32)
 
 
-def gray_patch(frame, size, center, out_size=None) -> np.ndarray:
-    """:func:`get_rect_sub_pix` of a gray or RGB frame, as a float32 gray patch: only the patch
-    is converted (:func:`gray_value` after sampling), not the whole frame; one kernel call."""
-    img = np.asarray(frame)
-    if img.ndim != 3:
-        return get_rect_sub_pix(img, size, center, out_size)
-    ow, oh = (int(v) for v in (size if out_size is None else out_size))
-    out = np.empty((1, oh, ow), np.float32)
-    _gray_windows(np.ascontiguousarray(img), np.array([center], np.float64), np.array([size], np.float64), out)
-    return out[0]
-
-
 @kernel
 def gray_value(r, g, b):
     """``0.299 R + 0.587 G + 0.114 B`` in float32, summed left to right."""
@@ -51,16 +39,17 @@ def gray_value(r, g, b):
 
 
 @kernel
-def _gray_windows(img, centers, sizes, out):
-    """:func:`sample_windows` of an RGB frame on the grid of ``out`` (K, oh, ow), in gray."""
+def gray_windows(img, centers, sizes, out):
+    """Kernel-level :func:`sample_windows` of a gray or RGB frame (H, W, 1 or 3) on the grid of
+    ``out`` (K, oh, ow), in gray (:func:`gray_pixels`)."""
     n, oh, ow = out.shape
     x0, ax, y0, ay = window_taps(centers, sizes, ow, oh, img.shape[1], img.shape[0])
+    if img.shape[2] == 1:
+        interpolate_rows(img, x0, ax, y0, ay, out.reshape((n, oh, ow, 1)), 0, n * oh)
+        return
     rgb = np.empty((n, oh, ow, img.shape[2]), np.float32)
     interpolate_rows(img, x0, ax, y0, ay, rgb, 0, n * oh)
-    for k in range(n):
-        for y in range(oh):
-            for x in range(ow):
-                out[k, y, x] = gray_value(rgb[k, y, x, 0], rgb[k, y, x, 1], rgb[k, y, x, 2])
+    gray_pixels(rgb.reshape((-1, img.shape[2])), out.reshape(-1))
 
 
 def rgb_patch_to_gray(patch, rgb: bool) -> np.ndarray:
@@ -70,12 +59,13 @@ def rgb_patch_to_gray(patch, rgb: bool) -> np.ndarray:
         return patch
     p = np.ascontiguousarray(patch, np.float32)
     out = np.empty(p.shape[:-1], np.float32)
-    _gray_rows(p.reshape(-1, p.shape[-1]), out.reshape(-1))
+    gray_pixels(p.reshape(-1, p.shape[-1]), out.reshape(-1))
     return out
 
 
 @kernel
-def _gray_rows(pixels, out):
+def gray_pixels(pixels, out):
+    """:func:`gray_value` of each RGB pixel (N, 3) into ``out`` (N,)."""
     for i in range(pixels.shape[0]):
         out[i] = gray_value(pixels[i, 0], pixels[i, 1], pixels[i, 2])
 

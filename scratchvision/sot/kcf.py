@@ -38,7 +38,7 @@ from .. import _fft
 from .._jit import kernel
 from .._validate import check_float, check_image, check_int
 from ..imgproc import interpolate_rows, window_taps
-from .common import check_bbox, gray_value, hanning_window, nearest_dft_size, subpixel_peak
+from .common import check_bbox, gray_pixels, hanning_window, nearest_dft_size, subpixel_peak
 from .features import fhog_planes_kernel, gray_planes_kernel
 
 __all__ = ["TrackerKCF"]
@@ -197,12 +197,11 @@ def window_features(frame, centers, sizes, cell, taper, feats):
     x0, ax, y0, ay = window_taps(centers, sizes, ow, oh, frame.shape[1], frame.shape[0])
     patches = np.empty((k, oh, ow, frame.shape[2]), np.float32)
     interpolate_rows(frame, x0, ax, y0, ay, patches, 0, k * oh)
-    gray = patches[..., 0].copy() if frame.shape[2] == 1 else np.empty((k, oh, ow), np.float32)
+    gray = np.empty((k, oh, ow), np.float32)
     if frame.shape[2] == 3:
-        for i in range(k):
-            for y in range(oh):
-                for x in range(ow):
-                    gray[i, y, x] = gray_value(patches[i, y, x, 0], patches[i, y, x, 1], patches[i, y, x, 2])
+        gray_pixels(patches.reshape((-1, 3)), gray.reshape(-1))
+    else:
+        gray[:] = patches[..., 0]
     gray_planes_kernel(gray, cell, feats, 0)
     fhog_planes_kernel(patches, cell, feats, 1)
     for i in range(k):

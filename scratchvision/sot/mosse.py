@@ -36,7 +36,7 @@ from ..imgproc import gaussian_blur, remap
 from .common import (
     check_bbox,
     get_rect_sub_pix,
-    gray_patch,
+    gray_windows,
     hanning_window,
     optimal_dft_size,
     peak_to_sidelobe,
@@ -85,6 +85,15 @@ class TrackerMOSSE:
     def _preprocess(self, patch):
         out = np.empty(patch.shape, np.float32)
         preprocess_patch(np.ascontiguousarray(patch, np.float32), self._window, self.eps, out)
+        return out
+
+    def _input(self, frame):
+        """The pre-processed gray patch at the current centre of ``frame`` (H, W, 1 or 3), in one
+        kernel call."""
+        w, h = self._size
+        out = np.empty((h, w), np.float32)
+        preprocessed_window(frame, self._center.reshape(1, 2), np.array([[w, h]], np.float64), self._window, self.eps,
+                            np.empty((1, h, w), np.float32), out)
         return out
 
     def _rand_warp(self, patch, rng):
@@ -139,7 +148,8 @@ class TrackerMOSSE:
         img = check_image(frame, "frame")
         if img.shape[:2] != self._shape:
             raise ValueError(f"frame has shape {img.shape[:2]}, the tracker was initialised on {self._shape}")
-        patch = self._preprocess(gray_patch(img, self._size, self._center))
+        img = np.ascontiguousarray(img.reshape(img.shape[0], img.shape[1], -1))  # (H, W, 1 or 3)
+        patch = self._input(img)
         self.response = _fft.irfft2(_fft.rfft2(patch) * self._H, patch.shape)
         _, (px, py), self.psr = peak_to_sidelobe(self.response, self.eps)
         if not self.psr >= self.psr_threshold:
@@ -150,7 +160,7 @@ class TrackerMOSSE:
         cx, cy = self._center
         if not (0 <= cx < img.shape[1] and 0 <= cy < img.shape[0]):
             return False, self.box
-        F = _fft.rfft2(self._preprocess(gray_patch(img, self._size, self._center)))
+        F = _fft.rfft2(self._input(img))
         learn_filter(self._A, self._B, self._H, self._G, F, 1.0 - self.rate, self.rate, self.eps)
         return True, self.box
 
@@ -179,6 +189,14 @@ def preprocess_patch(patch, window, eps, out):
     for i in range(h):
         for j in range(w):
             out[i, j] = (out[i, j] - m) / scale * window[i, j]
+
+
+@kernel
+def preprocessed_window(frame, centers, sizes, window, eps, raw, out):
+    """MOSSE's input in one call: the gray window (:func:`~scratchvision.sot.common.gray_windows`
+    into ``raw`` (1, h, w)), pre-processed (:func:`preprocess_patch`) into ``out``."""
+    gray_windows(frame, centers, sizes, raw)
+    preprocess_patch(raw[0], window, eps, out)
 
 
 @kernel(fastmath=True)
