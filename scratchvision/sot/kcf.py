@@ -20,9 +20,9 @@ scenes from 0.41 to 0.57 against gray FHOG), with OpenCV's parameter names and t
 paper's HOG settings (``sigma`` 0.5, ``interp_factor`` 0.02, ``output_sigma_factor`` 0.1). Its
 response peaks run lower than OpenCV's gray + colour-names ones, so ``detect_thresh`` defaults to
 0.2 instead of OpenCV's 0.5 (at 0.5 it gave up on the OTB Crossing pedestrian after 2 frames; at
-0.2 it follows it to the end, success AUC 0.75). The FFTs are SciPy's: they keep the float32
-features in single precision (NumPy's always compute in double), which made ``update`` 1.1-1.4x
-faster.
+0.2 it follows it to the end, success AUC 0.76). The FFTs are SciPy's pocketfft, called
+directly (:mod:`scratchvision._fft`): they keep the float32 features in single precision (NumPy's
+always compute in double), which made ``update`` 1.1-1.4x faster.
 
 References
 ----------
