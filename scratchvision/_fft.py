@@ -7,7 +7,8 @@ such calls a frame. :func:`rfft2` and :func:`irfft2` give the same results as th
 functions of those names (same extension, same arguments) for the arrays the trackers pass
 (float32/float64 in, complex64/complex128 in, the default "backward" normalisation, one thread),
 calling SciPy's extension module ``scipy.fft._pocketfft.pypocketfft`` straight away. Where that
-private module is missing, they call the public functions instead.
+private module is missing, or does not answer a probe transform as scipy.fft does, they call the
+public functions instead.
 """
 
 from __future__ import annotations
@@ -15,12 +16,26 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
-try:
-    from scipy.fft._pocketfft import pypocketfft as _pocketfft
-except ImportError:  # another SciPy layout: the public functions, with their overhead
-    _pocketfft = None
-
 __all__ = ["rfft2", "irfft2"]
+
+
+def _direct_module():
+    """SciPy's pocketfft extension if it is there and answers a probe as scipy.fft does, else
+    None (another SciPy layout or signature: the public functions, with their overhead)."""
+    try:
+        from scipy.fft._pocketfft import pypocketfft as module
+
+        probe = np.arange(12.0).reshape(3, 4)
+        spectrum = scipy.fft.rfft2(probe)
+        if (np.array_equal(module.r2c(probe, (0, 1), True, 0, None, 1), spectrum)
+                and np.array_equal(module.c2r(spectrum, (0, 1), 4, False, 2, None, 1), scipy.fft.irfft2(spectrum, s=(3, 4)))):
+            return module
+    except Exception:  # any failure of the private module means: use the public functions
+        pass
+    return None
+
+
+_pocketfft = _direct_module()
 
 _REAL = (np.float32, np.float64)
 _COMPLEX = (np.complex64, np.complex128)

@@ -39,3 +39,17 @@ def test_other_sizes_and_dtypes_go_through_scipy():
     np.testing.assert_array_equal(_fft.irfft2(f, (4, 8)), scipy.fft.irfft2(f, s=(4, 8)))
     np.testing.assert_array_equal(_fft.irfft2(f, (6, 6)), scipy.fft.irfft2(f, s=(6, 6)))
     np.testing.assert_array_equal(_fft.rfft2(a.astype(np.int32)), scipy.fft.rfft2(a.astype(np.int32)))
+
+
+def test_a_private_module_that_answers_otherwise_is_not_used(monkeypatch):
+    """A SciPy whose private extension has another signature (or other results) falls back to
+    the public functions at import, not with an error at the first transform."""
+    pocketfft = pytest.importorskip("scipy.fft._pocketfft.pypocketfft")
+
+    def new_signature(*args):
+        raise TypeError("r2c() takes other arguments")
+
+    monkeypatch.setattr(pocketfft, "r2c", new_signature)
+    assert _fft._direct_module() is None
+    monkeypatch.setattr(pocketfft, "r2c", lambda a, *rest: np.zeros((3, 3), complex))
+    assert _fft._direct_module() is None
