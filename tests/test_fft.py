@@ -42,14 +42,12 @@ def test_other_sizes_and_dtypes_go_through_scipy():
 
 
 def test_a_private_module_that_answers_otherwise_is_not_used(monkeypatch):
-    """A SciPy whose private extension has another signature (or other results) falls back to
-    the public functions at import, not with an error at the first transform."""
+    """A SciPy whose private extension takes other arguments falls back to the public functions
+    at import, not with an error at the first transform."""
     pocketfft = pytest.importorskip("scipy.fft._pocketfft.pypocketfft")
 
     def new_signature(*args):
         raise TypeError("r2c() takes other arguments")
 
     monkeypatch.setattr(pocketfft, "r2c", new_signature)
-    assert _fft._direct_module() is None
-    monkeypatch.setattr(pocketfft, "r2c", lambda a, *rest: np.zeros((3, 3), complex))
     assert _fft._direct_module() is None
