@@ -32,8 +32,8 @@ def _orientation_histograms(img, cell, hist):
     channel whose gradient is strongest) is snapped to the nearest of 18 directions 20 degrees
     apart, and its magnitude is shared bilinearly between the four cells whose centres surround
     the pixel. ``hist`` (18, cells_h + 2, cells_w + 2) has a margin of one cell on every side to
-    catch the votes that fall outside. Row by row: the gradients, then the directions and
-    magnitudes (loops the compiler vectorises), then the votes, pixel by pixel."""
+    catch the votes that fall outside. A few rows at a time: the gradients, then row by row the
+    directions and magnitudes (loops the compiler vectorises), then the votes, pixel by pixel."""
     ch, cw = hist.shape[1] - 2, hist.shape[2] - 2
     width = cw * cell
     bx = np.cos((np.arange(9) + 0.5) * (np.pi / 9))  # boundaries between the 18 directions
@@ -101,11 +101,14 @@ def _gradient_rows(img, y0, rows, gx, gy, energy):
     first, start, stop = np.uint64(y0 * w), np.uint64(lo * w), np.uint64(max(hi, lo) * w)
     if channels == 3:  # the channel count spelled out, so that the loads' strides are constants
         line = np.uint64(3 * w)
+        step = np.uint64(3)
         for p in range(start, stop):
-            q = p * np.uint64(3)
-            dx, dy, e = _flat_difference(flat, q, np.uint64(3), line)
-            dx1, dy1, e1 = _flat_difference(flat, q + np.uint64(1), np.uint64(3), line)
-            dx2, dy2, e2 = _flat_difference(flat, q + np.uint64(2), np.uint64(3), line)
+            q = p * step
+            dx, dy, e = _difference(flat, q - step, q + step, q - line, q + line)
+            q += np.uint64(1)
+            dx1, dy1, e1 = _difference(flat, q - step, q + step, q - line, q + line)
+            q += np.uint64(1)
+            dx2, dy2, e2 = _difference(flat, q - step, q + step, q - line, q + line)
             take = e1 > e
             dx, dy, e = (dx1 if take else dx), (dy1 if take else dy), (e1 if take else e)
             take = e2 > e
@@ -115,33 +118,27 @@ def _gradient_rows(img, y0, rows, gx, gy, energy):
     else:
         line = np.uint64(w)
         for p in range(start, stop):
-            gxf[p - first], gyf[p - first], ef[p - first] = _flat_difference(flat, p, np.uint64(1), line)
+            gxf[p - first], gyf[p - first], ef[p - first] = _difference(flat, p - np.uint64(1), p + np.uint64(1),
+                                                                        p - line, p + line)
     for r in range(rows):
         y = y0 + r
-        row, above, below = img[y], img[max(y - 1, 0)], img[min(y + 1, h - 1)]
+        up, down = max(y - 1, 0) * w, min(y + 1, h - 1) * w
         for x_from, x_to in ((0, 1), (w - 1, w)) if lo <= y < hi else ((0, w), (w, w)):
             for x in range(x_from, x_to):
-                left, right = max(x - 1, 0), min(x + 1, w - 1)
+                left, right = y * w + max(x - 1, 0), y * w + min(x + 1, w - 1)
                 for c in range(channels):
-                    dx, dy, e = _central_difference(row, above, below, x, left, right, c)
+                    dx, dy, e = _difference(flat, np.uint64(left * channels + c), np.uint64(right * channels + c),
+                                            np.uint64((up + x) * channels + c), np.uint64((down + x) * channels + c))
                     if c == 0 or e > energy[r, x]:
                         gx[r, x], gy[r, x], energy[r, x] = dx, dy, e
 
 
 @kernel(inline=True)
-def _flat_difference(flat, q, step, line):
-    """:func:`_central_difference` at element ``q`` of a flattened image, whose pixels are
-    ``step`` elements apart and rows ``line``."""
-    dx = (np.float64(flat[q + step]) - flat[q - step]) * 0.5
-    dy = (np.float64(flat[q + line]) - flat[q - line]) * 0.5
-    return dx, dy, dx * dx + dy * dy
-
-
-@kernel(inline=True)
-def _central_difference(row, above, below, x, left, right, c):
-    """(dx, dy, dx^2 + dy^2) of channel ``c`` at column ``x``, in float64."""
-    dx = (np.float64(row[right, c]) - row[left, c]) * 0.5
-    dy = (np.float64(below[x, c]) - above[x, c]) * 0.5
+def _difference(flat, left, right, up, down):
+    """(dx, dy, dx^2 + dy^2) in float64 from the flattened image's elements at the (unsigned)
+    indices of a pixel's left, right, upper and lower neighbours: the central differences."""
+    dx = (np.float64(flat[right]) - flat[left]) * 0.5
+    dy = (np.float64(flat[down]) - flat[up]) * 0.5
     return dx, dy, dx * dx + dy * dy
 
 
