@@ -554,9 +554,9 @@ def interpolate_rows(img, x0, ax, y0, ay, out, start, stop):
         b = ay[k, y]
         first = np.uint64(r * size)
         if shifted:
-            a = ax[k, 0]
-            top = np.uint64((y0[k, y] * w + x0[k, 0]) * channels)
-            bottom = np.uint64((min(y0[k, y] + 1, h - 1) * w + x0[k, 0]) * channels)
+            a = fractions[0]
+            top = np.uint64((y0[k, y] * w + taps[0]) * channels)
+            bottom = np.uint64((min(y0[k, y] + 1, h - 1) * w + taps[0]) * channels)
             step = np.uint64(channels)
             for i in range(np.uint64(size)):
                 upper = flat[top + i] * (np.float32(1.0) - a) + flat[top + i + step] * a

@@ -108,7 +108,7 @@ class TrackerKCF:
         each of the stacks ``zf`` (K, 32, ...), in the Fourier domain: (K, cells_h, cells_w)."""
         cross = np.empty(zf.shape[:1] + zf.shape[2:], zf.dtype)
         energies = np.empty(len(zf), np.float32)
-        correlation_terms(xf, zf, self._twins, self._cells, cross, energies)
+        correlation_terms(xf, zf, self._twin_weights, self._cells, cross, energies)
         d = _fft.irfft2(cross, self._cos.shape, axes=(1, 2))  # x . z per shift, then in place:
         d *= -2
         d += energies[:, None, None]  # |x|^2 + |z|^2 - 2 x . z
@@ -133,7 +133,8 @@ class TrackerKCF:
         cw, ch = self._template[0] // c, self._template[1] // c
         self._cos = hanning_window((cw, ch))
         self._cells = cw * ch
-        self._twins = np.where((np.arange(cw // 2 + 1) == 0) | (2 * np.arange(cw // 2 + 1) == cw), 1.0, 2.0)
+        columns = np.arange(cw // 2 + 1)  # of the half spectrum; all but the first (and Nyquist) stand for two
+        self._twin_weights = np.tile(np.where((columns == 0) | (2 * columns == cw), 1.0, 2.0), ch)  # per cell, flattened
         s = np.sqrt(self._target[0] * self._target[1]) / self._pixel_per_cell * self.output_sigma_factor
         ys = np.arange(ch) - ch // 2
         xs = np.arange(cw) - cw // 2
@@ -212,17 +213,14 @@ def window_features(frame, centers, sizes, cell, taper, feats):
 
 
 @kernel
-def correlation_terms(xf, zf, twins, cells, cross, energies):
+def correlation_terms(xf, zf, weights, cells, cross, energies):
     """The Fourier-domain terms of KCF's Gaussian kernel correlation of ``x`` with each stack
     ``z_k`` (half spectra over cells, first axis the channels): the channel-summed cross power
     ``cross[k] = sum_c z_k^ conj(x^)`` (in double precision, channel after channel) and
-    ``energies[k] = (|x|^2 + |z_k|^2) / cells`` (:func:`spectrum_energy`). The spectra are
-    walked flattened, so the loops are long enough to vectorise."""
+    ``energies[k] = (|x|^2 + |z_k|^2) / cells`` (:func:`spectrum_energy`, with its per-cell
+    ``weights``). The spectra are walked flattened, so the loops are long enough to vectorise."""
     nc, ch, cw = xf.shape
     n = ch * cw
-    weights = np.empty(n)  # each column's twin weight, row after row
-    for p in range(n):
-        weights[p] = twins[p % cw]
     x = xf.reshape((nc, n))
     ex = spectrum_energy(x, weights)
     acc = np.empty(n, np.complex128)
