@@ -58,21 +58,6 @@ def _csrt_same_features(cv2):
     return t
 
 
-def _timed_run(tracker, frames, box):
-    """``run_tracker`` with each ``update`` timed: (boxes, ok, seconds per update)."""
-    import time
-
-    boxes, ok, times = [tuple(box)], [True], []
-    tracker.init(frames[0], tuple(float(v) for v in box))
-    for frame in frames[1:]:
-        t0 = time.perf_counter()
-        k, b = tracker.update(frame)
-        times.append(time.perf_counter() - t0)
-        ok.append(bool(k))
-        boxes.append(b)
-    return np.array(boxes, np.float64), np.array(ok), times
-
-
 def run(threads, repeat):
     import cv2
 
@@ -93,7 +78,8 @@ def run(threads, repeat):
                 run_tracker(make(), frames[:5], gt[0])  # warm-up (JIT, caches)
                 fps, tracked, lost = [], [], []
                 for _ in range(3):
-                    boxes, ok, times = _timed_run(make(), frames, gt[0])
+                    times = []
+                    boxes, ok, _ = run_tracker(make(), frames, gt[0], times=times)
                     fps.append(len(times) / sum(times))
                     tracked += [t for t, k in zip(times, ok[1:]) if k]
                     lost += [t for t, k in zip(times, ok[1:]) if not k]

@@ -212,6 +212,21 @@ def test_kcf_feature_stack_is_gray_cells_and_fhog_of_the_windows(channels):
                                   * taper[..., None])
 
 
+def test_run_tracker_reports_each_update_time():
+    class Steady:
+        def init(self, frame, box):
+            self.box = box
+
+        def update(self, frame):
+            return frame.mean() > 0, self.box
+
+    frames = [np.ones((4, 4)), np.ones((4, 4)), np.zeros((4, 4))]
+    times = []
+    boxes, ok, fps = run_tracker(Steady(), frames, (1, 1, 2, 2), times=times)
+    assert len(times) == 2 and all(t >= 0 for t in times) and fps > 0
+    assert ok.tolist() == [True, True, False] and (boxes == [1, 1, 2, 2]).all()
+
+
 def test_mosse_follows_a_translating_texture_and_fails_on_noise():
     from scratchvision.data import texture
 

@@ -75,9 +75,10 @@ def otb_scores(pred, gt) -> dict:
             "precision@20": float(precision_curve(pred, gt, [20.0])[0])}
 
 
-def run_tracker(tracker, frames, bbox):
+def run_tracker(tracker, frames, bbox, times=None):
     """Run a tracker (``init`` / ``update``) over frames: ``(boxes (N, 4), ok (N,), fps)``; the
-    first row is ``bbox``; failed updates keep the tracker's last box."""
+    first row is ``bbox``; failed updates keep the tracker's last box. With a list ``times``,
+    each ``update``'s duration in seconds is appended to it (frame 1 on)."""
     frames = list(frames)
     boxes = np.zeros((len(frames), 4))
     ok = np.ones(len(frames), bool)
@@ -85,7 +86,10 @@ def run_tracker(tracker, frames, bbox):
     tracker.init(frames[0], tuple(float(v) for v in bbox))
     t0 = time.perf_counter()
     for i, frame in enumerate(frames[1:], 1):
+        start = time.perf_counter()
         ok[i], box = tracker.update(frame)
+        if times is not None:
+            times.append(time.perf_counter() - start)
         boxes[i] = box
     dt = time.perf_counter() - t0
     return boxes, ok, (len(frames) - 1) / dt if dt > 0 else float("inf")
