@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from conftest import shared_path
 from scratchvision import synthetic_sequence
@@ -603,3 +606,39 @@ def test_segmentation_pieces_refuse_bad_input():
         color_histograms(frame, (4, 5, 5, 5), bins=0)
     with pytest.raises(TypeError, match="frame"):
         color_histograms(frame.astype(np.int64), (4, 5, 5, 5))
+
+
+_STACKS = {"fhog": (np.zeros((8, 8, 3), np.float32), "image"), "fhog_stack": (np.zeros((2, 8, 8, 3), np.float32), "images"),
+           "fhog_planes": (np.zeros((2, 8, 8, 1), np.uint8), "images"), "gray_cells": (np.zeros((8, 8), np.uint8), "image"),
+           "gray_planes": (np.zeros((2, 8, 8), np.float32), "images")}
+
+
+@pytest.mark.parametrize("name", sorted(_STACKS))
+@settings(deadline=None, max_examples=60)
+@given(bad=st.one_of(hnp.arrays(dtype=st.sampled_from([np.bool_, np.int16, np.float16, np.float64, np.complex64]),
+                                shape=hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=5)),
+                     st.sampled_from([None, "abc", [[1, 2], [3]], np.array(["x", "y"])])))
+def test_feature_functions_refuse_bad_images(name, bad):
+    """FHOG and the gray cells: any array or non-array in place of the image(s) either works or
+    raises ValueError/TypeError naming the argument, never a Numba typing error."""
+    from scratchvision.sot import features
+
+    valid, arg = _STACKS[name]
+    try:
+        getattr(features, name)(bad, 4)
+    except (ValueError, TypeError) as exc:
+        assert arg in str(exc), exc
+    getattr(features, name)(valid, 4)
+    for cell, exc in ((0, ValueError), (2.5, TypeError)):
+        with pytest.raises(exc, match="cell_size"):
+            getattr(features, name)(valid, cell)
+
+
+def test_dft_sizes_refuse_non_positive_lengths():
+    from scratchvision.sot.common import nearest_dft_size, optimal_dft_size
+
+    for f in (optimal_dft_size, nearest_dft_size):
+        with pytest.raises(ValueError, match="^n must be >= 1"):
+            f(0)
+        with pytest.raises(TypeError, match="^n must be an integer"):
+            f(2.5)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import kernel
-from .._validate import as_array, check_image
+from .._validate import as_array, check_image, check_int
 from ..imgproc import interpolate_rows, rgb_to_gray, sample_separable, window_taps
 
 __all__ = ["check_bbox", "to_gray", "gray_value", "gray_windows", "gray_pixels", "rgb_patch_to_gray", "get_rect_sub_pix", "sample_windows", "hanning_window", "optimal_dft_size", "nearest_dft_size", "peak_to_sidelobe",
@@ -112,7 +112,8 @@ def hanning_window(size) -> np.ndarray:
 
 
 def optimal_dft_size(n: int) -> int:
-    """The smallest ``2^a 3^b 5^c >= n`` (``cv2.getOptimalDFTSize``)."""
+    """The smallest ``2^a 3^b 5^c >= n`` (``cv2.getOptimalDFTSize``), for an integer ``n >= 1``."""
+    n = check_int(n, "n", low=1)
     best = None
     p2 = 1
     while p2 < 2 * n + 2:
@@ -132,6 +133,7 @@ def nearest_dft_size(n: int) -> int:
     """The ``2^a 3^b 5^c`` nearest to ``n >= 1`` (the larger one on a tie): a length the FFTs
     take fast, for a grid whose size is free to move a little (a prime length such as 31 takes
     pocketfft about twice as long as 30 or 32)."""
+    n = check_int(n, "n", low=1)
     up = optimal_dft_size(n)
     down = n
     while optimal_dft_size(down) != down:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import kernel, warmup_hook
+from .._validate import as_array, check_image, check_int
 
 __all__ = ["fhog", "fhog_stack", "fhog_planes", "fhog_planes_kernel", "gray_cells", "gray_planes", "gray_planes_kernel"]
 
@@ -146,8 +147,9 @@ def fhog(image, cell_size: int = 4) -> np.ndarray:
     """31-channel HOG of a gray (H, W) or colour (H, W, C) image on cells of ``cell_size``
     pixels: (H // cell_size, W // cell_size, 31) float32. In colour, each pixel's gradient is
     that of its strongest channel (as Felzenszwalb et al. do)."""
-    img = np.asarray(image)
-    return fhog_stack(img[None] if img.ndim == 3 else img[None, ..., None], cell_size)[0]
+    img = check_image(image, "image", any_channels=True)
+    planes = _fhog_planes(img[None] if img.ndim == 3 else img[None, ..., None], _cell(cell_size), "image")
+    return planes[0].transpose(1, 2, 0)
 
 
 def fhog_stack(images, cell_size: int = 4) -> np.ndarray:
@@ -159,14 +161,31 @@ def fhog_stack(images, cell_size: int = 4) -> np.ndarray:
 def fhog_planes(images, cell_size: int = 4) -> np.ndarray:
     """:func:`fhog_stack` with the channels first: (K, 31, H // cell_size, W // cell_size)
     float32, the layout the per-channel FFTs of the trackers read."""
-    imgs = np.ascontiguousarray(images)
+    return _fhog_planes(_checked_stack(images, "images", 4), _cell(cell_size), "images")
+
+
+def _fhog_planes(imgs, cell, name):
     k, h, w = imgs.shape[:3]
-    ch, cw = h // cell_size, w // cell_size
+    ch, cw = h // cell, w // cell
     if ch < 1 or cw < 1:
-        raise ValueError(f"image {imgs.shape[1:]} is smaller than one {cell_size}x{cell_size} cell")
+        raise ValueError(f"{name} of {h}x{w} pixels are smaller than one {cell}x{cell} cell")
     out = np.empty((k, 31, ch, cw), np.float32)
-    fhog_planes_kernel(imgs, cell_size, out, 0)
+    fhog_planes_kernel(np.ascontiguousarray(imgs), cell, out, 0)
     return out
+
+
+def _cell(cell_size):
+    return check_int(cell_size, "cell_size", low=1)
+
+
+def _checked_stack(images, name, ndim):
+    """``images`` as an array of ``ndim`` dimensions, (K, H, W, C) or (K, H, W), of an image
+    dtype with finite values (an empty stack passes)."""
+    a = as_array(images, name)
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must have shape {'(K, H, W, C)' if ndim == 4 else '(K, H, W)'}, got {a.shape}")
+    check_image(a.reshape((a.shape[0] * a.shape[1],) + a.shape[2:]), name, any_channels=True, min_size=0)
+    return a
 
 
 @kernel
@@ -240,19 +259,22 @@ def _normalise(hist, out, channel):
 def gray_cells(image, cell_size: int = 4) -> np.ndarray:
     """The gray level in [-0.5, 0.5] averaged over each cell: (H // cell_size, W // cell_size, 1)
     for a gray (H, W) image, (K, H // cell_size, W // cell_size, 1) for a stack (K, H, W)."""
-    img = np.asarray(image)
-    stack = img.reshape((-1,) + img.shape[-2:])
-    out = gray_planes(stack, cell_size)
+    img = as_array(image, "image")
+    stack = check_image(img, "image", allow_color=False)[None] if img.ndim == 2 else _checked_stack(img, "image", 3)
+    out = _gray_planes(stack, _cell(cell_size))
     return out.reshape(img.shape[:-2] + out.shape[2:] + (1,))
 
 
 def gray_planes(images, cell_size: int = 4) -> np.ndarray:
     """:func:`gray_cells` of a stack (K, H, W) as one channel-first plane: (K, 1, H // cell_size,
     W // cell_size) float32."""
-    stack = np.asarray(images)
+    return _gray_planes(_checked_stack(images, "images", 3), _cell(cell_size))
+
+
+def _gray_planes(stack, cell):
     k, h, w = stack.shape
-    out = np.empty((k, 1, h // cell_size, w // cell_size), np.float32)
-    gray_planes_kernel(stack, cell_size, out, 0)
+    out = np.empty((k, 1, h // cell, w // cell), np.float32)
+    gray_planes_kernel(stack, cell, out, 0)
     return out
 
 
