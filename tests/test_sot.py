@@ -228,6 +228,8 @@ def test_run_tracker_reports_each_update_time():
     boxes, ok, fps = run_tracker(Steady(), frames, (1, 1, 2, 2), times=times)
     assert len(times) == 2 and all(t >= 0 for t in times) and fps > 0
     assert ok.tolist() == [True, True, False] and (boxes == [1, 1, 2, 2]).all()
+    with pytest.raises(TypeError, match="times"):
+        run_tracker(Steady(), frames, (1, 1, 2, 2), times=())
 
 
 def test_mosse_follows_a_translating_texture_and_fails_on_noise():

@@ -79,6 +79,8 @@ def run_tracker(tracker, frames, bbox, times=None):
     """Run a tracker (``init`` / ``update``) over frames: ``(boxes (N, 4), ok (N,), fps)``; the
     first row is ``bbox``; failed updates keep the tracker's last box. With a list ``times``,
     each ``update``'s duration in seconds is appended to it (frame 1 on)."""
+    if times is not None and not isinstance(times, list):
+        raise TypeError(f"times must be a list (or None), got {type(times).__name__}")
     frames = list(frames)
     boxes = np.zeros((len(frames), 4))
     ok = np.ones(len(frames), bool)
