@@ -27,13 +27,14 @@ def _describe(a: np.ndarray) -> str:
     return f"shape {a.shape} and dtype {a.dtype}"
 
 
-def as_array(value, name: str) -> np.ndarray:
-    """Convert ``value`` to an ndarray, refusing objects that are not numeric arrays."""
+def as_array(value, name: str, *, complex_ok: bool = False) -> np.ndarray:
+    """Convert ``value`` to an ndarray, refusing objects that are not real numeric arrays (or,
+    with ``complex_ok``, complex ones)."""
     try:
         a = np.asarray(value)
     except Exception as exc:  # e.g. ragged sequences
         raise TypeError(f"{name} must be array-like, got {type(value).__name__}: {exc}") from None
-    if a.dtype == object or a.dtype.kind not in "biuf":
+    if a.dtype == object or a.dtype.kind not in ("biufc" if complex_ok else "biuf"):
         raise DTypeError(f"{name} must be a numeric array, got dtype {a.dtype}")
     return a
 

@@ -273,6 +273,8 @@ def test_otb_measures_equal_their_definitions():
     (lambda t: t.update(np.zeros((50, 60), np.uint8)), ValueError, "before init"),
     (lambda t: t.init(np.zeros((50, 60), np.uint8), (10, 10, 0, 5)), ValueError, "positive width"),
     (lambda t: t.init(np.zeros((50, 60), np.uint8), (70, 10, 5, 5)), ValueError, "outside"),
+    (lambda t: t.init(np.zeros((50, 60), np.uint8), (1, 1, 1e9, 1e9)), ValueError, "twice the size"),
+    (lambda t: t.init(np.zeros((50, 60), np.uint8), (1, 1, 20, 101)), ValueError, "twice the size"),
     (lambda t: t.init(np.zeros((50, 60), np.int32), (10, 10, 5, 5)), TypeError, "frame"),
     (lambda t: t.init(np.zeros((50, 60), np.uint8), (10, 10, np.nan, 5)), ValueError, "bbox"),
 ])
@@ -280,6 +282,25 @@ def test_otb_measures_equal_their_definitions():
 def test_bad_input(make, call, exc, fragment):
     with pytest.raises(exc, match=fragment):
         call(make())
+
+
+@pytest.mark.parametrize("make", [TrackerMOSSE, TrackerKCF, TrackerCSRT])
+def test_a_box_up_to_twice_the_frame_is_tracked(make):
+    """The size limit of a box is twice the frame's sides: a box at the limit, sticking out of
+    the frame on every side, is tracked (cv2's trackers accept it too)."""
+    frame = np.random.default_rng(0).integers(0, 256, (50, 60, 3), dtype=np.uint8)
+    t = make()
+    t.init(frame, (-30.0, -25.0, 120.0, 100.0))
+    ok, box = t.update(frame)
+    assert np.isfinite(box).all() and isinstance(ok, bool)
+
+
+def test_run_tracker_names_the_frame_a_tracker_refuses():
+    frames = [np.zeros((50, 60), np.uint8)] * 3 + [np.zeros((51, 60), np.uint8)]
+    with pytest.raises(ValueError, match=r"^frames\[3\]: .*initialised on"):
+        run_tracker(TrackerMOSSE(), frames, (10, 10, 20, 20))
+    with pytest.raises(ValueError, match=r"^frames\[0\]: bbox .* lies outside"):
+        run_tracker(TrackerMOSSE(), frames, (70, 10, 20, 20))
 
 
 @pytest.mark.parametrize("make", [TrackerMOSSE, TrackerKCF, TrackerCSRT])

@@ -14,15 +14,22 @@ __all__ = ["check_bbox", "to_gray", "gray_value", "gray_windows", "gray_pixels",
 
 
 def check_bbox(bbox, frame_shape, name: str = "bbox") -> np.ndarray:
-    """A box ``(x, y, w, h)`` with positive size that overlaps the frame, as float64."""
+    """A box ``(x, y, w, h)`` with positive size that overlaps the frame, as float64.
+
+    A side longer than twice the frame's is refused too: such a box holds the whole frame with
+    room to spare, so it is a mistake (of units or of order), and a tracker's window that size
+    could exhaust memory."""
     b = as_array(bbox, name).astype(np.float64).ravel()
     if b.shape != (4,) or not np.isfinite(b).all():
         raise ValueError(f"{name} must be four finite numbers (x, y, w, h), got {bbox!r}")
-    if b[2] <= 0 or b[3] <= 0:
-        raise ValueError(f"{name} must have a positive width and height, got {tuple(b)}")
+    x, y, bw, bh = (float(v) for v in b)
+    if bw <= 0 or bh <= 0:
+        raise ValueError(f"{name} must have a positive width and height, got {(x, y, bw, bh)}")
     h, w = frame_shape[:2]
-    if b[0] >= w or b[1] >= h or b[0] + b[2] <= 0 or b[1] + b[3] <= 0:
-        raise ValueError(f"{name} {tuple(b)} lies outside the {w}x{h} frame")
+    if x >= w or y >= h or x + bw <= 0 or y + bh <= 0:
+        raise ValueError(f"{name} {(x, y, bw, bh)} lies outside the {w}x{h} frame")
+    if bw > 2 * w or bh > 2 * h:
+        raise ValueError(f"{name} {(x, y, bw, bh)} is more than twice the size of the {w}x{h} frame")
     return b
 
 

@@ -87,11 +87,12 @@ def csr_filter(xf, yf, mask, admm_iterations: int = 4, *, mu: float = 5.0, beta:
     -------
     ndarray, (H, W // 2 + 1, C) complex: the filters' half spectra.
     """
-    xf, yf = np.asarray(xf), np.asarray(yf)
+    xf, yf = as_array(xf, "xf", complex_ok=True), as_array(yf, "yf", complex_ok=True)
     if xf.ndim != 3 or xf.dtype.kind not in "fc" or not np.isfinite(xf).all():
         raise ValueError(f"xf must be finite half spectra (H, W // 2 + 1, C), got {xf.dtype} {xf.shape}")
     if yf.shape != xf.shape[:2] or yf.dtype.kind not in "fc" or not np.isfinite(yf).all():
-        raise ValueError(f"yf must be a finite half spectrum {xf.shape[:2]}, got {yf.dtype} {yf.shape}")
+        raise ValueError(f"yf must be a finite half spectrum of the shape of xf's first two axes, "
+                         f"{xf.shape[:2]}, got {yf.dtype} {yf.shape}")
     mask = as_array(mask, "mask")
     check_finite(mask, "mask")
     if mask.ndim != 2 or mask.shape[0] != xf.shape[0] or mask.shape[1] // 2 + 1 != xf.shape[1]:

@@ -78,22 +78,39 @@ def otb_scores(pred, gt) -> dict:
 def run_tracker(tracker, frames, bbox, times=None):
     """Run a tracker (``init`` / ``update``) over frames: ``(boxes (N, 4), ok (N,), fps)``; the
     first row is ``bbox``; failed updates keep the tracker's last box. With a list ``times``,
-    each ``update``'s duration in seconds is appended to it (frame 1 on)."""
+    each ``update``'s duration in seconds is appended to it (frame 1 on).
+
+    No frames give empty results (and fps NaN). A frame the tracker refuses raises its error with
+    the frame's index in front (``frames[i]: ...``)."""
     if times is not None and not isinstance(times, list):
         raise TypeError(f"times must be a list (or None), got {type(times).__name__}")
-    frames = list(frames)
+    if isinstance(frames, np.ndarray) and frames.ndim < 3:
+        raise ValueError(f"frames must be a sequence of images (N, H, W[, 3]), got an array of shape {frames.shape}")
+    try:
+        frames = list(frames)
+    except TypeError:
+        raise TypeError(f"frames must be a sequence of images, got {type(frames).__name__}") from None
+    box0 = as_array(bbox, "bbox").astype(np.float64).ravel()
+    if box0.shape != (4,):
+        raise ValueError(f"bbox must be four numbers (x, y, w, h), got shape {np.shape(bbox)}")
     boxes = np.zeros((len(frames), 4))
     ok = np.ones(len(frames), bool)
-    boxes[0] = bbox
-    tracker.init(frames[0], tuple(float(v) for v in bbox))
-    t0 = time.perf_counter()
-    for i, frame in enumerate(frames[1:], 1):
-        start = time.perf_counter()
-        ok[i], box = tracker.update(frame)
-        if times is not None:
-            times.append(time.perf_counter() - start)
-        boxes[i] = box
-    dt = time.perf_counter() - t0
+    if not frames:
+        return boxes, ok, float("nan")
+    boxes[0] = box0
+    i = 0
+    try:
+        tracker.init(frames[0], tuple(float(v) for v in box0))
+        t0 = time.perf_counter()
+        for i, frame in enumerate(frames[1:], 1):
+            start = time.perf_counter()
+            ok[i], box = tracker.update(frame)
+            if times is not None:
+                times.append(time.perf_counter() - start)
+            boxes[i] = box
+        dt = time.perf_counter() - t0
+    except (ValueError, TypeError) as exc:  # the same type, with the frame's index in front
+        raise type(exc)(f"frames[{i}]: {exc}") from exc
     return boxes, ok, (len(frames) - 1) / dt if dt > 0 else float("inf")
 
 
@@ -137,6 +154,16 @@ def object_track(seq, object_id: int = 1, *, whole_first_box: bool = False):
 def plot_otb(results: dict, path=None):
     """Success and precision plots of ``{name: (pred, gt)}`` (matplotlib), AUC and precision in
     the legends; saved to ``path`` when given. Returns the figure."""
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be a dict {{name: (pred, gt)}}, got {type(results).__name__}")
+    scores = {}
+    for name, pair in results.items():
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise ValueError(f"results[{name!r}] must be a pair (pred, gt)")
+        try:
+            scores[name] = otb_scores(*pair)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"results[{name!r}]: {exc}") from exc
     import matplotlib
 
     if path is not None:
@@ -145,13 +172,14 @@ def plot_otb(results: dict, path=None):
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     for name, (pred, gt) in results.items():
-        s = otb_scores(pred, gt)
+        s = scores[name]
         ax1.plot(SUCCESS_THRESHOLDS, success_curve(pred, gt), label=f"{name} [{s['AUC']:.3f}]")
         ax2.plot(PRECISION_THRESHOLDS, precision_curve(pred, gt), label=f"{name} [{s['precision@20']:.3f}]")
     ax1.set(xlabel="overlap threshold", ylabel="success rate", title="Success plot (AUC)")
     ax2.set(xlabel="location error threshold (px)", ylabel="precision", title="Precision plot (20 px)")
     for ax in (ax1, ax2):
-        ax.legend(loc="lower left" if ax is ax1 else "lower right")
+        if results:
+            ax.legend(loc="lower left" if ax is ax1 else "lower right")
         ax.grid(alpha=0.3)
     fig.tight_layout()
     if path is not None:
