@@ -529,70 +529,94 @@ def _separable_linear_kernel(img, x0, ax, y0, ay, out):
 def interpolate_rows(img, x0, ax, y0, ay, out, start, stop):
     """Output rows ``start <= r < stop`` (row ``r`` is row ``r % oh`` of grid ``r // oh``):
     horizontal interpolation of the two source rows of tap ``y0``, then vertical (OpenCV's
-    order). Each source row is interpolated horizontally once and kept while the next output
-    row still needs it. A grid whose columns are consecutive pixels at one fraction (a window
+    order), grid by grid. A grid whose columns are consecutive pixels at one fraction (a window
     at scale 1, clear of the right edge) reads its rows as contiguous runs of the flattened
-    image instead, in a loop LLVM vectorises (the indices are unsigned, so Numba adds no
-    negative-index wrap-around that would stop it); the arithmetic is the same either way."""
+    image (:func:`_interpolate_runs`); any other grid interpolates each source row it needs
+    horizontally once (:func:`_interpolate_lines`). The arithmetic is the same either way."""
+    oh = out.shape[1]
+    r = start
+    while r < stop:
+        k = r // oh
+        end = min(stop, (k + 1) * oh)  # the rows of grid k in the range
+        if _shifted_taps(x0[k], ax[k], img.shape[1]):
+            _interpolate_runs(img, x0[k, 0], ax[k, 0], y0[k], ay[k], out, r, end)
+        else:
+            _interpolate_lines(img, x0[k], ax[k], y0[k], ay[k], out, r, end)
+        r = end
+
+
+@kernel
+def _interpolate_runs(img, left, a, y0, ay, out, start, stop):
+    """Rows ``start .. stop - 1`` of ``out`` (row ``r`` is grid row ``r % oh``) for a grid whose
+    columns start at pixel ``left`` and step by one pixel, all at fraction ``a``: each source
+    row is read as one contiguous run of the flattened image, in a loop LLVM vectorises (the
+    indices are unsigned, so Numba adds no negative-index wrap-around that would stop it)."""
+    oh, ow = out.shape[1], out.shape[2]
+    h, w, channels = img.shape
+    flat, flat_out = img.reshape(-1), out.reshape(-1)
+    size = np.uint64(ow * channels)
+    step = np.uint64(channels)
+    for r in range(start, stop):
+        y = r % oh
+        b = ay[y]
+        first = np.uint64(r) * size
+        top = np.uint64((y0[y] * w + left) * channels)
+        bottom = np.uint64((min(y0[y] + 1, h - 1) * w + left) * channels)
+        for i in range(size):
+            upper = flat[top + i] * (np.float32(1.0) - a) + flat[top + i + step] * a
+            lower = flat[bottom + i] * (np.float32(1.0) - a) + flat[bottom + i + step] * a
+            flat_out[first + i] = upper * (np.float32(1.0) - b) + lower * b
+
+
+@kernel
+def _interpolate_lines(img, x0, ax, y0, ay, out, start, stop):
+    """Rows ``start .. stop - 1`` of ``out`` (row ``r`` is grid row ``r % oh``) for any column
+    taps ``x0, ax``: each source row the rows need is interpolated horizontally once, into a
+    buffer indexed by source row (it spans the rows' taps, so at most the larger of the image
+    and the output), and each output row blends its two lines."""
     oh, ow = out.shape[1], out.shape[2]
     h, w, channels = img.shape
     flat, flat_out = img.reshape(-1), out.reshape(-1)
     size = ow * channels
-    lines = np.empty((2, size), np.float32)  # two source rows, interpolated horizontally
-    held = np.full(2, -1)  # which source row each holds (of the current grid)
-    grid = -1
-    shifted = False
-    taps, fractions = x0[0], ax[0]  # the current grid's column taps (views made once per grid)
+    lo, hi = h, 0
     for r in range(start, stop):
-        k = r // oh
-        y = r - k * oh
-        if k != grid:
-            grid = k
-            taps, fractions = x0[k], ax[k]
-            shifted = _shifted_taps(taps, fractions, w)
-            held[:] = -1
-        b = ay[k, y]
+        lo = min(lo, y0[r % oh])
+        hi = max(hi, min(y0[r % oh] + 1, h - 1))
+    lines = np.empty((max(hi - lo + 1, 0), size), np.float32)
+    done = np.zeros(lines.shape[0], np.bool_)
+    for r in range(start, stop):
+        y = r % oh
+        top, bottom = y0[y], min(y0[y] + 1, h - 1)
+        for row in (top, bottom):
+            if not done[row - lo]:
+                _horizontal_line(flat, row * w, x0, ax, w, channels, lines[row - lo])
+                done[row - lo] = True
+        upper, lower, b = lines[top - lo], lines[bottom - lo], ay[y]
         first = np.uint64(r * size)
-        if shifted:
-            a = fractions[0]
-            top = np.uint64((y0[k, y] * w + taps[0]) * channels)
-            bottom = np.uint64((min(y0[k, y] + 1, h - 1) * w + taps[0]) * channels)
-            step = np.uint64(channels)
-            for i in range(np.uint64(size)):
-                upper = flat[top + i] * (np.float32(1.0) - a) + flat[top + i + step] * a
-                lower = flat[bottom + i] * (np.float32(1.0) - a) + flat[bottom + i + step] * a
-                flat_out[first + i] = upper * (np.float32(1.0) - b) + lower * b
-            continue
-        top, bottom = y0[k, y], min(y0[k, y] + 1, h - 1)
-        upper = _held_line(flat, top, bottom, taps, fractions, w, channels, lines, held)
-        lower = _held_line(flat, bottom, top, taps, fractions, w, channels, lines, held)
         for i in range(np.uint64(size)):
-            flat_out[first + i] = lines[upper, i] * (np.float32(1.0) - b) + lines[lower, i] * b
+            flat_out[first + i] = upper[i] * (np.float32(1.0) - b) + lower[i] * b
 
 
 @kernel
-def _held_line(flat, row, keep, x0, ax, w, channels, lines, held):
-    """The slot of ``lines`` that holds source ``row`` interpolated at column taps ``x0, ax``,
-    computed into the slot not holding row ``keep`` if no slot holds it yet."""
-    for slot in range(2):
-        if held[slot] == row:
-            return slot
-    slot = 1 if held[0] == keep else 0
-    held[slot] = row
-    line = lines[slot]
-    base = np.uint64(row * w * channels)
+def _horizontal_line(flat, row_start, x0, ax, w, channels, line):
+    """Horizontal interpolation at column taps ``x0, ax`` of the image row whose first pixel is
+    pixel ``row_start`` of the flattened image ``flat`` (``channels`` values per pixel)."""
+    base = np.uint64(row_start * channels)
+    if channels == 3:  # spelled out for RGB
+        for x in range(len(x0)):
+            j = base + np.uint64(x0[x] * 3)
+            j1 = base + np.uint64(min(x0[x] + 1, w - 1) * 3)
+            a = ax[x]
+            line[3 * x] = flat[j] * (np.float32(1.0) - a) + flat[j1] * a
+            line[3 * x + 1] = flat[j + np.uint64(1)] * (np.float32(1.0) - a) + flat[j1 + np.uint64(1)] * a
+            line[3 * x + 2] = flat[j + np.uint64(2)] * (np.float32(1.0) - a) + flat[j1 + np.uint64(2)] * a
+        return
     for x in range(len(x0)):
         j = base + np.uint64(x0[x] * channels)
         j1 = base + np.uint64(min(x0[x] + 1, w - 1) * channels)
         a = ax[x]
-        if channels == 3:  # spelled out for RGB
-            line[3 * x] = flat[j] * (np.float32(1.0) - a) + flat[j1] * a
-            line[3 * x + 1] = flat[j + np.uint64(1)] * (np.float32(1.0) - a) + flat[j1 + np.uint64(1)] * a
-            line[3 * x + 2] = flat[j + np.uint64(2)] * (np.float32(1.0) - a) + flat[j1 + np.uint64(2)] * a
-            continue
         for c in range(np.uint64(channels)):
             line[np.uint64(x) * np.uint64(channels) + c] = flat[j + c] * (np.float32(1.0) - a) + flat[j1 + c] * a
-    return slot
 
 
 @kernel
