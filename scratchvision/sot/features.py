@@ -47,7 +47,7 @@ def _orientation_histograms(img, cell, hist):
         col_cell[x] = int(np.floor(xp)) + 1
         col_w[x] = xp + 1 - col_cell[x]
     w = img.shape[1]
-    block = max(1, -(-256 // w))  # rows per block: enough pixels for the vectorised loops
+    block = max(1, -(-1024 // w))  # rows per block: enough pixels for the vectorised loops
     gx = np.empty((block, w))
     gy = np.empty((block, w))
     mag = np.empty((block, w))
@@ -92,7 +92,7 @@ def _gradient_rows(img, y0, rows, gx, gy, energy):
     noise to a branch predictor; unsigned indices spare Numba's negative-index checks). There
     the first and last column of each row get their neighbours from the next and previous rows,
     so the edge columns, and the first and last image rows, are computed again with replicated
-    edges afterwards."""
+    edges afterwards, by the same arithmetic."""
     h, w, channels = img.shape
     flat = img.reshape(-1)
     gxf, gyf, ef = gx.reshape(-1), gy.reshape(-1), energy.reshape(-1)
@@ -105,17 +105,8 @@ def _gradient_rows(img, y0, rows, gx, gy, energy):
         step = np.uint64(3)
         for p in range(start, stop):
             q = p * step
-            dx, dy, e = _difference(flat, q - step, q + step, q - line, q + line)
-            q += np.uint64(1)
-            dx1, dy1, e1 = _difference(flat, q - step, q + step, q - line, q + line)
-            q += np.uint64(1)
-            dx2, dy2, e2 = _difference(flat, q - step, q + step, q - line, q + line)
-            take = e1 > e
-            dx, dy, e = (dx1 if take else dx), (dy1 if take else dy), (e1 if take else e)
-            take = e2 > e
-            gxf[p - first] = dx2 if take else dx
-            gyf[p - first] = dy2 if take else dy
-            ef[p - first] = e2 if take else e
+            gxf[p - first], gyf[p - first], ef[p - first] = _strongest_of_three(flat, q - step, q + step,
+                                                                                q - line, q + line)
     else:
         line = np.uint64(w)
         for p in range(start, stop):
@@ -127,11 +118,31 @@ def _gradient_rows(img, y0, rows, gx, gy, energy):
         for x_from, x_to in ((0, 1), (w - 1, w)) if lo <= y < hi else ((0, w), (w, w)):
             for x in range(x_from, x_to):
                 left, right = y * w + max(x - 1, 0), y * w + min(x + 1, w - 1)
+                if channels == 3:
+                    gx[r, x], gy[r, x], energy[r, x] = _strongest_of_three(
+                        flat, np.uint64(3 * left), np.uint64(3 * right), np.uint64(3 * (up + x)),
+                        np.uint64(3 * (down + x)))
+                    continue
                 for c in range(channels):
                     dx, dy, e = _difference(flat, np.uint64(left * channels + c), np.uint64(right * channels + c),
                                             np.uint64((up + x) * channels + c), np.uint64((down + x) * channels + c))
                     if c == 0 or e > energy[r, x]:
                         gx[r, x], gy[r, x], energy[r, x] = dx, dy, e
+
+
+@kernel(inline=True)
+def _strongest_of_three(flat, left, right, up, down):
+    """(dx, dy, dx^2 + dy^2) of the channel of an RGB pixel whose gradient energy is largest
+    (the first such), from the flattened image's (unsigned) indices of its left, right, upper
+    and lower neighbours' first channel; chosen by selects, not branches."""
+    one, two = np.uint64(1), np.uint64(2)
+    dx, dy, e = _difference(flat, left, right, up, down)
+    dx1, dy1, e1 = _difference(flat, left + one, right + one, up + one, down + one)
+    dx2, dy2, e2 = _difference(flat, left + two, right + two, up + two, down + two)
+    take = e1 > e
+    dx, dy, e = (dx1 if take else dx), (dy1 if take else dy), (e1 if take else e)
+    take = e2 > e
+    return (dx2 if take else dx), (dy2 if take else dy), (e2 if take else e)
 
 
 @kernel(inline=True)
