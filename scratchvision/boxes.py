@@ -99,7 +99,8 @@ def box_area(boxes, *, pixel_inclusive: bool = False) -> np.ndarray:
     """Areas of (N, 4) xyxy boxes; 0 for inverted boxes. ``pixel_inclusive`` adds 1 to each side."""
     b = _check(boxes, "boxes")
     one = 1.0 if pixel_inclusive else 0.0
-    return np.maximum(b[:, 2] - b[:, 0] + one, 0) * np.maximum(b[:, 3] - b[:, 1] + one, 0)
+    with np.errstate(over="ignore"):  # sides beyond 1e154 have an area of inf in float64
+        return np.maximum(b[:, 2] - b[:, 0] + one, 0) * np.maximum(b[:, 3] - b[:, 1] + one, 0)
 
 
 MODE_IOU, MODE_GIOU, MODE_DIOU = 0, 1, 2

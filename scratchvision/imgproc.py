@@ -28,11 +28,11 @@ import numba
 import numpy as np
 
 from ._jit import kernel, warmup_hook
-from ._validate import DTypeError, as_array, check_choice, check_float, check_image, check_int, check_int_pair
+from ._validate import DTypeError, as_array, check_choice, check_finite, check_float, check_image, check_int, check_int_pair
 
 __all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "rgb_to_hsv", "to_uint8", "sample_bilinear", "reflect101", "fill_border_reflect101",
            "pad_reflect101", "gaussian_kernel", "gaussian_blur", "resize", "linear_taps", "linear_tap", "window_taps", "interpolate_rows",
-           "sample_separable"]
+           "sample_separable", "sample_separable_checked"]
 
 #: Border modes of :func:`remap`, by name -> code used inside kernels.
 BORDER_MODES = {"constant": 0, "replicate": 1, "nan": 2}
@@ -258,8 +258,12 @@ def _gray_kernel(rgb, out, fixed_point):
 def to_uint8(a) -> np.ndarray:
     """``a`` as bytes the way OpenCV's ``saturate_cast<uchar>`` makes them: rounded to the
     nearest integer (halves to even) and clipped to 0..255; uint8 input is returned unchanged."""
-    a = np.asarray(a)
-    return a if a.dtype == np.uint8 else np.clip(np.rint(a), 0, 255).astype(np.uint8)
+    a = as_array(a, "a")
+    if a.dtype == np.uint8:
+        return a
+    if a.dtype.kind == "f" and a.size and np.isnan(a).any():
+        raise ValueError("a must not contain NaN (it has no byte value)")
+    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
 
 
 def rgb_to_hsv(image) -> np.ndarray:
@@ -422,7 +426,9 @@ def linear_taps(pos, src: int):
     pixel and the weight of its right neighbour (float32, as OpenCV's), clamped at both ends so
     positions outside repeat the edge pixel (:func:`linear_tap` for one position). Feed them to
     :func:`sample_separable`."""
-    pos = np.asarray(pos, np.float64)
+    pos = as_array(pos, "pos").astype(np.float64)
+    check_finite(pos, "pos")
+    src = check_int(src, "src", low=1)
     i0 = np.empty(pos.shape, np.int64)
     frac = np.empty(pos.shape, np.float32)
     _linear_taps_kernel(pos.reshape(-1), src, i0.reshape(-1), frac.reshape(-1))
@@ -473,16 +479,49 @@ _SERIAL_SAMPLES = 1 << 15
 def sample_separable(image, x_taps, y_taps) -> np.ndarray:
     """Bilinear samples of ``image`` on K rectangular grids at once: grid k's columns and rows
     are given by taps ``x_taps = (x0, ax)`` of shape (K, ow) and ``y_taps = (y0, ay)`` of shape
-    (K, oh) from :func:`linear_taps`. Rows are interpolated first, then columns (OpenCV's order).
+    (K, oh) (or (ow,) and (oh,) for one grid) from :func:`linear_taps`. Rows are interpolated
+    first, then columns (OpenCV's order).
 
-    ``image`` (H, W) or (H, W, C) of any real dtype is read as it is (no float copy of the whole
-    frame).
+    ``image`` (H, W) or (H, W, C), uint8, float32 or float64, is read as it is (no float copy of
+    the whole frame).
 
     Returns
     -------
     ndarray (K, oh, ow) or (K, oh, ow, C), float32
     """
-    img = np.asarray(image)
+    img = check_image(image, "image", any_channels=True)
+    x0, ax = _checked_taps(x_taps, "x_taps", img.shape[1])
+    y0, ay = _checked_taps(y_taps, "y_taps", img.shape[0])
+    if len(x0) != len(y0):
+        raise ValueError(f"x_taps and y_taps must describe as many grids, got {len(x0)} and {len(y0)}")
+    return sample_separable_checked(img, (x0, ax), (y0, ay))
+
+
+def _checked_taps(taps, name, size):
+    """``taps = (i0, frac)`` of :func:`linear_taps` along an axis of ``size`` pixels, as (K, n)
+    int64 and float32 arrays."""
+    try:
+        i0, frac = taps
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a pair (i0, frac) from linear_taps, got {type(taps).__name__}") from None
+    i0, frac = as_array(i0, f"{name}[0]"), as_array(frac, f"{name}[1]")
+    if i0.shape != frac.shape or i0.ndim not in (1, 2):
+        raise ValueError(f"{name}: i0 and frac must have one shape, (n,) or (K, n), got {i0.shape} and {frac.shape}")
+    if i0.dtype.kind not in "iu":
+        raise DTypeError(f"{name}[0] (i0) must be integers, got {i0.dtype}")
+    if i0.size and (i0.min() < 0 or i0.max() > size - 1):
+        raise ValueError(f"{name}[0] (i0) must lie in [0, {size - 1}] (the image's pixels along the axis)")
+    frac = frac.astype(np.float32)
+    if frac.size and not (np.isfinite(frac).all() and frac.min() >= 0 and frac.max() <= 1):
+        raise ValueError(f"{name}[1] (frac) must lie in [0, 1]")
+    return np.atleast_2d(i0.astype(np.int64)), np.atleast_2d(frac)
+
+
+def sample_separable_checked(image, x_taps, y_taps) -> np.ndarray:
+    """:func:`sample_separable` without the checks, for callers whose image and taps are known
+    to be valid (:func:`resize`, the trackers' windows): the image an ndarray of an image dtype,
+    taps (K, n) int64 / float32 within the image."""
+    img = image
     h, w = img.shape[:2]
     img3 = np.ascontiguousarray(img.reshape(h, w, -1))
     x0, ax = (np.atleast_2d(t) for t in x_taps)
@@ -679,7 +718,7 @@ def resize(image, dsize, *, interpolation: str = "linear") -> np.ndarray:
     if (dw, dh) == (w, h):
         out[:] = img3
     elif interpolation == "linear":
-        out = sample_separable(img3, _linear_table(w, dw), _linear_table(h, dh))[0]
+        out = sample_separable_checked(img3, _linear_table(w, dw), _linear_table(h, dh))[0]
     else:
         if dw > w or dh > h:
             raise ValueError(f"interpolation='area' only shrinks; dsize {(dw, dh)} exceeds the image {(w, h)}")

@@ -502,7 +502,13 @@ def _evaluate(gt, hyp, iou_threshold, num_frames, distractors):
 def combine_results(results) -> MOTResult:
     """Combine per-sequence :class:`MOTResult` as motmetrics (sums of counts) and TrackEval
     (HOTA: sums per alpha, association and localisation weighted by true positives) do."""
-    results = list(results)
+    try:
+        results = list(results)
+    except TypeError:
+        raise TypeError(f"results must be an iterable of MOTResult, got {type(results).__name__}") from None
+    for i, r in enumerate(results):
+        if not isinstance(r, MOTResult):
+            raise TypeError(f"results[{i}] must be a MOTResult (from evaluate_mot), got {type(r).__name__}")
     counts = {k: sum(r.counts[k] for r in results) for k in _COUNT_KEYS}
     dist = sum(r.distance_sum for r in results)
     tp = sum(r.hota["TP"] for r in results)
@@ -577,12 +583,18 @@ def format_table(results: dict) -> str:
     """A text table of ``{name: metrics}`` (as :func:`evaluate_mot_folder` returns), one row per
     name, in the column layout motmetrics users know (rates in percent, one decimal), plus HOTA,
     DetA, AssA and LocA."""
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be a dict {{name: metrics}}, got {type(results).__name__}")
     header = [""] + [h for h, _, _ in TABLE_COLUMNS]
     rows = [header]
     for name, r in results.items():
         cells = [str(name)]
         for _, key, kind in TABLE_COLUMNS:
-            v = r[key]
+            try:
+                v = float(r[key])
+            except (KeyError, TypeError, IndexError, ValueError):
+                raise ValueError(f"results[{name!r}] must map {key!r} to a number (as evaluate_mot_folder "
+                                 f"returns)") from None
             cells.append(f"{100 * v:.1f}%" if kind == "%" else str(int(v)))
         rows.append(cells)
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]

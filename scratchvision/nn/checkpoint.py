@@ -227,7 +227,7 @@ def unwrap_state_dict(obj) -> OrderedDict:
                 obj = obj[key]
                 break
     if not isinstance(obj, dict):
-        raise ValueError(f"the checkpoint holds a {type(obj).__name__}, not a state_dict")
+        raise ValueError(f"obj (the checkpoint) holds a {type(obj).__name__}, not a state_dict")
     arrays = OrderedDict((str(k), v) for k, v in obj.items() if isinstance(v, np.ndarray))
     if arrays and all(k.startswith("module.") for k in arrays):
         arrays = OrderedDict((k[len("module."):], v) for k, v in arrays.items())

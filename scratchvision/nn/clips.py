@@ -9,11 +9,12 @@ the mean softmax over ``num_clips`` clips of ``clip_len`` frames spread evenly o
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 
 import numpy as np
 
-from .._validate import check_int
+from .._validate import IMAGE_DTYPES, as_array, check_image, check_int, check_int_pair
 from . import functional as F
 
 __all__ = ["KINETICS_MEAN", "KINETICS_STD", "IMAGENET_MEAN", "IMAGENET_STD", "kinetics400_classes", "sample_clips",
@@ -53,10 +54,12 @@ def preprocess_frames(frames, size=(128, 171), crop: int = 112, mean=KINETICS_ME
     ``size = (height, width)``, centre crop, [0, 1] scaling, per-channel normalisation."""
     from ..imgproc import resize
 
-    f = np.asarray(frames)
+    f = as_array(frames, "frames")
     if f.ndim != 4 or f.shape[3] != 3:
         raise ValueError(f"frames must have shape (T, H, W, 3), got {f.shape}")
-    h, w = size
+    check_image(f.reshape((f.shape[0] * f.shape[1],) + f.shape[2:]), "frames")
+    h, w = check_int_pair(size, "size", low=1, labels=("height", "width"))
+    crop = check_int(crop, "crop", low=1)
     if crop > min(h, w):
         raise ValueError(f"crop {crop} is larger than the resized frame {size}")
     top, left = (h - crop) // 2, (w - crop) // 2
@@ -79,10 +82,17 @@ def two_stream_inputs(frames, flow_length: int = 10, size: int = 224, flows=None
     from ..imgproc import resize, rgb_to_gray
     from .two_stream import flow_stack
 
-    f = np.asarray(frames)
+    flow_length, size = check_int(flow_length, "flow_length", low=1), check_int(size, "size", low=1)
+    f = as_array(frames, "frames")
     if f.ndim != 4 or f.shape[3] != 3 or len(f) < flow_length + 1:
         raise ValueError(f"frames must have shape (T >= {flow_length + 1}, H, W, 3), got {f.shape}")
     f = f[:flow_length + 1]
+    check_image(f.reshape((f.shape[0] * f.shape[1],) + f.shape[2:]), "frames", dtypes=(np.uint8,))
+    if flows is not None:
+        flows = as_array(flows, "flows")
+        if flows.shape != (flow_length, size, size, 2):
+            raise ValueError(f"flows must have shape {(flow_length, size, size, 2)} (flow_length, size, size, 2), "
+                             f"got {flows.shape}")
     rgb = resize(f[len(f) // 2], (size, size)) * np.float32(1 / 255)
     rgb = (rgb - np.asarray(IMAGENET_MEAN, np.float32)) / np.asarray(IMAGENET_STD, np.float32)
     if flows is None:
@@ -111,16 +121,25 @@ def classify_video(video, model, *, clip_len: int = 16, stride: int = 1, num_cli
     list of (str, float)
         ``(class, probability)``, most probable first.
     """
-    if isinstance(video, np.ndarray):
-        frames = video
-    else:
-        from ..io import read_video
-
-        frames = read_video(video)
+    frames = _video_frames(video)
     idx = sample_clips(len(frames), clip_len, stride, num_clips)
     clips = np.stack([preprocess_frames(frames[i]) for i in idx])
     probs = F.softmax(model(clips), 1).mean(axis=0)
     return _top_k(probs, top_k, class_names)
+
+
+def _video_frames(video, dtypes=IMAGE_DTYPES):
+    """The frames (T, H, W, 3) of ``video``: a path read by :func:`~scratchvision.read_video`,
+    or frames, checked (one of ``dtypes``, finite)."""
+    if isinstance(video, (str, os.PathLike)):
+        from ..io import read_video
+
+        return read_video(video)
+    frames = as_array(video, "video")
+    if frames.ndim != 4 or frames.shape[3] != 3:
+        raise ValueError(f"video must be a path or frames (T, H, W, 3), got shape {frames.shape}")
+    check_image(frames.reshape((frames.shape[0] * frames.shape[1],) + frames.shape[2:]), "video", dtypes=dtypes)
+    return frames
 
 
 def _top_k(probs, top_k, class_names):
@@ -141,12 +160,7 @@ def classify_video_two_stream(video, model, *, num_clips: int = 1, size: int = 2
     list of (str, float)
         ``(class, score)``, best first (probabilities with ``fusion="average"``).
     """
-    if isinstance(video, np.ndarray):
-        frames = video
-    else:
-        from ..io import read_video
-
-        frames = read_video(video)
+    frames = _video_frames(video, (np.uint8,))
     length = model.flow_length
     starts = sample_clips(len(frames), length + 1, 1, num_clips)[:, 0]
     inputs = [two_stream_inputs(frames[s:s + length + 1], length, size) for s in starts]

@@ -41,6 +41,7 @@ import itertools
 import numpy as np
 
 from .._jit import kernel, warmup_hook
+from .._validate import DTypeError, as_array, check_finite, check_int, to_float32
 from ._blas import matmul
 from .winograd import conv_winograd, winograd_weights
 
@@ -54,6 +55,28 @@ _OUT_CHUNK_BYTES = 4 << 20  # output budget per chunk (shifted windows): stays i
 #: instead of im2col (with fewer, each product is too thin: a 3x7x7 stem on RGB clips is faster as
 #: im2col)
 MIN_CHANNELS = 16
+
+
+def _tensor(x, name: str, layout: str) -> np.ndarray:
+    """``x`` as a float32 array with one axis per letter of ``layout`` (e.g. "NCTHW"), else
+    ValueError/DTypeError naming ``name``. Values are not checked: NaN propagates, as in torch."""
+    a = as_array(x, name)
+    if a.ndim != len(layout):
+        raise ValueError(f"{name} must have shape ({', '.join(layout)}), got shape {a.shape}")
+    if a.dtype != np.float32:
+        raise DTypeError(f"{name} must be float32, got {a.dtype}")
+    if layout.startswith("NC") and min(a.shape[2:]) < 1:
+        raise ValueError(f"{name} must have non-empty {', '.join(layout[2:])} axes, got shape {a.shape}")
+    return a
+
+
+def int_tuple(value, name: str, n: int, low: int) -> tuple:
+    """An int or a sequence of ``n`` ints, each >= ``low``, as a tuple of ``n`` ints (torch's
+    convention: a single int stands for every axis)."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+    if len(values) != n:
+        raise ValueError(f"{name} must be an int or {n} ints, got {value!r}")
+    return tuple(check_int(v, name, low=low) for v in values)
 
 
 def output_size(size: int, k: int, stride: int, pad: int, dilation: int = 1) -> int:
@@ -214,12 +237,29 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
     (:func:`conv_lowering`); ``weight`` then only gives the shape. Without them, the weights are
     transformed on every call.
     """
+    x, weight = _tensor(x, "x", "NCTHW"), _tensor(weight, "weight", "OCTHW")
+    stride, dilation = int_tuple(stride, "stride", 3, 1), int_tuple(dilation, "dilation", 3, 1)
+    padding = int_tuple(padding, "padding", 3, 0)
+    groups = check_int(groups, "groups", low=1)
     n, c, t, h, w = x.shape
     o, cg, kt, kh, kw = weight.shape
+    if min(weight.shape) < 1 or c != cg * groups or o % groups:
+        raise ValueError(f"weight {weight.shape} does not fit x with {c} channels in {groups} group(s): "
+                         f"(O, C / groups, kT, kH, kW) with O a multiple of groups")
+    if bias is not None:
+        bias = as_array(bias, "bias")
+        if bias.shape != (o,):
+            raise ValueError(f"bias must have shape ({o},) to match weight {weight.shape}, got {bias.shape}")
+        bias = to_float32(bias, "bias")
+    if winograd is not None:
+        winograd = _tensor(winograd, "winograd", "UTOC")
+        if winograd.shape != (16, kt, o, cg):
+            raise ValueError(f"winograd must have shape {(16, kt, o, cg)} (winograd_weights(weight)), "
+                             f"got {winograd.shape}")
     out_dims = tuple(output_size(s, k, st, p, d) for s, k, st, p, d in
                      zip((t, h, w), (kt, kh, kw), stride, padding, dilation))
     if min(out_dims) < 1:
-        raise ValueError(f"input {x.shape[2:]} is too small for kernel {weight.shape[2:]} with padding {padding}")
+        raise ValueError(f"x {x.shape} is too small for kernel {weight.shape[2:]} with padding {padding}")
     og = o // groups
     out = np.empty((n, o) + out_dims, np.float32)
     how = conv_lowering(weight.shape, stride, padding, dilation)
@@ -229,7 +269,7 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
         wk = np.ascontiguousarray(weight.transpose(2, 3, 4, 0, 1))  # free for offset_major weights
     elif how == "winograd":
         winograd = winograd_weights(weight) if winograd is None else winograd
-        bias_g = np.zeros(o, np.float32) if bias is None else np.asarray(bias, np.float32)
+        bias_g = np.zeros(o, np.float32) if bias is None else bias
         bias_g = bias_g.reshape(groups, og)  # added by the output transform
     for b in range(n):
         for g in range(groups):
@@ -251,6 +291,9 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
 
 def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups: int = 1, winograd=None):
     """2-D convolution: x (N, C, H, W), weight (O, C / groups, kH, kW) -> (N, O, H', W')."""
+    x, weight = _tensor(x, "x", "NCHW"), _tensor(weight, "weight", "OCHW")
+    stride, padding = int_tuple(stride, "stride", 2, 1), int_tuple(padding, "padding", 2, 0)
+    dilation = int_tuple(dilation, "dilation", 2, 1)
     out = conv3d(x[:, :, None], weight[:, :, None], bias, (1, *stride), (0, *padding), (1, *dilation), groups,
                  winograd)
     return out[:, :, 0]
@@ -288,10 +331,15 @@ def _pool3d(x, ks, stride, pad, mode, out):
 
 
 def _pool(x, kernel_size, stride, padding, mode):
-    stride = kernel_size if stride is None else stride
+    x = _tensor(x, "x", "NCTHW")
+    kernel_size = int_tuple(kernel_size, "kernel_size", 3, 1)
+    stride = kernel_size if stride is None else int_tuple(stride, "stride", 3, 1)
+    padding = int_tuple(padding, "padding", 3, 0)
+    if any(2 * p > k for p, k in zip(padding, kernel_size)):
+        raise ValueError(f"padding {padding} must be at most half of kernel_size {kernel_size}")
     dims = [output_size(s, k, st, p) for s, k, st, p in zip(x.shape[2:], kernel_size, stride, padding)]
     if min(dims) < 1:
-        raise ValueError(f"input {x.shape[2:]} is too small for pooling window {kernel_size}")
+        raise ValueError(f"x {x.shape} is too small for pooling window {kernel_size} with padding {padding}")
     out = np.empty(x.shape[:2] + tuple(dims), np.float32)
     _pool3d(np.ascontiguousarray(x), np.array(kernel_size, np.int64), np.array(stride, np.int64),
             np.array(padding, np.int64), mode, out)
@@ -304,8 +352,9 @@ def max_pool3d(x, kernel_size, stride=None, padding=(0, 0, 0)):
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=(0, 0)):
-    return max_pool3d(x[:, :, None], (1, *kernel_size), None if stride is None else (1, *stride),
-                      (0, *padding))[:, :, 0]
+    x, kernel_size = _tensor(x, "x", "NCHW"), int_tuple(kernel_size, "kernel_size", 2, 1)
+    stride = None if stride is None else (1, *int_tuple(stride, "stride", 2, 1))
+    return max_pool3d(x[:, :, None], (1, *kernel_size), stride, (0, *int_tuple(padding, "padding", 2, 0)))[:, :, 0]
 
 
 def avg_pool3d(x, kernel_size, stride=None, padding=(0, 0, 0)):
@@ -314,8 +363,9 @@ def avg_pool3d(x, kernel_size, stride=None, padding=(0, 0, 0)):
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=(0, 0)):
-    return avg_pool3d(x[:, :, None], (1, *kernel_size), None if stride is None else (1, *stride),
-                      (0, *padding))[:, :, 0]
+    x, kernel_size = _tensor(x, "x", "NCHW"), int_tuple(kernel_size, "kernel_size", 2, 1)
+    stride = None if stride is None else (1, *int_tuple(stride, "stride", 2, 1))
+    return avg_pool3d(x[:, :, None], (1, *kernel_size), stride, (0, *int_tuple(padding, "padding", 2, 0)))[:, :, 0]
 
 
 def _adaptive_bounds(size, out):
@@ -325,7 +375,8 @@ def _adaptive_bounds(size, out):
 def adaptive_avg_pool3d(x, output_size):
     """torch's adaptive average pooling: cell ``i`` of ``out`` averages input indices
     ``floor(i * in / out)`` to ``ceil((i + 1) * in / out)``."""
-    if tuple(output_size) == (1, 1, 1):
+    x, output_size = _tensor(x, "x", "NCTHW"), int_tuple(output_size, "output_size", 3, 1)
+    if output_size == (1, 1, 1):
         return x.mean(axis=(2, 3, 4), keepdims=True, dtype=np.float32)
     out = np.empty(x.shape[:2] + tuple(output_size), np.float32)
     for i, (t0, t1) in enumerate(_adaptive_bounds(x.shape[2], output_size[0])):
@@ -336,16 +387,30 @@ def adaptive_avg_pool3d(x, output_size):
 
 
 def adaptive_avg_pool2d(x, output_size):
+    x, output_size = _tensor(x, "x", "NCHW"), int_tuple(output_size, "output_size", 2, 1)
     return adaptive_avg_pool3d(x[:, :, None], (1, *output_size))[:, :, 0]
 
 
 def relu(x):
-    """max(x, 0), in place."""
+    """max(x, 0), in place (x a float array)."""
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError(f"x must be a float ndarray (relu works in place), got {type(x).__name__} "
+                        f"{getattr(x, 'dtype', '')}")
     return np.maximum(x, 0, out=x)
 
 
 def linear(x, weight, bias=None):
     """``x @ weight.T + bias`` (torch's Linear), over the last axis of ``x``."""
+    x, weight = as_array(x, "x"), _tensor(weight, "weight", "OI")
+    if x.ndim < 1 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"x must have shape (..., {weight.shape[1]}) to match weight {weight.shape}, got {x.shape}")
+    if x.dtype != np.float32:
+        raise DTypeError(f"x must be float32, got {x.dtype}")
+    if bias is not None:
+        bias = as_array(bias, "bias")
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(f"bias must have shape ({weight.shape[0]},) to match weight {weight.shape}, got {bias.shape}")
+        bias = to_float32(bias, "bias")
     rows = x.reshape(-1, x.shape[-1])
     out = matmul(rows, weight.T, np.empty((rows.shape[0], weight.shape[0]), np.float32))
     out = out.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -355,7 +420,14 @@ def linear(x, weight, bias=None):
 
 
 def softmax(x, axis: int = -1):
-    """Numerically stable softmax along ``axis``."""
+    """Numerically stable softmax along ``axis`` (of finite scores)."""
+    x = as_array(x, "x")
+    if x.ndim < 1 or x.dtype.kind != "f":
+        raise ValueError(f"x must be a float array with at least one axis, got shape {x.shape} and dtype {x.dtype}")
+    axis = check_int(axis, "axis", low=-x.ndim, high=x.ndim - 1)
+    if x.size == 0:
+        raise ValueError(f"x must not be empty, got shape {x.shape}")
+    check_finite(x, "x")
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 

@@ -14,6 +14,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from .._validate import check_float, check_int
 from . import functional as F
 from .winograd import winograd_weights
 
@@ -22,10 +23,6 @@ __all__ = ["Module", "Sequential", "Conv2d", "Conv3d", "BatchNorm2d", "BatchNorm
            "IncompatibleKeys"]
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
-
-def _tuple(v, n):
-    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
 
 
 class Module:
@@ -164,12 +161,14 @@ class _ConvNd(Module):
                  bias=True):
         super().__init__()
         d = self.dims
+        in_channels, out_channels = check_int(in_channels, "in_channels", low=1), check_int(out_channels, "out_channels", low=1)
+        groups = check_int(groups, "groups", low=1)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must be divisible "
                              f"by groups {groups}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride = _tuple(kernel_size, d), _tuple(stride, d)
-        self.padding, self.dilation = _tuple(padding, d), _tuple(dilation, d)
+        self.kernel_size, self.stride = F.int_tuple(kernel_size, "kernel_size", d, 1), F.int_tuple(stride, "stride", d, 1)
+        self.padding, self.dilation = F.int_tuple(padding, "padding", d, 0), F.int_tuple(dilation, "dilation", d, 1)
         self.register("weight", np.zeros((out_channels, in_channels // groups) + self.kernel_size, np.float32))
         if bias:
             self.register("bias", np.zeros(out_channels, np.float32))
@@ -234,7 +233,8 @@ class Conv2d(_ConvNd):
 class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5):
         super().__init__()
-        self.eps = eps
+        num_features = check_int(num_features, "num_features", low=1)
+        self.eps = check_float(eps, "eps", low=0.0, low_open=True)
         self.register("weight", np.ones(num_features, np.float32))
         self.register("bias", np.zeros(num_features, np.float32))
         self.register("running_mean", np.zeros(num_features, np.float32))
@@ -269,7 +269,8 @@ class ReLU(Module):
 class MaxPool3d(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.args = (_tuple(kernel_size, 3), None if stride is None else _tuple(stride, 3), _tuple(padding, 3))
+        self.args = (F.int_tuple(kernel_size, "kernel_size", 3, 1),
+                     None if stride is None else F.int_tuple(stride, "stride", 3, 1), F.int_tuple(padding, "padding", 3, 0))
 
     def forward(self, x):
         return F.max_pool3d(x, *self.args)
@@ -278,7 +279,8 @@ class MaxPool3d(Module):
 class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.args = (_tuple(kernel_size, 2), None if stride is None else _tuple(stride, 2), _tuple(padding, 2))
+        self.args = (F.int_tuple(kernel_size, "kernel_size", 2, 1),
+                     None if stride is None else F.int_tuple(stride, "stride", 2, 1), F.int_tuple(padding, "padding", 2, 0))
 
     def forward(self, x):
         return F.max_pool2d(x, *self.args)
@@ -287,7 +289,7 @@ class MaxPool2d(Module):
 class AdaptiveAvgPool3d(Module):
     def __init__(self, output_size):
         super().__init__()
-        self.output_size = _tuple(output_size, 3)
+        self.output_size = F.int_tuple(output_size, "output_size", 3, 1)
 
     def forward(self, x):
         return F.adaptive_avg_pool3d(x, self.output_size)
@@ -296,7 +298,7 @@ class AdaptiveAvgPool3d(Module):
 class AdaptiveAvgPool2d(Module):
     def __init__(self, output_size):
         super().__init__()
-        self.output_size = _tuple(output_size, 2)
+        self.output_size = F.int_tuple(output_size, "output_size", 2, 1)
 
     def forward(self, x):
         return F.adaptive_avg_pool2d(x, self.output_size)
@@ -307,6 +309,7 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
+        in_features, out_features = check_int(in_features, "in_features", low=1), check_int(out_features, "out_features", low=1)
         self.register("weight", np.zeros((out_features, in_features), np.float32))
         if bias:
             self.register("bias", np.zeros(out_features, np.float32))
@@ -320,7 +323,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        self.p = p
+        self.p = check_float(p, "p", low=0.0, high=1.0)
 
     def forward(self, x):
         return x

@@ -25,6 +25,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .._validate import as_array, check_finite, check_int, to_float32
 from . import functional as F
 from .modules import Linear, Module
 from .resnet import resnet18, resnet50
@@ -35,8 +36,11 @@ __all__ = ["TwoStream", "cross_modality_conv1", "flow_stack"]
 def cross_modality_conv1(state_dict, flow_channels: int) -> OrderedDict:
     """A copy of an RGB network's state_dict with ``conv1.weight`` (O, 3, k, k) replaced by its
     mean over the colour channels repeated ``flow_channels`` times: (O, flow_channels, k, k)."""
+    if not hasattr(state_dict, "keys") or "conv1.weight" not in state_dict:
+        raise ValueError("state_dict must be a mapping with a 'conv1.weight' entry (an RGB ResNet's)")
+    flow_channels = check_int(flow_channels, "flow_channels", low=1)
     out = OrderedDict(state_dict)
-    w = np.asarray(out["conv1.weight"], np.float32)
+    w = as_array(out["conv1.weight"], "state_dict['conv1.weight']").astype(np.float32)
     if w.ndim != 4 or w.shape[1] != 3:
         raise ValueError(f"conv1.weight must have shape (O, 3, k, k), got {w.shape}")
     out["conv1.weight"] = np.repeat(w.mean(axis=1, keepdims=True), flow_channels, axis=1)
@@ -46,10 +50,12 @@ def cross_modality_conv1(state_dict, flow_channels: int) -> OrderedDict:
 def flow_stack(flows) -> np.ndarray:
     """L flow fields (L, H, W, 2) as the temporal stream's input channels (2L, H, W), ordered
     dx_1, dy_1, dx_2, dy_2, ..."""
-    f = np.asarray(flows, np.float32)
+    f = as_array(flows, "flows")
     if f.ndim != 4 or f.shape[3] != 2:
         raise ValueError(f"flows must have shape (L, H, W, 2), got {f.shape}")
-    return np.ascontiguousarray(f.transpose(0, 3, 1, 2).reshape(-1, f.shape[1], f.shape[2]))
+    check_finite(f, "flows")
+    f = to_float32(f, "flows")
+    return np.ascontiguousarray(f.transpose(0, 3, 1, 2).reshape(2 * f.shape[0], f.shape[1], f.shape[2]))
 
 
 class TwoStream(Module):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import check_int
 from .modules import AdaptiveAvgPool3d, BatchNorm3d, Conv3d, Linear, Module, ReLU, Sequential
 
 __all__ = ["VideoResNet", "r3d_18", "mc3_18", "r2plus1d_18"]
@@ -76,6 +77,7 @@ class VideoResNet(Module):
 
     def __init__(self, conv_makers, stem, num_classes=400):
         super().__init__()
+        num_classes = check_int(num_classes, "num_classes", low=1)
         self.inplanes = 64
         self.stem = stem
         for i, (planes, stride) in enumerate(zip((64, 128, 256, 512), (1, 2, 2, 2))):

@@ -7,14 +7,14 @@ import numpy as np
 
 from .._jit import kernel
 from .._validate import as_array, check_image, check_int
-from ..imgproc import interpolate_rows, rgb_to_gray, sample_separable, window_taps
+from ..imgproc import interpolate_rows, rgb_to_gray, sample_separable_checked, window_taps
 
 __all__ = ["check_bbox", "to_gray", "gray_value", "gray_windows", "gray_pixels", "rgb_patch_to_gray", "get_rect_sub_pix", "sample_windows", "hanning_window", "optimal_dft_size", "nearest_dft_size", "peak_to_sidelobe",
            "subpixel_peak"]
 
 
 def check_bbox(bbox, frame_shape, name: str = "bbox") -> np.ndarray:
-    """A box ``(x, y, w, h)`` with positive size that overlaps the frame, as float64.
+    """A box ``(x, y, w, h)`` at least one pixel wide and high that overlaps the frame, as float64.
 
     A side longer than twice the frame's is refused too: such a box holds the whole frame with
     room to spare, so it is a mistake (of units or of order), and a tracker's window that size
@@ -25,6 +25,8 @@ def check_bbox(bbox, frame_shape, name: str = "bbox") -> np.ndarray:
     x, y, bw, bh = (float(v) for v in b)
     if bw <= 0 or bh <= 0:
         raise ValueError(f"{name} must have a positive width and height, got {(x, y, bw, bh)}")
+    if bw < 1 or bh < 1:
+        raise ValueError(f"{name} must be at least one pixel wide and high, got {(x, y, bw, bh)}")
     h, w = frame_shape[:2]
     if x >= w or y >= h or x + bw <= 0 or y + bh <= 0:
         raise ValueError(f"{name} {(x, y, bw, bh)} lies outside the {w}x{h} frame")
@@ -105,7 +107,7 @@ def sample_windows(image, centers, sizes, out_size) -> np.ndarray:
     s = np.asarray(sizes, np.float64).reshape(-1, 2)
     h, w = image.shape[:2]
     x0, ax, y0, ay = window_taps(c, s, ow, oh, w, h)
-    return sample_separable(image, (x0, ax), (y0, ay))
+    return sample_separable_checked(image, (x0, ax), (y0, ay))
 
 
 def hanning_window(size) -> np.ndarray:

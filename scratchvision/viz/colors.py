@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_ids
+from .._validate import as_array, check_finite, check_ids
 
 __all__ = ["hsv_to_rgb", "id_colors"]
 
@@ -12,8 +12,18 @@ _GOLDEN = 0.6180339887498949
 
 
 def hsv_to_rgb(h, s, v) -> np.ndarray:
-    """Convert hue, saturation, value arrays in [0, 1] to RGB floats in [0, 1] (shape + (3,))."""
-    h, s, v = np.broadcast_arrays(*(np.asarray(a, np.float64) for a in (h, s, v)))
+    """Convert hue, saturation, value arrays in [0, 1] to RGB floats in [0, 1] (shape + (3,));
+    hues outside [0, 1) wrap around."""
+    arrays = []
+    for a, name in ((h, "h"), (s, "s"), (v, "v")):
+        a = as_array(a, name).astype(np.float64)
+        check_finite(a, name)
+        arrays.append(a)
+    try:
+        h, s, v = np.broadcast_arrays(*arrays)
+    except ValueError:
+        raise ValueError(f"h, s and v must broadcast together, got shapes {[a.shape for a in arrays]}") from None
+    h = h % 1.0  # the hue is periodic (and any finite value then has a sector)
     sector = np.floor(h * 6.0)
     f = h * 6.0 - sector
     i = sector.astype(np.int64) % 6
