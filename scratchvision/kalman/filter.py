@@ -204,10 +204,7 @@ class KalmanFilter:
             return
         R = self._R if R is None else self._matrix_arg(R, "R", self._R)
         H = self._H if H is None else self._matrix_arg(H, "H", self._H)
-        try:
-            z = np.asarray(z, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
-            raise TypeError(f"z must be a numeric vector of {self.dim_z} values, got {z!r}") from None
+        z = as_array(z, "z").astype(np.float64).reshape(-1)
         if z.shape != (self.dim_z,):
             raise ValueError(f"z must have {self.dim_z} values (or shape ({self.dim_z}, 1)), got shape {z.shape}")
         status = update_single(self._x, self._P, z, H, R, self.joseph, self.y, self.S, self._L, self.K,
