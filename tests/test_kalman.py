@@ -257,7 +257,7 @@ def test_bad_updates_and_arguments():
         kf.update([1.0, 2.0])
     with pytest.raises(ValueError, match="z must be finite"):
         kf.update([np.nan])
-    with pytest.raises(TypeError, match="z must be a numeric vector"):
+    with pytest.raises(TypeError, match="z must be a numeric array"):
         kf.update(["a"])
     kf.P = np.zeros((2, 2))
     with pytest.raises(ValueError, match="not positive definite"):
