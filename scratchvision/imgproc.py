@@ -5,9 +5,10 @@
   renderer, flow warping, dense flow) calls it.
 * :func:`linear_taps` (kernel-level :func:`linear_tap`, and :func:`window_taps` for windows
   resampled on one grid) / :func:`sample_separable`: bilinear sampling on rectangular grids, where
-  each column's and each row's taps are computed once; :func:`resize` and the single-object
-  trackers' windows use it (one thread below 32k samples, where starting Numba's pool costs more
-  than the work).
+  each column's and each row's taps are computed once and each source row is interpolated along
+  x once; :func:`resize` and the single-object trackers' windows use it, through
+  :func:`sample_separable_checked`, which skips the input checks (one thread below 32k samples,
+  where starting Numba's pool costs more than the work).
 * :func:`rgb_to_gray`, :func:`rgb_to_hsv`: colour conversions with exactly OpenCV's arithmetic
   (``cv2.COLOR_RGB2GRAY``, ``cv2.COLOR_RGB2HSV_FULL``).
 * :func:`reflect101` / :func:`fill_border_reflect101` / :func:`pad_reflect101`: OpenCV's
