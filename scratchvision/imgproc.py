@@ -472,6 +472,9 @@ def window_taps(centers, sizes, ow, oh, w, h):
     return x0, ax, y0, ay
 
 
+#: Output rows per task of the parallel sampler.
+_RUN_ROWS = 32
+
 #: Below this many output values, :func:`sample_separable` samples on one thread (starting
 #: Numba's thread pool costs more than the work).
 _SERIAL_SAMPLES = 1 << 15
@@ -558,11 +561,12 @@ def _area_table(src: int, dst: int):
 
 @kernel(parallel=True)
 def _separable_linear_kernel(img, x0, ax, y0, ay, out):
-    """:func:`interpolate_rows` over every output row, one parallel task per run of eight
-    consecutive rows."""
+    """:func:`interpolate_rows` over every output row, one parallel task per run of
+    :data:`_RUN_ROWS` consecutive rows (each run interpolates the source rows it needs along x
+    itself, so runs much shorter would repeat that work at their borders)."""
     rows = out.shape[0] * out.shape[1]
-    for t in numba.prange((rows + 7) // 8):
-        interpolate_rows(img, x0, ax, y0, ay, out, 8 * t, min(8 * t + 8, rows))
+    for t in numba.prange((rows + _RUN_ROWS - 1) // _RUN_ROWS):
+        interpolate_rows(img, x0, ax, y0, ay, out, _RUN_ROWS * t, min(_RUN_ROWS * t + _RUN_ROWS, rows))
 
 
 @kernel
@@ -642,7 +646,12 @@ def _horizontal_line(flat, row_start, x0, ax, w, channels, line):
     """Horizontal interpolation at column taps ``x0, ax`` of the image row whose first pixel is
     pixel ``row_start`` of the flattened image ``flat`` (``channels`` values per pixel)."""
     base = np.uint64(row_start * channels)
-    if channels == 3:  # spelled out for RGB
+    if channels == 1:  # spelled out for gray and for RGB, so that the loops have no inner loop
+        for x in range(len(x0)):
+            a = ax[x]
+            line[x] = flat[base + np.uint64(x0[x])] * (np.float32(1.0) - a) + flat[base + np.uint64(min(x0[x] + 1, w - 1))] * a
+        return
+    if channels == 3:
         for x in range(len(x0)):
             j = base + np.uint64(x0[x] * 3)
             j1 = base + np.uint64(min(x0[x] + 1, w - 1) * 3)
@@ -714,13 +723,15 @@ def resize(image, dsize, *, interpolation: str = "linear") -> np.ndarray:
     dw, dh = check_int_pair(dsize, "dsize", low=1)
     check_choice(interpolation, "interpolation", ("linear", "area"))
     h, w = img.shape[:2]
-    img3 = np.ascontiguousarray(img.reshape(h, w, -1), np.float32)
-    out = np.empty((dh, dw, img3.shape[2]), np.float32)
+    img3 = img.reshape(h, w, -1)
     if (dw, dh) == (w, h):
-        out[:] = img3
-    elif interpolation == "linear":
-        out = sample_separable_checked(img3, _linear_table(w, dw), _linear_table(h, dh))[0]
+        out = img3.astype(np.float32)
+    elif interpolation == "linear":  # uint8 is read as it is (exact in float32); float64 as float32
+        src = np.ascontiguousarray(img3, None if img3.dtype == np.uint8 else np.float32)
+        out = sample_separable_checked(src, _linear_table(w, dw), _linear_table(h, dh))[0]
     else:
+        img3 = np.ascontiguousarray(img3, np.float32)
+        out = np.empty((dh, dw, img3.shape[2]), np.float32)
         if dw > w or dh > h:
             raise ValueError(f"interpolation='area' only shrinks; dsize {(dw, dh)} exceeds the image {(w, h)}")
         xd, xs, xw = _area_table(w, dw)
