@@ -215,6 +215,21 @@ def test_kcf_feature_stack_is_gray_cells_and_fhog_of_the_windows(channels):
                                   * taper[..., None])
 
 
+@given(responses=hnp.arrays(np.float32, st.tuples(st.integers(1, 3), st.integers(1, 5), st.integers(1, 6)),
+                           elements=st.sampled_from([-1.0, 0.0, 0.25, 0.5, 1.0])))
+def test_kcf_best_response_is_the_penalised_maximum(responses):
+    """KCF's choice of scale (sot.kcf.best_response) against its definition: the largest of
+    max(response k) x penalty k, the first on ties, and that response's first maximum (ties are
+    common: the values are drawn from five)."""
+    from scratchvision.sot.kcf import best_response
+
+    penalties = np.array([1.0, 0.95, 0.95])[:len(responses)]
+    values = [float(r.max()) * p for r, p in zip(responses, penalties)]
+    k = int(np.argmax(values))
+    row, col = np.unravel_index(int(np.argmax(responses[k])), responses[k].shape)
+    assert best_response(responses, penalties) == (k, values[k], row, col)
+
+
 def test_run_tracker_reports_each_update_time():
     class Steady:
         def init(self, frame, box):

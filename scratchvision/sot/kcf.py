@@ -155,16 +155,11 @@ class TrackerKCF:
         factors = (1.0,) if self.scale_step == 1.0 else (1.0, 1 / self.scale_step, self.scale_step)
         zf = self._features(img, self._center, [self._scale * f for f in factors])
         responses = _fft.irfft2(self._alphaf * self._kernel(self._xf, zf), self._cos.shape, axes=(1, 2))
-        best = None
-        for factor, response in zip(factors, responses):
-            peak = float(response.max()) * (1.0 if factor == 1.0 else 0.95)
-            if best is None or peak > best[0]:
-                best = (peak, self._scale * factor, response)
-        self.peak, scale, self.response = best
+        best, self.peak, py, px = best_response(responses, _SCALE_PENALTIES[:len(factors)])
+        scale, self.response = self._scale * factors[best], responses[best]
         if not self.peak >= self.detect_thresh:
             return False, self.box
         h, w = self.response.shape
-        py, px = np.unravel_index(int(np.argmax(self.response)), self.response.shape)
         fx, fy = subpixel_peak(self.response, px, py)  # a fraction of a cell
         dy = (py - h if py > h // 2 else py) + fy
         dx = (px - w if px > w // 2 else px) + fx
@@ -185,6 +180,29 @@ class TrackerKCF:
         """The current box (x, y, w, h): the initial size times the current scale."""
         w, h = self._target[0] * self._scale, self._target[1] * self._scale
         return (float(self._center[0] - w / 2), float(self._center[1] - h / 2), float(w), float(h))
+
+
+#: Weights of the responses' peaks at scales 1, 1 / scale_step and scale_step: a change of scale
+#: must beat staying by 5 %.
+_SCALE_PENALTIES = np.array([1.0, 0.95, 0.95])
+
+
+@kernel
+def best_response(responses, penalties):
+    """The response (K, h, w) whose maximum times ``penalties[k]`` (in float64) is largest, the
+    first such: ``(k, that product, row, column of the maximum)`` (its first occurrence)."""
+    h, w = responses.shape[1], responses.shape[2]
+    best, best_value, best_index = 0, -np.inf, 0
+    for k in range(responses.shape[0]):
+        flat = responses[k].reshape(h * w)
+        index = 0
+        for i in range(1, h * w):
+            if flat[i] > flat[index]:
+                index = i
+        value = np.float64(flat[index]) * penalties[k]
+        if value > best_value:
+            best, best_value, best_index = k, value, index
+    return best, best_value, best_index // w, best_index % w
 
 
 @kernel
