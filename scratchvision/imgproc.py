@@ -525,9 +525,8 @@ def sample_separable_checked(image, x_taps, y_taps) -> np.ndarray:
     """:func:`sample_separable` without the checks, for callers whose image and taps are known
     to be valid (:func:`resize`, the trackers' windows): the image an ndarray of an image dtype,
     taps (K, n) int64 / float32 within the image."""
-    img = image
-    h, w = img.shape[:2]
-    img3 = np.ascontiguousarray(img.reshape(h, w, -1))
+    h, w = image.shape[:2]
+    img3 = np.ascontiguousarray(image.reshape(h, w, -1))
     x0, ax = (np.atleast_2d(t) for t in x_taps)
     y0, ay = (np.atleast_2d(t) for t in y_taps)
     out = np.empty((y0.shape[0], y0.shape[1], x0.shape[1], img3.shape[2]), np.float32)
@@ -535,7 +534,7 @@ def sample_separable_checked(image, x_taps, y_taps) -> np.ndarray:
         interpolate_rows(img3, x0, ax, y0, ay, out, 0, out.shape[0] * out.shape[1])
     else:
         _separable_linear_kernel(img3, x0, ax, y0, ay, out)
-    return out if img.ndim == 3 else out[..., 0]
+    return out if image.ndim == 3 else out[..., 0]
 
 
 def _area_table(src: int, dst: int):
@@ -616,8 +615,8 @@ def _interpolate_runs(img, left, a, y0, ay, out, start, stop):
 def _interpolate_lines(img, x0, ax, y0, ay, out, start, stop):
     """Rows ``start .. stop - 1`` of ``out`` (row ``r`` is grid row ``r % oh``) for any column
     taps ``x0, ax``: each source row the rows need is interpolated horizontally once, into a
-    buffer indexed by source row (it spans the rows' taps, so at most the larger of the image
-    and the output), and each output row blends its two lines."""
+    buffer indexed by source row (as many lines as the rows' taps span, each as wide as the
+    output), and each output row blends its two lines."""
     oh, ow = out.shape[1], out.shape[2]
     h, w, channels = img.shape
     flat, flat_out = img.reshape(-1), out.reshape(-1)
