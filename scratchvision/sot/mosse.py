@@ -89,12 +89,10 @@ class TrackerMOSSE:
 
     def _input(self, frame):
         """The pre-processed gray patch at the current centre of ``frame`` (H, W, 1 or 3), in one
-        kernel call."""
-        w, h = self._size
-        out = np.empty((h, w), np.float32)
-        preprocessed_window(frame, self._center.reshape(1, 2), np.array([[w, h]], np.float64), self._window, self.eps,
-                            np.empty((1, h, w), np.float32), out)
-        return out
+        kernel call (into a buffer reused by the next call: transform it before that)."""
+        preprocessed_window(frame, self._center.reshape(1, 2), self._window_size, self._window, self.eps,
+                            self._raw, self._patch)
+        return self._patch
 
     def _rand_warp(self, patch, rng):
         c = 0.1
@@ -122,6 +120,8 @@ class TrackerMOSSE:
         y1 = np.floor((2 * box[1] + box[3] - h) / 2)
         self._center = np.array([x1 + w // 2, y1 + h // 2], np.float64)
         self._size = (w, h)
+        self._window_size = np.array([[w, h]], np.float64)
+        self._raw, self._patch = np.empty((1, h, w), np.float32), np.empty((h, w), np.float32)
         self._target = (float(box[2]), float(box[3]))
         self._offset = (box[0] + box[2] / 2 - self._center[0], box[1] + box[3] / 2 - self._center[1])
         self._shape = gray.shape[:2]
