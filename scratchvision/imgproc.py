@@ -138,7 +138,7 @@ def sample_bilinear(img, x, y, c, border_mode, border_value):
     """
     h, w = img.shape[0], img.shape[1]
     i, j, ax, ay = _bilinear_position(x, y, h, w)
-    if 0 <= i and i + 1 < h and 0 <= j and j + 1 < w:  # the common case: all four inside
+    if _neighbours_inside(i, j, h, w):  # the common case
         return _blend(np.float64(img[i, j, c]), np.float64(img[i, j + 1, c]), np.float64(img[i + 1, j, c]),
                       np.float64(img[i + 1, j + 1, c]), ax, ay)
     return _sample_near_border(img, i, j, ax, ay, c, border_mode, border_value)
@@ -154,6 +154,12 @@ def _bilinear_position(x, y, h, w):
     x0 = np.floor(x)
     y0 = np.floor(y)
     return np.int64(y0), np.int64(x0), x - x0, y - y0
+
+
+@kernel(inline=True)
+def _neighbours_inside(i, j, h, w):
+    """Whether all four neighbours ``(i, j) .. (i + 1, j + 1)`` lie in an ``h x w`` image."""
+    return 0 <= i and i + 1 < h and 0 <= j and j + 1 < w
 
 
 @kernel(inline=True)
@@ -183,7 +189,7 @@ def _remap_kernel(img, map_x, map_y, border_mode, border_value, out):
         row = out[r].reshape(-1)
         for q in range(n):
             i, j = i0[q], j0[q]
-            if 0 <= i and i + 1 < h and 0 <= j and j + 1 < w:
+            if _neighbours_inside(i, j, h, w):
                 p = np.uint64((i * w + j) * nc)
                 right, below = np.uint64(nc), np.uint64(w * nc)
                 for c in range(np.uint64(nc)):
