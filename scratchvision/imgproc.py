@@ -646,9 +646,9 @@ def _interpolate_runs(img, left, a, y0, ay, out, start, stop):
         top = np.uint64((y0[y] * w + left) * channels)
         bottom = np.uint64((min(y0[y] + 1, h - 1) * w + left) * channels)
         for i in range(size):
-            upper = flat[top + i] * (np.float32(1.0) - a) + flat[top + i + step] * a
-            lower = flat[bottom + i] * (np.float32(1.0) - a) + flat[bottom + i + step] * a
-            flat_out[first + i] = upper * (np.float32(1.0) - b) + lower * b
+            upper = _lerp(flat[top + i], flat[top + i + step], a)
+            lower = _lerp(flat[bottom + i], flat[bottom + i + step], a)
+            flat_out[first + i] = _lerp(upper, lower, b)
 
 
 @kernel
@@ -677,7 +677,13 @@ def _interpolate_lines(img, x0, ax, y0, ay, out, start, stop):
         upper, lower, b = lines[top - lo], lines[bottom - lo], ay[y]
         first = np.uint64(r * size)
         for i in range(np.uint64(size)):
-            flat_out[first + i] = upper[i] * (np.float32(1.0) - b) + lower[i] * b
+            flat_out[first + i] = _lerp(upper[i], lower[i], b)
+
+
+@kernel(inline=True)
+def _lerp(p, q, a):
+    """``p (1 - a) + q a`` in float32 (``a`` float32): OpenCV's bilinear step, along x or y."""
+    return p * (np.float32(1.0) - a) + q * a
 
 
 @kernel
@@ -688,23 +694,23 @@ def _horizontal_line(flat, row_start, x0, ax, w, channels, line):
     if channels == 1:  # spelled out for gray and for RGB, so that the loops have no inner loop
         for x in range(len(x0)):
             a = ax[x]
-            line[x] = flat[base + np.uint64(x0[x])] * (np.float32(1.0) - a) + flat[base + np.uint64(min(x0[x] + 1, w - 1))] * a
+            line[x] = _lerp(flat[base + np.uint64(x0[x])], flat[base + np.uint64(min(x0[x] + 1, w - 1))], a)
         return
     if channels == 3:
         for x in range(len(x0)):
             j = base + np.uint64(x0[x] * 3)
             j1 = base + np.uint64(min(x0[x] + 1, w - 1) * 3)
             a = ax[x]
-            line[3 * x] = flat[j] * (np.float32(1.0) - a) + flat[j1] * a
-            line[3 * x + 1] = flat[j + np.uint64(1)] * (np.float32(1.0) - a) + flat[j1 + np.uint64(1)] * a
-            line[3 * x + 2] = flat[j + np.uint64(2)] * (np.float32(1.0) - a) + flat[j1 + np.uint64(2)] * a
+            line[3 * x] = _lerp(flat[j], flat[j1], a)
+            line[3 * x + 1] = _lerp(flat[j + np.uint64(1)], flat[j1 + np.uint64(1)], a)
+            line[3 * x + 2] = _lerp(flat[j + np.uint64(2)], flat[j1 + np.uint64(2)], a)
         return
     for x in range(len(x0)):
         j = base + np.uint64(x0[x] * channels)
         j1 = base + np.uint64(min(x0[x] + 1, w - 1) * channels)
         a = ax[x]
         for c in range(np.uint64(channels)):
-            line[np.uint64(x) * np.uint64(channels) + c] = flat[j + c] * (np.float32(1.0) - a) + flat[j1 + c] * a
+            line[np.uint64(x) * np.uint64(channels) + c] = _lerp(flat[j + c], flat[j1 + c], a)
 
 
 @kernel
@@ -769,10 +775,10 @@ def resize(image, dsize, *, interpolation: str = "linear") -> np.ndarray:
         src = np.ascontiguousarray(img3, None if img3.dtype == np.uint8 else np.float32)
         out = sample_separable_checked(src, _linear_table(w, dw), _linear_table(h, dh))[0]
     else:
-        img3 = np.ascontiguousarray(img3, np.float32)
-        out = np.empty((dh, dw, img3.shape[2]), np.float32)
         if dw > w or dh > h:
             raise ValueError(f"interpolation='area' only shrinks; dsize {(dw, dh)} exceeds the image {(w, h)}")
+        img3 = np.ascontiguousarray(img3, np.float32)
+        out = np.empty((dh, dw, img3.shape[2]), np.float32)
         xd, xs, xw = _area_table(w, dw)
         yd, ys, yw = _area_table(h, dh)
         y_start = np.searchsorted(yd, np.arange(dh + 1))
