@@ -49,10 +49,10 @@ class _CV2:
 
 
 def _csrt_same_features(cv2):
-    """OpenCV's CSRT given our CSRT's channels (no colour names, RGB cells on), its parameters
-    read from an in-memory FileStorage (the legacy factory takes none)."""
+    """OpenCV's CSRT given our CSRT's default channels (colour names and RGB cells), its
+    parameters read from an in-memory FileStorage (the legacy factory takes none)."""
     t = cv2.legacy.TrackerCSRT_create()
-    storage = cv2.FileStorage("%YAML:1.0\nuse_color_names: 0\nuse_rgb: 1\n",
+    storage = cv2.FileStorage("%YAML:1.0\nuse_rgb: 1\n",
                               cv2.FILE_STORAGE_READ | cv2.FILE_STORAGE_MEMORY)
     t.read(storage.root())
     return t
@@ -64,8 +64,11 @@ def run(threads, repeat):
     from scratchvision.sot import TrackerCSRT, TrackerKCF, TrackerMOSSE, otb_scores, run_tracker
 
     trackers = {"MOSSE (ours)": TrackerMOSSE, "MOSSE (cv2)": lambda: _CV2(cv2.legacy.TrackerMOSSE_create),
-                "KCF (ours)": TrackerKCF, "KCF (cv2)": lambda: _CV2(cv2.legacy.TrackerKCF_create),
-                "CSRT (ours)": TrackerCSRT, "CSRT (cv2)": lambda: _CV2(cv2.legacy.TrackerCSRT_create),
+                "KCF (ours)": TrackerKCF,
+                "KCF (ours, gray+CN)": lambda: TrackerKCF(desc_npca=TrackerKCF.GRAY, desc_pca=TrackerKCF.CN),
+                "KCF (cv2)": lambda: _CV2(cv2.legacy.TrackerKCF_create),
+                "CSRT (ours)": TrackerCSRT, "CSRT (ours, no CN)": lambda: TrackerCSRT(use_color_names=False),
+                "CSRT (cv2)": lambda: _CV2(cv2.legacy.TrackerCSRT_create),
                 "CSRT (cv2, our features)": lambda: _CV2(lambda: _csrt_same_features(cv2))}
     rows = []
     for label, rgb, gt in _sequences():
@@ -96,10 +99,11 @@ def run(threads, repeat):
              "CSRT), RGB frames in (cv2 gets them as "
              "BGR, converted before the timing). OpenCV's MOSSE trains its first filter on 8 copies of one random warp "
              "(its RNG is re-seeded on each call) and stops updating at its first PSR failure; ours uses 8 "
-             "different warps. Our KCF uses gray + colour FHOG (OpenCV's: gray + colour names) with a 3-scale search "
-             "and detect_thresh 0.2. Our CSRT has no colour-names channels (OpenCV's default has them) and takes "
-             "RGB cells instead (use_rgb, off in OpenCV); 'CSRT (cv2, our features)' is OpenCV's CSRT given the same "
-             "channels (use_color_names 0, use_rgb 1). 'us/frame tracked' and 'us/frame lost' are the median "
+             "different warps. Our KCF uses gray + colour FHOG by default, 'gray+CN' OpenCV's features (gray + "
+             "colour names compressed by PCA to 2 channels, on 4x4-pixel cells where OpenCV's uses pixels), both with "
+             "a 3-scale search and detect_thresh 0.2. Our CSRT has colour names and RGB cells (use_rgb, off in OpenCV); "
+             "'no CN' leaves the colour names out; 'CSRT (cv2, our features)' is OpenCV's CSRT given the same "
+             "channels (use_rgb 1). 'us/frame tracked' and 'us/frame lost' are the median "
              "times of the updates that returned ok and of those that did not: OpenCV's trackers "
              "skip learning after a failure (its MOSSE stops learning for good) and its KCF searches one scale where "
              "ours searches three, so a tracker that loses the target early runs more frames/s. Reproduce: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "

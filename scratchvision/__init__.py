@@ -38,7 +38,7 @@ _EXPORTS = {
     # visualisation
     "colorwheel": "viz", "flow_to_color": "viz", "flow_to_hsv": "viz", "id_colors": "viz",
     "draw_lines": "viz", "draw_points": "viz", "draw_boxes": "viz", "draw_tracks": "viz",
-    "draw_flow_arrows": "viz", "plot_track_timeline": "viz", "plot_flow_quiver": "viz",
+    "draw_flow_arrows": "viz", "plot_track_timeline": "viz", "plot_flow_quiver": "viz", "plot_colour_names": "viz",
     # assignment
     "linear_sum_assignment": "assignment", "lapjv": "assignment", "greedy_assignment": "assignment",
     # Kalman filters
@@ -53,7 +53,7 @@ _EXPORTS = {
     "Sort": "tracking", "ByteTrack": "tracking", "OCSort": "tracking", "DeepSort": "tracking",
     "color_histogram_embeddings": "tracking", "TrackerStep": "tracking", "matched_detections": "tracking",
     # single-object tracking
-    "TrackerMOSSE": "sot", "TrackerKCF": "sot", "TrackerCSRT": "sot",
+    "TrackerMOSSE": "sot", "TrackerKCF": "sot", "TrackerCSRT": "sot", "colour_names": "sot", "colour_name_image": "sot",
     # evaluation
     "evaluate_mot": "metrics", "evaluate_mot_folder": "metrics",
     # JIT cache

@@ -173,6 +173,9 @@ PUBLIC = {
     "sot.csr_filter": (dict(xf=SPECTRA, yf=SPECTRA[..., 0], mask=np.ones((8, 10))), ["xf", "yf", "mask"]),
     "sot.fhog": (dict(image=RGB), ["image"]),
     "sot.gray_cells": (dict(image=RGB), ["image"]),
+    "colour_names": (dict(image=RGB, cell_size=2), ["image"]),
+    "colour_name_image": (dict(image=RGB), ["image"]),
+    "plot_colour_names": (dict(image=RGB), ["image"]),
     **{f"sot.{f}": (dict(pred=XYWH, gt=XYWH[::-1]), ["pred", "gt"])
        for f in ("overlap_ratios", "center_errors", "success_curve", "precision_curve", "otb_scores")},
     "sot.run_tracker": (dict(tracker=sv.TrackerMOSSE(), frames=np.stack([RGB, RGB]), bbox=BBOX), ["frames", "bbox"]),
@@ -251,8 +254,13 @@ SCALARS = {
     "TrackerMOSSE": [("rate", 0.0, ValueError, "rate"), ("psr_threshold", float("nan"), ValueError, "psr_threshold"),
                      ("n_warps", -1, ValueError, "n_warps")],
     "TrackerKCF": [("sigma", 0.0, ValueError, "sigma"), ("lambda_", -1.0, ValueError, "lambda_"),
-                   ("cell_size", 0, ValueError, "cell_size"), ("scale_step", 0.9, ValueError, "scale_step")],
+                   ("cell_size", 0, ValueError, "cell_size"), ("scale_step", 0.9, ValueError, "scale_step"),
+                   ("desc_pca", 16, ValueError, "desc_pca"), ("desc_npca", 0, ValueError, "desc_npca"),
+                   ("desc_pca", 1, ValueError, "desc_pca"), ("compressed_size", 0, ValueError, "compressed_size"),
+                   ("pca_learning_rate", 0.0, ValueError, "pca_learning_rate"),
+                   ("compress_feature", 1, TypeError, "compress_feature")],
     "TrackerCSRT": [("number_of_scales", 32, ValueError, "number_of_scales"), ("use_hog", 1, TypeError, "use_hog"),
+                    ("use_color_names", 1, TypeError, "use_color_names"),
                     ("filter_lr", 1.5, ValueError, "filter_lr"), ("scale_step", 1.0, ValueError, "scale_step"),
                     ("histogram_bins", 0, ValueError, "histogram_bins"), ("padding", float("inf"), ValueError,
                                                                            "padding")],
@@ -315,7 +323,8 @@ SCALAR_VALID = {
 NO_INPUT = {"colorwheel", "warmup", "cache_info", "clear_cache", "SyntheticSequence", "xysr_model",
             "xyah_model", "CHI2INV95", "LKTrace", "TrackedPoints", "TrackerStep", "FarnebackTrace",
             "DenseFlowTrace", "OPTFLOW_USE_INITIAL_FLOW", "OPTFLOW_FARNEBACK_GAUSSIAN",
-            "sot.ScaleEstimator"}  # its constructor's scalars are tested in test_sot.py
+            "sot.ScaleEstimator",  # its constructor's scalars are tested in test_sot.py
+            "sot.COLOUR_NAMES", "sot.COLOUR_NAME_RGB", "sot.colour_name_projection", "sot.colour_names_table"}
 # Take a synthetic sequence object; fuzzed with wrong objects in test_sot.py.
 NO_ARRAY = {"sot.object_track"}
 # Constants, classes whose constructors take no data (modules: their forward is the functional API

@@ -60,22 +60,42 @@ def _crossing():
 
 @pytest.mark.parametrize("source", ["crossing", 0, 1, 2, 3, 4])
 def test_mosse_reaches_opencv_success_auc(cv2, source):
-    """At least 95 % of cv2.legacy.TrackerMOSSE's success AUC on every sequence (ours is above it
-    on all six: OpenCV's MOSSE trains its first filter on 8 copies of one warp and often stops at
-    the first PSR test)."""
+    """At least cv2.legacy.TrackerMOSSE's success AUC minus 0.01 on every sequence (ours is above
+    it on all six: OpenCV's MOSSE trains its first filter on 8 copies of one warp and often stops
+    at the first PSR test)."""
     frames, gt = _crossing() if source == "crossing" else _synthetic(source)
     ours, _, _ = run_tracker(TrackerMOSSE(), frames, gt[0])
     ref, _, _ = run_tracker(_CV2(cv2, cv2.legacy.TrackerMOSSE_create), frames, gt[0])
-    assert otb_scores(ours, gt)["AUC"] >= 0.95 * otb_scores(ref, gt)["AUC"]
+    assert otb_scores(ours, gt)["AUC"] >= otb_scores(ref, gt)["AUC"] - 0.01
 
 
+#: KCF's feature sets: ours by default (gray + FHOG), OpenCV's (gray + colour names compressed to 2).
+KCF_FEATURES = {"gray+fhog": {}, "gray+cn": dict(desc_npca=TrackerKCF.GRAY, desc_pca=TrackerKCF.CN)}
+
+
+@pytest.mark.parametrize("features", sorted(KCF_FEATURES))
 @pytest.mark.parametrize("source", ["crossing", 0, 1, 2, 3, 4])
-def test_kcf_reaches_opencv_success_auc(cv2, source):
-    """At least 95 % of cv2.legacy.TrackerKCF's success AUC (Crossing: 0.75 against 0.06)."""
+def test_kcf_reaches_opencv_success_auc(cv2, source, features):
+    """At least cv2.legacy.TrackerKCF's (gray + colour names) success AUC minus 0.01, with either
+    feature set (Crossing: 0.76 and 0.11 against 0.06)."""
     frames, gt = _crossing() if source == "crossing" else _synthetic(source)
-    ours, _, _ = run_tracker(TrackerKCF(), frames, gt[0])
+    ours, _, _ = run_tracker(TrackerKCF(**KCF_FEATURES[features]), frames, gt[0])
     ref, _, _ = run_tracker(_CV2(cv2, cv2.legacy.TrackerKCF_create), frames, gt[0])
-    assert otb_scores(ours, gt)["AUC"] >= 0.95 * otb_scores(ref, gt)["AUC"]
+    assert otb_scores(ours, gt)["AUC"] >= otb_scores(ref, gt)["AUC"] - 0.01
+
+
+def test_kcf_projection_is_the_leading_eigenvectors_of_the_template_covariance():
+    """After init, the PCA projection spans the two leading eigenvectors of the covariance of the
+    template's colour-name channels (OpenCV's first step, where no running covariance exists)."""
+    frames, gt = _synthetic(0)
+    tracker = TrackerKCF(**KCF_FEATURES["gray+cn"])
+    tracker.init(frames[0], gt[0])
+    z = tracker._template_pca.reshape(10, -1).astype(np.float64)
+    z -= z.mean(axis=1, keepdims=True)
+    values, vectors = np.linalg.eigh(z @ z.T / (z.shape[1] - 1))
+    p = tracker.projection
+    assert p.shape == (10, 2)
+    np.testing.assert_allclose(np.abs(p.T @ vectors[:, ::-1][:, :2]), np.eye(2), atol=1e-6)
 
 
 def _zooming_scene(n=15):
@@ -194,7 +214,10 @@ def _prime_factors(m):
 @pytest.mark.parametrize("channels", [3, 1])
 def test_kcf_feature_stack_is_gray_cells_and_fhog_of_the_windows(channels):
     """KCF's one-call feature stack (sot.kcf.window_features) equals the public pieces put
-    together: the sampled windows' gray cell means (equal to their definition) and FHOG, tapered."""
+    together: the sampled windows' gray cell means (equal to their definition), FHOG and (in
+    colour) the colour names per cell, tapered."""
+    from scratchvision.sot import colour_names
+    from scratchvision.sot.colour_names import reduced_table
     from scratchvision.sot.common import rgb_patch_to_gray, sample_windows
     from scratchvision.sot.features import fhog_stack, gray_cells
     from scratchvision.sot.kcf import window_features
@@ -204,15 +227,18 @@ def test_kcf_feature_stack_is_gray_cells_and_fhog_of_the_windows(channels):
     centers = np.array([[30.2, 25.7]] * 3)
     sizes = np.array([[32.0, 24.0], [32 / 1.05, 24 / 1.05], [32 * 1.05, 24 * 1.05]])
     taper = rng.random((6, 8)).astype(np.float32)
-    feats = np.empty((3, 32, 6, 8), np.float32)
-    window_features(frame, centers, sizes, 4, taper, feats)
+    feats = np.empty((3, 32 + (10 if channels == 3 else 0), 6, 8), np.float32)
+    window_features(frame, centers, sizes, 4, taper, True, True, reduced_table(), feats)
     patches = sample_windows(frame, centers, sizes, (32, 24))
     gray = rgb_patch_to_gray(patches, True) if channels == 3 else patches[..., 0]
     cells = (gray.astype(np.float64) / 255 - 0.5).reshape(3, 6, 4, 8, 4).mean(axis=(2, 4))  # the definition
     np.testing.assert_allclose(gray_cells(gray, 4)[..., 0], cells, rtol=0, atol=1e-7)
     np.testing.assert_array_equal(feats[:, 0], gray_cells(gray, 4)[..., 0] * taper)
-    np.testing.assert_array_equal(feats[:, 1:].transpose(0, 2, 3, 1), fhog_stack(patches.reshape(3, 24, 32, channels), 4)
-                                  * taper[..., None])
+    np.testing.assert_array_equal(feats[:, 1:32].transpose(0, 2, 3, 1),
+                                  fhog_stack(patches.reshape(3, 24, 32, channels), 4) * taper[..., None])
+    if channels == 3:
+        names = np.stack([colour_names(p, 4, reduced=True) for p in patches])
+        np.testing.assert_array_equal(feats[:, 32:].transpose(0, 2, 3, 1), names * taper[..., None])
 
 
 @given(responses=hnp.arrays(np.float32, st.tuples(st.integers(1, 3), st.integers(1, 5), st.integers(1, 6)),
@@ -357,21 +383,30 @@ class _CV2CSRT(_CV2):
         super().__init__(cv2, make)
 
 
-@pytest.mark.parametrize("source", ["crossing", 0, pytest.param(1, marks=pytest.mark.xfail(
-    strict=True, reason="synthetic seed 1: a similar object crosses the target; OpenCV's colour-names channels "
-                        "keep it on the target (0.76), ours follows the other for a while (0.61), as OpenCV's own "
-                        "CSRT does without colour names (0.59)")), 2, 3, 4])
+@pytest.mark.parametrize("source", ["crossing", 0, 1, 2, 3, 4])
 def test_csrt_reaches_opencv_success_auc(cv2, source):
-    """At least 95 % of OpenCV's CSRT (defaults, with colour names) success AUC (Crossing: 0.77
-    against 0.70)."""
+    """At least OpenCV's CSRT (defaults, with colour names) success AUC minus 0.01 (Crossing: 0.78
+    against 0.70; synthetic seed 1, where a similar object crosses the target and only colour
+    names keep both on it: 0.78 against 0.76)."""
     frames, gt = _crossing() if source == "crossing" else _synthetic(source)
     ours, _, _ = run_tracker(TrackerCSRT(), frames, gt[0])
     ref, _, _ = run_tracker(_CV2(cv2, cv2.legacy.TrackerCSRT_create), frames, gt[0])
-    assert otb_scores(ours, gt)["AUC"] >= 0.95 * otb_scores(ref, gt)["AUC"]
+    assert otb_scores(ours, gt)["AUC"] >= otb_scores(ref, gt)["AUC"] - 0.01
+
+
+def test_csrt_colour_names_help_on_average():
+    """Our CSRT with colour names (the default) is at least our CSRT without them (RGB cells
+    only) in mean success AUC over the six sequences."""
+    with_names, without = [], []
+    for source in ["crossing", 0, 1, 2, 3, 4]:
+        frames, gt = _crossing() if source == "crossing" else _synthetic(source)
+        with_names.append(otb_scores(run_tracker(TrackerCSRT(), frames, gt[0])[0], gt)["AUC"])
+        without.append(otb_scores(run_tracker(TrackerCSRT(use_color_names=False), frames, gt[0])[0], gt)["AUC"])
+    assert np.mean(with_names) >= np.mean(without)
 
 
 def test_csrt_beside_opencv_csrt_with_the_same_features(cv2):
-    """Given the same channels as ours (FHOG, gray, RGB; no colour names), OpenCV's CSRT is not
+    """Given the same channels as ours (FHOG, colour names, gray, RGB), OpenCV's CSRT is not
     ahead by more than 5 % in mean success AUC over the six sequences, each started from the
     ground-truth box and from it shifted by 5 % of its size left and right (OTB's spatial
     robustness protocol, shortened), which averages out the single runs' chaotic losses."""
@@ -381,8 +416,7 @@ def test_csrt_beside_opencv_csrt_with_the_same_features(cv2):
         for shift in (0.0, 0.05, -0.05):
             start = gt[0] + [shift * gt[0][2], 0, 0, 0]
             ours.append(otb_scores(run_tracker(TrackerCSRT(), frames, start)[0], gt)["AUC"])
-            ref.append(otb_scores(run_tracker(_CV2CSRT(cv2, use_color_names=False, use_rgb=True), frames, start)[0],
-                                  gt)["AUC"])
+            ref.append(otb_scores(run_tracker(_CV2CSRT(cv2, use_rgb=True), frames, start)[0], gt)["AUC"])
     assert np.mean(ours) >= 0.95 * np.mean(ref)
 
 
@@ -485,7 +519,7 @@ def test_csrt_exposes_its_internals():
     t.update(frames[1])
     cells = t.response.shape
     assert t.mask.shape == cells and set(np.unique(t.mask)) <= {0.0, 1.0} and t.mask.sum() > 0
-    assert t.channel_weights.shape == (18 + 1 + 3,) and t.channel_weights.sum() == pytest.approx(1)
+    assert t.channel_weights.shape == (18 + 10 + 1 + 3,) and t.channel_weights.sum() == pytest.approx(1)
     assert t.posterior is not None and np.isfinite(t.psr) and t.peak == pytest.approx(t.response.max())
     with pytest.raises(ValueError, match="use_hog"):
         TrackerCSRT(use_hog=False, use_gray=False, use_rgb=False)
@@ -577,12 +611,12 @@ def test_scale_estimator_finds_a_zoom(zoom):
 @pytest.mark.parametrize(("ours", "name"), [(TrackerMOSSE, "TrackerMOSSE_create"), (TrackerKCF, "TrackerKCF_create"),
                                             (TrackerCSRT, "TrackerCSRT_create")])
 def test_reaches_opencv_under_fast_motion_and_scale_change(cv2, ours, name, scenario, seed):
-    """At least 95 % of the OpenCV counterpart's success AUC when the object moves up to 8 px per
-    frame or changes scale by up to 3 % per frame (ours is above OpenCV's on all twelve)."""
+    """At least the OpenCV counterpart's success AUC minus 0.01 when the object moves up to 8 px
+    per frame or changes scale by up to 3 % per frame."""
     frames, gt = _scenario(scenario, seed)
     a = otb_scores(run_tracker(ours(), frames, gt[0])[0], gt)["AUC"]
     r = otb_scores(run_tracker(_CV2(cv2, getattr(cv2.legacy, name)), frames, gt[0])[0], gt)["AUC"]
-    assert a >= 0.95 * r
+    assert a >= r - 0.01
 
 
 def test_object_track_follows_one_id():

@@ -13,16 +13,26 @@ is also tried at 0.95 and 1.05 times the scale and the best peak, slightly penal
 scale 1, sets the new scale. ``alpha^`` and the template ``x^`` are running averages with
 ``interp_factor``. ``ok`` is False when the best peak is below ``detect_thresh``.
 
-OpenCV's TrackerKCF uses gray + colour-names features by default; this one uses gray + FHOG (the
-paper's best features, :mod:`~scratchvision.sot.features`; on a colour frame the FHOG takes each
-pixel's strongest channel, which lifted the mean success AUC over Crossing and ten synthetic
-scenes from 0.41 to 0.57 against gray FHOG), with OpenCV's parameter names and the
-paper's HOG settings (``sigma`` 0.5, ``interp_factor`` 0.02, ``output_sigma_factor`` 0.1). Its
-response peaks run lower than OpenCV's gray + colour-names ones, so ``detect_thresh`` defaults to
-0.2 instead of OpenCV's 0.5 (at 0.5 it gave up on the OTB Crossing pedestrian after 2 frames; at
-0.2 it follows it to the end, success AUC 0.76). The FFTs are SciPy's pocketfft, called
-directly (:mod:`scratchvision._fft`): they keep the float32 features in single precision (NumPy's
-always compute in double), which made ``update`` 1.1-1.4x faster.
+Features are chosen by OpenCV's flags: ``desc_npca`` are used as they are, ``desc_pca`` are
+compressed by PCA to ``compressed_size`` channels (OpenCV's scheme: the projection is the
+leading eigenvectors of the features' covariance over the running template, itself a running
+average with ``pca_learning_rate``; template and new patch go through the same projection). The
+descriptors are :attr:`TrackerKCF.GRAY` (the gray level in [-0.5, 0.5]), :attr:`TrackerKCF.CN`
+(the 10 colour-name channels, :mod:`~scratchvision.sot.colour_names`) and :attr:`TrackerKCF.HOG`
+(31-channel FHOG, :mod:`~scratchvision.sot.features`; on a colour frame each pixel's strongest
+channel), all averaged over cells of ``cell_size`` pixels.
+
+The defaults are gray + FHOG uncompressed, the paper's best features (on a colour frame they
+lifted the mean success AUC over Crossing and ten synthetic scenes from 0.41 to 0.57 against
+gray FHOG), with the paper's HOG settings (``sigma`` 0.5, ``interp_factor`` 0.02,
+``output_sigma_factor`` 0.1). OpenCV's TrackerKCF uses gray + colour names compressed to 2
+channels on single pixels: :meth:`TrackerKCF.opencv_features` gives that feature set (with our
+window, scale search and settings; on the test sequences it trails gray + FHOG). Gray + FHOG
+response peaks run lower than OpenCV's, so ``detect_thresh`` defaults to 0.2 instead of
+OpenCV's 0.5 (at 0.5 it gave up on the OTB Crossing pedestrian after 2 frames; at 0.2 it
+follows it to the end, success AUC 0.76). The FFTs are SciPy's pocketfft, called directly
+(:mod:`scratchvision._fft`): they keep the float32 features in single precision (NumPy's always
+compute in double), which made ``update`` 1.1-1.4x faster.
 
 References
 ----------
@@ -36,8 +46,9 @@ import numpy as np
 
 from .. import _fft
 from .._jit import kernel
-from .._validate import check_float, check_image, check_int
+from .._validate import check_bool, check_float, check_image, check_int
 from ..imgproc import interpolate_rows, window_taps
+from .colour_names import colour_name_planes_kernel, reduced_table
 from .common import check_bbox, gray_pixels, hanning_window, nearest_dft_size, subpixel_peak
 from .features import fhog_planes_kernel, gray_planes_kernel
 
@@ -64,11 +75,22 @@ class TrackerKCF:
         the few percent that bring its cell counts to the nearest ``2^a 3^b 5^c``: a prime
         count such as 31 makes the FFTs twice as slow).
     cell_size : int
-        HOG cell side in pixels.
+        Side in pixels of the cells the features are averaged over (HOG's cells).
     scale_step : float >= 1
         Scales ``1/scale_step, 1, scale_step`` are tried each frame (1 disables scale search).
     max_patch_size : int
         Largest window area in pixels before the window is resampled smaller.
+    desc_pca, desc_npca : int
+        The descriptors compressed by PCA and those used as they are: sums of :attr:`GRAY`,
+        :attr:`CN` and :attr:`HOG` (OpenCV's flags; ``HOG`` is ours). Colour names need RGB
+        frames: a gray frame is refused, as OpenCV does.
+    compress_feature : bool
+        Compress ``desc_pca`` (False: use them uncompressed; OpenCV reads this flag but always
+        compresses).
+    compressed_size : int
+        Channels the ``desc_pca`` descriptors are compressed to.
+    pca_learning_rate : float in (0, 1]
+        Learning rate of the covariance the projection is taken from.
 
     Attributes
     ----------
@@ -76,11 +98,18 @@ class TrackerKCF:
         The last update's best response value.
     response : ndarray
         The last response map (cells).
+    projection : ndarray or None
+        The current PCA projection (channels of ``desc_pca``, ``compressed_size``), float64.
     """
+
+    #: Descriptor flags, OpenCV's values for the first two.
+    GRAY, CN, HOG = 1, 2, 8
 
     def __init__(self, detect_thresh: float = 0.2, sigma: float = 0.5, lambda_: float = 1e-4,
                  interp_factor: float = 0.02, output_sigma_factor: float = 0.1, padding: float = 1.5,
-                 cell_size: int = 4, scale_step: float = 1.05, max_patch_size: int = 25600):
+                 cell_size: int = 4, scale_step: float = 1.05, max_patch_size: int = 25600, *,
+                 desc_pca: int = 0, desc_npca: int = GRAY | HOG, compress_feature: bool = True,
+                 compressed_size: int = 2, pca_learning_rate: float = 0.15):
         self.detect_thresh = check_float(detect_thresh, "detect_thresh")
         self.sigma = check_float(sigma, "sigma", low=0.0, low_open=True)
         self.lambda_ = check_float(lambda_, "lambda_", low=0.0, low_open=True)
@@ -90,22 +119,101 @@ class TrackerKCF:
         self.cell_size = check_int(cell_size, "cell_size", low=1)
         self.scale_step = check_float(scale_step, "scale_step", low=1.0)
         self.max_patch_size = check_int(max_patch_size, "max_patch_size", low=64)
+        everything = self.GRAY | self.CN | self.HOG
+        self.desc_pca = check_int(desc_pca, "desc_pca", low=0, high=everything)
+        self.desc_npca = check_int(desc_npca, "desc_npca", low=0, high=everything)
+        self.compress_feature = check_bool(compress_feature, "compress_feature")
+        self.pca_learning_rate = check_float(pca_learning_rate, "pca_learning_rate", low=0.0, high=1.0, low_open=True)
+        self._used = self.desc_pca | self.desc_npca
+        if self._used & ~everything or self._used == 0:
+            raise ValueError(f"desc_pca | desc_npca must combine TrackerKCF.GRAY, CN and HOG (1, 2, 8), got "
+                             f"{self.desc_pca} and {self.desc_npca}")
+        if self.desc_pca & self.desc_npca:
+            raise ValueError(f"desc_pca ({self.desc_pca}) and desc_npca ({self.desc_npca}) share a descriptor")
+        # channels of the feature stack, in the order window_features writes them
+        flags = np.repeat([f for f in (self.GRAY, self.HOG, self.CN) if self._used & f],
+                          [_CHANNELS[f] for f in (self.GRAY, self.HOG, self.CN) if self._used & f])
+        compress = self.desc_pca if self.compress_feature else 0
+        self._pca_channels = np.flatnonzero(flags & compress)
+        self._npca_channels = np.flatnonzero((flags & compress) == 0) if len(self._pca_channels) else None
+        self.compressed_size = check_int(compressed_size, "compressed_size", low=1,
+                                         high=len(self._pca_channels) or None)
         self._shape = None
         self.peak = float("nan")
         self.response = None
+        self.projection = None
 
     def _features(self, frame, center, scales):
-        """The tapered feature stacks (K, 32, cells_h, cells_w: the gray level, then FHOG) of the
-        windows at ``center`` and each of ``scales``, sampled in one pass, as half spectra."""
+        """The tapered feature stacks (K, channels, cells_h, cells_w: gray, FHOG, colour names,
+        those in use) of the windows at ``center`` and each of ``scales``, sampled in one pass:
+        the half spectra of the uncompressed channels, and the compressed ones in space (None
+        without compression)."""
         sizes = np.array([(self._window[0] * s, self._window[1] * s) for s in scales])
-        feats = np.empty((len(scales), 32) + self._cos.shape, np.float32)
+        channels = sum(_CHANNELS[f] for f in _CHANNELS if self._used & f)
+        feats = np.empty((len(scales), channels) + self._cos.shape, np.float32)
         img = np.ascontiguousarray(frame if frame.ndim == 3 else frame[..., None])
-        window_features(img, np.tile(center, (len(scales), 1)), sizes, self.cell_size, self._cos, feats)
-        return _fft.rfft2(feats, axes=(2, 3))  # real signals: half spectra
+        table = reduced_table() if self._used & self.CN else _NO_TABLE
+        window_features(img, np.tile(center, (len(scales), 1)), sizes, self.cell_size, self._cos,
+                        bool(self._used & self.GRAY), bool(self._used & self.HOG), table, feats)
+        if self._npca_channels is None:
+            return _fft.rfft2(feats, axes=(2, 3)), None  # real signals: half spectra
+        return _fft.rfft2(feats[:, self._npca_channels], axes=(2, 3)), feats[:, self._pca_channels]
+
+    def _compressed(self, pca):
+        """Half spectra of the channels ``pca`` (K, P, h, w) projected on :attr:`projection`."""
+        projected = np.einsum("kpyx,pm->kmyx", pca, self.projection.astype(np.float32), optimize=True)
+        return _fft.rfft2(projected, axes=(2, 3))
+
+    def _update_projection(self):
+        """OpenCV's PCA step: the covariance of the template's compressed channels (centred,
+        over all cells), blended into the running covariance; the projection is its
+        ``compressed_size`` leading eigenvectors, and the running covariance keeps only their
+        part."""
+        z = self._template_pca.reshape(len(self._pca_channels), -1).astype(np.float64)
+        z = z - z.mean(axis=1, keepdims=True)
+        covariance = z @ z.T / (z.shape[1] - 1)
+        if self._covariance is None:
+            self._covariance = covariance
+        rate = self.pca_learning_rate
+        values, vectors = np.linalg.eigh((1 - rate) * self._covariance + rate * covariance)
+        keep = np.argsort(values)[::-1][:self.compressed_size]
+        self.projection = vectors[:, keep]
+        self._covariance = ((1 - rate) * self._covariance
+                            + rate * (self.projection * values[keep]) @ self.projection.T)
+
+    def _template(self):
+        """The model's half spectra: the uncompressed channels' running average, then the
+        compressed channels of the running template."""
+        if self._template_pca is None:
+            return self._xf
+        return np.concatenate([self._xf, self._compressed(self._template_pca[None])[0]])
+
+    def _learn(self, npca, pca, first):
+        """Blend the features of the window at the target (``npca`` half spectra, ``pca`` in
+        space) into the template, then the dual coefficients they give into ``alphaf``."""
+        f = 1.0 if first else self.interp_factor
+        models = [("_xf", npca)] + ([("_template_pca", pca)] if pca is not None else [])
+        for name, new in models:  # running averages, in place
+            if first:
+                setattr(self, name, new.copy())
+                continue
+            model = getattr(self, name)
+            model *= 1 - f
+            model += f * new
+        xf = npca
+        if pca is not None:
+            self._update_projection()
+            xf = np.concatenate([npca, self._compressed(pca[None])[0]])
+        alphaf = self._yf / (self._kernel(xf, xf[None])[0] + self.lambda_)
+        if first:
+            self._alphaf = alphaf
+        else:
+            self._alphaf *= 1 - f
+            self._alphaf += f * alphaf
 
     def _kernel(self, xf, zf):
-        """Gaussian kernel correlation of all cyclic shifts of ``xf`` (32, cells_h, cells_w) with
-        each of the stacks ``zf`` (K, 32, ...), in the Fourier domain: (K, cells_h, cells_w)."""
+        """Gaussian kernel correlation of all cyclic shifts of ``xf`` (C, cells_h, cells_w) with
+        each of the stacks ``zf`` (K, C, ...), in the Fourier domain: (K, cells_h, cells_w)."""
         cross = np.empty(zf.shape[:1] + zf.shape[2:], zf.dtype)
         energies = np.empty(len(zf), np.float32)
         correlation_terms(xf, zf, self._twin_weights, self._cells, cross, energies)
@@ -116,9 +224,16 @@ class TrackerKCF:
         d /= -(self.sigma**2 * self._cells * xf.shape[0])
         return _fft.rfft2(np.exp(d, out=d), axes=(1, 2))
 
+    def _check_frame(self, frame):
+        img = check_image(frame, "frame")
+        if self._used & self.CN and img.ndim == 2:
+            raise ValueError("frame is gray, but the tracker's descriptors include colour names (TrackerKCF.CN), "
+                             "which need RGB frames (H, W, 3)")
+        return img
+
     def init(self, frame, bbox) -> None:
         """Start tracking the box ``bbox = (x, y, w, h)`` in ``frame`` (gray or RGB)."""
-        img = check_image(frame, "frame")
+        img = self._check_frame(frame)
         box = check_bbox(bbox, img.shape)
         self._shape = img.shape[:2]
         self._target = (float(box[2]), float(box[3]))
@@ -127,10 +242,10 @@ class TrackerKCF:
         ww, wh = (max(v * (1 + self.padding), 2.0 * self.cell_size) for v in self._target)
         shrink = max(1.0, np.sqrt(ww * wh / self.max_patch_size))
         c = self.cell_size
-        self._template = tuple(nearest_dft_size(max(int(v / shrink) // c, 2)) * c for v in (ww, wh))
-        self._window = (self._template[0] * shrink, self._template[1] * shrink)
+        self._template_size = tuple(nearest_dft_size(max(int(v / shrink) // c, 2)) * c for v in (ww, wh))
+        self._window = (self._template_size[0] * shrink, self._template_size[1] * shrink)
         self._pixel_per_cell = c * shrink
-        cw, ch = self._template[0] // c, self._template[1] // c
+        cw, ch = self._template_size[0] // c, self._template_size[1] // c
         self._cos = hanning_window((cw, ch))
         self._cells = cw * ch
         columns = np.arange(cw // 2 + 1)  # of the half spectrum; all but the first (and Nyquist) stand for two
@@ -140,21 +255,23 @@ class TrackerKCF:
         xs = np.arange(cw) - cw // 2
         y = np.exp(-0.5 * (ys[:, None] ** 2 + xs[None, :] ** 2) / s**2)
         self._yf = _fft.rfft2(np.fft.ifftshift(y))  # peak at the origin (no shift)
-        xf = self._features(img, self._center, [1.0])
-        self._xf = xf[0]
-        self._alphaf = self._yf / (self._kernel(self._xf, xf)[0] + self.lambda_)
+        self._template_pca = self._covariance = self.projection = None
+        npca, pca = self._features(img, self._center, [1.0])
+        self._learn(npca[0], None if pca is None else pca[0], first=True)
 
     def update(self, frame):
         """Track into ``frame``: ``(ok, (x, y, w, h))``; when the best response is below
         ``detect_thresh`` the box is kept and ``ok`` is False."""
         if self._shape is None:
             raise ValueError("update() called before init()")
-        img = check_image(frame, "frame")
+        img = self._check_frame(frame)
         if img.shape[:2] != self._shape:
             raise ValueError(f"frame has shape {img.shape[:2]}, the tracker was initialised on {self._shape}")
         factors = (1.0,) if self.scale_step == 1.0 else (1.0, 1 / self.scale_step, self.scale_step)
-        zf = self._features(img, self._center, [self._scale * f for f in factors])
-        responses = _fft.irfft2(self._alphaf * self._kernel(self._xf, zf), self._cos.shape, axes=(1, 2))
+        zf, pca = self._features(img, self._center, [self._scale * f for f in factors])
+        if pca is not None:
+            zf = np.concatenate([zf, self._compressed(pca)], axis=1)
+        responses = _fft.irfft2(self._alphaf * self._kernel(self._template(), zf), self._cos.shape, axes=(1, 2))
         best, self.peak, py, px = best_response(responses, _SCALE_PENALTIES[:len(factors)])
         scale, self.response = self._scale * factors[best], responses[best]
         if not self.peak >= self.detect_thresh:
@@ -167,12 +284,8 @@ class TrackerKCF:
         self._scale = scale
         if not (0 <= self._center[0] < img.shape[1] and 0 <= self._center[1] < img.shape[0]):
             return False, self.box
-        xf = self._features(img, self._center, [scale])[0]
-        alphaf = self._yf / (self._kernel(xf, xf[None])[0] + self.lambda_)
-        f = self.interp_factor
-        for model, new in ((self._xf, xf), (self._alphaf, alphaf)):  # running averages, in place
-            model *= 1 - f
-            model += f * new
+        npca, pca = self._features(img, self._center, [scale])
+        self._learn(npca[0], None if pca is None else pca[0], first=False)
         return True, self.box
 
     @property
@@ -180,6 +293,13 @@ class TrackerKCF:
         """The current box (x, y, w, h): the initial size times the current scale."""
         w, h = self._target[0] * self._scale, self._target[1] * self._scale
         return (float(self._center[0] - w / 2), float(self._center[1] - h / 2), float(w), float(h))
+
+
+#: Channels of each descriptor.
+_CHANNELS = {TrackerKCF.GRAY: 1, TrackerKCF.HOG: 31, TrackerKCF.CN: 10}
+
+#: The table argument of :func:`window_features` when colour names are not used.
+_NO_TABLE = np.zeros((1, 10), np.float32)
 
 
 #: Weights of the responses' peaks at scales 1, 1 / scale_step and scale_step: a change of scale
@@ -206,25 +326,34 @@ def best_response(responses, penalties):
 
 
 @kernel
-def window_features(frame, centers, sizes, cell, taper, feats):
+def window_features(frame, centers, sizes, cell, taper, gray, hog, table, feats):
     """KCF's feature stacks in one call: the windows of ``sizes[k]`` centred at ``centers[k]`` in
-    ``frame`` (H, W, C: gray or RGB), sampled on the grid of ``feats`` (K, 32, cells_h, cells_w)
-    times ``cell`` (:func:`~scratchvision.imgproc.interpolate_rows`); channel 0 the gray level
-    per cell, channels 1-31 the FHOG; everything times the cosine ``taper``."""
-    k, _, ch, cw = feats.shape
+    ``frame`` (H, W, C: gray or RGB), sampled on the grid of ``feats`` (K, channels, cells_h,
+    cells_w) times ``cell`` (:func:`~scratchvision.imgproc.interpolate_rows`); in the channels,
+    in this order: the gray level per cell (``gray``), the FHOG (``hog``), and the colour names
+    (when ``feats`` has channels left: the rows of ``table`` averaged per cell, RGB frames only);
+    everything times the cosine ``taper``."""
+    k, nc, ch, cw = feats.shape
     oh, ow = ch * cell, cw * cell
     x0, ax, y0, ay = window_taps(centers, sizes, ow, oh, frame.shape[1], frame.shape[0])
     patches = np.empty((k, oh, ow, frame.shape[2]), np.float32)
     interpolate_rows(frame, x0, ax, y0, ay, patches, 0, k * oh)
-    gray = np.empty((k, oh, ow), np.float32)
-    if frame.shape[2] == 3:
-        gray_pixels(patches.reshape((-1, 3)), gray.reshape(-1))
-    else:
-        gray[:] = patches[..., 0]
-    gray_planes_kernel(gray, cell, feats, 0)
-    fhog_planes_kernel(patches, cell, feats, 1)
+    channel = 0
+    if gray:
+        values = np.empty((k, oh, ow), np.float32)
+        if frame.shape[2] == 3:
+            gray_pixels(patches.reshape((-1, 3)), values.reshape(-1))
+        else:
+            values[:] = patches[..., 0]
+        gray_planes_kernel(values, cell, feats, channel)
+        channel += 1
+    if hog:
+        fhog_planes_kernel(patches, cell, feats, channel)
+        channel += 31
+    if channel < nc:
+        colour_name_planes_kernel(patches, cell, table, feats, channel)
     for i in range(k):
-        for c in range(32):
+        for c in range(nc):
             for y in range(ch):
                 for x in range(cw):
                     feats[i, c, y, x] *= taper[y, x]

@@ -13,7 +13,7 @@ import numpy as np
 from .._validate import check_flow, check_image, check_int, check_mot_rows
 from .colors import id_colors
 
-__all__ = ["plot_track_timeline", "plot_flow_quiver"]
+__all__ = ["plot_track_timeline", "plot_flow_quiver", "plot_colour_names"]
 
 
 def _finish(fig, path):
@@ -84,4 +84,53 @@ def plot_flow_quiver(image, flow, *, step: int = 16, path=None, title: str = "fl
               scale_units="xy", scale=1.0, width=0.003)
     ax.set_title(title)
     ax.set_axis_off()
+    return _finish(fig, path)
+
+
+def plot_colour_names(image, *, path=None, title: str = "colour names"):
+    """The image beside itself painted in the colour of its most probable colour name per pixel
+    (:func:`~scratchvision.sot.colour_name_image`), with a legend of the names and the share of
+    the pixels each takes: what the colour-name feature of KCF and CSRT sees.
+
+    Parameters
+    ----------
+    image : ndarray, (H, W, 3)
+        RGB, uint8 or float in [0, 255].
+    path : str or os.PathLike, optional
+        Save the figure there (PNG, SVG, PDF by extension).
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision.viz import plot_colour_names
+    >>> img = np.zeros((8, 16, 3), np.uint8); img[:, 8:] = (255, 255, 0)
+    >>> fig = plot_colour_names(img)
+    >>> fig.axes[1].get_title()
+    'most probable name'
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    from ..sot.colour_names import COLOUR_NAME_RGB, COLOUR_NAMES, colour_name_image
+
+    labels = colour_name_image(image)
+    img = np.asarray(image)
+    fig = Figure(figsize=(10, 5 * img.shape[0] / img.shape[1] + 1))
+    left, right = fig.subplots(1, 2)
+    left.imshow(img if img.dtype == np.uint8 else img.astype(np.float64) / 255.0)
+    left.set_title("image")
+    right.imshow(COLOUR_NAME_RGB[labels])
+    right.set_title("most probable name")
+    for ax in (left, right):
+        ax.set_axis_off()
+    share = np.bincount(labels.ravel(), minlength=len(COLOUR_NAMES)) / max(labels.size, 1)
+    handles = [Patch(facecolor=COLOUR_NAME_RGB[i] / 255.0, edgecolor="0.5", label=f"{name} {share[i]:.0%}")
+               for i, name in enumerate(COLOUR_NAMES)]
+    fig.legend(handles=handles, loc="lower center", ncol=6, frameon=False)
+    fig.suptitle(title)
     return _finish(fig, path)
