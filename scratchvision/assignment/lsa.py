@@ -259,8 +259,8 @@ def _as_cost(cost_matrix, name="cost_matrix"):
             and cost_matrix.flags.c_contiguous):
         return cost_matrix  # the common case, checked in a few hundred nanoseconds
     c = as_array(cost_matrix, name)
-    if c.ndim != 2:
-        raise ValueError(f"{name} must be 2-D, got shape {c.shape}")
+    if c.ndim != 2:  # SciPy's words first, so code that matches them keeps working
+        raise ValueError(f"expected a matrix (2-D array), got a {c.ndim} array ({name} has shape {c.shape})")
     return np.ascontiguousarray(c, dtype=np.float64)
 
 
@@ -283,7 +283,9 @@ def linear_sum_assignment(cost_matrix, maximize: bool = False):
     ------
     ValueError
         For a matrix that is not 2-D, holds NaN or -inf (+inf with ``maximize``), or has no
-        complete assignment avoiding the forbidden pairs.
+        complete assignment avoiding the forbidden pairs; the messages start with SciPy's
+        ("expected a matrix (2-D array)", "matrix contains invalid numeric entries", "cost matrix
+        is infeasible").
 
     Examples
     --------
@@ -296,10 +298,11 @@ def linear_sum_assignment(cost_matrix, maximize: bool = False):
     cols = np.empty(k, np.int64)
     status = lsa_kernel(c, bool(maximize), rows, cols)
     if status == INVALID:
-        raise ValueError("cost_matrix contains invalid numeric entries (NaN, or -inf when minimising, "
-                         "+inf when maximising)")
+        raise ValueError("matrix contains invalid numeric entries (cost_matrix holds NaN, or -inf when "
+                         "minimising, +inf when maximising)")
     if status == INFEASIBLE:
-        raise ValueError("cost_matrix is infeasible: no complete assignment avoids the forbidden (inf) pairs")
+        raise ValueError("cost matrix is infeasible (cost_matrix: no complete assignment avoids the forbidden "
+                         "(inf) pairs)")
     return rows, cols
 
 
@@ -337,7 +340,7 @@ def lapjv_kernel(cost, extend_cost, cost_limit):
     return total, x, y, OK
 
 
-def lapjv(cost, extend_cost: bool = False, cost_limit: float = np.inf):
+def lapjv(cost, extend_cost: bool = False, cost_limit: float = np.inf, return_cost: bool = True):
     """Thresholded assignment with the interface of ``lap.lapjv``, as ByteTrack calls it.
 
     Parameters
@@ -350,11 +353,17 @@ def lapjv(cost, extend_cost: bool = False, cost_limit: float = np.inf):
         A pair costing more than ``cost_limit`` is never matched: the matrix is augmented to
         (n + m) x (n + m) with slack entries of ``cost_limit / 2`` (and zeros between slacks),
         exactly as lap does, and solved optimally.
+    return_cost : bool
+        Return ``total`` first (lap's default), or only ``x, y``.
 
     Returns
     -------
     total : float
-        The summed cost of the matched pairs.
+        The summed cost of the matched pairs; ``inf`` when no complete assignment avoids the
+        forbidden (``inf``) pairs, as lap returns. ``x`` and ``y`` are then a complete assignment
+        with as few forbidden pairs as possible (lap returns one of its own choosing among the
+        infeasible ones, so those may differ). NaN or ``-inf`` entries are refused (lap returns
+        an arbitrary result for them).
     x : ndarray of int64, (n,)
         The column matched to each row, -1 if none.
     y : ndarray of int64, (m,)
@@ -369,8 +378,12 @@ def lapjv(cost, extend_cost: bool = False, cost_limit: float = np.inf):
     if status == INVALID:
         raise ValueError("cost contains invalid numeric entries (NaN or -inf)")
     if status == INFEASIBLE:
-        raise ValueError("cost is infeasible: no complete assignment avoids the forbidden (inf) pairs")
-    return total, x, y
+        # the fewest forbidden pairs: each costs more than any assignment of finite entries
+        finite = np.abs(c[np.isfinite(c)])
+        penalty = (finite.max() if finite.size else 0.0) * (sum(c.shape) + 1) + 1.0
+        _, x, y, _ = lapjv_kernel(np.where(np.isinf(c), penalty, c), bool(extend_cost), float(cost_limit))
+        total = np.inf
+    return (total, x, y) if return_cost else (x, y)
 
 
 @kernel
