@@ -46,13 +46,16 @@ def check_finite(a: np.ndarray, name: str) -> None:
 
 
 def check_image(image, name: str = "image", *, allow_color: bool = True, any_channels: bool = False,
-                dtypes=IMAGE_DTYPES, min_size: int = 1) -> np.ndarray:
+                dtypes=IMAGE_DTYPES, min_size: int = 1, half: bool = False) -> np.ndarray:
     """Check a single image: (H, W) gray or (H, W, 3) RGB, of one of ``dtypes``, finite.
 
-    With ``any_channels``, (H, W, C) for any C >= 1 is accepted as well.
-    Returns the image as an ndarray (not copied).
+    With ``any_channels``, (H, W, C) for any C >= 1 is accepted as well; with ``half``, a
+    float16 image is accepted and returned as float32 (as scikit-image computes on it).
+    Returns the image as an ndarray (not copied, except from float16).
     """
     a = as_array(image, name)
+    if half and a.dtype == np.float16:
+        a = a.astype(np.float32)
     shapes = "(H, W) or (H, W, C)" if any_channels else "(H, W) or (H, W, 3)" if allow_color else "(H, W)"
     color_ok = a.ndim == 3 and a.shape[2] >= 1 and (any_channels or (allow_color and a.shape[2] == 3))
     if not (a.ndim == 2 or color_ok):

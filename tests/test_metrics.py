@@ -192,6 +192,23 @@ def test_equals_references_on_generated_sequences(mm, trackeval, data):
     _assert_equal_to_references(ours, ref_hota=_trackeval_hota(trackeval, gt, hyp))
 
 
+def test_num_frames_counts_frames_without_boxes_as_motmetrics(mm):
+    """An accumulator updated on every frame of a sequence, empty ones included, counts them all:
+    so does evaluate_mot(..., num_frames=N); the other counts are those of the frames with boxes."""
+    gt = np.array([[1, 1, 10, 10, 20, 20, 1], [3, 1, 12, 10, 20, 20, 1], [3, 2, 50, 50, 10, 10, 1]], float)
+    hyp = np.array([[1, 7, 11, 10, 20, 20, 1], [4, 7, 60, 60, 10, 10, 1]], float)
+    acc = mm.MOTAccumulator()
+    for f in range(8):  # frames 0..7, only 1, 3 and 4 have boxes
+        g, h = gt[gt[:, 0] == f], hyp[hyp[:, 0] == f]
+        d = 1 - _iou_xywh(g[:, 2:6], h[:, 2:6])
+        acc.update(g[:, 1].astype(int), h[:, 1].astype(int), np.where(d > 0.5, np.nan, d), frameid=f)
+    ref = mm.metrics.create().compute(acc, metrics=[b for _, b in CLEAR_COUNTS + CLEAR_RATES], name="x").iloc[0]
+    ours = evaluate_mot(gt, hyp, num_frames=8)
+    assert ours["num_frames"] == 8
+    _assert_equal_to_references(ours, ref_clear=ref)
+    assert evaluate_mot(gt, hyp)["num_frames"] == 3  # without it: the frames that have rows
+
+
 def test_empty_ground_truth_or_hypotheses():
     gt = np.array([[0, 1, 10, 10, 20, 20, 1], [1, 1, 12, 10, 20, 20, 1], [1, 2, 50, 50, 20, 20, 1]], float)
     none = np.zeros((0, 7))

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import scratchvision as sv
 from conftest import shared_path
 from scratchvision import (calc_optical_flow_farneback, calc_optical_flow_horn_schunck, calc_optical_flow_tvl1,
                            endpoint_error, median_blur, read_flo, remap, synthetic_sequence)
@@ -155,3 +156,14 @@ def test_horn_schunck_rejects_bad_parameters(kwargs, fragment):
 def test_tvl1_rejects_bad_parameters(kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
         calc_optical_flow_tvl1(np.zeros((20, 20)), np.zeros((20, 20)), **kwargs)
+
+
+@pytest.mark.parametrize("method", ["farneback", "horn_schunck", "tvl1"])
+def test_float16_frames_are_computed_in_float32(method):
+    """As scikit-image's optical flow does: float16 frames give the flow of their float32 values."""
+    seq = sv.synthetic_sequence(2, size=(48, 64), n_objects=1, seed=3)
+    f0, f1 = (f.astype(np.float16) for f in seq.frames)
+    run = {"farneback": lambda a, b: sv.calc_optical_flow_farneback(a, b, None, 0.5, 2, 9, 2, 5, 1.1, 0),
+           "horn_schunck": lambda a, b: sv.calc_optical_flow_horn_schunck(a, b, iterations=20, warps=1),
+           "tvl1": lambda a, b: sv.calc_optical_flow_tvl1(a, b, warps=1, outer_iterations=2)}[method]
+    np.testing.assert_array_equal(run(f0, f1), run(f0.astype(np.float32), f1.astype(np.float32)))

@@ -73,8 +73,8 @@ class DenseFlowTrace:
 
 def check_pair(prev, next_, flow, use_initial_flow):
     """Validate two gray frames of one shape and, with ``use_initial_flow``, a matching flow."""
-    img0 = check_image(prev, "prev", allow_color=False)
-    img1 = check_image(next_, "next", allow_color=False)
+    img0 = check_image(prev, "prev", allow_color=False, half=True)
+    img1 = check_image(next_, "next", allow_color=False, half=True)
     if img0.shape != img1.shape:
         raise ValueError(f"prev and next must have one shape, got {img0.shape} and {img1.shape}")
     init = None

@@ -408,7 +408,7 @@ def calc_optical_flow_farneback(prev, next, flow=None, pyr_scale: float = 0.5, l
 
     Parameters (cv2's names and order)
     ----------
-    prev, next : ndarray (H, W), uint8/float32/float64
+    prev, next : ndarray (H, W), uint8/float32/float64 (float16 is computed in float32)
         Gray frames of one size.
     flow : ndarray (H, W, 2) float, optional
         Initial flow, read only with ``flags & OPTFLOW_USE_INITIAL_FLOW`` (it is not written to).
@@ -454,8 +454,8 @@ def calc_optical_flow_farneback(prev, next, flow=None, pyr_scale: float = 0.5, l
     >>> f.shape, bool(sv.endpoint_error(f, seq.flow[0]) < 1.0)
     ((96, 128, 2), True)
     """
-    img0 = check_image(prev, "prev", allow_color=False)
-    img1 = check_image(next, "next", allow_color=False)
+    img0 = check_image(prev, "prev", allow_color=False, half=True)
+    img1 = check_image(next, "next", allow_color=False, half=True)
     if img0.shape != img1.shape:
         raise ValueError(f"prev and next must have one shape, got {img0.shape} and {img1.shape}")
     pyr_scale = check_float(pyr_scale, "pyr_scale", low=0.0, high=1.0, low_open=True)

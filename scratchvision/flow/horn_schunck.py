@@ -79,7 +79,7 @@ def calc_optical_flow_horn_schunck(prev, next, flow=None, *, alpha: float = 25.0
 
     Parameters
     ----------
-    prev, next : ndarray (H, W), uint8/float32/float64
+    prev, next : ndarray (H, W), uint8/float32/float64 (float16 is computed in float32)
         Gray frames of one size, intensities in gray levels (0..255).
     flow : ndarray (H, W, 2), optional
         Initial flow, used with ``use_initial_flow=True``.

@@ -209,7 +209,7 @@ def calc_optical_flow_tvl1(prev, next, flow=None, *, tau: float = 0.25, lambda_:
 
     Parameters (OpenCV's DualTVL1 names and defaults, in snake case)
     ----------
-    prev, next : ndarray (H, W), uint8/float32/float64
+    prev, next : ndarray (H, W), uint8/float32/float64 (float16 is computed in float32)
         Gray frames of one size, intensities in gray levels (0..255; OpenCV instead scales float
         input by 255).
     flow : ndarray (H, W, 2), optional

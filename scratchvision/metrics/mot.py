@@ -382,8 +382,10 @@ def _grouped(rows, frames):
     return rows, offsets.astype(np.int64)
 
 
-def _evaluate_rows(gt, hyp, threshold):
-    """Core evaluation of prepared rows (gt already filtered). Returns a MOTResult."""
+def _evaluate_rows(gt, hyp, threshold, num_frames=None):
+    """Core evaluation of prepared rows (gt already filtered). Returns a MOTResult; its
+    ``num_frames`` is ``num_frames`` when given (frames without any box count, as they do when
+    motmetrics' accumulator is updated with empty lists), else the frames that have rows."""
     frames = np.union1d(gt[:, 0], hyp[:, 0])
     gt, frame_gt = _grouped(gt, frames)
     hyp, frame_hy = _grouped(hyp, frames)
@@ -407,7 +409,7 @@ def _evaluate_rows(gt, hyp, threshold):
         idtp = float(id_overlap[ra, ca].sum())
     n_obj, n_pred = len(gt), len(hyp)
     c = {"FP": int(counts[_FP]), "FN": int(counts[_MISS]), "IDSW": int(counts[_SWITCH]), "Frag": int(counts[_FRAG]),
-         "MT": int(counts[_MT]), "PT": int(counts[_PT]), "ML": int(counts[_ML]), "num_frames": len(frames),
+         "MT": int(counts[_MT]), "PT": int(counts[_PT]), "ML": int(counts[_ML]), "num_frames": len(frames) if num_frames is None else num_frames,
          "num_objects": n_obj, "num_predictions": n_pred, "num_matches": int(counts[_MATCH] + counts[_SWITCH]),
          "num_unique_objects": n_g, "IDTP": int(round(idtp)), "IDFP": n_pred - int(round(idtp)),
          "IDFN": n_obj - int(round(idtp))}
@@ -472,7 +474,9 @@ def evaluate_mot(gt, hyp, *, iou_threshold: float = 0.5, num_frames=None, distra
         A pair matches (CLEAR, identity) when ``IoU >= iou_threshold`` (motmetrics' ``distth`` is
         ``1 - iou_threshold``). HOTA uses its own thresholds.
     num_frames : int, optional
-        Sequence length; rows with a frame beyond it raise ValueError.
+        Sequence length: the result's ``num_frames`` (frames without boxes count, as in a
+        motmetrics accumulator updated on every frame); rows with a frame beyond it raise
+        ValueError. Without it, the frames that have rows are counted.
     distractors : {"auto", "none", "MOT15", "MOT16", "MOT17", "MOT20"}
         MOTChallenge distractor handling: "auto" applies it when the ground truth has the
         MOT16/17/20 layout (9 columns: ..., conf, class, visibility).
@@ -496,7 +500,7 @@ def _evaluate(gt, hyp, iou_threshold, num_frames, distractors):
     if num_frames is not None:
         num_frames = check_int(num_frames, "num_frames", low=1)
     gt_rows, hyp_rows = _prepare(gt, hyp, num_frames, distractors)
-    return _evaluate_rows(gt_rows, hyp_rows, threshold)
+    return _evaluate_rows(gt_rows, hyp_rows, threshold, num_frames)
 
 
 def combine_results(results) -> MOTResult:
