@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -63,7 +65,8 @@ def test_equals_filterpy_over_long_runs(seed, dim_x, dim_z, dim_u, joseph):
         if dim_u:
             kf.B = B.copy()
     x0 = rng.normal(size=dim_x)
-    ours.x = x0.reshape(-1, 1)  # filterpy's column shape is accepted
+    assert ours.x.shape == (dim_x, 1) and (not joseph or ref.x.shape == (dim_x, 1))  # filterpy's column
+    ours.x = x0.reshape(-1, 1)
     ref.x = x0.reshape(-1, 1).copy() if joseph else x0.copy()
     ours.joseph = joseph
     for t in range(200):
@@ -74,14 +77,15 @@ def test_equals_filterpy_over_long_runs(seed, dim_x, dim_z, dim_u, joseph):
             ours.update(None)
             ref.update(None)
         else:
-            z = H @ ours.x + rng.normal(size=dim_z)
+            z = H @ ours.x[:, 0] + rng.normal(size=dim_z)
             r_step = R * 2.0 if t % 7 == 0 else None
             ours.update(z, R=r_step)
             ref.update(z.reshape(-1, 1), R=r_step)
-        np.testing.assert_allclose(ours.x, ref.x.ravel(), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(ours.x, ref.x.reshape(-1, 1), rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(ours.P, ref.P, rtol=1e-9, atol=1e-9)
         if joseph:
-            np.testing.assert_allclose(ours.x_prior, ref.x_prior.ravel(), rtol=1e-9, atol=1e-9)
+            np.testing.assert_allclose(ours.x_prior, ref.x_prior, rtol=1e-9, atol=1e-9)
+            assert ours.y.shape == ref.y.shape and ours.z.shape == np.shape(ref.z)
             np.testing.assert_allclose(ours.P_post, ref.P_post, rtol=1e-9, atol=1e-9)
             if t % 5 != 2:
                 np.testing.assert_allclose(ours.K, ref.K, rtol=1e-9, atol=1e-9)
@@ -105,7 +109,7 @@ def test_covariance_stays_symmetric_psd_and_predict_grows_it(seed, joseph):
         # P grows: F P F' + Q - P is PSD when F is the identity; in general F P F' + Q >= Q.
         assert np.linalg.eigvalsh(kf.P - Q).min() > -1e-9 * np.abs(kf.P).max()
         if t % 3:
-            kf.update(H @ kf.x + rng.normal(size=2))
+            kf.update(H @ kf.x[:, 0] + rng.normal(size=2))
             assert np.linalg.eigvalsh(before).min() > -1e-9
         np.testing.assert_allclose(kf.P, kf.P.T, rtol=1e-9, atol=1e-9 * np.abs(kf.P).max())
         assert np.linalg.eigvalsh(kf.P).min() > -1e-9 * np.abs(kf.P).max()
@@ -242,12 +246,70 @@ def test_batch_equals_single_filter():
     ("H", np.zeros((2, 2)), r"H must have shape \(1, 2\), got \(2, 2\)"),
     ("R", np.eye(2), r"R must have shape \(1, 1\), got \(2, 2\)"),
     ("Q", [[np.nan, 0], [0, 1]], "Q must be finite"),
-    ("x", np.zeros(3), r"x must have shape \(2,\), got \(3,\)"),
+    ("x", np.zeros(3), r"x must have shape \(2,\) or \(2, 1\), got \(3,\)"),
+    ("H", 2.0, r"a scalar H needs dim_z == dim_x"),
 ])
 def test_wrong_matrices_name_both_shapes(name, value, match):
     kf = KalmanFilter(2, 1)
     with pytest.raises(ValueError, match=match):
         setattr(kf, name, value)
+
+
+def _filterpy_tutorial(module, x0):
+    """filterpy's tutorial filter written as its users write it: scalar R and Q, P scaled in
+    place, the state given as ``x0`` (a column or a 1-D vector)."""
+    f = module.KalmanFilter(dim_x=2, dim_z=1)
+    f.x = x0.copy()
+    f.F = np.array([[1.0, 1.0], [0.0, 1.0]])
+    f.H = np.array([[1.0, 0.0]])
+    f.P *= 1000.0
+    f.R = 5
+    f.Q = 0.0001
+    return f
+
+
+@pytest.mark.parametrize("x0", [np.array([[2.0], [0.0]]), np.array([2.0, 0.0])], ids=["column", "vector"])
+def test_filterpy_code_runs_unchanged(x0):
+    """The idioms of filterpy's own tests and tutorial with only the import changed: scalar R and
+    Q, the state indexed as a column (``f.x[0, 0]``) or a vector, ``y``/``z`` in the state's
+    shape, batch_filter with update_first and rts_smoother; every number equal to filterpy's."""
+    filterpy = require("filterpy.kalman")
+    ours, ref = _filterpy_tutorial(sys.modules[__name__], x0), _filterpy_tutorial(filterpy, x0)
+    zs = [t + np.random.default_rng(t).normal() * 20 for t in range(40)]
+    for z in zs:
+        for f in (ours, ref):
+            f.update(z)
+            f.predict()
+        assert ours.x.shape == ref.x.shape and ours.y.shape == ref.y.shape
+        np.testing.assert_allclose(ours.x, ref.x, rtol=1e-12)
+        np.testing.assert_allclose(ours.P, ref.P, rtol=1e-12)
+        assert ours.mahalanobis == pytest.approx(ref.mahalanobis, rel=1e-9)
+    if x0.ndim == 2:
+        assert ours.x[0, 0] == pytest.approx(ref.x[0, 0], rel=1e-12) and ours.x.T[0].shape == ref.x.T[0].shape
+    for f in (ours, ref):
+        f.x, f.P = x0.copy(), np.eye(2) * 100.0
+    for update_first in (False, True):
+        got, want = ours.batch_filter(zs, update_first=update_first), ref.batch_filter(zs, update_first=update_first)
+        for a, b in zip(got, want):
+            assert a.shape == b.shape
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    means, covariances = want[:2]
+    for a, b in zip(ours.rts_smoother(means, covariances), ref.rts_smoother(means, covariances)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_scalar_attributes_mean_what_they_mean_in_filterpy():
+    """A scalar P is that multiple of the identity (it only enters products); a scalar Q or R is
+    added to every entry (they only enter sums), as filterpy's formulas make of them."""
+    filterpy = require("filterpy.kalman")
+    ours, ref = KalmanFilter(3, 3), filterpy.KalmanFilter(3, 3)
+    rng = np.random.default_rng(4)
+    H = np.eye(3) + 0.1 * rng.random((3, 3))
+    for f in (ours, ref):
+        f.P, f.F, f.Q, f.H = 4.0, 1.5 * np.eye(3), 0.02, H
+        f.predict()
+    np.testing.assert_allclose(ours.P, ref.P, rtol=1e-12)
+    assert ours.Q.shape == (3, 3) and (ours.Q == 0.02).all()
 
 
 def test_bad_updates_and_arguments():
