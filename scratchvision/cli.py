@@ -20,10 +20,23 @@ def _cmd_demo(args):
     from .demo import run_demo
 
     result = run_demo(args.out, n_frames=args.frames, size=args.size, n_objects=args.objects,
-                      seed=args.seed)
-    print("\n".join(result["summary"]))
-    print(f"\noutputs ({len(result['files'])} files) in: {result['out_dir']}")
+                      seed=args.seed, report=lambda line: print(line, flush=True))
+    print(f"\noutputs ({len(result['files'])} files, each described in summary.txt) in: {result['out_dir']}")
     return 0
+
+
+def _read_image(iio, path):
+    """An image file, or a one-line error naming it (a text file, a folder, an unknown format)."""
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a folder; an image file is expected")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # imageio's plugins warn as they try the file in turn
+        try:
+            return iio.imread(path)
+        except (OSError, ValueError, RuntimeError):
+            raise ValueError(f"{path} could not be read as an image (no imageio plugin reads it)") from None
 
 
 FLOW_METHODS = {"farneback": "calc_optical_flow_farneback", "horn_schunck": "calc_optical_flow_horn_schunck",
@@ -38,15 +51,27 @@ def _cmd_flow(args):
     from .io import read_flo, write_flo
     from .viz import flow_to_color
 
+    if len(args.inputs) not in (1, 2):
+        raise ValueError("give one .flo file, or two image files to compute the flow between")
+    for path in (args.out, args.color):
+        if path and not os.path.splitext(path)[1]:
+            raise ValueError(f"{path}: give the output file an extension (.flo for --out, .png for --color)")
+    gt = read_flo(args.gt) if args.gt else None  # read before the work, so a bad file fails first
     if len(args.inputs) == 1:
         name = args.inputs[0]
         flow = read_flo(name)
-    elif len(args.inputs) == 2:
+    else:
         import imageio.v3 as iio
 
         from .io.video import _to_frame
 
-        frames = [_to_frame(iio.imread(path), gray=True) for path in args.inputs]
+        frames = [_to_frame(_read_image(iio, path), gray=True) for path in args.inputs]
+        if frames[0].shape != frames[1].shape:
+            raise ValueError(f"{args.inputs[0]} is {frames[0].shape[1]}x{frames[0].shape[0]} but {args.inputs[1]} "
+                             f"is {frames[1].shape[1]}x{frames[1].shape[0]}")
+        if gt is not None and gt.shape[:2] != frames[0].shape:
+            raise ValueError(f"--gt {args.gt} is {gt.shape[1]}x{gt.shape[0]}, the images "
+                             f"{frames[0].shape[1]}x{frames[0].shape[0]}")
         method = getattr(flow_mod, FLOW_METHODS[args.method])
         flow = method(frames[0], frames[1], None, 0.5, 3, 15, 3, 5, 1.2, 0) if args.method == "farneback" \
             else method(frames[0], frames[1])
@@ -54,14 +79,13 @@ def _cmd_flow(args):
         if args.out:
             write_flo(args.out, flow)
             print(f"flow file: {os.path.abspath(args.out)}")
-    else:
-        raise ValueError("give one .flo file, or two image files to compute the flow between")
+    if gt is not None and gt.shape != flow.shape:
+        raise ValueError(f"--gt {args.gt} is {gt.shape[1]}x{gt.shape[0]}, the flow {flow.shape[1]}x{flow.shape[0]}")
     known = valid_flow_mask(flow)
     mag = np.hypot(flow[..., 0], flow[..., 1])[known]
     print(f"{name}: {flow.shape[1]}x{flow.shape[0]}, known {known.mean():.1%}, "
           f"magnitude mean {mag.mean() if mag.size else float('nan'):.3f} max {mag.max() if mag.size else float('nan'):.3f} px")
-    if args.gt:
-        gt = read_flo(args.gt)
+    if gt is not None:
         print(f"against {args.gt}: EPE {endpoint_error(np.where(known[..., None], flow, 0), gt):.4f} px, "
               f"AE {angular_error(np.where(known[..., None], flow, 0), gt):.3f} deg")
     if args.color:
@@ -80,7 +104,8 @@ def _cmd_eval(args):
     if os.path.isdir(args.gt):
         if not os.path.isdir(args.result):
             raise ValueError(f"{args.result} must be a folder of <sequence>.txt files when the ground truth is a folder")
-        results = evaluate_mot_folder(args.gt, args.result, iou_threshold=args.iou, distractors=args.distractors)
+        results = evaluate_mot_folder(args.gt, args.result, iou_threshold=args.iou, distractors=args.distractors,
+                                      missing="skip" if args.skip_missing else "empty")
     else:
         name = os.path.splitext(os.path.basename(args.result))[0]
         results = {name: evaluate_mot(args.gt, args.result, iou_threshold=args.iou, distractors=args.distractors)}
@@ -128,6 +153,46 @@ def _cmd_classify(args):
     return 0
 
 
+def _numbers(line):
+    """The numbers of a line separated by commas, tabs or spaces (OTB's files use each)."""
+    return [float(v) for v in line.replace(",", " ").split()]
+
+
+def _box_from_text(text):
+    """--bbox: x,y,w,h as OTB's groundtruth_rect.txt writes a line (commas, tabs or spaces)."""
+    try:
+        box = _numbers(text)
+    except ValueError:
+        box = []
+    if len(box) != 4:
+        raise ValueError(f"--bbox must be four numbers x,y,w,h (commas, tabs or spaces), got {text!r}")
+    return tuple(box)
+
+
+def _read_boxes(path, one_based):
+    """A ground-truth file of x,y,w,h lines (OTB's groundtruth_rect.txt), as an (N, 4) array."""
+    import numpy as np
+
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                values = _numbers(line)
+            except ValueError:
+                values = []
+            if len(values) < 4:
+                raise ValueError(f"--gt {path}, line {number}: expected x,y,w,h numbers, got {line.strip()!r}")
+            rows.append(values[:4])
+    if not rows:
+        raise ValueError(f"--gt {path} holds no boxes")
+    gt = np.array(rows)
+    if one_based:
+        gt[:, :2] -= 1
+    return gt
+
+
 def _cmd_track_object(args):
     import numpy as np
 
@@ -136,10 +201,8 @@ def _cmd_track_object(args):
     from .sot import TrackerCSRT, TrackerKCF, TrackerMOSSE, otb_scores
     from .viz import draw_boxes
 
-    try:
-        box = tuple(float(v) for v in args.bbox.split(","))
-    except ValueError:
-        raise ValueError(f"--bbox must be x,y,w,h numbers, got {args.bbox!r}") from None
+    box = _box_from_text(args.bbox)
+    gt = _read_boxes(args.gt, args.gt_one_based) if args.gt else None  # checked before the work
     frames = read_video(args.video)
     tracker = {"mosse": TrackerMOSSE, "kcf": TrackerKCF, "csrt": TrackerCSRT}[args.tracker]()
     tracker.init(frames[0], box)
@@ -152,10 +215,7 @@ def _cmd_track_object(args):
     np.savetxt(args.out, rows, fmt=["%d", "%.2f", "%.2f", "%.2f", "%.2f", "%d"], delimiter=",",
                header="frame,x,y,w,h,ok", comments="")
     print(f"boxes: {os.path.abspath(args.out)} ({sum(oks)} of {len(oks)} frames tracked)")
-    if args.gt:
-        gt = np.loadtxt(args.gt, delimiter="," if "," in open(args.gt).readline() else None, ndmin=2)[:, :4]
-        if args.gt_one_based:
-            gt[:, :2] -= 1
+    if gt is not None:
         s = otb_scores(np.array(boxes), gt)
         print(f"against {args.gt}: success AUC {s['AUC']:.3f}, precision@20 {s['precision@20']:.3f}")
     if not args.no_gif:
@@ -180,8 +240,32 @@ def _tracker_from_args(args):
         key, _, value = item.partition("=")
         if key not in params:
             raise ValueError(f"--param {key}: {args.tracker} takes {', '.join(params)}")
-        kwargs[key] = float(value) if "." in value or "e" in value.lower() else int(value)
-    return getattr(scratchvision, class_name)(**kwargs)
+        try:
+            kwargs[key] = float(value) if "." in value or "e" in value.lower() else int(value)
+        except ValueError:
+            raise ValueError(f"--param {key}={value}: the value must be a number") from None
+    try:
+        return getattr(scratchvision, class_name)(**kwargs)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"--param: {exc}") from None
+
+
+def _check_frames_fit(frames, det, n_frames, path):
+    """The video must have a frame for every frame of the detections, and every detection must
+    start inside its frame (else the detections belong to another video)."""
+    if len(frames) < n_frames:
+        raise ValueError(f"--video {path} has {len(frames)} frames; the detections go to frame {n_frames} "
+                         f"(1-based)")
+    import numpy as np
+
+    if len(det):
+        h, w = frames.shape[1:3]
+        outside = (det[:, 2] >= w) | (det[:, 3] >= h)
+        if outside.any():
+            i = int(np.flatnonzero(outside)[0])
+            raise ValueError(f"--video {path} has {w}x{h} frames, but a detection of frame {int(det[i, 0]) + 1} "
+                             f"starts at ({float(det[i, 2]):g}, {float(det[i, 3]):g}), outside it: are these the "
+                             f"detections of this video?")
 
 
 def _cmd_track(args):
@@ -200,10 +284,12 @@ def _cmd_track(args):
         n_frames = max(n_frames, args.frames_count)
     tracker = _tracker_from_args(args)
     frames = None
-    if args.show or args.tracker == "deepsort":
-        if not args.show:
-            raise ValueError("--tracker deepsort needs the frames (--show FRAMES) for its colour-histogram embeddings")
-        frames = read_video(args.show, end=n_frames)
+    if args.video or args.tracker == "deepsort":
+        if not args.video:
+            raise ValueError("--tracker deepsort needs the video the detections come from (--video PATH: a video "
+                             "file or image folder) for its colour-histogram embeddings")
+        frames = read_video(args.video, end=n_frames)
+        _check_frames_fit(frames, det, n_frames, args.video)
     order = np.argsort(det[:, 0], kind="stable")
     det = det[order]
     starts = np.searchsorted(det[:, 0], np.arange(n_frames + 1))
@@ -222,7 +308,7 @@ def _cmd_track(args):
     write_mot(args.out, result, precision=7)
     print(f"{args.tracker}: {n_frames} frames, {len(result)} track boxes, "
           f"{len(np.unique(result[:, 1]))} ids -> {os.path.abspath(args.out)}")
-    if args.show:
+    if args.video:
         drawn = np.stack([draw_tracks(f, result, t) for t, f in enumerate(frames)])
         path = os.path.splitext(args.out)[0] + ".gif"
         write_video(path, drawn, fps=10)
@@ -252,6 +338,15 @@ def _find_benchmarks(explicit):
             return c
     raise SystemExit("scratchvision bench: no benchmarks/run.py found; run it from a source checkout "
                      "or pass --dir path/to/benchmarks")
+
+
+def _benchmark_names():
+    """The benchmarks of the source checkout, for the help text."""
+    try:
+        folder = _find_benchmarks(None)
+    except SystemExit:
+        return "the bench_*.py files of a source checkout's benchmarks folder"
+    return ", ".join(sorted(f[6:-3] for f in os.listdir(folder) if f.startswith("bench_") and f.endswith(".py")))
 
 
 def _cmd_bench(args):
@@ -313,8 +408,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "deepsort: max_cosine_distance, nn_budget, max_iou_distance, max_age, n_init)")
     p.add_argument("--min-score", type=float, default=None, help="drop detections scoring below this")
     p.add_argument("--frames-count", type=int, default=0, help="number of frames if the last ones have no detections")
-    p.add_argument("--show", metavar="FRAMES", help="video file or image folder: draw the tracks into OUT.gif "
-                   "(deepsort also takes its colour-histogram embeddings from these frames)")
+    p.add_argument("--video", "--show", dest="video", metavar="PATH",
+                   help="the video the detections come from (a video file or an image folder): the tracks are "
+                        "drawn into OUT.gif, and deepsort takes its colour-histogram embeddings from it "
+                        "(--show is the former name)")
     p.set_defaults(func=_cmd_track)
 
     p = sub.add_parser("eval", help="CLEAR MOT, IDF1 and HOTA of tracker results against MOTChallenge ground truth",
@@ -328,6 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iou", type=float, default=0.5, help="IoU for a match (default: %(default)s)")
     p.add_argument("--distractors", default="auto", choices=["auto", "none", "MOT15", "MOT16", "MOT17", "MOT20"],
                    help="MOTChallenge distractor handling (default: %(default)s: when gt has classes)")
+    p.add_argument("--skip-missing", action="store_true",
+                   help="leave sequences without a result file out of the table and OVERALL (default: they "
+                        "count with no hypotheses, as the MOTChallenge scripts score them)")
     p.add_argument("--csv", help="also write the table's metrics to this CSV file")
     p.add_argument("--json", help="also write every metric (HOTA per alpha included) to this JSON file")
     p.set_defaults(func=_cmd_eval)
@@ -371,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run benchmarks/run.py: ours and the reference in one process, "
                                    "same inputs and thread count, median of repeated runs after "
                                    "warm-up; compile time reported separately.")
-    p.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    p.add_argument("names", nargs="*", help=f"benchmarks to run (default: all): {_benchmark_names()}")
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts (default: 1 2)")
     p.add_argument("--repeat", type=int, default=9, help="timed runs per measurement (default: %(default)s)")
     p.add_argument("--dir", help="the benchmarks folder (default: ./benchmarks or the source checkout's)")
@@ -380,13 +480,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _error_text(exc):
+    """One line for a user's mistake: an OS error by its file and reason, anything else by its
+    message's first line."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or type(exc).__name__}"
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
 def main(argv=None) -> int:
+    import warnings
+
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
-        print(f"scratchvision {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    prefix = f"scratchvision {args.command}"
+
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        print(f"{prefix}: warning: {message}", file=sys.stderr)  # no Python source line
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show_warning
+        try:
+            return args.func(args)
+        except KeyboardInterrupt:
+            print(f"{prefix}: interrupted", file=sys.stderr)
+            return 130
+        except (ValueError, TypeError, OSError) as exc:
+            print(f"{prefix}: error: {_error_text(exc)}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import numpy as np
 
 from ._progress import progress
 
-__all__ = ["run_demo", "STAGES"]
+__all__ = ["run_demo", "STAGES", "FILES"]
 
 
 def _stage_ground_truth(seq, gray, out, show_progress):
@@ -241,9 +241,38 @@ STAGES = [("ground truth", _stage_ground_truth),
           ("single-object tracks (CSRT, KCF, MOSSE)", _stage_single_object)]
 
 
+#: What each file the demo writes shows (``{stem}`` files: one per method or frame).
+FILES = {
+    "frames.gif": "the synthetic video itself",
+    "gt.txt": "ground-truth boxes and ids, MOTChallenge format (1-based frames)",
+    "gt_flow_0000.flo": "exact flow from frame 0 to frame 1, Middlebury .flo",
+    "gt_flow.gif": "exact flow of every frame pair, Middlebury colour wheel (hue: direction, saturation: speed)",
+    "gt_flow_arrows_0000.png": "exact flow of frame 0 drawn as arrows (their scale is in the picture's title)",
+    "gt_tracks.gif": "ground-truth boxes with their ids on the frames",
+    "gt_timeline.png": "when each ground-truth object is visible",
+    "corner_tracks.gif": "Shi-Tomasi corners followed by pyramidal Lucas-Kanade, with 10-frame trails",
+    "dense_flow.gif": "ground truth beside Farneback, Horn-Schunck and TV-L1 on the first frame pairs (colour wheel)",
+    "sort_tracks.txt": "SORT's tracks, MOTChallenge result format",
+    "sort_tracks.gif": "SORT's tracks with their ids on the frames",
+    "csrt_track.gif": "CSRT following one object (green) beside the ground-truth box (white)",
+    "otb_curves.png": "OTB success and precision plots of CSRT, KCF and MOSSE",
+    "summary.txt": "this summary",
+}
+
+
 def run_demo(out_dir="scratchvision-demo", *, n_frames: int = 40, size=(240, 320), n_objects: int = 6,
-             seed: int = 0, show_progress: bool | None = None) -> dict:
+             seed: int = 0, show_progress: bool | None = None, report=None) -> dict:
     """Render the synthetic sequence, run every stage, write outputs and ``summary.txt``.
+
+    Parameters
+    ----------
+    out_dir : path
+    n_frames, size, n_objects, seed
+        The synthetic sequence's (see :func:`~scratchvision.data.synthetic_sequence`).
+    show_progress : bool, optional
+        Progress bars on stderr (default: when it is a terminal).
+    report : callable, optional
+        Called with each summary line as soon as it is known (each stage's as it finishes).
 
     Returns
     -------
@@ -253,18 +282,32 @@ def run_demo(out_dir="scratchvision-demo", *, n_frames: int = 40, size=(240, 320
     from .data import synthetic_sequence
     from .imgproc import rgb_to_gray
 
+    from ._validate import check_int
+
+    if check_int(n_objects, "n_objects") < 1:  # checked before any work is done
+        raise ValueError(f"n_objects must be at least 1 (the tracking stages follow the objects), got {n_objects}")
     out = os.path.abspath(os.fspath(out_dir))
     os.makedirs(out, exist_ok=True)
     t0 = time.perf_counter()
     seq = synthetic_sequence(n_frames=n_frames, size=size, n_objects=n_objects, seed=seed, color=True)
     gray = np.stack([rgb_to_gray(f) for f in seq.frames])
-    summary = [f"scratchvision demo (seed {seed})"]
+    summary = []
+
+    def say(*lines):
+        summary.extend(lines)
+        for line in lines:
+            if report is not None:
+                report(line)
+
+    say(f"scratchvision demo (seed {seed})")
     for name, stage in STAGES:
         t_stage = time.perf_counter()
         lines = stage(seq, gray, out, show_progress)
-        summary.append(f"\n[{name}] ({time.perf_counter() - t_stage:.1f} s)")
-        summary.extend("  " + line for line in lines)
-    summary.append(f"\ntotal {time.perf_counter() - t0:.1f} s")
+        say(f"\n[{name}] ({time.perf_counter() - t_stage:.1f} s)", *("  " + line for line in lines))
+    say(f"\ntotal {time.perf_counter() - t0:.1f} s")
+    written = sorted(set(os.listdir(out)) | {"summary.txt"})
+    summary.append(f"\nfiles in {out}:")
+    summary.extend(f"  {name}: {FILES.get(name, '')}".rstrip(": ") for name in written)
     with open(os.path.join(out, "summary.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(summary) + "\n")
-    return {"out_dir": out, "summary": summary, "files": sorted(os.listdir(out))}
+    return {"out_dir": out, "summary": summary, "files": written}

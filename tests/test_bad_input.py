@@ -330,7 +330,7 @@ NO_ARRAY = {"sot.object_track"}
 # Constants, classes whose constructors take no data (modules: their forward is the functional API
 # above), and run_demo (scalars only; tested in test_cli.py).
 NO_INPUT |= {"boxes.FORMATS", "imgproc.BORDER_MODES", "metrics.HOTA_ALPHAS", "metrics.SUMMARY_KEYS",
-             "metrics.TABLE_COLUMNS", "metrics.MOTResult", "demo.STAGES", "demo.run_demo", "tracking.OUTPUT_COLUMNS",
+             "metrics.TABLE_COLUMNS", "metrics.MOTResult", "demo.STAGES", "demo.FILES", "demo.run_demo", "tracking.OUTPUT_COLUMNS",
              "nn.KINETICS_MEAN", "nn.KINETICS_STD", "nn.IMAGENET_MEAN", "nn.IMAGENET_STD", "nn.kinetics400_classes",
              "nn.Module", "nn.Sequential", "nn.ReLU", "nn.Flatten", "nn.ResNet", "nn.VideoResNet", "nn.winograd"}
 # Kernel-level functions: by design they take input a checked function has validated (their

@@ -98,7 +98,7 @@ def test_track_command_equals_the_library(tmp_path, capsys):
     for t, f in enumerate(seq.frames):
         iio.imwrite(frames_dir / f"{t:04d}.png", f)
     assert main(["track", str(tmp_path / "det.txt"), "--out", str(tmp_path / "res.txt"),
-                 "--param", "min_hits=1", "--show", str(frames_dir)]) == 0
+                 "--param", "min_hits=1", "--video", str(frames_dir)]) == 0
     assert "sort: 8 frames" in capsys.readouterr().out
     result = read_mot(tmp_path / "res.txt")
     tracker = Sort(min_hits=1)
@@ -111,7 +111,7 @@ def test_track_command_equals_the_library(tmp_path, capsys):
     assert main(["track", str(tmp_path / "det.txt"), "--param", "speed=3"]) == 2
     assert main(["track", str(tmp_path / "det.txt"), "--tracker", "deepsort"]) == 2  # needs frames
     assert main(["track", str(tmp_path / "det.txt"), "--tracker", "deepsort", "--out", str(tmp_path / "ds.txt"),
-                 "--param", "n_init=1", "--show", str(frames_dir)]) == 0
+                 "--param", "n_init=1", "--show", str(frames_dir)]) == 0  # the former name
     assert len(read_mot(tmp_path / "ds.txt")) > 0
 
 
@@ -180,3 +180,98 @@ def test_track_object_command(tmp_path, capsys, monkeypatch):
     assert main(["track-object", str(tmp_path / "v.gif"), "--bbox", "60,40,40,30", "--no-gif"]) == 0
     assert not (tmp_path / "track.gif").exists()
     assert main(["track-object", str(tmp_path / "v.gif"), "--bbox", "1,2,3"]) == 2
+
+
+@pytest.fixture
+def small_video(tmp_path):
+    """Detections and frames of a short synthetic sequence: (det.txt, frames folder, gt array)."""
+    import imageio.v3 as iio
+
+    from scratchvision import synthetic_sequence, write_mot
+
+    seq = synthetic_sequence(n_frames=6, size=(64, 96), n_objects=2, seed=2, color=True)
+    dets = seq.gt[seq.gt[:, 6] > 0].copy()
+    dets[:, 1] = -1
+    write_mot(tmp_path / "det.txt", dets)
+    (tmp_path / "frames").mkdir()
+    for t, f in enumerate(seq.frames):
+        iio.imwrite(tmp_path / "frames" / f"{t:04d}.png", f)
+    return tmp_path / "det.txt", tmp_path / "frames", seq
+
+
+def _mistake(capsys, argv, *fragments, code=2):
+    """``argv`` fails with exit ``code`` and one line on stderr containing each fragment."""
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+    return err
+
+
+def test_user_mistakes_get_one_line_and_a_non_zero_exit(tmp_path, capsys, small_video):
+    det, frames_dir, seq = small_video
+    (tmp_path / "notes.txt").write_text("not an image\n")
+    write_flo(tmp_path / "a.flo", np.zeros((8, 10, 2), np.float32))
+    write_flo(tmp_path / "big.flo", np.zeros((9, 10, 2), np.float32))
+    _mistake(capsys, ["track", str(frames_dir)], str(frames_dir), "directory")  # a folder for a file
+    _mistake(capsys, ["eval", str(det), str(frames_dir)], str(frames_dir))
+    _mistake(capsys, ["flow", str(tmp_path / "a.flo"), "--color", str(tmp_path / "out")], "extension")
+    _mistake(capsys, ["flow", str(tmp_path / "notes.txt"), str(tmp_path / "notes.txt")], "notes.txt", "image")
+    _mistake(capsys, ["flow", str(frames_dir / "0000.png"), str(frames_dir / "0001.png"), "--gt",
+                      str(tmp_path / "big.flo")], "--gt", "10x9", "96x64")  # checked before computing
+    _mistake(capsys, ["demo", "--out", str(tmp_path / "d"), "--objects", "0"], "n_objects")
+    _mistake(capsys, ["track", str(det), "--param", "max_age=abc"], "max_age=abc", "number")
+    _mistake(capsys, ["track", str(det), "--tracker", "bytetrack", "--param", "track_thresh=1.5"], "track_thresh")
+    _mistake(capsys, ["track", str(det), "--tracker", "deepsort"], "--video")
+    _mistake(capsys, ["track", str(det), "--video", str(frames_dir / "0000.png")], "1 frames", "frame 6")
+    (tmp_path / "bad_gt.txt").write_text("1,2,3\n")
+    _mistake(capsys, ["track-object", str(frames_dir), "--bbox", "10,10,20,20", "--gt", str(tmp_path / "bad_gt.txt")],
+             "line 1")
+    assert not (tmp_path / "boxes.txt").exists()  # refused before tracking
+
+
+def test_ctrl_c_exits_130_with_one_line(capsys, monkeypatch):
+    import scratchvision.cli as cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_cmd_warmup", interrupted)
+    _mistake(capsys, ["warmup"], "scratchvision warmup: interrupted", code=130)
+
+
+def test_track_object_takes_otbs_first_line_as_written(tmp_path, capsys, small_video):
+    _, frames_dir, seq = small_video
+    frames, boxes = __import__("scratchvision").sot.object_track(seq, whole_first_box=True)
+    x, y, w, h = boxes[0]
+    for line in (f"{x}\t{y}\t{w}\t{h}", f"{x},{y},{w},{h}", f"{x} {y} {w} {h}"):
+        assert main(["track-object", str(frames_dir), "--bbox", line, "--tracker", "mosse", "--no-gif",
+                     "--out", str(tmp_path / "b.txt")]) == 0
+    capsys.readouterr()
+
+
+def test_eval_reports_and_can_skip_missing_sequences(tmp_path, capsys):
+    from scratchvision import synthetic_sequence, write_mot
+
+    gt = synthetic_sequence(n_frames=6, size=(64, 96), n_objects=2, seed=2).gt[:, :7]
+    for name in ("A", "B"):
+        (tmp_path / "gt" / name / "gt").mkdir(parents=True)
+        write_mot(tmp_path / "gt" / name / "gt" / "gt.txt", gt)
+    (tmp_path / "res").mkdir()
+    write_mot(tmp_path / "res" / "A.txt", gt)
+    assert main(["eval", str(tmp_path / "gt"), str(tmp_path / "res")]) == 0
+    captured = capsys.readouterr()
+    assert "warning:" in captured.err and "B.txt is missing" in captured.err
+    assert "warnings.warn" not in captured.err and len(captured.err.strip().splitlines()) == 1  # no source line
+    assert [ln.split()[0] for ln in captured.out.splitlines()[1:4]] == ["A", "B", "OVERALL"]
+    assert main(["eval", str(tmp_path / "gt"), str(tmp_path / "res"), "--skip-missing"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split()[0] for ln in lines[1:3]] == ["A", "OVERALL"] and "100.0%" in lines[2]
+
+
+def test_bench_help_lists_the_benchmarks(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "sot" in out and "tracking" in out and "dense_flow" in out

@@ -87,7 +87,11 @@ def test_draw_boxes_with_ids_and_points():
     out = draw_boxes(img, [[10, 20, 30, 35]], ids=[7], thickness=1)
     color = id_colors([7])[0]
     assert (out[20, 10:31] == color).all()
-    assert (out[7:17, 10:22] == color).any()  # the digit above the box
+    assert (out[6:20, 10:20] == color).all(axis=2).mean() > 0.5  # the tag above the box, in its colour
+    ink = out[8:18, 12:18]
+    assert ((ink == 0).all(axis=2) | (ink == 255).all(axis=2)).any()  # the digit on it, dark or light
+    top = draw_boxes(img, [[10, 2, 30, 35]], ids=[7], thickness=1)
+    assert (top[2:16, 10:20] == color).all(axis=2).mean() > 0.5  # no room above: the tag goes inside
     dots = draw_points(img, [[5, 5], [50, 30]], (9, 9, 9), radius=0)
     assert (dots[5, 5] == 9).all() and (dots[30, 50] == 9).all() and dots.sum() == 2 * 27
 

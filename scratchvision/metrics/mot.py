@@ -495,12 +495,14 @@ def evaluate_mot(gt, hyp, *, iou_threshold: float = 0.5, num_frames=None, distra
     return _evaluate(gt, hyp, iou_threshold, num_frames, distractors).summary()
 
 
-def _evaluate(gt, hyp, iou_threshold, num_frames, distractors):
+def _evaluate(gt, hyp, iou_threshold, num_frames, distractors, count_frames=True):
+    """Check and prepare ``gt`` and ``hyp`` (rows or paths), then evaluate them; ``num_frames``
+    bounds the frame numbers and, with ``count_frames``, is the result's frame count."""
     threshold = 1.0 - check_float(iou_threshold, "iou_threshold", low=0.0, high=1.0, low_open=True)
     if num_frames is not None:
         num_frames = check_int(num_frames, "num_frames", low=1)
     gt_rows, hyp_rows = _prepare(gt, hyp, num_frames, distractors)
-    return _evaluate_rows(gt_rows, hyp_rows, threshold, num_frames)
+    return _evaluate_rows(gt_rows, hyp_rows, threshold, num_frames if count_frames else None)
 
 
 def combine_results(results) -> MOTResult:
@@ -525,7 +527,7 @@ def combine_results(results) -> MOTResult:
 
 
 def evaluate_mot_folder(gt_root, result_root, *, sequences=None, iou_threshold: float = 0.5,
-                        distractors: str = "auto", gt_file: str = "gt/gt.txt") -> dict:
+                        distractors: str = "auto", gt_file: str = "gt/gt.txt", missing: str = "empty") -> dict:
     """Evaluate a tracker over a MOTChallenge layout: ``gt_root/<seq>/gt/gt.txt`` (with
     ``seqinfo.ini`` giving the length when present) against ``result_root/<seq>.txt``.
 
@@ -538,17 +540,24 @@ def evaluate_mot_folder(gt_root, result_root, *, sequences=None, iou_threshold: 
         As in :func:`evaluate_mot`.
     gt_file : str
         Ground-truth path inside a sequence folder.
+    missing : {"empty", "skip"}
+        A sequence without a result file counts as an empty hypothesis ("empty", as the
+        MOTChallenge scripts score it) or is left out, of OVERALL too ("skip"); either way a
+        ``UserWarning`` names it.
 
     Returns
     -------
     dict
         ``{sequence: metrics, ..., "OVERALL": combined metrics}``, each as :func:`evaluate_mot`
-        returns; a missing result file counts as an empty hypothesis (a ``UserWarning`` says so).
+        returns (``num_frames`` counts the frames that have rows, as motmetrics does; the
+        sequence length of ``seqinfo.ini`` only bounds the frame numbers).
     """
     import warnings
 
     from ..io.mot import read_seqinfo
 
+    if missing not in ("empty", "skip"):
+        raise ValueError(f"missing must be 'empty' or 'skip', got {missing!r}")
     gt_root, result_root = os.fspath(gt_root), os.fspath(result_root)
     if not os.path.isdir(gt_root):
         raise ValueError(f"gt_root {gt_root!r} is not a folder")
@@ -566,10 +575,15 @@ def evaluate_mot_folder(gt_root, result_root, *, sequences=None, iou_threshold: 
         if os.path.isfile(hyp_path):
             hyp = hyp_path
         else:
-            warnings.warn(f"{hyp_path} is missing: sequence {seq} scored with no hypotheses", UserWarning,
-                          stacklevel=2)
+            warnings.warn(f"{hyp_path} is missing: sequence {seq} " + ("left out" if missing == "skip" else
+                          "scored with no hypotheses"), UserWarning, stacklevel=2)
+            if missing == "skip":
+                continue
             hyp = np.zeros((0, 10))
-        results[seq] = _evaluate(os.path.join(folder, gt_file), hyp, iou_threshold, length, distractors)
+        results[seq] = _evaluate(os.path.join(folder, gt_file), hyp, iou_threshold, length, distractors,
+                                 count_frames=False)
+    if not results:
+        raise ValueError(f"result_root {result_root!r} holds no result file of the sequences {sequences}")
     out = {seq: r.summary() for seq, r in results.items()}
     out["OVERALL"] = combine_results(results.values()).summary()
     return out

@@ -45,9 +45,9 @@ class ByteTrack:
 
     Parameters
     ----------
-    track_thresh : float
+    track_thresh : float in [0, 1]
         High/low score split; new tracks need ``track_thresh + 0.1``.
-    match_thresh : float
+    match_thresh : float in [0, 1]
         Cost limit of the first association.
     track_buffer : int
         Frames a lost track is kept (at 30 frames/s).
@@ -70,8 +70,8 @@ class ByteTrack:
 
     def __init__(self, track_thresh: float = 0.6, match_thresh: float = 0.9, track_buffer: int = 30,
                  frame_rate: int = 30, *, mot20: bool = False, class_aware: bool = False):
-        self.track_thresh = check_float(track_thresh, "track_thresh")
-        self.match_thresh = check_float(match_thresh, "match_thresh", low=0.0)
+        self.track_thresh = check_float(track_thresh, "track_thresh", low=0.0, high=1.0)
+        self.match_thresh = check_float(match_thresh, "match_thresh", low=0.0, high=1.0)
         self.track_buffer = check_int(track_buffer, "track_buffer", low=0)
         self.frame_rate = check_int(frame_rate, "frame_rate", low=1)
         self.det_thresh = self.track_thresh + 0.1

@@ -83,11 +83,11 @@ class DeepSort:
 
     Parameters
     ----------
-    max_cosine_distance : float
+    max_cosine_distance : float in [0, 2]
         Largest appearance cost of a match.
     nn_budget : int or None
         Embeddings kept per track (None: all of them).
-    max_iou_distance : float
+    max_iou_distance : float in [0, 1]
         Largest ``1 - IoU`` of a match in the IoU stage.
     max_age : int
         Misses before a confirmed track is deleted.
@@ -108,9 +108,9 @@ class DeepSort:
 
     def __init__(self, max_cosine_distance: float = 0.2, nn_budget=100, max_iou_distance: float = 0.7,
                  max_age: int = 30, n_init: int = 3, *, class_aware: bool = False):
-        self.max_cosine_distance = check_float(max_cosine_distance, "max_cosine_distance", low=0.0)
+        self.max_cosine_distance = check_float(max_cosine_distance, "max_cosine_distance", low=0.0, high=2.0)
         self.nn_budget = None if nn_budget is None else check_int(nn_budget, "nn_budget", low=1)
-        self.max_iou_distance = check_float(max_iou_distance, "max_iou_distance", low=0.0)
+        self.max_iou_distance = check_float(max_iou_distance, "max_iou_distance", low=0.0, high=1.0)
         self.max_age = check_int(max_age, "max_age", low=0)
         self.n_init = check_int(n_init, "n_init", low=1)
         self.class_aware = bool(class_aware)

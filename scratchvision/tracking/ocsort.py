@@ -57,7 +57,7 @@ class OCSort:
 
     Parameters
     ----------
-    det_thresh : float
+    det_thresh : float in [0, 1]
         Detections scoring at or below this are ignored.
     max_age : int
         Frames a track may go unmatched before it is deleted.
@@ -84,7 +84,7 @@ class OCSort:
     def __init__(self, det_thresh: float = 0.6, max_age: int = 30, min_hits: int = 3,
                  iou_threshold: float = 0.3, delta_t: int = 3, inertia: float = 0.2, *,
                  class_aware: bool = False):
-        self.det_thresh = check_float(det_thresh, "det_thresh")
+        self.det_thresh = check_float(det_thresh, "det_thresh", low=0.0, high=1.0)
         self.max_age = check_int(max_age, "max_age", low=0)
         self.min_hits = check_int(min_hits, "min_hits", low=0)
         self.iou_threshold = check_float(iou_threshold, "iou_threshold", low=0.0, high=1.0)

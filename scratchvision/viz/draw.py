@@ -147,8 +147,20 @@ def draw_boxes(image, boxes, ids=None, *, color=None, thickness: int = 2, label:
     canvas = draw_lines(image, segments, np.tile(colors, (4, 1)), thickness=thickness)
     if label and ids is not None:
         for k in range(len(b)):
-            _draw_text(canvas, int(round(x1[k])), int(round(y1[k])) - 13, str(ids[k]), colors[k], 2)
+            _draw_label(canvas, int(round(x1[k])), int(round(y1[k])), str(ids[k]), colors[k])
     return canvas
+
+
+def _draw_label(canvas, x, y, text, color):
+    """``text`` in 2x digits on a filled tag of ``color`` just above ``(x, y)`` (inside the box
+    when there is no room above), dark or light by the tag's brightness: solid colours that stay
+    legible through a GIF's palette."""
+    tag_w, tag_h = 8 * len(text) + 2, 14
+    top = y - tag_h if y - tag_h >= 0 else y
+    h, w = canvas.shape[:2]
+    canvas[max(top, 0):max(min(top + tag_h, h), 0), max(x, 0):max(min(x + tag_w, w), 0)] = color
+    ink = (0, 0, 0) if 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2] > 128 else (255, 255, 255)
+    _draw_text(canvas, x + 2, top + 2, text, ink, 2)
 
 
 def draw_tracks(image, rows, frame: int, *, trail: int = 20, thickness: int = 2) -> np.ndarray:
