@@ -6,14 +6,16 @@ without touching pyplot's global state.
 
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
 
-from .._validate import check_flow, check_image, check_int, check_mot_rows
+from .._validate import check_flow, check_float, check_image, check_int, check_mot_rows
 from .colors import id_colors
+from .draw import to_rgb8
 
-__all__ = ["plot_track_timeline", "plot_flow_quiver", "plot_colour_names"]
+__all__ = ["plot_track_timeline", "plot_flow_quiver", "plot_colour_names", "caption"]
 
 
 def _finish(fig, path):
@@ -134,3 +136,59 @@ def plot_colour_names(image, *, path=None, title: str = "colour names"):
     fig.legend(handles=handles, loc="lower center", ncol=6, frameon=False)
     fig.suptitle(title)
     return _finish(fig, path)
+
+
+def caption(image, text: str, *, size: float = 11.0, legend=()) -> np.ndarray:
+    """The image under a black strip with ``text`` in white (and coloured legend entries): titles,
+    frame numbers and legends for GIF frames, rendered once by matplotlib's Agg canvas.
+
+    Parameters
+    ----------
+    image : ndarray, (H, W) or (H, W, 3)
+    text : str
+        One or more lines.
+    size : float
+        Text height in pixels.
+    legend : sequence of (label, RGB colour)
+        Entries written on a line of their own under the text, each in its colour.
+
+    Returns
+    -------
+    ndarray, (H + strip, W, 3) uint8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision.viz import caption
+    >>> caption(np.zeros((40, 120), np.uint8), "frame 3").shape[1:]
+    (120, 3)
+    """
+    img = to_rgb8(check_image(image))
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}")
+    size = check_float(size, "size", low=4.0, high=100.0)
+    strip = _caption_strip(text, img.shape[1], size, tuple((str(k), tuple(int(c) for c in v)) for k, v in legend))
+    return np.concatenate([strip, img], axis=0)
+
+
+@functools.lru_cache(maxsize=256)
+def _caption_strip(text, width, size, legend):
+    """The black strip of :func:`caption`: the text's lines, then a line of legend entries."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    lines = text.split("\n")
+    line_height = 1.35 * size
+    height = int(round(line_height * (len(lines) + bool(legend)))) + 4
+    fig = Figure(figsize=(width / 100, height / 100), dpi=100, facecolor="black")
+    canvas = FigureCanvasAgg(fig)
+    style = dict(fontsize=size * 72 / 100, va="top", ha="left", family="DejaVu Sans")  # px at 100 dpi -> pt
+    for row, line in enumerate(lines):
+        fig.text(3 / width, 1 - (2 + row * line_height) / height, line, color="white", **style)
+    x, top = 3.0, 1 - (2 + len(lines) * line_height) / height
+    for label, color in legend:
+        entry = fig.text(x / width, top, "\u25a0 " + label, color=np.array(color) / 255, fontweight="bold", **style)
+        canvas.draw()
+        x = entry.get_window_extent().x1 + 10
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
