@@ -176,6 +176,7 @@ PUBLIC = {
     "colour_names": (dict(image=RGB, cell_size=2), ["image"]),
     "colour_name_image": (dict(image=RGB), ["image"]),
     "plot_colour_names": (dict(image=RGB), ["image"]),
+    "viz.caption": (dict(image=RGB, text="frame 1", legend=[("a", (255, 0, 0))]), ["image"]),
     **{f"sot.{f}": (dict(pred=XYWH, gt=XYWH[::-1]), ["pred", "gt"])
        for f in ("overlap_ratios", "center_errors", "success_curve", "precision_curve", "otb_scores")},
     "sot.run_tracker": (dict(tracker=sv.TrackerMOSSE(), frames=np.stack([RGB, RGB]), bbox=BBOX), ["frames", "bbox"]),

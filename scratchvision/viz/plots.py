@@ -122,11 +122,12 @@ def plot_colour_names(image, *, path=None, title: str = "colour names"):
 
     labels = colour_name_image(image)
     img = np.asarray(image)
-    fig = Figure(figsize=(10, 5 * img.shape[0] / img.shape[1] + 1))
+    fig = Figure(figsize=(10, 5 * img.shape[0] / max(img.shape[1], 1) + 1))
     left, right = fig.subplots(1, 2)
-    left.imshow(img if img.dtype == np.uint8 else img.astype(np.float64) / 255.0)
+    if labels.size:  # an empty image gives empty axes
+        left.imshow(img if img.dtype == np.uint8 else img.astype(np.float64) / 255.0)
+        right.imshow(COLOUR_NAME_RGB[labels])
     left.set_title("image")
-    right.imshow(COLOUR_NAME_RGB[labels])
     right.set_title("most probable name")
     for ax in (left, right):
         ax.set_axis_off()
