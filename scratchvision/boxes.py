@@ -36,7 +36,7 @@ def _check(boxes, name):
         return np.zeros((0, 4), np.float64)
     if a.ndim != 2 or a.shape[1] != 4:
         raise ValueError(f"{name} must have shape (N, 4), got shape {a.shape}")
-    a = a.astype(np.float64, copy=False)
+    a = np.ascontiguousarray(a, np.float64)  # one layout: one compiled specialisation of each kernel
     check_finite(a, name)
     return a
 

@@ -9,13 +9,15 @@ code from the cache instead of compiling.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import importlib
 import os
 import pkgutil
+import sys
 import time
 
-__all__ = ["warmup", "cache_info", "clear_cache"]
+__all__ = ["warmup", "cache_info", "clear_cache", "first_run", "mark_warm"]
 
 
 def _import_all():
@@ -87,8 +89,63 @@ def cache_info() -> dict:
 
 
 def clear_cache() -> int:
-    """Delete scratchvision's cached kernels; returns the number of files removed."""
+    """Delete scratchvision's cached kernels (and the first-run marks of :func:`first_run`);
+    returns the number of kernel files removed."""
     files = _cache_files()
     for f in files:
         os.remove(f)
+    for f in glob.glob(os.path.join(_marker_dir(), "scratchvision-ran-*")):
+        os.remove(f)
     return len(files)
+
+
+def _marker_dir() -> str:
+    """Where :func:`first_run` keeps its marks: beside the kernels (``NUMBA_CACHE_DIR``, else the
+    package's ``__pycache__`` when writable, else Numba's per-user cache folder)."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return os.environ["NUMBA_CACHE_DIR"]
+    import scratchvision
+
+    here = os.path.join(os.path.dirname(scratchvision.__file__), "__pycache__")
+    if os.access(os.path.dirname(here), os.W_OK):
+        return here
+    from numba.misc.appdirs import AppDirs
+
+    return AppDirs(appname="numba", appauthor=False).user_cache_dir
+
+
+@contextlib.contextmanager
+def first_run(command: str, seconds: float, stream=None):
+    """Around a command's work: when it has not yet completed with this version of the package's
+    code (kernels are cached per version), say once that kernels compile first (``about
+    seconds``), and remember when it completes. Yields True on a first run.
+
+    Examples
+    --------
+    >>> with first_run("my-job", 10) as cold:  # doctest: +SKIP
+    ...     run_the_job()
+    """
+    marker = _marker(command)
+    cold = not os.path.exists(marker)
+    if cold:
+        print(f"scratchvision {command}: compiling kernels on first use, about {seconds:.0f} s on 2 cores; "
+              f"cached afterwards ('scratchvision warmup' compiles them all at once)", file=stream or sys.stderr,
+              flush=True)
+    yield cold
+    if cold:
+        mark_warm([command])
+
+
+def _marker(command):
+    from ._jit import package_source_hash
+
+    return os.path.join(_marker_dir(), f"scratchvision-ran-{package_source_hash().hex()[:16]}-{command}")
+
+
+def mark_warm(commands) -> None:
+    """Record that ``commands`` have their kernels cached (after :func:`warmup`), so that
+    :func:`first_run` does not announce a compilation for them."""
+    for command in commands:
+        with contextlib.suppress(OSError):
+            os.makedirs(_marker_dir(), exist_ok=True)
+            open(_marker(command), "w").close()

@@ -19,8 +19,17 @@ def _size(text):
 def _cmd_demo(args):
     from .demo import run_demo
 
-    result = run_demo(args.out, n_frames=args.frames, size=args.size, n_objects=args.objects,
-                      seed=args.seed, report=lambda line: print(line, flush=True))
+    helper = None
+    if args.cold:  # compile the last stages' kernels on the other core meanwhile
+        helper = subprocess.Popen([sys.executable, "-c", "from scratchvision.demo import precompile_later_stages; "
+                                   "precompile_later_stages()"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        result = run_demo(args.out, n_frames=args.frames, size=args.size, n_objects=args.objects,
+                          seed=args.seed, report=lambda line: print(line, flush=True))
+    finally:
+        if helper is not None:
+            helper.kill()  # done long before, unless the demo failed early
+            helper.wait()
     print(f"\noutputs ({len(result['files'])} files, each described in summary.txt) in: {result['out_dir']}")
     return 0
 
@@ -317,11 +326,12 @@ def _cmd_track(args):
 
 
 def _cmd_warmup(args):
-    from .cache import cache_info, clear_cache, warmup
+    from .cache import cache_info, clear_cache, mark_warm, warmup
 
     if args.clear:
         print(f"removed {clear_cache()} cached files")
     times = warmup(verbose=True)
+    mark_warm(COLD_SECONDS)  # the commands' first runs need not announce a compilation any more
     info = cache_info()
     print(f"warm-up: {sum(times.values()):.2f} s for {len(times)} modules; cache: {info['files']} files, "
           f"{info['bytes'] / 1e6:.1f} MB in {info['cache_dir']}")
@@ -480,6 +490,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: About how long each command compiles its kernels on its first run, on a 2-core machine (s).
+COLD_SECONDS = {"demo": 60, "track": 20, "flow": 30, "track-object": 40, "eval": 15, "classify": 40}
+
+
 def _error_text(exc):
     """One line for a user's mistake: an OS error by its file and reason, anything else by its
     message's first line."""
@@ -501,7 +515,12 @@ def main(argv=None) -> int:
     with warnings.catch_warnings():
         warnings.showwarning = show_warning
         try:
-            return args.func(args)
+            if args.command not in COLD_SECONDS:
+                return args.func(args)
+            from .cache import first_run
+
+            with first_run(args.command, COLD_SECONDS[args.command]) as args.cold:
+                return args.func(args)
         except KeyboardInterrupt:
             print(f"{prefix}: interrupted", file=sys.stderr)
             return 130

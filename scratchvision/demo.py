@@ -385,3 +385,23 @@ def run_demo(out_dir="scratchvision-demo", *, n_frames: int = 40, size=(240, 320
     with open(os.path.join(out, "summary.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(summary) + "\n")
     return {"out_dir": out, "summary": summary, "files": written}
+
+
+#: The stages :func:`precompile_later_stages` runs; the demo reaches them last.
+BACKGROUND_STAGES = 2
+
+
+def precompile_later_stages() -> None:
+    """Run the demo's last stages on a tiny sequence and throw the outputs away: on a first run,
+    ``scratchvision demo`` starts this in a second process, which compiles (and caches) their
+    kernels on the second core while the first runs the early stages."""
+    import tempfile
+
+    from .data import synthetic_sequence
+    from .imgproc import rgb_to_gray
+
+    seq = synthetic_sequence(n_frames=6, size=(80, 112), n_objects=2, seed=0, color=True)
+    gray = np.stack([rgb_to_gray(f) for f in seq.frames])
+    with tempfile.TemporaryDirectory() as out:
+        for _, stage in STAGES[-BACKGROUND_STAGES:]:
+            stage(seq, gray, out, False)

@@ -234,10 +234,11 @@ def remap(image, map_x, map_y, *, border_mode: str = "constant", border_value: f
     value = check_float(border_value, "border_value")
     img3 = np.ascontiguousarray(img.reshape(img.shape[0], img.shape[1], -1), np.float32)
     out = np.empty((mx.shape[0], mx.shape[1], img3.shape[2]), np.float32)
-    # float32 maps stay float32 (the common case, no copy); anything else is read as float64.
+    # float32 maps stay float32 (the common case, no copy); anything else is read as float64; both
+    # C-contiguous, so the kernel has one compiled form per map type, whatever views come in.
     dtype = np.float32 if mx.dtype == my.dtype == np.float32 else np.float64
-    mx = mx.astype(dtype, copy=False)
-    my = my.astype(dtype, copy=False)
+    mx = np.ascontiguousarray(mx, dtype)
+    my = np.ascontiguousarray(my, dtype)
     if not (np.isfinite(mx).all() and np.isfinite(my).all()):
         raise ValueError("map_x and map_y must be finite")
     _remap_kernel(img3, mx, my, mode, value, out)
@@ -796,3 +797,7 @@ def _warmup():
     for interpolation in ("linear", "area"):
         resize(np.zeros((4, 4), np.float32), (2, 2), interpolation=interpolation)
         resize(np.zeros((4, 4, 2), np.float32), (3, 3), interpolation=interpolation)
+    for dtype in (np.uint8, np.float32, np.float64):  # the frames', the pyramids' and the masks' types,
+        for shape in ((8, 8), (8, 8, 3)):  # small outputs sampled serially, large ones in parallel
+            for size in ((4, 4), (200, 200)):
+                resize(np.zeros(shape, dtype), size)

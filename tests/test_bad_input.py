@@ -321,7 +321,8 @@ SCALAR_VALID = {
 }
 
 # Public names that take no data (nothing to validate) or are classes.
-NO_INPUT = {"colorwheel", "warmup", "cache_info", "clear_cache", "SyntheticSequence", "xysr_model",
+NO_INPUT = {"colorwheel", "warmup", "cache_info", "clear_cache", "cache.first_run", "cache.mark_warm",
+            "SyntheticSequence", "xysr_model",
             "xyah_model", "CHI2INV95", "LKTrace", "TrackedPoints", "TrackerStep", "FarnebackTrace",
             "DenseFlowTrace", "OPTFLOW_USE_INITIAL_FLOW", "OPTFLOW_FARNEBACK_GAUSSIAN",
             "sot.ScaleEstimator",  # its constructor's scalars are tested in test_sot.py

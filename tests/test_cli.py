@@ -275,3 +275,24 @@ def test_bench_help_lists_the_benchmarks(capsys):
         main(["bench", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "sot" in out and "tracking" in out and "dense_flow" in out
+
+
+def test_first_run_says_it_compiles_once(tmp_path, capsys, monkeypatch):
+    """A command's first run with this code says on stderr that kernels compile (and about how
+    long); later runs, or any after `scratchvision warmup`, do not."""
+    from scratchvision import synthetic_sequence, write_mot
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "marks"))  # where the marks go (Numba has read it already)
+    gt = synthetic_sequence(n_frames=4, size=(64, 96), n_objects=2, seed=2).gt[:, :7]
+    write_mot(tmp_path / "gt.txt", gt)
+    run = ["eval", str(tmp_path / "gt.txt"), str(tmp_path / "gt.txt")]
+    assert main(run) == 0
+    assert "compiling kernels on first use, about" in capsys.readouterr().err
+    assert main(run) == 0
+    assert "compiling" not in capsys.readouterr().err
+    from scratchvision.cache import mark_warm
+    from scratchvision.cli import COLD_SECONDS
+
+    mark_warm(COLD_SECONDS)  # what `scratchvision warmup` does after compiling everything
+    assert main(["track", str(tmp_path / "gt.txt"), "--out", str(tmp_path / "t.txt")]) == 0
+    assert "compiling" not in capsys.readouterr().err

@@ -69,14 +69,23 @@ def test_no_direct_njit_or_fastmath_outside_the_factory():
     assert offenders == []
 
 
-def test_warmup_fills_numba_cache_dir(tmp_path):
-    """A cold warm-up writes its machine code under NUMBA_CACHE_DIR; a second process loads it."""
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
-    code = "import scratchvision, json; t = scratchvision.warmup(); print(len(t))"
-    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert int(first.stdout) >= 2
-    index_files = list(tmp_path.rglob("*.nbi"))
-    assert index_files, "no cache index written under NUMBA_CACHE_DIR"
+@pytest.mark.skipif(os.environ.get("CI") != "true",
+                    reason="compiles every kernel from an empty cache (about 3 minutes): run once, in CI")
+def test_warmup_compiles_everything_the_demo_runs(tmp_path):
+    """A cold ``scratchvision warmup`` writes its machine code under NUMBA_CACHE_DIR, and a demo
+    run in another process afterwards compiles nothing: it writes no cache file, so warmup
+    covered every kernel and signature the demo calls (the trackers', the samplers'...)."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    subprocess.run([sys.executable, "-m", "scratchvision", "warmup"], env=env, capture_output=True, text=True,
+                   check=True)
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*.nb*")}
+    assert any(p.suffix == ".nbi" for p in before), "no cache index written under NUMBA_CACHE_DIR"
     info = subprocess.run([sys.executable, "-c", "import scratchvision; print(scratchvision.cache_info()['files'])"],
                           env=env, capture_output=True, text=True, check=True)
-    assert int(info.stdout) == len(list(tmp_path.rglob("*.nb*")))
+    assert int(info.stdout) == len(before)
+    demo = subprocess.run([sys.executable, "-m", "scratchvision", "demo", "--out", str(tmp_path / "demo"),
+                           "--frames", "8"], env=env, capture_output=True, text=True, check=True)
+    after = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*.nb*")}
+    written = sorted(str(p.relative_to(tmp_path)) for p in after if before.get(p) != after[p])
+    assert written == [], f"kernels compiled by the demo after warmup: {written}"
+    assert "compiling kernels" not in demo.stderr  # warmup marked the commands as compiled

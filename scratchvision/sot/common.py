@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import kernel
+from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_image, check_int
 from ..imgproc import interpolate_rows, rgb_to_gray, sample_separable_checked, window_taps
 
@@ -204,3 +204,12 @@ def _parabola_vertex(left, mid, right):
     if not curvature < 0:
         return 0.0
     return min(max(0.5 * ((left - right) / curvature), -0.5), 0.5)
+
+
+@warmup_hook
+def _warmup():
+    for dtype in (np.float32, np.float64):  # KCF's and MOSSE's responses, CSRT's
+        response = np.zeros((6, 6), dtype)
+        response[2, 3] = 1.0
+        subpixel_peak(response, 3, 2)
+        peak_to_sidelobe(response)

@@ -42,9 +42,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._jit import warmup_hook
 from .._validate import as_array, check_bool, check_finite, check_float, check_image, check_int
 from ..imgproc import resize, rgb_to_hsv, to_uint8
 from .colour_names import colour_names
+from .evaluation import run_tracker, warmup_frames as _warmup_frames
 from .common import check_bbox, get_rect_sub_pix, hanning_window, peak_to_sidelobe, rgb_patch_to_gray, subpixel_peak
 from .dsst import ScaleEstimator
 from .features import fhog, gray_cells
@@ -347,3 +349,10 @@ class TrackerCSRT:
         """The current box (x, y, w, h): the initial size times the current scale."""
         w, h = self._target[0] * self._scale, self._target[1] * self._scale
         return (float(self._center[0] - w / 2), float(self._center[1] - h / 2), float(w), float(h))
+
+
+@warmup_hook
+def _warmup():
+    """TrackerCSRT on tiny uint8 RGB and gray videos: every kernel its updates call."""
+    for frames in _warmup_frames():
+        run_tracker(TrackerCSRT(), frames, (20.0, 16.0, 16.0, 12.0))

@@ -185,3 +185,14 @@ def plot_otb(results: dict, path=None):
     if path is not None:
         fig.savefig(path, dpi=100)
     return fig
+
+
+def warmup_frames():
+    """Two tiny videos (RGB and gray, uint8, 4 frames of 48x64 moving noise) the trackers'
+    warm-up hooks run on, so that ``scratchvision.warmup`` compiles what tracking a real video
+    calls."""
+    rng = np.random.default_rng(0)
+    big = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    rgb = np.stack([big[t:t + 48, 2 * t:2 * t + 64] for t in range(4)])
+    gray = (rgb.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])).astype(np.uint8)
+    return rgb, gray

@@ -46,10 +46,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _fft
-from .._jit import kernel
+from .._jit import kernel, warmup_hook
 from .._validate import check_bool, check_float, check_image, check_int
 from ..imgproc import interpolate_rows, window_taps
 from .colour_names import colour_name_planes_kernel, reduced_table
+from .evaluation import run_tracker, warmup_frames as _warmup_frames
 from .common import check_bbox, gray_pixels, hanning_window, nearest_dft_size, subpixel_peak
 from .features import fhog_planes_kernel, gray_planes_kernel
 
@@ -395,3 +396,12 @@ def spectrum_energy(spectra, weights):
             v = spectra[c, p]
             total += weights[p] * (np.float64(v.real) * v.real + np.float64(v.imag) * v.imag)
     return total
+
+
+@warmup_hook
+def _warmup():
+    """TrackerKCF on tiny uint8 RGB and gray videos: every kernel its updates call."""
+    for frames in _warmup_frames():
+        for make in (TrackerKCF, lambda: TrackerKCF(desc_npca=TrackerKCF.GRAY, desc_pca=TrackerKCF.CN)):
+            if frames.ndim == 4 or make is TrackerKCF:
+                run_tracker(make(), frames, (20.0, 16.0, 16.0, 12.0))

@@ -29,10 +29,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _fft
-from .._jit import kernel
+from .._jit import kernel, warmup_hook
 from .._vecmath import vector_log
 from .._validate import check_float, check_image, check_int
 from ..imgproc import gaussian_blur, remap
+from .evaluation import run_tracker, warmup_frames as _warmup_frames
 from .common import (
     check_bbox,
     get_rect_sub_pix,
@@ -231,3 +232,10 @@ def learn_filter(A, B, H, G, F, keep, rate, eps):
             B[i, j] = keep * B[i, j] + rate * (f.real * f.real + f.imag * f.imag)
             d = B[i, j] + eps
             H[i, j] = complex(a.real / d, a.imag / d)
+
+
+@warmup_hook
+def _warmup():
+    """TrackerMOSSE on tiny uint8 RGB and gray videos: every kernel its updates call."""
+    for frames in _warmup_frames():
+        run_tracker(TrackerMOSSE(), frames, (20.0, 16.0, 16.0, 12.0))
