@@ -7,6 +7,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scratchvision.cli import build_parser, main
 from scratchvision.io import write_flo
@@ -296,3 +298,31 @@ def test_first_run_says_it_compiles_once(tmp_path, capsys, monkeypatch):
     mark_warm(COLD_SECONDS)  # what `scratchvision warmup` does after compiling everything
     assert main(["track", str(tmp_path / "gt.txt"), "--out", str(tmp_path / "t.txt")]) == 0
     assert "compiling" not in capsys.readouterr().err
+
+
+#: Arguments a user might mistype, for the command-line fuzz test: missing and wrong files,
+#: folders, numbers out of range, words where numbers go.
+_BAD_ARGUMENTS = ["missing.txt", "FOLDER", "TEXT", "-1", "0", "abc", "1,2", "nan", "1e309", "--param", "x=1",
+                  "--bbox", "--gt", "--out", "--video", "--tracker", "--method", "--iou", "2", ""]
+
+
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(command=st.sampled_from(["track", "eval", "flow", "track-object", "classify", "demo"]),
+       words=st.lists(st.sampled_from(_BAD_ARGUMENTS), min_size=1, max_size=4))
+def test_fuzzed_command_lines_never_end_in_a_traceback(tmp_path, capsys, command, words):
+    """Any mix of wrong files and values: a usage error from argparse (exit 2) or one line
+    naming the mistake (exit 2), never an uncaught exception."""
+    (tmp_path / "FOLDER").mkdir(exist_ok=True)
+    (tmp_path / "TEXT").write_text("1,2,3\nnot numbers\n")
+    argv = [command] + [str(tmp_path / w) if w in ("FOLDER", "TEXT", "missing.txt") else w for w in words]
+    if command == "demo":
+        argv += ["--out", str(tmp_path / "demo"), "--frames", "2", "--size", "48x32"]
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's usage errors
+        assert exc.code == 2
+        return
+    err = capsys.readouterr().err
+    assert code in (0, 2) and "Traceback" not in err
+    if code == 2:
+        assert len([ln for ln in err.splitlines() if ": error:" in ln]) == 1
