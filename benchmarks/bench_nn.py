@@ -20,20 +20,33 @@ except OSError:
     pass
 name, framework, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rng = np.random.default_rng(0)
+RAFT_SHAPE = (1, 3, 368, 496)  # Sintel's 436x1024 scaled as torchvision's docs do, 12 updates
 if framework == "ours":
     from scratchvision import nn
-    if name == "two_stream":
+    if name.startswith("raft"):
+        model = getattr(nn, name)()
+        model.prepare()
+        x = tuple(rng.uniform(-1, 1, RAFT_SHAPE).astype(np.float32) for _ in range(2))
+        run = lambda: model(*x, num_flow_updates=12)
+    elif name == "two_stream":
         model = nn.TwoStream(num_classes=101, flow_length=10)
         x = (rng.standard_normal((1, 3, 224, 224)).astype(np.float32), rng.standard_normal((1, 20, 224, 224)).astype(np.float32))
     else:
         model = getattr(nn, name)(400)
         x = rng.standard_normal((1, 3, 16, 112, 112)).astype(np.float32)
-    model.prepare()
-    run = lambda: model(x)
+    if not name.startswith("raft"):
+        model.prepare()
+        run = lambda: model(x)
 else:
     import torch, torchvision
     torch.set_num_threads(int(sys.argv[4]))
-    if name == "two_stream":
+    if name.startswith("raft"):
+        m = getattr(torchvision.models.optical_flow, name)().eval()
+        a, b = (torch.from_numpy(rng.uniform(-1, 1, RAFT_SHAPE).astype(np.float32)) for _ in range(2))
+        def run():
+            with torch.no_grad():
+                return m(a, b, num_flow_updates=12)
+    elif name == "two_stream":
         s, t = torchvision.models.resnet18(num_classes=101).eval(), torchvision.models.resnet18(num_classes=101).eval()
         t.conv1 = torch.nn.Conv2d(20, 64, 7, 2, 3, bias=False)
         a, b = torch.from_numpy(rng.standard_normal((1, 3, 224, 224)).astype(np.float32)), torch.from_numpy(rng.standard_normal((1, 20, 224, 224)).astype(np.float32))
@@ -79,7 +92,7 @@ def _child(name, framework, threads, repeat, python=sys.executable):
 def run(threads, repeat, rounds=3):
     torch_python = _torch_python()
     rows = []
-    for name in ("r3d_18", "mc3_18", "r2plus1d_18", "two_stream"):
+    for name in ("r3d_18", "mc3_18", "r2plus1d_18", "two_stream", "raft_small", "raft_large"):
         for n in threads:
             ours, ref = [], []
             for _ in range(rounds):  # ours and torch take turns, so a slow spell of the machine hits both
@@ -97,7 +110,9 @@ def run(threads, repeat, rounds=3):
     notes = ("Each case in a fresh process (threads fixed before NumPy loads: OPENBLAS_NUM_THREADS / "
              "torch.set_num_threads), malloc thresholds pinned, median of repeated forwards after two "
              f"warm-ups; {rounds} rounds, ours and torch in turn, median of the rounds; peak = the process's maximum resident set. Inputs 1x3x16x112x112 (Kinetics "
-             "clip) and 224x224 + 20 flow channels (Two-Stream ResNet-18). Our convolutions: Winograd "
+             "clip), 224x224 + 20 flow channels (Two-Stream ResNet-18), and two 368x496 frames with 12 flow updates (RAFT, "
+             "weights untrained: zeros on our side, torchvision's initialisation on torch's, which changes "
+             "nothing in the work done). Our convolutions: Winograd "
              "F(2x2, 3x3) for 3x3 stride-1 kernels, shifted windows for the strided ones, im2col for the "
              "3-channel stems (nn.conv_lowering); every product on SciPy's OpenBLAS.")
     notes += (" torch side: " + (f"{torch_python} (the same child script, in turn with ours)" if torch_python

@@ -496,11 +496,10 @@ COLD_SECONDS = {"demo": 60, "track": 20, "flow": 30, "track-object": 40, "eval":
 
 def _error_text(exc):
     """One line for a user's mistake: an OS error by its file and reason, anything else by its
-    message's first line."""
+    message with its lines joined."""
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"{exc.filename}: {exc.strerror or type(exc).__name__}"
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def main(argv=None) -> int:

@@ -53,6 +53,8 @@ def _scale_estimator():
 
 
 TINY_R3D = importlib.import_module("scratchvision.nn").r3d_18(3)
+TINY_RAFT = importlib.import_module("scratchvision.nn").raft_small()
+RGB128 = np.random.default_rng(4).integers(0, 256, (128, 128, 3), dtype=np.uint8)
 TINY_TWO_STREAM = importlib.import_module("scratchvision.nn").TwoStream(num_classes=3, flow_length=2)
 MOT_RESULT = importlib.import_module("scratchvision.metrics.mot")._evaluate(MOT_GT, MOT_GT, 0.5, None, "auto")
 
@@ -199,6 +201,10 @@ PUBLIC = {
     "nn.linear": (dict(x=np.ones((2, 4), np.float32), weight=np.ones((3, 4), np.float32), bias=np.ones(3, np.float32)),
                   ["x", "weight", "bias"]),
     "nn.relu": (dict(x=X4), ["x"]),
+    "nn.correlation_pyramid": (dict(fmap1=X4[0], fmap2=X4[0]), ["fmap1", "fmap2"]),
+    "nn.lookup_correlation": (dict(pyramid=[np.zeros((42, 6, 7), np.float32)], coords=np.zeros((2, 6, 7), np.float32),
+                                   radius=1), ["pyramid", "coords"]),
+    "nn.raft_flow": (dict(model=TINY_RAFT, frame0=RGB128, frame1=RGB128, num_flow_updates=1), ["frame0", "frame1"]),
     "nn.softmax": (dict(x=X4), ["x"]),
     **{f"nn.{f}_pool2d": (dict(x=X4, kernel_size=2), ["x"]) for f in ("max", "avg")},
     **{f"nn.{f}_pool3d": (dict(x=X4[:, :, None], kernel_size=(1, 2, 2)), ["x"]) for f in ("max", "avg")},
@@ -281,6 +287,7 @@ SCALARS = {
     "nn.Linear": [("in_features", 0, ValueError, "in_features"), ("out_features", "3", TypeError, "out_features")],
     "nn.Dropout": [("p", 1.5, ValueError, "p")],
     "nn.TwoStream": [("fusion", "max", ValueError, "fusion")],
+    "nn.InstanceNorm2d": [("num_features", 0, ValueError, "num_features")],
     "gaussian_kernel": [("ksize", 2, ValueError, "ksize"), ("sigma", float("nan"), ValueError, "sigma"),
                         ("dtype", np.int8, TypeError, "dtype")],
     "poly_expansion_basis": [("poly_n", 0, ValueError, "poly_n"), ("poly_sigma", -1.0, ValueError, "poly_sigma")],
@@ -318,6 +325,7 @@ SCALAR_VALID = {
     "nn.Linear": dict(in_features=4, out_features=3),
     "nn.Dropout": dict(),
     "nn.TwoStream": dict(num_classes=3),
+    "nn.InstanceNorm2d": dict(num_features=4),
 }
 
 # Public names that take no data (nothing to validate) or are classes.
@@ -334,7 +342,8 @@ NO_ARRAY = {"sot.object_track"}
 NO_INPUT |= {"boxes.FORMATS", "imgproc.BORDER_MODES", "metrics.HOTA_ALPHAS", "metrics.SUMMARY_KEYS",
              "metrics.TABLE_COLUMNS", "metrics.MOTResult", "demo.STAGES", "demo.FILES", "demo.run_demo", "tracking.OUTPUT_COLUMNS",
              "nn.KINETICS_MEAN", "nn.KINETICS_STD", "nn.IMAGENET_MEAN", "nn.IMAGENET_STD", "nn.kinetics400_classes",
-             "nn.Module", "nn.Sequential", "nn.ReLU", "nn.Flatten", "nn.ResNet", "nn.VideoResNet", "nn.winograd"}
+             "nn.Module", "nn.Sequential", "nn.ReLU", "nn.Flatten", "nn.ResNet", "nn.VideoResNet", "nn.winograd",
+             "nn.RAFT", "nn.raft_small", "nn.raft_large"}
 # Kernel-level functions: by design they take input a checked function has validated (their
 # docstrings say so), to spare the per-frame checks.
 KERNEL_LEVEL = {"boxes.convert_checked", "boxes.convert_kernel", "boxes.iou_checked", "boxes.iou_kernel",

@@ -312,6 +312,7 @@ _BAD_ARGUMENTS = ["missing.txt", "FOLDER", "TEXT", "-1", "0", "abc", "1,2", "nan
 def test_fuzzed_command_lines_never_end_in_a_traceback(tmp_path, capsys, command, words):
     """Any mix of wrong files and values: a usage error from argparse (exit 2) or one line
     naming the mistake (exit 2), never an uncaught exception."""
+    capsys.readouterr()  # what an earlier example printed
     (tmp_path / "FOLDER").mkdir(exist_ok=True)
     (tmp_path / "TEXT").write_text("1,2,3\nnot numbers\n")
     argv = [command] + [str(tmp_path / w) if w in ("FOLDER", "TEXT", "missing.txt") else w for w in words]

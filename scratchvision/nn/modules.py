@@ -108,8 +108,8 @@ class Module:
     def forward(self, x):
         raise NotImplementedError
 
-    def __call__(self, x):
-        return self.forward(x)
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
 
     def __repr__(self):
         lines = [f"{type(self).__name__}("]

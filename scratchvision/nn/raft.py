@@ -1,0 +1,468 @@
+"""RAFT optical flow (Teed & Deng 2020) in NumPy + Numba, equal to torchvision's ``raft_small`` and
+``raft_large`` for the same weights.
+
+The network, as torchvision builds it:
+
+1. **Feature encoder** (both images as one batch of two, 1/8 resolution): a 7x7 stride-2 stem, three
+   stages of two residual blocks (``raft_large``; bottleneck blocks for ``raft_small``) with
+   instance normalisation, a 1x1 output convolution.
+2. **Context encoder** (the first image only): the same layout, batch norm (large) or no
+   normalisation (small); its output splits into the GRU's initial hidden state (tanh) and the
+   context features (ReLU).
+3. **All-pairs correlation**: ``C[p, q] = f1(p) . f2(q) / sqrt(channels)`` for every pair of
+   pixels, average-pooled over ``q`` three times: a 4-level pyramid.
+4. **Iterations** (12 by default): look up the pyramid around where each pixel is believed to go
+   (:func:`lookup_correlation`: bilinear, a (2r+1)^2 window per level), encode that with the
+   current flow (motion encoder), update the ConvGRU's hidden state, predict a flow step.
+5. **Upsampling** to full resolution: a learned convex combination of each cell's 3x3 neighbours
+   (``raft_large``, weights from the mask head) or bilinear x8 (``raft_small``).
+
+Parameters and state-dict keys are torchvision's, so its published checkpoints load with
+:func:`~scratchvision.nn.load_checkpoint`: ``raft_large_C_T_SKHT_V2-ff5fadd5.pth`` (and the other
+``raft_large_*`` files) into :func:`raft_large`, ``raft_small_C_T_V2-01064c6d.pth`` into
+:func:`raft_small`. Inputs are torchvision's: two (N, 3, H, W) float32 batches in [-1, 1]
+(``2 * rgb / 255 - 1``), H and W multiples of 8 and at least 128; :func:`raft_flow` takes two RGB
+frames and returns the flow in this library's (H, W, 2) convention.
+
+References
+----------
+Z. Teed, J. Deng. "RAFT: Recurrent All-Pairs Field Transforms for Optical Flow." ECCV 2020.
+doi:10.1007/978-3-030-58536-5_24
+
+Examples
+--------
+>>> import numpy as np
+>>> from scratchvision.nn import raft_small
+>>> model = raft_small()  # untrained weights: zeros
+>>> a = np.zeros((1, 3, 128, 128), np.float32)
+>>> [f.shape for f in model(a, a, num_flow_updates=2)]
+[(1, 2, 128, 128), (1, 2, 128, 128)]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._jit import kernel, warmup_hook
+from .._validate import as_array, check_image, check_int
+from . import functional as F
+from .modules import BatchNorm2d, Conv2d, Module, ReLU, Sequential
+
+__all__ = ["RAFT", "raft_small", "raft_large", "raft_flow", "InstanceNorm2d", "lookup_correlation",
+           "correlation_pyramid"]
+
+
+class InstanceNorm2d(Module):
+    """torch.nn.InstanceNorm2d without affine parameters or running statistics (RAFT's feature
+    encoder): each sample's channel is shifted and scaled to zero mean and unit (biased)
+    variance over its pixels, ``(x - mean) / sqrt(var + eps)``; no state-dict keys."""
+
+    def __init__(self, num_features, eps=1e-5):
+        super().__init__()
+        self.num_features = check_int(num_features, "num_features", low=1)
+        self.eps = float(eps)
+
+    def forward(self, x):
+        mean = x.mean(axis=(2, 3), keepdims=True, dtype=np.float64)
+        centred = x - mean.astype(np.float32)
+        var = np.square(centred, dtype=np.float64).mean(axis=(2, 3), keepdims=True)
+        return centred * (1.0 / np.sqrt(var + self.eps)).astype(np.float32)
+
+
+def _conv_norm_relu(cin, cout, kernel_size, stride=1, norm=None, relu=True):
+    """torchvision's ``Conv2dNormActivation``: conv (bias on), optional norm, optional ReLU, as a
+    Sequential numbered like torch's (``0`` the conv, ``1`` the norm)."""
+    layers = [Conv2d(cin, cout, kernel_size, stride, (kernel_size - 1) // 2)]
+    if norm is not None:
+        layers.append(norm(cout))
+    if relu:
+        layers.append(ReLU())
+    return Sequential(*layers)
+
+
+class ResidualBlock(Module):
+    """Two 3x3 conv-norm-ReLU, the input added back (through a strided 1x1 conv-norm when the
+    block downsamples), then ReLU."""
+
+    def __init__(self, cin, cout, norm, stride=1):
+        super().__init__()
+        self.convnormrelu1 = _conv_norm_relu(cin, cout, 3, stride, norm)
+        self.convnormrelu2 = _conv_norm_relu(cout, cout, 3, 1, norm)
+        if stride != 1:
+            self.downsample = _conv_norm_relu(cin, cout, 1, stride, norm, relu=False)
+
+    def forward(self, x):
+        y = self.convnormrelu2(self.convnormrelu1(x))
+        y += self.downsample(x) if "downsample" in self._modules else x
+        return np.maximum(y, 0, out=y)
+
+
+class BottleneckBlock(Module):
+    """1x1 to a quarter of the channels, 3x3 (strided), 1x1 back, each conv-norm-ReLU; the input
+    added back as in :class:`ResidualBlock`."""
+
+    def __init__(self, cin, cout, norm, stride=1):
+        super().__init__()
+        self.convnormrelu1 = _conv_norm_relu(cin, cout // 4, 1, 1, norm)
+        self.convnormrelu2 = _conv_norm_relu(cout // 4, cout // 4, 3, stride, norm)
+        self.convnormrelu3 = _conv_norm_relu(cout // 4, cout, 1, 1, norm)
+        if stride != 1:
+            self.downsample = _conv_norm_relu(cin, cout, 1, stride, norm, relu=False)
+
+    def forward(self, x):
+        y = self.convnormrelu3(self.convnormrelu2(self.convnormrelu1(x)))
+        y += self.downsample(x) if "downsample" in self._modules else x
+        return np.maximum(y, 0, out=y)
+
+
+class FeatureEncoder(Module):
+    """Stem (7x7, stride 2), three stages of two blocks (strides 1, 2, 2), 1x1 output conv: 1/8
+    resolution, ``layers[4]`` channels."""
+
+    def __init__(self, block, layers, norm):
+        super().__init__()
+        self.convnormrelu = _conv_norm_relu(3, layers[0], 7, 2, norm)
+        for i, stride in zip((1, 2, 3), (1, 2, 2)):
+            setattr(self, f"layer{i}", Sequential(block(layers[i - 1], layers[i], norm, stride),
+                                                  block(layers[i], layers[i], norm, 1)))
+        self.conv = Conv2d(layers[3], layers[4], 1)
+
+    def forward(self, x):
+        return self.conv(self.layer3(self.layer2(self.layer1(self.convnormrelu(x)))))
+
+
+class MotionEncoder(Module):
+    """Correlation features (1x1, then a 3x3 in ``raft_large``) and the flow (7x7, 3x3) encoded,
+    merged by a 3x3 conv, and the raw flow appended: ``out_channels`` channels."""
+
+    def __init__(self, corr_channels, corr_layers, flow_layers, out_channels):
+        super().__init__()
+        self.convcorr1 = _conv_norm_relu(corr_channels, corr_layers[0], 1)
+        if len(corr_layers) == 2:
+            self.convcorr2 = _conv_norm_relu(corr_layers[0], corr_layers[1], 3)
+        self.convflow1 = _conv_norm_relu(2, flow_layers[0], 7)
+        self.convflow2 = _conv_norm_relu(flow_layers[0], flow_layers[1], 3)
+        self.conv = _conv_norm_relu(corr_layers[-1] + flow_layers[-1], out_channels - 2, 3)
+
+    def forward(self, flow, corr):
+        corr = self.convcorr1(corr)
+        if "convcorr2" in self._modules:
+            corr = self.convcorr2(corr)
+        motion = self.conv(np.concatenate([corr, self.convflow2(self.convflow1(flow))], axis=1))
+        return np.concatenate([motion, flow], axis=1)
+
+
+def _sigmoid(x):
+    return np.reciprocal(1 + np.exp(-x, out=x), out=x)
+
+
+class ConvGRU(Module):
+    """Convolutional GRU: ``z = sigmoid(conv_z[h, x])``, ``r = sigmoid(conv_r[h, x])``,
+    ``q = tanh(conv_q[r h, x])``, ``h' = (1 - z) h + z q``."""
+
+    def __init__(self, input_size, hidden_size, kernel_size, padding):
+        super().__init__()
+        for name in ("convz", "convr", "convq"):
+            setattr(self, name, Conv2d(hidden_size + input_size, hidden_size, kernel_size, 1, padding))
+
+    def forward(self, h, x):
+        hx = np.concatenate([h, x], axis=1)
+        z = _sigmoid(self.convz(hx))
+        r = _sigmoid(self.convr(hx))
+        q = np.tanh(self.convq(np.concatenate([r * h, x], axis=1)))
+        return h + z * (q - h)
+
+
+class RecurrentBlock(Module):
+    """One ConvGRU (3x3, ``raft_small``) or two (1x5 then 5x1, ``raft_large``) on the same input."""
+
+    def __init__(self, input_size, hidden_size, kernel_sizes, paddings):
+        super().__init__()
+        self.hidden_size = hidden_size
+        for i, (k, p) in enumerate(zip(kernel_sizes, paddings), 1):
+            setattr(self, f"convgru{i}", ConvGRU(input_size, hidden_size, k, p))
+
+    def forward(self, h, x):
+        for gru in self._modules.values():
+            h = gru(h, x)
+        return h
+
+
+class FlowHead(Module):
+    """3x3 conv, ReLU, 3x3 conv to the two channels of the flow step."""
+
+    def __init__(self, in_channels, hidden_size):
+        super().__init__()
+        self.conv1 = Conv2d(in_channels, hidden_size, 3, 1, 1)
+        self.conv2 = Conv2d(hidden_size, 2, 3, 1, 1)
+
+    def forward(self, x):
+        return self.conv2(F.relu(self.conv1(x)))
+
+
+class UpdateBlock(Module):
+    """Motion encoder, recurrent block and flow head: ``(hidden state, flow step)``."""
+
+    def __init__(self, motion_encoder, recurrent_block, flow_head):
+        super().__init__()
+        self.motion_encoder = motion_encoder
+        self.recurrent_block = recurrent_block
+        self.flow_head = flow_head
+
+    def forward(self, hidden, context, corr, flow):
+        x = np.concatenate([context, self.motion_encoder(flow, corr)], axis=1)
+        hidden = self.recurrent_block(hidden, x)
+        return hidden, self.flow_head(hidden)
+
+
+class MaskPredictor(Module):
+    """3x3 conv-ReLU, 1x1 conv to the 9 x 8 x 8 convex-combination weights, times 0.25."""
+
+    def __init__(self, in_channels, hidden_size=256, multiplier=0.25):
+        super().__init__()
+        self.convrelu = _conv_norm_relu(in_channels, hidden_size, 3)
+        self.conv = Conv2d(hidden_size, 8 * 8 * 9, 1)
+        self.multiplier = multiplier
+
+    def forward(self, x):
+        return np.float32(self.multiplier) * self.conv(self.convrelu(x))
+
+
+def correlation_pyramid(fmap1, fmap2, num_levels: int = 4) -> list:
+    """The all-pairs correlation of two feature maps (C, h, w) and its average-pooled levels:
+    ``num_levels`` arrays (h w, h_l, w_l) float32, level 0 ``f1(p) . f2(q) / sqrt(C)`` with ``q``
+    on the last two axes, each next level pooled 2x2 (an odd last row or column dropped)."""
+    fmap1, fmap2 = _feature_map(fmap1, "fmap1"), _feature_map(fmap2, "fmap2")
+    if fmap1.shape != fmap2.shape:
+        raise ValueError(f"fmap1 and fmap2 must have one shape, got {fmap1.shape} and {fmap2.shape}")
+    num_levels = check_int(num_levels, "num_levels", low=1)
+    c, h, w = fmap1.shape
+    volume = (fmap1.reshape(c, h * w).T @ fmap2.reshape(c, h * w)).reshape(h * w, h, w)
+    volume /= np.float32(np.sqrt(np.float32(c)))
+    levels = [volume]
+    for _ in range(num_levels - 1):
+        v = levels[-1]
+        hh, ww = v.shape[1] // 2, v.shape[2] // 2
+        v = v[:, :2 * hh, :2 * ww].reshape(h * w, hh, 2, ww, 2)
+        levels.append(((v[:, :, 0, :, 0] + v[:, :, 0, :, 1]) + (v[:, :, 1, :, 0] + v[:, :, 1, :, 1]))
+                      * np.float32(0.25))
+    return levels
+
+
+def _feature_map(x, name):
+    a = as_array(x, name)
+    if a.ndim != 3 or a.dtype != np.float32 or 0 in a.shape:
+        raise ValueError(f"{name} must be a float32 feature map (C, h, w), got {a.dtype} {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite")
+    return a
+
+
+def lookup_correlation(pyramid, coords, radius: int) -> np.ndarray:
+    """RAFT's correlation features at ``coords`` (2, h, w) float32 (x, y: where each pixel is
+    believed to go, in 1/8-resolution pixels): for each level ``l`` and each offset of a
+    (2r+1)^2 window, the level's correlation map of the pixel sampled bilinearly at ``coords /
+    2^l + offset``; ((levels (2r+1)^2), h, w) float32, level-major, then x offset, then y offset
+    (torchvision's order), samples outside a map counting zero."""
+    c = as_array(coords, "coords")
+    if c.ndim != 3 or c.shape[0] != 2 or c.dtype.kind != "f" or not np.isfinite(c).all():
+        raise ValueError(f"coords must be finite float (2, h, w) positions, got {c.dtype} {c.shape}")
+    h, w = c.shape[1:]
+    if not isinstance(pyramid, (list, tuple)) or not all(
+            isinstance(v, np.ndarray) and v.dtype == np.float32 and v.ndim == 3 and v.shape[0] == h * w
+            for v in pyramid):
+        raise ValueError(f"pyramid must be a list of float32 (h w = {h * w}, h_l, w_l) levels, as "
+                         "correlation_pyramid returns")
+    radius = check_int(radius, "radius", low=0)
+    coords = c.astype(np.float32)
+    n = 2 * radius + 1
+    out = np.empty((len(pyramid) * n * n, h, w), np.float32)
+    flat = np.ascontiguousarray(coords.reshape(2, h * w))
+    for level, volume in enumerate(pyramid):
+        _lookup_level(volume, flat, np.float32(0.5**level), radius, out[level * n * n:(level + 1) * n * n].reshape(n * n, h * w))
+    return out
+
+
+@kernel
+def _lookup_level(volume, coords, scale, radius, out):
+    """One level of :func:`lookup_correlation`: ``out[a n + b, p]`` = ``volume[p]`` sampled at
+    ``(x_p scale + a - r, y_p scale + b - r)``, with torch's align_corners=True grid_sample
+    arithmetic (normalised to [-1, 1] and back, in float32) and zero padding per tap."""
+    hw, hl, wl = volume.shape
+    n = 2 * radius + 1
+    one, two = np.float32(1.0), np.float32(2.0)
+    sx, sy = np.float32(wl - 1), np.float32(hl - 1)
+    half_x, half_y = sx / two, sy / two
+    for p in range(hw):
+        cx, cy = coords[0, p] * scale, coords[1, p] * scale
+        corr = volume[p]
+        for a in range(n):
+            x = cx + np.float32(a - radius)
+            if wl > 1:  # torch's round trip through [-1, 1] (a map one pixel wide has none)
+                x = (two * x / sx - one + one) * half_x
+            x0 = np.floor(x)
+            fx = x - x0
+            ix = np.int64(x0)
+            for b in range(n):
+                y = cy + np.float32(b - radius)
+                if hl > 1:
+                    y = (two * y / sy - one + one) * half_y
+                y0 = np.floor(y)
+                fy = y - y0
+                iy = np.int64(y0)
+                value = np.float32(0.0)
+                if 0 <= iy < hl:
+                    if 0 <= ix < wl:
+                        value += corr[iy, ix] * ((one - fx) * (one - fy))
+                    if 0 <= ix + 1 < wl:
+                        value += corr[iy, ix + 1] * (fx * (one - fy))
+                if 0 <= iy + 1 < hl:
+                    if 0 <= ix < wl:
+                        value += corr[iy + 1, ix] * ((one - fx) * fy)
+                    if 0 <= ix + 1 < wl:
+                        value += corr[iy + 1, ix + 1] * (fx * fy)
+                out[a * n + b, p] = value
+
+
+def _upsample_bilinear(flow, factor=8):
+    """``factor`` x the flow (N, 2, h, w) resized to (factor h, factor w) bilinearly with
+    align_corners=True (torch's interpolate)."""
+    n, c, h, w = flow.shape
+
+    def taps(size, new):
+        pos = np.arange(new, dtype=np.float32) * np.float32((size - 1) / (new - 1) if new > 1 else 0.0)
+        i0 = np.minimum(np.floor(pos).astype(np.int64), size - 1)
+        return i0, np.minimum(i0 + 1, size - 1), (pos - i0).astype(np.float32)
+
+    y0, y1, fy = taps(h, factor * h)
+    x0, x1, fx = taps(w, factor * w)
+    rows = flow[:, :, y0] * (1 - fy)[:, None] + flow[:, :, y1] * fy[:, None]
+    return np.float32(factor) * (rows[..., x0] * (1 - fx) + rows[..., x1] * fx)
+
+
+def _upsample_convex(flow, mask, factor=8):
+    """Convex upsampling: output pixel (8i + a, 8j + b) is the softmax(mask)-weighted sum of
+    ``8 flow`` over the 3x3 cells around (i, j) (zero outside), mask channel ``k 64 + a 8 + b``."""
+    n, c, h, w = flow.shape
+    m = mask.reshape(n, 1, 9, factor, factor, h, w)
+    m = np.exp(m - m.max(axis=2, keepdims=True))
+    m /= m.sum(axis=2, keepdims=True)
+    padded = np.pad(np.float32(factor) * flow, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    neighbours = np.stack([padded[:, :, dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)], axis=2)
+    up = np.einsum("nckabhw,nckhw->ncabhw", np.broadcast_to(m, (n, c) + m.shape[2:]), neighbours, optimize=True)
+    return up.transpose(0, 1, 4, 2, 5, 3).reshape(n, c, factor * h, factor * w)
+
+
+class RAFT(Module):
+    """The RAFT network (see the module notes); build it with :func:`raft_small` or
+    :func:`raft_large`.
+
+    Calling ``model(image1, image2, num_flow_updates=12)`` returns the list of the upsampled flows
+    after each update, (N, 2, H, W) float32 each, channel 0 the x motion, as torchvision's RAFT;
+    the last is the answer. After a call, :attr:`last_step` holds the internals of the last
+    sample: ``fmap1``, ``fmap2``, ``context``, ``hidden`` (final), ``flows_low`` (the 1/8
+    resolution flow after each update), ``corr_channels``.
+    """
+
+    def __init__(self, feature_encoder, context_encoder, update_block, mask_predictor, radius, num_levels=4):
+        super().__init__()
+        self.feature_encoder = feature_encoder
+        self.context_encoder = context_encoder
+        self.update_block = update_block
+        if mask_predictor is not None:
+            self.mask_predictor = mask_predictor
+        self.radius, self.num_levels = radius, num_levels
+        self.last_step = None
+
+    def forward(self, image1, image2, num_flow_updates: int = 12):
+        a = _images(image1, "image1")
+        b = _images(image2, "image2")
+        if a.shape != b.shape:
+            raise ValueError(f"image1 and image2 must have one shape, got {a.shape} and {b.shape}")
+        n, _, hh, ww = a.shape
+        if hh % 8 or ww % 8 or hh < 128 or ww < 128:
+            raise ValueError(f"image1 and image2 must be at least 128x128 with sides divisible by 8 (torchvision's "
+                             f"limits), got {ww}x{hh}")
+        updates = check_int(num_flow_updates, "num_flow_updates", low=1)
+        fmaps = self.feature_encoder(np.concatenate([a, b]))
+        context_out = self.context_encoder(a)
+        hidden_size = self.update_block.recurrent_block.hidden_size
+        h, w = hh // 8, ww // 8
+        grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))  # (x, y)
+        outputs = [np.empty((n, 2, hh, ww), np.float32) for _ in range(updates)]
+        for i in range(n):
+            pyramid = correlation_pyramid(fmaps[i], fmaps[n + i], self.num_levels)
+            hidden = np.tanh(context_out[i:i + 1, :hidden_size])
+            context = np.maximum(context_out[i:i + 1, hidden_size:], 0)
+            coords = grid.copy()
+            flows_low = []
+            for k in range(updates):
+                corr = lookup_correlation(pyramid, coords, self.radius)[None]
+                flow = (coords - grid)[None]
+                hidden, delta = self.update_block(hidden, context, corr, flow)
+                coords = coords + delta[0]
+                flow = (coords - grid)[None]
+                flows_low.append(flow[0])
+                if "mask_predictor" in self._modules:
+                    outputs[k][i] = _upsample_convex(flow, self.mask_predictor(hidden))[0]
+                else:
+                    outputs[k][i] = _upsample_bilinear(flow)[0]
+            self.last_step = dict(fmap1=fmaps[i], fmap2=fmaps[n + i], context=context[0], hidden=hidden[0],
+                                  flows_low=flows_low, corr_channels=corr.shape[1])
+        return outputs
+
+
+def _images(x, name):
+    a = as_array(x, name)
+    if a.ndim != 4 or a.shape[1] != 3 or a.dtype != np.float32:
+        raise ValueError(f"{name} must be float32 (N, 3, H, W) in [-1, 1], got {a.dtype} {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite")
+    return np.ascontiguousarray(a)
+
+
+def raft_large() -> RAFT:
+    """torchvision's ``raft_large`` layout (5.26 M parameters): residual encoders (64, 64, 96, 128,
+    256), instance norm / batch norm, radius 4, two separable ConvGRUs (hidden 128), convex
+    upsampling. Weights are zeros until :meth:`~scratchvision.nn.Module.load_state_dict`."""
+    layers = (64, 64, 96, 128, 256)
+    update = UpdateBlock(MotionEncoder(4 * 81, (256, 192), (128, 64), 128),
+                         RecurrentBlock(128 + 128, 128, ((1, 5), (5, 1)), ((0, 2), (2, 0))),
+                         FlowHead(128, 256))
+    return RAFT(FeatureEncoder(ResidualBlock, layers, InstanceNorm2d),
+                FeatureEncoder(ResidualBlock, layers, BatchNorm2d), update, MaskPredictor(128), radius=4)
+
+
+def raft_small() -> RAFT:
+    """torchvision's ``raft_small`` layout (0.99 M parameters): bottleneck encoders (32, 32, 64, 96,
+    128 with instance norm; context 32, 32, 64, 96, 160 without normalisation), radius 3, one 3x3
+    ConvGRU (hidden 96), bilinear upsampling."""
+    update = UpdateBlock(MotionEncoder(4 * 49, (96,), (64, 32), 82),
+                         RecurrentBlock(82 + 64, 96, ((3, 3),), ((1, 1),)),
+                         FlowHead(96, 128))
+    return RAFT(FeatureEncoder(BottleneckBlock, (32, 32, 64, 96, 128), InstanceNorm2d),
+                FeatureEncoder(BottleneckBlock, (32, 32, 64, 96, 160), None), update, None, radius=3)
+
+
+def raft_flow(model: RAFT, frame0, frame1, num_flow_updates: int = 12) -> np.ndarray:
+    """The flow from ``frame0`` to ``frame1`` (RGB (H, W, 3) uint8, or float in [0, 255]) by
+    ``model``: (H, W, 2) float32 (dx, dy), this library's convention. The frames are scaled to
+    [-1, 1] as torchvision's ``OpticalFlow`` preset does; sides must be multiples of 8."""
+    images = []
+    for name, f in (("frame0", frame0), ("frame1", frame1)):
+        a = as_array(f, name)
+        if a.ndim != 3 or a.shape[2] != 3:
+            raise ValueError(f"{name} must be an RGB image (H, W, 3), got shape {a.shape}")
+        a = check_image(a, name)
+        if a.shape[0] % 8 or a.shape[1] % 8 or min(a.shape[:2]) < 128:
+            raise ValueError(f"{name} must be at least 128x128 with sides divisible by 8, got {a.shape[1]}x{a.shape[0]}")
+        images.append((a.astype(np.float32) * np.float32(2 / 255) - 1).transpose(2, 0, 1)[None])
+    if images[0].shape != images[1].shape:
+        raise ValueError(f"frame0 and frame1 must have one shape, got {frame0.shape} and {frame1.shape}")
+    return model(images[0], images[1], num_flow_updates)[-1][0].transpose(1, 2, 0).copy()
+
+
+@warmup_hook
+def _warmup():
+    volume = np.zeros((4, 2, 2), np.float32)
+    lookup_correlation([volume], np.zeros((2, 2, 2), np.float32), 1)
