@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scratchvision.nn import correlation_pyramid, lookup_correlation, raft_flow, raft_large, raft_small
+from scratchvision.nn import (correlation_pyramid, lookup_correlation, lookup_correlation_on_demand, pooled_features,
+                              raft_flow, raft_large, raft_small)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
@@ -146,3 +147,36 @@ def test_bad_inputs_are_refused_with_the_argument_named():
         model(ok, ok, num_flow_updates=0)
     with pytest.raises(ValueError, match="frame0"):
         raft_flow(model, np.zeros((128, 128), np.uint8), np.zeros((128, 128, 3), np.uint8))
+
+
+@settings(deadline=None, max_examples=25)
+@given(h=st.integers(2, 9), w=st.integers(2, 9), radius=st.integers(0, 4), levels=st.integers(1, 4),
+       seed=st.integers(0, 2**31 - 1))
+def test_on_demand_lookup_equals_the_volume_lookup(h, w, radius, levels, seed):
+    """Without building the (h w)^2 volume: the same features to float rounding, inside and
+    outside the maps."""
+    rng = np.random.default_rng(seed)
+    f1, f2 = rng.standard_normal((2, 7, h, w)).astype(np.float32)
+    coords = rng.uniform(-4, max(h, w) + 4, (2, h, w)).astype(np.float32)
+    want = lookup_correlation(correlation_pyramid(f1, f2, levels), coords, radius)
+    got = lookup_correlation_on_demand(f1, pooled_features(f2, levels), coords, radius)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_on_demand_model_equals_torchvisions_and_auto_chooses_by_memory(seeded, monkeypatch):
+    name, _, ref = seeded
+    info = MANIFEST["models"][name]
+    model = BUILDERS[name](corr_mode="on_demand")
+    model.load_state_dict(seeded_state_dict(info["layout"], info["seed"]))
+    image1, image2 = raft_inputs(MANIFEST["input_seed"])
+    flows = model(image1, image2, num_flow_updates=MANIFEST["updates"])
+    assert model.last_step["corr_mode"] == "on_demand"
+    np.testing.assert_allclose(flows[-1], ref["flow"], rtol=0, atol=2e-5 * np.abs(ref["flow"]).max())
+    model.corr_mode = "auto"
+    model(image1, image2, num_flow_updates=1)
+    assert model.last_step["corr_mode"] == "volume"  # 320 cells: a 0.5 MB pyramid
+    monkeypatch.setattr(type(model), "corr_memory_limit", 1000)
+    model(image1, image2, num_flow_updates=1)
+    assert model.last_step["corr_mode"] == "on_demand"
+    with pytest.raises(ValueError, match="corr_mode"):
+        raft_small(corr_mode="sparse")

@@ -41,6 +41,7 @@ Examples
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from .._jit import kernel, warmup_hook
@@ -49,7 +50,7 @@ from . import functional as F
 from .modules import BatchNorm2d, Conv2d, Module, ReLU, Sequential
 
 __all__ = ["RAFT", "raft_small", "raft_large", "raft_flow", "InstanceNorm2d", "lookup_correlation",
-           "correlation_pyramid"]
+           "correlation_pyramid", "pooled_features", "lookup_correlation_on_demand"]
 
 
 class InstanceNorm2d(Module):
@@ -324,6 +325,81 @@ def _lookup_level(volume, coords, scale, radius, out):
                 out[a * n + b, p] = value
 
 
+def pooled_features(fmap2, num_levels: int = 4) -> list:
+    """The second feature map average-pooled 2x2 ``num_levels - 1`` times (an odd last row or
+    column dropped), pixel-major (h_l, w_l, C) float32: by linearity, level ``l`` of the
+    correlation pyramid is ``f1(p) . pooled[l](q) / sqrt(C)``, which the on-demand lookup
+    computes only where it samples."""
+    f = np.ascontiguousarray(_feature_map(fmap2, "fmap2").transpose(1, 2, 0))
+    levels = [f]
+    for _ in range(check_int(num_levels, "num_levels", low=1) - 1):
+        v = levels[-1]
+        hh, ww = v.shape[0] // 2, v.shape[1] // 2
+        v = v[:2 * hh, :2 * ww].reshape(hh, 2, ww, 2, v.shape[2])
+        levels.append(np.ascontiguousarray(((v[:, 0, :, 0] + v[:, 0, :, 1]) + (v[:, 1, :, 0] + v[:, 1, :, 1]))
+                                           * np.float32(0.25)))
+    return levels
+
+
+def lookup_correlation_on_demand(fmap1, pooled, coords, radius: int) -> np.ndarray:
+    """:func:`lookup_correlation` without the correlation volume: each level's correlation is
+    computed only at the (2r+2)^2 integer positions around each pixel's sampling window, from
+    ``fmap1`` (C, h, w) and the pooled second map (:func:`pooled_features`). Memory
+    O(levels r^2 h w) instead of O((h w)^2); equal to the volume lookup to float rounding (the
+    window's bilinear weights come from one fractional position per pixel and level)."""
+    f1 = _feature_map(fmap1, "fmap1")
+    c, h, w = f1.shape
+    cc = as_array(coords, "coords")
+    if cc.shape != (2, h, w) or cc.dtype.kind != "f" or not np.isfinite(cc).all():
+        raise ValueError(f"coords must be finite float (2, {h}, {w}) positions, got {cc.dtype} {cc.shape}")
+    if not isinstance(pooled, (list, tuple)) or not all(
+            isinstance(v, np.ndarray) and v.dtype == np.float32 and v.ndim == 3 and v.shape[2] == c for v in pooled):
+        raise ValueError(f"pooled must be a list of float32 (h_l, w_l, {c}) levels, as pooled_features returns")
+    radius = check_int(radius, "radius", low=0)
+    n = 2 * radius + 1
+    out = np.empty((len(pooled) * n * n, h * w), np.float32)
+    pixels = np.ascontiguousarray(f1.reshape(c, h * w).T)
+    flat = np.ascontiguousarray(cc.reshape(2, h * w), np.float32)
+    scale = np.float32(1.0 / np.sqrt(np.float32(c)))
+    for level, f2 in enumerate(pooled):
+        _lookup_level_on_demand(pixels, f2, flat, np.float32(0.5**level), radius, scale,
+                                out[level * n * n:(level + 1) * n * n])
+    return out.reshape(len(pooled) * n * n, h, w)
+
+
+@kernel(parallel=True, fastmath=True)
+def _lookup_level_on_demand(f1, f2, coords, scale, radius, norm, out):
+    """One level of :func:`lookup_correlation_on_demand`: per pixel, the dot products with the
+    (2r+2)^2 pooled features around the window (zero outside the map), then the bilinear blends
+    of the window's (2r+1)^2 samples from them."""
+    hw, c = f1.shape
+    hl, wl = f2.shape[0], f2.shape[1]
+    n = 2 * radius + 1
+    one = np.float32(1.0)
+    for p in numba.prange(hw):
+        x, y = coords[0, p] * scale, coords[1, p] * scale
+        x0, y0 = np.floor(x), np.floor(y)
+        fx, fy = x - x0, y - y0
+        left, top = np.int64(x0) - radius, np.int64(y0) - radius
+        dots = np.zeros((n + 1, n + 1), np.float32)
+        for u in range(n + 1):
+            iy = top + u
+            if iy < 0 or iy >= hl:
+                continue
+            for v in range(n + 1):
+                ix = left + v
+                if ix < 0 or ix >= wl:
+                    continue
+                total = np.float32(0.0)
+                for k in range(c):
+                    total += f1[p, k] * f2[iy, ix, k]
+                dots[u, v] = total * norm
+        for a in range(n):
+            for b in range(n):
+                out[a * n + b, p] = (dots[b, a] * ((one - fx) * (one - fy)) + dots[b, a + 1] * (fx * (one - fy))
+                                     + dots[b + 1, a] * ((one - fx) * fy) + dots[b + 1, a + 1] * (fx * fy))
+
+
 def _upsample_bilinear(flow, factor=8):
     """``factor`` x the flow (N, 2, h, w) resized to (factor h, factor w) bilinearly with
     align_corners=True (torch's interpolate)."""
@@ -361,10 +437,20 @@ class RAFT(Module):
     after each update, (N, 2, H, W) float32 each, channel 0 the x motion, as torchvision's RAFT;
     the last is the answer. After a call, :attr:`last_step` holds the internals of the last
     sample: ``fmap1``, ``fmap2``, ``context``, ``hidden`` (final), ``flows_low`` (the 1/8
-    resolution flow after each update), ``corr_channels``.
+    resolution flow after each update), ``corr_channels``, ``corr_mode``.
+
+    ``corr_mode``: ``"volume"`` builds the all-pairs pyramid (torchvision's way: (H/8 W/8)^2
+    float32 entries, 32 MB at 368x496, 4.3 GB at 1080x1920), ``"on_demand"`` computes each
+    level's correlation only where it is sampled (:func:`lookup_correlation_on_demand`; slower
+    per update, memory linear in the pixels), ``"auto"`` (default) the volume while its pyramid
+    fits in :attr:`corr_memory_limit` bytes (1 GiB), else on demand.
     """
 
-    def __init__(self, feature_encoder, context_encoder, update_block, mask_predictor, radius, num_levels=4):
+    #: Correlation pyramids larger than this many bytes are not built in ``corr_mode="auto"``.
+    corr_memory_limit = 1 << 30
+
+    def __init__(self, feature_encoder, context_encoder, update_block, mask_predictor, radius, num_levels=4,
+                 corr_mode="auto"):
         super().__init__()
         self.feature_encoder = feature_encoder
         self.context_encoder = context_encoder
@@ -372,7 +458,25 @@ class RAFT(Module):
         if mask_predictor is not None:
             self.mask_predictor = mask_predictor
         self.radius, self.num_levels = radius, num_levels
+        if corr_mode not in ("auto", "volume", "on_demand"):
+            raise ValueError(f"corr_mode must be 'auto', 'volume' or 'on_demand', got {corr_mode!r}")
+        self.corr_mode = corr_mode
         self.last_step = None
+
+    def _correlation(self, fmap1, fmap2):
+        """A lookup ``coords -> features`` for one image pair: from the precomputed pyramid
+        (``volume``: (h w)^2 entries and their pooled levels), or computed where sampled
+        (``on_demand``); ``auto`` takes the volume while it is under :attr:`corr_memory_limit`
+        bytes (about 640x800 images: 1 GiB at (h w) = 14,000 cells)."""
+        cells = fmap1.shape[1] * fmap1.shape[2]
+        mode = self.corr_mode
+        if mode == "auto":
+            mode = "volume" if 4 * cells * cells * 4 / 3 <= self.corr_memory_limit else "on_demand"
+        if mode == "volume":
+            pyramid = correlation_pyramid(fmap1, fmap2, self.num_levels)
+            return mode, lambda coords: lookup_correlation(pyramid, coords, self.radius)
+        pooled = pooled_features(fmap2, self.num_levels)
+        return mode, lambda coords: lookup_correlation_on_demand(fmap1, pooled, coords, self.radius)
 
     def forward(self, image1, image2, num_flow_updates: int = 12):
         a = _images(image1, "image1")
@@ -391,13 +495,13 @@ class RAFT(Module):
         grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))  # (x, y)
         outputs = [np.empty((n, 2, hh, ww), np.float32) for _ in range(updates)]
         for i in range(n):
-            pyramid = correlation_pyramid(fmaps[i], fmaps[n + i], self.num_levels)
+            mode, lookup = self._correlation(fmaps[i], fmaps[n + i])
             hidden = np.tanh(context_out[i:i + 1, :hidden_size])
             context = np.maximum(context_out[i:i + 1, hidden_size:], 0)
             coords = grid.copy()
             flows_low = []
             for k in range(updates):
-                corr = lookup_correlation(pyramid, coords, self.radius)[None]
+                corr = lookup(coords)[None]
                 flow = (coords - grid)[None]
                 hidden, delta = self.update_block(hidden, context, corr, flow)
                 coords = coords + delta[0]
@@ -408,7 +512,7 @@ class RAFT(Module):
                 else:
                     outputs[k][i] = _upsample_bilinear(flow)[0]
             self.last_step = dict(fmap1=fmaps[i], fmap2=fmaps[n + i], context=context[0], hidden=hidden[0],
-                                  flows_low=flows_low, corr_channels=corr.shape[1])
+                                  flows_low=flows_low, corr_channels=corr.shape[1], corr_mode=mode)
         return outputs
 
 
@@ -421,19 +525,21 @@ def _images(x, name):
     return np.ascontiguousarray(a)
 
 
-def raft_large() -> RAFT:
+def raft_large(corr_mode: str = "auto") -> RAFT:
     """torchvision's ``raft_large`` layout (5.26 M parameters): residual encoders (64, 64, 96, 128,
     256), instance norm / batch norm, radius 4, two separable ConvGRUs (hidden 128), convex
-    upsampling. Weights are zeros until :meth:`~scratchvision.nn.Module.load_state_dict`."""
+    upsampling. Weights are zeros until :meth:`~scratchvision.nn.Module.load_state_dict`.
+    ``corr_mode``: "volume", "on_demand" or "auto" (see :class:`RAFT`)."""
     layers = (64, 64, 96, 128, 256)
     update = UpdateBlock(MotionEncoder(4 * 81, (256, 192), (128, 64), 128),
                          RecurrentBlock(128 + 128, 128, ((1, 5), (5, 1)), ((0, 2), (2, 0))),
                          FlowHead(128, 256))
     return RAFT(FeatureEncoder(ResidualBlock, layers, InstanceNorm2d),
-                FeatureEncoder(ResidualBlock, layers, BatchNorm2d), update, MaskPredictor(128), radius=4)
+                FeatureEncoder(ResidualBlock, layers, BatchNorm2d), update, MaskPredictor(128), radius=4,
+                corr_mode=corr_mode)
 
 
-def raft_small() -> RAFT:
+def raft_small(corr_mode: str = "auto") -> RAFT:
     """torchvision's ``raft_small`` layout (0.99 M parameters): bottleneck encoders (32, 32, 64, 96,
     128 with instance norm; context 32, 32, 64, 96, 160 without normalisation), radius 3, one 3x3
     ConvGRU (hidden 96), bilinear upsampling."""
@@ -441,7 +547,8 @@ def raft_small() -> RAFT:
                          RecurrentBlock(82 + 64, 96, ((3, 3),), ((1, 1),)),
                          FlowHead(96, 128))
     return RAFT(FeatureEncoder(BottleneckBlock, (32, 32, 64, 96, 128), InstanceNorm2d),
-                FeatureEncoder(BottleneckBlock, (32, 32, 64, 96, 160), None), update, None, radius=3)
+                FeatureEncoder(BottleneckBlock, (32, 32, 64, 96, 160), None), update, None, radius=3,
+                corr_mode=corr_mode)
 
 
 def raft_flow(model: RAFT, frame0, frame1, num_flow_updates: int = 12) -> np.ndarray:
@@ -464,5 +571,7 @@ def raft_flow(model: RAFT, frame0, frame1, num_flow_updates: int = 12) -> np.nda
 
 @warmup_hook
 def _warmup():
-    volume = np.zeros((4, 2, 2), np.float32)
-    lookup_correlation([volume], np.zeros((2, 2, 2), np.float32), 1)
+    fmap = np.zeros((3, 2, 2), np.float32)
+    coords = np.zeros((2, 2, 2), np.float32)
+    lookup_correlation(correlation_pyramid(fmap, fmap, 1), coords, 1)
+    lookup_correlation_on_demand(fmap, pooled_features(fmap, 1), coords, 1)
