@@ -29,7 +29,7 @@ _EXPORTS = {
     "calc_optical_flow_farneback": "flow", "poly_expansion": "flow", "poly_expansion_basis": "flow",
     "dense_pyramid": "flow", "dense_pyramid_sizes": "flow", "FarnebackTrace": "flow", "OPTFLOW_USE_INITIAL_FLOW": "flow",
     "OPTFLOW_FARNEBACK_GAUSSIAN": "flow", "calc_optical_flow_horn_schunck": "flow",
-    "calc_optical_flow_tvl1": "flow", "median_blur": "flow", "DenseFlowTrace": "flow",
+    "calc_optical_flow_tvl1": "flow", "median_blur": "flow", "DenseFlowTrace": "flow", "calc_optical_flow_raft": "nn",
     # flow toolkit
     "warp": "flow", "resize_flow": "flow", "flow_consistency": "flow", "endpoint_error": "flow", "angular_error": "flow", "valid_flow_mask": "flow",
     # I/O

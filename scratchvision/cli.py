@@ -34,6 +34,23 @@ def _cmd_demo(args):
     return 0
 
 
+def _raft_flow(frames, args):
+    """RAFT between two RGB frames with the weights of ``--weights`` (the model from ``--model``,
+    or from the checkpoint's keys: a mask head means raft_large)."""
+    from . import nn
+
+    if not args.weights:
+        raise ValueError("--method raft needs --weights FILE (a torchvision RAFT checkpoint such as "
+                         "raft_large_C_T_SKHT_V2-ff5fadd5.pth)")
+    state = nn.load_checkpoint(args.weights)
+    size = args.model or ("large" if any(k.startswith("mask_predictor.") for k in state) else "small")
+    model = nn.raft_large() if size == "large" else nn.raft_small()
+    model.load_state_dict(state)
+    if frames[0].ndim == 2:
+        raise ValueError(f"{args.inputs[0]} is a gray image; RAFT takes RGB images")
+    return nn.calc_optical_flow_raft(frames[0], frames[1], model, num_flow_updates=args.iters)
+
+
 def _read_image(iio, path):
     """An image file, or a one-line error naming it (a text file, a folder, an unknown format)."""
     if os.path.isdir(path):
@@ -49,7 +66,7 @@ def _read_image(iio, path):
 
 
 FLOW_METHODS = {"farneback": "calc_optical_flow_farneback", "horn_schunck": "calc_optical_flow_horn_schunck",
-                "tvl1": "calc_optical_flow_tvl1"}
+                "tvl1": "calc_optical_flow_tvl1", "raft": "calc_optical_flow_raft"}
 
 
 def _cmd_flow(args):
@@ -74,16 +91,19 @@ def _cmd_flow(args):
 
         from .io.video import _to_frame
 
-        frames = [_to_frame(_read_image(iio, path), gray=True) for path in args.inputs]
+        frames = [_to_frame(_read_image(iio, path), gray=args.method != "raft") for path in args.inputs]
         if frames[0].shape != frames[1].shape:
             raise ValueError(f"{args.inputs[0]} is {frames[0].shape[1]}x{frames[0].shape[0]} but {args.inputs[1]} "
                              f"is {frames[1].shape[1]}x{frames[1].shape[0]}")
         if gt is not None and gt.shape[:2] != frames[0].shape:
             raise ValueError(f"--gt {args.gt} is {gt.shape[1]}x{gt.shape[0]}, the images "
                              f"{frames[0].shape[1]}x{frames[0].shape[0]}")
-        method = getattr(flow_mod, FLOW_METHODS[args.method])
-        flow = method(frames[0], frames[1], None, 0.5, 3, 15, 3, 5, 1.2, 0) if args.method == "farneback" \
-            else method(frames[0], frames[1])
+        if args.method == "raft":
+            flow = _raft_flow(frames, args)
+        else:
+            method = getattr(flow_mod, FLOW_METHODS[args.method])
+            flow = method(frames[0], frames[1], None, 0.5, 3, 15, 3, 5, 1.2, 0) if args.method == "farneback" \
+                else method(frames[0], frames[1])
         name = f"{args.method} flow {args.inputs[0]} -> {args.inputs[1]}"
         if args.out:
             write_flo(args.out, flow)
@@ -390,13 +410,17 @@ def build_parser() -> argparse.ArgumentParser:
                                      "error against ground truth, colour image",
                        description="With two images, compute the dense flow from the first to the second "
                                    "(Farneback with OpenCV's sample settings 0.5, 3, 15, 3, 5, 1.2; "
-                                   "Horn-Schunck or TV-L1 with their defaults); with one Middlebury .flo "
+                                   "Horn-Schunck or TV-L1 with their defaults; RAFT with a torchvision "
+                                   "checkpoint given by --weights); with one Middlebury .flo "
                                    "file, read it. Print the size and magnitudes, optionally the "
                                    "endpoint/angular error against a ground-truth .flo, and write the "
                                    "Middlebury colour-wheel image.")
     p.add_argument("inputs", nargs="+", metavar="FILE", help="FRAME0 FRAME1 (images), or one .flo file")
     p.add_argument("--method", choices=sorted(FLOW_METHODS), default="farneback",
                    help="dense flow method for two images (default: %(default)s)")
+    p.add_argument("--weights", help="RAFT checkpoint (torchvision's .pth, or .safetensors), for --method raft")
+    p.add_argument("--model", choices=["small", "large"], help="RAFT network (default: from the checkpoint's keys)")
+    p.add_argument("--iters", type=int, default=12, help="RAFT flow updates (default: %(default)s)")
     p.add_argument("--out", help="write the computed flow to this .flo file")
     p.add_argument("--gt", help="ground-truth .flo to compare against")
     p.add_argument("--color", help="write the colour-coded flow to this PNG")

@@ -4,7 +4,9 @@ absent on a developer's machine but fail under CI=true (where they must be prese
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -58,3 +60,16 @@ FLOW_PAIRS = ["RubberWhale", "Hydrangea", "Sintel_alley_1_clean", "Sintel_cave_2
               "Sintel_market_5_clean", "Sintel_market_5_final"]
 MOT15_SEQUENCES = ["ADL-Rundle-6", "ADL-Rundle-8", "ETH-Bahnhof", "ETH-Pedcross2", "ETH-Sunnyday",
                    "KITTI-13", "KITTI-17", "PETS09-S2L1", "TUD-Campus", "TUD-Stadtmitte", "Venice-2"]
+
+
+def write_safetensors(path, tensors):
+    """A minimal safetensors writer for the test (the format: u64 header length, JSON, buffer)."""
+    header, chunks, offset = {}, [], 0
+    for k, v in tensors.items():
+        code = "I64" if v.dtype == np.int64 else "F32"
+        raw = np.ascontiguousarray(v, np.int64 if code == "I64" else np.float32).tobytes()
+        header[k] = {"dtype": code, "shape": list(v.shape), "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + b"".join(chunks))

@@ -204,7 +204,7 @@ PUBLIC = {
     "nn.correlation_pyramid": (dict(fmap1=X4[0], fmap2=X4[0]), ["fmap1", "fmap2"]),
     "nn.lookup_correlation": (dict(pyramid=[np.zeros((42, 6, 7), np.float32)], coords=np.zeros((2, 6, 7), np.float32),
                                    radius=1), ["pyramid", "coords"]),
-    "nn.raft_flow": (dict(model=TINY_RAFT, frame0=RGB128, frame1=RGB128, num_flow_updates=1), ["frame0", "frame1"]),
+    "calc_optical_flow_raft": (dict(prev=RGB128, next=RGB128, model=TINY_RAFT, num_flow_updates=1), ["prev", "next"]),
     "nn.pooled_features": (dict(fmap2=X4[0], num_levels=2), ["fmap2"]),
     "nn.lookup_correlation_on_demand": (dict(fmap1=X4[0], pooled=[np.zeros((6, 7, 2), np.float32)],
                                              coords=np.zeros((2, 6, 7), np.float32), radius=1),
@@ -347,7 +347,7 @@ NO_INPUT |= {"boxes.FORMATS", "imgproc.BORDER_MODES", "metrics.HOTA_ALPHAS", "me
              "metrics.TABLE_COLUMNS", "metrics.MOTResult", "demo.STAGES", "demo.FILES", "demo.run_demo", "tracking.OUTPUT_COLUMNS",
              "nn.KINETICS_MEAN", "nn.KINETICS_STD", "nn.IMAGENET_MEAN", "nn.IMAGENET_STD", "nn.kinetics400_classes",
              "nn.Module", "nn.Sequential", "nn.ReLU", "nn.Flatten", "nn.ResNet", "nn.VideoResNet", "nn.winograd",
-             "nn.RAFT", "nn.raft_small", "nn.raft_large"}
+             "nn.RAFT", "nn.RAFTTrace", "nn.raft_small", "nn.raft_large"}
 # Kernel-level functions: by design they take input a checked function has validated (their
 # docstrings say so), to spare the per-frame checks.
 KERNEL_LEVEL = {"boxes.convert_checked", "boxes.convert_kernel", "boxes.iou_checked", "boxes.iou_kernel",

@@ -27,6 +27,8 @@ TORCH = FIXTURES / "torch_golden"
 sys.path.insert(0, str(FIXTURES))
 from seeded_weights import seeded_state_dict  # noqa: E402
 
+from conftest import write_safetensors  # noqa: E402
+
 MANIFEST = json.loads((TORCH / "manifest.json").read_text())
 
 
@@ -351,19 +353,6 @@ def test_r3d_rejects_float64():
         nn.r3d_18(10)(np.zeros((1, 3, 4, 32, 32)))
 
 
-def _write_safetensors(path, tensors):
-    """A minimal safetensors writer for the test (the format: u64 header length, JSON, buffer)."""
-    header, chunks, offset = {}, [], 0
-    for k, v in tensors.items():
-        code = "I64" if v.dtype == np.int64 else "F32"
-        raw = np.ascontiguousarray(v, np.int64 if code == "I64" else np.float32).tobytes()
-        header[k] = {"dtype": code, "shape": list(v.shape), "data_offsets": [offset, offset + len(raw)]}
-        chunks.append(raw)
-        offset += len(raw)
-    text = json.dumps(header).encode()
-    path.write_bytes(struct.pack("<Q", len(text)) + text + b"".join(chunks))
-
-
 def test_classify_video_and_cli(tmp_path, capsys):
     """A seeded MC3-18 with 400 outputs on a synthetic RGB clip: top-5 Kinetics names with
     probabilities from the averaged softmax; the CLI prints the same."""
@@ -388,14 +377,14 @@ def test_classify_video_and_cli(tmp_path, capsys):
     video = tmp_path / "clip.gif"
     write_video(video, frames)
     ckpt = tmp_path / "mc3.safetensors"
-    _write_safetensors(ckpt, weights)
+    write_safetensors(ckpt, weights)
     assert main(["classify", str(video), "--model", "mc3_18", "--weights", str(ckpt), "--clip-len", "8",
                  "--stride", "2", "--clips", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
     expected = nn.classify_video(read_video(video), model, clip_len=8, stride=2, num_clips=2)
     assert lines == [f"{i}. {n}: {p:.3f}" for i, (n, p) in enumerate(expected, 1)]
     partial = tmp_path / "partial.safetensors"
-    _write_safetensors(partial, {k: v for k, v in weights.items() if v.dtype == np.float32})
+    write_safetensors(partial, {k: v for k, v in weights.items() if v.dtype == np.float32})
     assert main(["classify", str(video), "--model", "mc3_18", "--weights", str(partial)]) == 2
     assert "Missing key(s)" in capsys.readouterr().err  # num_batches_tracked absent: the strict load refuses
 
@@ -419,11 +408,11 @@ def test_two_stream_classification_and_cli(tmp_path, capsys):
     assert [n for n, _ in top] == [str(i) for i in np.argsort(-scores)[:3]]
     assert top[0][1] == pytest.approx(float(scores.max()))
     write_video(tmp_path / "v.gif", frames)
-    _write_safetensors(tmp_path / "ts.safetensors", weights)
+    write_safetensors(tmp_path / "ts.safetensors", weights)
     assert main(["classify", str(tmp_path / "v.gif"), "--model", "two_stream", "--weights",
                  str(tmp_path / "ts.safetensors"), "--top", "2"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 2
-    _write_safetensors(tmp_path / "r3d.safetensors", {"fc.weight": np.zeros((4, 512), np.float32)})
+    write_safetensors(tmp_path / "r3d.safetensors", {"fc.weight": np.zeros((4, 512), np.float32)})
     assert main(["classify", str(tmp_path / "v.gif"), "--model", "two_stream", "--weights",
                  str(tmp_path / "r3d.safetensors")]) == 2
     assert "two-stream checkpoint" in capsys.readouterr().err

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scratchvision.nn import (correlation_pyramid, lookup_correlation, lookup_correlation_on_demand, pooled_features,
-                              raft_flow, raft_large, raft_small)
+from scratchvision.nn import (calc_optical_flow_raft, correlation_pyramid, lookup_correlation,
+                              lookup_correlation_on_demand, pooled_features, raft_large, raft_small)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
-from seeded_weights import raft_inputs, seeded_state_dict  # noqa: E402
+from seeded_weights import raft_frames, raft_inputs, seeded_state_dict  # noqa: E402
 
 MANIFEST = json.loads((FIXTURES / "torch_golden" / "raft_manifest.json").read_text())
 BUILDERS = {"raft_small": raft_small, "raft_large": raft_large}
@@ -41,31 +41,72 @@ def test_state_dict_keys_and_shapes_are_torchvisions(name):
     assert ours == [tuple(x) for x in MANIFEST["models"][name]["layout"]]
 
 
-def test_flows_equal_torchvisions(seeded):
-    """Every update's 1/8-resolution flow and the final upsampled flow, from torchvision's
-    weights and inputs; tolerance relative to the flow's size (float32 through three recurrent
-    updates; observed errors are printed by pytest on failure)."""
+@pytest.mark.parametrize("mode", ["volume", "on_demand"])
+def test_flows_equal_torchvisions(seeded, mode):
+    """torchvision's list of flows for its weights and inputs, 12 updates, in both correlation
+    modes: the 1/8-resolution flow within 1e-4 px after the first update (measured 1.2e-5) and
+    5e-3 px after the twelfth (measured 2.1e-3 to 2.8e-3); the upsampled flow within 2e-4 px
+    after the first (measured 3.6e-5 to 9.1e-5) and 0.05 px after the twelfth (1.0e-2 to
+    2.0e-2, on flows of 195-247 px). These random-weight networks amplify rounding: torch
+    itself, given inputs perturbed by 1e-6, moves its twelfth flow by 9.5e-2 px (raft_small) and
+    1.6e-2 px (raft_large)."""
     name, model, ref = seeded
+    model.corr_mode = mode
     image1, image2 = raft_inputs(MANIFEST["input_seed"])
     flows = model(image1, image2, num_flow_updates=MANIFEST["updates"])
-    assert len(flows) == MANIFEST["updates"] and flows[-1].shape == (1, 2, 128, 160)
-    scale = np.abs(ref["flow"]).max()
-    np.testing.assert_allclose(np.stack(model.last_step["flows_low"]), ref["flows_low"],
-                               rtol=0, atol=2e-5 * scale)
-    np.testing.assert_allclose(flows[-1], ref["flow"], rtol=0, atol=2e-5 * scale)
+    assert len(flows) == MANIFEST["updates"] == 12 and flows[-1].shape == (1, 2, 128, 160)
+    assert model.last_step["corr_mode"] == mode
+    low = np.stack(model.last_step["flows_low"])
+    assert np.abs(low[0] - ref["flows_low"][0]).max() <= 1e-4
+    assert np.abs(low[-1] - ref["flows_low"][-1]).max() <= 5e-3
+    assert np.abs(flows[0] - ref["flow_first"]).max() <= 2e-4
+    assert np.abs(flows[-1] - ref["flow"]).max() <= 0.05
 
 
-def test_first_lookup_equals_torchvisions(seeded):
-    """The correlation features of the first lookup (on the first two rows of cells), from our
-    pyramid of the model's own feature maps, against torchvision's grid_sample lookup."""
+def test_pyramid_and_first_lookup_equal_torchvisions(seeded):
+    """From the model's own feature maps: the correlation pyramid's maps of the first two rows
+    of cells, and the first lookup's features there, against torchvision's (relative 1e-5 of
+    their largest values)."""
     name, model, ref = seeded
+    model.corr_mode = "volume"
     image1, image2 = raft_inputs(MANIFEST["input_seed"])
     model(image1, image2, num_flow_updates=1)
     step = model.last_step
     h, w = step["fmap1"].shape[1:]
+    pyramid = correlation_pyramid(step["fmap1"], step["fmap2"])
+    for level, volume in enumerate(pyramid):
+        want = ref[f"level{level}"]
+        np.testing.assert_allclose(volume[:2 * w], want, rtol=0, atol=1e-5 * np.abs(want).max())
     grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
-    corr = lookup_correlation(correlation_pyramid(step["fmap1"], step["fmap2"]), grid, model.radius)
-    np.testing.assert_allclose(corr[:, :2], ref["corr_rows"], rtol=1e-4, atol=1e-4 * np.abs(ref["corr_rows"]).max())
+    corr = lookup_correlation(pyramid, grid, model.radius)
+    np.testing.assert_allclose(corr[:, :2], ref["corr_rows"], rtol=0, atol=1e-5 * np.abs(ref["corr_rows"]).max())
+
+
+def test_calc_optical_flow_raft_pads_and_crops_as_the_original_raft():
+    """A 131x161 pair: padded by repeated edges to 136x168 (2 rows top, 3 bottom, 3 columns left,
+    4 right), flow cropped back; equal to torchvision on the padded pair to 0.05 px after 12
+    updates (flows of 221 px), the trace holding every update and the pyramid's shapes."""
+    info = MANIFEST["models"]["raft_small"]
+    model = raft_small()
+    model.load_state_dict(seeded_state_dict(info["layout"], info["seed"]))
+    f0, f1 = raft_frames(MANIFEST["frames_seed"])
+    flow, trace = calc_optical_flow_raft(f0, f1, model, trace=True)
+    ref = np.load(FIXTURES / "torch_golden" / "raft_small_padded.npz")["flow"]
+    assert flow.shape == (131, 161, 2) and flow.dtype == np.float32
+    assert np.abs(flow - ref).max() <= 0.05
+    assert trace.padding == (2, 3, 3, 4) and len(trace.flows) == 12 and trace.flows[-1].shape == flow.shape
+    np.testing.assert_array_equal(trace.flows[-1], flow)
+    assert trace.pyramid_shapes == [(17 * 21, 17, 21), (357, 8, 10), (357, 4, 5), (357, 2, 2)]
+    assert calc_optical_flow_raft(f0, f1, model, num_flow_updates=2).shape == (131, 161, 2)
+
+
+def test_wrong_checkpoint_is_refused_naming_keys():
+    small = raft_small().state_dict()
+    with pytest.raises(ValueError, match="Missing key"):
+        raft_large().load_state_dict(small)
+    large = raft_large().state_dict()
+    with pytest.raises(ValueError, match="size mismatch for feature_encoder"):
+        raft_small().load_state_dict({k: large[k] if k in large else v for k, v in small.items()}, strict=False)
 
 
 def _bilinear_zero_padded(image, x, y):
@@ -121,16 +162,6 @@ def test_pyramid_equals_its_definition(h, w, levels, seed):
         want = want[:, :2 * hh, :2 * ww].reshape(h * w, hh, 2, ww, 2).mean(axis=(2, 4))
 
 
-def test_raft_flow_is_the_last_update_in_this_librarys_convention(seeded):
-    name, model, _ = seeded
-    rng = np.random.default_rng(1)
-    f0, f1 = rng.integers(0, 256, (2, 128, 136, 3), dtype=np.uint8)
-    flow = raft_flow(model, f0, f1, num_flow_updates=2)
-    scaled = [(f.astype(np.float32) * np.float32(2 / 255) - 1).transpose(2, 0, 1)[None] for f in (f0, f1)]
-    np.testing.assert_array_equal(flow, model(*scaled, num_flow_updates=2)[-1][0].transpose(1, 2, 0))
-    assert flow.shape == (128, 136, 2) and flow.dtype == np.float32
-
-
 def test_bad_inputs_are_refused_with_the_argument_named():
     model = raft_small()
     ok = np.zeros((1, 3, 128, 128), np.float32)
@@ -145,8 +176,17 @@ def test_bad_inputs_are_refused_with_the_argument_named():
         model(ok, np.zeros((1, 3, 128, 136), np.float32))
     with pytest.raises(ValueError, match="num_flow_updates"):
         model(ok, ok, num_flow_updates=0)
-    with pytest.raises(ValueError, match="frame0"):
-        raft_flow(model, np.zeros((128, 128), np.uint8), np.zeros((128, 128, 3), np.uint8))
+    rgb = np.zeros((128, 128, 3), np.uint8)
+    with pytest.raises(ValueError, match="prev is a gray image"):
+        calc_optical_flow_raft(np.zeros((128, 128), np.uint8), rgb, model)
+    with pytest.raises(ValueError, match="at least 128x128"):
+        calc_optical_flow_raft(rgb[:100], rgb[:100], model)
+    with pytest.raises(ValueError, match="one shape"):
+        calc_optical_flow_raft(rgb, rgb[:, :120], model)
+    with pytest.raises(ValueError, match="next must be finite"):
+        calc_optical_flow_raft(rgb, np.full((128, 128, 3), np.nan, np.float32), model)
+    with pytest.raises(TypeError, match="model"):
+        calc_optical_flow_raft(rgb, rgb, "raft_small")
 
 
 @settings(deadline=None, max_examples=25)
@@ -171,7 +211,7 @@ def test_on_demand_model_equals_torchvisions_and_auto_chooses_by_memory(seeded, 
     image1, image2 = raft_inputs(MANIFEST["input_seed"])
     flows = model(image1, image2, num_flow_updates=MANIFEST["updates"])
     assert model.last_step["corr_mode"] == "on_demand"
-    np.testing.assert_allclose(flows[-1], ref["flow"], rtol=0, atol=2e-5 * np.abs(ref["flow"]).max())
+    assert np.abs(flows[-1] - ref["flow"]).max() <= 0.05
     model.corr_mode = "auto"
     model(image1, image2, num_flow_updates=1)
     assert model.last_step["corr_mode"] == "volume"  # 320 cells: a 0.5 MB pyramid
@@ -180,3 +220,28 @@ def test_on_demand_model_equals_torchvisions_and_auto_chooses_by_memory(seeded, 
     assert model.last_step["corr_mode"] == "on_demand"
     with pytest.raises(ValueError, match="corr_mode"):
         raft_small(corr_mode="sparse")
+
+
+def test_flow_command_runs_raft_from_a_checkpoint(tmp_path, capsys):
+    """`scratchvision flow A B --method raft --weights FILE`: the model chosen from the keys (no
+    mask head: raft_small), the flow equal to calc_optical_flow_raft's, written as .flo."""
+    import imageio.v3 as iio
+
+    from conftest import write_safetensors
+    from scratchvision.cli import main
+    from scratchvision.io import read_flo
+
+    info = MANIFEST["models"]["raft_small"]
+    weights = seeded_state_dict(info["layout"], info["seed"])
+    write_safetensors(tmp_path / "raft_small.safetensors", weights)
+    f0, f1 = raft_frames(MANIFEST["frames_seed"])
+    iio.imwrite(tmp_path / "a.png", f0)
+    iio.imwrite(tmp_path / "b.png", f1)
+    assert main(["flow", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--method", "raft", "--weights",
+                 str(tmp_path / "raft_small.safetensors"), "--iters", "3", "--out", str(tmp_path / "f.flo")]) == 0
+    model = raft_small()
+    model.load_state_dict(weights)
+    np.testing.assert_array_equal(read_flo(tmp_path / "f.flo"), calc_optical_flow_raft(f0, f1, model, num_flow_updates=3))
+    assert "raft flow" in capsys.readouterr().out
+    assert main(["flow", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--method", "raft"]) == 2
+    assert "--weights" in capsys.readouterr().err

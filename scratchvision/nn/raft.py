@@ -21,8 +21,9 @@ Parameters and state-dict keys are torchvision's, so its published checkpoints l
 :func:`~scratchvision.nn.load_checkpoint`: ``raft_large_C_T_SKHT_V2-ff5fadd5.pth`` (and the other
 ``raft_large_*`` files) into :func:`raft_large`, ``raft_small_C_T_V2-01064c6d.pth`` into
 :func:`raft_small`. Inputs are torchvision's: two (N, 3, H, W) float32 batches in [-1, 1]
-(``2 * rgb / 255 - 1``), H and W multiples of 8 and at least 128; :func:`raft_flow` takes two RGB
-frames and returns the flow in this library's (H, W, 2) convention.
+(``2 * rgb / 255 - 1``), H and W multiples of 8 and at least 128; :func:`calc_optical_flow_raft`
+takes two RGB frames of any size (padded to multiples of 8) and returns the flow in this library's
+(H, W, 2) convention.
 
 References
 ----------
@@ -41,6 +42,8 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numba
 import numpy as np
 
@@ -49,7 +52,7 @@ from .._validate import as_array, check_image, check_int
 from . import functional as F
 from .modules import BatchNorm2d, Conv2d, Module, ReLU, Sequential
 
-__all__ = ["RAFT", "raft_small", "raft_large", "raft_flow", "InstanceNorm2d", "lookup_correlation",
+__all__ = ["RAFT", "RAFTTrace", "raft_small", "raft_large", "calc_optical_flow_raft", "InstanceNorm2d", "lookup_correlation",
            "correlation_pyramid", "pooled_features", "lookup_correlation_on_demand"]
 
 
@@ -551,22 +554,103 @@ def raft_small(corr_mode: str = "auto") -> RAFT:
                 corr_mode=corr_mode)
 
 
-def raft_flow(model: RAFT, frame0, frame1, num_flow_updates: int = 12) -> np.ndarray:
-    """The flow from ``frame0`` to ``frame1`` (RGB (H, W, 3) uint8, or float in [0, 255]) by
-    ``model``: (H, W, 2) float32 (dx, dy), this library's convention. The frames are scaled to
-    [-1, 1] as torchvision's ``OpticalFlow`` preset does; sides must be multiples of 8."""
+@dataclass
+class RAFTTrace:
+    """What :func:`calc_optical_flow_raft` saw on the way (``trace=True``).
+
+    Attributes
+    ----------
+    flows : list of ndarray
+        The full-resolution flow (H, W, 2) after each update: how the estimate refines.
+    flows_low : list of ndarray
+        The same at the network's 1/8 resolution, (2, H/8, W/8) as the GRU sees it.
+    pyramid_shapes : list of tuple
+        The correlation levels' shapes (cells, h_l, w_l) (in either correlation mode).
+    corr_mode : str
+        "volume" or "on_demand".
+    padding : tuple
+        Rows and columns added (top, bottom, left, right) to reach multiples of 8.
+    """
+
+    flows: list = field(default_factory=list)
+    flows_low: list = field(default_factory=list)
+    pyramid_shapes: list = field(default_factory=list)
+    corr_mode: str = ""
+    padding: tuple = (0, 0, 0, 0)
+
+
+def calc_optical_flow_raft(prev, next, model: RAFT, *, num_flow_updates: int = 12,  # noqa: A002
+                           trace: bool = False):
+    """Dense flow from ``prev`` to ``next`` by a RAFT network, in this library's convention.
+
+    The frames are scaled to [-1, 1] (``2 v / 255 - 1``, torchvision's ``OpticalFlow`` preset),
+    padded to multiples of 8 by repeating their edges, split between the two sides (as the
+    original RAFT's ``InputPadder`` does), run through ``model``, and the flow is cropped back.
+
+    Parameters
+    ----------
+    prev, next : ndarray, (H, W, 3)
+        RGB frames, uint8 or float in [0, 255]. A gray frame is refused (RAFT's encoders take
+        colour; replicate it into three channels to run one anyway). Both at least 128x128
+        after padding (the coarsest correlation level needs 2 cells): smaller is refused.
+    model : RAFT
+        :func:`raft_small` or :func:`raft_large` with weights loaded (torchvision's files:
+        ``raft_large_C_T_SKHT_V2-ff5fadd5.pth``, ``raft_small_C_T_V2-01064c6d.pth`` ...).
+    num_flow_updates : int
+        Recurrent updates (torchvision's default 12).
+    trace : bool
+        Also return a :class:`RAFTTrace`.
+
+    Returns
+    -------
+    flow : ndarray, (H, W, 2) float32
+        ``(dx, dy)``: ``prev(p)`` matches ``next(p + flow(p))``.
+    trace : RAFTTrace, with ``trace=True``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision.nn import calc_optical_flow_raft, raft_small
+    >>> frame = np.zeros((130, 150, 3), np.uint8)
+    >>> flow, tr = calc_optical_flow_raft(frame, frame, raft_small(), num_flow_updates=2, trace=True)
+    >>> flow.shape, len(tr.flows), tr.padding
+    ((130, 150, 2), 2, (3, 3, 1, 1))
+    """
+    if not isinstance(model, RAFT):
+        raise TypeError(f"model must be a RAFT network (nn.raft_small() or nn.raft_large()), got {type(model).__name__}")
     images = []
-    for name, f in (("frame0", frame0), ("frame1", frame1)):
+    for name, f in (("prev", prev), ("next", next)):
         a = as_array(f, name)
-        if a.ndim != 3 or a.shape[2] != 3:
-            raise ValueError(f"{name} must be an RGB image (H, W, 3), got shape {a.shape}")
-        a = check_image(a, name)
-        if a.shape[0] % 8 or a.shape[1] % 8 or min(a.shape[:2]) < 128:
-            raise ValueError(f"{name} must be at least 128x128 with sides divisible by 8, got {a.shape[1]}x{a.shape[0]}")
-        images.append((a.astype(np.float32) * np.float32(2 / 255) - 1).transpose(2, 0, 1)[None])
+        if a.ndim == 2 or (a.ndim == 3 and a.shape[2] == 1):
+            raise ValueError(f"{name} is a gray image; RAFT takes RGB (H, W, 3) frames (repeat the gray "
+                             "level into three channels to run it on one)")
+        images.append(check_image(a, name))
     if images[0].shape != images[1].shape:
-        raise ValueError(f"frame0 and frame1 must have one shape, got {frame0.shape} and {frame1.shape}")
-    return model(images[0], images[1], num_flow_updates)[-1][0].transpose(1, 2, 0).copy()
+        raise ValueError(f"prev and next must have one shape, got {images[0].shape} and {images[1].shape}")
+    h, w = images[0].shape[:2]
+    ph, pw = -h % 8, -w % 8
+    padding = (ph // 2, ph - ph // 2, pw // 2, pw - pw // 2)
+    if h + ph < 128 or w + pw < 128:
+        raise ValueError(f"prev and next must be at least 128x128 (after padding to multiples of 8), got {w}x{h}: "
+                         "RAFT's coarsest correlation level needs 2 cells")
+    scaled = [np.pad(a.astype(np.float32) * np.float32(2 / 255) - 1, (padding[:2], padding[2:], (0, 0)), mode="edge")
+              .transpose(2, 0, 1)[None].copy() for a in images]
+    flows = model(scaled[0], scaled[1], num_flow_updates)
+    top, left = padding[0], padding[2]
+
+    def crop(f):
+        return f[0, :, top:top + h, left:left + w].transpose(1, 2, 0).copy()
+
+    flow = crop(flows[-1])
+    if not trace:
+        return flow
+    step = model.last_step
+    cells = step["fmap1"].shape[1] * step["fmap1"].shape[2]
+    shapes, (ch, cw) = [], step["fmap1"].shape[1:]
+    for _ in range(model.num_levels):
+        shapes.append((cells, ch, cw))
+        ch, cw = ch // 2, cw // 2
+    return flow, RAFTTrace([crop(f) for f in flows], step["flows_low"], shapes, step["corr_mode"], padding)
 
 
 @warmup_hook
