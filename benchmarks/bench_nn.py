@@ -20,11 +20,12 @@ except OSError:
     pass
 name, framework, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rng = np.random.default_rng(0)
-RAFT_SHAPE = (1, 3, 368, 496)  # Sintel's 436x1024 scaled as torchvision's docs do, 12 updates
+if name.startswith("raft"):  # bench_raft.py: argv 5 the image size HxW, argv 6 our correlation mode
+    RAFT_SHAPE = (1, 3) + tuple(int(v) for v in sys.argv[5].split("x"))
 if framework == "ours":
     from scratchvision import nn
     if name.startswith("raft"):
-        model = getattr(nn, name)()
+        model = getattr(nn, name)(corr_mode=sys.argv[6])
         model.prepare()
         x = tuple(rng.uniform(-1, 1, RAFT_SHAPE).astype(np.float32) for _ in range(2))
         run = lambda: model(*x, num_flow_updates=12)
@@ -77,12 +78,12 @@ def _torch_python():
         return os.environ.get("TORCH_PYTHON")
 
 
-def _child(name, framework, threads, repeat, python=sys.executable):
+def _child(name, framework, threads, repeat, python=sys.executable, extra=()):
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                NUMBA_NUM_THREADS=str(threads))
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
-    out = subprocess.run([python, "-c", _CHILD, name, framework, str(repeat), str(threads)],
+    out = subprocess.run([python, "-c", _CHILD, name, framework, str(repeat), str(threads), *extra],
                          capture_output=True, text=True, env=env)
     if out.returncode:
         return None
@@ -92,7 +93,7 @@ def _child(name, framework, threads, repeat, python=sys.executable):
 def run(threads, repeat, rounds=3):
     torch_python = _torch_python()
     rows = []
-    for name in ("r3d_18", "mc3_18", "r2plus1d_18", "two_stream", "raft_small", "raft_large"):
+    for name in ("r3d_18", "mc3_18", "r2plus1d_18", "two_stream"):
         for n in threads:
             ours, ref = [], []
             for _ in range(rounds):  # ours and torch take turns, so a slow spell of the machine hits both
@@ -110,9 +111,7 @@ def run(threads, repeat, rounds=3):
     notes = ("Each case in a fresh process (threads fixed before NumPy loads: OPENBLAS_NUM_THREADS / "
              "torch.set_num_threads), malloc thresholds pinned, median of repeated forwards after two "
              f"warm-ups; {rounds} rounds, ours and torch in turn, median of the rounds; peak = the process's maximum resident set. Inputs 1x3x16x112x112 (Kinetics "
-             "clip), 224x224 + 20 flow channels (Two-Stream ResNet-18), and two 368x496 frames with 12 flow updates (RAFT, "
-             "weights untrained: zeros on our side, torchvision's initialisation on torch's, which changes "
-             "nothing in the work done). Our convolutions: Winograd "
+             "clip) and 224x224 + 20 flow channels (Two-Stream ResNet-18) (RAFT: bench_raft.py). Our convolutions: Winograd "
              "F(2x2, 3x3) for 3x3 stride-1 kernels, shifted windows for the strided ones, im2col for the "
              "3-channel stems (nn.conv_lowering); every product on SciPy's OpenBLAS.")
     notes += (" torch side: " + (f"{torch_python} (the same child script, in turn with ours)" if torch_python

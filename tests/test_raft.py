@@ -245,3 +245,24 @@ def test_flow_command_runs_raft_from_a_checkpoint(tmp_path, capsys):
     assert "raft flow" in capsys.readouterr().out
     assert main(["flow", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--method", "raft"]) == 2
     assert "--weights" in capsys.readouterr().err
+
+
+def test_a_torch_saved_raft_state_dict_loads(tmp_path):
+    """raft_small's state dict written by torch.save (fixture, gzipped): every key and value read
+    back by nn.load_checkpoint, loaded strictly into nn.raft_small."""
+    import gzip
+
+    from scratchvision.nn import load_checkpoint
+    from seeded_weights import pattern_state_dict_value
+
+    path = tmp_path / "raft_small.pth"
+    path.write_bytes(gzip.decompress((FIXTURES / "torch_golden" / "raft_small_pattern.pth.gz").read_bytes()))
+    state = load_checkpoint(path)
+    model = raft_small()
+    expected = [(k, v.shape) for k, v in model.state_dict().items()]
+    assert [(k, v.shape) for k, v in state.items()] == expected
+    for i, (k, shape) in enumerate(expected):
+        np.testing.assert_array_equal(state[k], pattern_state_dict_value(i, shape), err_msg=k)
+    model.load_state_dict(state)
+    np.testing.assert_array_equal(model.state_dict()["update_block.flow_head.conv2.bias"],
+                                  state["update_block.flow_head.conv2.bias"])

@@ -67,10 +67,30 @@ class InstanceNorm2d(Module):
         self.eps = float(eps)
 
     def forward(self, x):
-        mean = x.mean(axis=(2, 3), keepdims=True, dtype=np.float64)
-        centred = x - mean.astype(np.float32)
-        var = np.square(centred, dtype=np.float64).mean(axis=(2, 3), keepdims=True)
-        return centred * (1.0 / np.sqrt(var + self.eps)).astype(np.float32)
+        out = np.empty_like(x)
+        _instance_norm(np.ascontiguousarray(x).reshape(-1, x.shape[2] * x.shape[3]), self.eps,
+                       out.reshape(-1, x.shape[2] * x.shape[3]))
+        return out
+
+
+@kernel
+def _instance_norm(planes, eps, out):
+    """Each row of ``planes`` (N C, H W) shifted and scaled to zero mean and unit biased
+    variance (sums in float64: the mean first, then the squared deviations from it)."""
+    n = planes.shape[1]
+    for i in range(planes.shape[0]):
+        row = planes[i]
+        total = 0.0
+        for k in range(n):
+            total += row[k]
+        mean = np.float32(total / n)
+        squares = 0.0
+        for k in range(n):
+            d = np.float64(row[k] - mean)
+            squares += d * d
+        scale = np.float32(1.0 / np.sqrt(squares / n + eps))
+        for k in range(n):
+            out[i, k] = (row[k] - mean) * scale
 
 
 def _conv_norm_relu(cin, cout, kernel_size, stride=1, norm=None, relu=True):
