@@ -90,6 +90,18 @@ def _child(name, framework, threads, repeat, python=sys.executable, extra=()):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def timing_row(row, ours, ref):
+    """``row`` with the median seconds and the peak memory of our runs and of torch's (when
+    there are any), and their ratio."""
+    seconds = statistics.median(r["seconds"] for r in ours)
+    row.update({"ours (s)": seconds, "ours peak (MiB)": max(r["peak_mib"] for r in ours)})
+    if ref:
+        ref_seconds = statistics.median(r["seconds"] for r in ref)
+        row.update({"torch (s)": ref_seconds, "torch peak (MiB)": max(r["peak_mib"] for r in ref),
+                    "ratio": seconds / ref_seconds})
+    return row
+
+
 def run(threads, repeat, rounds=3):
     torch_python = _torch_python()
     rows = []
@@ -100,14 +112,7 @@ def run(threads, repeat, rounds=3):
                 ours.append(_child(name, "ours", n, max(3, repeat)))
                 if torch_python:
                     ref.append(_child(name, "torch", n, max(3, repeat), torch_python))
-            seconds = statistics.median(r["seconds"] for r in ours)
-            row = {"network": name, "threads": n, "ours (s)": seconds,
-                   "ours peak (MiB)": max(r["peak_mib"] for r in ours)}
-            if torch_python:
-                ref_seconds = statistics.median(r["seconds"] for r in ref)
-                row.update({"torch (s)": ref_seconds, "torch peak (MiB)": max(r["peak_mib"] for r in ref),
-                            "ratio": seconds / ref_seconds})
-            rows.append(row)
+            rows.append(timing_row({"network": name, "threads": n}, ours, ref))
     notes = ("Each case in a fresh process (threads fixed before NumPy loads: OPENBLAS_NUM_THREADS / "
              "torch.set_num_threads), malloc thresholds pinned, median of repeated forwards after two "
              f"warm-ups; {rounds} rounds, ours and torch in turn, median of the rounds; peak = the process's maximum resident set. Inputs 1x3x16x112x112 (Kinetics "

@@ -3,9 +3,7 @@ correlation modes at Sintel's size) beside torchvision's on the CPU."""
 
 from __future__ import annotations
 
-import statistics
-
-from bench_nn import _child, _torch_python
+from bench_nn import _child, _torch_python, timing_row
 
 TITLE = "RAFT: forward time and peak memory, NumPy + Numba vs torchvision (CPU), 12 flow updates"
 
@@ -28,14 +26,8 @@ def run(threads, repeat):
                 if torch_python:
                     ref.append(_child(name, "torch", n, 2, torch_python, extra=(size, "volume")))
             for mode in modes:
-                seconds = statistics.median(r["seconds"] for r in results[mode])
-                row = {"network": name, "size": size, "threads": n, "correlation": mode, "ours (s)": seconds,
-                       "ours peak (MiB)": max(r["peak_mib"] for r in results[mode])}
-                if torch_python:
-                    ref_seconds = statistics.median(r["seconds"] for r in ref)
-                    row.update({"torch (s)": ref_seconds, "torch peak (MiB)": max(r["peak_mib"] for r in ref),
-                                "ratio": seconds / ref_seconds})
-                rows.append(row)
+                rows.append(timing_row({"network": name, "size": size, "threads": n, "correlation": mode},
+                                       results[mode], ref))
     notes = ("Two random frames in [-1, 1], 12 updates; each case in a fresh process (threads fixed before NumPy "
              "loads), median of 2 forwards after two warm-ups, rounds of ours and torch in turn; peak = the "
              "process's maximum resident set. Weights untrained (zeros on our side, torchvision's initialisation "
