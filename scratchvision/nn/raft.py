@@ -253,9 +253,29 @@ class MaskPredictor(Module):
 
 
 def correlation_pyramid(fmap1, fmap2, num_levels: int = 4) -> list:
-    """The all-pairs correlation of two feature maps (C, h, w) and its average-pooled levels:
-    ``num_levels`` arrays (h w, h_l, w_l) float32, level 0 ``f1(p) . f2(q) / sqrt(C)`` with ``q``
-    on the last two axes, each next level pooled 2x2 (an odd last row or column dropped)."""
+    """The all-pairs correlation of two feature maps and its average-pooled levels.
+
+    Parameters
+    ----------
+    fmap1, fmap2 : ndarray, (C, h, w) float32
+        The two images' features (RAFT's feature encoder output).
+    num_levels : int
+        Levels of the pyramid (RAFT: 4).
+
+    Returns
+    -------
+    list of ndarray
+        ``num_levels`` arrays (h w, h_l, w_l) float32: level 0 is ``f1(p) . f2(q) / sqrt(C)``
+        with pixel ``p`` first and ``q`` on the last two axes; each next level averages 2x2
+        blocks over ``q`` (an odd last row or column dropped, as torch's avg_pool2d).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = np.ones((4, 6, 8), np.float32)
+    >>> [v.shape for v in correlation_pyramid(f, f, 3)], float(correlation_pyramid(f, f, 1)[0][0, 0, 0])
+    ([(48, 6, 8), (48, 3, 4), (48, 1, 2)], 2.0)
+    """
     fmap1, fmap2 = _feature_map(fmap1, "fmap1"), _feature_map(fmap2, "fmap2")
     if fmap1.shape != fmap2.shape:
         raise ValueError(f"fmap1 and fmap2 must have one shape, got {fmap1.shape} and {fmap2.shape}")
@@ -283,11 +303,35 @@ def _feature_map(x, name):
 
 
 def lookup_correlation(pyramid, coords, radius: int) -> np.ndarray:
-    """RAFT's correlation features at ``coords`` (2, h, w) float32 (x, y: where each pixel is
-    believed to go, in 1/8-resolution pixels): for each level ``l`` and each offset of a
-    (2r+1)^2 window, the level's correlation map of the pixel sampled bilinearly at ``coords /
-    2^l + offset``; ((levels (2r+1)^2), h, w) float32, level-major, then x offset, then y offset
-    (torchvision's order), samples outside a map counting zero."""
+    """RAFT's correlation features: each pixel's correlation maps sampled around where the pixel
+    is believed to go.
+
+    Parameters
+    ----------
+    pyramid : list of ndarray
+        :func:`correlation_pyramid`'s levels.
+    coords : ndarray, (2, h, w) float
+        Where each pixel is believed to go, (x, y) in 1/8-resolution pixels.
+    radius : int
+        The window is (2 radius + 1)^2 samples, one pixel apart (RAFT: 4 large, 3 small).
+
+    Returns
+    -------
+    ndarray, (levels (2r+1)^2, h, w) float32
+        For level ``l`` and offsets ``(dx, dy)``, pixel ``p``'s level-``l`` map sampled
+        bilinearly at ``coords_p / 2^l + (dx, dy)``; channels level-major, then ``dx``, then
+        ``dy`` (torchvision's x-major order); samples outside a map count zero, tap by tap, as
+        grid_sample with align_corners=True and zero padding (whose float32 round trip through
+        [-1, 1] is reproduced).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = np.ones((4, 6, 8), np.float32)
+    >>> grid = np.stack(np.meshgrid(np.arange(8, dtype=np.float32), np.arange(6, dtype=np.float32)))
+    >>> lookup_correlation(correlation_pyramid(f, f, 2), grid, 1).shape
+    (18, 6, 8)
+    """
     c = as_array(coords, "coords")
     if c.ndim != 3 or c.shape[0] != 2 or c.dtype.kind != "f" or not np.isfinite(c).all():
         raise ValueError(f"coords must be finite float (2, h, w) positions, got {c.dtype} {c.shape}")
