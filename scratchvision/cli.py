@@ -46,8 +46,6 @@ def _raft_flow(frames, args):
     size = args.model or ("large" if any(k.startswith("mask_predictor.") for k in state) else "small")
     model = nn.raft_large() if size == "large" else nn.raft_small()
     model.load_state_dict(state)
-    if frames[0].ndim == 2:
-        raise ValueError(f"{args.inputs[0]} is a gray image; RAFT takes RGB images")
     return nn.calc_optical_flow_raft(frames[0], frames[1], model, num_flow_updates=args.iters)
 
 

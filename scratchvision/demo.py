@@ -21,21 +21,14 @@ __all__ = ["run_demo", "STAGES", "FILES"]
 def _flow_arrows_figure(frame, flow, path, step=16):
     """The flow as arrows every ``step`` pixels, lengthened so that the fastest tenth of them
     are about ``step`` pixels long (a 1 px motion would be a dot), the factor in the title."""
-    from matplotlib.figure import Figure
-
-    from .viz import draw_flow_arrows
+    from .viz import plot_flow_quiver
 
     magnitude = np.hypot(flow[step // 2::step, step // 2::step, 0], flow[step // 2::step, step // 2::step, 1])
     fast = float(np.percentile(magnitude, 90)) if magnitude.size else 0.0
     scale = max(1.0, round(step / fast)) if fast > 0 else 1.0
-    h, w = frame.shape[:2]
-    fig = Figure(figsize=(w / 60, h / 60 + 0.5), dpi=100)
-    ax = fig.add_subplot()
-    ax.imshow(draw_flow_arrows(frame, flow, step=step, scale=scale))
-    ax.set_title(f"exact flow, frame 0 -> 1: arrows {scale:g}x the motion (a {step} px arrow = "
-                 f"{step / scale:.1f} px), from the dot", fontsize=9)
-    ax.set_axis_off()
-    fig.savefig(path, bbox_inches="tight")
+    plot_flow_quiver(frame, flow, step=step, scale=scale, path=path,
+                     title=f"exact flow, frame 0 -> 1: arrows {scale:g}x the motion (a {step} px arrow = "
+                           f"{step / scale:.1f} px)")
 
 
 def _stage_ground_truth(seq, gray, out, show_progress):

@@ -122,6 +122,10 @@ def test_plots_write_files(tmp_path):
     flow = np.ones((32, 48, 2), np.float32)
     plot_flow_quiver(np.zeros((32, 48)), flow, path=tmp_path / "q.png")
     assert (tmp_path / "q.png").stat().st_size > 1000
+    quiver = plot_flow_quiver(np.zeros((32, 48)), flow, scale=4.0).axes[0].collections[0]
+    assert quiver.scale == 0.25 and quiver.scale_units == "xy"  # each arrow 4 times its 1 px motion
+    with pytest.raises(ValueError, match="scale"):
+        plot_flow_quiver(np.zeros((32, 48)), flow, scale=0.0)
 
 
 @pytest.mark.parametrize("call, exc, match", [

@@ -285,12 +285,16 @@ def correlation_pyramid(fmap1, fmap2, num_levels: int = 4) -> list:
     volume /= np.float32(np.sqrt(np.float32(c)))
     levels = [volume]
     for _ in range(num_levels - 1):
-        v = levels[-1]
-        hh, ww = v.shape[1] // 2, v.shape[2] // 2
-        v = v[:, :2 * hh, :2 * ww].reshape(h * w, hh, 2, ww, 2)
-        levels.append(((v[:, :, 0, :, 0] + v[:, :, 0, :, 1]) + (v[:, :, 1, :, 0] + v[:, :, 1, :, 1]))
-                      * np.float32(0.25))
+        levels.append(_average_2x2(levels[-1]))
     return levels
+
+
+def _average_2x2(maps):
+    """``maps`` (N, h, w) averaged over 2x2 blocks, an odd last row or column dropped (torch's
+    avg_pool2d with kernel and stride 2): (N, h // 2, w // 2)."""
+    n, hh, ww = maps.shape[0], maps.shape[1] // 2, maps.shape[2] // 2
+    v = maps[:, :2 * hh, :2 * ww].reshape(n, hh, 2, ww, 2)
+    return ((v[:, :, 0, :, 0] + v[:, :, 0, :, 1]) + (v[:, :, 1, :, 0] + v[:, :, 1, :, 1])) * np.float32(0.25)
 
 
 def _feature_map(x, name):
@@ -361,23 +365,27 @@ def _lookup_level(volume, coords, scale, radius, out):
     one, two = np.float32(1.0), np.float32(2.0)
     sx, sy = np.float32(wl - 1), np.float32(hl - 1)
     half_x, half_y = sx / two, sy / two
+    iys = np.empty(n, np.int64)  # each y offset's row and fraction, for the current pixel
+    fys = np.empty(n, np.float32)
     for p in range(hw):
         cx, cy = coords[0, p] * scale, coords[1, p] * scale
         corr = volume[p]
+        for b in range(n):
+            y = cy + np.float32(b - radius)
+            if hl > 1:  # torch's round trip through [-1, 1] (a map one pixel high has none)
+                y = (two * y / sy - one + one) * half_y
+            y0 = np.floor(y)
+            fys[b] = y - y0
+            iys[b] = np.int64(y0)
         for a in range(n):
             x = cx + np.float32(a - radius)
-            if wl > 1:  # torch's round trip through [-1, 1] (a map one pixel wide has none)
+            if wl > 1:
                 x = (two * x / sx - one + one) * half_x
             x0 = np.floor(x)
             fx = x - x0
             ix = np.int64(x0)
             for b in range(n):
-                y = cy + np.float32(b - radius)
-                if hl > 1:
-                    y = (two * y / sy - one + one) * half_y
-                y0 = np.floor(y)
-                fy = y - y0
-                iy = np.int64(y0)
+                fy, iy = fys[b], iys[b]
                 value = np.float32(0.0)
                 if 0 <= iy < hl:
                     if 0 <= ix < wl:
@@ -397,15 +405,10 @@ def pooled_features(fmap2, num_levels: int = 4) -> list:
     column dropped), pixel-major (h_l, w_l, C) float32: by linearity, level ``l`` of the
     correlation pyramid is ``f1(p) . pooled[l](q) / sqrt(C)``, which the on-demand lookup
     computes only where it samples."""
-    f = np.ascontiguousarray(_feature_map(fmap2, "fmap2").transpose(1, 2, 0))
-    levels = [f]
+    levels = [_feature_map(fmap2, "fmap2")]
     for _ in range(check_int(num_levels, "num_levels", low=1) - 1):
-        v = levels[-1]
-        hh, ww = v.shape[0] // 2, v.shape[1] // 2
-        v = v[:2 * hh, :2 * ww].reshape(hh, 2, ww, 2, v.shape[2])
-        levels.append(np.ascontiguousarray(((v[:, 0, :, 0] + v[:, 0, :, 1]) + (v[:, 1, :, 0] + v[:, 1, :, 1]))
-                                           * np.float32(0.25)))
-    return levels
+        levels.append(_average_2x2(levels[-1]))
+    return [np.ascontiguousarray(v.transpose(1, 2, 0)) for v in levels]
 
 
 def lookup_correlation_on_demand(fmap1, pooled, coords, radius: int) -> np.ndarray:

@@ -150,10 +150,17 @@ def colour_name_image(image) -> np.ndarray:
     :data:`COLOUR_NAMES` (the first on ties). ``COLOUR_NAME_RGB[colour_name_image(img)]`` paints
     the image in its name colours (:func:`scratchvision.viz.plot_colour_names` shows both)."""
     img = _rgb(image)
-    labels = np.argmax(colour_names_table(), axis=1).astype(np.uint8)
     out = np.empty(img.shape[:2], np.uint8)
-    _name_labels(img, labels, out)
+    _name_labels(img, _most_probable_names(), out)
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _most_probable_names() -> np.ndarray:
+    """Each table row's most probable name (32768,) uint8, the first on ties; computed once."""
+    labels = np.argmax(colour_names_table(), axis=1).astype(np.uint8)
+    labels.flags.writeable = False
+    return labels
 
 
 @kernel(inline=True)

@@ -46,7 +46,7 @@ from .._jit import warmup_hook
 from .._validate import as_array, check_bool, check_finite, check_float, check_image, check_int
 from ..imgproc import resize, rgb_to_hsv, to_uint8
 from .colour_names import colour_names
-from .evaluation import run_tracker, warmup_frames as _warmup_frames
+from .evaluation import exercise_tracker
 from .common import check_bbox, get_rect_sub_pix, hanning_window, peak_to_sidelobe, rgb_patch_to_gray, subpixel_peak
 from .dsst import ScaleEstimator
 from .features import fhog, gray_cells
@@ -354,5 +354,4 @@ class TrackerCSRT:
 @warmup_hook
 def _warmup():
     """TrackerCSRT on tiny uint8 RGB and gray videos: every kernel its updates call."""
-    for frames in _warmup_frames():
-        run_tracker(TrackerCSRT(), frames, (20.0, 16.0, 16.0, 12.0))
+    exercise_tracker(TrackerCSRT)

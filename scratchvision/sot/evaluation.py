@@ -187,12 +187,14 @@ def plot_otb(results: dict, path=None):
     return fig
 
 
-def warmup_frames():
-    """Two tiny videos (RGB and gray, uint8, 4 frames of 48x64 moving noise) the trackers'
-    warm-up hooks run on, so that ``scratchvision.warmup`` compiles what tracking a real video
-    calls."""
+def exercise_tracker(make, gray: bool = True) -> None:
+    """Run the tracker ``make()`` on a tiny uint8 RGB video (4 frames of 48x64 moving noise) and,
+    with ``gray``, on its gray version: the trackers' warm-up hooks, so that
+    ``scratchvision.warmup`` compiles what tracking a real video calls."""
+    from ..imgproc import rgb_to_gray
+
     rng = np.random.default_rng(0)
     big = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
     rgb = np.stack([big[t:t + 48, 2 * t:2 * t + 64] for t in range(4)])
-    gray = (rgb.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])).astype(np.uint8)
-    return rgb, gray
+    for frames in (rgb, np.stack([rgb_to_gray(f) for f in rgb])) if gray else (rgb,):
+        run_tracker(make(), frames, (20.0, 16.0, 16.0, 12.0))

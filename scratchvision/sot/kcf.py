@@ -50,7 +50,7 @@ from .._jit import kernel, warmup_hook
 from .._validate import check_bool, check_float, check_image, check_int
 from ..imgproc import interpolate_rows, window_taps
 from .colour_names import colour_name_planes_kernel, reduced_table
-from .evaluation import run_tracker, warmup_frames as _warmup_frames
+from .evaluation import exercise_tracker
 from .common import check_bbox, gray_pixels, hanning_window, nearest_dft_size, subpixel_peak
 from .features import fhog_planes_kernel, gray_planes_kernel
 
@@ -193,25 +193,23 @@ class TrackerKCF:
     def _learn(self, npca, pca, first):
         """Blend the features of the window at the target (``npca`` half spectra, ``pca`` in
         space) into the template, then the dual coefficients they give into ``alphaf``."""
-        f = 1.0 if first else self.interp_factor
-        models = [("_xf", npca)] + ([("_template_pca", pca)] if pca is not None else [])
-        for name, new in models:  # running averages, in place
-            if first:
-                setattr(self, name, new.copy())
-                continue
-            model = getattr(self, name)
-            model *= 1 - f
-            model += f * new
+        self._blend("_xf", npca, first)
         xf = npca
         if pca is not None:
+            self._blend("_template_pca", pca, first)
             self._update_projection()
             xf = np.concatenate([npca, self._compressed(pca[None])[0]])
-        alphaf = self._yf / (self._kernel(xf, xf[None])[0] + self.lambda_)
+        self._blend("_alphaf", self._yf / (self._kernel(xf, xf[None])[0] + self.lambda_), first)
+
+    def _blend(self, name, new, first):
+        """The model array ``name`` becomes ``new`` on the first frame, then its running average
+        with rate ``interp_factor`` (in place)."""
         if first:
-            self._alphaf = alphaf
-        else:
-            self._alphaf *= 1 - f
-            self._alphaf += f * alphaf
+            setattr(self, name, new.copy())
+            return
+        model = getattr(self, name)
+        model *= 1 - self.interp_factor
+        model += self.interp_factor * new
 
     def _kernel(self, xf, zf):
         """Gaussian kernel correlation of all cyclic shifts of ``xf`` (C, cells_h, cells_w) with
@@ -244,10 +242,10 @@ class TrackerKCF:
         ww, wh = (max(v * (1 + self.padding), 2.0 * self.cell_size) for v in self._target)
         shrink = max(1.0, np.sqrt(ww * wh / self.max_patch_size))
         c = self.cell_size
-        self._template_size = tuple(nearest_dft_size(max(int(v / shrink) // c, 2)) * c for v in (ww, wh))
-        self._window = (self._template_size[0] * shrink, self._template_size[1] * shrink)
+        template = tuple(nearest_dft_size(max(int(v / shrink) // c, 2)) * c for v in (ww, wh))
+        self._window = (template[0] * shrink, template[1] * shrink)
         self._pixel_per_cell = c * shrink
-        cw, ch = self._template_size[0] // c, self._template_size[1] // c
+        cw, ch = template[0] // c, template[1] // c
         self._cos = hanning_window((cw, ch))
         self._cells = cw * ch
         columns = np.arange(cw // 2 + 1)  # of the half spectrum; all but the first (and Nyquist) stand for two
@@ -401,7 +399,5 @@ def spectrum_energy(spectra, weights):
 @warmup_hook
 def _warmup():
     """TrackerKCF on tiny uint8 RGB and gray videos: every kernel its updates call."""
-    for frames in _warmup_frames():
-        for make in (TrackerKCF, lambda: TrackerKCF(desc_npca=TrackerKCF.GRAY, desc_pca=TrackerKCF.CN)):
-            if frames.ndim == 4 or make is TrackerKCF:
-                run_tracker(make(), frames, (20.0, 16.0, 16.0, 12.0))
+    exercise_tracker(TrackerKCF)
+    exercise_tracker(lambda: TrackerKCF(desc_npca=TrackerKCF.GRAY, desc_pca=TrackerKCF.CN), gray=False)

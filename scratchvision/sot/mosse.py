@@ -33,7 +33,7 @@ from .._jit import kernel, warmup_hook
 from .._vecmath import vector_log
 from .._validate import check_float, check_image, check_int
 from ..imgproc import gaussian_blur, remap
-from .evaluation import run_tracker, warmup_frames as _warmup_frames
+from .evaluation import exercise_tracker
 from .common import (
     check_bbox,
     get_rect_sub_pix,
@@ -237,5 +237,4 @@ def learn_filter(A, B, H, G, F, keep, rate, eps):
 @warmup_hook
 def _warmup():
     """TrackerMOSSE on tiny uint8 RGB and gray videos: every kernel its updates call."""
-    for frames in _warmup_frames():
-        run_tracker(TrackerMOSSE(), frames, (20.0, 16.0, 16.0, 12.0))
+    exercise_tracker(TrackerMOSSE)

@@ -65,13 +65,17 @@ def plot_track_timeline(rows, *, path=None, title: str = "track timeline", ax=No
     return _finish(fig, path)
 
 
-def plot_flow_quiver(image, flow, *, step: int = 16, path=None, title: str = "flow", ax=None):
-    """The frame in gray with the flow drawn as arrows every ``step`` pixels (matplotlib quiver)."""
+def plot_flow_quiver(image, flow, *, step: int = 16, path=None, title: str = "flow", ax=None,
+                     scale: float = 1.0):
+    """The frame with the flow drawn as arrows every ``step`` pixels (matplotlib quiver), each
+    arrow ``scale`` times the motion it shows (say so in ``title`` when it is not 1: sub-pixel
+    motion is invisible at scale 1)."""
     img = check_image(image)
     flow = check_flow(flow)
     if img.shape[:2] != flow.shape[:2]:
         raise ValueError(f"flow must have shape {img.shape[:2] + (2,)} to match image, got {flow.shape}")
     step = check_int(step, "step", low=1)
+    scale = check_float(scale, "scale", low=0.0, low_open=True)
     if ax is None:
         from matplotlib.figure import Figure
 
@@ -83,7 +87,7 @@ def plot_flow_quiver(image, flow, *, step: int = 16, path=None, title: str = "fl
     ys, xs = np.mgrid[step // 2:h:step, step // 2:w:step]
     ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
     ax.quiver(xs, ys, flow[ys, xs, 0], flow[ys, xs, 1], color="lime", angles="xy",
-              scale_units="xy", scale=1.0, width=0.003)
+              scale_units="xy", scale=1.0 / scale, width=0.003)
     ax.set_title(title)
     ax.set_axis_off()
     return _finish(fig, path)
