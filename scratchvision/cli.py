@@ -512,8 +512,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: About how long each command compiles its kernels on its first run, on a 2-core machine (s).
-COLD_SECONDS = {"demo": 60, "track": 20, "flow": 30, "track-object": 40, "eval": 15, "classify": 40}
+#: About how long each command's first run takes on a 2-core machine, mostly compiling (s;
+#: measured with an empty NUMBA_CACHE_DIR: demo 80, track on MOT15 ADL-Rundle-6 33, flow 18
+#: (Farneback) to 23 (TV-L1) on RubberWhale, track-object on OTB Crossing 17, eval 16, classify 4).
+COLD_SECONDS = {"demo": 80, "track": 35, "flow": 25, "track-object": 20, "eval": 15, "classify": 5}
 
 
 def _error_text(exc):

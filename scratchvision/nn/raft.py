@@ -401,10 +401,28 @@ def _lookup_level(volume, coords, scale, radius, out):
 
 
 def pooled_features(fmap2, num_levels: int = 4) -> list:
-    """The second feature map average-pooled 2x2 ``num_levels - 1`` times (an odd last row or
-    column dropped), pixel-major (h_l, w_l, C) float32: by linearity, level ``l`` of the
-    correlation pyramid is ``f1(p) . pooled[l](q) / sqrt(C)``, which the on-demand lookup
-    computes only where it samples."""
+    """The second feature map's pyramid, for :func:`lookup_correlation_on_demand`.
+
+    By linearity, level ``l`` of :func:`correlation_pyramid` is ``f1(p) . pooled[l](q) /
+    sqrt(C)``, which the on-demand lookup computes only where it samples.
+
+    Parameters
+    ----------
+    fmap2 : ndarray, (C, h, w) float32
+    num_levels : int
+
+    Returns
+    -------
+    list of ndarray
+        ``num_levels`` arrays (h_l, w_l, C) float32, pixel-major: ``fmap2`` and its 2x2
+        averages (an odd last row or column dropped).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [v.shape for v in pooled_features(np.ones((4, 6, 8), np.float32), 3)]
+    [(6, 8, 4), (3, 4, 4), (1, 2, 4)]
+    """
     levels = [_feature_map(fmap2, "fmap2")]
     for _ in range(check_int(num_levels, "num_levels", low=1) - 1):
         levels.append(_average_2x2(levels[-1]))
@@ -412,11 +430,37 @@ def pooled_features(fmap2, num_levels: int = 4) -> list:
 
 
 def lookup_correlation_on_demand(fmap1, pooled, coords, radius: int) -> np.ndarray:
-    """:func:`lookup_correlation` without the correlation volume: each level's correlation is
-    computed only at the (2r+2)^2 integer positions around each pixel's sampling window, from
-    ``fmap1`` (C, h, w) and the pooled second map (:func:`pooled_features`). Memory
-    O(levels r^2 h w) instead of O((h w)^2); equal to the volume lookup to float rounding (the
-    window's bilinear weights come from one fractional position per pixel and level)."""
+    """:func:`lookup_correlation` without the correlation volume.
+
+    Each level's correlation is computed only at the (2r+2)^2 integer positions around each
+    pixel's sampling window: memory O(levels r^2 h w) instead of O((h w)^2), equal to the
+    volume lookup to float rounding (the window's bilinear weights come from one fractional
+    position per pixel and level).
+
+    Parameters
+    ----------
+    fmap1 : ndarray, (C, h, w) float32
+        The first image's features.
+    pooled : list of ndarray
+        :func:`pooled_features` of the second image's features.
+    coords : ndarray, (2, h, w) float
+        Where each pixel is believed to go, (x, y) in 1/8-resolution pixels.
+    radius : int
+
+    Returns
+    -------
+    ndarray, (levels (2r+1)^2, h, w) float32
+        As :func:`lookup_correlation`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = np.ones((4, 6, 8), np.float32)
+    >>> grid = np.stack(np.meshgrid(np.arange(8, dtype=np.float32), np.arange(6, dtype=np.float32)))
+    >>> a = lookup_correlation_on_demand(f, pooled_features(f, 2), grid, 1)
+    >>> bool(np.allclose(a, lookup_correlation(correlation_pyramid(f, f, 2), grid, 1), atol=1e-6))
+    True
+    """
     f1 = _feature_map(fmap1, "fmap1")
     c, h, w = f1.shape
     cc = as_array(coords, "coords")
