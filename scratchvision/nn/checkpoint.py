@@ -234,6 +234,41 @@ def unwrap_state_dict(obj) -> OrderedDict:
     return OrderedDict((k, v.astype(np.float32) if v.dtype.kind == "f" else v) for k, v in arrays.items())
 
 
+def save_safetensors(path, state_dict) -> None:
+    """Write ``{name: array}`` as a ``.safetensors`` file (float32, float16 and int64 arrays kept as
+    they are, other floats as float32): an 8-byte little-endian header length, the JSON header
+    ``{name: {dtype, shape, data_offsets}}`` and the raw little-endian data, in the order given.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from scratchvision.nn import save_safetensors, load_checkpoint
+    >>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
+    >>> save_safetensors(path, {"fc.weight": np.eye(2, dtype=np.float32)})
+    >>> load_checkpoint(path)["fc.weight"].tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    codes = {np.dtype(np.float32): "F32", np.dtype(np.float16): "F16", np.dtype(np.int64): "I64"}
+    header, chunks, offset = {}, [], 0
+    for key, value in state_dict.items():
+        a = np.asarray(value)
+        if a.dtype not in codes:
+            if a.dtype.kind != "f":
+                raise ValueError(f"state_dict[{key!r}]: dtype {a.dtype} is not float32, float16 or int64")
+            a = a.astype(np.float32)
+        raw = np.ascontiguousarray(a, a.dtype.newbyteorder("<")).tobytes()
+        header[key] = {"dtype": codes[a.dtype], "shape": list(a.shape), "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text)
+        for chunk in chunks:
+            f.write(chunk)
+
+
 def load_checkpoint(path) -> OrderedDict:
     """Read a checkpoint into ``{name: ndarray}`` (float32; integer buffers as integers).
 
