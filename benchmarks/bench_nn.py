@@ -78,12 +78,12 @@ def _torch_python():
         return os.environ.get("TORCH_PYTHON")
 
 
-def _child(name, framework, threads, repeat, python=sys.executable, extra=()):
+def _child(name, framework, threads, repeat, python=sys.executable, extra=(), script=_CHILD):
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                NUMBA_NUM_THREADS=str(threads))
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
-    out = subprocess.run([python, "-c", _CHILD, name, framework, str(repeat), str(threads), *extra],
+    out = subprocess.run([python, "-c", script, name, framework, str(repeat), str(threads), *extra],
                          capture_output=True, text=True, env=env)
     if out.returncode:
         return None

@@ -188,9 +188,13 @@ def from_pretrained(folder, *, interpolate_pos_encoding: bool = False):
     model = getattr(nn, _BUILDERS[model_type, pretraining])(raw)
     state = rename_legacy_keys(model_type, load_folder_weights(folder))
     try:
-        model.load_state_dict(state)
+        missing, unexpected = model.load_state_dict(state, strict=False)
     except ValueError as e:
         raise ValueError(f"{folder}: the weights do not match config.json: {e}") from None
+    if missing or unexpected:
+        parts = [f"{len(keys)} {what} key(s) ({', '.join(keys[:3])}{', ...' if len(keys) > 3 else ''})"
+                 for what, keys in (("missing", missing), ("unexpected", unexpected)) if keys]
+        raise ValueError(f"{folder}: the weights do not match config.json: {'; '.join(parts)}")
     config = model.config
     labels = [config.id2label[i] for i in range(len(config.id2label))] if config.id2label else None
     return model, Pretrained(config=config, labels=labels, preprocessing=_preprocessing(folder, config))

@@ -23,9 +23,9 @@ How it runs here:
   ``beta = 1`` into the token array itself (:func:`scratchvision.nn._blas.matmul`);
 * **GELU as one pass with the bias**: the exact GELU ``x Phi(x) = x (1 + erf(x / sqrt 2)) / 2`` and
   its tanh approximation (HF's ``gelu_new`` / ``gelu_fast`` / ``gelu_pytorch_tanh``) use rational
-  approximations of erf and tanh written for float32 (:data:`ERF_P` ...), 4e-7 and 3e-7 from the
-  true functions at most, so the loop vectorises (a call to libm's ``erf`` per value cost 8 ns,
-  the whole forward's GELUs 0.5 s).
+  approximations of erf and tanh written for float32 (:mod:`scratchvision._vecmath`), 3.3e-7
+  from the true functions at most, so the loop vectorises (a call to libm's ``erf`` per value
+  cost 8 ns, the whole forward's GELUs 0.5 s).
 
 References
 ----------
@@ -42,6 +42,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._jit import kernel, warmup_hook
+from .._vecmath import vector_erf32, vector_exp32, vector_tanh32
 from .._validate import DTypeError, as_array, check_choice, check_float, check_int
 from ._blas import matmul
 from ._scratch import scratch
@@ -59,41 +60,9 @@ SHORT_SEQUENCE = 32
 ACTIVATIONS = {"gelu": "none", "gelu_python": "none", "gelu_new": "tanh", "gelu_fast": "tanh",
                "gelu_pytorch_tanh": "tanh"}
 
-# erf(x) ~ x P(x^2) / Q(x^2) on |x| <= 4 (erf(4) = 1 - 1.5e-8), and tanh(x) ~ x P(x^2) / Q(x^2) on
-# |x| <= 7.9 (tanh(7.9) = 1 - 2.7e-7): least-squares rational fits weighted to the relative error
-# (tests/fixtures/fit_activations.py), 4e-7 and 3e-7 from the true functions in float32 arithmetic
-ERF_P = (1.1283790461655832, 0.19230618543712055, 0.052981535257822912, 0.0038446299075301301,
-         0.00028618799919642881, 2.0273251190915492e-06)
-ERF_Q = (1.0, 0.50375881901998043, 0.11487873995110158, 0.015124275365927373, 0.0011810420460795156,
-         3.7928954094153699e-05)
-TANH_P = (0.99999997889691628, 0.13453916146102554, 0.0035830934121138885, 2.2100115341424961e-05,
-          1.5558441514840235e-08)
-TANH_Q = (1.0, 0.46787240432151234, 0.026207341162563041, 0.00034307320033649446, 8.6466891275623297e-07)
-_EP = tuple(np.float32(c) for c in ERF_P)
-_EQ = tuple(np.float32(c) for c in ERF_Q)
-_TP = tuple(np.float32(c) for c in TANH_P)
-_TQ = tuple(np.float32(c) for c in TANH_Q)
 _F32 = np.float32
-_HALF, _ONE, _FOUR, _TANH_LIMIT = _F32(0.5), _F32(1.0), _F32(4.0), _F32(7.9)
+_HALF, _ONE = _F32(0.5), _F32(1.0)
 _SQRT_HALF, _SQRT_2_OVER_PI, _GELU_CUBIC = _F32(0.7071067811865476), _F32(0.7978845608028654), _F32(0.044715)
-
-
-@kernel(inline=True)
-def _erf32(x):
-    x = min(max(x, -_FOUR), _FOUR)
-    t = x * x
-    p = ((((_EP[5] * t + _EP[4]) * t + _EP[3]) * t + _EP[2]) * t + _EP[1]) * t + _EP[0]
-    q = ((((_EQ[5] * t + _EQ[4]) * t + _EQ[3]) * t + _EQ[2]) * t + _EQ[1]) * t + _EQ[0]
-    return x * p / q
-
-
-@kernel(inline=True)
-def _tanh32(x):
-    x = min(max(x, -_TANH_LIMIT), _TANH_LIMIT)
-    t = x * x
-    p = (((_TP[4] * t + _TP[3]) * t + _TP[2]) * t + _TP[1]) * t + _TP[0]
-    q = (((_TQ[4] * t + _TQ[3]) * t + _TQ[2]) * t + _TQ[1]) * t + _TQ[0]
-    return x * p / q
 
 
 @kernel(fastmath=True)
@@ -105,11 +74,11 @@ def _bias_gelu(x, bias, tanh_form):
         if tanh_form:
             for j in range(d):
                 v = row[j] + bias[j]
-                row[j] = _HALF * v * (_ONE + _tanh32(_SQRT_2_OVER_PI * (v + _GELU_CUBIC * v * v * v)))
+                row[j] = _HALF * v * (_ONE + vector_tanh32(_SQRT_2_OVER_PI * (v + _GELU_CUBIC * v * v * v)))
         else:
             for j in range(d):
                 v = row[j] + bias[j]
-                row[j] = _HALF * v * (_ONE + _erf32(v * _SQRT_HALF))
+                row[j] = _HALF * v * (_ONE + vector_erf32(v * _SQRT_HALF))
 
 
 def gelu(x, approximate: str = "none") -> np.ndarray:
@@ -263,6 +232,24 @@ def _attention_short(qkv, heads, head_dim, out):
                         out[s, i, q0 + c] += w * qkv[s, j, v0 + c]
 
 
+@kernel(fastmath=True)
+def _exp_rows(block, sums):
+    """Each row of ``block`` replaced by ``exp(row - max(row))`` and its sum written to ``sums``:
+    a softmax without its division."""
+    n = block.shape[1]
+    for i in range(block.shape[0]):
+        row = block[i]
+        top = row[0]
+        for j in range(1, n):
+            top = max(top, row[j])
+        total = np.float32(0.0)
+        for j in range(n):
+            e = vector_exp32(row[j] - top)
+            row[j] = e
+            total += e
+        sums[i, 0] = total
+
+
 def self_attention(qkv, n_seq: int, heads: int, out=None) -> np.ndarray:
     """Multi-head scaled dot-product self-attention from stacked projections.
 
@@ -305,6 +292,7 @@ def self_attention(qkv, n_seq: int, heads: int, out=None) -> np.ndarray:
         return out
     rows = max(1, min(length, SCORE_BLOCK_BYTES // (4 * length)))
     scores = scratch("attention_scores", (rows, length))
+    sums = scratch("attention_sums", (rows, 1))
     for s in range(n_seq):
         seq = qkv[s * length:(s + 1) * length]
         for h in range(heads):
@@ -315,11 +303,10 @@ def self_attention(qkv, n_seq: int, heads: int, out=None) -> np.ndarray:
                 r1 = min(r0 + rows, length)
                 block = scores[:r1 - r0]
                 matmul(seq[r0:r1, cols], keys_t, block)
-                block -= block.max(axis=1, keepdims=True)
-                np.exp(block, out=block)
+                _exp_rows(block, sums)
                 target = out[s * length + r0:s * length + r1, cols]
                 matmul(block, values, target)
-                target /= block.sum(axis=1, keepdims=True)
+                target /= sums[:r1 - r0]
     return out
 
 
