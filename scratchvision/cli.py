@@ -158,7 +158,19 @@ def _cmd_eval(args):
 def _cmd_classify(args):
     from . import nn
 
+    if os.path.isdir(args.model):  # a Hugging Face folder: VideoMAE, TimeSformer, ViViT
+        model, info = nn.from_pretrained(args.model)
+        top = nn.classify_video(args.video, model, stride=args.stride, num_clips=args.clips, top_k=args.top,
+                                class_names=info.labels, preprocessing=info.preprocessing)
+        for rank, (name, p) in enumerate(top, 1):
+            print(f"{rank}. {name}: {p:.3f}")
+        return 0
     builders = {"r3d_18": nn.r3d_18, "mc3_18": nn.mc3_18, "r2plus1d_18": nn.r2plus1d_18}
+    if args.model not in builders and args.model != "two_stream":
+        raise ValueError(f"--model must be one of r3d_18, mc3_18, r2plus1d_18, two_stream or a Hugging Face model "
+                         f"folder, got {args.model!r}")
+    if args.weights is None:
+        raise ValueError(f"--weights is required with --model {args.model}")
     state = nn.load_checkpoint(args.weights)
     if args.model == "two_stream":
         if "spatial.fc.weight" not in state or "temporal.conv1.weight" not in state:
@@ -464,16 +476,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", help="also write every metric (HOTA per alpha included) to this JSON file")
     p.set_defaults(func=_cmd_eval)
 
-    p = sub.add_parser("classify", help="action recognition of a video with a 3-D ResNet (top-5 Kinetics classes)",
+    p = sub.add_parser("classify", help="action recognition of a video (3-D ResNet, Two-Stream, or a VideoMAE / "
+                                        "TimeSformer / ViViT folder; top-5 classes)",
                        description="Run R3D-18, MC3-18 or R(2+1)D-18 with the given weights (a torchvision "
                                    "checkpoint such as r3d_18-b3b3357e.pth, or .safetensors) on clips "
                                    "sampled from the video (resize 128x171, centre crop 112, Kinetics "
-                                   "normalisation) and print the top classes of the averaged softmax.")
+                                   "normalisation), or a Hugging Face model folder (config.json + weights, "
+                                   "e.g. MCG-NJU/videomae-base-finetuned-kinetics) with its own frame count and "
+                                   "preprocessing, and print the top classes of the averaged softmax.")
     p.add_argument("video", help="video file or image folder")
-    p.add_argument("--model", default="r3d_18", choices=["r3d_18", "mc3_18", "r2plus1d_18", "two_stream"],
-                   help="network (two_stream: RGB + Farneback flow ResNet-18s, weights spatial.* / temporal.*)")
-    p.add_argument("--weights", required=True, help="checkpoint file (.pth, .pt, .safetensors)")
-    p.add_argument("--clip-len", type=int, default=16, help="frames per clip (default: %(default)s)")
+    p.add_argument("--model", default="r3d_18",
+                   help="r3d_18 (default), mc3_18, r2plus1d_18, two_stream (RGB + Farneback flow ResNet-18s, "
+                        "weights spatial.* / temporal.*), or the path of a Hugging Face VideoMAE / TimeSformer / "
+                        "ViViT folder (no --weights then)")
+    p.add_argument("--weights", help="checkpoint file (.pth, .pt, .safetensors) for the ResNets")
+    p.add_argument("--clip-len", type=int, default=16,
+                   help="frames per clip for the ResNets (default: %(default)s; a folder's model takes its "
+                        "config's num_frames)")
     p.add_argument("--stride", type=int, default=1, help="take every N-th frame (default: %(default)s)")
     p.add_argument("--clips", type=int, default=1, help="clips averaged (default: %(default)s)")
     p.add_argument("--top", type=int, default=5, help="classes printed (default: %(default)s)")

@@ -60,7 +60,21 @@ MOT_RESULT = importlib.import_module("scratchvision.metrics.mot")._evaluate(MOT_
 
 
 # Methods, called on a fresh object (init) or on one initialised on RGB (update, estimate).
+NN = importlib.import_module("scratchvision.nn")
+TINY_TRANSFORMER = dict(hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16, image_size=32,
+                        num_frames=4)
+TINY_VIDEOMAE = NN.videomae(TINY_TRANSFORMER)
+TINY_MAE = NN.videomae_pretraining(TINY_TRANSFORMER, decoder_hidden_size=8, decoder_num_hidden_layers=1,
+                                   decoder_num_attention_heads=2, decoder_intermediate_size=16, use_mean_pooling=False)
+TINY_FACTORISED = dict(image_size=32, image_patch_size=16, frames=4, frame_patch_size=2, num_classes=3, dim=8,
+                       spatial_depth=1, temporal_depth=1, heads=2, mlp_dim=16, dim_head=4)
+CLIP32 = np.random.default_rng(5).standard_normal((1, 4, 3, 32, 32)).astype(np.float32)
+MASK32 = NN.tube_mask(4, 32, rng=0, flat=True)
+
 METHODS = {
+    "VideoMAEForVideoClassification.forward": lambda **kw: TINY_VIDEOMAE(**kw),
+    "VideoMAEForPreTraining.forward": lambda **kw: TINY_MAE(**kw),
+    "ViViTFactorised.forward": lambda **kw: NN.vivit_factorised(**TINY_FACTORISED)(**kw),
     **{f"{t}.init": (lambda t: lambda **kw: getattr(sv, t)().init(**kw))(t) for t in ("TrackerMOSSE", "TrackerKCF", "TrackerCSRT")},
     **{f"{t}.update": (lambda t: lambda **kw: _initialised(t).update(**kw))(t) for t in ("TrackerMOSSE", "TrackerKCF", "TrackerCSRT")},
     "sot.ScaleEstimator.init": lambda **kw: importlib.import_module("scratchvision.sot").ScaleEstimator(
@@ -210,6 +224,20 @@ PUBLIC = {
                                              coords=np.zeros((2, 6, 7), np.float32), radius=1),
                                         ["fmap1", "pooled", "coords"]),
     "nn.softmax": (dict(x=X4), ["x"]),
+    "nn.gelu": (dict(x=X4), ["x"]),
+    "nn.layer_norm": (dict(x=X4, weight=np.ones(7, np.float32), bias=np.zeros(7, np.float32)), ["x", "weight", "bias"]),
+    "nn.self_attention": (dict(qkv=np.ones((4, 6), np.float32), n_seq=2, heads=1), ["qkv"]),
+    "nn.video_patches": (dict(pixel_values=CLIP32, patch_size=16, tubelet_size=2), ["pixel_values"]),
+    "nn.preprocess_video": (dict(frames=CLIP, shortest_edge=8, crop=(8, 8)), ["frames"]),
+    "nn.videomae_reconstruction": (dict(model=TINY_MAE, pixel_values=CLIP32, bool_masked_pos=MASK32),
+                                   ["pixel_values", "bool_masked_pos"]),
+    "VideoMAEForVideoClassification.forward": (dict(pixel_values=CLIP32), ["pixel_values"]),
+    "VideoMAEForPreTraining.forward": (dict(pixel_values=CLIP32, bool_masked_pos=MASK32),
+                                       ["pixel_values", "bool_masked_pos"]),
+    "ViViTFactorised.forward": (dict(video=CLIP32.transpose(0, 2, 1, 3, 4).copy()), ["video"]),
+    "viz.mask_tubes": (dict(frames=np.zeros((4, 32, 32, 3), np.uint8), mask=MASK32), ["frames", "mask"]),
+    "viz.plot_tube_mask": (dict(frames=np.zeros((4, 32, 32, 3), np.uint8), mask=MASK32), ["frames", "mask",
+                                                                                        "reconstruction"]),
     **{f"nn.{f}_pool2d": (dict(x=X4, kernel_size=2), ["x"]) for f in ("max", "avg")},
     **{f"nn.{f}_pool3d": (dict(x=X4[:, :, None], kernel_size=(1, 2, 2)), ["x"]) for f in ("max", "avg")},
     "nn.adaptive_avg_pool2d": (dict(x=X4, output_size=(2, 1)), ["x"]),
@@ -292,6 +320,15 @@ SCALARS = {
     "nn.Dropout": [("p", 1.5, ValueError, "p")],
     "nn.TwoStream": [("fusion", "max", ValueError, "fusion")],
     "nn.InstanceNorm2d": [("num_features", 0, ValueError, "num_features")],
+    "nn.LayerNorm": [("normalized_shape", 0, ValueError, "normalized_shape"), ("eps", 0.0, ValueError, "eps")],
+    "nn.sinusoid_table": [("n_position", -1, ValueError, "n_position"), ("dim", 0, ValueError, "dim")],
+    **{f"nn.{f}": [("num_frames", 3, ValueError, "num_frames"), ("mask_ratio", 1.5, ValueError, "mask_ratio"),
+                   ("image_size", 0, ValueError, "image_size")] for f in ("tube_mask", "random_mask")},
+    **{f"nn.{f}": [("hidden_size", 0, ValueError, "hidden_size"), ("num_attention_heads", 3, ValueError, "num_attention_heads"),
+                   ("config", [1], TypeError, "config")]
+       for f in ("videomae", "videomae_pretraining", "timesformer", "vivit")},
+    "nn.vivit_factorised": [("dim", 0, ValueError, "dim"), ("pool", "max", ValueError, "pool"),
+                            ("frames", 3, ValueError, "frames")],
     "gaussian_kernel": [("ksize", 2, ValueError, "ksize"), ("sigma", float("nan"), ValueError, "sigma"),
                         ("dtype", np.int8, TypeError, "dtype")],
     "poly_expansion_basis": [("poly_n", 0, ValueError, "poly_n"), ("poly_sigma", -1.0, ValueError, "poly_sigma")],
@@ -327,6 +364,12 @@ SCALAR_VALID = {
     **{f"nn.AdaptiveAvgPool{d}d": dict(output_size=1) for d in (2, 3)},
     **{f"nn.BatchNorm{d}d": dict(num_features=4) for d in (2, 3)},
     "nn.Linear": dict(in_features=4, out_features=3),
+    "nn.LayerNorm": dict(normalized_shape=4),
+    "nn.sinusoid_table": dict(n_position=3, dim=4),
+    **{f"nn.{f}": dict(num_frames=4, image_size=32) for f in ("tube_mask", "random_mask")},
+    **{f"nn.{f}": dict(TINY_TRANSFORMER) for f in ("videomae", "timesformer", "vivit")},
+    "nn.videomae_pretraining": dict(TINY_TRANSFORMER, decoder_hidden_size=8, decoder_num_attention_heads=2),
+    "nn.vivit_factorised": dict(TINY_FACTORISED),
     "nn.Dropout": dict(),
     "nn.TwoStream": dict(num_classes=3),
     "nn.InstanceNorm2d": dict(num_features=4),
@@ -347,7 +390,9 @@ NO_INPUT |= {"boxes.FORMATS", "imgproc.BORDER_MODES", "metrics.HOTA_ALPHAS", "me
              "metrics.TABLE_COLUMNS", "metrics.MOTResult", "demo.STAGES", "demo.FILES", "demo.run_demo", "tracking.OUTPUT_COLUMNS",
              "nn.KINETICS_MEAN", "nn.KINETICS_STD", "nn.IMAGENET_MEAN", "nn.IMAGENET_STD", "nn.kinetics400_classes",
              "nn.Module", "nn.Sequential", "nn.ReLU", "nn.Flatten", "nn.ResNet", "nn.VideoResNet", "nn.winograd",
-             "nn.RAFT", "nn.RAFTTrace", "nn.raft_small", "nn.raft_large"}
+             "nn.RAFT", "nn.RAFTTrace", "nn.raft_small", "nn.raft_large", "nn.VideoMAEForVideoClassification",
+             "nn.VideoMAEForPreTraining", "nn.TimesformerForVideoClassification", "nn.VivitForVideoClassification",
+             "nn.ViViTFactorised"}
 # Kernel-level functions: by design they take input a checked function has validated (their
 # docstrings say so), to spare the per-frame checks.
 KERNEL_LEVEL = {"boxes.convert_checked", "boxes.convert_kernel", "boxes.iou_checked", "boxes.iou_kernel",
@@ -355,7 +400,8 @@ KERNEL_LEVEL = {"boxes.convert_checked", "boxes.convert_kernel", "boxes.iou_chec
                 "imgproc.reflect101", "imgproc.sample_bilinear", "imgproc.sample_separable_checked",
                 "imgproc.window_taps"}
 # Readers take paths; they are fuzzed with bad files in test_io.py.
-PATH_ONLY = {"read_flo", "read_mot", "read_seqinfo", "evaluate_mot_folder", "nn.load_checkpoint"}
+PATH_ONLY = {"read_flo", "read_mot", "read_seqinfo", "evaluate_mot_folder", "nn.load_checkpoint", "nn.save_safetensors",
+             "nn.from_pretrained"}
 
 bad_arrays = st.one_of(
     hnp.arrays(

@@ -260,3 +260,64 @@ def test_wrong_clip_size_is_refused():
     with pytest.raises(ValueError, match="hidden_act 'relu'"):
         nn.videomae(hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16, image_size=32,
                     num_frames=4, hidden_act="relu")(np.zeros((1, 4, 3, 32, 32), np.float32))
+
+
+def test_classify_with_a_folder_and_cli(tmp_path, capsys):
+    """A Hugging Face folder classifies a video with its labels, frame count and preprocessing;
+    the CLI prints the same top classes."""
+    from scratchvision import synthetic_sequence, write_video
+    from scratchvision.cli import main
+    from scratchvision.nn import functional as F
+
+    folder = GOLDEN / "hf_videomae_folder"
+    model, info = nn.from_pretrained(folder)
+    frames = synthetic_sequence(12, size=(48, 64), n_objects=2, seed=3, color=True).frames
+    top = nn.classify_video(frames, model, stride=2, num_clips=2, top_k=3, class_names=info.labels,
+                            preprocessing=info.preprocessing)
+    idx = nn.sample_clips(12, 4, 2, 2)
+    clips = np.stack([nn.preprocess_video(frames[i], **info.preprocessing) for i in idx])
+    assert clips.shape == (2, 4, 3, 32, 32)
+    probs = F.softmax(model(clips).logits, 1).mean(axis=0)
+    best = int(np.argmax(probs))
+    assert top[0] == (f"class {best}", pytest.approx(float(probs[best])))
+    video = tmp_path / "clip.gif"
+    write_video(video, frames)
+    assert main(["classify", str(video), "--model", str(folder), "--stride", "2", "--clips", "2", "--top", "3"]) == 0
+    from scratchvision import read_video
+    expected = nn.classify_video(read_video(video), model, stride=2, num_clips=2, top_k=3, class_names=info.labels,
+                                 preprocessing=info.preprocessing)
+    assert capsys.readouterr().out.splitlines() == [f"{i}. {n}: {p:.3f}" for i, (n, p) in enumerate(expected, 1)]
+    assert main(["classify", str(video), "--model", str(tmp_path)]) == 2  # a folder without config.json
+    assert "no config.json" in capsys.readouterr().err
+
+
+def test_preprocess_video_follows_its_definition():
+    """Shorter side to shortest_edge, centre crop, rescale (ViViT's offset), normalise."""
+    from scratchvision.imgproc import resize
+
+    frames = np.random.default_rng(0).integers(0, 256, (2, 30, 50, 3), dtype=np.uint8)
+    out = nn.preprocess_video(frames, shortest_edge=20, crop=(16, 18), mean=(0.5, 0.4, 0.3), std=(0.2, 0.3, 0.4),
+                              rescale_factor=1 / 127.5, offset=True)
+    r = resize(frames[1], (33, 20))[2:18, 7:25] / 127.5 - 1  # 50 * 20 / 30 = 33 columns
+    ref = (r - np.array([0.5, 0.4, 0.3])) / np.array([0.2, 0.3, 0.4])
+    np.testing.assert_allclose(out[1], ref.transpose(2, 0, 1), rtol=1e-5, atol=1e-5)
+
+
+def test_reconstruction_keeps_visible_tubelets_and_plots(tmp_path):
+    from scratchvision import viz
+
+    model = _loaded("videomae_pretraining")
+    g = np.load(GOLDEN / "videomae_pretraining.npz")
+    recon = nn.videomae_reconstruction(model, g["input"], g["mask"])
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    image = np.clip(g["input"] * std.reshape(1, 1, 3, 1, 1) + mean.reshape(1, 1, 3, 1, 1), 0, 1)
+    tokens = nn.video_patches(recon, 4, 2)
+    truth = nn.video_patches(image.astype(np.float32), 4, 2)
+    np.testing.assert_allclose(tokens[~g["mask"]], truth[~g["mask"]], atol=1e-6)
+    assert not np.allclose(tokens[g["mask"]], truth[g["mask"]])
+    frames = recon[0].transpose(0, 2, 3, 1)
+    greyed = viz.mask_tubes(frames, g["mask"][0], patch_size=4, tubelet_size=2)
+    assert (greyed.reshape(4, 8, 4, 8, 4, 3)[0, 0, :, 0] == 128).all() == bool(g["mask"][0, 0])
+    fig = viz.plot_tube_mask(image[0].transpose(0, 2, 3, 1), g["mask"][0], patch_size=4, tubelet_size=2,
+                             reconstruction=frames, path=tmp_path / "mask.png")
+    assert len(fig.axes) == 6 and (tmp_path / "mask.png").exists()

@@ -21,7 +21,7 @@ from .transformer import LayerNorm, gelu, layer_norm, self_attention, sinusoid_t
 from .two_stream import TwoStream, cross_modality_conv1, flow_stack
 from .video_resnet import VideoResNet, mc3_18, r2plus1d_18, r3d_18
 from .videomae import (VideoMAEForPreTraining, VideoMAEForVideoClassification, random_mask, tube_mask, video_patches,
-                       videomae, videomae_pretraining)
+                       videomae, videomae_pretraining, videomae_reconstruction)
 from .vivit import ViViTFactorised, VivitForVideoClassification, vivit, vivit_factorised
 
 __all__ = ["load_checkpoint", "save_safetensors", "unwrap_state_dict", "winograd", "conv_lowering", "conv2d", "conv3d", "max_pool2d", "max_pool3d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool2d",
@@ -33,6 +33,6 @@ __all__ = ["load_checkpoint", "save_safetensors", "unwrap_state_dict", "winograd
            "IMAGENET_STD", "RAFT", "RAFTTrace", "raft_small", "raft_large", "calc_optical_flow_raft", "InstanceNorm2d", "correlation_pyramid",
            "lookup_correlation", "lookup_correlation_on_demand", "pooled_features",
            "LayerNorm", "gelu", "layer_norm", "self_attention", "sinusoid_table", "videomae", "videomae_pretraining",
-           "VideoMAEForVideoClassification", "VideoMAEForPreTraining", "tube_mask", "random_mask", "video_patches",
+           "VideoMAEForVideoClassification", "VideoMAEForPreTraining", "tube_mask", "random_mask", "video_patches", "videomae_reconstruction",
            "timesformer", "TimesformerForVideoClassification", "vivit", "VivitForVideoClassification",
            "vivit_factorised", "ViViTFactorised", "from_pretrained", "preprocess_video"]

@@ -102,19 +102,27 @@ def two_stream_inputs(frames, flow_length: int = 10, size: int = 224, flows=None
 
 
 def classify_video(video, model, *, clip_len: int = 16, stride: int = 1, num_clips: int = 1, top_k: int = 5,
-                   class_names=None):
-    """Top-k classes of a video for a clip network (R3D-18, MC3-18, R(2+1)D-18).
+                   class_names=None, preprocessing=None):
+    """Top-k classes of a video for a clip network: the 3-D ResNets (R3D-18, MC3-18, R(2+1)D-18),
+    or a video transformer from :func:`~scratchvision.nn.from_pretrained` with its
+    ``preprocessing``.
 
     Parameters
     ----------
     video : path or ndarray (T, H, W, 3) uint8
         A file :func:`~scratchvision.read_video` reads, or the frames.
-    model : VideoResNet
+    model : VideoResNet or a video transformer
     clip_len, stride, num_clips
-        Clip sampling (:func:`sample_clips`); the softmax is averaged over the clips.
+        Clip sampling (:func:`sample_clips`); the softmax is averaged over the clips. With
+        ``preprocessing``, ``clip_len`` is the model's ``num_frames``.
     top_k : int
     class_names : list of str, optional
         Default: the Kinetics-400 names when the model has 400 outputs, else the indices.
+    preprocessing : dict, optional
+        :func:`~scratchvision.nn.preprocess_video`'s arguments (``info.preprocessing`` of
+        :func:`~scratchvision.nn.from_pretrained`): clips are then (B, T, C, H, W) and the model's
+        ``logits`` are used (one row per frame, TimeSformer's ``space_only``, averaged).
+        Default: torchvision's 3-D ResNet preprocessing (:func:`preprocess_frames`).
 
     Returns
     -------
@@ -122,10 +130,19 @@ def classify_video(video, model, *, clip_len: int = 16, stride: int = 1, num_cli
         ``(class, probability)``, most probable first.
     """
     frames = _video_frames(video)
-    idx = sample_clips(len(frames), clip_len, stride, num_clips)
-    clips = np.stack([preprocess_frames(frames[i]) for i in idx])
-    probs = F.softmax(model(clips), 1).mean(axis=0)
-    return _top_k(probs, top_k, class_names)
+    if preprocessing is None:
+        idx = sample_clips(len(frames), clip_len, stride, num_clips)
+        probs = F.softmax(model(np.stack([preprocess_frames(frames[i]) for i in idx])), 1)
+    else:
+        from .hub import preprocess_video
+
+        if frames.dtype != np.uint8:
+            frames = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
+        idx = sample_clips(len(frames), preprocessing["num_frames"], stride, num_clips)
+        out = model(np.stack([preprocess_video(frames[i], **preprocessing) for i in idx]))
+        logits = getattr(out, "logits", out)
+        probs = F.softmax(logits.reshape(len(idx), -1, logits.shape[-1]), 2).mean(axis=1)
+    return _top_k(probs.mean(axis=0), top_k, class_names)
 
 
 def _video_frames(video, dtypes=IMAGE_DTYPES):

@@ -13,10 +13,11 @@ How it runs here:
   when the weights load (a missing bias, like VideoMAE's key, is a zero), with the 1/sqrt(d)
   scale folded into the query rows, so ``x @ Wqkv^T`` is one BLAS call;
 * **attention block-wise** (:func:`self_attention`): for each sequence and head, a block of query
-  rows at a time (at most :data:`SCORE_BLOCK_BYTES` of scores, which stays in the L2 cache)
-  multiplies the keys, takes the row maximum, exponentiates, multiplies the values and divides by
-  the row sums. The (tokens x tokens) score matrix of a head never exists whole: 1568 VideoMAE
-  tokens x 12 heads would be 118 MB; the blocks use 1 MB. Short sequences (TimeSformer's 8-frame
+  rows at a time (at most :data:`SCORE_BLOCK_BYTES` of scores, which stay in the last-level
+  cache) multiplies the keys, takes the row maximum, exponentiates, multiplies the values and
+  divides by the row sums. The (tokens x tokens) score matrices never exist whole: 1568 VideoMAE
+  tokens x 12 heads would be 118 MB; the blocks use 4 MB (smaller ones made the products thinner
+  and slower: 1 MB cost 12 % more per layer). Short sequences (TimeSformer's 8-frame
   temporal attention, :data:`SHORT_SEQUENCE` tokens or fewer) run in one Numba kernel instead,
   where a BLAS call per 8 x 8 product would cost more than the product;
 * **residuals accumulated by BLAS**: ``x += Wo · a`` and ``x += W2 · h`` are products with
@@ -43,7 +44,7 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._vecmath import vector_erf32, vector_exp32, vector_tanh32
-from .._validate import DTypeError, as_array, check_choice, check_float, check_int
+from .._validate import DTypeError, as_array, check_choice, check_float, check_int, to_float32
 from ._blas import matmul
 from ._scratch import scratch
 from .modules import Linear, Module
@@ -51,8 +52,8 @@ from .modules import Linear, Module
 __all__ = ["LayerNorm", "gelu", "layer_norm", "self_attention", "sinusoid_table", "BlockWeights", "block_forward",
            "ACTIVATIONS", "SCORE_BLOCK_BYTES", "SHORT_SEQUENCE"]
 
-#: scores computed at once per head (bytes): a block of query rows that stays in the L2 cache
-SCORE_BLOCK_BYTES = 1 << 20
+#: scores computed at once per head (bytes): a block of query rows that stays in the last-level cache
+SCORE_BLOCK_BYTES = 4 << 20
 #: sequences of at most this many tokens run their attention in one Numba kernel
 SHORT_SEQUENCE = 32
 
@@ -170,17 +171,19 @@ def layer_norm(x, weight, bias, eps: float = 1e-5, out=None) -> np.ndarray:
     if a.ndim < 1 or a.shape[-1] < 1:
         raise ValueError(f"x must have a non-empty last axis, got shape {a.shape}")
     d = a.shape[-1]
+    params = []
     for name, p in (("weight", weight), ("bias", bias)):
-        if np.shape(p) != (d,):
-            raise ValueError(f"{name} must have shape ({d},) to match x {a.shape}, got {np.shape(p)}")
+        p = as_array(p, name)
+        if p.shape != (d,) or p.dtype.kind not in "fiu":
+            raise ValueError(f"{name} must be a real vector of shape ({d},) to match x {a.shape}, got {p.dtype} {p.shape}")
+        params.append(to_float32(p, name))
     eps = check_float(eps, "eps", low=0.0, low_open=True)
     if out is None:
         out = np.empty(a.shape, np.float32)
     elif out.shape != a.shape or out.dtype != np.float32 or not out.flags.c_contiguous:
         raise ValueError(f"out must be a C-contiguous float32 array of shape {a.shape}")
     if a.size:
-        _layer_norm_rows(a.reshape(-1, d), np.asarray(weight, np.float32), np.asarray(bias, np.float32), eps,
-                         out.reshape(-1, d))
+        _layer_norm_rows(a.reshape(-1, d), params[0], params[1], eps, out.reshape(-1, d))
     return out
 
 
@@ -233,17 +236,13 @@ def _attention_short(qkv, heads, head_dim, out):
 
 
 @kernel(fastmath=True)
-def _exp_rows(block, sums):
-    """Each row of ``block`` replaced by ``exp(row - max(row))`` and its sum written to ``sums``:
-    a softmax without its division."""
-    n = block.shape[1]
+def _exp_rows(block, tops, sums):
+    """Each row of ``block`` replaced by ``exp(row - top)`` (``tops[i]`` its maximum) and its sum
+    written to ``sums``: a softmax without its division."""
     for i in range(block.shape[0]):
-        row = block[i]
-        top = row[0]
-        for j in range(1, n):
-            top = max(top, row[j])
+        row, top = block[i], tops[i]
         total = np.float32(0.0)
-        for j in range(n):
+        for j in range(block.shape[1]):
             e = vector_exp32(row[j] - top)
             row[j] = e
             total += e
@@ -292,7 +291,7 @@ def self_attention(qkv, n_seq: int, heads: int, out=None) -> np.ndarray:
         return out
     rows = max(1, min(length, SCORE_BLOCK_BYTES // (4 * length)))
     scores = scratch("attention_scores", (rows, length))
-    sums = scratch("attention_sums", (rows, 1))
+    sums, tops = scratch("attention_sums", (rows, 1)), scratch("attention_tops", (rows,))
     for s in range(n_seq):
         seq = qkv[s * length:(s + 1) * length]
         for h in range(heads):
@@ -303,7 +302,8 @@ def self_attention(qkv, n_seq: int, heads: int, out=None) -> np.ndarray:
                 r1 = min(r0 + rows, length)
                 block = scores[:r1 - r0]
                 matmul(seq[r0:r1, cols], keys_t, block)
-                _exp_rows(block, sums)
+                np.max(block, axis=1, out=tops[:r1 - r0])  # NumPy's reduction is vectorised, Numba's max is not
+                _exp_rows(block, tops, sums)
                 target = out[s * length + r0:s * length + r1, cols]
                 matmul(block, values, target)
                 target /= sums[:r1 - r0]

@@ -45,7 +45,7 @@ from .transformer import (ACTIVATIONS, BlockWeights, Container, LayerNorm, block
                           sinusoid_table, stack_qkv)
 
 __all__ = ["videomae", "videomae_pretraining", "VideoMAEForVideoClassification", "VideoMAEForPreTraining",
-           "tube_mask", "random_mask", "ClassifierOutput", "PreTrainingOutput", "video_patches"]
+           "tube_mask", "random_mask", "ClassifierOutput", "PreTrainingOutput", "video_patches", "videomae_reconstruction"]
 
 
 class ClassifierOutput(NamedTuple):
@@ -149,8 +149,23 @@ def random_mask(num_frames: int, image_size, patch_size: int = 16, tubelet_size:
 def video_patches(pixel_values, patch_size: int, tubelet_size: int) -> np.ndarray:
     """The pixels of each tubelet of (B, T, C, H, W) clips as rows (B, T'H'W', kt * p * p * C), in
     VideoMAE's target order (time in the tubelet, row, column, channel): what the pre-training
-    model's logits predict for the masked rows (before per-patch normalisation)."""
+    model's logits predict for the masked rows (before per-patch normalisation).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision.nn import video_patches
+    >>> video_patches(np.zeros((1, 4, 3, 32, 32), np.float32), 16, 2).shape
+    (1, 8, 1536)
+    """
+    pixel_values = as_array(pixel_values, "pixel_values")
+    patch_size, tubelet_size = check_int(patch_size, "patch_size", low=1), check_int(tubelet_size, "tubelet_size", low=1)
+    if pixel_values.ndim != 5 or pixel_values.dtype.kind not in "fiu":
+        raise ValueError(f"pixel_values must be real (B, T, C, H, W), got {pixel_values.dtype} {pixel_values.shape}")
     b, t, c, h, w = pixel_values.shape
+    if t % tubelet_size or h % patch_size or w % patch_size:
+        raise ValueError(f"pixel_values (T, H, W) = {(t, h, w)} must be multiples of tubelet_size {tubelet_size} and "
+                         f"patch_size {patch_size}")
     v = pixel_values.reshape(b, t // tubelet_size, tubelet_size, c, h // patch_size, patch_size, w // patch_size,
                              patch_size).transpose(0, 1, 4, 6, 2, 5, 7, 3)
     return np.ascontiguousarray(v).reshape(b, -1, tubelet_size * patch_size * patch_size * c)
@@ -390,3 +405,58 @@ def videomae_pretraining(config=None, **overrides) -> VideoMAEForPreTraining:
     (1, 6, 1536)
     """
     return VideoMAEForPreTraining(model_config("videomae", config, **overrides))
+
+
+def videomae_reconstruction(model: VideoMAEForPreTraining, pixel_values, bool_masked_pos) -> np.ndarray:
+    """The clips as the pre-trained model sees them: visible tubelets as given, masked ones
+    replaced by the model's prediction, in image values.
+
+    With ``norm_pix_loss`` (VideoMAE's setting) the model predicts each masked tubelet normalised
+    by its own mean and standard deviation per channel, which are not known at test time; as
+    VideoMAE's visualisation script does, they are taken from the true tubelet, so the picture
+    shows the predicted structure at the true brightness and contrast.
+
+    Parameters
+    ----------
+    model : VideoMAEForPreTraining
+    pixel_values : ndarray of float32 (B, T, C, H, W)
+        Normalised with the ImageNet mean and std (HF's VideoMAE preprocessing) when C = 3.
+    bool_masked_pos : ndarray of bool (B, N) or one clip's (N,)
+
+    Returns
+    -------
+    ndarray of float32 (B, T, C, H, W)
+        Values in [0, 1] for RGB clips (the normalisation undone), clipped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision.nn import videomae_pretraining, videomae_reconstruction, tube_mask
+    >>> model = videomae_pretraining(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+    ...     intermediate_size=64, image_size=32, num_frames=4, decoder_hidden_size=16,
+    ...     decoder_num_hidden_layers=1, decoder_num_attention_heads=2, decoder_intermediate_size=32,
+    ...     use_mean_pooling=False)
+    >>> clip = np.zeros((1, 4, 3, 32, 32), np.float32)
+    >>> videomae_reconstruction(model, clip, tube_mask(4, 32, rng=0, flat=True)).shape
+    (1, 4, 3, 32, 32)
+    """
+    from .clips import IMAGENET_MEAN, IMAGENET_STD
+
+    c = model.config
+    x = check_clip(pixel_values, c)
+    masks = _masks(bool_masked_pos, len(x), int(np.prod(model.videomae.grid)))
+    predicted = model(x, masks).logits.astype(np.float64)
+    frames = x.astype(np.float64)
+    if c.num_channels == 3:
+        frames = frames * np.asarray(IMAGENET_STD).reshape(1, 1, 3, 1, 1) + np.asarray(IMAGENET_MEAN).reshape(1, 1, 3, 1, 1)
+    b, t, ch, h, w = frames.shape
+    k, p = c.tubelet_size, c.patch_size
+    patches = video_patches(frames, p, k)  # (B, N, k p p C), channel last
+    if c.norm_pix_loss:
+        true = patches[masks].reshape(b, -1, k * p * p, ch)
+        mean, std = true.mean(axis=2, keepdims=True), true.std(axis=2, ddof=1, keepdims=True) + 1e-6
+        predicted = (predicted.reshape(true.shape) * std + mean).reshape(b, -1, k * p * p * ch)
+    patches[masks] = predicted.reshape(-1, patches.shape[2])
+    slots, rows, cols = model.videomae.grid
+    out = patches.reshape(b, slots, rows, cols, k, p, p, ch).transpose(0, 1, 4, 7, 2, 5, 3, 6).reshape(b, t, ch, h, w)
+    return np.clip(out, 0.0, 1.0).astype(np.float32) if c.num_channels == 3 else out.astype(np.float32)

@@ -15,7 +15,7 @@ from .._validate import check_flow, check_float, check_image, check_int, check_m
 from .colors import id_colors
 from .draw import to_rgb8
 
-__all__ = ["plot_track_timeline", "plot_flow_quiver", "plot_colour_names", "caption"]
+__all__ = ["plot_track_timeline", "plot_flow_quiver", "plot_colour_names", "caption", "mask_tubes", "plot_tube_mask"]
 
 
 def _finish(fig, path):
@@ -139,6 +139,112 @@ def plot_colour_names(image, *, path=None, title: str = "colour names"):
     handles = [Patch(facecolor=COLOUR_NAME_RGB[i] / 255.0, edgecolor="0.5", label=f"{name} {share[i]:.0%}")
                for i, name in enumerate(COLOUR_NAMES)]
     fig.legend(handles=handles, loc="lower center", ncol=6, frameon=False)
+    fig.suptitle(title)
+    return _finish(fig, path)
+
+
+def _clip_rgb8(frames, name):
+    """(T, H, W, 3) uint8 from uint8 frames or floats in [0, 1]."""
+    f = np.asarray(frames)
+    if f.ndim != 4 or f.shape[3] != 3:
+        raise ValueError(f"{name} must have shape (T, H, W, 3), got {f.shape}")
+    if f.dtype == np.uint8:
+        return f
+    if f.dtype.kind != "f":
+        raise ValueError(f"{name} must be uint8 or float in [0, 1], got {f.dtype}")
+    return np.rint(np.clip(f, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def mask_tubes(frames, mask, *, patch_size: int = 16, tubelet_size: int = 2, grey: int = 128) -> np.ndarray:
+    """Frames with the masked tubelets painted ``grey``: what VideoMAE's encoder sees of a clip.
+
+    Parameters
+    ----------
+    frames : ndarray (T, H, W, 3)
+        uint8, or float in [0, 1].
+    mask : ndarray of bool (T', H' W') or (T' H' W',)
+        True = masked, as :func:`~scratchvision.nn.tube_mask` returns.
+    patch_size, tubelet_size : int
+    grey : int in [0, 255]
+
+    Returns
+    -------
+    ndarray of uint8 (T, H, W, 3)
+        A new array (write it as a GIF with :func:`~scratchvision.write_video`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision.nn import tube_mask
+    >>> from scratchvision.viz import mask_tubes
+    >>> out = mask_tubes(np.zeros((4, 32, 32, 3), np.uint8), tube_mask(4, 32, mask_ratio=0.5, rng=0))
+    >>> int((out[:, :, :, 0] == 128).mean() * 4)
+    2
+    """
+    out = _clip_rgb8(frames, "frames").copy()
+    t, h, w = out.shape[:3]
+    patch_size = check_int(patch_size, "patch_size", low=1)
+    tubelet_size = check_int(tubelet_size, "tubelet_size", low=1)
+    grey = check_int(grey, "grey", low=0, high=255)
+    slots, rows, cols = t // tubelet_size, h // patch_size, w // patch_size
+    m = np.asarray(mask)
+    if m.dtype != bool or m.size != slots * rows * cols:
+        raise ValueError(f"mask must be boolean with {slots} x {rows * cols} entries for {t} frames of {h} x {w} "
+                         f"(patch {patch_size}, tubelet {tubelet_size}), got {m.dtype} {m.shape}")
+    cells = np.repeat(np.repeat(np.repeat(m.reshape(slots, rows, cols), tubelet_size, 0), patch_size, 1), patch_size, 2)
+    out[:slots * tubelet_size, :rows * patch_size, :cols * patch_size][cells] = grey
+    return out
+
+
+def plot_tube_mask(frames, mask, *, patch_size: int = 16, tubelet_size: int = 2, reconstruction=None, path=None,
+                   title: str = "VideoMAE tube masking"):
+    """A clip's first frame of every tubelet, the same frames with the masked tubes greyed out
+    (:func:`mask_tubes`) and, when given, the model's reconstruction
+    (:func:`~scratchvision.nn.videomae_reconstruction`), one row each.
+
+    Parameters
+    ----------
+    frames : ndarray (T, H, W, 3)
+        uint8, or float in [0, 1].
+    mask : ndarray of bool (T', H' W') or (T' H' W',)
+    patch_size, tubelet_size : int
+    reconstruction : ndarray (T, H, W, 3), optional
+        Float in [0, 1] or uint8.
+    path : str or os.PathLike, optional
+        Save the figure there.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision.nn import tube_mask
+    >>> from scratchvision.viz import plot_tube_mask
+    >>> fig = plot_tube_mask(np.zeros((4, 32, 32, 3), np.uint8), tube_mask(4, 32, rng=0))
+    >>> len(fig.axes)
+    4
+    """
+    from matplotlib.figure import Figure
+
+    clip = _clip_rgb8(frames, "frames")
+    rows = [("clip", clip), ("masked: what the encoder sees",
+                             mask_tubes(clip, mask, patch_size=patch_size, tubelet_size=tubelet_size))]
+    if reconstruction is not None:
+        rows.append(("reconstruction", _clip_rgb8(reconstruction, "reconstruction")))
+    shown = list(range(0, len(clip), tubelet_size))
+    fig = Figure(figsize=(1.6 * len(shown) + 0.5, 1.8 * len(rows) + 0.4))
+    axes = np.asarray(fig.subplots(len(rows), len(shown), squeeze=False))
+    for (label, images), row in zip(rows, axes):
+        for t, ax in zip(shown, row):
+            ax.imshow(images[t])
+            ax.set_xticks([])
+            ax.set_yticks([])
+        row[0].set_ylabel(label, fontsize=8)
+    for t, ax in zip(shown, axes[0]):
+        ax.set_title(f"frame {t}", fontsize=8)
     fig.suptitle(title)
     return _finish(fig, path)
 
