@@ -411,7 +411,8 @@ def block_forward(x, n_seq: int, block: BlockWeights) -> np.ndarray:
 def _warmup():
     x = np.zeros((4, 6), np.float32)
     gelu(x), gelu(x, "tanh"), layer_norm(x, np.ones(6, np.float32), np.zeros(6, np.float32))
-    self_attention(np.zeros((4, 6), np.float32), 2, 1)
+    self_attention(np.zeros((4, 6), np.float32), 2, 1)  # short sequences: one kernel
+    self_attention(np.zeros((2 * (SHORT_SEQUENCE + 1), 6), np.float32), 2, 1)  # long ones: BLAS blocks
 
 
 class Container(Module):
@@ -440,12 +441,15 @@ def patchify(video, tubelet) -> np.ndarray:
     return np.ascontiguousarray(v).reshape(-1, c * kt * kh * kw)
 
 
-def embed_tubelets(video, projection) -> np.ndarray:
+def embed_tubelets(video, projection, keep=None) -> np.ndarray:
     """Tokens (B * T' * H' * W', D) of a Conv3d/Conv2d ``projection`` whose kernel equals its stride,
-    as one product (a Conv2d is a tubelet one frame long)."""
+    as one product (a Conv2d is a tubelet one frame long); with ``keep`` (bool, one per token), only
+    the kept tokens, in order (VideoMAE's encoder embeds only the visible tenth)."""
     weight = projection.weight
     tubelet = weight.shape[2:] if weight.ndim == 5 else (1,) + weight.shape[2:]
     rows = patchify(video, tubelet)
+    if keep is not None:
+        rows = rows[keep]
     out = np.empty((rows.shape[0], weight.shape[0]), np.float32)
     matmul(rows, weight.reshape(weight.shape[0], -1).T, out)
     out += projection.bias

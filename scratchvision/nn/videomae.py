@@ -239,13 +239,16 @@ class _Encoder(Module):
         if self.blocks is None:
             act = _activation(self.config)
             self.blocks = [_block(layer, self.config.num_attention_heads, act) for layer in self.encoder.layer]
-        b = x.shape[0]
-        tokens = embed_tubelets(x, self.embeddings.patch_embeddings.projection).reshape(b, -1, self.config.hidden_size)
-        tokens += self.position_table
-        if bool_masked_pos is not None:
-            tokens = tokens[~bool_masked_pos].reshape(b, -1, tokens.shape[2])
+        b, projection = x.shape[0], self.embeddings.patch_embeddings.projection
+        if bool_masked_pos is None:
+            tokens = embed_tubelets(x, projection).reshape(b, -1, self.config.hidden_size)
+            tokens += self.position_table
+        else:  # only the visible tubelets: the same tokens as embedding all of them and selecting
+            visible = ~bool_masked_pos
+            tokens = embed_tubelets(x, projection, visible.reshape(-1)).reshape(b, -1, self.config.hidden_size)
+            tokens += self.position_table[np.nonzero(visible)[1]].reshape(tokens.shape)
         n = tokens.shape[1]
-        flat = np.ascontiguousarray(tokens).reshape(b * n, -1)
+        flat = tokens.reshape(b * n, -1)
         for block in self.blocks:
             block_forward(flat, b, block)
         if "layernorm" in self._modules:

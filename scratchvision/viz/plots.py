@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from .._validate import check_flow, check_float, check_image, check_int, check_mot_rows
+from .._validate import as_array, check_flow, check_float, check_image, check_int, check_mot_rows
 from .colors import id_colors
 from .draw import to_rgb8
 
@@ -145,7 +145,7 @@ def plot_colour_names(image, *, path=None, title: str = "colour names"):
 
 def _clip_rgb8(frames, name):
     """(T, H, W, 3) uint8 from uint8 frames or floats in [0, 1]."""
-    f = np.asarray(frames)
+    f = as_array(frames, name)
     if f.ndim != 4 or f.shape[3] != 3:
         raise ValueError(f"{name} must have shape (T, H, W, 3), got {f.shape}")
     if f.dtype == np.uint8:
@@ -187,7 +187,7 @@ def mask_tubes(frames, mask, *, patch_size: int = 16, tubelet_size: int = 2, gre
     tubelet_size = check_int(tubelet_size, "tubelet_size", low=1)
     grey = check_int(grey, "grey", low=0, high=255)
     slots, rows, cols = t // tubelet_size, h // patch_size, w // patch_size
-    m = np.asarray(mask)
+    m = as_array(mask, "mask")
     if m.dtype != bool or m.size != slots * rows * cols:
         raise ValueError(f"mask must be boolean with {slots} x {rows * cols} entries for {t} frames of {h} x {w} "
                          f"(patch {patch_size}, tubelet {tubelet_size}), got {m.dtype} {m.shape}")
