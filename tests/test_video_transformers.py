@@ -99,6 +99,12 @@ def test_folder_written_by_save_pretrained_loads_and_classifies(tmp_path):
     _close(nn.from_pretrained(tmp_path)[0](g["input"]).logits, g["logits"])
 
 
+def test_folder_with_pytorch_model_bin_loads():
+    model, _ = nn.from_pretrained(GOLDEN / "hf_videomae_bin")
+    g = np.load(GOLDEN / "hf_videomae_folder.npz")
+    _close(model(g["input"]).logits, g["logits"])
+
+
 def test_vivit_hub_key_names_are_renamed(tmp_path):
     """ViViT checkpoints converted before transformers 5 use encoder.layer.N.attention.attention.query ...."""
     from scratchvision.nn.hub import rename_legacy_keys

@@ -23,7 +23,8 @@ import numpy as np
 from .._validate import as_array, check_image, check_int
 from .checkpoint import load_checkpoint
 
-__all__ = ["DEFAULTS", "model_config", "from_pretrained", "Pretrained", "preprocess_video", "load_folder_weights"]
+__all__ = ["DEFAULTS", "model_config", "from_pretrained", "Pretrained", "preprocess_video", "load_folder_weights",
+           "rename_legacy_keys"]
 
 _COMMON = dict(image_size=224, patch_size=16, num_channels=3, hidden_size=768, num_hidden_layers=12,
                num_attention_heads=12, intermediate_size=3072, hidden_act="gelu", hidden_dropout_prob=0.0,
@@ -108,8 +109,11 @@ def load_folder_weights(folder) -> dict:
     for index in ("model.safetensors.index.json", "pytorch_model.bin.index.json"):
         path = os.path.join(folder, index)
         if os.path.exists(path):
-            with open(path, encoding="utf-8") as f:
-                weight_map = json.load(f).get("weight_map")
+            try:
+                with open(path, encoding="utf-8") as f:
+                    weight_map = json.load(f).get("weight_map")
+            except (OSError, json.JSONDecodeError, AttributeError) as e:
+                raise ValueError(f"{path}: not a readable shard index ({e})") from None
             if not isinstance(weight_map, dict):
                 raise ValueError(f"{path}: no weight_map")
             state = {}
@@ -134,7 +138,7 @@ _BUILDERS = {  # (model_type, is pre-training) -> builder name in scratchvision.
 }
 
 
-def from_pretrained(folder, *, interpolate_pos_encoding: bool = False):
+def from_pretrained(folder):
     """Build and load a video transformer from a Hugging Face model folder.
 
     Parameters
@@ -144,13 +148,13 @@ def from_pretrained(folder, *, interpolate_pos_encoding: bool = False):
         ``model_type`` is videomae, timesformer or vivit; ``architectures`` naming
         ``VideoMAEForPreTraining`` selects the pre-training model) and the weights
         (:func:`load_folder_weights`). ``preprocessor_config.json`` is read when present.
-    interpolate_pos_encoding : bool
-        Kept for the models that allow it (ViViT); see its ``forward``.
 
     Returns
     -------
     model : Module
         Loaded strictly (missing or unexpected keys raise ValueError naming them and the folder).
+        It takes clips of the configured frame count and size only: HF's optional interpolation
+        of position embeddings to other sizes is not offered.
     info : Pretrained
         ``config``, ``labels`` (list of names in output order, or None) and ``preprocessing``.
 
