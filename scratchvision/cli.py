@@ -307,9 +307,40 @@ def _check_frames_fit(frames, det, n_frames, path):
                              f"detections of this video?")
 
 
+#: ``track --reid`` choices -> builder in scratchvision.nn
+REID_NETWORKS = {"osnet_x0_25": "osnet_x0_25", "osnet_x0_5": "osnet_x0_5", "osnet_x1_0": "osnet_x1_0",
+                 "deepsort": "deepsort_reid"}
+
+
+def _reid_network(name, weights):
+    """The --reid network with its --weights loaded (a checkpoint's classifier, whose size depends
+    on the training set, is left out)."""
+    import numpy as np
+
+    from . import nn
+
+    if weights is None:
+        raise ValueError(f"--reid {name} needs --weights FILE")
+    if weights.endswith(".npz"):
+        with np.load(weights) as f:
+            state = {k: f[k] for k in f.files}
+    else:
+        state = nn.load_checkpoint(weights)
+    model = getattr(nn, REID_NETWORKS[name])()
+    state = {k: v for k, v in state.items() if not k.startswith("classifier.")}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.startswith("classifier.")]
+    if missing or unexpected:
+        first = (missing or unexpected)[0]
+        raise ValueError(f"--weights {weights} is not a {name} checkpoint: {len(missing)} missing and "
+                         f"{len(unexpected)} unexpected keys (first: {first})")
+    return model
+
+
 def _cmd_track(args):
     import numpy as np
 
+    from . import nn
     from ._progress import progress
     from .io import read_mot, read_video, write_mot, write_video
     from .tracking import color_histogram_embeddings
@@ -322,11 +353,14 @@ def _cmd_track(args):
     if args.frames_count:
         n_frames = max(n_frames, args.frames_count)
     tracker = _tracker_from_args(args)
+    if args.reid and args.tracker != "deepsort":
+        raise ValueError(f"--reid is for --tracker deepsort (--tracker {args.tracker} takes no embeddings)")
+    reid = _reid_network(args.reid, args.weights) if args.reid else None
     frames = None
     if args.video or args.tracker == "deepsort":
         if not args.video:
             raise ValueError("--tracker deepsort needs the video the detections come from (--video PATH: a video "
-                             "file or image folder) for its colour-histogram embeddings")
+                             "file or image folder) for its embeddings")
         frames = read_video(args.video, end=n_frames)
         _check_frames_fit(frames, det, n_frames, args.video)
     order = np.argsort(det[:, 0], kind="stable")
@@ -336,7 +370,9 @@ def _cmd_track(args):
     for t in progress(range(n_frames), desc=f"{args.tracker}"):
         f = det[starts[t]:starts[t + 1]]
         boxes = np.column_stack([f[:, 2], f[:, 3], f[:, 2] + f[:, 4], f[:, 3] + f[:, 5], f[:, 6]])
-        if args.tracker == "deepsort":
+        if reid is not None:
+            tracks = tracker.update(boxes, nn.embed(reid, frames[t], boxes) + 1e-6)
+        elif args.tracker == "deepsort":
             # + 1e-6: a box wholly outside the frame has an all-zero histogram, which DeepSort refuses
             tracks = tracker.update(boxes, color_histogram_embeddings(frames[t], boxes[:, :4]) + 1e-6)
         else:
@@ -454,8 +490,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames-count", type=int, default=0, help="number of frames if the last ones have no detections")
     p.add_argument("--video", "--show", dest="video", metavar="PATH",
                    help="the video the detections come from (a video file or an image folder): the tracks are "
-                        "drawn into OUT.gif, and deepsort takes its colour-histogram embeddings from it "
-                        "(--show is the former name)")
+                        "drawn into OUT.gif, and deepsort takes its embeddings from it (colour histograms, "
+                        "or --reid) (--show is the former name)")
+    p.add_argument("--reid", choices=sorted(REID_NETWORKS),
+                   help="deepsort's appearance network instead of colour histograms (with --weights: a torchreid "
+                        "OSNet checkpoint, or the DeepSORT network's variables as .npz/.safetensors)")
+    p.add_argument("--weights", help="the --reid network's weights")
     p.set_defaults(func=_cmd_track)
 
     p = sub.add_parser("eval", help="CLEAR MOT, IDF1 and HOTA of tracker results against MOTChallenge ground truth",

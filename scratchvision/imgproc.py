@@ -29,11 +29,12 @@ import numba
 import numpy as np
 
 from ._jit import kernel, warmup_hook
-from ._validate import DTypeError, as_array, check_choice, check_finite, check_float, check_image, check_int, check_int_pair
+from ._validate import (DTypeError, as_array, check_bool, check_boxes, check_choice, check_finite, check_float, check_image,
+                        check_int, check_int_pair)
 
 __all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "rgb_to_hsv", "to_uint8", "sample_bilinear", "reflect101", "fill_border_reflect101",
            "pad_reflect101", "gaussian_kernel", "gaussian_blur", "resize", "linear_taps", "linear_tap", "window_taps", "interpolate_rows",
-           "sample_separable", "sample_separable_checked"]
+           "sample_separable", "sample_separable_checked", "crop_patches"]
 
 #: Border modes of :func:`remap`, by name -> code used inside kernels.
 BORDER_MODES = {"constant": 0, "replicate": 1, "nan": 2}
@@ -785,6 +786,66 @@ def resize(image, dsize, *, interpolation: str = "linear") -> np.ndarray:
         y_start = np.searchsorted(yd, np.arange(dh + 1))
         _resize_area_kernel(img3, xd, xs, xw, y_start, ys, yw, out)
     return out if img.ndim == 3 else out[:, :, 0]
+
+
+def crop_patches(frame, boxes, size=(128, 64), keep_aspect: bool = True) -> np.ndarray:
+    """Image patches of boxes, resized to one size: the inputs of a ReID network, extracted as
+    deep_sort's ``extract_image_patch`` does.
+
+    For each box: with ``keep_aspect`` its width becomes ``height * w / h`` of ``size`` about its
+    centre (so the patch is not stretched); the corners are truncated to integers, clipped to
+    ``[0, width - 1]`` and ``[0, height - 1]`` (deep_sort's bound: the last row and column of the
+    frame are never included), the region cut out and resized with :func:`resize` (bilinear, as
+    ``cv2.resize``; float32, where OpenCV rounds uint8 results: within one grey level of it).
+
+    Parameters
+    ----------
+    frame : ndarray (H, W) or (H, W, C)
+        uint8, or float.
+    boxes : array (N, 4+)
+        x1, y1, x2, y2 (further columns, such as scores, are ignored).
+    size : (int, int)
+        Patch (height, width): (128, 64) for DeepSORT's network, (256, 128) for OSNet.
+    keep_aspect : bool
+
+    Returns
+    -------
+    ndarray of float32 (N, height, width[, C])
+        A box left with no pixels inside the frame (deep_sort then draws random noise) gives an
+        all-zero patch, so every row keeps its box.
+
+    References
+    ----------
+    Wojke, N., Bewley, A. & Paulus, D. "Simple Online and Realtime Tracking with a Deep
+    Association Metric." ICIP 2017. doi:10.1109/ICIP.2017.8296962
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision.imgproc import crop_patches
+    >>> frame = np.arange(100 * 80 * 3, dtype=np.uint8).reshape(100, 80, 3)
+    >>> crop_patches(frame, [[10, 10, 30, 60], [-50, -50, -10, -10]]).shape
+    (2, 128, 64, 3)
+    """
+    img = check_image(frame, "frame", any_channels=True)
+    a = as_array(boxes, "boxes")
+    b = check_boxes(a[:, :4] if a.ndim == 2 and a.shape[1] > 4 else a, "boxes")
+    ph, pw = check_int_pair(size, "size", low=1, labels=("height", "width"))
+    keep_aspect = check_bool(keep_aspect, "keep_aspect")
+    h, w = img.shape[:2]
+    out = np.zeros((len(b), ph, pw) + img.shape[2:], np.float32)
+    for i, (x1, y1, x2, y2) in enumerate(b):
+        left, width, height = x1, x2 - x1, y2 - y1
+        if keep_aspect:
+            new_width = pw / ph * height
+            left -= (new_width - width) / 2
+            width = new_width
+        corners = np.array([left, y1, left + width, y1 + height]).astype(np.int64)  # truncation, as astype(int)
+        sx, sy = max(corners[0], 0), max(corners[1], 0)
+        ex, ey = min(corners[2], w - 1), min(corners[3], h - 1)
+        if sx < ex and sy < ey:
+            out[i] = resize(img[sy:ey, sx:ex], (pw, ph))
+    return out
 
 
 @warmup_hook

@@ -68,6 +68,7 @@ TINY_MAE = NN.videomae_pretraining(TINY_TRANSFORMER, decoder_hidden_size=8, deco
                                    decoder_num_attention_heads=2, decoder_intermediate_size=16, use_mean_pooling=False)
 TINY_FACTORISED = dict(image_size=32, image_patch_size=16, frames=4, frame_patch_size=2, num_classes=3, dim=8,
                        spatial_depth=1, temporal_depth=1, heads=2, mlp_dim=16, dim_head=4)
+TINY_OSNET = NN.osnet_x0_25(num_classes=3)
 CLIP32 = np.random.default_rng(5).standard_normal((1, 4, 3, 32, 32)).astype(np.float32)
 MASK32 = NN.tube_mask(4, 32, rng=0, flat=True)
 
@@ -75,6 +76,8 @@ METHODS = {
     "VideoMAEForVideoClassification.forward": lambda **kw: TINY_VIDEOMAE(**kw),
     "VideoMAEForPreTraining.forward": lambda **kw: TINY_MAE(**kw),
     "ViViTFactorised.forward": lambda **kw: NN.vivit_factorised(**TINY_FACTORISED)(**kw),
+    "OSNet.forward": lambda **kw: TINY_OSNET(**kw),
+    "DeepSortReID.forward": lambda **kw: NN.deepsort_reid()(**kw),
     **{f"{t}.init": (lambda t: lambda **kw: getattr(sv, t)().init(**kw))(t) for t in ("TrackerMOSSE", "TrackerKCF", "TrackerCSRT")},
     **{f"{t}.update": (lambda t: lambda **kw: _initialised(t).update(**kw))(t) for t in ("TrackerMOSSE", "TrackerKCF", "TrackerCSRT")},
     "sot.ScaleEstimator.init": lambda **kw: importlib.import_module("scratchvision.sot").ScaleEstimator(
@@ -235,6 +238,11 @@ PUBLIC = {
     "VideoMAEForPreTraining.forward": (dict(pixel_values=CLIP32, bool_masked_pos=MASK32),
                                        ["pixel_values", "bool_masked_pos"]),
     "ViViTFactorised.forward": (dict(video=CLIP32.transpose(0, 2, 1, 3, 4).copy()), ["video"]),
+    "imgproc.crop_patches": (dict(frame=RGB, boxes=BOXES, size=(16, 8)), ["frame", "boxes"]),
+    "tracking.crop_patches": (dict(frame=RGB, boxes=BOXES, size=(16, 8)), ["frame", "boxes"]),
+    "nn.embed": (dict(model=TINY_OSNET, frame=RGB, boxes=BOXES), ["frame", "boxes"]),
+    "OSNet.forward": (dict(x=np.zeros((1, 3, 32, 16), np.float32)), ["x"]),
+    "DeepSortReID.forward": (dict(x=np.zeros((1, 3, 128, 64), np.float32)), ["x"]),
     "viz.mask_tubes": (dict(frames=np.zeros((4, 32, 32, 3), np.uint8), mask=MASK32), ["frames", "mask"]),
     "viz.plot_tube_mask": (dict(frames=np.zeros((4, 32, 32, 3), np.uint8), mask=MASK32), ["frames", "mask",
                                                                                         "reconstruction"]),
@@ -327,6 +335,9 @@ SCALARS = {
     **{f"nn.{f}": [("hidden_size", 0, ValueError, "hidden_size"), ("num_attention_heads", 3, ValueError, "num_attention_heads"),
                    ("config", [1], TypeError, "config")]
        for f in ("videomae", "videomae_pretraining", "timesformer", "vivit")},
+    **{f"nn.{f}": [("num_classes", 0, ValueError, "num_classes"), ("normalize", "yes", TypeError, "normalize")]
+       for f in ("osnet_x0_25", "osnet_x0_5", "osnet_x1_0")},
+    "nn.BatchNorm1d": [("num_features", 0, ValueError, "num_features"), ("eps", 0.0, ValueError, "eps")],
     "nn.vivit_factorised": [("dim", 0, ValueError, "dim"), ("pool", "max", ValueError, "pool"),
                             ("frames", 3, ValueError, "frames")],
     "gaussian_kernel": [("ksize", 2, ValueError, "ksize"), ("sigma", float("nan"), ValueError, "sigma"),
@@ -370,6 +381,8 @@ SCALAR_VALID = {
     **{f"nn.{f}": dict(TINY_TRANSFORMER) for f in ("videomae", "timesformer", "vivit")},
     "nn.videomae_pretraining": dict(TINY_TRANSFORMER, decoder_hidden_size=8, decoder_num_attention_heads=2),
     "nn.vivit_factorised": dict(TINY_FACTORISED),
+    **{f"nn.{f}": dict(num_classes=3) for f in ("osnet_x0_25", "osnet_x0_5", "osnet_x1_0")},
+    "nn.BatchNorm1d": dict(num_features=4),
     "nn.Dropout": dict(),
     "nn.TwoStream": dict(num_classes=3),
     "nn.InstanceNorm2d": dict(num_features=4),
@@ -392,7 +405,7 @@ NO_INPUT |= {"boxes.FORMATS", "imgproc.BORDER_MODES", "metrics.HOTA_ALPHAS", "me
              "nn.Module", "nn.Sequential", "nn.ReLU", "nn.Flatten", "nn.ResNet", "nn.VideoResNet", "nn.winograd",
              "nn.RAFT", "nn.RAFTTrace", "nn.raft_small", "nn.raft_large", "nn.VideoMAEForVideoClassification",
              "nn.VideoMAEForPreTraining", "nn.TimesformerForVideoClassification", "nn.VivitForVideoClassification",
-             "nn.ViViTFactorised"}
+             "nn.ViViTFactorised", "nn.OSNet", "nn.DeepSortReID", "nn.deepsort_reid"}
 # Kernel-level functions: by design they take input a checked function has validated (their
 # docstrings say so), to spare the per-frame checks.
 KERNEL_LEVEL = {"boxes.convert_checked", "boxes.convert_kernel", "boxes.iou_checked", "boxes.iou_kernel",

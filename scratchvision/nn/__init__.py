@@ -11,10 +11,11 @@ from . import winograd
 from .functional import (adaptive_avg_pool2d, adaptive_avg_pool3d, avg_pool2d, avg_pool3d, conv2d, conv3d,
                          conv_lowering, linear, max_pool2d, max_pool3d, relu, softmax)
 from .hub import from_pretrained, preprocess_video
-from .modules import (AdaptiveAvgPool2d, AdaptiveAvgPool3d, BatchNorm2d, BatchNorm3d, Conv2d, Conv3d, Dropout,
+from .modules import (AdaptiveAvgPool2d, AdaptiveAvgPool3d, BatchNorm1d, BatchNorm2d, BatchNorm3d, Conv2d, Conv3d, Dropout,
                       Flatten, Linear, MaxPool2d, MaxPool3d, Module, ReLU, Sequential)
 from .raft import (RAFT, InstanceNorm2d, RAFTTrace, calc_optical_flow_raft, correlation_pyramid, lookup_correlation,
                    lookup_correlation_on_demand, pooled_features, raft_large, raft_small)
+from .reid import DeepSortReID, OSNet, deepsort_reid, embed, osnet_x0_25, osnet_x0_5, osnet_x1_0
 from .resnet import ResNet, resnet18, resnet50
 from .timesformer import TimesformerForVideoClassification, timesformer
 from .transformer import LayerNorm, gelu, layer_norm, self_attention, sinusoid_table
@@ -35,4 +36,5 @@ __all__ = ["load_checkpoint", "save_safetensors", "unwrap_state_dict", "winograd
            "LayerNorm", "gelu", "layer_norm", "self_attention", "sinusoid_table", "videomae", "videomae_pretraining",
            "VideoMAEForVideoClassification", "VideoMAEForPreTraining", "tube_mask", "random_mask", "video_patches", "videomae_reconstruction",
            "timesformer", "TimesformerForVideoClassification", "vivit", "VivitForVideoClassification",
-           "vivit_factorised", "ViViTFactorised", "from_pretrained", "preprocess_video"]
+           "vivit_factorised", "ViViTFactorised", "from_pretrained", "preprocess_video", "BatchNorm1d", "OSNet",
+           "osnet_x1_0", "osnet_x0_5", "osnet_x0_25", "DeepSortReID", "deepsort_reid", "embed"]

@@ -22,6 +22,9 @@ Convolution lowers to BLAS matrix products in one of four ways (:func:`conv_lowe
   the border), and each temporal tap is one product of its weights with the patch columns of the
   frames it reads.
 
+A **depthwise** convolution (one filter per channel, ``groups`` = channels, OSNet's lite 3x3
+layers) runs as a direct Numba loop instead: a product per channel would be 1 x 9 by 9 x HW.
+
 2-D operations are the 3-D ones with a time axis of length 1. :func:`offset_major` stores weights
 in the order the shifted-window products read them, and
 :func:`~scratchvision.nn.winograd.winograd_weights` transforms them for Winograd's products; the
@@ -212,6 +215,38 @@ def _conv_im2col(x, weight, stride, padding, dilation, out_dims, dst):
                        accumulate=dt > 0)
 
 
+@kernel(fastmath=True)
+def _depthwise(x, weight, stride, pad, dil, out):
+    """out[n, c] = x[n, c] correlated with weight[c, 0] (zero padding): a depthwise convolution,
+    direct, one output row at a time with the kernel taps outermost so the row loop vectorises."""
+    n_batch, channels, t_in, h_in, w_in = x.shape
+    _, _, kt, kh, kw = weight.shape
+    _, _, t_out, h_out, w_out = out.shape
+    for b in range(n_batch):
+        for c in range(channels):
+            for to in range(t_out):
+                for yo in range(h_out):
+                    row = out[b, c, to, yo]
+                    row[:] = 0.0
+                    for i in range(kt):
+                        ti = to * stride[0] - pad[0] + i * dil[0]
+                        if ti < 0 or ti >= t_in:
+                            continue
+                        for j in range(kh):
+                            yi = yo * stride[1] - pad[1] + j * dil[1]
+                            if yi < 0 or yi >= h_in:
+                                continue
+                            src = x[b, c, ti, yi]
+                            for k in range(kw):
+                                tap = weight[c, 0, i, j, k]
+                                offset = k * dil[2] - pad[2]
+                                # outputs whose input column xo * stride + offset is inside the row
+                                lo = max(0, (-offset + stride[2] - 1) // stride[2])
+                                hi = min(w_out, (w_in - offset + stride[2] - 1) // stride[2])
+                                for xo in range(lo, hi):
+                                    row[xo] += tap * src[xo * stride[2] + offset]
+
+
 def conv_lowering(weight_shape, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1)) -> str:
     """How :func:`conv3d` computes a convolution with weights of ``weight_shape`` (O, C/groups, kT,
     kH, kW): ``"pointwise"``, ``"winograd"``, ``"shifted"`` or ``"im2col"`` (see the module notes)."""
@@ -262,6 +297,11 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
         raise ValueError(f"x {x.shape} is too small for kernel {weight.shape[2:]} with padding {padding}")
     og = o // groups
     out = np.empty((n, o) + out_dims, np.float32)
+    if cg == 1 and og == 1 and groups > 1 and winograd is None:  # depthwise: one filter per channel
+        _depthwise(x, weight, stride, padding, dilation, out)
+        if bias is not None:
+            out += bias.reshape(1, -1, 1, 1, 1)
+        return out
     how = conv_lowering(weight.shape, stride, padding, dilation)
     if winograd is not None and how != "winograd":
         raise ValueError(f"winograd weights were given for a convolution computed as {how}")

@@ -18,7 +18,7 @@ from .._validate import check_float, check_int
 from . import functional as F
 from .winograd import winograd_weights
 
-__all__ = ["Module", "Sequential", "Conv2d", "Conv3d", "BatchNorm2d", "BatchNorm3d", "ReLU", "MaxPool2d",
+__all__ = ["Module", "Sequential", "Conv2d", "Conv3d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "ReLU", "MaxPool2d",
            "MaxPool3d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "Linear", "Dropout", "Flatten",
            "IncompatibleKeys"]
 
@@ -259,6 +259,10 @@ class BatchNorm3d(_BatchNorm):
 
 class BatchNorm2d(_BatchNorm):
     """torch.nn.BatchNorm2d in eval mode (running statistics)."""
+
+
+class BatchNorm1d(_BatchNorm):
+    """torch.nn.BatchNorm1d in eval mode (running statistics), on (N, C) or (N, C, L)."""
 
 
 class ReLU(Module):

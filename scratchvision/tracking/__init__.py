@@ -1,10 +1,11 @@
 """Multi-object trackers with one output contract: rows x1, y1, x2, y2, id, score, class, det_idx."""
 
+from ..imgproc import crop_patches
 from ._base import OUTPUT_COLUMNS, TrackerStep, matched_detections
 from .bytetrack import ByteTrack
 from .deepsort import DeepSort, color_histogram_embeddings
 from .ocsort import OCSort
 from .sort import Sort
 
-__all__ = ["Sort", "ByteTrack", "OCSort", "DeepSort", "color_histogram_embeddings", "TrackerStep",
+__all__ = ["Sort", "ByteTrack", "OCSort", "DeepSort", "color_histogram_embeddings", "crop_patches", "TrackerStep",
            "OUTPUT_COLUMNS", "matched_detections"]
