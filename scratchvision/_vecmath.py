@@ -135,28 +135,27 @@ _ERF_LIMIT, _TANH_LIMIT, _ONE = _F(3.9), _F(9.0), _F(1.0)
 
 
 @kernel(inline=True)
+def _odd_rational(x, limit, p_coefficients, q_coefficients):
+    """``x P(x^2) / Q(x^2)`` (coefficients in increasing powers) for ``|x| < limit``, +-1 beyond."""
+    c = min(max(x, -limit), limit)
+    t = c * c
+    p = p_coefficients[len(p_coefficients) - 1]
+    for k in range(len(p_coefficients) - 2, -1, -1):
+        p = p * t + p_coefficients[k]
+    q = q_coefficients[len(q_coefficients) - 1]
+    for k in range(len(q_coefficients) - 2, -1, -1):
+        q = q * t + q_coefficients[k]
+    saturated = _ONE if x > 0 else -_ONE
+    return c * p / q if abs(x) < limit else saturated
+
+
+@kernel(inline=True)
 def vector_erf32(x):
     """erf of a float32 (see the module's notes): +-1 from |x| = 3.9, where erf rounds to +-1."""
-    c = min(max(x, -_ERF_LIMIT), _ERF_LIMIT)
-    t = c * c
-    p = _EP[5]
-    q = _EQ[5]
-    for k in range(4, -1, -1):
-        p = p * t + _EP[k]
-        q = q * t + _EQ[k]
-    saturated = _ONE if x > 0 else -_ONE
-    return c * p / q if abs(x) < _ERF_LIMIT else saturated
+    return _odd_rational(x, _ERF_LIMIT, _EP, _EQ)
 
 
 @kernel(inline=True)
 def vector_tanh32(x):
     """tanh of a float32 (see the module's notes): +-1 from |x| = 9, where tanh rounds to +-1."""
-    c = min(max(x, -_TANH_LIMIT), _TANH_LIMIT)
-    t = c * c
-    p = _TP[4]
-    q = _TQ[4]
-    for k in range(3, -1, -1):
-        p = p * t + _TP[k]
-        q = q * t + _TQ[k]
-    saturated = _ONE if x > 0 else -_ONE
-    return c * p / q if abs(x) < _TANH_LIMIT else saturated
+    return _odd_rational(x, _TANH_LIMIT, _TP, _TQ)

@@ -233,7 +233,10 @@ def plot_tube_mask(frames, mask, *, patch_size: int = 16, tubelet_size: int = 2,
     rows = [("clip", clip), ("masked: what the encoder sees",
                              mask_tubes(clip, mask, patch_size=patch_size, tubelet_size=tubelet_size))]
     if reconstruction is not None:
-        rows.append(("reconstruction", _clip_rgb8(reconstruction, "reconstruction")))
+        recon = _clip_rgb8(reconstruction, "reconstruction")
+        if recon.shape != clip.shape:
+            raise ValueError(f"reconstruction must have the frames' shape {clip.shape}, got {recon.shape}")
+        rows.append(("reconstruction", recon))
     shown = list(range(0, len(clip), tubelet_size))
     fig = Figure(figsize=(1.6 * len(shown) + 0.5, 1.8 * len(rows) + 0.4))
     axes = np.asarray(fig.subplots(len(rows), len(shown), squeeze=False))
