@@ -33,6 +33,7 @@ if framework == "ours":
     model = nn.deepsort_reid() if name == "deepsort" else getattr(nn, name)()
     if name == "deepsort":
         model.load_state_dict(seeded_tf_variables(53))
+    model.prepare()  # batch norms folded, as after loading weights
     run = lambda: model(x)
 else:
     import torch

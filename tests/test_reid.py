@@ -169,3 +169,17 @@ def test_track_command_with_a_reid_network(tmp_path, capsys):
                  "deepsort", "--weights", str(tmp_path / "osnet.safetensors")]) == 2
     assert "is not a deepsort checkpoint" in capsys.readouterr().err
     assert main(["track", str(tmp_path / "det.txt"), "--reid", "deepsort", "--weights", "x.npz"]) == 2
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 5), st.integers(1, 9), st.integers(1, 9), st.integers(0, 2**31 - 1))
+def test_depthwise_3x3_convolution_equals_its_definition(n, c, h, w, seed):
+    """OSNet's depthwise layers take their own kernel (groups = channels, 3x3, stride 1, padding 1)."""
+    rs = np.random.RandomState(seed)
+    x = rs.standard_normal((n, c, h, w)).astype(np.float32)
+    weight = rs.standard_normal((c, 1, 3, 3)).astype(np.float32)
+    bias = rs.standard_normal(c).astype(np.float32)
+    ours = nn.conv2d(x, weight, bias, 1, 1, groups=c)
+    padded = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    ref = sum(padded[:, :, j:j + h, k:k + w] * weight[None, :, 0, j, k, None, None] for j in range(3) for k in range(3))
+    np.testing.assert_allclose(ours, ref + bias[None, :, None, None], rtol=1e-5, atol=1e-5)
