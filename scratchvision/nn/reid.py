@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._jit import kernel, warmup_hook
 from .._validate import DTypeError, as_array, check_bool, check_int
+from .._vecmath import vector_exp32
 from .modules import (AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU,
                       Sequential)
 from .functional import avg_pool2d
@@ -265,8 +267,19 @@ _DEEPSORT_BLOCKS = (("conv2_1", 32, 32, True), ("conv2_3", 32, 32, False), ("con
 _BN_EPS = 1e-3  # TF-Slim's batch_norm default
 
 
+@kernel(fastmath=True)
+def _elu_flat(x):
+    """ELU in place on a flat float32 array: x where x > 0, exp(x) - 1 elsewhere."""
+    for i in range(x.size):
+        v = x[i]
+        x[i] = v if v > 0 else vector_exp32(v) - np.float32(1.0)
+
+
 def _elu(x):
-    return np.where(x > 0, x, np.expm1(np.minimum(x, 0))).astype(np.float32)
+    """ELU of a float32 array (a new array when ``x`` is not C-contiguous, else ``x`` itself)."""
+    x = np.ascontiguousarray(x, np.float32)
+    _elu_flat(x.reshape(-1))
+    return x
 
 
 def _same_pad(x, k, stride):
@@ -463,3 +476,9 @@ def embed(model, frame, boxes, batch_size: int = 32) -> np.ndarray:
     x = np.ascontiguousarray(x.transpose(0, 3, 1, 2), np.float32)
     parts = [model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
     return np.concatenate(parts) if parts else model(x)
+
+
+@warmup_hook
+def _warmup():
+    deepsort_reid()(np.zeros((1, 3, 128, 64), np.float32))
+    osnet_x0_25()(np.zeros((1, 3, 32, 16), np.float32))
