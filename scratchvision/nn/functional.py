@@ -26,7 +26,9 @@ A **depthwise** 3x3 convolution (one filter per channel, ``groups`` = channels, 
 1: OSNet's lite layers) runs as a direct Numba loop instead: a product per channel would be 1 x 9
 by 9 x HW.
 
-2-D operations are the 3-D ones with a time axis of length 1. :func:`offset_major` stores weights
+2-D operations are the 3-D ones with a time axis of length 1, and a batch of images is taken as
+the frames of one clip (a 2-D kernel reads no neighbouring frame), so each product covers the
+whole batch: 32 crops of a ReID network are one product per kernel offset, not 32. :func:`offset_major` stores weights
 in the order the shifted-window products read them, and
 :func:`~scratchvision.nn.winograd.winograd_weights` transforms them for Winograd's products; the
 modules do both once when they load.
@@ -287,6 +289,10 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
     if min(out_dims) < 1:
         raise ValueError(f"x {x.shape} is too small for kernel {weight.shape[2:]} with padding {padding}")
     og = o // groups
+    if n > 1 and t == 1 and kt == 1 and padding[0] == 0 and stride[0] == 1:  # 2-D images: the batch as frames
+        frames = conv3d(np.ascontiguousarray(x.transpose(2, 1, 0, 3, 4)), weight, bias, stride, padding, dilation,
+                        groups, winograd)
+        return np.ascontiguousarray(frames.transpose(2, 1, 0, 3, 4))
     out = np.empty((n, o) + out_dims, np.float32)
     if (cg == 1 and og == 1 and groups > 1 and weight.shape[2:] == (1, 3, 3) and stride == (1, 1, 1)
             and padding == (0, 1, 1) and dilation == (1, 1, 1)):  # depthwise 3 x 3: one filter per channel
