@@ -15,6 +15,7 @@ from .modules import (AdaptiveAvgPool2d, AdaptiveAvgPool3d, BatchNorm1d, BatchNo
                       Flatten, Linear, MaxPool2d, MaxPool3d, Module, ReLU, Sequential)
 from .raft import (RAFT, InstanceNorm2d, RAFTTrace, calc_optical_flow_raft, correlation_pyramid, lookup_correlation,
                    lookup_correlation_on_demand, pooled_features, raft_large, raft_small)
+from .recurrent import GRU, LSTM
 from .reid import DeepSortReID, OSNet, deepsort_reid, embed, osnet_x0_25, osnet_x0_5, osnet_x1_0
 from .resnet import ResNet, resnet18, resnet50
 from .timesformer import TimesformerForVideoClassification, timesformer
@@ -37,4 +38,4 @@ __all__ = ["load_checkpoint", "save_safetensors", "unwrap_state_dict", "winograd
            "VideoMAEForVideoClassification", "VideoMAEForPreTraining", "tube_mask", "random_mask", "video_patches", "videomae_reconstruction",
            "timesformer", "TimesformerForVideoClassification", "vivit", "VivitForVideoClassification",
            "vivit_factorised", "ViViTFactorised", "from_pretrained", "preprocess_video", "BatchNorm1d", "OSNet",
-           "osnet_x1_0", "osnet_x0_5", "osnet_x0_25", "DeepSortReID", "deepsort_reid", "embed"]
+           "osnet_x1_0", "osnet_x0_5", "osnet_x0_25", "DeepSortReID", "deepsort_reid", "embed", "LSTM", "GRU"]
