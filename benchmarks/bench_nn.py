@@ -11,7 +11,10 @@ import sys
 
 TITLE = "Video networks: forward time and peak memory, NumPy + Numba vs PyTorch (CPU)"
 
-_CHILD = r"""
+#: a child process's start (malloc thresholds pinned, arguments read) and end (two warm-ups, the
+#: median of ``repeat`` timed calls of ``run``, peak memory, as one JSON line): every benchmark
+#: script defines ``run`` between them (``_child`` joins the three)
+CHILD_HEAD = r"""
 import ctypes, json, resource, sys, time
 import numpy as np
 try:
@@ -19,6 +22,16 @@ try:
 except OSError:
     pass
 name, framework, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
+"""
+CHILD_TAIL = r"""
+run(); run()
+times = []
+for _ in range(repeat):
+    t0 = time.perf_counter(); run(); times.append(time.perf_counter() - t0)
+print(json.dumps({"seconds": float(np.median(times)), "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+_CHILD = r"""
 rng = np.random.default_rng(0)
 if name.startswith("raft"):  # bench_raft.py: argv 5 the image size HxW, argv 6 our correlation mode
     RAFT_SHAPE = (1, 3) + tuple(int(v) for v in sys.argv[5].split("x"))
@@ -60,11 +73,6 @@ else:
         def run():
             with torch.no_grad():
                 return m(xt)
-run(); run()
-times = []
-for _ in range(repeat):
-    t0 = time.perf_counter(); run(); times.append(time.perf_counter() - t0)
-print(json.dumps({"seconds": float(np.median(times)), "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
@@ -83,7 +91,7 @@ def _child(name, framework, threads, repeat, python=sys.executable, extra=(), sc
                NUMBA_NUM_THREADS=str(threads))
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
-    out = subprocess.run([python, "-c", script, name, framework, str(repeat), str(threads), *extra],
+    out = subprocess.run([python, "-c", CHILD_HEAD + script + CHILD_TAIL, name, framework, str(repeat), str(threads), *extra],
                          capture_output=True, text=True, env=env)
     if out.returncode:
         return None

@@ -18,10 +18,8 @@ TITLE = "ReID networks: embedding time, NumPy + Numba vs torch (CPU); DeepSORT's
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 
 _SCRIPT = r"""
-import ctypes, importlib.util, json, resource, sys, time
+import importlib.util
 from pathlib import Path
-import numpy as np
-name, framework, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
 fixtures = Path(sys.argv[5])
 sys.path.insert(0, str(fixtures))
 from seeded_weights import seeded_tf_variables
@@ -52,11 +50,6 @@ else:
         def run():
             with torch.no_grad():
                 return model(xt)
-run(); run()
-times = []
-for _ in range(repeat):
-    t0 = time.perf_counter(); run(); times.append(time.perf_counter() - t0)
-print(json.dumps({"seconds": float(np.median(times)), "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 NETWORKS = ("deepsort", "osnet_x0_25", "osnet_x1_0")

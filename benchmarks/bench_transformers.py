@@ -13,13 +13,6 @@ CASES = [("videomae", (16, 3, 224, 224), 3), ("videomae_pretraining", (16, 3, 22
          ("timesformer", (8, 3, 224, 224), 3), ("vivit", (32, 3, 224, 224), 2)]
 
 _SCRIPT = r"""
-import ctypes, json, resource, sys, time
-import numpy as np
-try:
-    ctypes.CDLL("libc.so.6").mallopt(-3, 32 << 20); ctypes.CDLL("libc.so.6").mallopt(-1, 128 << 20)
-except OSError:
-    pass
-name, framework, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
 shape = (1,) + tuple(int(v) for v in sys.argv[5].split("x"))
 rng = np.random.default_rng(0)
 x = rng.standard_normal(shape).astype(np.float32)
@@ -46,11 +39,6 @@ else:
     def run():
         with torch.no_grad():
             return model(pixel_values=xt, bool_masked_pos=mt) if name == "videomae_pretraining" else model(pixel_values=xt)
-run(); run()
-times = []
-for _ in range(repeat):
-    t0 = time.perf_counter(); run(); times.append(time.perf_counter() - t0)
-print(json.dumps({"seconds": float(np.median(times)), "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
