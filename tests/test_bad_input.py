@@ -69,6 +69,8 @@ TINY_MAE = NN.videomae_pretraining(TINY_TRANSFORMER, decoder_hidden_size=8, deco
 TINY_FACTORISED = dict(image_size=32, image_patch_size=16, frames=4, frame_patch_size=2, num_classes=3, dim=8,
                        spatial_depth=1, temporal_depth=1, heads=2, mlp_dim=16, dim_head=4)
 TINY_OSNET = NN.osnet_x0_25(num_classes=3)
+TINY_CNNLSTM = NN.CNNLSTM(num_classes=3, hidden_size=4)
+TINY_TSN = NN.TSN(num_classes=3, num_segments=2)
 CLIP32 = np.random.default_rng(5).standard_normal((1, 4, 3, 32, 32)).astype(np.float32)
 MASK32 = NN.tube_mask(4, 32, rng=0, flat=True)
 
@@ -78,6 +80,8 @@ METHODS = {
     "ViViTFactorised.forward": lambda **kw: NN.vivit_factorised(**TINY_FACTORISED)(**kw),
     "OSNet.forward": lambda **kw: TINY_OSNET(**kw),
     "LSTM.forward": lambda **kw: NN.LSTM(3, 2)(**kw),
+    "CNNLSTM.forward": lambda **kw: TINY_CNNLSTM(**kw),
+    "TSN.forward": lambda **kw: TINY_TSN(**kw),
     "GRU.forward": lambda **kw: NN.GRU(3, 2)(**kw),
     "DeepSortReID.forward": lambda **kw: NN.deepsort_reid()(**kw),
     **{f"{t}.init": (lambda t: lambda **kw: getattr(sv, t)().init(**kw))(t) for t in ("TrackerMOSSE", "TrackerKCF", "TrackerCSRT")},
@@ -245,6 +249,8 @@ PUBLIC = {
     "nn.embed": (dict(model=TINY_OSNET, frame=RGB, boxes=BOXES), ["frame", "boxes"]),
     "OSNet.forward": (dict(x=np.zeros((1, 3, 32, 16), np.float32)), ["x"]),
     "LSTM.forward": (dict(input=np.zeros((4, 1, 3), np.float32)), ["input"]),
+    "CNNLSTM.forward": (dict(x=np.zeros((1, 2, 3, 32, 32), np.float32)), ["x"]),
+    "TSN.forward": (dict(x=np.zeros((1, 2, 3, 32, 32), np.float32)), ["x"]),
     "GRU.forward": (dict(input=np.zeros((4, 1, 3), np.float32), hx=np.zeros((1, 1, 2), np.float32)), ["input", "hx"]),
     "DeepSortReID.forward": (dict(x=np.zeros((1, 3, 128, 64), np.float32)), ["x"]),
     "viz.mask_tubes": (dict(frames=np.zeros((4, 32, 32, 3), np.uint8), mask=MASK32), ["frames", "mask"]),
@@ -342,6 +348,12 @@ SCALARS = {
     **{f"nn.{f}": [("num_classes", 0, ValueError, "num_classes"), ("normalize", "yes", TypeError, "normalize")]
        for f in ("osnet_x0_25", "osnet_x0_5", "osnet_x1_0")},
     "nn.BatchNorm1d": [("num_features", 0, ValueError, "num_features"), ("eps", 0.0, ValueError, "eps")],
+    "nn.sample_indices": [("num_frames", 0, ValueError, "num_frames"), ("mode", "dense2", ValueError, "mode"),
+                          ("clip_len", 1.5, TypeError, "clip_len")],
+    "nn.CNNLSTM": [("num_classes", 0, ValueError, "num_classes"), ("pooling", "max", ValueError, "pooling"),
+                   ("backbone", "vgg", ValueError, "backbone")],
+    "nn.TSN": [("num_segments", 0, ValueError, "num_segments"), ("modality", "depth", ValueError, "modality"),
+               ("new_length", 0, ValueError, "new_length")],
     **{f"nn.{f}": [("input_size", 0, ValueError, "input_size"), ("num_layers", 1.5, TypeError, "num_layers"),
                    ("bidirectional", "no", TypeError, "bidirectional")] for f in ("LSTM", "GRU")},
     "nn.vivit_factorised": [("dim", 0, ValueError, "dim"), ("pool", "max", ValueError, "pool"),
@@ -390,6 +402,9 @@ SCALAR_VALID = {
     **{f"nn.{f}": dict(num_classes=3) for f in ("osnet_x0_25", "osnet_x0_5", "osnet_x1_0")},
     "nn.BatchNorm1d": dict(num_features=4),
     **{f"nn.{f}": dict(input_size=3, hidden_size=2) for f in ("LSTM", "GRU")},
+    "nn.sample_indices": dict(num_frames=10, clip_len=4),
+    "nn.CNNLSTM": dict(num_classes=3, hidden_size=4),
+    "nn.TSN": dict(num_classes=3),
     "nn.Dropout": dict(),
     "nn.TwoStream": dict(num_classes=3),
     "nn.InstanceNorm2d": dict(num_features=4),

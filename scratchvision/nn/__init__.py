@@ -5,7 +5,7 @@ VideoMAE, TimeSformer, ViViT), checkpoint loading without torch, and the clip pi
 
 from .checkpoint import load_checkpoint, save_safetensors, unwrap_state_dict
 from .clips import (IMAGENET_MEAN, IMAGENET_STD, KINETICS_MEAN, KINETICS_STD, classify_video,
-                    classify_video_two_stream, kinetics400_classes, preprocess_frames, sample_clips,
+                    classify_video_two_stream, kinetics400_classes, preprocess_frames, sample_clips, sample_indices,
                     two_stream_inputs)
 from . import winograd
 from .functional import (adaptive_avg_pool2d, adaptive_avg_pool3d, avg_pool2d, avg_pool3d, conv2d, conv3d,
@@ -18,6 +18,7 @@ from .raft import (RAFT, InstanceNorm2d, RAFTTrace, calc_optical_flow_raft, corr
 from .recurrent import GRU, LSTM
 from .reid import DeepSortReID, OSNet, deepsort_reid, embed, osnet_x0_25, osnet_x0_5, osnet_x1_0
 from .resnet import ResNet, resnet18, resnet50
+from .temporal import CNNLSTM, TSN
 from .timesformer import TimesformerForVideoClassification, timesformer
 from .transformer import LayerNorm, gelu, layer_norm, self_attention, sinusoid_table
 from .two_stream import TwoStream, cross_modality_conv1, flow_stack
@@ -38,4 +39,4 @@ __all__ = ["load_checkpoint", "save_safetensors", "unwrap_state_dict", "winograd
            "VideoMAEForVideoClassification", "VideoMAEForPreTraining", "tube_mask", "random_mask", "video_patches", "videomae_reconstruction",
            "timesformer", "TimesformerForVideoClassification", "vivit", "VivitForVideoClassification",
            "vivit_factorised", "ViViTFactorised", "from_pretrained", "preprocess_video", "BatchNorm1d", "OSNet",
-           "osnet_x1_0", "osnet_x0_5", "osnet_x0_25", "DeepSortReID", "deepsort_reid", "embed", "LSTM", "GRU"]
+           "osnet_x1_0", "osnet_x0_5", "osnet_x0_25", "DeepSortReID", "deepsort_reid", "embed", "LSTM", "GRU", "CNNLSTM", "TSN", "sample_indices"]

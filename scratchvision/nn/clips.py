@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import os
 from importlib import resources
+from typing import NamedTuple
 
 import numpy as np
 
-from .._validate import IMAGE_DTYPES, as_array, check_image, check_int, check_int_pair
+from .._validate import IMAGE_DTYPES, as_array, check_choice, check_image, check_int, check_int_pair
 from . import functional as F
 
 __all__ = ["KINETICS_MEAN", "KINETICS_STD", "IMAGENET_MEAN", "IMAGENET_STD", "kinetics400_classes", "sample_clips",
+           "sample_indices", "Sampling", "SAMPLING_MODES",
            "preprocess_frames", "two_stream_inputs", "classify_video", "classify_video_two_stream"]
 
 KINETICS_MEAN = (0.43216, 0.394666, 0.37645)
@@ -32,21 +34,101 @@ def kinetics400_classes() -> list:
     return [line for line in text.splitlines() if line]
 
 
+class Sampling(NamedTuple):
+    """Frame indices of clips and the span each covers (last index - first + 1)."""
+
+    indices: np.ndarray  # (num_clips, clip_len) int64
+    spans: np.ndarray  # (num_clips,) int64
+
+
+SAMPLING_MODES = ("uniform", "random", "dense", "segments")
+
+
+def sample_indices(num_frames: int, clip_len: int, stride: int = 1, mode: str = "uniform", num_clips: int = 1,
+                   rng=None, *, pad: bool = True) -> Sampling:
+    """Which frames a video model reads: the one place clips are sampled.
+
+    Parameters
+    ----------
+    num_frames : int
+        Frames in the video.
+    clip_len : int
+        Frames per clip (for ``"segments"``: the number of segments K, one frame each).
+    stride : int
+        Step between a clip's frames (ignored by ``"segments"``).
+    mode : {"uniform", "random", "dense", "segments"}
+        - ``"uniform"``: the clips' starts spread evenly from the first to the last possible start
+          (the usual test-time multi-clip sampling);
+        - ``"random"``: each start drawn uniformly among the possible ones (training);
+        - ``"dense"``: clips back to back from the first frame, each starting where the previous
+          one's span ends;
+        - ``"segments"`` (TSN): the video cut into ``clip_len`` equal segments, one frame from
+          each: its middle frame, or a random one when ``rng`` is given.
+    num_clips : int
+    rng : None, int or numpy.random.Generator
+        For ``"random"`` and ``"segments"``.
+    pad : bool
+        Where a clip runs past the last frame (a short video), repeat the last frame, as common
+        loaders do (every mode pads; ``"segments"`` repeats frames when there are fewer frames
+        than segments); with ``pad=False`` that is a ValueError instead.
+
+    Returns
+    -------
+    Sampling
+        ``indices`` (num_clips, clip_len) and ``spans`` (num_clips,): for an unpadded clip
+        ``(clip_len - 1) * stride + 1``.
+
+    Examples
+    --------
+    >>> from scratchvision.nn import sample_indices
+    >>> sample_indices(40, 4, stride=2, num_clips=2).indices.tolist()
+    [[0, 2, 4, 6], [33, 35, 37, 39]]
+    >>> sample_indices(30, 3, mode="segments").indices.tolist()
+    [[5, 15, 25]]
+    """
+    num_frames = check_int(num_frames, "num_frames", low=1)
+    clip_len = check_int(clip_len, "clip_len", low=1)
+    stride = check_int(stride, "stride", low=1)
+    num_clips = check_int(num_clips, "num_clips", low=1)
+    mode = check_choice(mode, "mode", SAMPLING_MODES)
+    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if mode == "segments":
+        edges = np.arange(clip_len + 1) * (num_frames / clip_len)
+        if rng is None:
+            offsets = np.broadcast_to((edges[:-1] + edges[1:]) / 2, (num_clips, clip_len))
+        else:
+            offsets = edges[:-1] + generator.random((num_clips, clip_len)) * (edges[1:] - edges[:-1])
+        if not pad and clip_len > num_frames:
+            raise ValueError(f"num_frames {num_frames} is fewer than the {clip_len} segments (pad=True repeats frames)")
+        indices = np.minimum(np.floor(offsets).astype(np.int64), num_frames - 1)
+    else:
+        span = (clip_len - 1) * stride + 1
+        if not pad and span > num_frames:
+            raise ValueError(f"the video has {num_frames} frames; a clip of {clip_len} frames every {stride} needs "
+                             f"{span} (pad=True repeats the last frame)")
+        last_start = max(num_frames - span, 0)
+        if mode == "uniform":
+            starts = np.rint(np.linspace(0, last_start, num_clips)).astype(np.int64)
+        elif mode == "random":
+            starts = generator.integers(0, last_start + 1, num_clips)
+        else:
+            starts = np.arange(num_clips, dtype=np.int64) * span
+        indices = np.minimum(starts[:, None] + stride * np.arange(clip_len)[None, :], num_frames - 1)
+    indices = np.ascontiguousarray(indices, np.int64)
+    return Sampling(indices, indices[:, -1] - indices[:, 0] + 1)
+
+
 def sample_clips(n_frames: int, clip_len: int = 16, stride: int = 1, num_clips: int = 1) -> np.ndarray:
     """Frame indices (num_clips, clip_len): clips of ``clip_len`` frames taken every ``stride``-th
-    frame, their starts spread evenly from the first to the last possible one.
+    frame, their starts spread evenly from the first to the last possible one
+    (:func:`sample_indices` with ``mode="uniform"``, ``pad=False``).
 
     Raises ValueError when the video is shorter than one clip's span ``(clip_len - 1) stride + 1``.
     """
     n_frames = check_int(n_frames, "n_frames", low=0)
-    clip_len = check_int(clip_len, "clip_len", low=1)
-    stride = check_int(stride, "stride", low=1)
-    num_clips = check_int(num_clips, "num_clips", low=1)
-    span = (clip_len - 1) * stride + 1
-    if n_frames < span:
-        raise ValueError(f"the video has {n_frames} frames; a clip of {clip_len} frames every {stride} needs {span}")
-    starts = np.rint(np.linspace(0, n_frames - span, num_clips)).astype(np.int64)
-    return starts[:, None] + stride * np.arange(clip_len)[None, :]
+    if n_frames == 0:
+        raise ValueError(f"the video has 0 frames; a clip of {clip_len} frames every {stride} needs at least one")
+    return sample_indices(n_frames, clip_len, stride, "uniform", num_clips, pad=False).indices
 
 
 def preprocess_frames(frames, size=(128, 171), crop: int = 112, mean=KINETICS_MEAN, std=KINETICS_STD) -> np.ndarray:
