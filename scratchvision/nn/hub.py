@@ -204,16 +204,23 @@ def from_pretrained(folder):
     return model, Pretrained(config=config, labels=labels, preprocessing=_preprocessing(folder, config))
 
 
+#: transformers 5.25's video processors' defaults per model type: (shortest edge, mean, std, rescale
+#: factor, offset), the crop being the model's image size (VideoMAE's processor normalises with 0.5 /
+#: 0.5, the hub's VideoMAE folders state the ImageNet values in their preprocessor_config.json)
+_PREPROCESSING_DEFAULTS = {
+    "videomae": (224, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), 1 / 255, False),
+    "timesformer": (224, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 1 / 255, False),
+    "vivit": (256, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), 1 / 127.5, True),
+}
+
+
 def _preprocessing(folder, config) -> dict:
-    """:func:`preprocess_video`'s arguments from ``preprocessor_config.json`` or HF's defaults for
-    the model type (VideoMAE and TimeSformer: ImageNet mean/std; ViViT: values in [-1, 1] then
-    mean/std 0.5)."""
+    """:func:`preprocess_video`'s arguments: ``preprocessor_config.json``'s values where it has them,
+    transformers' defaults for the model type otherwise (:data:`_PREPROCESSING_DEFAULTS`)."""
     size = config.image_size if isinstance(config.image_size, int) else config.image_size[0]
-    defaults = {"videomae": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 1 / 255, False),
-                "timesformer": ((0.45, 0.45, 0.45), (0.225, 0.225, 0.225), 1 / 255, False),
-                "vivit": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5), 1 / 127.5, True)}[config.model_type]
-    out = dict(num_frames=config.num_frames, shortest_edge=size, crop=(size, size), mean=defaults[0],
-               std=defaults[1], rescale_factor=defaults[2], offset=defaults[3])
+    edge, mean, std, factor, offset = _PREPROCESSING_DEFAULTS[config.model_type]
+    out = dict(num_frames=config.num_frames, shortest_edge=max(edge, size), crop=(size, size), mean=mean, std=std,
+               rescale_factor=factor, offset=offset)
     path = os.path.join(folder, "preprocessor_config.json")
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
