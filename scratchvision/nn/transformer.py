@@ -163,7 +163,7 @@ def layer_norm(x, weight, bias, eps: float = 1e-5, out=None) -> np.ndarray:
     >>> import numpy as np
     >>> from scratchvision.nn import layer_norm
     >>> layer_norm(np.array([[1.0, 3.0]], np.float32), np.ones(2, np.float32), np.zeros(2, np.float32))
-    array([[-0.99999499,  0.99999499]], dtype=float32)
+    array([[-0.999995,  0.999995]], dtype=float32)
     """
     a = as_array(x, "x")
     if a.dtype != np.float32:
