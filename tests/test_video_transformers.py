@@ -327,3 +327,19 @@ def test_reconstruction_keeps_visible_tubelets_and_plots(tmp_path):
     fig = viz.plot_tube_mask(image[0].transpose(0, 2, 3, 1), g["mask"][0], patch_size=4, tubelet_size=2,
                              reconstruction=frames, path=tmp_path / "mask.png")
     assert len(fig.axes) == 6 and (tmp_path / "mask.png").exists()
+
+
+def test_linear_writes_into_out_or_adds_to_it():
+    """The blocks' residuals: F.linear into a given array, or added to it by BLAS."""
+    from scratchvision.nn.functional import linear
+
+    rs = np.random.RandomState(4)
+    x, w, b = (rs.standard_normal(s).astype(np.float32) for s in ((5, 3), (4, 3), (4,)))
+    ref = x.astype(np.float64) @ w.T + b
+    out = np.ones((5, 4), np.float32)
+    np.testing.assert_allclose(linear(x, w, b, out, accumulate=True), ref + 1, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(linear(x, w, b, out), ref, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="accumulate needs out"):
+        linear(x, w, b, accumulate=True)
+    with pytest.raises(ValueError, match=r"out must be a C-contiguous float32 array of shape \(5, 4\)"):
+        linear(x, w, b, np.ones((4, 5), np.float32).T)

@@ -440,8 +440,10 @@ def relu(x):
     return np.maximum(x, 0, out=x)
 
 
-def linear(x, weight, bias=None):
-    """``x @ weight.T + bias`` (torch's Linear), over the last axis of ``x``."""
+def linear(x, weight, bias=None, out=None, accumulate: bool = False):
+    """``x @ weight.T + bias`` (torch's Linear), over the last axis of ``x``; written to ``out``
+    (C-contiguous float32 of the result's shape) when given, or added to it with ``accumulate``
+    (a residual summed by BLAS in place)."""
     x, weight = as_array(x, "x"), _tensor(weight, "weight", "OI")
     if x.ndim < 1 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"x must have shape (..., {weight.shape[1]}) to match weight {weight.shape}, got {x.shape}")
@@ -452,9 +454,16 @@ def linear(x, weight, bias=None):
         if bias.shape != (weight.shape[0],):
             raise ValueError(f"bias must have shape ({weight.shape[0]},) to match weight {weight.shape}, got {bias.shape}")
         bias = to_float32(bias, "bias")
+    shape = x.shape[:-1] + (weight.shape[0],)
+    if out is None:
+        if accumulate:
+            raise ValueError("accumulate needs out, the array to add to")
+        out = np.empty(shape, np.float32)
+    elif not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous float32 array of shape {shape}, got "
+                         f"{getattr(out, 'dtype', type(out).__name__)} {np.shape(out)}")
     rows = x.reshape(-1, x.shape[-1])
-    out = matmul(rows, weight.T, np.empty((rows.shape[0], weight.shape[0]), np.float32))
-    out = out.reshape(x.shape[:-1] + (weight.shape[0],))
+    matmul(rows, weight.T, out.reshape(rows.shape[0], weight.shape[0]), accumulate=accumulate)
     if bias is not None:
         out += bias
     return out

@@ -318,8 +318,9 @@ class Linear(Module):
         if bias:
             self.register("bias", np.zeros(out_features, np.float32))
 
-    def forward(self, x):
-        return F.linear(x, self.weight, self._params.get("bias"))
+    def forward(self, x, out=None, accumulate: bool = False):
+        """``x @ weight.T + bias``; into ``out``, or added to it with ``accumulate`` (:func:`F.linear`)."""
+        return F.linear(x, self.weight, self._params.get("bias"), out, accumulate)
 
 
 class Dropout(Module):

@@ -38,7 +38,7 @@ from .._validate import DTypeError, as_array, check_bool, check_int
 from .._vecmath import vector_exp32
 from .modules import (AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU,
                       Sequential)
-from .functional import avg_pool2d
+from .functional import avg_pool2d, conv2d, max_pool2d
 
 __all__ = ["OSNet", "osnet_x1_0", "osnet_x0_5", "osnet_x0_25", "DeepSortReID", "deepsort_reid", "embed"]
 
@@ -337,8 +337,6 @@ class DeepSortReID(Module):
 
     @staticmethod
     def _conv(x, weight_bias, stride=1):
-        from .functional import conv2d
-
         weight, bias = weight_bias
         (top, bottom), (left, right) = _same_pad(x, weight.shape[2], stride)
         if top != bottom or left != right:  # asymmetric: pad here, the convolution pads nothing
@@ -348,8 +346,6 @@ class DeepSortReID(Module):
 
     def forward(self, x):
         """128-d L2-normalised embeddings of crops (N, 3, 128, 64) float32 in [0, 1]."""
-        from .functional import max_pool2d
-
         x = as_array(x, "x")
         if x.dtype != np.float32:
             raise DTypeError(f"x must be float32, got {x.dtype}")

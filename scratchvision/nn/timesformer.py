@@ -31,7 +31,7 @@ import numpy as np
 
 from .hub import model_config
 from .modules import Conv2d, Linear, Module
-from .transformer import (BlockWeights, Container, LayerNorm, attention_branch, block_forward, dense, embed_tubelets,
+from .transformer import (BlockWeights, Container, LayerNorm, attention_branch, block_forward, embed_tubelets,
                           mlp_residual, split_qkv)
 from .videomae import ClassifierOutput, _activation, check_clip
 
@@ -115,7 +115,7 @@ class TimesformerForVideoClassification(Module):
             for space, _ in self.blocks:
                 block_forward(flat, b * t, space)
             first = self.timesformer.layernorm(np.ascontiguousarray(tokens[:, 0]))
-            return ClassifierOutput(dense(first, self.classifier))
+            return ClassifierOutput(self.classifier(first))
         patches = np.ascontiguousarray(patches.transpose(0, 2, 1, 3))  # (B, P, T, D): token p * T + t
         patches += e.time_embeddings[0]
         if c.attention_type == "joint_space_time":
@@ -124,13 +124,13 @@ class TimesformerForVideoClassification(Module):
             for space, _ in self.blocks:
                 block_forward(flat, b, space)
             first = self.timesformer.layernorm(np.ascontiguousarray(tokens[:, 0]))
-            return ClassifierOutput(dense(first, self.classifier))
+            return ClassifierOutput(self.classifier(first))
         cls = np.repeat(cls, b, axis=0)  # (B, D)
         patches = patches.reshape(b * p * t, d)
         for (space, time), layer in zip(self.blocks, self.timesformer.encoder.layer):
             # 1. time: sequences of T tokens per patch position, then temporal_dense, added
             residual = attention_branch(patches, b * p, time, np.empty_like(patches))
-            dense(residual, layer.temporal_dense, patches, accumulate=True)
+            layer.temporal_dense(residual, patches, accumulate=True)
             # 2. space: per frame, [class token copy; its P tokens]; frame class outputs averaged
             frames = np.empty((b, t, 1 + p, d), np.float32)
             frames[:, :, 0] = cls[:, None]
@@ -142,7 +142,7 @@ class TimesformerForVideoClassification(Module):
             # 3. MLP on every token (row-wise, so the class tokens and patches can go apart)
             mlp_residual(patches, space)
             mlp_residual(cls, space)
-        return ClassifierOutput(dense(self.timesformer.layernorm(cls), self.classifier))
+        return ClassifierOutput(self.classifier(self.timesformer.layernorm(cls)))
 
 
 def timesformer(config=None, **overrides) -> TimesformerForVideoClassification:

@@ -363,16 +363,6 @@ def split_qkv(qkv: Linear, heads: int):
     return qkv.weight * scale[:, None], bias * scale
 
 
-def dense(x, layer: Linear, out=None, accumulate: bool = False) -> np.ndarray:
-    """``x @ W^T + b`` (a :class:`Linear`) on 2-D tokens, written to ``out`` or added to it."""
-    if out is None:
-        out = np.empty((x.shape[0], layer.weight.shape[0]), np.float32)
-    matmul(x, layer.weight.T, out, accumulate=accumulate)
-    if "bias" in layer._params:
-        out += layer.bias
-    return out
-
-
 def attention_branch(x, n_seq: int, block: BlockWeights, out, accumulate: bool = False) -> np.ndarray:
     """``out = Wo · Attention(LN1(x))`` (or ``out +=`` it with ``accumulate``): the attention branch
     of a block on tokens ``x`` (n_seq * L, D)."""
@@ -382,7 +372,7 @@ def attention_branch(x, n_seq: int, block: BlockWeights, out, accumulate: bool =
     qkv += block.qkv_bias
     ctx = self_attention(qkv, n_seq, block.heads, scratch("block_context", (x.shape[0], qkv.shape[1] // 3)))
     if block.out is not None:
-        return dense(ctx, block.out, out, accumulate)
+        return block.out(ctx, out, accumulate)
     if accumulate:
         out += ctx
     else:
@@ -397,7 +387,7 @@ def mlp_residual(x, block: BlockWeights) -> np.ndarray:
     matmul(h, block.fc1.weight.T, hidden)
     _bias_gelu(hidden, block.fc1._params.get("bias", np.zeros(hidden.shape[1], np.float32)),
                block.approximate == "tanh")
-    return dense(hidden, block.fc2, x, accumulate=True)
+    return block.fc2(hidden, x, accumulate=True)
 
 
 def block_forward(x, n_seq: int, block: BlockWeights) -> np.ndarray:

@@ -41,7 +41,7 @@ import numpy as np
 from .._validate import DTypeError, as_array, check_float, check_int
 from .hub import model_config
 from .modules import Conv3d, Linear, Module
-from .transformer import (ACTIVATIONS, BlockWeights, Container, LayerNorm, block_forward, dense, embed_tubelets,
+from .transformer import (ACTIVATIONS, BlockWeights, Container, LayerNorm, block_forward, embed_tubelets,
                           sinusoid_table, stack_qkv)
 
 __all__ = ["videomae", "videomae_pretraining", "VideoMAEForVideoClassification", "VideoMAEForPreTraining",
@@ -290,7 +290,7 @@ class VideoMAEForVideoClassification(Module):
         masks = None if bool_masked_pos is None else _masks(bool_masked_pos, len(x), int(np.prod(self.videomae.grid)))
         tokens = self.videomae(x, masks)
         pooled = self.fc_norm(tokens.mean(axis=1)) if "fc_norm" in self._modules else tokens[:, 0]
-        return ClassifierOutput(dense(np.ascontiguousarray(pooled), self.classifier))
+        return ClassifierOutput(self.classifier(pooled))
 
 
 class VideoMAEForPreTraining(Module):
@@ -327,14 +327,14 @@ class VideoMAEForPreTraining(Module):
         b, n_visible, _ = visible.shape
         n_masked = masks.shape[1] - n_visible
         tokens = np.empty((b, masks.shape[1], c.decoder_hidden_size), np.float32)
-        tokens[:, :n_visible] = dense(visible.reshape(b * n_visible, -1), self.encoder_to_decoder).reshape(b, n_visible, -1)
+        tokens[:, :n_visible] = self.encoder_to_decoder(visible.reshape(b * n_visible, -1)).reshape(b, n_visible, -1)
         tokens[:, :n_visible] += self.position_table[np.nonzero(~masks)[1]].reshape(b, n_visible, -1)
         tokens[:, n_visible:] = self.mask_token + self.position_table[np.nonzero(masks)[1]].reshape(b, n_masked, -1)
         flat = tokens.reshape(-1, c.decoder_hidden_size)
         for block in self.blocks:
             block_forward(flat, b, block)
         hidden = self.decoder.norm(np.ascontiguousarray(tokens[:, n_visible:]).reshape(b * n_masked, -1))
-        return PreTrainingOutput(dense(hidden, self.decoder.head).reshape(b, n_masked, -1))
+        return PreTrainingOutput(self.decoder.head(hidden).reshape(b, n_masked, -1))
 
 
 def videomae(config=None, **overrides) -> VideoMAEForVideoClassification:

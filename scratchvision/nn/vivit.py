@@ -29,7 +29,7 @@ import numpy as np
 from .._validate import DTypeError, as_array, check_choice, check_int
 from .hub import model_config
 from .modules import Conv3d, Linear, Module
-from .transformer import (BlockWeights, Container, LayerNorm, block_forward, dense, embed_tubelets, split_qkv,
+from .transformer import (BlockWeights, Container, LayerNorm, block_forward, embed_tubelets, split_qkv,
                           stack_qkv)
 from .videomae import ClassifierOutput, _activation, check_clip
 
@@ -86,7 +86,7 @@ class VivitForVideoClassification(Module):
         for block in self.blocks:
             block_forward(flat, b, block)
         first = self.vivit.layernorm(np.ascontiguousarray(tokens[:, 0]))
-        return ClassifierOutput(dense(first, self.classifier))
+        return ClassifierOutput(self.classifier(first))
 
 
 def vivit(config=None, **overrides) -> VivitForVideoClassification:
@@ -214,7 +214,7 @@ class ViViTFactorised(Module):
         rows = x.reshape(b, c, slots, pf, h // ph, ph, w // pw, pw).transpose(0, 2, 4, 6, 3, 5, 7, 1)
         rows = np.ascontiguousarray(rows).reshape(b * slots * n, -1)
         e = self.to_patch_embedding
-        tokens = e[3](dense(e[1](rows), e[2])).reshape(b, slots, n, -1)
+        tokens = e[3](e[2](e[1](rows))).reshape(b, slots, n, -1)
         tokens += self.pos_embedding[0]
         dim = tokens.shape[-1]
         spatial_blocks, temporal_blocks = self.blocks
@@ -226,7 +226,7 @@ class ViViTFactorised(Module):
         if self.pool == "cls":
             frames = np.concatenate([np.broadcast_to(self.temporal_cls_token, (b, 1, dim)), frames], axis=1)
         temporal = self._encode(frames, temporal_blocks, self.temporal_transformer.norm)
-        return dense(np.ascontiguousarray(self._summary(temporal)), self.mlp_head)
+        return self.mlp_head(self._summary(temporal))
 
 
 def vivit_factorised(*, image_size, image_patch_size, frames, frame_patch_size, num_classes, dim, spatial_depth,
