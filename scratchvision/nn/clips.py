@@ -131,27 +131,44 @@ def sample_clips(n_frames: int, clip_len: int = 16, stride: int = 1, num_clips: 
     return sample_indices(n_frames, clip_len, stride, "uniform", num_clips, pad=False).indices
 
 
+def check_frames(frames, name: str = "frames", dtypes=IMAGE_DTYPES) -> np.ndarray:
+    """``frames`` as an RGB array (T, H, W, 3) of one of ``dtypes``, else ValueError/TypeError
+    naming ``name``."""
+    f = as_array(frames, name)
+    if f.ndim != 4 or f.shape[3] != 3:
+        raise ValueError(f"{name} must have shape (T, H, W, 3), got {f.shape}")
+    check_image(f.reshape((f.shape[0] * f.shape[1],) + f.shape[2:]), name, dtypes=dtypes)
+    return f
+
+
+def resize_crop_normalise(frames, resized, crop, scale, shift, mean, std) -> np.ndarray:
+    """Checked frames (T, H, W, 3) -> (T, 3, crop_h, crop_w) float32: bilinear resize to ``resized =
+    (height, width)``, centre crop, ``x * scale - shift``, then ``(x - mean) / std`` per channel:
+    what every video model's preprocessing does, with its own sizes and constants."""
+    from ..imgproc import resize
+
+    (h, w), (ch, cw) = resized, crop
+    if ch > h or cw > w:
+        raise ValueError(f"crop {tuple(crop)} is larger than the resized frame {(h, w)}")
+    top, left = (h - ch) // 2, (w - cw) // 2
+    out = np.empty((len(frames), 3, ch, cw), np.float32)
+    for t, frame in enumerate(frames):
+        scaled = resize(frame, (w, h))[top:top + ch, left:left + cw] * np.float32(scale)
+        out[t] = (scaled - np.float32(shift)).transpose(2, 0, 1)
+    out -= np.asarray(mean, np.float32).reshape(1, 3, 1, 1)
+    out /= np.asarray(std, np.float32).reshape(1, 3, 1, 1)
+    return out
+
+
 def preprocess_frames(frames, size=(128, 171), crop: int = 112, mean=KINETICS_MEAN, std=KINETICS_STD) -> np.ndarray:
     """RGB frames (T, H, W, 3) uint8 -> a clip (3, T, crop, crop) float32: bilinear resize to
     ``size = (height, width)``, centre crop, [0, 1] scaling, per-channel normalisation."""
-    from ..imgproc import resize
-
-    f = as_array(frames, "frames")
-    if f.ndim != 4 or f.shape[3] != 3:
-        raise ValueError(f"frames must have shape (T, H, W, 3), got {f.shape}")
-    check_image(f.reshape((f.shape[0] * f.shape[1],) + f.shape[2:]), "frames")
+    f = check_frames(frames)
     h, w = check_int_pair(size, "size", low=1, labels=("height", "width"))
     crop = check_int(crop, "crop", low=1)
-    if crop > min(h, w):
-        raise ValueError(f"crop {crop} is larger than the resized frame {size}")
-    top, left = (h - crop) // 2, (w - crop) // 2
-    out = np.empty((3, len(f), crop, crop), np.float32)
-    for t, frame in enumerate(f):
-        scaled = resize(frame, (w, h)) * np.float32(1 / 255 if f.dtype == np.uint8 else 1.0)
-        out[:, t] = scaled[top:top + crop, left:left + crop].transpose(2, 0, 1)
-    out -= np.asarray(mean, np.float32).reshape(3, 1, 1, 1)
-    out /= np.asarray(std, np.float32).reshape(3, 1, 1, 1)
-    return out
+    scale = 1 / 255 if f.dtype == np.uint8 else 1.0
+    out = resize_crop_normalise(f, (h, w), (crop, crop), scale, 0.0, mean, std)
+    return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
 
 
 def two_stream_inputs(frames, flow_length: int = 10, size: int = 224, flows=None):

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .._validate import as_array, check_image, check_int
+from .._validate import check_int
 from .checkpoint import load_checkpoint
 
 __all__ = ["DEFAULTS", "model_config", "from_pretrained", "Pretrained", "preprocess_video", "load_folder_weights",
@@ -254,25 +254,13 @@ def preprocess_video(frames, *, num_frames=None, shortest_edge: int = 224, crop=
     >>> preprocess_video(np.zeros((2, 40, 60, 3), np.uint8), shortest_edge=32, crop=(32, 32)).shape
     (2, 3, 32, 32)
     """
-    from ..imgproc import resize
+    from .clips import check_frames, resize_crop_normalise
 
-    f = as_array(frames, "frames")
-    if f.ndim != 4 or f.shape[3] != 3:
-        raise ValueError(f"frames must have shape (T, H, W, 3), got {f.shape}")
-    check_image(f.reshape((-1,) + f.shape[2:]), "frames", dtypes=(np.uint8,))
+    f = check_frames(frames, dtypes=(np.uint8,))
     if num_frames is not None and len(f) != num_frames:
         raise ValueError(f"frames: the model takes {num_frames} frames, got {len(f)}")
     edge = check_int(shortest_edge, "shortest_edge", low=1)
-    ch, cw = (check_int(v, "crop", low=1) for v in crop)
+    crop = tuple(check_int(v, "crop", low=1) for v in crop)
     h, w = f.shape[1:3]
-    nh, nw = (edge, max(1, int(edge * w / h))) if h <= w else (max(1, int(edge * h / w)), edge)
-    if ch > nh or cw > nw:
-        raise ValueError(f"crop {crop} is larger than the resized frame {(nh, nw)}")
-    top, left = (nh - ch) // 2, (nw - cw) // 2
-    out = np.empty((len(f), 3, ch, cw), np.float32)
-    for t, frame in enumerate(f):
-        scaled = resize(frame, (nw, nh))[top:top + ch, left:left + cw] * np.float32(rescale_factor)
-        out[t] = (scaled - np.float32(1.0 if offset else 0.0)).transpose(2, 0, 1)
-    out -= np.asarray(mean, np.float32).reshape(1, 3, 1, 1)
-    out /= np.asarray(std, np.float32).reshape(1, 3, 1, 1)
-    return out
+    resized = (edge, max(1, int(edge * w / h))) if h <= w else (max(1, int(edge * h / w)), edge)
+    return resize_crop_normalise(f, resized, crop, rescale_factor, 1.0 if offset else 0.0, mean, std)
