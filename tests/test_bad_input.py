@@ -348,6 +348,8 @@ SCALARS = {
     **{f"nn.{f}": [("num_classes", 0, ValueError, "num_classes"), ("normalize", "yes", TypeError, "normalize")]
        for f in ("osnet_x0_25", "osnet_x0_5", "osnet_x1_0")},
     "nn.BatchNorm1d": [("num_features", 0, ValueError, "num_features"), ("eps", 0.0, ValueError, "eps")],
+    "nn.profile": [("repeat", 0, ValueError, "repeat"), ("input_shape", (4, 0, 3), ValueError, "input_shape"),
+                   ("input_shape", "abc", ValueError, "input_shape"), ("model", "abc", TypeError, "model")],
     "nn.sample_indices": [("num_frames", 0, ValueError, "num_frames"), ("mode", "dense2", ValueError, "mode"),
                           ("clip_len", 1.5, TypeError, "clip_len")],
     "nn.CNNLSTM": [("num_classes", 0, ValueError, "num_classes"), ("pooling", "max", ValueError, "pooling"),
@@ -403,6 +405,7 @@ SCALAR_VALID = {
     "nn.BatchNorm1d": dict(num_features=4),
     **{f"nn.{f}": dict(input_size=3, hidden_size=2) for f in ("LSTM", "GRU")},
     "nn.sample_indices": dict(num_frames=10, clip_len=4),
+    "nn.profile": dict(model=NN.LSTM(3, 2), input_shape=(4, 1, 3), repeat=1),
     "nn.CNNLSTM": dict(num_classes=3, hidden_size=4),
     "nn.TSN": dict(num_classes=3),
     "nn.Dropout": dict(),
@@ -427,7 +430,8 @@ NO_INPUT |= {"boxes.FORMATS", "imgproc.BORDER_MODES", "metrics.HOTA_ALPHAS", "me
              "nn.Module", "nn.Sequential", "nn.ReLU", "nn.Flatten", "nn.ResNet", "nn.VideoResNet", "nn.winograd",
              "nn.RAFT", "nn.RAFTTrace", "nn.raft_small", "nn.raft_large", "nn.VideoMAEForVideoClassification",
              "nn.VideoMAEForPreTraining", "nn.TimesformerForVideoClassification", "nn.VivitForVideoClassification",
-             "nn.ViViTFactorised", "nn.OSNet", "nn.DeepSortReID", "nn.deepsort_reid"}
+             "nn.ViViTFactorised", "nn.OSNet", "nn.DeepSortReID", "nn.deepsort_reid",
+             "nn.Identity", "nn.Profile", "nn.LayerProfile"}
 # Kernel-level functions: by design they take input a checked function has validated (their
 # docstrings say so), to spare the per-frame checks.
 KERNEL_LEVEL = {"boxes.convert_checked", "boxes.convert_kernel", "boxes.iou_checked", "boxes.iou_kernel",

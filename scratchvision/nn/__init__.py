@@ -1,7 +1,7 @@
 """Inference of video (and image) networks in NumPy + Numba, equal to torchvision's, Hugging Face's
 and vit-pytorch's for the same weights: the layers (:mod:`.functional`, :mod:`.modules`,
 :mod:`.transformer`), the networks (R3D-18, MC3-18, R(2+1)D-18, ResNet-18/50, Two-Stream, RAFT,
-VideoMAE, TimeSformer, ViViT), checkpoint loading without torch, and the clip pipeline."""
+VideoMAE, TimeSformer, ViViT, OSNet, CNN+LSTM, TSN), a profiler (:func:`profile`), checkpoint loading without torch, and the clip pipeline."""
 
 from .checkpoint import load_checkpoint, save_safetensors, unwrap_state_dict
 from .clips import (IMAGENET_MEAN, IMAGENET_STD, KINETICS_MEAN, KINETICS_STD, classify_video,
@@ -12,7 +12,8 @@ from .functional import (adaptive_avg_pool2d, adaptive_avg_pool3d, avg_pool2d, a
                          conv_lowering, linear, max_pool2d, max_pool3d, relu, softmax)
 from .hub import from_pretrained, preprocess_video
 from .modules import (AdaptiveAvgPool2d, AdaptiveAvgPool3d, BatchNorm1d, BatchNorm2d, BatchNorm3d, Conv2d, Conv3d, Dropout,
-                      Flatten, Linear, MaxPool2d, MaxPool3d, Module, ReLU, Sequential)
+                      Flatten, Identity, Linear, MaxPool2d, MaxPool3d, Module, ReLU, Sequential)
+from .profiling import LayerProfile, Profile, profile
 from .raft import (RAFT, InstanceNorm2d, RAFTTrace, calc_optical_flow_raft, correlation_pyramid, lookup_correlation,
                    lookup_correlation_on_demand, pooled_features, raft_large, raft_small)
 from .recurrent import GRU, LSTM
@@ -30,7 +31,7 @@ from .vivit import ViViTFactorised, VivitForVideoClassification, vivit, vivit_fa
 __all__ = ["load_checkpoint", "save_safetensors", "unwrap_state_dict", "winograd", "conv_lowering", "conv2d", "conv3d", "max_pool2d", "max_pool3d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool2d",
            "adaptive_avg_pool3d", "relu", "linear", "softmax", "Module", "Sequential", "Conv2d", "Conv3d",
            "BatchNorm2d", "BatchNorm3d", "ReLU", "MaxPool2d", "MaxPool3d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
-           "Linear", "Dropout", "Flatten", "ResNet", "resnet18", "resnet50", "VideoResNet", "r3d_18", "mc3_18",
+           "Linear", "Identity", "Dropout", "Flatten", "ResNet", "resnet18", "resnet50", "VideoResNet", "r3d_18", "mc3_18",
            "r2plus1d_18", "TwoStream", "cross_modality_conv1", "flow_stack", "classify_video", "classify_video_two_stream", "kinetics400_classes",
            "sample_clips", "preprocess_frames", "two_stream_inputs", "KINETICS_MEAN", "KINETICS_STD", "IMAGENET_MEAN",
            "IMAGENET_STD", "RAFT", "RAFTTrace", "raft_small", "raft_large", "calc_optical_flow_raft", "InstanceNorm2d", "correlation_pyramid",
@@ -39,4 +40,5 @@ __all__ = ["load_checkpoint", "save_safetensors", "unwrap_state_dict", "winograd
            "VideoMAEForVideoClassification", "VideoMAEForPreTraining", "tube_mask", "random_mask", "video_patches", "videomae_reconstruction",
            "timesformer", "TimesformerForVideoClassification", "vivit", "VivitForVideoClassification",
            "vivit_factorised", "ViViTFactorised", "from_pretrained", "preprocess_video", "BatchNorm1d", "OSNet",
-           "osnet_x1_0", "osnet_x0_5", "osnet_x0_25", "DeepSortReID", "deepsort_reid", "embed", "LSTM", "GRU", "CNNLSTM", "TSN", "sample_indices"]
+           "osnet_x1_0", "osnet_x0_5", "osnet_x0_25", "DeepSortReID", "deepsort_reid", "embed", "LSTM", "GRU", "CNNLSTM", "TSN", "sample_indices",
+           "profile", "Profile", "LayerProfile"]

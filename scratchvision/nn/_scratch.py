@@ -12,7 +12,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["scratch"]
+__all__ = ["scratch", "release"]
 
 _LOCAL = threading.local()
 
@@ -28,3 +28,8 @@ def scratch(name: str, shape) -> np.ndarray:
     if buf is None or buf.size < size:
         buf = buffers[name] = np.empty(size, np.float32)
     return buf[:size].reshape(shape)
+
+
+def release() -> None:
+    """Free this thread's buffers (the next calls allocate them afresh)."""
+    _LOCAL.__dict__.pop("buffers", None)

@@ -49,6 +49,7 @@ import numpy as np
 from .._jit import kernel, warmup_hook
 from .._validate import DTypeError, as_array, check_finite, check_int, to_float32
 from ._blas import matmul
+from ._tally import tally
 from .winograd import conv_winograd, winograd_weights
 
 __all__ = ["conv3d", "conv2d", "offset_major", "conv_lowering", "MIN_CHANNELS", "max_pool3d", "max_pool2d", "avg_pool3d", "avg_pool2d", "adaptive_avg_pool3d",
@@ -297,6 +298,7 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
         _depthwise_3x3(np.ascontiguousarray(x), np.ascontiguousarray(weight[:, 0, 0]), out)
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1, 1)
+        tally(out.size * 9)
         return out
     if n > 1 and t == 1 and kt == 1 and padding[0] == 0 and stride[0] == 1:  # 2-D images: the batch as frames
         frames = conv3d(np.ascontiguousarray(x.transpose(2, 1, 0, 3, 4)), weight, bias, stride, padding, dilation,
@@ -327,6 +329,7 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
                 _conv_im2col(xg, weight[g * og:(g + 1) * og], stride, padding, dilation, out_dims, dst)
     if bias is not None and how != "winograd":
         out += bias.reshape(1, -1, 1, 1, 1)
+    tally(out.size * cg * kt * kh * kw)
     return out
 
 
@@ -464,6 +467,7 @@ def linear(x, weight, bias=None, out=None, accumulate: bool = False):
                          f"{getattr(out, 'dtype', type(out).__name__)} {np.shape(out)}")
     rows = x.reshape(-1, x.shape[-1])
     matmul(rows, weight.T, out.reshape(rows.shape[0], weight.shape[0]), accumulate=accumulate)
+    tally(out.size * weight.shape[1])
     if bias is not None:
         out += bias
     return out

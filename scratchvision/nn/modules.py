@@ -19,7 +19,7 @@ from . import functional as F
 from .winograd import winograd_weights
 
 __all__ = ["Module", "Sequential", "Conv2d", "Conv3d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "ReLU", "MaxPool2d",
-           "MaxPool3d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "Linear", "Dropout", "Flatten",
+           "MaxPool3d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "Linear", "Identity", "Dropout", "Flatten",
            "IncompatibleKeys"]
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -321,6 +321,13 @@ class Linear(Module):
     def forward(self, x, out=None, accumulate: bool = False):
         """``x @ weight.T + bias``; into ``out``, or added to it with ``accumulate`` (:func:`F.linear`)."""
         return F.linear(x, self.weight, self._params.get("bias"), out, accumulate)
+
+
+class Identity(Module):
+    """Returns its input (torch's ``nn.Identity``: e.g. in place of a backbone's classifier)."""
+
+    def forward(self, x):
+        return x
 
 
 class Dropout(Module):

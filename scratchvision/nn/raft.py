@@ -50,6 +50,7 @@ import numpy as np
 from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_image, check_int
 from . import functional as F
+from ._tally import tally
 from .modules import BatchNorm2d, Conv2d, Module, ReLU, Sequential
 
 __all__ = ["RAFT", "RAFTTrace", "raft_small", "raft_large", "calc_optical_flow_raft", "InstanceNorm2d", "lookup_correlation",
@@ -283,6 +284,7 @@ def correlation_pyramid(fmap1, fmap2, num_levels: int = 4) -> list:
     c, h, w = fmap1.shape
     volume = (fmap1.reshape(c, h * w).T @ fmap2.reshape(c, h * w)).reshape(h * w, h, w)
     volume /= np.float32(np.sqrt(np.float32(c)))
+    tally(volume.size * c)
     levels = [volume]
     for _ in range(num_levels - 1):
         levels.append(_average_2x2(levels[-1]))
@@ -478,6 +480,7 @@ def lookup_correlation_on_demand(fmap1, pooled, coords, radius: int) -> np.ndarr
     for level, f2 in enumerate(pooled):
         _lookup_level_on_demand(pixels, f2, flat, np.float32(0.5**level), radius, scale,
                                 out[level * n * n:(level + 1) * n * n])
+    tally(len(pooled) * (n + 1) ** 2 * h * w * c)  # the dot products with each window's integer positions
     return out.reshape(len(pooled) * n * n, h, w)
 
 

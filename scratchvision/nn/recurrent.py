@@ -32,6 +32,7 @@ import numpy as np
 from .._jit import kernel, warmup_hook
 from .._validate import DTypeError, as_array, check_bool, check_int
 from ._blas import matmul
+from ._tally import tally
 from .modules import Module
 
 __all__ = ["LSTM", "GRU"]
@@ -136,6 +137,7 @@ class _Recurrent(Module):
                 w_ih = self._params[f"weight_ih_l{layer}{suffix}"]
                 xproj = np.empty((steps * batch, w_ih.shape[0]), np.float32)
                 matmul(x.reshape(steps * batch, -1), w_ih.T, xproj)
+                tally(xproj.size * (x.shape[2] + self.hidden_size))  # x W_ih^T now, h W_hh^T step by step
                 if self.bias:
                     xproj += self._params[f"bias_ih_l{layer}{suffix}"]
                 b_hh = self._params[f"bias_hh_l{layer}{suffix}"] if self.bias else np.zeros(w_ih.shape[0], np.float32)

@@ -38,7 +38,7 @@ from .._validate import DTypeError, as_array, check_bool, check_int
 from .._vecmath import vector_exp32
 from .modules import (AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU,
                       Sequential)
-from .functional import avg_pool2d, conv2d, max_pool2d
+from .functional import avg_pool2d, conv2d, linear, max_pool2d, relu
 
 __all__ = ["OSNet", "osnet_x1_0", "osnet_x0_5", "osnet_x0_25", "DeepSortReID", "deepsort_reid", "embed"]
 
@@ -85,8 +85,8 @@ class ChannelGate(Module):
 
     def forward(self, x):
         pooled = x.mean(axis=(2, 3))
-        hidden = np.maximum(pooled @ self.fc1.weight[:, :, 0, 0].T + self.fc1.bias, 0)
-        logits = hidden @ self.fc2.weight[:, :, 0, 0].T + self.fc2.bias
+        hidden = relu(linear(pooled, self.fc1.weight[:, :, 0, 0], self.fc1.bias))  # 1x1 convolutions of 1x1 maps
+        logits = linear(hidden, self.fc2.weight[:, :, 0, 0], self.fc2.bias)
         gate = (0.5 + 0.5 * np.tanh(0.5 * logits)).astype(np.float32)  # the sigmoid, without overflow
         return x * gate[:, :, None, None]
 
@@ -370,7 +370,7 @@ class DeepSortReID(Module):
             x = inner + (self._conv(x, f[f"{scope}/projection"], 2) if cin != cout else x)
         flat = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(len(x), -1)  # TensorFlow's NHWC order
         weight, shift = f["fc1"]
-        features = _elu(flat @ weight.T + shift)
+        features = _elu(linear(flat, weight, shift))
         scale, shift = f["ball"]
         features = features * scale + shift
         return features / np.sqrt(np.float32(1e-8) + (features * features).sum(axis=1, keepdims=True))

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import DTypeError, as_array, check_choice, check_int
-from .modules import Linear, Module
+from .modules import Identity, Linear, Module
 from .recurrent import LSTM
 from .resnet import resnet18, resnet50
 
@@ -76,8 +76,7 @@ class CNNLSTM(Module):
         build, width = _BACKBONES[check_choice(backbone, "backbone", tuple(_BACKBONES))]
         self.pooling = check_choice(pooling, "pooling", ("last", "mean"))
         self.backbone = build(1)
-        del self.backbone._modules["fc"]  # torchvision's fc replaced by Identity: no parameters
-        object.__delattr__(self.backbone, "fc")
+        self.backbone.fc = Identity()  # as torch's LRCN: the pooled features, no parameters
         self.lstm = LSTM(width, hidden_size, num_layers, batch_first=True)
         self.fc = Linear(hidden_size, check_int(num_classes, "num_classes", low=1))
 
@@ -85,7 +84,7 @@ class CNNLSTM(Module):
         """Logits (B, num_classes) of clips (B, T, 3, H, W) float32 (ImageNet-normalised frames)."""
         x = _clips(x, "x", 3)
         b, t = x.shape[:2]
-        features = self.backbone.features(x.reshape((b * t,) + x.shape[2:])).reshape(b, t, -1)
+        features = self.backbone(x.reshape((b * t,) + x.shape[2:])).reshape(b, t, -1)
         out, _ = self.lstm(features)
         summary = out[:, -1] if self.pooling == "last" else out.mean(axis=1)
         return self.fc(np.ascontiguousarray(summary))

@@ -47,6 +47,7 @@ from .._vecmath import vector_erf32, vector_exp32, vector_tanh32
 from .._validate import DTypeError, as_array, check_choice, check_float, check_int, to_float32
 from ._blas import matmul
 from ._scratch import scratch
+from ._tally import tally
 from .modules import Linear, Module
 
 __all__ = ["LayerNorm", "gelu", "layer_norm", "self_attention", "sinusoid_table", "BlockWeights", "block_forward",
@@ -285,6 +286,7 @@ def self_attention(qkv, n_seq: int, heads: int, out=None) -> np.ndarray:
     head_dim = inner // heads
     if out is None:
         out = np.empty((qkv.shape[0], inner), np.float32)
+    tally(2 * qkv.shape[0] * length * inner)  # scores q k^T and context p v
     if length <= SHORT_SEQUENCE:
         _attention_short(np.ascontiguousarray(qkv).reshape(n_seq, length, 3 * inner), heads, head_dim,
                          out.reshape(n_seq, length, inner))
@@ -369,6 +371,7 @@ def attention_branch(x, n_seq: int, block: BlockWeights, out, accumulate: bool =
     h = block.norm1(x, scratch("block_norm", x.shape))
     qkv = scratch("block_qkv", (x.shape[0], block.qkv_weight.shape[0]))
     matmul(h, block.qkv_weight.T, qkv)
+    tally(qkv.size * h.shape[1])
     qkv += block.qkv_bias
     ctx = self_attention(qkv, n_seq, block.heads, scratch("block_context", (x.shape[0], qkv.shape[1] // 3)))
     if block.out is not None:
@@ -385,6 +388,7 @@ def mlp_residual(x, block: BlockWeights) -> np.ndarray:
     h = block.norm2(x, scratch("block_norm", x.shape))
     hidden = scratch("block_hidden", (x.shape[0], block.fc1.weight.shape[0]))
     matmul(h, block.fc1.weight.T, hidden)
+    tally(hidden.size * h.shape[1])
     _bias_gelu(hidden, block.fc1._params.get("bias", np.zeros(hidden.shape[1], np.float32)),
                block.approximate == "tanh")
     return block.fc2(hidden, x, accumulate=True)
@@ -442,5 +446,6 @@ def embed_tubelets(video, projection, keep=None) -> np.ndarray:
         rows = rows[keep]
     out = np.empty((rows.shape[0], weight.shape[0]), np.float32)
     matmul(rows, weight.reshape(weight.shape[0], -1).T, out)
+    tally(out.size * rows.shape[1])
     out += projection.bias
     return out
