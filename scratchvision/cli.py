@@ -155,41 +155,84 @@ def _cmd_eval(args):
     return 0
 
 
-def _cmd_classify(args):
+def _classifier(model_arg, weights):
+    """The network of ``--model`` / ``--weights`` and the keyword arguments its classify call
+    takes beyond the clip options: ``(model, extra)``."""
     from . import nn
 
-    if os.path.isdir(args.model):  # a Hugging Face folder: VideoMAE, TimeSformer, ViViT
-        model, info = nn.from_pretrained(args.model)
-        top = nn.classify_video(args.video, model, stride=args.stride, num_clips=args.clips, top_k=args.top,
-                                class_names=info.labels, preprocessing=info.preprocessing)
-        for rank, (name, p) in enumerate(top, 1):
-            print(f"{rank}. {name}: {p:.3f}")
-        return 0
+    if os.path.isdir(model_arg):  # a Hugging Face folder: VideoMAE, TimeSformer, ViViT
+        model, info = nn.from_pretrained(model_arg)
+        return model, {"class_names": info.labels, "preprocessing": info.preprocessing}
     builders = {"r3d_18": nn.r3d_18, "mc3_18": nn.mc3_18, "r2plus1d_18": nn.r2plus1d_18}
-    if args.model not in builders and args.model != "two_stream":
+    if model_arg not in builders and model_arg != "two_stream":
         raise ValueError(f"--model must be one of r3d_18, mc3_18, r2plus1d_18, two_stream or a Hugging Face model "
-                         f"folder, got {args.model!r}")
-    if args.weights is None:
-        raise ValueError(f"--weights is required with --model {args.model}")
-    state = nn.load_checkpoint(args.weights)
-    if args.model == "two_stream":
+                         f"folder, got {model_arg!r}")
+    if weights is None:
+        raise ValueError(f"--weights is required with --model {model_arg}")
+    state = nn.load_checkpoint(weights)
+    if model_arg == "two_stream":
         if "spatial.fc.weight" not in state or "temporal.conv1.weight" not in state:
-            raise ValueError(f"{args.weights}: a two-stream checkpoint needs spatial.* and temporal.* "
-                             "ResNet-18 weights")
+            raise ValueError(f"{weights}: a two-stream checkpoint needs spatial.* and temporal.* ResNet-18 weights")
         model = nn.TwoStream(num_classes=state["spatial.fc.weight"].shape[0],
                              flow_length=state["temporal.conv1.weight"].shape[1] // 2,
                              fusion="linear" if "fusion.weight" in state else "average")
-        model.load_state_dict(state)
+    else:
+        model = builders[model_arg](state["fc.weight"].shape[0] if "fc.weight" in state else 400)
+    model.load_state_dict(state)
+    return model, {}
+
+
+def _cmd_classify(args):
+    from . import nn
+
+    model, extra = _classifier(args.model, args.weights)
+    if isinstance(model, nn.TwoStream):
         top = nn.classify_video_two_stream(args.video, model, num_clips=args.clips, top_k=args.top)
     else:
-        num_classes = state["fc.weight"].shape[0] if "fc.weight" in state else 400
-        model = builders[args.model](num_classes)
-        model.load_state_dict(state)
-        top = nn.classify_video(args.video, model, clip_len=args.clip_len, stride=args.stride,
-                                num_clips=args.clips, top_k=args.top)
+        top = nn.classify_video(args.video, model, clip_len=args.clip_len, stride=args.stride, num_clips=args.clips,
+                                top_k=args.top, **extra)
     for rank, (name, p) in enumerate(top, 1):
         print(f"{rank}. {name}: {p:.3f}")
     return 0
+
+
+def _job_status(report):
+    """Print a dataset job's report; the exit status is the number of inputs that failed (capped)."""
+    print(report)
+    return min(len(report.failed), 125)
+
+
+def _cmd_extract_flow(args):
+    from .batch import extract_flow
+
+    size = None if args.new_size is None else args.new_size[::-1]
+    return _job_status(extract_flow(args.videos, args.out, args.method, bound=args.bound, step=args.step,
+                                    new_size=size, write=args.write, frames=not args.no_frames,
+                                    raft_weights=args.weights, scheduler=args.scheduler, workers=args.workers,
+                                    overwrite=args.overwrite))
+
+
+def _cmd_track_dataset(args):
+    from .batch import track_dataset
+    from .metrics import format_table
+
+    report = track_dataset(args.sequences, args.out, args.tracker, _tracker_params(args), min_score=args.min_score,
+                           iou_threshold=args.iou, scheduler=args.scheduler, workers=args.workers,
+                           overwrite=args.overwrite)
+    if report.metrics:
+        print(format_table(report.metrics))
+    return _job_status(report)
+
+
+def _cmd_classify_dataset(args):
+    from .batch import classify_videos
+
+    model, extra = _classifier(args.model, args.weights)
+    report = classify_videos(args.videos, model, args.out, clip_len=args.clip_len, stride=args.stride,
+                             num_clips=args.clips, top_k=args.top, scheduler=args.scheduler, workers=args.workers,
+                             overwrite=args.overwrite, **extra)
+    print(f"predictions: {os.path.abspath(os.path.join(args.out, 'predictions.csv'))}")
+    return _job_status(report)
 
 
 def _numbers(line):
@@ -264,16 +307,16 @@ def _cmd_track_object(args):
     return 0
 
 
+#: ``--tracker`` names -> (class, the parameters ``--param`` may set)
 TRACKERS = {"sort": ("Sort", ("max_age", "min_hits", "iou_threshold")),
             "bytetrack": ("ByteTrack", ("track_thresh", "match_thresh", "track_buffer", "frame_rate")),
             "ocsort": ("OCSort", ("det_thresh", "max_age", "min_hits", "iou_threshold", "delta_t", "inertia")),
             "deepsort": ("DeepSort", ("max_cosine_distance", "nn_budget", "max_iou_distance", "max_age", "n_init"))}
 
 
-def _tracker_from_args(args):
-    import scratchvision
-
-    class_name, params = TRACKERS[args.tracker]
+def _tracker_params(args):
+    """``--param NAME=VALUE`` options as keyword arguments of ``--tracker``."""
+    _, params = TRACKERS[args.tracker]
     kwargs = {}
     for item in args.param or []:
         key, _, value = item.partition("=")
@@ -283,8 +326,14 @@ def _tracker_from_args(args):
             kwargs[key] = float(value) if "." in value or "e" in value.lower() else int(value)
         except ValueError:
             raise ValueError(f"--param {key}={value}: the value must be a number") from None
+    return kwargs
+
+
+def _tracker_from_args(args):
+    from .tracking import make_tracker
+
     try:
-        return getattr(scratchvision, class_name)(**kwargs)
+        return make_tracker(args.tracker, _tracker_params(args))
     except (ValueError, TypeError) as exc:
         raise ValueError(f"--param: {exc}") from None
 
@@ -341,9 +390,8 @@ def _cmd_track(args):
     import numpy as np
 
     from . import nn
-    from ._progress import progress
     from .io import read_mot, read_video, write_mot, write_video
-    from .tracking import color_histogram_embeddings
+    from .tracking import color_histogram_embeddings, track_detections
     from .viz import draw_tracks
 
     det = read_mot(args.detections)
@@ -363,23 +411,16 @@ def _cmd_track(args):
                              "file or image folder) for its embeddings")
         frames = read_video(args.video, end=n_frames)
         _check_frames_fit(frames, det, n_frames, args.video)
-    order = np.argsort(det[:, 0], kind="stable")
-    det = det[order]
-    starts = np.searchsorted(det[:, 0], np.arange(n_frames + 1))
-    rows = []
-    for t in progress(range(n_frames), desc=f"{args.tracker}"):
-        f = det[starts[t]:starts[t + 1]]
-        boxes = np.column_stack([f[:, 2], f[:, 3], f[:, 2] + f[:, 4], f[:, 3] + f[:, 5], f[:, 6]])
-        if reid is not None:
-            tracks = tracker.update(boxes, nn.embed(reid, frames[t], boxes) + 1e-6)
-        elif args.tracker == "deepsort":
+    if reid is not None:
+        def embed(t, boxes):
+            return nn.embed(reid, frames[t], boxes) + 1e-6
+    elif args.tracker == "deepsort":
+        def embed(t, boxes):
             # + 1e-6: a box wholly outside the frame has an all-zero histogram, which DeepSort refuses
-            tracks = tracker.update(boxes, color_histogram_embeddings(frames[t], boxes[:, :4]) + 1e-6)
-        else:
-            tracks = tracker.update(boxes)
-        for x1, y1, x2, y2, tid, score, *_ in tracks:
-            rows.append((t, tid, x1, y1, x2 - x1, y2 - y1, 1, -1, -1, -1))
-    result = np.array(rows, np.float64).reshape(-1, 10)
+            return color_histogram_embeddings(frames[t], boxes[:, :4]) + 1e-6
+    else:
+        embed = None
+    result = track_detections(tracker, det, num_frames=n_frames, embed=embed, desc=args.tracker)
     write_mot(args.out, result, precision=7)
     print(f"{args.tracker}: {n_frames} frames, {len(result)} track boxes, "
           f"{len(np.unique(result[:, 1]))} ids -> {os.path.abspath(args.out)}")
@@ -537,6 +578,64 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clips", type=int, default=1, help="clips averaged (default: %(default)s)")
     p.add_argument("--top", type=int, default=5, help="classes printed (default: %(default)s)")
     p.set_defaults(func=_cmd_classify)
+
+    def job_options(p):
+        p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+        p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="a running Dask scheduler (tcp://host:8786), or 'serial' to run in this process "
+                            "(default: a local Dask cluster, one worker process per core)")
+        p.add_argument("--workers", type=int, default=None, help="worker processes of the local cluster "
+                                                                  "(default: one per core)")
+        p.add_argument("--overwrite", action="store_true",
+                       help="replace finished outputs (default: skip them and redo only what is missing)")
+
+    p = sub.add_parser("extract-flow", help="optical flow of every video of a folder for two-stream training "
+                                            "(denseflow's layout), on Dask",
+                       description="For each video (file or frame folder), write OUT/<name>/img_00001.jpg ..., "
+                                   "flow_x_00001.jpg, flow_y_00001.jpg ... (the flow clipped to +-BOUND and "
+                                   "quantised to 0..255, as open-mmlab's denseflow and MMAction2's raw-frame "
+                                   "loaders have it), or raw .flo / .npz flow. One task per video; finished "
+                                   "videos are skipped when run again; the exit status is the number that failed.")
+    p.add_argument("videos", help="a folder of videos, a glob pattern (quoted), or one video")
+    job_options(p)
+    p.add_argument("--method", default="tvl1", choices=["tvl1", "farneback", "horn_schunck", "raft"],
+                   help="flow method (default: %(default)s)")
+    p.add_argument("--bound", type=float, default=20.0, help="quantisation bound in pixels (default: %(default)s)")
+    p.add_argument("--step", type=int, default=1, help="frames between the two of a pair (default: %(default)s)")
+    p.add_argument("--new-size", type=_size, default=None, metavar="WxH", help="resize the frames first")
+    p.add_argument("--write", default="jpg", choices=["jpg", "png", "flo", "npz"], help="flow files (default: jpg)")
+    p.add_argument("--no-frames", action="store_true", help="do not write the frames (img_*.jpg)")
+    p.add_argument("--weights", help="torchvision RAFT checkpoint, for --method raft")
+    p.set_defaults(func=_cmd_extract_flow)
+
+    p = sub.add_parser("track-dataset", help="run a tracker over every sequence of a MOTChallenge folder and "
+                                             "evaluate it, on Dask",
+                       description="For each sequence (<seq>/det/det.txt, or a detection file) write "
+                                   "OUT/<seq>.txt, then print CLEAR MOT, IDF1 and HOTA over the sequences with "
+                                   "gt/gt.txt. The exit status is the number of sequences that failed.")
+    p.add_argument("sequences", help="a folder of sequences, a glob pattern (quoted), or one sequence")
+    job_options(p)
+    p.add_argument("--tracker", default="bytetrack", choices=["sort", "bytetrack", "ocsort"],
+                   help="tracker (default: %(default)s)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="tracker parameter, repeatable "
+                                                                           "(as for track)")
+    p.add_argument("--min-score", type=float, default=None, help="drop detections scoring below this")
+    p.add_argument("--iou", type=float, default=0.5, help="IoU for a match in the evaluation (default: %(default)s)")
+    p.set_defaults(func=_cmd_track_dataset)
+
+    p = sub.add_parser("classify-dataset", help="action recognition of every video of a folder, on Dask",
+                       description="Classify each video as 'classify' does; write OUT/<name>.csv (rank, label, "
+                                   "score) per video and OUT/predictions.csv for all. The exit status is the "
+                                   "number of videos that failed.")
+    p.add_argument("videos", help="a folder of videos, a glob pattern (quoted), or one video")
+    job_options(p)
+    p.add_argument("--model", default="r3d_18", help="as for classify")
+    p.add_argument("--weights", help="checkpoint file for the ResNets")
+    p.add_argument("--clip-len", type=int, default=16, help="frames per clip (default: %(default)s)")
+    p.add_argument("--stride", type=int, default=1, help="take every N-th frame (default: %(default)s)")
+    p.add_argument("--clips", type=int, default=1, help="clips averaged (default: %(default)s)")
+    p.add_argument("--top", type=int, default=5, help="classes kept (default: %(default)s)")
+    p.set_defaults(func=_cmd_classify_dataset)
 
     p = sub.add_parser("track-object", help="follow one object through a video (CSRT, KCF or MOSSE correlation filter)",
                        description="Initialise a single-object tracker on the first frame's box and follow it; "

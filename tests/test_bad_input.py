@@ -268,6 +268,9 @@ PUBLIC = {
     "nn.unwrap_state_dict": (dict(obj={"w": np.ones(2)}), ["obj"]),
     "nn.classify_video": (dict(video=CLIP[[0, 1, 2, 0]], model=TINY_R3D, clip_len=4, top_k=2), ["video"]),
     "nn.classify_video_two_stream": (dict(video=CLIP, model=TINY_TWO_STREAM, size=8, top_k=2), ["video"]),
+    "batch.quantise_flow": (dict(flow=FLOW), ["flow"]),
+    "batch.dequantise_flow": (dict(q=np.zeros((3, 4, 2), np.uint8)), ["q"]),
+    "tracking.track_detections": (dict(tracker=sv.Sort(), det=np.array([[0, -1, 1, 2, 5, 6, 0.9]])), ["det"]),
 }
 
 # name -> [(keyword, bad value, exception, message fragment)] for scalar parameters.
@@ -348,6 +351,11 @@ SCALARS = {
     **{f"nn.{f}": [("num_classes", 0, ValueError, "num_classes"), ("normalize", "yes", TypeError, "normalize")]
        for f in ("osnet_x0_25", "osnet_x0_5", "osnet_x1_0")},
     "nn.BatchNorm1d": [("num_features", 0, ValueError, "num_features"), ("eps", 0.0, ValueError, "eps")],
+    "batch.quantise_flow": [("bound", 0.0, ValueError, "bound")],
+    "batch.dequantise_flow": [("bound", -1.0, ValueError, "bound")],
+    "tracking.make_tracker": [("name", "kalman", ValueError, "tracker"), ("params", {"speed": 1}, ValueError, "params"),
+                              ("params", 3, TypeError, "params")],
+    "tracking.track_detections": [("num_frames", -1, ValueError, "num_frames")],
     "nn.profile": [("repeat", 0, ValueError, "repeat"), ("input_shape", (4, 0, 3), ValueError, "input_shape"),
                    ("input_shape", "abc", ValueError, "input_shape"), ("model", "abc", TypeError, "model")],
     "nn.sample_indices": [("num_frames", 0, ValueError, "num_frames"), ("mode", "dense2", ValueError, "mode"),
@@ -406,6 +414,7 @@ SCALAR_VALID = {
     **{f"nn.{f}": dict(input_size=3, hidden_size=2) for f in ("LSTM", "GRU")},
     "nn.sample_indices": dict(num_frames=10, clip_len=4),
     "nn.profile": dict(model=NN.LSTM(3, 2), input_shape=(4, 1, 3), repeat=1),
+    "tracking.make_tracker": dict(name="sort"),
     "nn.CNNLSTM": dict(num_classes=3, hidden_size=4),
     "nn.TSN": dict(num_classes=3),
     "nn.Dropout": dict(),
@@ -431,7 +440,8 @@ NO_INPUT |= {"boxes.FORMATS", "imgproc.BORDER_MODES", "metrics.HOTA_ALPHAS", "me
              "nn.RAFT", "nn.RAFTTrace", "nn.raft_small", "nn.raft_large", "nn.VideoMAEForVideoClassification",
              "nn.VideoMAEForPreTraining", "nn.TimesformerForVideoClassification", "nn.VivitForVideoClassification",
              "nn.ViViTFactorised", "nn.OSNet", "nn.DeepSortReID", "nn.deepsort_reid",
-             "nn.Identity", "nn.Profile", "nn.LayerProfile"}
+             "nn.Identity", "nn.Profile", "nn.LayerProfile", "tracking.TRACKER_CLASSES", "batch.JobReport",
+             "batch.ItemResult", "batch.Scheduler", "batch.FLOW_METHODS", "batch.FLOW_FORMATS"}
 # Kernel-level functions: by design they take input a checked function has validated (their
 # docstrings say so), to spare the per-frame checks.
 KERNEL_LEVEL = {"boxes.convert_checked", "boxes.convert_kernel", "boxes.iou_checked", "boxes.iou_kernel",
@@ -441,6 +451,8 @@ KERNEL_LEVEL = {"boxes.convert_checked", "boxes.convert_kernel", "boxes.iou_chec
 # Readers take paths; they are fuzzed with bad files in test_io.py.
 PATH_ONLY = {"read_flo", "read_mot", "read_seqinfo", "evaluate_mot_folder", "nn.load_checkpoint", "nn.save_safetensors",
              "nn.from_pretrained"}
+# Dataset jobs take paths and folders; their bad input is tested in test_batch.py.
+PATH_ONLY |= {"batch.extract_flow", "batch.track_dataset", "batch.classify_videos", "batch.read_flow_folder"}
 
 bad_arrays = st.one_of(
     hnp.arrays(

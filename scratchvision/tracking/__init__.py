@@ -5,7 +5,9 @@ from ._base import OUTPUT_COLUMNS, TrackerStep, matched_detections
 from .bytetrack import ByteTrack
 from .deepsort import DeepSort, color_histogram_embeddings
 from .ocsort import OCSort
+from .run import TRACKER_CLASSES, make_tracker, track_detections
 from .sort import Sort
 
 __all__ = ["Sort", "ByteTrack", "OCSort", "DeepSort", "color_histogram_embeddings", "crop_patches", "TrackerStep",
-           "OUTPUT_COLUMNS", "matched_detections"]
+           "OUTPUT_COLUMNS", "matched_detections", "track_detections", "make_tracker",
+           "TRACKER_CLASSES"]
