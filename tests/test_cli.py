@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from scratchvision.cli import build_parser, main
 from scratchvision.io import write_flo
 
-COMMANDS = ["demo", "flow", "track", "eval", "classify", "track-object", "warmup", "bench"]
+COMMANDS = ["demo", "flow", "track", "eval", "classify", "track-object", "warmup", "bench", "extract-flow",
+            "track-dataset", "classify-dataset"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -327,3 +328,34 @@ def test_fuzzed_command_lines_never_end_in_a_traceback(tmp_path, capsys, command
     assert code in (0, 2) and "Traceback" not in err
     if code == 2:
         assert len([ln for ln in err.splitlines() if ": error:" in ln]) == 1
+
+
+def test_dataset_commands(tmp_path, capsys):
+    """extract-flow and track-dataset end to end (serially); their exit status counts failures;
+    a user's mistake is one line."""
+    import scratchvision as sv
+
+    from conftest import shared_path
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for i in range(2):
+        sv.write_video(videos / f"v{i}.gif", sv.synthetic_sequence(4, (32, 48), 1, seed=i, color=True).frames)
+    (videos / "broken.mp4").write_bytes(b"not a video")
+    args = ["extract-flow", str(videos), "--out", str(tmp_path / "flow"), "--method", "farneback",
+            "--scheduler", "serial", "--new-size", "24x16"]
+    assert main(args) == 1  # one video failed
+    out = capsys.readouterr().out
+    assert "2 done" in out and "1 failed" in out and "broken" in out
+    assert len(list((tmp_path / "flow" / "v0").glob("flow_x_*.jpg"))) == 3
+    assert main(args) == 1 and "2 skipped" in capsys.readouterr().out
+    mot15 = shared_path("mot15")
+    assert main(["track-dataset", str(mot15 / "TUD-Campus"), "--out", str(tmp_path / "trk"), "--tracker", "sort",
+                 "--scheduler", "serial"]) == 0
+    out = capsys.readouterr().out
+    assert "TUD-Campus" in out and "OVERALL" in out and (tmp_path / "trk" / "TUD-Campus.txt").exists()
+    assert main(["extract-flow", str(tmp_path / "nothing"), "--out", str(tmp_path / "f")]) == 2
+    err = capsys.readouterr().err
+    assert "error: videos: no video" in err and len(err.strip().splitlines()) == 1
+    assert main(["classify-dataset", str(videos), "--out", str(tmp_path / "c"), "--model", "r3d_18"]) == 2
+    assert "--weights is required" in capsys.readouterr().err

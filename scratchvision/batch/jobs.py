@@ -53,7 +53,7 @@ def dequantise_flow(q, bound: float = 20.0) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> from scratchvision.batch import dequantise_flow
-    >>> dequantise_flow(np.array([0, 128, 255], np.uint8), bound=20).round(3).tolist()
+    >>> [round(float(v), 3) for v in dequantise_flow(np.array([0, 128, 255], np.uint8), bound=20)]
     [-20.0, 0.078, 20.0]
     """
     q = as_array(q, "q")
@@ -192,7 +192,7 @@ def extract_flow(videos, out_dir, method="tvl1", *, bound: float = 20.0, step: i
     >>> import scratchvision as sv
     >>> from scratchvision.batch import extract_flow
     >>> tmp = Path(tempfile.mkdtemp())
-    >>> sv.write_video(tmp / "clip.gif", sv.synthetic_sequence(4, (32, 48), 1, color=True).frames)
+    >>> path = sv.write_video(tmp / "clip.gif", sv.synthetic_sequence(4, (32, 48), 1, color=True).frames)
     >>> report = extract_flow(tmp / "clip.gif", tmp / "flow", "farneback", scheduler="serial")
     >>> len(report.done), sorted(p.name for p in (tmp / "flow" / "clip").iterdir())[:3]
     (1, ['flow_x_00001.jpg', 'flow_x_00002.jpg', 'flow_x_00003.jpg'])

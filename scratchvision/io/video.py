@@ -29,6 +29,17 @@ def _pyav_plugin():
     return "pyav"
 
 
+def _decode(path):
+    """RGB frames of a video file, decoded by PyAV: the frames imageio's pyav plugin gives, without
+    its per-file garbage collections (a fifth of a short video's decoding time)."""
+    _pyav_plugin()
+    import av
+
+    with av.open(path) as container:
+        for frame in container.decode(video=0):
+            yield frame.to_ndarray(format="rgb24")
+
+
 def _to_frame(frame, gray: bool) -> np.ndarray:
     a = np.asarray(frame)
     if a.ndim == 3 and a.shape[2] == 4:  # drop alpha
@@ -94,7 +105,7 @@ def _raw_frames(source):
         raise FileNotFoundError(f"source {path} does not exist")
     ext = os.path.splitext(path)[1].lower()
     if ext in VIDEO_EXTENSIONS:
-        yield from iio.imiter(path, plugin=_pyav_plugin())
+        yield from _decode(path)
     elif ext == ".gif":
         yield from iio.imiter(path)
     elif ext in IMAGE_EXTENSIONS:

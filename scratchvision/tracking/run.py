@@ -44,8 +44,9 @@ def track_detections(tracker, det, *, num_frames=None, embed=None, desc: str = "
     >>> from scratchvision import Sort
     >>> from scratchvision.tracking import track_detections
     >>> det = np.array([[t, -1, 10 + 2 * t, 20, 30, 40, 0.9] for t in range(5)], float)
-    >>> track_detections(Sort(), det)[:, :3].tolist()
-    [[2.0, 1.0, 14.0], [3.0, 1.0, 16.0], [4.0, 1.0, 18.0]]
+    >>> rows = track_detections(Sort(), det)
+    >>> rows[:, 0].tolist(), rows[:, 1].tolist()  # frames, ids: one track through the five frames
+    ([0.0, 1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 1.0, 1.0])
     """
     det = as_array(det, "det")
     if det.dtype.kind not in "iuf" or det.ndim != 2 or (len(det) and det.shape[1] < 7) or not np.isfinite(det[:, :7]).all():
