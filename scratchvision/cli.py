@@ -557,6 +557,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", help="also write every metric (HOTA per alpha included) to this JSON file")
     p.set_defaults(func=_cmd_eval)
 
+    def clip_options(p):
+        p.add_argument("--clip-len", type=int, default=16,
+                       help="frames per clip for the ResNets (default: %(default)s; a folder's model takes its "
+                            "config's num_frames)")
+        p.add_argument("--stride", type=int, default=1, help="take every N-th frame (default: %(default)s)")
+        p.add_argument("--clips", type=int, default=1, help="clips averaged (default: %(default)s)")
+        p.add_argument("--top", type=int, default=5, help="classes kept (default: %(default)s)")
+
     p = sub.add_parser("classify", help="action recognition of a video (3-D ResNet, Two-Stream, or a VideoMAE / "
                                         "TimeSformer / ViViT folder; top-5 classes)",
                        description="Run R3D-18, MC3-18 or R(2+1)D-18 with the given weights (a torchvision "
@@ -571,12 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "weights spatial.* / temporal.*), or the path of a Hugging Face VideoMAE / TimeSformer / "
                         "ViViT folder (no --weights then)")
     p.add_argument("--weights", help="checkpoint file (.pth, .pt, .safetensors) for the ResNets")
-    p.add_argument("--clip-len", type=int, default=16,
-                   help="frames per clip for the ResNets (default: %(default)s; a folder's model takes its "
-                        "config's num_frames)")
-    p.add_argument("--stride", type=int, default=1, help="take every N-th frame (default: %(default)s)")
-    p.add_argument("--clips", type=int, default=1, help="clips averaged (default: %(default)s)")
-    p.add_argument("--top", type=int, default=5, help="classes printed (default: %(default)s)")
+    clip_options(p)
     p.set_defaults(func=_cmd_classify)
 
     def job_options(p):
@@ -631,10 +634,7 @@ def build_parser() -> argparse.ArgumentParser:
     job_options(p)
     p.add_argument("--model", default="r3d_18", help="as for classify")
     p.add_argument("--weights", help="checkpoint file for the ResNets")
-    p.add_argument("--clip-len", type=int, default=16, help="frames per clip (default: %(default)s)")
-    p.add_argument("--stride", type=int, default=1, help="take every N-th frame (default: %(default)s)")
-    p.add_argument("--clips", type=int, default=1, help="clips averaged (default: %(default)s)")
-    p.add_argument("--top", type=int, default=5, help="classes kept (default: %(default)s)")
+    clip_options(p)
     p.set_defaults(func=_cmd_classify_dataset)
 
     p = sub.add_parser("track-object", help="follow one object through a video (CSRT, KCF or MOSSE correlation filter)",

@@ -115,6 +115,9 @@ def _kalman():
     kf.H = np.eye(2, 4)
     return kf
 
+PTS20 = np.random.default_rng(7).uniform(0, 50, (20, 2))
+TEXTURE = (np.random.default_rng(8).random((48, 64)) * 255).astype(np.uint8)
+
 # name -> (valid keyword arguments, array arguments to fuzz); "PATH" is replaced by a temp file.
 PUBLIC = {
     "remap": (dict(image=IMG, map_x=GRID, map_y=GRID), ["image", "map_x", "map_y"]),
@@ -269,6 +272,10 @@ PUBLIC = {
     "nn.classify_video": (dict(video=CLIP[[0, 1, 2, 0]], model=TINY_R3D, clip_len=4, top_k=2), ["video"]),
     "nn.classify_video_two_stream": (dict(video=CLIP, model=TINY_TWO_STREAM, size=8, top_k=2), ["video"]),
     "batch.quantise_flow": (dict(flow=FLOW), ["flow"]),
+    **{f"flow.{f}": (dict(from_pts=PTS20, to_pts=PTS20 + 1.0), ["from_pts", "to_pts"])
+       for f in ("estimate_affine_partial_2d", "estimate_affine_2d", "fit_motion")},
+    "flow.find_homography": (dict(src_points=PTS20, dst_points=PTS20 + 1.0), ["src_points", "dst_points"]),
+    "flow.estimate_camera_motion": (dict(prev=TEXTURE, next=TEXTURE), ["prev", "next", "mask"]),
     "batch.dequantise_flow": (dict(q=np.zeros((3, 4, 2), np.uint8)), ["q"]),
     "tracking.track_detections": (dict(tracker=sv.Sort(), det=np.array([[0, -1, 1, 2, 5, 6, 0.9]])), ["det"]),
 }
@@ -352,6 +359,12 @@ SCALARS = {
        for f in ("osnet_x0_25", "osnet_x0_5", "osnet_x1_0")},
     "nn.BatchNorm1d": [("num_features", 0, ValueError, "num_features"), ("eps", 0.0, ValueError, "eps")],
     "batch.quantise_flow": [("bound", 0.0, ValueError, "bound")],
+    "flow.estimate_camera_motion": [("model", "rigid", ValueError, "model"), ("method", "orb", ValueError, "method"),
+                                    ("downscale", 0, ValueError, "downscale"),
+                                    ("fb_threshold", -1.0, ValueError, "fb_threshold")],
+    "flow.fit_motion": [("model", "rigid", ValueError, "model"), ("confidence", 2.0, ValueError, "confidence"),
+                        ("ransac_reproj_threshold", -1.0, ValueError, "ransac_reproj_threshold"),
+                        ("max_iters", 0, ValueError, "max_iters")],
     "batch.dequantise_flow": [("bound", -1.0, ValueError, "bound")],
     "tracking.make_tracker": [("name", "kalman", ValueError, "tracker"), ("params", {"speed": 1}, ValueError, "params"),
                               ("params", 3, TypeError, "params")],
@@ -441,7 +454,8 @@ NO_INPUT |= {"boxes.FORMATS", "imgproc.BORDER_MODES", "metrics.HOTA_ALPHAS", "me
              "nn.VideoMAEForPreTraining", "nn.TimesformerForVideoClassification", "nn.VivitForVideoClassification",
              "nn.ViViTFactorised", "nn.OSNet", "nn.DeepSortReID", "nn.deepsort_reid",
              "nn.Identity", "nn.Profile", "nn.LayerProfile", "tracking.TRACKER_CLASSES", "batch.JobReport",
-             "batch.ItemResult", "batch.Scheduler", "batch.FLOW_METHODS", "batch.FLOW_FORMATS"}
+             "batch.ItemResult", "batch.Scheduler", "batch.FLOW_METHODS", "batch.FLOW_FORMATS",
+             "flow.CameraMotionTrace", "flow.MOTION_MODELS"}
 # Kernel-level functions: by design they take input a checked function has validated (their
 # docstrings say so), to spare the per-frame checks.
 KERNEL_LEVEL = {"boxes.convert_checked", "boxes.convert_kernel", "boxes.iou_checked", "boxes.iou_kernel",
