@@ -391,7 +391,7 @@ def _cmd_track(args):
 
     from . import nn
     from .io import read_mot, read_video, write_mot, write_video
-    from .tracking import color_histogram_embeddings, track_detections
+    from .tracking import CameraMotion, color_histogram_embeddings, track_detections
     from .viz import draw_tracks
 
     det = read_mot(args.detections)
@@ -420,7 +420,15 @@ def _cmd_track(args):
             return color_histogram_embeddings(frames[t], boxes[:, :4]) + 1e-6
     else:
         embed = None
-    result = track_detections(tracker, det, num_frames=n_frames, embed=embed, desc=args.tracker)
+    warp = None
+    if args.cmc:
+        if frames is None:
+            raise ValueError("--cmc needs the frames: give --video PATH")
+        cmc = CameraMotion(args.cmc, args.cmc_model)
+
+        def warp(t, boxes):
+            return cmc(frames[t], boxes)
+    result = track_detections(tracker, det, num_frames=n_frames, embed=embed, warp=warp, desc=args.tracker)
     write_mot(args.out, result, precision=7)
     print(f"{args.tracker}: {n_frames} frames, {len(result)} track boxes, "
           f"{len(np.unique(result[:, 1]))} ids -> {os.path.abspath(args.out)}")
@@ -537,6 +545,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="deepsort's appearance network instead of colour histograms (with --weights: a torchreid "
                         "OSNet checkpoint, or the DeepSORT network's variables as .npz/.safetensors)")
     p.add_argument("--weights", help="the --reid network's weights")
+    p.add_argument("--cmc", choices=["sparse"], help="camera-motion compensation from the --video frames (corners, "
+                                                    "Lucas-Kanade, RANSAC), applied to the tracks before matching")
+    p.add_argument("--cmc-model", default="similarity", choices=["translation", "similarity", "affine", "homography"],
+                   help="the camera's motion model (default: %(default)s)")
     p.set_defaults(func=_cmd_track)
 
     p = sub.add_parser("eval", help="CLEAR MOT, IDF1 and HOTA of tracker results against MOTChallenge ground truth",

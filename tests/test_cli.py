@@ -359,3 +359,18 @@ def test_dataset_commands(tmp_path, capsys):
     assert "error: videos: no video" in err and len(err.strip().splitlines()) == 1
     assert main(["classify-dataset", str(videos), "--out", str(tmp_path / "c"), "--model", "r3d_18"]) == 2
     assert "--weights is required" in capsys.readouterr().err
+
+
+def test_track_with_camera_motion_compensation(tmp_path, capsys):
+    import scratchvision as sv
+
+    seq = sv.synthetic_sequence(12, (120, 160), 3, seed=2, background_speed=3.0, color=True)
+    sv.write_mot(tmp_path / "gt.txt", seq.gt)
+    sv.write_video(tmp_path / "v.gif", seq.frames)
+    out = tmp_path / "t.txt"
+    assert main(["track", str(tmp_path / "gt.txt"), "--video", str(tmp_path / "v.gif"), "--cmc", "sparse",
+                 "--cmc-model", "translation", "--out", str(out)]) == 0
+    rows = sv.read_mot(out)
+    assert len(rows) and "3 ids" in capsys.readouterr().out
+    assert main(["track", str(tmp_path / "gt.txt"), "--cmc", "sparse", "--out", str(out)]) == 2
+    assert "--cmc needs the frames" in capsys.readouterr().err

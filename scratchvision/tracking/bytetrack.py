@@ -30,6 +30,7 @@ from ..boxes import MODE_IOU, XYAH, XYXY, convert_checked, convert_kernel, iou_k
 from ..kalman.models import xyah_initiate_kernel, xyah_model
 from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, gather_rows, grow_rows,
                     pack_step, scatter_rows, xyah_predict, xyah_update)
+from .camera import check_warp, warp_states
 
 __all__ = ["ByteTrack"]
 
@@ -101,7 +102,7 @@ class ByteTrack:
         """Current box (filter mean) of every tracked, then lost, track: (T, 4) x1, y1, x2, y2."""
         return convert_checked(self._X[:self._n_tracked + self._n_lost, :4], "xyah", "xyxy")
 
-    def update(self, dets=None):
+    def update(self, dets=None, warp=None):
         """Advance one frame.
 
         Parameters
@@ -109,6 +110,9 @@ class ByteTrack:
         dets : array-like (N, 4), (N, 5) or (N, 6), optional
             ``x1, y1, x2, y2[, score[, class]]``; ``None`` or empty for a frame without
             detections.
+        warp : array-like (2, 3) or (3, 3), optional
+            The camera's motion since the last frame, applied to the tracked and lost tracks'
+            states first (as :meth:`Sort.update`).
 
         Returns
         -------
@@ -118,8 +122,11 @@ class ByteTrack:
             not matched this frame).
         """
         boxes, scores, classes, rows = check_detections(dets)
-        self.frame_id += 1
         n = self._n_tracked + self._n_lost
+        h = check_warp(warp)
+        if h is not None:
+            warp_states(self._X, self._P, n, "xyah", h)
+        self.frame_id += 1
         self._X, self._P, self._I, self._S = grow_rows((self._X, self._P, self._I, self._S), n, n + len(boxes))
         m = self._model
         self._n_tracked, self._n_lost, self._next_id, out, first, second, unconfirmed, log = bytetrack_frame(

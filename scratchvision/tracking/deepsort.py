@@ -30,6 +30,7 @@ from ..kalman._kernels import mahalanobis_sq_kernel
 from ..kalman.models import CHI2INV95, xyah_initiate_kernel, xyah_measurement_noise_kernel, xyah_model
 from ._base import (STATE_CONFIRMED, STATE_TENTATIVE, StepRecord, check_detections, gather_rows, pack_step,
                     remove_rows, scatter_rows, xyah_predict, xyah_update)
+from .camera import check_warp, warp_states
 
 __all__ = ["DeepSort", "color_histogram_embeddings"]
 
@@ -169,7 +170,7 @@ class DeepSort:
         """Current box (filter mean) of every live track, (T, 4) x1, y1, x2, y2."""
         return convert_checked(self._X[:self._n, :4], "xyah", "xyxy")
 
-    def update(self, dets=None, embeddings=None):
+    def update(self, dets=None, embeddings=None, warp=None):
         """Advance one frame.
 
         Parameters
@@ -179,6 +180,9 @@ class DeepSort:
         embeddings : array-like (N, D)
             One appearance embedding per row of ``dets`` (any dimension D, the same on every
             frame; normalised here).
+        warp : array-like (2, 3) or (3, 3), optional
+            The camera's motion since the last frame, applied to the tracks' states first (as
+            :meth:`Sort.update`).
 
         Returns
         -------
@@ -204,6 +208,9 @@ class DeepSort:
             if not np.isfinite(feats).all() or (np.linalg.norm(feats, axis=1) == 0).any():
                 raise ValueError("embeddings must be finite and non-zero")
             dim = self._dim = e.shape[1]
+        h = check_warp(warp)
+        if h is not None:
+            warp_states(self._X, self._P, self._n, "xyah", h)
         self.frame_count += 1
         self._reserve(len(boxes), dim)
         m = self._model

@@ -33,6 +33,7 @@ from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
 from ._base import (StepRecord, check_detections, gated_association, grow_rows, max_score_pairs, pack_step,
                     remove_rows)
+from .camera import check_warp, local_affine, warp_boxes, warp_states
 from .sort import AGE, CLASS, HIT_STREAK, HITS, ID, TIME_SINCE_UPDATE, predict_tracks, reported_tracks, track_states
 
 __all__ = ["OCSort"]
@@ -119,7 +120,7 @@ class OCSort:
         """Current (posterior) filter box of every live track, (T, 4) x1, y1, x2, y2."""
         return convert_checked(self._table[0][:self._n, :4], "xysr", "xyxy")
 
-    def update(self, dets=None):
+    def update(self, dets=None, warp=None):
         """Advance one frame.
 
         Parameters
@@ -127,6 +128,10 @@ class OCSort:
         dets : array-like (N, 4), (N, 5) or (N, 6), optional
             ``x1, y1, x2, y2[, score[, class]]``; ``None`` or empty for a frame without
             detections.
+        warp : array-like (2, 3) or (3, 3), optional
+            The camera's motion since the last frame, applied first (as :meth:`Sort.update`) to
+            the filters (and the copies frozen for ORU) and to the stored observations, last
+            measurements and directions of motion, all of which are image positions.
 
         Returns
         -------
@@ -135,6 +140,9 @@ class OCSort:
             as the official code), boxes being the last observed detection boxes.
         """
         boxes, scores, classes, rows = check_detections(dets)
+        h = check_warp(warp)
+        if h is not None:
+            self._warp(h)
         self.frame_count += 1
         self._table = grow_rows(self._table, self._n, self._n + len(boxes))
         m = self._model
@@ -149,6 +157,29 @@ class OCSort:
             costs["recovery_iou"] = recovery
         self._record = StepRecord(self.frame_count, costs, log)
         return out
+
+    def _warp(self, h):
+        """The camera's motion ``h`` applied to every image quantity of the live tracks."""
+        x, p, x_frozen, p_frozen, _, v, ring, ages = self._table
+        n = self._n
+        if n == 0:
+            return
+        warp_states(x, p, n, "xysr", h)
+        warp_states(x_frozen, p_frozen, n, "xysr", h)
+        observed = v[:n, LAST_OBS:LAST_OBS + 5].sum(axis=1) >= 0  # the official test (-1s before any)
+        v[:n, LAST_OBS:LAST_OBS + 4][observed] = warp_boxes(v[:n, LAST_OBS:LAST_OBS + 4][observed], h)
+        z = np.zeros((n, 7))
+        z[:, :4] = v[:n, LAST_Z:LAST_Z + 4]
+        warp_states(z, np.zeros((n, 7, 7)), n, "xysr", h)
+        v[:n, LAST_Z:LAST_Z + 4] = z[:, :4]
+        seen = ages[:n] != _NO_AGE
+        ring[:n, :, :4][seen] = warp_boxes(ring[:n, :, :4][seen], h)
+        # directions (dy, dx): turned by the warp's linear part at each track, unit length again
+        linear, _ = local_affine(h, x[:n, :2])
+        d = np.einsum("nij,nj->ni", linear, v[:n, VELOCITY:VELOCITY + 2][:, ::-1])[:, ::-1]
+        norm = np.linalg.norm(d, axis=1)
+        moving = norm > 0
+        v[:n, VELOCITY:VELOCITY + 2][moving] = d[moving] / (norm[moving, None] + 1e-6)
 
 
 @kernel

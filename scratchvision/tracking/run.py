@@ -14,7 +14,7 @@ __all__ = ["track_detections", "make_tracker", "TRACKER_CLASSES"]
 TRACKER_CLASSES = {"sort": "Sort", "bytetrack": "ByteTrack", "ocsort": "OCSort", "deepsort": "DeepSort"}
 
 
-def track_detections(tracker, det, *, num_frames=None, embed=None, desc: str = "") -> np.ndarray:
+def track_detections(tracker, det, *, num_frames=None, embed=None, warp=None, desc: str = "") -> np.ndarray:
     """Run ``tracker`` frame by frame over MOTChallenge detection rows and return its tracks as
     MOTChallenge rows.
 
@@ -30,6 +30,9 @@ def track_detections(tracker, det, *, num_frames=None, embed=None, desc: str = "
     embed : callable, optional
         ``embed(t, boxes) -> (N, D)`` appearance embeddings of frame ``t``'s boxes (N, 5) x1, y1,
         x2, y2, score; required by DeepSort, which takes embeddings.
+    warp : callable, optional
+        ``warp(t, boxes) -> (2, 3) or (3, 3)``: the camera's motion into frame ``t``
+        (e.g. ``lambda t, b: cmc(frames[t], b)`` with a :class:`~scratchvision.tracking.CameraMotion`).
     desc : str
         Label of the progress bar (shown when stderr is a terminal).
 
@@ -63,7 +66,8 @@ def track_detections(tracker, det, *, num_frames=None, embed=None, desc: str = "
     for t in progress(range(num_frames), desc=desc):
         f = det[starts[t]:starts[t + 1]]
         boxes = np.column_stack([f[:, 2], f[:, 3], f[:, 2] + f[:, 4], f[:, 3] + f[:, 5], f[:, 6]])
-        tracks = tracker.update(boxes, embed(t, boxes)) if embed is not None else tracker.update(boxes)
+        extra = {} if warp is None else {"warp": warp(t, boxes)}
+        tracks = tracker.update(boxes, embed(t, boxes), **extra) if embed is not None else tracker.update(boxes, **extra)
         rows += [(t, tid, x1, y1, x2 - x1, y2 - y1, 1, -1, -1, -1) for x1, y1, x2, y2, tid, *_ in tracks]
     return np.array(rows, np.float64).reshape(-1, 10)
 

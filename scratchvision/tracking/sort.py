@@ -26,6 +26,7 @@ from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
 from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, gated_association,
                     grow_rows, pack_step, remove_rows)
+from .camera import check_warp, warp_states
 
 __all__ = ["Sort"]
 
@@ -95,7 +96,7 @@ class Sort:
         ``"iou"``, detections by tracks)."""
         return self._record.step()
 
-    def update(self, dets=None):
+    def update(self, dets=None, warp=None):
         """Advance one frame.
 
         Parameters
@@ -103,6 +104,9 @@ class Sort:
         dets : array-like (N, 4), (N, 5) or (N, 6), optional
             ``x1, y1, x2, y2[, score[, class]]``; ``None`` or an empty array for a frame without
             detections (call ``update`` on every frame).
+        warp : array-like (2, 3) or (3, 3), optional
+            The camera's motion since the last frame (:class:`~scratchvision.tracking.CameraMotion`),
+            applied to the tracks' states first (:mod:`~scratchvision.tracking.camera`).
 
         Returns
         -------
@@ -112,6 +116,9 @@ class Sort:
             was matched to this frame.
         """
         boxes, scores, classes, rows = check_detections(dets)
+        h = check_warp(warp)
+        if h is not None:
+            warp_states(self._X, self._P, self._n, "xysr", h)
         self.frame_count += 1
         self._X, self._P, self._I, self._S = grow_rows((self._X, self._P, self._I, self._S), self._n,
                                                        self._n + len(boxes))

@@ -1,0 +1,159 @@
+"""Camera-motion compensation for the trackers: a warp matrix (the camera's motion from the last
+frame to this one, :func:`~scratchvision.flow.estimate_camera_motion`) applied to the tracks'
+Kalman states before they are matched, as BoT-SORT does.
+
+A track's state holds image quantities: its centre (x, y) and centre velocity, and a size (area
+``s`` for SORT and OC-SORT, height ``h`` beside the aspect ``a`` for ByteTrack and DeepSORT). Near
+the track's centre ``c`` the warp acts as an affine map ``p -> A p + t`` (for a homography, its
+Jacobian at ``c``, with ``t`` chosen so that ``c`` goes exactly where the homography sends it), so
+the centre becomes ``A c + t``, the velocity ``A v``, lengths scale by ``k = sqrt(|det A|)``
+(areas by ``k^2``; aspect ratios stay), and the covariance ``P`` becomes ``J P J^T`` for that
+linear map ``J``. For a pure translation only the centres move.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import as_array, check_choice, check_int
+
+__all__ = ["CameraMotion", "check_warp", "warp_states", "warp_boxes", "local_affine"]
+
+#: state layouts -> (index of a length-like entry: its power of k), besides x, y at 0, 1 and the
+#: centre velocity at 4, 5
+LAYOUTS = {"xysr": {2: 2, 6: 2}, "xyah": {3: 1, 7: 1}}
+
+
+def check_warp(warp, name: str = "warp"):
+    """``warp`` as a 3x3 float64 matrix (from 2x3 or 3x3), or None; a ValueError naming ``name``
+    when it is neither or not finite."""
+    if warp is None:
+        return None
+    w = as_array(warp, name)
+    if w.dtype.kind not in "iuf" or w.shape not in ((2, 3), (3, 3)) or not np.isfinite(w).all():
+        raise ValueError(f"{name} must be a finite 2x3 (affine) or 3x3 (homography) matrix, got "
+                         f"{w.dtype} {w.shape}")
+    out = np.eye(3)
+    out[:w.shape[0]] = w
+    if out[2, 2] == 0:
+        raise ValueError(f"{name}: a homography needs [2, 2] != 0")
+    return out / out[2, 2]
+
+
+def local_affine(h, centres):
+    """``(A (n, 2, 2), t (n, 2))``: the warp near each centre as ``p -> A p + t``."""
+    n = len(centres)
+    if not h[2, :2].any():  # affine: the same map everywhere
+        return np.broadcast_to(h[:2, :2], (n, 2, 2)), np.broadcast_to(h[:2, 2], (n, 2))
+    w = centres @ h[2, :2] + h[2, 2]
+    mapped = (centres @ h[:2, :2].T + h[:2, 2]) / w[:, None]
+    a = (h[None, :2, :2] - mapped[:, :, None] * h[None, 2, :2][:, None, :]) / w[:, None, None]
+    return a, mapped - np.einsum("nij,nj->ni", a, centres)
+
+
+def warp_states(x, p, rows: int, layout: str, h) -> None:
+    """Apply the 3x3 warp ``h`` to the first ``rows`` Kalman means ``x`` and covariances ``p``,
+    in place (see the module notes)."""
+    if rows == 0:
+        return
+    a, t = local_affine(h, x[:rows, :2])
+    k = np.sqrt(np.abs(np.linalg.det(a)))
+    jac = np.tile(np.eye(x.shape[1]), (rows, 1, 1))
+    jac[:, 0:2, 0:2] = a
+    jac[:, 4:6, 4:6] = a
+    for index, power in LAYOUTS[layout].items():
+        jac[:, index, index] = k ** power
+    x[:rows] = np.einsum("nij,nj->ni", jac, x[:rows])
+    x[:rows, :2] += t
+    p[:rows] = jac @ p[:rows] @ jac.transpose(0, 2, 1)
+
+
+def warp_boxes(boxes, h) -> np.ndarray:
+    """Boxes ``x1, y1, x2, y2`` (N, 4) under the warp: centre mapped, width and height scaled by
+    the local ``k``."""
+    b = np.asarray(boxes, np.float64)
+    if len(b) == 0:
+        return b.copy()
+    centres = (b[:, :2] + b[:, 2:4]) / 2
+    a, t = local_affine(h, centres)
+    k = np.sqrt(np.abs(np.linalg.det(a)))[:, None]
+    c = np.einsum("nij,nj->ni", a, centres) + t
+    half = k * (b[:, 2:4] - b[:, :2]) / 2
+    return np.column_stack([c - half, c + half])
+
+
+class CameraMotion:
+    """The warp of each new frame for ``tracker.update(dets, warp=cmc(frame))``.
+
+    Parameters
+    ----------
+    method : {"sparse"}
+        :func:`~scratchvision.flow.estimate_camera_motion`'s.
+    model : {"translation", "similarity", "affine", "homography"}
+    every : int
+        Estimate on every ``every``-th frame only (between it and the previous estimated frame,
+        so that no motion is lost); the frames between get the identity.
+    mask_detections : bool
+        Ignore corners inside the boxes passed with the frame (moving objects).
+    **options
+        Further keyword arguments of :func:`~scratchvision.flow.estimate_camera_motion`
+        (``downscale``, ``fb_threshold``, ...).
+
+    Attributes
+    ----------
+    last_trace : CameraMotionTrace or None
+        What the last estimate saw (corners, matches, whether it succeeded).
+
+    Examples
+    --------
+    >>> import scratchvision as sv
+    >>> from scratchvision.tracking import CameraMotion
+    >>> seq = sv.synthetic_sequence(3, (120, 160), n_objects=2, seed=1, background_speed=2.0)
+    >>> cmc, tracker = CameraMotion(model="translation"), sv.Sort()
+    >>> for t, frame in enumerate(seq.frames):
+    ...     boxes, _ = seq.boxes(t)
+    ...     tracks = tracker.update(boxes, warp=cmc(frame, boxes))
+    >>> cmc(seq.frames[0]).shape  # the camera moved back by frames 2 -> 0
+    (2, 3)
+    """
+
+    def __init__(self, method: str = "sparse", model: str = "similarity", every: int = 1,
+                 mask_detections: bool = True, **options):
+        from ..flow.camera import MOTION_MODELS
+
+        self.method = check_choice(method, "method", ("sparse",))
+        self.model = check_choice(model, "model", tuple(MOTION_MODELS))
+        self.every = check_int(every, "every", low=1)
+        self.mask_detections = bool(mask_detections)
+        self.options = options
+        self.last_trace = None
+        self._previous, self._mask, self._count = None, None, 0
+
+    def __call__(self, frame, dets=None) -> np.ndarray:
+        """The warp from the last estimated frame to ``frame`` (the identity on the first frame
+        and on frames skipped by ``every``); ``dets`` (N, >= 4): this frame's boxes, whose
+        corners the next estimate ignores."""
+        from ..flow.camera import estimate_camera_motion
+
+        identity = np.eye(3)[:3 if self.model == "homography" else 2].copy()
+        self._count += 1
+        if self._previous is not None and np.shape(frame)[:2] != np.shape(self._previous)[:2]:
+            raise ValueError(f"frame: every frame must have one size, got {np.shape(frame)[:2]} after "
+                             f"{np.shape(self._previous)[:2]}")
+        if self._previous is None or (self._count - 1) % self.every == 0:
+            warp = identity
+            if self._previous is not None:
+                warp, self.last_trace = estimate_camera_motion(self._previous, frame, self.method, self.model,
+                                                               mask=self._mask, trace=True, **self.options)
+            self._previous, self._mask = np.array(frame, copy=True), self._detection_mask(frame, dets)
+            return warp
+        return identity
+
+    def _detection_mask(self, frame, dets):
+        """Zero inside ``dets``: the corners of the next estimate come from this frame."""
+        if not self.mask_detections or dets is None or not len(dets):
+            return None
+        mask = np.ones(np.shape(frame)[:2], np.uint8)
+        for x1, y1, x2, y2 in as_array(dets, "dets").astype(np.float64)[:, :4]:
+            mask[max(int(y1), 0):max(int(np.ceil(y2)), 0), max(int(x1), 0):max(int(np.ceil(x2)), 0)] = 0
+        return mask
