@@ -47,7 +47,7 @@ _EXPORTS = {
     "xysr_model": "kalman", "xysr_initiate": "kalman", "xyah_model": "kalman",
     "xyah_initiate": "kalman", "xyah_process_noise": "kalman", "xyah_measurement_noise": "kalman",
     # box geometry
-    "iou_matrix": "boxes", "giou_matrix": "boxes", "diou_matrix": "boxes", "box_area": "boxes",
+    "iou_matrix": "boxes", "giou_matrix": "boxes", "diou_matrix": "boxes", "ciou_matrix": "boxes", "box_area": "boxes",
     "clip_boxes": "boxes",
     # multi-object tracking
     "Sort": "tracking", "ByteTrack": "tracking", "OCSort": "tracking", "DeepSort": "tracking",
@@ -59,7 +59,7 @@ _EXPORTS = {
     # JIT cache
     "warmup": "cache", "cache_info": "cache", "clear_cache": "cache",
 }
-_SUBMODULES = ("data", "imgproc", "features", "flow", "io", "viz", "assignment", "kalman", "boxes", "tracking", "sot", "metrics", "nn", "cache", "cli")
+_SUBMODULES = ("data", "imgproc", "features", "flow", "io", "viz", "assignment", "kalman", "boxes", "tracking", "sot", "metrics", "nn", "batch", "cache", "cli")
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

@@ -23,7 +23,7 @@ from ._jit import kernel, warmup_hook
 from ._validate import as_array, check_choice, check_finite
 
 __all__ = ["FORMATS", "convert", "convert_checked", "convert_kernel", "box_area", "iou_matrix", "iou_checked",
-           "giou_matrix", "diou_matrix", "iou_kernel", "clip_boxes"]
+           "giou_matrix", "diou_matrix", "ciou_matrix", "iou_kernel", "clip_boxes", "COST_MODES"]
 
 FORMATS = ("xyxy", "xywh", "cxcywh", "xysr", "xyah")
 #: Indices of :data:`FORMATS`, the ``src`` / ``dst`` codes of :func:`convert_kernel`.
@@ -103,14 +103,16 @@ def box_area(boxes, *, pixel_inclusive: bool = False) -> np.ndarray:
         return np.maximum(b[:, 2] - b[:, 0] + one, 0) * np.maximum(b[:, 3] - b[:, 1] + one, 0)
 
 
-MODE_IOU, MODE_GIOU, MODE_DIOU = 0, 1, 2
+MODE_IOU, MODE_GIOU, MODE_DIOU, MODE_CIOU = 0, 1, 2, 3
+#: association costs by name (the trackers' ``cost=``) -> mode of :func:`iou_kernel`
+COST_MODES = {"iou": MODE_IOU, "giou": MODE_GIOU, "diou": MODE_DIOU, "ciou": MODE_CIOU}
 
 
 @kernel
 def iou_kernel(a, b, pixel_inclusive, mode, out):
     """Kernel-level overlap matrix ``out[i, j]`` of xyxy boxes ``a[i]`` and ``b[j]``.
 
-    ``mode`` 0: IoU, 1: GIoU, 2: DIoU. Callable from other kernels (the trackers).
+    ``mode`` 0: IoU, 1: GIoU, 2: DIoU, 3: CIoU. Callable from other kernels (the trackers).
     """
     one = 1.0 if pixel_inclusive else 0.0
     for i in range(a.shape[0]):
@@ -129,14 +131,21 @@ def iou_kernel(a, b, pixel_inclusive, mode, out):
                              * (max(ay2, by2) - min(ay1, by1) + one))
                 if enclosing > 0.0:
                     iou -= (enclosing - union) / enclosing
-            elif mode == 2:
+            elif mode >= 2:
                 dx = (ax1 + ax2 - bx1 - bx2) / 2.0
                 dy = (ay1 + ay2 - by1 - by2) / 2.0
                 cw = max(ax2, bx2) - min(ax1, bx1)
                 ch = max(ay2, by2) - min(ay1, by1)
                 diagonal = cw * cw + ch * ch
+                overlap = iou
                 if diagonal > 0.0:
                     iou -= (dx * dx + dy * dy) / diagonal
+                if mode == 3:  # and the aspect-ratio term, weighted by alpha = v / (1 - IoU + v)
+                    wa, ha, wb, hb = ax2 - ax1, ay2 - ay1, bx2 - bx1, by2 - by1
+                    if ha > 0.0 and hb > 0.0:
+                        v = (4.0 / np.pi ** 2) * (np.arctan(wb / hb) - np.arctan(wa / ha)) ** 2
+                        if 1.0 - overlap + v > 0.0:
+                            iou -= v * v / (1.0 - overlap + v)
             out[i, j] = iou
 
 
@@ -193,6 +202,13 @@ def diou_matrix(a, b) -> np.ndarray:
     """Distance IoU (Zheng et al. 2020): ``IoU - d^2 / c^2``, d the distance between the
     centres and c the diagonal of the enclosing box; in [-1, 1]. doi:10.1609/aaai.v34i07.6999"""
     return _matrix(a, b, False, MODE_DIOU)
+
+
+def ciou_matrix(a, b) -> np.ndarray:
+    """Complete IoU (Zheng et al. 2021): the DIoU minus ``alpha v``, where ``v = 4 / pi^2
+    (atan(w_b / h_b) - atan(w_a / h_a))^2`` measures the aspect ratios' disagreement and ``alpha =
+    v / (1 - IoU + v)``; in [-1, 1]. doi:10.1109/TCYB.2021.3095305"""
+    return _matrix(a, b, False, MODE_CIOU)
 
 
 def clip_boxes(boxes, size) -> np.ndarray:

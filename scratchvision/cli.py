@@ -216,7 +216,8 @@ def _cmd_track_dataset(args):
     from .batch import track_dataset
     from .metrics import format_table
 
-    report = track_dataset(args.sequences, args.out, args.tracker, _tracker_params(args), min_score=args.min_score,
+    report = track_dataset(args.sequences, args.out, args.tracker, dict(_tracker_params(args), cost=args.cost),
+                           min_score=args.min_score,
                            iou_threshold=args.iou, scheduler=args.scheduler, workers=args.workers,
                            overwrite=args.overwrite)
     if report.metrics:
@@ -333,7 +334,7 @@ def _tracker_from_args(args):
     from .tracking import make_tracker
 
     try:
-        return make_tracker(args.tracker, _tracker_params(args))
+        return make_tracker(args.tracker, dict(_tracker_params(args), cost=args.cost))
     except (ValueError, TypeError) as exc:
         raise ValueError(f"--param: {exc}") from None
 
@@ -535,6 +536,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "bytetrack: track_thresh, match_thresh, track_buffer, frame_rate; "
                         "ocsort: det_thresh, max_age, min_hits, iou_threshold, delta_t, inertia; "
                         "deepsort: max_cosine_distance, nn_budget, max_iou_distance, max_age, n_init)")
+    p.add_argument("--cost", default="iou", choices=["iou", "giou", "diou", "ciou"],
+                   help="the overlap the association matches on (default: %(default)s, as the papers)")
     p.add_argument("--min-score", type=float, default=None, help="drop detections scoring below this")
     p.add_argument("--frames-count", type=int, default=0, help="number of frames if the last ones have no detections")
     p.add_argument("--video", "--show", dest="video", metavar="PATH",
@@ -634,6 +637,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tracker (default: %(default)s)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="tracker parameter, repeatable "
                                                                            "(as for track)")
+    p.add_argument("--cost", default="iou", choices=["iou", "giou", "diou", "ciou"],
+                   help="the overlap the association matches on (default: %(default)s, as the papers)")
     p.add_argument("--min-score", type=float, default=None, help="drop detections scoring below this")
     p.add_argument("--iou", type=float, default=0.5, help="IoU for a match in the evaluation (default: %(default)s)")
     p.set_defaults(func=_cmd_track_dataset)

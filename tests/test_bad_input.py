@@ -146,6 +146,7 @@ PUBLIC = {
     "greedy_assignment": (dict(cost=np.eye(3)), ["cost"]),
     "iou_matrix": (dict(a=BOXES, b=BOXES), ["a", "b"]),
     "giou_matrix": (dict(a=BOXES, b=BOXES), ["a", "b"]),
+    "ciou_matrix": (dict(a=BOXES, b=BOXES), ["a", "b"]),
     "diou_matrix": (dict(a=BOXES, b=BOXES), ["a", "b"]),
     "box_area": (dict(boxes=BOXES), ["boxes"]),
     "clip_boxes": (dict(boxes=BOXES, size=(10, 10)), ["boxes"]),
@@ -458,7 +459,7 @@ NO_INPUT |= {"boxes.FORMATS", "imgproc.BORDER_MODES", "metrics.HOTA_ALPHAS", "me
              "nn.ViViTFactorised", "nn.OSNet", "nn.DeepSortReID", "nn.deepsort_reid",
              "nn.Identity", "nn.Profile", "nn.LayerProfile", "tracking.TRACKER_CLASSES", "batch.JobReport",
              "batch.ItemResult", "batch.Scheduler", "batch.FLOW_METHODS", "batch.FLOW_FORMATS",
-             "flow.CameraMotionTrace", "flow.MOTION_MODELS"}
+             "flow.CameraMotionTrace", "flow.MOTION_MODELS", "boxes.COST_MODES"}
 # Kernel-level functions: by design they take input a checked function has validated (their
 # docstrings say so), to spare the per-frame checks.
 KERNEL_LEVEL = {"boxes.convert_checked", "boxes.convert_kernel", "boxes.iou_checked", "boxes.iou_kernel",

@@ -10,7 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from scratchvision.boxes import FORMATS, box_area, clip_boxes, convert, diou_matrix, giou_matrix, iou_matrix
+from pathlib import Path
+
+from scratchvision.boxes import (FORMATS, box_area, ciou_matrix, clip_boxes, convert, diou_matrix, giou_matrix,
+                                 iou_matrix)
 
 coords = st.floats(-100, 100, allow_subnormal=False)
 
@@ -136,3 +139,12 @@ def test_conversions_by_hand():
     with pytest.raises(ValueError, match="src must be one of"):
         convert(b, "ltrb", "xyxy")
     np.testing.assert_allclose(clip_boxes([[-5, 3, 700, 500]], (480, 640)), [[0, 3, 640, 480]])
+
+
+def test_giou_diou_ciou_equal_torchvision():
+    """torchvision.ops' generalized / distance / complete box IoU of the same seeded boxes (fixture
+    by tests/fixtures/make_box_fixtures.py; torchvision adds eps = 1e-7 to its denominators)."""
+    f = np.load(Path(__file__).parent / "fixtures" / "torch_golden" / "box_ious.npz")
+    for ours, key in ((giou_matrix, "giou"), (diou_matrix, "diou"), (ciou_matrix, "ciou")):
+        np.testing.assert_allclose(ours(f["a"], f["b"]), f[key], rtol=0, atol=1e-6, err_msg=key)
+    assert (f["ciou"] < f["diou"] - 1e-3).any() and (iou_matrix(f["a"], f["b"]) > 0.1).any()

@@ -13,6 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 from conftest import MOT15_SEQUENCES, shared_path
 from conftest import require
+import scratchvision as sv
 from scratchvision import (ByteTrack, DeepSort, OCSort, Sort, color_histogram_embeddings, matched_detections, read_mot,
                            synthetic_sequence, xysr_model)
 from scratchvision.boxes import convert
@@ -336,3 +337,25 @@ def test_deepsort_invariants_on_random_streams(frames):
         used = out[out[:, 7] >= 0, 7].astype(int)
         assert len(set(used.tolist())) == len(used) and (used < len(dets)).all()
         retired |= set(tracker.last_step.removed.tolist())
+
+
+@pytest.mark.parametrize("name", ["Sort", "OCSort"])
+@pytest.mark.parametrize("cost", ["giou", "diou", "ciou"])
+def test_association_cost_option(name, cost):
+    """With still objects the predicted boxes are last frame's boxes, so the recorded cost matrix
+    is the chosen overlap of this frame's detections with them (detections by tracks)."""
+    first = np.array([[10, 10, 50, 90], [100, 20, 130, 60], [200, 200, 260, 230]], float)
+    second = np.vstack([first, first[:2] + [0, 150, 0, 150]])  # two more, far from every track
+    tracker = getattr(sv, name)(cost=cost, min_hits=0)
+    for _ in range(3):
+        tracker.update(np.column_stack([first, np.full(3, 0.9)]))
+    tracker.update(np.column_stack([second, np.full(5, 0.9)]))
+    matrix = {"giou": sv.giou_matrix, "diou": sv.diou_matrix, "ciou": sv.ciou_matrix}[cost](second, first)
+    np.testing.assert_allclose(tracker.last_step.costs["iou"], matrix, atol=1e-9)
+    assert (matrix < 0).any()  # pairs that do not overlap are ranked too
+
+
+def test_cost_option_is_checked():
+    for cls in (sv.Sort, sv.ByteTrack, sv.OCSort, sv.DeepSort):
+        with pytest.raises(ValueError, match="cost"):
+            cls(cost="l2")

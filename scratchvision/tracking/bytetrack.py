@@ -24,9 +24,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import kernel, warmup_hook
-from .._validate import check_float, check_int
+from .._validate import check_choice, check_float, check_int
 from ..assignment.lsa import lapjv_kernel
-from ..boxes import MODE_IOU, XYAH, XYXY, convert_checked, convert_kernel, iou_kernel
+from ..boxes import COST_MODES, MODE_IOU, XYAH, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman.models import xyah_initiate_kernel, xyah_model
 from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, gather_rows, grow_rows,
                     pack_step, scatter_rows, xyah_predict, xyah_update)
@@ -58,6 +58,10 @@ class ByteTrack:
         Skip the score fusion of the official code's MOT20 setting.
     class_aware : bool
         Only match detections and tracks of the same class.
+    cost : {"iou", "giou", "diou", "ciou"}
+        The overlap the association scores pairs by (default: IoU, the paper's; the generalised,
+        distance and complete IoU of :mod:`scratchvision.boxes` also rank boxes that do not
+        overlap); the thresholds apply to it unchanged.
 
     Notes
     -----
@@ -70,7 +74,8 @@ class ByteTrack:
     """
 
     def __init__(self, track_thresh: float = 0.6, match_thresh: float = 0.9, track_buffer: int = 30,
-                 frame_rate: int = 30, *, mot20: bool = False, class_aware: bool = False):
+                 frame_rate: int = 30, *, mot20: bool = False, class_aware: bool = False,
+                 cost: str = "iou"):
         self.track_thresh = check_float(track_thresh, "track_thresh", low=0.0, high=1.0)
         self.match_thresh = check_float(match_thresh, "match_thresh", low=0.0, high=1.0)
         self.track_buffer = check_int(track_buffer, "track_buffer", low=0)
@@ -79,6 +84,7 @@ class ByteTrack:
         self.max_time_lost = int(self.frame_rate / 30.0 * self.track_buffer)
         self.mot20 = bool(mot20)
         self.class_aware = bool(class_aware)
+        self.cost = check_choice(cost, "cost", tuple(COST_MODES))
         self._model = xyah_model()
         self.reset()
 
@@ -132,7 +138,7 @@ class ByteTrack:
         self._n_tracked, self._n_lost, self._next_id, out, first, second, unconfirmed, log = bytetrack_frame(
             self._X, self._P, self._I, self._S, self._n_tracked, self._n_lost, self._next_id, self.frame_id,
             boxes, scores, classes, rows, m.F, m.H, self.track_thresh, self.det_thresh, self.match_thresh,
-            self.max_time_lost, self.mot20, self.class_aware)
+            self.max_time_lost, self.mot20, self.class_aware, COST_MODES[self.cost])
         self._record = StepRecord(self.frame_id, {"first": first, "second": second, "unconfirmed": unconfirmed},
                                   log)
         return out
@@ -148,12 +154,12 @@ def _track_boxes(X, tracks):
 
 
 @kernel
-def _cost(X, I, tracks, boxes, scores, classes, fuse_score, class_aware):
+def _cost(X, I, tracks, boxes, scores, classes, fuse_score, class_aware, cost_mode):
     """``1 - IoU`` (ByteTrack's pixel-inclusive IoU) of tracks by detections; with
     ``fuse_score``, ``1 - IoU * score`` (the official fuse_score); +inf between classes when
     ``class_aware``."""
     cost = np.empty((len(tracks), len(boxes)))
-    iou_kernel(_track_boxes(X, tracks), boxes, True, MODE_IOU, cost)
+    iou_kernel(_track_boxes(X, tracks), boxes, True, cost_mode, cost)
     for i in range(len(tracks)):
         for j in range(len(boxes)):
             c = 1.0 - cost[i, j]
@@ -233,7 +239,7 @@ def _subset(tracks, keep):
 
 @kernel
 def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores, classes, rows, F, H,
-                    track_thresh, det_thresh, match_thresh, max_time_lost, mot20, class_aware):
+                    track_thresh, det_thresh, match_thresh, max_time_lost, mot20, class_aware, cost_mode):
     """One ByteTrack frame on the track table (rows ``< n_tracked``: the tracked list, then
     ``n_lost`` rows of the lost list; room for ``len(boxes)`` more).
 
@@ -271,20 +277,20 @@ def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores
     # after them: ``taken[j]`` with detection ``matched[j]`` (an index into ``boxes``).
     taken = np.empty(len(boxes), np.int64)
     matched = np.empty(len(boxes), np.int64)
-    first = _cost(X, I, pool, hb, hs, hc, not mot20, class_aware)
+    first = _cost(X, I, pool, hb, hs, hc, not mot20, class_aware, cost_mode)
     m1, u_pool, u_high = _assign(first, match_thresh)
     n_matches = _pairs(pool, high, m1, taken, matched, 0)
     refound = _subset(taken[:n_matches], I[taken[:n_matches], STATE] != TRACKED)
 
     rest = _subset(pool[u_pool], I[pool[u_pool], STATE] == TRACKED)
-    second = _cost(X, I, rest, lb, ls, lc, False, class_aware)
+    second = _cost(X, I, rest, lb, ls, lc, False, class_aware, cost_mode)
     m2, u_rest, _ = _assign(second, 0.5)
     n_matches = _pairs(rest, low, m2, taken, matched, n_matches)
     newly_lost = rest[u_rest]
 
     high2 = high[u_high]
     hb2, hs2, hc2, hr2 = hb[u_high], hs[u_high], hc[u_high], hr[u_high]
-    unconf = _cost(X, I, unconfirmed, hb2, hs2, hc2, not mot20, class_aware)
+    unconf = _cost(X, I, unconfirmed, hb2, hs2, hc2, not mot20, class_aware, cost_mode)
     m3, u_unconf, u_new = _assign(unconf, 0.7)
     n_matches = _pairs(unconfirmed, high2, m3, taken, matched, n_matches)
     taken, matched = taken[:n_matches], matched[:n_matches]

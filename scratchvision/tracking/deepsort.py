@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import kernel, warmup_hook
-from .._validate import as_array, check_boxes, check_float, check_image, check_int
+from .._validate import as_array, check_boxes, check_choice, check_float, check_image, check_int
 from ..assignment.lsa import lsa_kernel
-from ..boxes import MODE_IOU, XYAH, XYXY, convert_checked, convert_kernel, iou_kernel
+from ..boxes import COST_MODES, XYAH, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman._kernels import mahalanobis_sq_kernel
 from ..kalman.models import CHI2INV95, xyah_initiate_kernel, xyah_measurement_noise_kernel, xyah_model
 from ._base import (STATE_CONFIRMED, STATE_TENTATIVE, StepRecord, check_detections, gather_rows, pack_step,
@@ -96,6 +96,10 @@ class DeepSort:
         Consecutive hits that confirm a track.
     class_aware : bool
         Only match detections and tracks of the same class.
+    cost : {"iou", "giou", "diou", "ciou"}
+        The overlap the association scores pairs by (default: IoU, the paper's; the generalised,
+        distance and complete IoU of :mod:`scratchvision.boxes` also rank boxes that do not
+        overlap); the thresholds apply to it unchanged.
 
     Notes
     -----
@@ -108,13 +112,15 @@ class DeepSort:
     """
 
     def __init__(self, max_cosine_distance: float = 0.2, nn_budget=100, max_iou_distance: float = 0.7,
-                 max_age: int = 30, n_init: int = 3, *, class_aware: bool = False):
+                 max_age: int = 30, n_init: int = 3, *, class_aware: bool = False,
+                 cost: str = "iou"):
         self.max_cosine_distance = check_float(max_cosine_distance, "max_cosine_distance", low=0.0, high=2.0)
         self.nn_budget = None if nn_budget is None else check_int(nn_budget, "nn_budget", low=1)
         self.max_iou_distance = check_float(max_iou_distance, "max_iou_distance", low=0.0, high=1.0)
         self.max_age = check_int(max_age, "max_age", low=0)
         self.n_init = check_int(n_init, "n_init", low=1)
         self.class_aware = bool(class_aware)
+        self.cost = check_choice(cost, "cost", tuple(COST_MODES))
         self._model = xyah_model()
         self._pending_depth = max(self.n_init, 2)
         self.reset()
@@ -218,7 +224,7 @@ class DeepSort:
             self._X, self._P, self._I, self._S, self._pending, self._gallery, self._slot_used, self._n,
             self._next_id, boxes, scores, classes, rows, feats, m.F, m.H, self.max_cosine_distance,
             CHI2INV95[4], self.nn_budget or 0, self.max_iou_distance, self.max_age, self.n_init,
-            self.class_aware)
+            self.class_aware, COST_MODES[self.cost])
         self._record = StepRecord(self.frame_count, lambda: _cost_dict(costs, blocks), log)
         return out
 
@@ -331,7 +337,8 @@ def _free_slot(used):
 
 @kernel
 def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, scores, classes, rows, feats, F, H,
-                   max_cosine_distance, gate_threshold, budget, max_iou_distance, max_age, n_init, class_aware):
+                   max_cosine_distance, gate_threshold, budget, max_iou_distance, max_age, n_init, class_aware,
+                   cost_mode):
     """One DeepSORT frame on the track table (rows ``< n`` live; room for ``len(boxes)`` more).
 
     1. Predict every track (noise scaled by its height); age it.
@@ -395,7 +402,7 @@ def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, s
         predicted = np.empty((len(candidates), 4))
         for i in range(len(candidates)):
             convert_kernel(X[candidates[i]:candidates[i] + 1, :4], XYAH, XYXY, predicted[i:i + 1])
-        iou_kernel(predicted, boxes[unmatched_dets], False, MODE_IOU, cost)
+        iou_kernel(predicted, boxes[unmatched_dets], False, cost_mode, cost)
         for i in range(len(candidates)):
             for j in range(len(unmatched_dets)):
                 cost[i, j] = 1.0 - cost[i, j]

@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import kernel, warmup_hook
-from .._validate import check_float, check_int
-from ..boxes import MODE_IOU, XYSR, XYXY, convert_checked, convert_kernel, iou_kernel
+from .._validate import check_choice, check_float, check_int
+from ..boxes import COST_MODES, XYSR, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
 from ._base import (StepRecord, check_detections, gated_association, grow_rows, max_score_pairs, pack_step,
@@ -72,6 +72,10 @@ class OCSort:
         Weight of the direction term in the first association.
     class_aware : bool
         Only match detections and tracks of the same class.
+    cost : {"iou", "giou", "diou", "ciou"}
+        The overlap the association scores pairs by (default: IoU, the paper's; the generalised,
+        distance and complete IoU of :mod:`scratchvision.boxes` also rank boxes that do not
+        overlap); the thresholds apply to it unchanged.
 
     Notes
     -----
@@ -84,7 +88,7 @@ class OCSort:
 
     def __init__(self, det_thresh: float = 0.6, max_age: int = 30, min_hits: int = 3,
                  iou_threshold: float = 0.3, delta_t: int = 3, inertia: float = 0.2, *,
-                 class_aware: bool = False):
+                 class_aware: bool = False, cost: str = "iou"):
         self.det_thresh = check_float(det_thresh, "det_thresh", low=0.0, high=1.0)
         self.max_age = check_int(max_age, "max_age", low=0)
         self.min_hits = check_int(min_hits, "min_hits", low=0)
@@ -92,6 +96,7 @@ class OCSort:
         self.delta_t = check_int(delta_t, "delta_t", low=1)
         self.inertia = check_float(inertia, "inertia", low=0.0)
         self.class_aware = bool(class_aware)
+        self.cost = check_choice(cost, "cost", tuple(COST_MODES))
         self._model = xysr_model()
         self._Q = self._model.Q[None].copy()
         self._R = self._model.R[None].copy()
@@ -149,7 +154,7 @@ class OCSort:
         self._n, self._next_id, out, iou, direction, recovery, ran, log = ocsort_frame(
             *self._table, self._n, self._next_id, self.frame_count, boxes, scores, classes, rows, m.F, self._Q,
             m.H, self._R, m.P0, self.det_thresh, self.max_age, self.min_hits, self.iou_threshold, self.delta_t,
-            self.inertia, self.class_aware)
+            self.inertia, self.class_aware, COST_MODES[self.cost])
         costs = {}
         if ran[0]:
             costs["iou"], costs["direction"] = iou, direction
@@ -278,7 +283,7 @@ def _miss(k, X, P, FX, FP, I):
 
 @kernel
 def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, scores, classes, rows, F, Q, H,
-                 R, P0, det_thresh, max_age, min_hits, iou_threshold, delta_t, inertia, class_aware):
+                 R, P0, det_thresh, max_age, min_hits, iou_threshold, delta_t, inertia, class_aware, cost_mode):
     """One OC-SORT frame on the track table (rows ``< n`` live; room for ``n + len(boxes)``).
 
     1. Keep detections scoring above ``det_thresh``; predict every track as SORT does, deleting
@@ -321,7 +326,7 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
         matches, u_det, u_trk = np.zeros((0, 2), np.int64), np.arange(n_det), np.zeros(0, np.int64)
     else:
         ran[0] = True
-        iou_kernel(obs[:, :4], predicted, False, MODE_IOU, iou)
+        iou_kernel(obs[:, :4], predicted, False, cost_mode, iou)
         for t in range(n):
             previous = _previous_observation(V, ring, ring_age, t, I[t, AGE], delta_t)
             valid = 1.0 if previous[4] >= 0 else 0.0
@@ -346,7 +351,7 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
     recovery = np.empty((len(u_det), len(u_trk)))
     if len(u_det) and len(u_trk):
         ran[1] = True
-        iou_kernel(obs[u_det, :4], last_boxes[u_trk], False, MODE_IOU, recovery)
+        iou_kernel(obs[u_det, :4], last_boxes[u_trk], False, cost_mode, recovery)
         if class_aware:
             for i in range(len(u_det)):
                 for j in range(len(u_trk)):

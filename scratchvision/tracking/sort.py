@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import kernel, warmup_hook
-from .._validate import check_float, check_int
-from ..boxes import MODE_IOU, XYSR, XYXY, convert_checked, convert_kernel, iou_kernel
+from .._validate import check_choice, check_float, check_int
+from ..boxes import COST_MODES, XYSR, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
 from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, gated_association,
@@ -48,6 +48,10 @@ class Sort:
         Minimum IoU of a match.
     class_aware : bool
         Only match detections and tracks of the same class (off: the reference behaviour).
+    cost : {"iou", "giou", "diou", "ciou"}
+        The overlap the association scores pairs by (default: IoU, the paper's; the generalised,
+        distance and complete IoU of :mod:`scratchvision.boxes` also rank boxes that do not
+        overlap); the thresholds apply to it unchanged.
 
     Notes
     -----
@@ -66,11 +70,12 @@ class Sort:
     """
 
     def __init__(self, max_age: int = 1, min_hits: int = 3, iou_threshold: float = 0.3, *,
-                 class_aware: bool = False):
+                 class_aware: bool = False, cost: str = "iou"):
         self.max_age = check_int(max_age, "max_age", low=0)
         self.min_hits = check_int(min_hits, "min_hits", low=0)
         self.iou_threshold = check_float(iou_threshold, "iou_threshold", low=0.0, high=1.0)
         self.class_aware = bool(class_aware)
+        self.cost = check_choice(cost, "cost", tuple(COST_MODES))
         self._model = xysr_model()
         self._Q = self._model.Q[None].copy()
         self._R = self._model.R[None].copy()
@@ -126,14 +131,14 @@ class Sort:
         self._n, self._next_id, out, iou, log = sort_frame(
             self._X, self._P, self._I, self._S, self._n, self._next_id, self.frame_count, boxes, scores, classes,
             rows, m.F, self._Q, m.H, self._R, m.P0, self.max_age, self.min_hits, self.iou_threshold,
-            self.class_aware)
+            self.class_aware, COST_MODES[self.cost])
         self._record = StepRecord(self.frame_count, {"iou": iou}, log)
         return out
 
 
 @kernel
 def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q, H, R, P0, max_age,
-               min_hits, iou_threshold, class_aware):
+               min_hits, iou_threshold, class_aware, cost_mode):
     """One SORT frame on the track table (rows ``< n`` live; room for ``n + len(boxes)``).
 
     1. Predict every track (zeroing the area velocity when it would make the area
@@ -159,7 +164,7 @@ def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q
     n, n_removed = remove_rows(I, ID, (X, P, S), n, dead, removed, 0)
 
     iou = np.empty((n_det, n))
-    iou_kernel(boxes, predicted, False, MODE_IOU, iou)
+    iou_kernel(boxes, predicted, False, cost_mode, iou)
     if class_aware:
         for d in range(n_det):
             for t in range(n):
