@@ -28,7 +28,7 @@ N_VIDEOS = 3
 
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory):
-    """Three small synthetic colour videos as GIFs, and a folder-of-frames video."""
+    """Three small synthetic colour videos as GIFs, a folder-of-frames video, and a real one."""
     root = tmp_path_factory.mktemp("videos")
     for i in range(N_VIDEOS):
         sv.write_video(root / f"clip{i}.gif", sv.synthetic_sequence(6, (48, 64), 2, seed=i, color=True).frames)
@@ -36,6 +36,10 @@ def videos(tmp_path_factory):
     frames.mkdir()
     for t, f in enumerate(sv.synthetic_sequence(5, (40, 56), 1, seed=9, color=True).frames):
         iio.imwrite(frames / f"{t:04d}.png", f)
+    crossing = root / "crossing"  # a real video: OTB Crossing's first 6 frames, JPEG files as shipped
+    crossing.mkdir()
+    for path in sorted(shared_path("video", "Crossing", "img").iterdir())[:6]:
+        (crossing / path.name).write_bytes(path.read_bytes())
     return root
 
 
@@ -65,10 +69,10 @@ def same_tree(a: Path, b: Path):
 def test_flow_on_the_cluster_equals_serial(videos, client, tmp_path):
     serial = batch.extract_flow(videos, tmp_path / "serial", "farneback", scheduler="serial")
     parallel = batch.extract_flow(videos, tmp_path / "dask", "farneback", scheduler=client)
-    assert len(serial.done) == len(parallel.done) == N_VIDEOS + 1 and not parallel.failed
+    assert len(serial.done) == len(parallel.done) == N_VIDEOS + 2 and not parallel.failed
     files = same_tree(tmp_path / "serial", tmp_path / "dask")
-    assert sum(f.name.startswith("flow_x_") for f in files) == N_VIDEOS * 5 + 4  # T - 1 pairs per video
-    assert sum(f.name.startswith("img_") for f in files) == N_VIDEOS * 6 + 5
+    assert sum(f.name.startswith("flow_x_") for f in files) == N_VIDEOS * 5 + 4 + 5  # T - 1 pairs per video
+    assert sum(f.name.startswith("img_") for f in files) == N_VIDEOS * 6 + 5 + 6
     assert not list((tmp_path / "dask" / ".partial").iterdir())
     manifest = json.loads((tmp_path / "dask" / ".manifests" / "clip0.json").read_text())
     assert manifest["job"] == "extract_flow" and manifest["params"]["bound"] == 20.0
@@ -128,10 +132,10 @@ def test_a_killed_worker_loses_nothing(videos, client, tmp_path):
     method = _kill_once(str(tmp_path / "killed"))
     report = batch.extract_flow(videos, tmp_path / "out", method, scheduler=client)
     assert (tmp_path / "killed").exists()  # a worker did die
-    assert len(report.done) == N_VIDEOS + 1 and not report.failed
+    assert len(report.done) == N_VIDEOS + 2 and not report.failed
     reference = batch.extract_flow(videos, tmp_path / "ref", lambda a, b: np.zeros(a.shape[:2] + (2,), np.float32),
                                    scheduler="serial")
-    assert len(reference.done) == N_VIDEOS + 1
+    assert len(reference.done) == N_VIDEOS + 2
     same_tree(tmp_path / "ref", tmp_path / "out")
     client.wait_for_workers(2, timeout=30)
 
@@ -147,7 +151,7 @@ def test_interrupted_job_resumes(videos, tmp_path):
     (junk / "flow_x_00001.jpg").write_bytes(b"half")
     again = batch.extract_flow(videos, out, "farneback", scheduler="serial")
     assert [r.name for r in again.skipped] == ["clip0"]
-    assert sorted(r.name for r in again.done) == ["clip1", "clip2", "frames"]
+    assert sorted(r.name for r in again.done) == ["clip1", "clip2", "crossing", "frames"]
     assert not list((out / ".partial").iterdir())
     assert (out / "clip0" / "flow_x_00001.jpg").stat().st_mtime_ns == stamp  # not rewritten
     assert len(list((out / "clip1").glob("flow_x_*"))) == 5
@@ -210,15 +214,15 @@ def test_classify_videos(videos, client, tmp_path):
     names = ["a", "b", "c", "d"]
     report = batch.classify_videos(videos, model, tmp_path, clip_len=4, top_k=2, class_names=names,
                                    scheduler=client)
-    assert len(report.done) == N_VIDEOS + 1
+    assert len(report.done) == N_VIDEOS + 2
     lines = (tmp_path / "predictions.csv").read_text().splitlines()
-    assert lines[0] == "video,rank,label,score" and len(lines) == 1 + 2 * (N_VIDEOS + 1)
+    assert lines[0] == "video,rank,label,score" and len(lines) == 1 + 2 * (N_VIDEOS + 2)
     top = nn.classify_video(videos / "clip0.gif", model, clip_len=4, top_k=2, class_names=names)
     assert (tmp_path / "clip0.csv").read_text().splitlines()[1:] == [f"{r},{label},{p:.6f}" for r, (label, p)
                                                                       in enumerate(top, 1)]
     again = batch.classify_videos(videos, model, tmp_path, clip_len=4, top_k=2, class_names=names,
                                   scheduler="serial")
-    assert len(again.skipped) == N_VIDEOS + 1
+    assert len(again.skipped) == N_VIDEOS + 2
     assert (tmp_path / "predictions.csv").read_text().splitlines() == lines
 
 
@@ -239,7 +243,7 @@ def test_a_cluster_reached_by_address(videos, tmp_path):
                                     "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
                   for _ in range(2)]
         remote = batch.extract_flow(videos, tmp_path / "remote", "farneback", scheduler=address)
-        assert "tcp://127.0.0.1" in remote.scheduler and len(remote.done) == N_VIDEOS + 1
+        assert "tcp://127.0.0.1" in remote.scheduler and len(remote.done) == N_VIDEOS + 2
         batch.extract_flow(videos, tmp_path / "serial", "farneback", scheduler="serial")
         same_tree(tmp_path / "serial", tmp_path / "remote")
     finally:
