@@ -85,6 +85,7 @@ class ByteTrack:
         self.mot20 = bool(mot20)
         self.class_aware = bool(class_aware)
         self.cost = check_choice(cost, "cost", tuple(COST_MODES))
+        self._cost_mode = COST_MODES[self.cost]
         self._model = xyah_model()
         self.reset()
 
@@ -129,16 +130,15 @@ class ByteTrack:
         """
         boxes, scores, classes, rows = check_detections(dets)
         n = self._n_tracked + self._n_lost
-        h = check_warp(warp)
-        if h is not None:
-            warp_states(self._X, self._P, n, "xyah", h)
+        if warp is not None:
+            warp_states(self._X, self._P, n, "xyah", check_warp(warp))
         self.frame_id += 1
         self._X, self._P, self._I, self._S = grow_rows((self._X, self._P, self._I, self._S), n, n + len(boxes))
         m = self._model
         self._n_tracked, self._n_lost, self._next_id, out, first, second, unconfirmed, log = bytetrack_frame(
             self._X, self._P, self._I, self._S, self._n_tracked, self._n_lost, self._next_id, self.frame_id,
             boxes, scores, classes, rows, m.F, m.H, self.track_thresh, self.det_thresh, self.match_thresh,
-            self.max_time_lost, self.mot20, self.class_aware, COST_MODES[self.cost])
+            self.max_time_lost, self.mot20, self.class_aware, self._cost_mode)
         self._record = StepRecord(self.frame_id, {"first": first, "second": second, "unconfirmed": unconfirmed},
                                   log)
         return out

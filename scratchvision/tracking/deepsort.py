@@ -121,6 +121,7 @@ class DeepSort:
         self.n_init = check_int(n_init, "n_init", low=1)
         self.class_aware = bool(class_aware)
         self.cost = check_choice(cost, "cost", tuple(COST_MODES))
+        self._cost_mode = COST_MODES[self.cost]
         self._model = xyah_model()
         self._pending_depth = max(self.n_init, 2)
         self.reset()
@@ -214,9 +215,8 @@ class DeepSort:
             if not np.isfinite(feats).all() or (np.linalg.norm(feats, axis=1) == 0).any():
                 raise ValueError("embeddings must be finite and non-zero")
             dim = self._dim = e.shape[1]
-        h = check_warp(warp)
-        if h is not None:
-            warp_states(self._X, self._P, self._n, "xyah", h)
+        if warp is not None:
+            warp_states(self._X, self._P, self._n, "xyah", check_warp(warp))
         self.frame_count += 1
         self._reserve(len(boxes), dim)
         m = self._model
@@ -224,7 +224,7 @@ class DeepSort:
             self._X, self._P, self._I, self._S, self._pending, self._gallery, self._slot_used, self._n,
             self._next_id, boxes, scores, classes, rows, feats, m.F, m.H, self.max_cosine_distance,
             CHI2INV95[4], self.nn_budget or 0, self.max_iou_distance, self.max_age, self.n_init,
-            self.class_aware, COST_MODES[self.cost])
+            self.class_aware, self._cost_mode)
         self._record = StepRecord(self.frame_count, lambda: _cost_dict(costs, blocks), log)
         return out
 

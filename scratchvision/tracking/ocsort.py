@@ -97,6 +97,7 @@ class OCSort:
         self.inertia = check_float(inertia, "inertia", low=0.0)
         self.class_aware = bool(class_aware)
         self.cost = check_choice(cost, "cost", tuple(COST_MODES))
+        self._cost_mode = COST_MODES[self.cost]
         self._model = xysr_model()
         self._Q = self._model.Q[None].copy()
         self._R = self._model.R[None].copy()
@@ -145,16 +146,15 @@ class OCSort:
             as the official code), boxes being the last observed detection boxes.
         """
         boxes, scores, classes, rows = check_detections(dets)
-        h = check_warp(warp)
-        if h is not None:
-            self._warp(h)
+        if warp is not None:
+            self._warp(check_warp(warp))
         self.frame_count += 1
         self._table = grow_rows(self._table, self._n, self._n + len(boxes))
         m = self._model
         self._n, self._next_id, out, iou, direction, recovery, ran, log = ocsort_frame(
             *self._table, self._n, self._next_id, self.frame_count, boxes, scores, classes, rows, m.F, self._Q,
             m.H, self._R, m.P0, self.det_thresh, self.max_age, self.min_hits, self.iou_threshold, self.delta_t,
-            self.inertia, self.class_aware, COST_MODES[self.cost])
+            self.inertia, self.class_aware, self._cost_mode)
         costs = {}
         if ran[0]:
             costs["iou"], costs["direction"] = iou, direction

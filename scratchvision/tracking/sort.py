@@ -76,6 +76,7 @@ class Sort:
         self.iou_threshold = check_float(iou_threshold, "iou_threshold", low=0.0, high=1.0)
         self.class_aware = bool(class_aware)
         self.cost = check_choice(cost, "cost", tuple(COST_MODES))
+        self._cost_mode = COST_MODES[self.cost]
         self._model = xysr_model()
         self._Q = self._model.Q[None].copy()
         self._R = self._model.R[None].copy()
@@ -121,9 +122,8 @@ class Sort:
             was matched to this frame.
         """
         boxes, scores, classes, rows = check_detections(dets)
-        h = check_warp(warp)
-        if h is not None:
-            warp_states(self._X, self._P, self._n, "xysr", h)
+        if warp is not None:
+            warp_states(self._X, self._P, self._n, "xysr", check_warp(warp))
         self.frame_count += 1
         self._X, self._P, self._I, self._S = grow_rows((self._X, self._P, self._I, self._S), self._n,
                                                        self._n + len(boxes))
@@ -131,7 +131,7 @@ class Sort:
         self._n, self._next_id, out, iou, log = sort_frame(
             self._X, self._P, self._I, self._S, self._n, self._next_id, self.frame_count, boxes, scores, classes,
             rows, m.F, self._Q, m.H, self._R, m.P0, self.max_age, self.min_hits, self.iou_threshold,
-            self.class_aware, COST_MODES[self.cost])
+            self.class_aware, self._cost_mode)
         self._record = StepRecord(self.frame_count, {"iou": iou}, log)
         return out
 
