@@ -523,6 +523,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-flow", type=float, default=None, help="magnitude of full saturation")
     p.set_defaults(func=_cmd_flow)
 
+    def detection_options(p):
+        p.add_argument("--cost", default="iou", choices=["iou", "giou", "diou", "ciou"],
+                       help="the overlap the association matches on (default: %(default)s, as the papers)")
+        p.add_argument("--min-score", type=float, default=None, help="drop detections scoring below this")
+
     p = sub.add_parser("track", help="run a multi-object tracker over a MOTChallenge detection file",
                        description="Read detections (MOTChallenge det.txt: frame, -1, x, y, w, h, "
                                    "score, ...), run the tracker on every frame (frames without "
@@ -536,9 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "bytetrack: track_thresh, match_thresh, track_buffer, frame_rate; "
                         "ocsort: det_thresh, max_age, min_hits, iou_threshold, delta_t, inertia; "
                         "deepsort: max_cosine_distance, nn_budget, max_iou_distance, max_age, n_init)")
-    p.add_argument("--cost", default="iou", choices=["iou", "giou", "diou", "ciou"],
-                   help="the overlap the association matches on (default: %(default)s, as the papers)")
-    p.add_argument("--min-score", type=float, default=None, help="drop detections scoring below this")
+    detection_options(p)
     p.add_argument("--frames-count", type=int, default=0, help="number of frames if the last ones have no detections")
     p.add_argument("--video", "--show", dest="video", metavar="PATH",
                    help="the video the detections come from (a video file or an image folder): the tracks are "
@@ -637,9 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tracker (default: %(default)s)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="tracker parameter, repeatable "
                                                                            "(as for track)")
-    p.add_argument("--cost", default="iou", choices=["iou", "giou", "diou", "ciou"],
-                   help="the overlap the association matches on (default: %(default)s, as the papers)")
-    p.add_argument("--min-score", type=float, default=None, help="drop detections scoring below this")
+    detection_options(p)
     p.add_argument("--iou", type=float, default=0.5, help="IoU for a match in the evaluation (default: %(default)s)")
     p.set_defaults(func=_cmd_track_dataset)
 
