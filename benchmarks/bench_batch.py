@@ -4,7 +4,6 @@ overhead per task; and what a Kinetics-400-size extraction needs."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
