@@ -178,6 +178,9 @@ class MotionEncoder(Module):
 
 
 def _sigmoid(x):
+    """1 / (1 + e^-x) in place; below -88, where float32's e^-x overflows, the (sub-normal) value
+    at -88."""
+    np.maximum(x, np.float32(-88.0), out=x)
     return np.reciprocal(1 + np.exp(-x, out=x), out=x)
 
 
