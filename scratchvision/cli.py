@@ -42,10 +42,7 @@ def _raft_flow(frames, args):
     if not args.weights:
         raise ValueError("--method raft needs --weights FILE (a torchvision RAFT checkpoint such as "
                          "raft_large_C_T_SKHT_V2-ff5fadd5.pth)")
-    state = nn.load_checkpoint(args.weights)
-    size = args.model or ("large" if any(k.startswith("mask_predictor.") for k in state) else "small")
-    model = nn.raft_large() if size == "large" else nn.raft_small()
-    model.load_state_dict(state)
+    model = nn.load_raft(args.weights, args.model)
     return nn.calc_optical_flow_raft(frames[0], frames[1], model, num_flow_updates=args.iters)
 
 

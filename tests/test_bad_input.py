@@ -470,7 +470,8 @@ KERNEL_LEVEL = {"boxes.convert_checked", "boxes.convert_kernel", "boxes.iou_chec
 PATH_ONLY = {"read_flo", "read_mot", "read_seqinfo", "evaluate_mot_folder", "nn.load_checkpoint", "nn.save_safetensors",
              "nn.from_pretrained"}
 # Dataset jobs take paths and folders; their bad input is tested in test_batch.py.
-PATH_ONLY |= {"batch.extract_flow", "batch.track_dataset", "batch.classify_videos", "batch.read_flow_folder"}
+PATH_ONLY |= {"batch.extract_flow", "batch.track_dataset", "batch.classify_videos", "batch.read_flow_folder",
+              "nn.load_raft"}
 
 bad_arrays = st.one_of(
     hnp.arrays(

@@ -104,6 +104,27 @@ def test_quantisation_is_denseflows_cast():
     assert batch.quantise_flow(np.array([[0.0784313725490196 - 20, 0.0]]), 20.0).tolist() == [[0, 128]]
 
 
+def test_raft_flow_equals_calc_optical_flow_raft(tmp_path):
+    """method="raft" loads the checkpoint once per worker (nn.load_raft) and writes the flow
+    calc_optical_flow_raft gives on the same frames."""
+    sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+    from seeded_weights import seeded_state_dict
+
+    info = json.loads((Path(__file__).parent / "fixtures" / "torch_golden" / "raft_manifest.json").read_text())
+    info = info["models"]["raft_small"]  # the seeded weights the RAFT parity tests use
+    model = nn.raft_small()
+    model.load_state_dict(seeded_state_dict(info["layout"], info["seed"]))
+    nn.save_safetensors(tmp_path / "raft.safetensors", model.state_dict())
+    frames = sv.synthetic_sequence(2, (128, 136), 2, seed=6, color=True).frames
+    sv.write_video(tmp_path / "pair.gif", frames)
+    report = batch.extract_flow(tmp_path / "pair.gif", tmp_path / "out", "raft", write="npz",
+                                raft_weights=tmp_path / "raft.safetensors", scheduler="serial")
+    assert len(report.done) == 1
+    _, flows = batch.read_flow_folder(tmp_path / "out" / "pair")
+    frames = sv.read_video(tmp_path / "pair.gif")  # as the job read them (GIF quantises colours)
+    np.testing.assert_array_equal(flows[0], sv.calc_optical_flow_raft(frames[0], frames[1], model))
+
+
 def test_read_back_feeds_two_stream(videos, tmp_path):
     """Flows written at the network's size and read back are what two_stream_inputs computes,
     to the quantisation step."""

@@ -109,6 +109,23 @@ def test_wrong_checkpoint_is_refused_naming_keys():
         raft_small().load_state_dict({k: large[k] if k in large else v for k, v in small.items()}, strict=False)
 
 
+def test_load_raft_reads_the_size_from_the_keys(tmp_path):
+    from scratchvision.nn import load_raft, save_safetensors
+
+    for name, builder in BUILDERS.items():
+        info = MANIFEST["models"][name]
+        state = seeded_state_dict(info["layout"], info["seed"])
+        save_safetensors(tmp_path / f"{name}.safetensors", state)
+        model = load_raft(tmp_path / f"{name}.safetensors")
+        assert model.radius == (4 if name == "raft_large" else 3)
+        np.testing.assert_array_equal(model.state_dict()["feature_encoder.convnormrelu.0.weight"],
+                                      state["feature_encoder.convnormrelu.0.weight"])
+    with pytest.raises(ValueError, match="Missing key"):
+        load_raft(tmp_path / "raft_small.safetensors", "large")
+    with pytest.raises(ValueError, match="size"):
+        load_raft(tmp_path / "raft_small.safetensors", "medium")
+
+
 def _bilinear_zero_padded(image, x, y):
     """grid_sample's definition: the four taps around (x, y), each left out when outside."""
     h, w = image.shape

@@ -77,13 +77,9 @@ def _flow_function(method, raft_weights):
     if method == "horn_schunck":
         return calc_optical_flow_horn_schunck
     if raft_weights not in _RAFT:
-        from .. import nn
+        from ..nn import load_raft
 
-        state = nn.load_checkpoint(raft_weights)
-        model = nn.raft_large() if any(k.startswith("context_encoder.convnormrelu.1") for k in state) \
-            else nn.raft_small()
-        model.load_state_dict(state)
-        _RAFT[raft_weights] = model
+        _RAFT[raft_weights] = load_raft(raft_weights)
     model = _RAFT[raft_weights]
     return lambda a, b: calc_optical_flow_raft(a, b, model)
 

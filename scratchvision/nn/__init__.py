@@ -15,7 +15,7 @@ from .modules import (AdaptiveAvgPool2d, AdaptiveAvgPool3d, BatchNorm1d, BatchNo
                       Flatten, Identity, Linear, MaxPool2d, MaxPool3d, Module, ReLU, Sequential)
 from .profiling import LayerProfile, Profile, profile
 from .raft import (RAFT, InstanceNorm2d, RAFTTrace, calc_optical_flow_raft, correlation_pyramid, lookup_correlation,
-                   lookup_correlation_on_demand, pooled_features, raft_large, raft_small)
+                   load_raft, lookup_correlation_on_demand, pooled_features, raft_large, raft_small)
 from .recurrent import GRU, LSTM
 from .reid import DeepSortReID, OSNet, deepsort_reid, embed, osnet_x0_25, osnet_x0_5, osnet_x1_0
 from .resnet import ResNet, resnet18, resnet50
@@ -34,7 +34,7 @@ __all__ = ["load_checkpoint", "save_safetensors", "unwrap_state_dict", "winograd
            "Linear", "Identity", "Dropout", "Flatten", "ResNet", "resnet18", "resnet50", "VideoResNet", "r3d_18", "mc3_18",
            "r2plus1d_18", "TwoStream", "cross_modality_conv1", "flow_stack", "classify_video", "classify_video_two_stream", "kinetics400_classes",
            "sample_clips", "preprocess_frames", "two_stream_inputs", "KINETICS_MEAN", "KINETICS_STD", "IMAGENET_MEAN",
-           "IMAGENET_STD", "RAFT", "RAFTTrace", "raft_small", "raft_large", "calc_optical_flow_raft", "InstanceNorm2d", "correlation_pyramid",
+           "IMAGENET_STD", "RAFT", "RAFTTrace", "raft_small", "raft_large", "load_raft", "calc_optical_flow_raft", "InstanceNorm2d", "correlation_pyramid",
            "lookup_correlation", "lookup_correlation_on_demand", "pooled_features",
            "LayerNorm", "gelu", "layer_norm", "self_attention", "sinusoid_table", "videomae", "videomae_pretraining",
            "VideoMAEForVideoClassification", "VideoMAEForPreTraining", "tube_mask", "random_mask", "video_patches", "videomae_reconstruction",

@@ -48,12 +48,12 @@ import numba
 import numpy as np
 
 from .._jit import kernel, warmup_hook
-from .._validate import as_array, check_image, check_int
+from .._validate import as_array, check_choice, check_image, check_int
 from . import functional as F
 from ._tally import tally
 from .modules import BatchNorm2d, Conv2d, Module, ReLU, Sequential
 
-__all__ = ["RAFT", "RAFTTrace", "raft_small", "raft_large", "calc_optical_flow_raft", "InstanceNorm2d", "lookup_correlation",
+__all__ = ["RAFT", "RAFTTrace", "raft_small", "raft_large", "load_raft", "calc_optical_flow_raft", "InstanceNorm2d", "lookup_correlation",
            "correlation_pyramid", "pooled_features", "lookup_correlation_on_demand"]
 
 
@@ -669,6 +669,42 @@ def raft_small(corr_mode: str = "auto") -> RAFT:
     return RAFT(FeatureEncoder(BottleneckBlock, (32, 32, 64, 96, 128), InstanceNorm2d),
                 FeatureEncoder(BottleneckBlock, (32, 32, 64, 96, 160), None), update, None, radius=3,
                 corr_mode=corr_mode)
+
+
+def load_raft(weights, size=None) -> RAFT:
+    """A RAFT network with the weights of a torchvision checkpoint (``raft_small_C_T_V2-01064c6d.pth``,
+    ``raft_large_C_T_SKHT_V2-ff5fadd5.pth``, ... or a ``.safetensors`` of the same keys).
+
+    Parameters
+    ----------
+    weights : path
+        The checkpoint (read by :func:`~scratchvision.nn.load_checkpoint`).
+    size : {"small", "large"}, optional
+        The network; by default read from the keys (raft_large has the convex-upsampling head
+        ``mask_predictor.*``, raft_small has none).
+
+    Returns
+    -------
+    RAFT
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from scratchvision import nn
+    >>> path = os.path.join(tempfile.mkdtemp(), "raft.safetensors")
+    >>> nn.save_safetensors(path, nn.raft_small().state_dict())
+    >>> nn.load_raft(path).radius
+    3
+    """
+    from .checkpoint import load_checkpoint
+
+    state = load_checkpoint(weights)
+    if size is None:
+        size = "large" if any(k.startswith("mask_predictor.") for k in state) else "small"
+    size = check_choice(size, "size", ("small", "large"))
+    model = raft_large() if size == "large" else raft_small()
+    model.load_state_dict(state)
+    return model
 
 
 @dataclass
