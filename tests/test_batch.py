@@ -167,10 +167,14 @@ def test_interrupted_job_resumes(videos, tmp_path):
     assert len(first.done) == 1
     stamp = (out / "clip0" / "flow_x_00001.jpg").stat().st_mtime_ns
     # an interrupted run of the others: a half-written folder left behind
-    junk = out / ".partial" / "clip1.0123abcd"
+    junk = out / ".partial" / f"clip1.{'0123abcd' * 4}"
     junk.mkdir(parents=True)
     (junk / "flow_x_00001.jpg").write_bytes(b"half")
+    other = out / ".partial" / f"clip1.v2.{'0' * 32}"  # another video's (named clip1.v2) work in progress
+    other.mkdir()
     again = batch.extract_flow(videos, out, "farneback", scheduler="serial")
+    assert other.exists()  # not clip1's to remove
+    other.rmdir()
     assert [r.name for r in again.skipped] == ["clip0"]
     assert sorted(r.name for r in again.done) == ["clip1", "clip2", "crossing", "frames"]
     assert not list((out / ".partial").iterdir())

@@ -151,8 +151,7 @@ def commit_output(job: str, name: str, source: Path, out_dir: Path, output: str,
     manifest = {"job": job, "inputs": inputs, "params": params, "output": output}
     record = manifests / f"{name}.json"
     result = ItemResult(name, str(source), "failed", str(final))
-    for stale in partial.glob(f"{glob.escape(name)}.*"):  # an interrupted run's leftovers
-        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    _remove_leftovers(partial, name)  # an interrupted run's
     if final.exists() and not overwrite:
         try:
             previous = json.loads(record.read_text())
@@ -180,13 +179,26 @@ def commit_output(job: str, name: str, source: Path, out_dir: Path, output: str,
             os.replace(tmp, final)
         os.replace(note, record)
     except Exception as exc:  # noqa: BLE001 - reported, and the other inputs go on
-        result.error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
-        result.seconds = time.perf_counter() - start
-        for stale in partial.glob(f"{glob.escape(name)}.*"):
-            shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+        result.error, result.seconds = _one_line(exc), time.perf_counter() - start
+        _remove_leftovers(partial, name)
         return result
     result.status, result.seconds = "done", time.perf_counter() - start
     return result
+
+
+def _remove_leftovers(partial: Path, name: str) -> None:
+    """Delete ``name``'s temporary files and folders (``<name>.<32 hex digits>...``; not those of a
+    video whose name merely starts with ``name.``)."""
+    prefix = name + "."
+    for stale in partial.glob(glob.escape(prefix) + "*"):
+        token = stale.name[len(prefix):len(prefix) + 32]
+        if len(token) == 32 and all(c in "0123456789abcdef" for c in token):
+            shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+
+
+def _one_line(exc: BaseException, limit: int | None = None) -> str:
+    """An exception as ``Type: message`` on one line (at most ``limit`` characters of message)."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:limit]}"
 
 
 _TOLD_NO_DASK = []
@@ -228,11 +240,12 @@ class Scheduler:
                 _TOLD_NO_DASK.append(True)
             return self
         if s is None:
+            dashboard = _has_bokeh()
             self.cluster = distributed.LocalCluster(
                 n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                dashboard_address=":0" if _has_bokeh() else None, env={"NUMBA_NUM_THREADS": "1"})
+                dashboard_address=":0" if dashboard else None, env={"NUMBA_NUM_THREADS": "1"})
             self.client = distributed.Client(self.cluster)
-            link = self.client.dashboard_link if _has_bokeh() else "none (pip install bokeh for it)"
+            link = self.client.dashboard_link if dashboard else "none (pip install bokeh for it)"
             print(f"scratchvision: started a Dask cluster of {len(self.cluster.workers)} worker processes; "
                   f"dashboard: {link}", file=sys.stderr)
             self.description = f"a local Dask cluster of {len(self.cluster.workers)} workers"
@@ -241,7 +254,7 @@ class Scheduler:
                 self.client = distributed.Client(s, timeout=CONNECT_TIMEOUT)
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ValueError(f"scheduler {s!r}: could not reach it within {CONNECT_TIMEOUT} s "
-                                 f"({' '.join(str(exc).split())[:200]})") from None
+                                 f"({_one_line(exc, 200)})") from None
             self.description = f"the Dask scheduler at {s}"
         else:
             self.client = s
@@ -271,8 +284,7 @@ class Scheduler:
             try:
                 results[i] = future.result()
             except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: the task killed every worker it ran on
-                results[i] = ItemResult(str(items[i]), str(items[i]), "failed",
-                                        error=f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+                results[i] = ItemResult(str(items[i]), str(items[i]), "failed", error=_one_line(exc, 300))
         return results
 
 
