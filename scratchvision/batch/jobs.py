@@ -84,6 +84,20 @@ def _flow_function(method, raft_weights):
     return lambda a, b: calc_optical_flow_raft(a, b, model)
 
 
+def _video_name(video: Path) -> str:
+    """A video's name in the outputs: a file's stem, a frame folder's name."""
+    return video.stem if video.is_file() else video.name
+
+
+def _csv(header, rows) -> str:
+    """CSV text, one header line then ``rows``."""
+    text = _io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return text.getvalue()
+
+
 def _write_image(path: Path, image) -> None:
     import imageio.v3 as iio
 
@@ -104,12 +118,12 @@ def _flow_one(video: Path, out_dir: Path, params: dict, overwrite: bool, method,
         if frames.ndim == 3:  # a gray video: three equal channels
             frames = np.repeat(frames[..., None], 3, axis=3)
         size = params["new_size"]
-        if size is not None:  # (the flow of the classical methods: gray, then resized, as nn.two_stream_inputs)
-            gray = [resize(rgb_to_gray(f), size) for f in frames]
+        if method != "raft":  # the classical methods' frames: gray, then resized (as nn.two_stream_inputs)
+            flow_frames = [rgb_to_gray(f) if size is None else resize(rgb_to_gray(f), size) for f in frames]
+        if size is not None:
             frames = np.stack([np.clip(np.rint(resize(f, size)), 0, 255).astype(np.uint8) for f in frames])
-        else:
-            gray = [rgb_to_gray(f) for f in frames]
-        flow_frames = frames if method == "raft" else gray
+        if method == "raft":
+            flow_frames = frames
         flow_of = _flow_function(method, raft_weights)
         step, fmt, bound = params["step"], params["write"], params["bound"]
         tmp.mkdir()
@@ -130,8 +144,8 @@ def _flow_one(video: Path, out_dir: Path, params: dict, overwrite: bool, method,
         if fmt == "npz":
             np.savez(tmp / "flow.npz", flow=np.stack(flows))
 
-    return commit_output("extract_flow", video.stem if video.is_file() else video.name, video, out_dir,
-                         video.stem if video.is_file() else video.name, params, build, overwrite,
+    name = _video_name(video)
+    return commit_output("extract_flow", name, video, out_dir, name, params, build, overwrite,
                          extra_inputs=[raft_weights] if raft_weights else ())
 
 
@@ -350,7 +364,7 @@ def _classify_one(video: Path, out_dir: Path, params: dict, overwrite: bool, mod
     """One video's top-k into ``out_dir/<name>.csv``."""
     from .. import nn
 
-    name = video.stem if video.is_file() else video.name
+    name = _video_name(video)
 
     def build(tmp: Path):
         if isinstance(model, nn.TwoStream):
@@ -359,11 +373,9 @@ def _classify_one(video: Path, out_dir: Path, params: dict, overwrite: bool, mod
             top = nn.classify_video(video, model, clip_len=params["clip_len"], stride=params["stride"],
                                     num_clips=params["num_clips"], top_k=params["top_k"], class_names=class_names,
                                     preprocessing=preprocessing)
-        text = _io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(["rank", "label", "score"])
-        writer.writerows((rank, label, f"{score:.6f}") for rank, (label, score) in enumerate(top, 1))
-        tmp.write_text(text.getvalue(), encoding="utf-8")
+        tmp.write_text(_csv(["rank", "label", "score"],
+                            ((rank, label, f"{score:.6f}") for rank, (label, score) in enumerate(top, 1))),
+                       encoding="utf-8")
 
     return commit_output("classify_videos", name, video, out_dir, f"{name}.csv", params, build, overwrite)
 
@@ -418,12 +430,8 @@ def classify_videos(videos, model, out_dir, *, clip_len: int = 16, stride: int =
         if r.status != "failed":
             with open(r.output, encoding="utf-8", newline="") as f:
                 rows += [[r.name] + line for line in list(csv.reader(f))[1:]]
-    text = _io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["video", "rank", "label", "score"])
-    writer.writerows(rows)
     partial = out / ".partial" / "predictions.csv.tmp"
     partial.parent.mkdir(exist_ok=True)
-    partial.write_text(text.getvalue(), encoding="utf-8")
+    partial.write_text(_csv(["video", "rank", "label", "score"], rows), encoding="utf-8")
     partial.replace(out / "predictions.csv")
     return report
