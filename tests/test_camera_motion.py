@@ -156,6 +156,11 @@ def test_bad_input():
         estimate_camera_motion(a, a[:30])
     with pytest.raises(ValueError, match="mask"):
         estimate_camera_motion(a, a, mask=np.ones((10, 10)))
+    flat = np.full((40, 60), 128, np.uint8)  # no corners: the options are checked all the same
+    with pytest.raises(ValueError, match="fb_threshold"):
+        estimate_camera_motion(flat, flat, fb_threshold=-1.0)
+    with pytest.raises(ValueError, match="confidence"):
+        estimate_camera_motion(flat, flat, confidence=1.5)
     with pytest.raises(ValueError, match="as many points"):
         estimate_affine_2d(np.zeros((5, 2)), np.zeros((6, 2)))
     with pytest.raises(ValueError, match="src_points"):

@@ -111,7 +111,7 @@ def _squared_errors(p, q, m, out):
 @kernel
 def _ransac(p, q, code, samples, threshold_sq, confidence, best, mask):
     """RANSAC over the pre-drawn ``samples`` (iterations x m indices): the best model into
-    ``best``, its inliers into ``mask``; returns the inlier count and the iterations run."""
+    ``best``, its inliers into ``mask``; returns the inlier count."""
     n, m = p.shape[0], samples.shape[1]
     model = np.empty((3, 3))
     errors = np.empty(n)
@@ -139,7 +139,7 @@ def _ransac(p, q, code, samples, threshold_sq, confidence, best, mask):
                     if not (denom >= 0 or -num >= samples.shape[0] * (-denom)):
                         niters = min(niters, int(np.round(num / denom)))
         it += 1
-    return best_count, it
+    return best_count
 
 
 def _least_squares(p, q, model: str) -> np.ndarray:
@@ -237,16 +237,52 @@ def _matches(from_pts, to_pts, names=("from_pts", "to_pts")):
 
 
 def fit_motion(from_pts, to_pts, model: str = "similarity", *, ransac_reproj_threshold: float = 3.0,
-               max_iters: int = 2000, confidence: float = 0.99, refine_iters: int = 10, rng=0,
-               names=("from_pts", "to_pts")):
-    """RANSAC then refinement (see the module notes): ``(matrix 3x3, inliers (N,) bool)``, or
-    ``(None, all False)`` with fewer matches than a minimal sample or no valid sample."""
+               max_iters: int = 2000, confidence: float = 0.99, refine_iters: int = 10, rng=0):
+    """A motion model between matched points, robustly: RANSAC, then OpenCV's refinement on the
+    inliers (see the module notes); what :func:`estimate_affine_partial_2d`,
+    :func:`estimate_affine_2d` and :func:`find_homography` return in OpenCV's form.
+
+    Parameters
+    ----------
+    from_pts, to_pts : array-like (N, 2) or (N, 1, 2)
+        Matched points of the first and the second frame.
+    model : {"translation", "similarity", "affine", "homography"}
+    ransac_reproj_threshold : float
+        Pixels within which a match is an inlier.
+    max_iters : int
+        Most RANSAC draws (fewer once ``confidence`` is reached).
+    confidence : float in [0, 1]
+    refine_iters : int
+        Levenberg-Marquardt iterations of the homography's refinement (0: the direct linear
+        transform on the inliers only).
+    rng : None, int or numpy.random.Generator
+        Seeds the draws.
+
+    Returns
+    -------
+    matrix : ndarray (3, 3) float64, or None
+        None with fewer matches than the model's minimal sample, or no valid sample.
+    inliers : ndarray (N,) bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision.flow import fit_motion
+    >>> p = np.random.default_rng(0).uniform(0, 100, (20, 2))
+    >>> m, inliers = fit_motion(p, p + [3.0, -2.0], "translation")
+    >>> m[:2, 2].round(6).tolist(), int(inliers.sum())
+    ([3.0, -2.0], 20)
+    """
+    return _fit(from_pts, to_pts, model, ransac_reproj_threshold, max_iters, confidence, refine_iters, rng,
+                ("from_pts", "to_pts"))
+
+
+def _fit(from_pts, to_pts, model, ransac_reproj_threshold, max_iters, confidence, refine_iters, rng, names):
+    """:func:`fit_motion`, its point arrays named ``names`` in errors."""
     model = check_choice(model, "model", tuple(MOTION_MODELS))
     p, q = _matches(from_pts, to_pts, names)
-    threshold = check_float(ransac_reproj_threshold, "ransac_reproj_threshold", low=0.0)
-    max_iters = check_int(max_iters, "max_iters", low=1)
-    confidence = check_float(confidence, "confidence", low=0.0, high=1.0)
-    refine_iters = check_int(refine_iters, "refine_iters", low=0)
+    threshold, max_iters, confidence, refine_iters = _fit_options(ransac_reproj_threshold, max_iters, confidence,
+                                                                  refine_iters)
     m, n = MOTION_MODELS[model], len(p)
     mask = np.zeros(n, np.bool_)
     if n < m:
@@ -254,8 +290,8 @@ def fit_motion(from_pts, to_pts, model: str = "similarity", *, ransac_reproj_thr
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     samples = _samples(generator, n, m, max_iters) if n > m else np.arange(m)[None]
     best = np.eye(3)
-    count, _ = _ransac(p, q, _MODEL_CODE[model], np.ascontiguousarray(samples), threshold * threshold, confidence,
-                       best, mask)
+    count = _ransac(p, q, _MODEL_CODE[model], np.ascontiguousarray(samples), threshold * threshold, confidence,
+                    best, mask)
     if count < m:
         return None, mask
     if count > m or model == "homography":
@@ -263,6 +299,13 @@ def fit_motion(from_pts, to_pts, model: str = "similarity", *, ransac_reproj_thr
         if model == "homography" and refine_iters:
             best = _refine_homography(best, p[mask], q[mask], refine_iters)
     return best, mask
+
+
+def _fit_options(ransac_reproj_threshold, max_iters, confidence, refine_iters):
+    """The robust fit's options, checked."""
+    return (check_float(ransac_reproj_threshold, "ransac_reproj_threshold", low=0.0),
+            check_int(max_iters, "max_iters", low=1), check_float(confidence, "confidence", low=0.0, high=1.0),
+            check_int(refine_iters, "refine_iters", low=0))
 
 
 def _samples(generator, n: int, m: int, count: int) -> np.ndarray:
@@ -315,9 +358,8 @@ def estimate_affine_partial_2d(from_pts, to_pts, *, ransac_reproj_threshold: flo
     >>> np.round(m, 6).tolist(), int(inliers.sum())
     ([[0.0, -1.0, 5.0], [1.0, 0.0, 7.0]], 45)
     """
-    return _opencv_answer(*fit_motion(from_pts, to_pts, "similarity", ransac_reproj_threshold=ransac_reproj_threshold,
-                                      max_iters=max_iters, confidence=confidence, refine_iters=refine_iters, rng=rng),
-                          2)
+    return _opencv_answer(*_fit(from_pts, to_pts, "similarity", ransac_reproj_threshold, max_iters, confidence,
+                                refine_iters, rng, ("from_pts", "to_pts")), 2)
 
 
 def estimate_affine_2d(from_pts, to_pts, *, ransac_reproj_threshold: float = 3.0, max_iters: int = 2000,
@@ -335,9 +377,8 @@ def estimate_affine_2d(from_pts, to_pts, *, ransac_reproj_threshold: float = 3.0
     >>> np.round(m, 6).tolist()
     [[1.1, 0.2, 1.0], [0.0, 0.9, 2.0]]
     """
-    return _opencv_answer(*fit_motion(from_pts, to_pts, "affine", ransac_reproj_threshold=ransac_reproj_threshold,
-                                      max_iters=max_iters, confidence=confidence, refine_iters=refine_iters, rng=rng),
-                          2)
+    return _opencv_answer(*_fit(from_pts, to_pts, "affine", ransac_reproj_threshold, max_iters, confidence,
+                                refine_iters, rng, ("from_pts", "to_pts")), 2)
 
 
 def find_homography(src_points, dst_points, *, ransac_reproj_threshold: float = 3.0, max_iters: int = 2000,
@@ -362,10 +403,8 @@ def find_homography(src_points, dst_points, *, ransac_reproj_threshold: float = 
     >>> bool(np.allclose(m, h, atol=1e-9)), int(mask.sum())
     (True, 40)
     """
-    return _opencv_answer(*fit_motion(src_points, dst_points, "homography",
-                                      ransac_reproj_threshold=ransac_reproj_threshold, max_iters=max_iters,
-                                      confidence=confidence, refine_iters=refine_iters, rng=rng,
-                                      names=("src_points", "dst_points")), 3)
+    return _opencv_answer(*_fit(src_points, dst_points, "homography", ransac_reproj_threshold, max_iters, confidence,
+                                refine_iters, rng, ("src_points", "dst_points")), 3)
 
 
 @dataclass
@@ -455,6 +494,9 @@ def estimate_camera_motion(prev, next, method: str = "sparse", model: str = "sim
     check_choice(method, "method", ("sparse",))
     model = check_choice(model, "model", tuple(MOTION_MODELS))
     downscale = check_int(downscale, "downscale", low=1)
+    if fb_threshold is not None:
+        fb_threshold = check_float(fb_threshold, "fb_threshold", low=0.0)
+    _fit_options(ransac_reproj_threshold, max_iters, confidence, 0)  # checked on every frame, textured or not
     a, b = _prepare(prev, "prev", downscale), _prepare(next, "next", downscale)
     if a.shape != b.shape:
         raise ValueError(f"prev and next must have one size, got {np.shape(prev)} and {np.shape(next)}")
@@ -469,23 +511,23 @@ def estimate_camera_motion(prev, next, method: str = "sparse", model: str = "sim
     identity = np.eye(3)[:rows].copy()
     corners = good_features_to_track(a, max_corners, quality_level, min_distance, mask=small_mask,
                                      block_size=block_size) if min(a.shape) >= 3 else np.zeros((0, 2), np.float32)
-    matrix = None
+    matrix, matches = None, 0
     if len(corners) >= MOTION_MODELS[model]:
         if fb_threshold is None:
             tracked, status, _ = calc_optical_flow_pyr_lk(a, b, corners)
             keep = status == 1
         else:
             tracked, status, fb = forward_backward_error(a, b, corners)
-            keep = (status == 1) & (fb < check_float(fb_threshold, "fb_threshold", low=0.0))
+            keep = (status == 1) & (fb < fb_threshold)
         p, q = corners[keep].astype(np.float64), tracked[keep].astype(np.float64)
         matrix, inliers = fit_motion(p, q, model, ransac_reproj_threshold=ransac_reproj_threshold,
                                      max_iters=max_iters, confidence=confidence, rng=rng)
         scale = lambda pts: (pts + 0.5) * downscale - 0.5  # noqa: E731 - small-frame pixel -> full frame
-        info = CameraMotionTrace(scale(p), scale(q), inliers)
+        info, matches = CameraMotionTrace(scale(p), scale(q), inliers), len(p)
     if matrix is None:
         info.ok = False
-        info.reason = (f"{len(info.corners) if len(info.corners) else len(corners)} usable matches; the "
-                       f"{model} model needs {MOTION_MODELS[model]}: identity returned")
+        info.reason = (f"{len(corners)} corners, {matches} tracked matches; the {model} model needs "
+                       f"{MOTION_MODELS[model]} consistent ones: identity returned")
         return (identity, info) if trace else identity
     # full-resolution pixels: x_small = S x_full, S = [[1/d, 0, (1/d - 1)/2], [0, 1/d, (1/d - 1)/2], [0, 0, 1]]
     s = np.array([[1 / downscale, 0, 0.5 / downscale - 0.5], [0, 1 / downscale, 0.5 / downscale - 0.5], [0, 0, 1]])
