@@ -305,16 +305,16 @@ def _cmd_track_object(args):
     return 0
 
 
-#: ``--tracker`` names -> (class, the parameters ``--param`` may set)
-TRACKERS = {"sort": ("Sort", ("max_age", "min_hits", "iou_threshold")),
-            "bytetrack": ("ByteTrack", ("track_thresh", "match_thresh", "track_buffer", "frame_rate")),
-            "ocsort": ("OCSort", ("det_thresh", "max_age", "min_hits", "iou_threshold", "delta_t", "inertia")),
-            "deepsort": ("DeepSort", ("max_cosine_distance", "nn_budget", "max_iou_distance", "max_age", "n_init"))}
+#: ``--tracker`` names (tracking.make_tracker's) -> the parameters ``--param`` may set
+TRACKERS = {"sort": ("max_age", "min_hits", "iou_threshold"),
+            "bytetrack": ("track_thresh", "match_thresh", "track_buffer", "frame_rate"),
+            "ocsort": ("det_thresh", "max_age", "min_hits", "iou_threshold", "delta_t", "inertia"),
+            "deepsort": ("max_cosine_distance", "nn_budget", "max_iou_distance", "max_age", "n_init")}
 
 
 def _tracker_params(args):
     """``--param NAME=VALUE`` options as keyword arguments of ``--tracker``."""
-    _, params = TRACKERS[args.tracker]
+    params = TRACKERS[args.tracker]
     kwargs = {}
     for item in args.param or []:
         key, _, value = item.partition("=")

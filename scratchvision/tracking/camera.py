@@ -52,8 +52,8 @@ def local_affine(h, centres):
 
 
 def warp_states(x, p, rows: int, layout: str, h) -> None:
-    """Apply the 3x3 warp ``h`` to the first ``rows`` Kalman means ``x`` and covariances ``p``,
-    in place (see the module notes)."""
+    """Apply the 3x3 warp ``h`` to the first ``rows`` Kalman means ``x`` and covariances ``p``
+    (None: means only), in place (see the module notes)."""
     if rows == 0:
         return
     a, t = local_affine(h, x[:rows, :2])
@@ -65,7 +65,8 @@ def warp_states(x, p, rows: int, layout: str, h) -> None:
         jac[:, index, index] = k ** power
     x[:rows] = np.einsum("nij,nj->ni", jac, x[:rows])
     x[:rows, :2] += t
-    p[:rows] = jac @ p[:rows] @ jac.transpose(0, 2, 1)
+    if p is not None:
+        p[:rows] = jac @ p[:rows] @ jac.transpose(0, 2, 1)
 
 
 def warp_boxes(boxes, h) -> np.ndarray:

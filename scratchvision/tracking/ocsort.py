@@ -173,9 +173,9 @@ class OCSort:
         warp_states(x_frozen, p_frozen, n, "xysr", h)
         observed = v[:n, LAST_OBS:LAST_OBS + 5].sum(axis=1) >= 0  # the official test (-1s before any)
         v[:n, LAST_OBS:LAST_OBS + 4][observed] = warp_boxes(v[:n, LAST_OBS:LAST_OBS + 4][observed], h)
-        z = np.zeros((n, 7))
+        z = np.zeros((n, 7))  # the measurement [x, y, s, r] as a state without velocity
         z[:, :4] = v[:n, LAST_Z:LAST_Z + 4]
-        warp_states(z, np.zeros((n, 7, 7)), n, "xysr", h)
+        warp_states(z, None, n, "xysr", h)
         v[:n, LAST_Z:LAST_Z + 4] = z[:, :4]
         seen = ages[:n] != _NO_AGE
         ring[:n, :, :4][seen] = warp_boxes(ring[:n, :, :4][seen], h)
