@@ -46,6 +46,23 @@ def shared_path(*parts) -> Path:
     return path
 
 
+def write_detections_and_frames(folder: Path, seq):
+    """A synthetic sequence as the track command reads it: ``det.txt`` (its ground-truth boxes that
+    are seen, ids -1) and a folder of PNG frames. Returns (the detection rows, det.txt, frames/)."""
+    import imageio.v3 as iio
+
+    from scratchvision import write_mot
+
+    dets = seq.gt[seq.gt[:, 6] > 0].copy()
+    dets[:, 1] = -1
+    write_mot(folder / "det.txt", dets)
+    frames = folder / "frames"
+    frames.mkdir()
+    for t, f in enumerate(seq.frames):
+        iio.imwrite(frames / f"{t:04d}.png", f)
+    return dets, folder / "det.txt", frames
+
+
 @pytest.fixture(scope="session")
 def cv2():
     return require("cv2")

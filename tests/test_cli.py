@@ -88,18 +88,12 @@ def test_console_entry_point_and_module():
 
 
 def test_track_command_equals_the_library(tmp_path, capsys):
-    from scratchvision import Sort, read_mot, synthetic_sequence, write_mot
+    from scratchvision import Sort, read_mot, synthetic_sequence
+
+    from conftest import write_detections_and_frames
 
     seq = synthetic_sequence(n_frames=8, size=(96, 128), n_objects=3, seed=2)
-    dets = seq.gt[seq.gt[:, 6] > 0].copy()
-    dets[:, 1] = -1
-    write_mot(tmp_path / "det.txt", dets)
-    frames_dir = tmp_path / "frames"
-    frames_dir.mkdir()
-    import imageio.v3 as iio
-
-    for t, f in enumerate(seq.frames):
-        iio.imwrite(frames_dir / f"{t:04d}.png", f)
+    dets, _, frames_dir = write_detections_and_frames(tmp_path, seq)
     assert main(["track", str(tmp_path / "det.txt"), "--out", str(tmp_path / "res.txt"),
                  "--param", "min_hits=1", "--video", str(frames_dir)]) == 0
     assert "sort: 8 frames" in capsys.readouterr().out
@@ -364,13 +358,14 @@ def test_dataset_commands(tmp_path, capsys):
 def test_track_with_camera_motion_compensation(tmp_path, capsys):
     import scratchvision as sv
 
+    from conftest import write_detections_and_frames
+
     seq = sv.synthetic_sequence(12, (120, 160), 3, seed=2, background_speed=3.0, color=True)
-    sv.write_mot(tmp_path / "gt.txt", seq.gt)
-    sv.write_video(tmp_path / "v.gif", seq.frames)
+    _, det, frames = write_detections_and_frames(tmp_path, seq)
     out = tmp_path / "t.txt"
-    assert main(["track", str(tmp_path / "gt.txt"), "--video", str(tmp_path / "v.gif"), "--cmc", "sparse",
-                 "--cmc-model", "translation", "--out", str(out)]) == 0
+    assert main(["track", str(det), "--video", str(frames), "--cmc", "sparse", "--cmc-model", "translation",
+                 "--out", str(out)]) == 0
     rows = sv.read_mot(out)
     assert len(rows) and "3 ids" in capsys.readouterr().out
-    assert main(["track", str(tmp_path / "gt.txt"), "--cmc", "sparse", "--out", str(out)]) == 2
+    assert main(["track", str(det), "--cmc", "sparse", "--out", str(out)]) == 2
     assert "--cmc needs the frames" in capsys.readouterr().err

@@ -136,19 +136,13 @@ def test_embed_prepares_crops_as_each_network_expects():
 def test_track_command_with_a_reid_network(tmp_path, capsys):
     """`track --tracker deepsort --reid deepsort --weights F.npz` gives the tracks of DeepSort fed
     nn.embed's embeddings; a checkpoint of another network is refused in one line."""
-    import imageio.v3 as iio
-
-    from scratchvision import DeepSort, read_mot, synthetic_sequence, write_mot
+    from scratchvision import DeepSort, read_mot, synthetic_sequence
     from scratchvision.cli import main
 
+    from conftest import write_detections_and_frames
+
     seq = synthetic_sequence(n_frames=6, size=(96, 128), n_objects=3, seed=4, color=True)
-    dets = seq.gt[seq.gt[:, 6] > 0].copy()
-    dets[:, 1] = -1
-    write_mot(tmp_path / "det.txt", dets)
-    frames_dir = tmp_path / "frames"
-    frames_dir.mkdir()
-    for t, f in enumerate(seq.frames):
-        iio.imwrite(frames_dir / f"{t:04d}.png", f)
+    dets, _, frames_dir = write_detections_and_frames(tmp_path, seq)
     variables = seeded_tf_variables(MANIFEST["deepsort_seed"])
     np.savez(tmp_path / "mars.npz", **variables)
     assert main(["track", str(tmp_path / "det.txt"), "--tracker", "deepsort", "--param", "n_init=1", "--video",
