@@ -50,7 +50,7 @@ _EXPORTS = {
     "iou_matrix": "boxes", "giou_matrix": "boxes", "diou_matrix": "boxes", "ciou_matrix": "boxes", "box_area": "boxes",
     "clip_boxes": "boxes",
     # multi-object tracking
-    "Sort": "tracking", "ByteTrack": "tracking", "OCSort": "tracking", "DeepSort": "tracking",
+    "Sort": "tracking", "ByteTrack": "tracking", "OCSort": "tracking", "DeepSort": "tracking", "BoTSORT": "tracking",
     "color_histogram_embeddings": "tracking", "TrackerStep": "tracking", "matched_detections": "tracking",
     # single-object tracking
     "TrackerMOSSE": "sot", "TrackerKCF": "sot", "TrackerCSRT": "sot", "colour_names": "sot", "colour_name_image": "sot",

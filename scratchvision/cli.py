@@ -309,7 +309,9 @@ def _cmd_track_object(args):
 TRACKERS = {"sort": ("max_age", "min_hits", "iou_threshold"),
             "bytetrack": ("track_thresh", "match_thresh", "track_buffer", "frame_rate"),
             "ocsort": ("det_thresh", "max_age", "min_hits", "iou_threshold", "delta_t", "inertia"),
-            "deepsort": ("max_cosine_distance", "nn_budget", "max_iou_distance", "max_age", "n_init")}
+            "deepsort": ("max_cosine_distance", "nn_budget", "max_iou_distance", "max_age", "n_init"),
+            "botsort": ("track_high_thresh", "track_low_thresh", "new_track_thresh", "track_buffer", "match_thresh",
+                        "fuse_score", "proximity_thresh", "appearance_thresh", "frame_rate")}
 
 
 def _tracker_params(args):
@@ -330,8 +332,11 @@ def _tracker_params(args):
 def _tracker_from_args(args):
     from .tracking import make_tracker
 
+    params = dict(_tracker_params(args), cost=args.cost)
+    if args.tracker == "botsort" and getattr(args, "reid", None):
+        params["with_reid"] = True
     try:
-        return make_tracker(args.tracker, dict(_tracker_params(args), cost=args.cost))
+        return make_tracker(args.tracker, params)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"--param: {exc}") from None
 
@@ -399,14 +404,15 @@ def _cmd_track(args):
     if args.frames_count:
         n_frames = max(n_frames, args.frames_count)
     tracker = _tracker_from_args(args)
-    if args.reid and args.tracker != "deepsort":
-        raise ValueError(f"--reid is for --tracker deepsort (--tracker {args.tracker} takes no embeddings)")
+    if args.reid and args.tracker not in ("deepsort", "botsort"):
+        raise ValueError(f"--reid is for --tracker deepsort or botsort (--tracker {args.tracker} takes no "
+                         "embeddings)")
     reid = _reid_network(args.reid, args.weights) if args.reid else None
     frames = None
-    if args.video or args.tracker == "deepsort":
+    if args.video or args.tracker == "deepsort" or reid is not None:
         if not args.video:
-            raise ValueError("--tracker deepsort needs the video the detections come from (--video PATH: a video "
-                             "file or image folder) for its embeddings")
+            raise ValueError(f"--tracker {args.tracker} with appearance needs the video the detections come from "
+                             "(--video PATH: a video file or image folder) for its embeddings")
         frames = read_video(args.video, end=n_frames)
         _check_frames_fit(frames, det, n_frames, args.video)
     if reid is not None:
@@ -537,7 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tracker parameter, repeatable (sort: max_age, min_hits, iou_threshold; "
                         "bytetrack: track_thresh, match_thresh, track_buffer, frame_rate; "
                         "ocsort: det_thresh, max_age, min_hits, iou_threshold, delta_t, inertia; "
-                        "deepsort: max_cosine_distance, nn_budget, max_iou_distance, max_age, n_init)")
+                        "deepsort: max_cosine_distance, nn_budget, max_iou_distance, max_age, n_init; "
+                        "botsort: track_high_thresh, track_low_thresh, new_track_thresh, track_buffer, "
+                        "match_thresh, fuse_score, proximity_thresh, appearance_thresh, frame_rate)")
     detection_options(p)
     p.add_argument("--frames-count", type=int, default=0, help="number of frames if the last ones have no detections")
     p.add_argument("--video", "--show", dest="video", metavar="PATH",
@@ -545,7 +553,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "drawn into OUT.gif, and deepsort takes its embeddings from it (colour histograms, "
                         "or --reid) (--show is the former name)")
     p.add_argument("--reid", choices=sorted(REID_NETWORKS),
-                   help="deepsort's appearance network instead of colour histograms (with --weights: a torchreid "
+                   help="the appearance network of deepsort (instead of colour histograms) or botsort (which "
+                        "then uses appearance) (with --weights: a torchreid "
                         "OSNet checkpoint, or the DeepSORT network's variables as .npz/.safetensors)")
     p.add_argument("--weights", help="the --reid network's weights")
     p.add_argument("--cmc", choices=["sparse"], help="camera-motion compensation from the --video frames (corners, "
@@ -633,7 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "gt/gt.txt. The exit status is the number of sequences that failed.")
     p.add_argument("sequences", help="a folder of sequences, a glob pattern (quoted), or one sequence")
     job_options(p)
-    p.add_argument("--tracker", default="bytetrack", choices=["sort", "bytetrack", "ocsort"],
+    p.add_argument("--tracker", default="bytetrack", choices=["sort", "bytetrack", "ocsort", "botsort"],
                    help="tracker (default: %(default)s)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="tracker parameter, repeatable "
                                                                            "(as for track)")

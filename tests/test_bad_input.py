@@ -90,7 +90,8 @@ METHODS = {
         number_of_scales=5).init(**kw),
     "sot.ScaleEstimator.update": lambda **kw: _scale_estimator().update(**kw),
     "sot.ScaleEstimator.estimate": lambda **kw: _scale_estimator().estimate(**kw),
-    **{f"{t}.update": (lambda t: lambda **kw: _mot_step(t, kw))(t) for t in ("Sort", "ByteTrack", "OCSort", "DeepSort")},
+    **{f"{t}.update": (lambda t: lambda **kw: _mot_step(t, kw))(t) for t in ("Sort", "ByteTrack", "OCSort", "DeepSort",
+                                                                             "BoTSORT")},
     "KalmanFilter.predict": lambda **kw: _kalman().predict(**kw),
     "KalmanFilter.update": lambda **kw: _kalman().update(**kw),
 }
@@ -195,7 +196,8 @@ PUBLIC = {
                                 ["frame", "center", "target_size"]),
     "sot.ScaleEstimator.update": (dict(frame=RGB, center=(13.0, 10.0)), ["frame", "center"]),
     "sot.ScaleEstimator.estimate": (dict(frame=RGB, center=(13.0, 10.0)), ["frame", "center"]),
-    **{f"{t}.update": (dict(dets=DETS, warp=np.eye(2, 3)), ["dets", "warp"]) for t in ("Sort", "ByteTrack", "OCSort")},
+    **{f"{t}.update": (dict(dets=DETS, warp=np.eye(2, 3)), ["dets", "warp"]) for t in ("Sort", "ByteTrack", "OCSort",
+                                                                                       "BoTSORT")},
     "DeepSort.update": (dict(dets=DETS, embeddings=EMBEDDINGS, warp=np.eye(3)), ["dets", "embeddings", "warp"]),
     "KalmanFilter.predict": (dict(u=None, F=np.eye(4), Q=np.eye(4)), ["F", "Q"]),
     "KalmanFilter.update": (dict(z=[1.0, 2.0], R=np.eye(2), H=np.eye(2, 4)), ["z", "R", "H"]),
@@ -302,6 +304,9 @@ SCALARS = {
     "clip_boxes": [("size", (0, 5), ValueError, "size"), ("size", 5, TypeError, "size")],
     "ByteTrack": [("track_buffer", -1, ValueError, "track_buffer"), ("frame_rate", 0, ValueError, "frame_rate"),
                   ("match_thresh", float("inf"), ValueError, "match_thresh")],
+    "BoTSORT": [("track_buffer", -1, ValueError, "track_buffer"), ("frame_rate", 0, ValueError, "frame_rate"),
+                ("appearance_thresh", float("nan"), ValueError, "appearance_thresh"),
+                ("proximity_thresh", 1.5, ValueError, "proximity_thresh")],
     "DeepSort": [("nn_budget", 0, ValueError, "nn_budget"), ("n_init", 0, ValueError, "n_init"),
                  ("max_cosine_distance", float("nan"), ValueError, "max_cosine_distance")],
     "OCSort": [("delta_t", 0, ValueError, "delta_t"), ("inertia", -1.0, ValueError, "inertia"),
@@ -405,6 +410,7 @@ SCALAR_VALID = {
     "ByteTrack": dict(),
     "OCSort": dict(),
     "DeepSort": dict(),
+    "BoTSORT": dict(),
     "gaussian_kernel": dict(ksize=3, sigma=1.0),
     "TrackerMOSSE": dict(),
     "TrackerKCF": dict(),
@@ -494,7 +500,7 @@ def test_public_api_is_covered():
             continue
         public = importlib.import_module(f"scratchvision.{module.name}").__all__
         names |= {f"{module.name}.{n}" for n in public if n not in sv.__all__}
-    names |= {f"{n}.update" for n in ("Sort", "ByteTrack", "OCSort", "DeepSort", "KalmanFilter")} | {"KalmanFilter.predict"}
+    names |= {f"{n}.update" for n in ("Sort", "ByteTrack", "OCSort", "DeepSort", "BoTSORT", "KalmanFilter")} | {"KalmanFilter.predict"}
     sot = importlib.import_module("scratchvision.sot")
     for n in sot.__all__:
         prefix = n if n in sv.__all__ else f"sot.{n}"

@@ -14,7 +14,8 @@ from scratchvision.tracking.camera import check_warp, warp_boxes, warp_states
 
 from conftest import shared_path
 
-TRACKERS = {"sort": sv.Sort, "bytetrack": sv.ByteTrack, "ocsort": sv.OCSort, "deepsort": sv.DeepSort}
+TRACKERS = {"sort": sv.Sort, "bytetrack": sv.ByteTrack, "ocsort": sv.OCSort, "deepsort": sv.DeepSort,
+            "botsort": sv.BoTSORT}
 
 
 def run(name, frames, warps=None, embeddings=None):

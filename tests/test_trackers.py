@@ -51,7 +51,7 @@ REFERENCES = {"sort": lambda: Sort(max_age=1, min_hits=3, iou_threshold=0.3),
               "ocsort": lambda: OCSort(det_thresh=0.6, max_age=30, min_hits=3, iou_threshold=0.3, delta_t=3,
                                        inertia=0.2)}
 TRACKERS = {"sort": lambda: Sort(min_hits=0), "bytetrack": lambda: ByteTrack(track_thresh=0.3),
-            "ocsort": lambda: OCSort(det_thresh=0.3, min_hits=0)}
+            "ocsort": lambda: OCSort(det_thresh=0.3, min_hits=0), "botsort": lambda: sv.BoTSORT(with_reid=False)}
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))
@@ -356,6 +356,6 @@ def test_association_cost_option(name, cost):
 
 
 def test_cost_option_is_checked():
-    for cls in (sv.Sort, sv.ByteTrack, sv.OCSort, sv.DeepSort):
+    for cls in (sv.Sort, sv.ByteTrack, sv.OCSort, sv.DeepSort, sv.BoTSORT):
         with pytest.raises(ValueError, match="cost"):
             cls(cost="l2")

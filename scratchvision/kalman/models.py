@@ -8,6 +8,9 @@ Both are constant-velocity models with ``dt = 1`` frame over a box description:
   ``[x, y, a, h, vx, vy, va, vh]``, centre, aspect ``a = w / h`` and height; noise standard
   deviations proportional to the box height (1/20 of it for positions, 1/160 for velocities), so
   the filter is scale-aware.
+* **BoT-SORT** (Aharon et al. 2022): state ``[x, y, w, h, vx, vy, vw, vh]``, centre, width and
+  height, with the same weights applied to the width for x and w and to the height for y and h
+  (the kernels ``xywh_*``).
 
 References
 ----------
@@ -17,6 +20,8 @@ N. Wojke, A. Bewley, D. Paulus. "Simple Online and Realtime Tracking with a Deep
 Metric." ICIP 2017. doi:10.1109/ICIP.2017.8296962
 Y. Zhang et al. "ByteTrack: Multi-Object Tracking by Associating Every Detection Box." ECCV
 2022. doi:10.1007/978-3-031-20047-2_1
+N. Aharon, R. Orfaig, B.-Z. Bobrovsky. "BoT-SORT: Robust Associations Multi-Pedestrian
+Tracking." arXiv:2206.14651, 2022. doi:10.48550/arXiv.2206.14651
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from .._validate import as_array, check_finite
 
 __all__ = ["CHI2INV95", "xysr_model", "xysr_initiate", "xyah_model", "xyah_initiate",
            "xyah_process_noise", "xyah_measurement_noise", "xyah_initiate_kernel", "xyah_process_noise_kernel",
-           "xyah_measurement_noise_kernel", "STD_WEIGHT_POSITION",
+           "xyah_measurement_noise_kernel", "xywh_initiate_kernel", "xywh_process_noise_kernel",
+           "xywh_measurement_noise_kernel", "STD_WEIGHT_POSITION",
            "STD_WEIGHT_VELOCITY"]
 
 #: 0.95 quantile of the chi-square distribution by degrees of freedom (gating thresholds for
@@ -192,3 +198,38 @@ def xyah_measurement_noise_kernel(X, out):
     for n in range(X.shape[0]):
         pos = STD_WEIGHT_POSITION * X[n, 3]
         _diagonal_variances(out[n], (pos, pos, 1e-1, pos))
+
+
+@kernel
+def xywh_initiate_kernel(Z, X, P):
+    """New BoT-SORT tracks from ``Z`` (N, 4) ``[x, y, w, h]`` into ``X`` (N, 8) and ``P``: zero
+    velocities; standard deviations ``2 w / 20``, ``2 h / 20`` (x and w, y and h), ``10 w / 160``,
+    ``10 h / 160`` (their velocities)."""
+    for n in range(Z.shape[0]):
+        w, h = Z[n, 2], Z[n, 3]
+        X[n, :4] = Z[n]
+        X[n, 4:] = 0.0
+        pw, ph = 2 * STD_WEIGHT_POSITION * w, 2 * STD_WEIGHT_POSITION * h
+        vw, vh = 10 * STD_WEIGHT_VELOCITY * w, 10 * STD_WEIGHT_VELOCITY * h
+        _diagonal_variances(P[n], (pw, ph, pw, ph, vw, vh, vw, vh))
+
+
+@kernel
+def xywh_process_noise_kernel(X, out):
+    """BoT-SORT's process noise for states ``X`` (N, 8) into ``out`` (N, 8, 8), taken before the
+    predict: standard deviations ``w / 20``, ``h / 20`` (x and w, y and h), ``w / 160``,
+    ``h / 160`` (their velocities)."""
+    for n in range(X.shape[0]):
+        w, h = X[n, 2], X[n, 3]
+        pw, ph = STD_WEIGHT_POSITION * w, STD_WEIGHT_POSITION * h
+        vw, vh = STD_WEIGHT_VELOCITY * w, STD_WEIGHT_VELOCITY * h
+        _diagonal_variances(out[n], (pw, ph, pw, ph, vw, vh, vw, vh))
+
+
+@kernel
+def xywh_measurement_noise_kernel(X, out):
+    """BoT-SORT's measurement noise for predicted states ``X`` into ``out`` (N, 4, 4): standard
+    deviations ``w / 20`` (x, w) and ``h / 20`` (y, h)."""
+    for n in range(X.shape[0]):
+        pw, ph = STD_WEIGHT_POSITION * X[n, 2], STD_WEIGHT_POSITION * X[n, 3]
+        _diagonal_variances(out[n], (pw, ph, pw, ph))

@@ -2,6 +2,7 @@
 
 from ..imgproc import crop_patches
 from ._base import OUTPUT_COLUMNS, TrackerStep, matched_detections
+from .botsort import BoTSORT
 from .bytetrack import ByteTrack
 from .camera import CameraMotion
 from .deepsort import DeepSort, color_histogram_embeddings
@@ -9,6 +10,6 @@ from .ocsort import OCSort
 from .run import TRACKER_CLASSES, make_tracker, track_detections
 from .sort import Sort
 
-__all__ = ["Sort", "ByteTrack", "OCSort", "DeepSort", "color_histogram_embeddings", "crop_patches", "TrackerStep",
+__all__ = ["Sort", "ByteTrack", "OCSort", "DeepSort", "BoTSORT", "color_histogram_embeddings", "crop_patches", "TrackerStep",
            "OUTPUT_COLUMNS", "matched_detections", "track_detections", "make_tracker",
            "TRACKER_CLASSES", "CameraMotion"]

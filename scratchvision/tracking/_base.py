@@ -64,6 +64,29 @@ def check_detections(dets, name: str = "dets"):
 _OK, _NOT_FINITE, _TOO_FAR, _CLASS_NOT_INTEGER = 0, 1, 2, 3
 
 
+def check_embeddings(embeddings, n_rows: int, rows, dim, *, allow_zero: bool = False):
+    """One frame's appearance embeddings beside its ``n_rows`` detection rows.
+
+    Returns the embeddings of the kept rows ``rows`` (:func:`check_detections`) as float32 (K, D)
+    and D; ``dim`` is the D of the earlier frames (None before the first). A ValueError names
+    ``embeddings`` when they are missing with detections, of another shape or D, not finite, or
+    (unless ``allow_zero``) all zero on a row.
+    """
+    if not n_rows:
+        return np.zeros((0, dim or 1), np.float32), dim
+    if embeddings is None:
+        raise ValueError("embeddings are required with detections (see color_histogram_embeddings)")
+    e = as_array(embeddings, "embeddings")
+    if e.ndim != 2 or e.shape[0] != n_rows:
+        raise ValueError(f"embeddings must have shape ({n_rows}, D) to match dets, got {e.shape}")
+    if dim is not None and e.shape[1] != dim:
+        raise ValueError(f"embeddings must have D = {dim} values per row like the earlier frames, got {e.shape[1]}")
+    feats = np.ascontiguousarray(e.astype(np.float32)[rows])
+    if not np.isfinite(feats).all() or (not allow_zero and (np.linalg.norm(feats, axis=1) == 0).any()):
+        raise ValueError("embeddings must be finite" + ("" if allow_zero else " and non-zero"))
+    return feats, e.shape[1]
+
+
 @kernel
 def _scan_detections(a, max_coordinate, boxes, scores, classes, rows):
     """One frame's detection rows checked (in :func:`check_detections`' order of errors) and the

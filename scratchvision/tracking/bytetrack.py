@@ -145,11 +145,13 @@ class ByteTrack:
 
 
 @kernel
-def _track_boxes(X, tracks):
-    """Boxes ``x1, y1, x2, y2`` of the filter means of table rows ``tracks``."""
+def track_boxes(X, tracks, state_format):
+    """Boxes ``x1, y1, x2, y2`` of the filter means of table rows ``tracks``, whose first four
+    entries are a box in ``state_format`` (:data:`~scratchvision.boxes.XYAH` here,
+    :data:`~scratchvision.boxes.CXCYWH` in BoT-SORT)."""
     out = np.empty((len(tracks), 4))
     for j in range(len(tracks)):
-        convert_kernel(X[tracks[j]:tracks[j] + 1, :4], XYAH, XYXY, out[j:j + 1])
+        convert_kernel(X[tracks[j]:tracks[j] + 1, :4], state_format, XYXY, out[j:j + 1])
     return out
 
 
@@ -159,7 +161,7 @@ def _cost(X, I, tracks, boxes, scores, classes, fuse_score, class_aware, cost_mo
     ``fuse_score``, ``1 - IoU * score`` (the official fuse_score); +inf between classes when
     ``class_aware``."""
     cost = np.empty((len(tracks), len(boxes)))
-    iou_kernel(_track_boxes(X, tracks), boxes, True, cost_mode, cost)
+    iou_kernel(track_boxes(X, tracks, XYAH), boxes, True, cost_mode, cost)
     for i in range(len(tracks)):
         for j in range(len(boxes)):
             c = 1.0 - cost[i, j]
@@ -172,7 +174,7 @@ def _cost(X, I, tracks, boxes, scores, classes, fuse_score, class_aware, cost_mo
 
 
 @kernel
-def _assign(cost, thresh):
+def assign(cost, thresh):
     """The official ``linear_assignment``: lap-style thresholded assignment; returns matches
     (K, 2) of (row, column) and the unmatched rows and columns."""
     n, m = cost.shape
@@ -208,6 +210,13 @@ def _take(X, P, I, S, tracks, boxes, scores, classes, rows, frame, F, H):
     convert_kernel(boxes, XYXY, XYAH, Z)
     xyah_update(Xg, Pg, Z, F, H)
     scatter_rows(X, P, tracks, Xg, Pg)
+    mark_matched(I, S, tracks, scores, classes, rows, frame)
+
+
+@kernel
+def mark_matched(I, S, tracks, scores, classes, rows, frame):
+    """The bookkeeping of a match (the official ``update`` / ``re_activate``): table rows
+    ``tracks[j]`` become Tracked and activated with detection ``j``'s score, class and row."""
     for j in range(len(tracks)):
         t = tracks[j]
         I[t, TRACKLET_LEN] = 0 if I[t, STATE] != TRACKED else I[t, TRACKLET_LEN] + 1
@@ -216,7 +225,27 @@ def _take(X, P, I, S, tracks, boxes, scores, classes, rows, frame, F, H):
 
 
 @kernel
-def _pairs(tracks, dets, pairs, taken, matched, n):
+def start_track(I, S, n, track_id, frame, score, cls, row):
+    """Table row ``n`` becomes new track ``track_id`` (the official ``activate``: activated at
+    once only on the first frame)."""
+    I[n] = 0
+    I[n, ID], I[n, STATE], I[n, ACTIVATED] = track_id, TRACKED, 1 if frame == 1 else 0
+    I[n, START_FRAME], I[n, FRAME_ID] = frame, frame
+    S[n], I[n, CLASS], I[n, DET_IDX] = score, cls, row
+
+
+@kernel
+def pools(I, n_tracked, n_old):
+    """The official code's two track sets of a frame: the unconfirmed tracks (tracked, not yet
+    activated) and the pool (activated tracked tracks, then the lost ones), as table rows."""
+    tracked_rows = np.arange(n_tracked)
+    unconfirmed = subset(tracked_rows, I[:n_tracked, ACTIVATED] == 0)
+    pool = np.concatenate((subset(tracked_rows, I[:n_tracked, ACTIVATED] == 1), np.arange(n_tracked, n_old)))
+    return unconfirmed, pool
+
+
+@kernel
+def add_pairs(tracks, dets, pairs, taken, matched, n):
     """Append the matched ``(tracks[i], dets[j])`` of ``pairs`` to ``taken`` and ``matched`` from
     position ``n``; returns the new count."""
     for k in range(len(pairs)):
@@ -226,7 +255,7 @@ def _pairs(tracks, dets, pairs, taken, matched, n):
 
 
 @kernel
-def _subset(tracks, keep):
+def subset(tracks, keep):
     """``tracks[j]`` for which ``keep[j]``, in order."""
     out = np.empty(len(tracks), np.int64)
     k = 0
@@ -251,9 +280,8 @@ def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores
     4. Match the unconfirmed tracks (not predicted, as in the official code) to the high boxes
        left (limit 0.7); the unmatched ones are removed.
     5. Start a track for each high box left scoring at least ``det_thresh``.
-    6. Remove lost tracks older than ``max_time_lost`` frames, rebuild the lists (official
-       joint / sub rules and timing), drop tracked/lost duplicates (IoU distance < 0.15: the
-       younger goes), report the activated tracked tracks.
+    6. :func:`close_frame`: remove lost tracks older than ``max_time_lost`` frames, rebuild the
+       lists, drop tracked/lost duplicates, report the activated tracked tracks.
 
     Returns
     -------
@@ -268,9 +296,7 @@ def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores
     low = np.flatnonzero((scores > 0.1) & (scores < track_thresh))
     hb, hs, hc, hr = boxes[high], scores[high], classes[high], rows[high]
     lb, ls, lc = boxes[low], scores[low], classes[low]
-    tracked_rows = np.arange(n_tracked)
-    unconfirmed = _subset(tracked_rows, I[:n_tracked, ACTIVATED] == 0)
-    pool = np.concatenate((_subset(tracked_rows, I[:n_tracked, ACTIVATED] == 1), np.arange(n_tracked, n_old)))
+    unconfirmed, pool = pools(I, n_tracked, n_old)
     _predict(X, P, I, pool, F)
 
     # The three associations read disjoint tracks, so the matched tracks are updated together
@@ -278,21 +304,21 @@ def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores
     taken = np.empty(len(boxes), np.int64)
     matched = np.empty(len(boxes), np.int64)
     first = _cost(X, I, pool, hb, hs, hc, not mot20, class_aware, cost_mode)
-    m1, u_pool, u_high = _assign(first, match_thresh)
-    n_matches = _pairs(pool, high, m1, taken, matched, 0)
-    refound = _subset(taken[:n_matches], I[taken[:n_matches], STATE] != TRACKED)
+    m1, u_pool, u_high = assign(first, match_thresh)
+    n_matches = add_pairs(pool, high, m1, taken, matched, 0)
+    refound = subset(taken[:n_matches], I[taken[:n_matches], STATE] != TRACKED)
 
-    rest = _subset(pool[u_pool], I[pool[u_pool], STATE] == TRACKED)
+    rest = subset(pool[u_pool], I[pool[u_pool], STATE] == TRACKED)
     second = _cost(X, I, rest, lb, ls, lc, False, class_aware, cost_mode)
-    m2, u_rest, _ = _assign(second, 0.5)
-    n_matches = _pairs(rest, low, m2, taken, matched, n_matches)
+    m2, u_rest, _ = assign(second, 0.5)
+    n_matches = add_pairs(rest, low, m2, taken, matched, n_matches)
     newly_lost = rest[u_rest]
 
     high2 = high[u_high]
     hb2, hs2, hc2, hr2 = hb[u_high], hs[u_high], hc[u_high], hr[u_high]
     unconf = _cost(X, I, unconfirmed, hb2, hs2, hc2, not mot20, class_aware, cost_mode)
-    m3, u_unconf, u_new = _assign(unconf, 0.7)
-    n_matches = _pairs(unconfirmed, high2, m3, taken, matched, n_matches)
+    m3, u_unconf, u_new = assign(unconf, 0.7)
+    n_matches = add_pairs(unconfirmed, high2, m3, taken, matched, n_matches)
     taken, matched = taken[:n_matches], matched[:n_matches]
     _take(X, P, I, S, taken, boxes[matched], scores[matched], classes[matched], rows[matched], frame, F, H)
     for t in newly_lost:
@@ -314,24 +340,46 @@ def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores
         z = np.empty((1, 4))
         convert_kernel(hb2[j:j + 1], XYXY, XYAH, z)
         xyah_initiate_kernel(z, X[n:n + 1], P[n:n + 1])
-        I[n] = 0
-        I[n, ID], I[n, STATE], I[n, ACTIVATED] = next_id, TRACKED, 1 if frame == 1 else 0
-        I[n, START_FRAME], I[n, FRAME_ID] = frame, frame
-        S[n], I[n, CLASS], I[n, DET_IDX] = hs2[j], hc2[j], hr2[j]
+        start_track(I, S, n, next_id, frame, hs2[j], hc2[j], hr2[j])
         new_rows[n_new] = hr2[j]
         next_id += 1
         n_new += 1
         n += 1
 
+    newly_lost_ids = I[newly_lost, ID]
+    order, n_tracked, out, removed, states = close_frame(X, I, S, n_tracked, n_old, n, refound, newly_lost,
+                                                         removed_now, frame, max_time_lost, XYAH, True)
+    X[:len(order)], P[:len(order)], I[:len(order)], S[:len(order)] = X[order], P[order], I[order], S[order]
+    return (n_tracked, len(order) - n_tracked, next_id, out, first, second, unconf,
+            pack_step(matches, new_rows[:n_new], newly_lost_ids, removed, I[:len(order), ID], states))
+
+
+@kernel
+def close_frame(X, I, S, n_tracked, n_old, n, refound, newly_lost, removed_now, frame, max_time_lost,
+                state_format, pixel_inclusive):
+    """The end of a ByteTrack (and BoT-SORT) frame, after the matches and new tracks (rows
+    ``n_old:n``): remove lost tracks older than ``max_time_lost`` frames, rebuild the tracked and
+    lost lists (the official joint / sub rules and timing), drop tracked/lost duplicates (IoU
+    distance < 0.15: the younger goes) and report the activated tracked tracks.
+
+    Returns
+    -------
+    order : the table rows of the new tracked list, then of the new lost list
+    n_tracked : the tracked list's length
+    out : (M, 8) output rows
+    removed : ids removed this frame (sorted)
+    states : state codes of ``order`` (:data:`STATE_CONFIRMED` ...)
+    """
     for k in range(n_tracked, n_old):
         if frame - I[k, FRAME_ID] > max_time_lost:
             I[k, STATE] = REMOVED
             removed_now[k] = True
-    tracked = np.concatenate((_subset(tracked_rows, I[:n_tracked, STATE] == TRACKED), np.arange(n_old, n), refound))
+    tracked_rows = np.arange(n_tracked)
+    tracked = np.concatenate((subset(tracked_rows, I[:n_tracked, STATE] == TRACKED), np.arange(n_old, n), refound))
     in_tracked = np.zeros(len(X), np.bool_)
     in_tracked[tracked] = True
-    lost = np.concatenate((_subset(np.arange(n_tracked, n_old), ~in_tracked[n_tracked:n_old]), newly_lost))
-    lost = _subset(lost, I[lost, WAS_REMOVED] == 0)
+    lost = np.concatenate((subset(np.arange(n_tracked, n_old), ~in_tracked[n_tracked:n_old]), newly_lost))
+    lost = subset(lost, I[lost, WAS_REMOVED] == 0)
     removed = np.unique(I[:n, ID][removed_now[:n]])
     for k in range(n):
         if removed_now[k]:
@@ -339,7 +387,8 @@ def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores
 
     if len(tracked) and len(lost):
         iou = np.empty((len(tracked), len(lost)))
-        iou_kernel(_track_boxes(X, tracked), _track_boxes(X, lost), True, MODE_IOU, iou)
+        iou_kernel(track_boxes(X, tracked, state_format), track_boxes(X, lost, state_format), pixel_inclusive,
+                   MODE_IOU, iou)
         keep_t, keep_l = np.ones(len(tracked), np.bool_), np.ones(len(lost), np.bool_)
         for p in range(len(tracked)):
             for q in range(len(lost)):
@@ -350,22 +399,18 @@ def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores
                         keep_l[q] = False
                     else:
                         keep_t[p] = False
-        tracked, lost = _subset(tracked, keep_t), _subset(lost, keep_l)
+        tracked, lost = subset(tracked, keep_t), subset(lost, keep_l)
 
-    reported = _subset(tracked, I[tracked, ACTIVATED] == 1)
+    reported = subset(tracked, I[tracked, ACTIVATED] == 1)
     out = np.empty((len(reported), 8))
-    out[:, :4] = _track_boxes(X, reported)
+    out[:, :4] = track_boxes(X, reported, state_format)
     for j in range(len(reported)):
         k = reported[j]
         out[j, 4], out[j, 5], out[j, 6], out[j, 7] = I[k, ID], S[k], I[k, CLASS], I[k, DET_IDX]
-    order = np.concatenate((tracked, lost))
-    states = np.full(len(order), STATE_LOST, np.int8)
+    states = np.full(len(tracked) + len(lost), STATE_LOST, np.int8)
     for j in range(len(tracked)):
         states[j] = STATE_CONFIRMED if I[tracked[j], ACTIVATED] == 1 else STATE_TENTATIVE
-    newly_lost_ids = I[newly_lost, ID]
-    X[:len(order)], P[:len(order)], I[:len(order)], S[:len(order)] = X[order], P[order], I[order], S[order]
-    return (len(tracked), len(lost), next_id, out, first, second, unconf,
-            pack_step(matches, new_rows[:n_new], newly_lost_ids, removed, I[:len(order), ID], states))
+    return np.concatenate((tracked, lost)), len(tracked), out, removed, states
 
 
 @warmup_hook

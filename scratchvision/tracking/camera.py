@@ -3,12 +3,15 @@ frame to this one, :func:`~scratchvision.flow.estimate_camera_motion`) applied t
 Kalman states before they are matched, as BoT-SORT does.
 
 A track's state holds image quantities: its centre (x, y) and centre velocity, and a size (area
-``s`` for SORT and OC-SORT, height ``h`` beside the aspect ``a`` for ByteTrack and DeepSORT). Near
+``s`` for SORT and OC-SORT, height ``h`` beside the aspect ``a`` for ByteTrack and DeepSORT, width
+and height for BoT-SORT). Near
 the track's centre ``c`` the warp acts as an affine map ``p -> A p + t`` (for a homography, its
 Jacobian at ``c``, with ``t`` chosen so that ``c`` goes exactly where the homography sends it), so
 the centre becomes ``A c + t``, the velocity ``A v``, lengths scale by ``k = sqrt(|det A|)``
 (areas by ``k^2``; aspect ratios stay), and the covariance ``P`` becomes ``J P J^T`` for that
-linear map ``J``. For a pure translation only the centres move.
+linear map ``J``. BoT-SORT's width and height (and their velocities) become those of the box
+enclosing the warped box, ``|A| (w, h)``, as ultralytics' port of it does. For a pure translation
+only the centres move.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from .._validate import as_array, check_choice, check_int
 __all__ = ["CameraMotion", "check_warp", "warp_states", "warp_boxes", "local_affine"]
 
 #: state layouts -> (index of a length-like entry: its power of k), besides x, y at 0, 1 and the
-#: centre velocity at 4, 5
-LAYOUTS = {"xysr": {2: 2, 6: 2}, "xyah": {3: 1, 7: 1}}
+#: centre velocity at 4, 5; "xywh" maps (w, h) at 2, 3 and (vw, vh) at 6, 7 by |A| instead
+LAYOUTS = {"xysr": {2: 2, 6: 2}, "xyah": {3: 1, 7: 1}, "xywh": {}}
 
 
 def check_warp(warp, name: str = "warp"):
@@ -63,6 +66,8 @@ def warp_states(x, p, rows: int, layout: str, h) -> None:
     jac[:, 4:6, 4:6] = a
     for index, power in LAYOUTS[layout].items():
         jac[:, index, index] = k ** power
+    if layout == "xywh":
+        jac[:, 2:4, 2:4] = jac[:, 6:8, 6:8] = np.abs(a)
     x[:rows] = np.einsum("nij,nj->ni", jac, x[:rows])
     x[:rows, :2] += t
     if p is not None:

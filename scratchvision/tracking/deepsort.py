@@ -28,8 +28,8 @@ from ..assignment.lsa import lsa_kernel
 from ..boxes import COST_MODES, XYAH, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman._kernels import mahalanobis_sq_kernel
 from ..kalman.models import CHI2INV95, xyah_initiate_kernel, xyah_measurement_noise_kernel, xyah_model
-from ._base import (STATE_CONFIRMED, STATE_TENTATIVE, StepRecord, check_detections, gather_rows, pack_step,
-                    remove_rows, scatter_rows, xyah_predict, xyah_update)
+from ._base import (STATE_CONFIRMED, STATE_TENTATIVE, StepRecord, check_detections, check_embeddings, gather_rows,
+                    pack_step, remove_rows, scatter_rows, xyah_predict, xyah_update)
 from .camera import check_warp, warp_states
 
 __all__ = ["DeepSort", "color_histogram_embeddings"]
@@ -200,21 +200,8 @@ class DeepSort:
         raw = None if dets is None else as_array(dets, "dets")
         n_rows = raw.shape[0] if raw is not None and raw.ndim == 2 else 0
         boxes, scores, classes, rows = check_detections(raw)
-        if n_rows and embeddings is None:
-            raise ValueError("embeddings are required with detections (see color_histogram_embeddings)")
+        feats, self._dim = check_embeddings(embeddings, n_rows, rows, self._dim)
         dim = self._dim or 1
-        feats = np.zeros((0, dim), np.float32)
-        if n_rows:
-            e = as_array(embeddings, "embeddings")
-            if e.ndim != 2 or e.shape[0] != n_rows:
-                raise ValueError(f"embeddings must have shape ({n_rows}, D) to match dets, got {e.shape}")
-            if self._dim is not None and e.shape[1] != self._dim:
-                raise ValueError(f"embeddings must have D = {self._dim} values per row like the earlier frames, "
-                                 f"got {e.shape[1]}")
-            feats = np.ascontiguousarray(e.astype(np.float32)[rows])
-            if not np.isfinite(feats).all() or (np.linalg.norm(feats, axis=1) == 0).any():
-                raise ValueError("embeddings must be finite and non-zero")
-            dim = self._dim = e.shape[1]
         if warp is not None:
             warp_states(self._X, self._P, self._n, "xyah", check_warp(warp))
         self.frame_count += 1

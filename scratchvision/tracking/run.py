@@ -6,12 +6,14 @@ import numpy as np
 
 from .._validate import as_array, check_int
 from .._progress import progress
+from .botsort import BoTSORT
 from .deepsort import DeepSort
 
 __all__ = ["track_detections", "make_tracker", "TRACKER_CLASSES"]
 
 #: tracker names (the CLI's ``--tracker``) -> classes of this package
-TRACKER_CLASSES = {"sort": "Sort", "bytetrack": "ByteTrack", "ocsort": "OCSort", "deepsort": "DeepSort"}
+TRACKER_CLASSES = {"sort": "Sort", "bytetrack": "ByteTrack", "ocsort": "OCSort", "deepsort": "DeepSort",
+                   "botsort": "BoTSORT"}
 
 
 def track_detections(tracker, det, *, num_frames=None, embed=None, warp=None, desc: str = "") -> np.ndarray:
@@ -20,7 +22,7 @@ def track_detections(tracker, det, *, num_frames=None, embed=None, warp=None, de
 
     Parameters
     ----------
-    tracker : Sort, ByteTrack, OCSort or DeepSort
+    tracker : Sort, ByteTrack, OCSort, DeepSort or BoTSORT
         A fresh tracker (its ``update`` is called once per frame, frames without detections too).
     det : ndarray (K, >= 7)
         Rows ``frame, id, x, y, w, h, score, ...`` with 0-based frames, as
@@ -29,7 +31,8 @@ def track_detections(tracker, det, *, num_frames=None, embed=None, warp=None, de
         Frames to run (default: up to the last frame with a detection).
     embed : callable, optional
         ``embed(t, boxes) -> (N, D)`` appearance embeddings of frame ``t``'s boxes (N, 5) x1, y1,
-        x2, y2, score; required by DeepSort, which takes embeddings.
+        x2, y2, score; required by DeepSort and by BoTSORT with ``with_reid``, which take
+        embeddings (and passed only to them).
     warp : callable, optional
         ``warp(t, boxes) -> (2, 3) or (3, 3)``: the camera's motion into frame ``t``
         (e.g. ``lambda t, b: cmc(frames[t], b)`` with a :class:`~scratchvision.tracking.CameraMotion`).
@@ -58,8 +61,9 @@ def track_detections(tracker, det, *, num_frames=None, embed=None, warp=None, de
         raise ValueError(f"det must be finite MOTChallenge rows (K, >= 7), got {det.dtype} {det.shape}")
     last = int(det[:, 0].max()) + 1 if len(det) else 0
     num_frames = last if num_frames is None else max(check_int(num_frames, "num_frames", low=0), last)
-    if embed is None and isinstance(tracker, DeepSort):
-        raise ValueError("embed is required for DeepSort: embed(t, boxes) -> one embedding per box")
+    takes_embeddings = isinstance(tracker, DeepSort) or (isinstance(tracker, BoTSORT) and tracker.with_reid)
+    if embed is None and takes_embeddings:
+        raise ValueError(f"embed is required for {type(tracker).__name__}: embed(t, boxes) -> one embedding per box")
     det = det[np.argsort(det[:, 0], kind="stable")]
     starts = np.searchsorted(det[:, 0], np.arange(num_frames + 1))
     rows = []
@@ -67,13 +71,13 @@ def track_detections(tracker, det, *, num_frames=None, embed=None, warp=None, de
         f = det[starts[t]:starts[t + 1]]
         boxes = np.column_stack([f[:, 2], f[:, 3], f[:, 2] + f[:, 4], f[:, 3] + f[:, 5], f[:, 6]])
         extra = {} if warp is None else {"warp": warp(t, boxes)}
-        tracks = tracker.update(boxes, embed(t, boxes), **extra) if embed is not None else tracker.update(boxes, **extra)
+        tracks = tracker.update(boxes, embed(t, boxes), **extra) if takes_embeddings else tracker.update(boxes, **extra)
         rows += [(t, tid, x1, y1, x2 - x1, y2 - y1, 1, -1, -1, -1) for x1, y1, x2, y2, tid, *_ in tracks]
     return np.array(rows, np.float64).reshape(-1, 10)
 
 
 def make_tracker(name: str, params=None):
-    """A fresh tracker by name (``"sort"``, ``"bytetrack"``, ``"ocsort"``, ``"deepsort"``) with
+    """A fresh tracker by name (``"sort"``, ``"bytetrack"``, ``"ocsort"``, ``"deepsort"``, ``"botsort"``) with
     keyword arguments ``params``; a ValueError naming a wrong name or parameter."""
     from .. import tracking
 

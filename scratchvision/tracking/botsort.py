@@ -1,0 +1,387 @@
+"""BoT-SORT: ByteTrack with a width-height Kalman state, camera-motion compensation and
+appearance (Aharon et al. 2022).
+
+One frame:
+
+1. Split the detections (boxes of positive width and height): high (score >=
+   ``track_high_thresh``) and low (``track_low_thresh`` < score < ``track_high_thresh``).
+2. Predict the confirmed tracked tracks and the lost ones (the pool) with the
+   ``[x, y, w, h]`` Kalman filter (noise scaled by width and height; the size velocities of
+   tracks not Tracked zeroed), then apply the camera's motion ``warp`` to every track: the
+   pool and the unconfirmed tracks. Unlike the other trackers here, BoT-SORT warps the
+   *predicted* states (the process noise is taken from the unwarped size).
+3. Match the pool to the high boxes. The motion cost is ByteTrack's ``1 - IoU * score``
+   (``fuse_score``). With ``with_reid`` the cost is the smaller of it and the appearance cost:
+   half the cosine distance between the track's smoothed embedding and the detection's, set to
+   1 where it exceeds ``1 - appearance_thresh`` or where the pair's IoU is below
+   ``proximity_thresh`` (appearance only decides between boxes that overlap). Pairs costing more
+   than ``match_thresh`` stay unmatched.
+4. Match the pool's Tracked tracks left to the low boxes (``1 - IoU``, limit 0.5; no
+   appearance); those still unmatched become Lost.
+5. Match the unconfirmed tracks (started last frame) to the high boxes left (step 3's cost,
+   limit 0.7); the unmatched ones are removed.
+6. Start a track for each high box left scoring at least ``new_track_thresh``, and close the
+   frame as ByteTrack does (:func:`~scratchvision.tracking.bytetrack.close_frame`: lost tracks
+   older than ``track_buffer`` frames removed, tracked/lost duplicates dropped).
+
+A matched track's embedding is the moving average ``0.9 e + 0.1 f`` of its own and the
+detection's L2-normalised embedding ``f``, normalised again (a zero embedding counts as none:
+its pairs cost 1 on appearance and it changes nothing).
+
+This reproduces ultralytics' ``BOTSORT`` (8.4; the port of the official code most users run),
+whose names and defaults the parameters take. Where ultralytics differs from the official
+code: ``appearance_thresh`` is a similarity (the official code's 0.25 is a distance: 0.75
+here), high boxes include the threshold (official: ``>``), the lost-track buffer is
+``track_buffer`` frames at 30 frames/s (both), and a warp maps width and height through
+``|A|`` (the box enclosing the warped box; official: through ``A``, which can mix them with
+signs). Ultralytics computes the IoU, the box it stores and the embeddings in float32 and this
+class in float64, so boxes agree to about 1e-4 px.
+
+References
+----------
+N. Aharon, R. Orfaig, B.-Z. Bobrovsky. "BoT-SORT: Robust Associations Multi-Pedestrian
+Tracking." arXiv:2206.14651, 2022. doi:10.48550/arXiv.2206.14651
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .._jit import kernel, warmup_hook
+from .._validate import as_array, check_choice, check_float, check_int
+from ..boxes import COST_MODES, CXCYWH, XYXY, convert_checked, convert_kernel, iou_kernel
+from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
+from ..kalman.models import (xyah_model, xywh_initiate_kernel, xywh_measurement_noise_kernel,
+                             xywh_process_noise_kernel)
+from ._base import StepRecord, check_detections, check_embeddings, gather_rows, grow_rows, pack_step, scatter_rows
+from .bytetrack import (DET_IDX, ID, LOST, REMOVED, STATE, TRACKED, add_pairs, assign, close_frame, mark_matched, pools,
+                        start_track, subset, track_boxes)
+from .camera import check_warp, warp_states
+
+__all__ = ["BoTSORT"]
+
+#: Weight of a track's embedding in its moving average (the official ``alpha``).
+FEATURE_MOMENTUM = 0.9
+
+
+class BoTSORTParams(NamedTuple):
+    """The thresholds one :func:`botsort_frame` reads (see :class:`BoTSORT`)."""
+
+    track_high_thresh: float
+    track_low_thresh: float
+    new_track_thresh: float
+    match_thresh: float
+    fuse_score: bool
+    proximity_thresh: float
+    appearance_thresh: float
+    with_reid: bool
+    max_time_lost: int
+    cost_mode: int
+
+
+class BoTSORT:
+    """BoT-SORT multi-object tracker.
+
+    Parameters
+    ----------
+    track_high_thresh : float in [0, 1]
+        Score from which a detection is high (first association).
+    track_low_thresh : float in [0, 1]
+        Score above which a detection below ``track_high_thresh`` is low (second association).
+    new_track_thresh : float in [0, 1]
+        Score a high detection left unmatched needs to start a track.
+    track_buffer : int
+        Frames a lost track is kept (at 30 frames/s).
+    match_thresh : float in [0, 1]
+        Cost limit of the first association.
+    fuse_score : bool
+        Cost ``1 - IoU * score`` rather than ``1 - IoU`` in the first and unconfirmed
+        associations.
+    proximity_thresh : float in [0, 1]
+        IoU below which appearance cannot match a pair.
+    appearance_thresh : float in [0, 1]
+        Similarity ``1 - cosine distance / 2`` below which appearance cannot match a pair.
+    with_reid : bool
+        Use appearance: ``update()`` then needs one embedding per detection.
+    frame_rate : int
+        Scales ``track_buffer`` (``int(frame_rate / 30 * track_buffer)`` frames).
+    cost : {"iou", "giou", "diou", "ciou"}
+        The overlap the associations score pairs by (default: IoU, the paper's); the thresholds
+        apply to it unchanged.
+
+    Notes
+    -----
+    The tracked and lost lists are one table of rows, as in :class:`ByteTrack`: the Kalman
+    state ``[x, y, w, h, vx, vy, vw, vh]`` and covariance, the integer columns of
+    :mod:`~scratchvision.tracking.bytetrack` (:data:`~scratchvision.tracking.bytetrack.ID`, ...),
+    the score and the smoothed embedding.
+
+    Ultralytics' ``BOTSORT(args).update(results, img)`` takes a detector's results and the
+    frame, and runs its own ReID network and camera-motion estimate on them. Here the detections
+    are an array, the embeddings (``nn.embed``) and the warp
+    (:class:`~scratchvision.tracking.CameraMotion`) are arguments of :meth:`update`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision import BoTSORT
+    >>> tracker = BoTSORT()
+    >>> for dx in range(3):
+    ...     out = tracker.update(np.array([[10.0 + dx, 10, 50 + dx, 90, 0.9]]), warp=np.eye(2, 3))
+    >>> out[:, 4:6]  # id, score
+    array([[1. , 0.9]])
+    """
+
+    def __init__(self, track_high_thresh: float = 0.25, track_low_thresh: float = 0.1,
+                 new_track_thresh: float = 0.25, track_buffer: int = 30, match_thresh: float = 0.8,
+                 fuse_score: bool = True, proximity_thresh: float = 0.5, appearance_thresh: float = 0.8,
+                 with_reid: bool = False, frame_rate: int = 30, *, cost: str = "iou"):
+        self.track_high_thresh = check_float(track_high_thresh, "track_high_thresh", low=0.0, high=1.0)
+        self.track_low_thresh = check_float(track_low_thresh, "track_low_thresh", low=0.0, high=1.0)
+        self.new_track_thresh = check_float(new_track_thresh, "new_track_thresh", low=0.0, high=1.0)
+        self.track_buffer = check_int(track_buffer, "track_buffer", low=0)
+        self.match_thresh = check_float(match_thresh, "match_thresh", low=0.0, high=1.0)
+        self.fuse_score = bool(fuse_score)
+        self.proximity_thresh = check_float(proximity_thresh, "proximity_thresh", low=0.0, high=1.0)
+        self.appearance_thresh = check_float(appearance_thresh, "appearance_thresh", low=0.0, high=1.0)
+        self.with_reid = bool(with_reid)
+        self.frame_rate = check_int(frame_rate, "frame_rate", low=1)
+        self.cost = check_choice(cost, "cost", tuple(COST_MODES))
+        self.max_time_lost = int(self.frame_rate / 30.0 * self.track_buffer)
+        self._params = BoTSORTParams(
+            self.track_high_thresh, self.track_low_thresh, self.new_track_thresh, self.match_thresh,
+            self.fuse_score, self.proximity_thresh, self.appearance_thresh, self.with_reid, self.max_time_lost,
+            COST_MODES[self.cost])
+        self._model = xyah_model()  # the same constant-velocity F and H over [x, y, w, h]
+        self.reset()
+
+    def reset(self):
+        """Forget every track and restart ids at 1."""
+        self.frame_id = 0
+        self._next_id = 1
+        self._n_tracked = self._n_lost = 0
+        self._dim = None
+        self._X, self._P = np.zeros((0, 8)), np.zeros((0, 8, 8))
+        self._I, self._S, self._E = np.zeros((0, 9), np.int64), np.zeros(0), np.zeros((0, 1))
+        self._record = StepRecord(0)
+
+    @property
+    def last_step(self):
+        """The :class:`~scratchvision.tracking.TrackerStep` of the last ``update()`` (costs:
+        ``"first"``, ``"second"``, ``"unconfirmed"``, tracks by detections)."""
+        return self._record.step()
+
+    @property
+    def boxes(self):
+        """Current box (filter mean) of every tracked, then lost, track: (T, 4) x1, y1, x2, y2."""
+        return convert_checked(self._X[:self._n_tracked + self._n_lost, :4], "cxcywh", "xyxy")
+
+    def update(self, dets=None, embeddings=None, warp=None):
+        """Advance one frame.
+
+        Parameters
+        ----------
+        dets : array-like (N, 4), (N, 5) or (N, 6), optional
+            ``x1, y1, x2, y2[, score[, class]]``; ``None`` or empty for a frame without
+            detections.
+        embeddings : array-like (N, D), optional
+            With ``with_reid``: one appearance embedding per row of ``dets`` (any D, the same on
+            every frame; normalised here; a zero row means none). Ignored without ``with_reid``.
+        warp : array-like (2, 3) or (3, 3), optional
+            The camera's motion since the last frame, applied to the tracks' predicted states.
+
+        Returns
+        -------
+        ndarray (M, 8)
+            ``x1, y1, x2, y2, id, score, class, det_idx`` of the activated tracked tracks (box
+            from the filter, score of the matched detection).
+        """
+        raw = None if dets is None else as_array(dets, "dets")
+        boxes, scores, classes, rows = check_detections(raw)
+        feats = np.zeros((len(boxes), self._E.shape[1]))
+        if self.with_reid:
+            n_rows = raw.shape[0] if raw is not None and raw.ndim == 2 else 0
+            f32, self._dim = check_embeddings(embeddings, n_rows, rows, self._dim, allow_zero=True)
+            feats = _normalised(f32)
+            if self._E.shape[1] != feats.shape[1]:  # the first embeddings: no track has one yet
+                self._E = np.zeros((len(self._E), feats.shape[1]))
+        warp = check_warp(warp)
+        n = self._n_tracked + self._n_lost
+        self.frame_id += 1
+        self._X, self._P, self._I, self._S, self._E = grow_rows((self._X, self._P, self._I, self._S, self._E), n,
+                                                                n + len(boxes))
+        m = self._model
+        botsort_predict(self._X, self._P, self._I, self._n_tracked, n, m.F)
+        if warp is not None:
+            warp_states(self._X, self._P, n, "xywh", warp)
+        self._n_tracked, self._n_lost, self._next_id, out, first, second, unconfirmed, log = botsort_frame(
+            self._X, self._P, self._I, self._S, self._E, self._n_tracked, n, self._next_id, self.frame_id,
+            boxes, scores, classes, rows, feats, m.F, m.H, self._params)
+        self._record = StepRecord(self.frame_id, {"first": first, "second": second, "unconfirmed": unconfirmed},
+                                  log)
+        return out
+
+
+def _normalised(f):
+    """Rows of ``f`` divided by their L2 norm, in float64 (zero rows stay zero)."""
+    f = f.astype(np.float64)
+    norm = np.linalg.norm(f, axis=1, keepdims=True)
+    return np.divide(f, norm, out=np.zeros_like(f), where=norm > 0)
+
+
+@kernel
+def botsort_predict(X, P, I, n_tracked, n_old, F):
+    """Kalman-predict the pool (:func:`~scratchvision.tracking.bytetrack.pools`) of the first
+    ``n_old`` table rows, the width and height velocities of tracks not Tracked zeroed first."""
+    _, pool = pools(I, n_tracked, n_old)
+    for t in pool:
+        if I[t, STATE] != TRACKED:
+            X[t, 6] = X[t, 7] = 0.0
+    Xg, Pg = gather_rows(X, P, pool)
+    Q = np.empty((len(pool), 8, 8))
+    xywh_process_noise_kernel(Xg, Q)
+    batch_predict_kernel(Xg, Pg, F, Q)
+    scatter_rows(X, P, pool, Xg, Pg)
+
+
+@kernel
+def _appearance(track_feature, det_feature):
+    """Half the cosine distance of two unit (or zero: none) embeddings; 1 where one is none."""
+    dot, track_norm, det_norm = 0.0, 0.0, 0.0
+    for k in range(len(track_feature)):
+        dot += track_feature[k] * det_feature[k]
+        track_norm += track_feature[k] * track_feature[k]
+        det_norm += det_feature[k] * det_feature[k]
+    if track_norm == 0.0 or det_norm == 0.0:
+        return 1.0
+    return max(0.0, 1.0 - dot) / 2.0
+
+
+@kernel
+def _cost(X, E, tracks, boxes, scores, feats, fuse_score, with_reid, params):
+    """The association cost of tracks by detections (steps 3 and 5 of the module notes; with
+    ``fuse_score`` and ``with_reid`` False, step 4's ``1 - IoU``)."""
+    cost = np.empty((len(tracks), len(boxes)))
+    iou_kernel(track_boxes(X, tracks, CXCYWH), boxes, False, params.cost_mode, cost)
+    for i in range(len(tracks)):
+        for j in range(len(boxes)):
+            overlap = cost[i, j]
+            c = 1.0 - overlap * scores[j] if fuse_score else 1.0 - overlap
+            if with_reid:
+                a = _appearance(E[tracks[i]], feats[j])
+                if a > 1.0 - params.appearance_thresh or overlap < params.proximity_thresh:
+                    a = 1.0
+                c = min(c, a)
+            cost[i, j] = c
+    return cost
+
+
+@kernel
+def _take(X, P, I, S, E, tracks, boxes, scores, classes, rows, feats, frame, F, H):
+    """Update (or re-activate) table rows ``tracks[j]`` with detection ``j``: the filter, the
+    bookkeeping and the embedding's moving average."""
+    Xg, Pg = gather_rows(X, P, tracks)
+    Z = np.empty((len(tracks), 4))
+    convert_kernel(boxes, XYXY, CXCYWH, Z)
+    R = np.empty((len(tracks), 4, 4))
+    xywh_measurement_noise_kernel(Xg, R)
+    status = np.empty(len(tracks), np.int64)
+    batch_update_kernel(Xg, Pg, Z, H, R, False, F, status)
+    scatter_rows(X, P, tracks, Xg, Pg)
+    mark_matched(I, S, tracks, scores, classes, rows, frame)
+    for j in range(len(tracks)):
+        e, f = E[tracks[j]], feats[j]
+        if not np.any(f != 0.0):
+            continue
+        if not np.any(e != 0.0):
+            e[:] = f
+        else:
+            blend = FEATURE_MOMENTUM * e + (1.0 - FEATURE_MOMENTUM) * f
+            e[:] = blend / np.sqrt(np.sum(blend * blend))
+
+
+@kernel
+def botsort_frame(X, P, I, S, E, n_tracked, n_old, next_id, frame, boxes, scores, classes, rows, feats, F, H,
+                  params):
+    """Steps 1 and 3-6 of the module notes on the track table, whose pool
+    :func:`botsort_predict` has predicted (and the caller warped): rows ``< n_tracked`` the
+    tracked list, then the lost list up to ``n_old``, room for ``len(boxes)`` more. ``feats``
+    (N, D): the detections' unit embeddings (zero rows: none); ``params``: :class:`BoTSORTParams`.
+
+    Returns
+    -------
+    n_tracked, n_lost, next_id, out (M, 8), the three cost matrices, and the packed record
+    (:func:`~scratchvision.tracking._base.pack_step`), as :func:`~scratchvision.tracking.bytetrack.bytetrack_frame`
+    """
+    I[:n_old, DET_IDX] = -1
+    valid = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    high = np.flatnonzero(valid & (scores >= params.track_high_thresh))
+    low = np.flatnonzero(valid & (scores > params.track_low_thresh) & (scores < params.track_high_thresh))
+    unconfirmed, pool = pools(I, n_tracked, n_old)
+    taken = np.empty(len(boxes), np.int64)
+    matched = np.empty(len(boxes), np.int64)
+    first = _cost(X, E, pool, boxes[high], scores[high], feats[high], params.fuse_score, params.with_reid, params)
+    m1, u_pool, u_high = assign(first, params.match_thresh)
+    n_matches = add_pairs(pool, high, m1, taken, matched, 0)
+    refound = subset(taken[:n_matches], I[taken[:n_matches], STATE] != TRACKED)
+
+    rest = subset(pool[u_pool], I[pool[u_pool], STATE] == TRACKED)
+    second = _cost(X, E, rest, boxes[low], scores[low], feats[low], False, False, params)
+    m2, u_rest, _ = assign(second, 0.5)
+    n_matches = add_pairs(rest, low, m2, taken, matched, n_matches)
+    newly_lost = rest[u_rest]
+
+    high2 = high[u_high]
+    unconf = _cost(X, E, unconfirmed, boxes[high2], scores[high2], feats[high2], params.fuse_score,
+                   params.with_reid, params)
+    m3, u_unconf, u_new = assign(unconf, 0.7)
+    n_matches = add_pairs(unconfirmed, high2, m3, taken, matched, n_matches)
+    taken, matched = taken[:n_matches], matched[:n_matches]
+    _take(X, P, I, S, E, taken, boxes[matched], scores[matched], classes[matched], rows[matched], feats[matched],
+          frame, F, H)
+    for t in newly_lost:
+        I[t, STATE] = LOST
+    matches = np.empty((n_matches, 2), np.int64)
+    for j in range(n_matches):
+        matches[j, 0], matches[j, 1] = rows[matched[j]], I[taken[j], ID]
+    removed_now = np.zeros(len(X), np.bool_)
+    for i in u_unconf:
+        I[unconfirmed[i], STATE] = REMOVED
+        removed_now[unconfirmed[i]] = True
+
+    n = n_old
+    new_rows = np.empty(len(u_new), np.int64)
+    n_new = 0
+    for j in high2[u_new]:
+        if scores[j] < params.new_track_thresh:
+            continue
+        z = np.empty((1, 4))
+        convert_kernel(boxes[j:j + 1], XYXY, CXCYWH, z)
+        xywh_initiate_kernel(z, X[n:n + 1], P[n:n + 1])
+        E[n] = feats[j]
+        start_track(I, S, n, next_id, frame, scores[j], classes[j], rows[j])
+        new_rows[n_new] = rows[j]
+        next_id += 1
+        n_new += 1
+        n += 1
+
+    newly_lost_ids = I[newly_lost, ID]
+    order, n_tracked, out, removed, states = close_frame(X, I, S, n_tracked, n_old, n, refound, newly_lost,
+                                                         removed_now, frame, params.max_time_lost, CXCYWH, False)
+    X[:len(order)], P[:len(order)], I[:len(order)] = X[order], P[order], I[order]
+    S[:len(order)], E[:len(order)] = S[order], E[order]
+    return (n_tracked, len(order) - n_tracked, next_id, out, first, second, unconf,
+            pack_step(matches, new_rows[:n_new], newly_lost_ids, removed, I[:len(order), ID], states))
+
+
+@warmup_hook
+def _warmup():
+    for with_reid in (False, True):
+        tracker = BoTSORT(with_reid=with_reid)
+        det = np.array([[10.0, 10.0, 50.0, 80.0, 0.9], [100.0, 10.0, 140.0, 90.0, 0.2]])
+        emb = np.array([[1.0, 0.0], [0.0, 1.0]])
+        for _ in range(3):
+            tracker.update(det, emb, warp=np.eye(2, 3))
+        tracker.update(None)
