@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
+import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -98,6 +103,88 @@ def _references():
     return found, missing
 
 
+def botsort_inputs(seqs, dim=128):
+    """BoT-SORT's inputs per sequence: (dets (N, 6) with a zero class, a seeded similarity warp,
+    seeded dim-d embeddings) per frame, the same in this process and in ultralytics'."""
+    rng = np.random.default_rng(7)
+    out = []
+    for name, frames in seqs:
+        frame_inputs = []
+        for d in frames:
+            angle, scale = rng.normal(0, 0.003), 1 + rng.normal(0, 0.003)
+            c, s = scale * np.cos(angle), scale * np.sin(angle)
+            warp = np.array([[c, -s, rng.normal(0, 2)], [s, c, rng.normal(0, 2)]])
+            frame_inputs.append((np.column_stack([d, np.zeros(len(d))]), warp,
+                                 rng.normal(size=(len(d), dim)).astype(np.float32)))
+        out.append((name, frame_inputs))
+    return out
+
+
+_ULTRALYTICS = r"""
+import json, statistics, sys, time
+from types import SimpleNamespace
+import numpy as np
+import ultralytics
+from ultralytics.trackers.bot_sort import BOTSORT
+
+class Detections:  # the part of ultralytics' Boxes its trackers read
+    def __init__(self, d):
+        self.xyxy, self.conf, self.cls = d[:, :4], d[:, 4], d[:, 5]
+        self.xywh = np.column_stack([(d[:, 0] + d[:, 2]) / 2, (d[:, 1] + d[:, 3]) / 2, d[:, 2] - d[:, 0],
+                                     d[:, 3] - d[:, 1]])
+    def __len__(self):
+        return len(self.conf)
+    def __getitem__(self, mask):
+        out = Detections.__new__(Detections)
+        out.xyxy, out.conf, out.cls, out.xywh = self.xyxy[mask], self.conf[mask], self.cls[mask], self.xywh[mask]
+        return out
+
+with np.load(sys.argv[1]) as f:
+    keys = sorted(f.files)
+    seqs = [(i, [f[k] for k in keys if k.startswith(i + "/")]) for i in sorted({k.split("/")[0] for k in keys})]
+with_reid, repeat = sys.argv[2] == "1", int(sys.argv[3])
+inputs = [(n, [(Detections(d), w, e) for d, w, e in f]) for n, f in botsort_inputs(seqs)]
+args = SimpleNamespace(track_high_thresh=0.25, track_low_thresh=0.1, new_track_thresh=0.25, track_buffer=30,
+                       match_thresh=0.8, fuse_score=True, gmc_method=None, proximity_thresh=0.5,
+                       appearance_thresh=0.8, with_reid=with_reid, model="auto")
+image = np.zeros((8, 8, 3), np.uint8)
+total = 0.0
+for _, frames in inputs:
+    times = []
+    for _ in range(repeat):
+        tracker = BOTSORT(args)
+        tracker.gmc.method = "given"
+        current = {}
+        tracker.gmc.apply = lambda img, dets: current["warp"]
+        t0 = time.perf_counter()
+        for d, w, e in frames:
+            current["warp"] = w
+            tracker.update(d, image, feats=e if with_reid else None)
+        times.append(time.perf_counter() - t0)
+    total += statistics.median(times)
+print(json.dumps({"seconds": total, "version": ultralytics.__version__}))
+"""
+
+
+def _ultralytics_botsort(seqs, with_reid, repeat):
+    """Seconds of ultralytics' BOTSORT over ``seqs`` in the TORCH_PYTHON interpreter (ultralytics
+    imports torch), or None when there is none or ultralytics is not installed in it."""
+    python = os.environ.get("TORCH_PYTHON")
+    if not python:
+        return None
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / "bench_botsort_detections.npz"
+    np.savez(path, **{f"{i:02d}/{t:05d}": d for i, (_, frames) in enumerate(seqs) for t, d in enumerate(frames)})
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env.pop("OPENBLAS_CORETYPE", None)
+    script = "import numpy as np\n" + inspect.getsource(botsort_inputs) + _ULTRALYTICS
+    out = subprocess.run([python, "-c", script, str(path), "1" if with_reid else "0", str(repeat)],
+                         capture_output=True, text=True, env=env)
+    if out.returncode:
+        print(out.stderr[-2000:], file=sys.stderr)
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def run(threads, repeat):
     import scratchvision as sv
 
@@ -132,11 +219,38 @@ def run(threads, repeat):
             t_ref = sum(_time(make_ref, f, call_ref, n_rep) for _, f in ref_inputs)
             row.update({"reference": name, "reference (frames/s)": n_frames / t_ref, "speed-up": t_ref / t_ours})
         rows.append(row)
+    bot_inputs = botsort_inputs(seqs)
+    for with_reid in (False, True):
+        label = ("BoT-SORT (ultralytics defaults), seeded warps" +
+                 (", appearance on random 128-d embeddings" if with_reid else ""))
+
+        def make(with_reid=with_reid):
+            return sv.BoTSORT(with_reid=with_reid)
+
+        def call(tr, d):
+            return tr.update(d[0], d[2], warp=d[1])
+
+        warm = make()
+        for d in bot_inputs[0][1][:50]:
+            call(warm, d)
+        t_ours = sum(_time(make, f, call, n_rep) for _, f in bot_inputs)
+        row = {"tracker": label, "ours (frames/s)": n_frames / t_ours}
+        ref = _ultralytics_botsort(seqs, with_reid, n_rep)
+        if ref is not None:
+            row.update({"reference": f"ultralytics {ref['version']} BOTSORT (warps given, ReID features given)",
+                        "reference (frames/s)": n_frames / ref["seconds"], "speed-up": ref["seconds"] / t_ours})
+        else:
+            missing.append("ultralytics (set TORCH_PYTHON to a Python with torch and ultralytics)")
+        rows.append(row)
     notes = ("Tracker update() calls only, one thread, median of repeated passes over every sequence, ours and "
              "the reference on the same detections (the references get a zero class column; DeepSORT and "
              "deep-sort-realtime the same random embeddings, so its association falls back on IoU). bytetracker imports "
              "torch only for an isinstance test and runs on a stand-in module when torch is absent; ocsort's "
-             "re-update gets a float() that accepts one-element arrays (NumPy 2.4 refuses them).")
+             "re-update gets a float() that accepts one-element arrays (NumPy 2.4 refuses them). BoT-SORT: "
+             "both get the same seeded similarity warp per frame (ultralytics' GMC.apply replaced by one that "
+             "returns it, so no frame is read) and, with appearance, the same 128-d embeddings (its model='auto' "
+             "pass-through encoder); ultralytics runs in the TORCH_PYTHON interpreter (it imports torch), one "
+             "thread. Reproduce: TORCH_PYTHON=/path/to/python python benchmarks/run.py tracking")
     if missing:
         notes += (f" Not installed: {', '.join(missing)} "
                   "(pip install --no-deps -r benchmarks/requirements-nodeps.txt).")

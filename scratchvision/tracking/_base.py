@@ -81,7 +81,7 @@ def check_embeddings(embeddings, n_rows: int, rows, dim, *, allow_zero: bool = F
         raise ValueError(f"embeddings must have shape ({n_rows}, D) to match dets, got {e.shape}")
     if dim is not None and e.shape[1] != dim:
         raise ValueError(f"embeddings must have D = {dim} values per row like the earlier frames, got {e.shape[1]}")
-    feats = np.ascontiguousarray(e.astype(np.float32)[rows])
+    feats = np.ascontiguousarray(e if len(rows) == n_rows else e[rows], np.float32)
     if not np.isfinite(feats).all() or (not allow_zero and (np.linalg.norm(feats, axis=1) == 0).any()):
         raise ValueError("embeddings must be finite" + ("" if allow_zero else " and non-zero"))
     return feats, e.shape[1]

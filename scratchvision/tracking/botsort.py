@@ -58,12 +58,14 @@ from ..kalman.models import (xyah_model, xywh_initiate_kernel, xywh_measurement_
 from ._base import StepRecord, check_detections, check_embeddings, gather_rows, grow_rows, pack_step, scatter_rows
 from .bytetrack import (DET_IDX, ID, LOST, REMOVED, STATE, TRACKED, add_pairs, assign, close_frame, mark_matched, pools,
                         start_track, subset, track_boxes)
-from .camera import check_warp, warp_states
+from .camera import LAYOUTS, check_warp, warp_states_kernel
 
 __all__ = ["BoTSORT"]
 
 #: Weight of a track's embedding in its moving average (the official ``alpha``).
 FEATURE_MOMENTUM = 0.9
+_IDENTITY = np.eye(3)
+_XYWH = LAYOUTS["xywh"]
 
 
 class BoTSORTParams(NamedTuple):
@@ -200,42 +202,31 @@ class BoTSORT:
         """
         raw = None if dets is None else as_array(dets, "dets")
         boxes, scores, classes, rows = check_detections(raw)
-        feats = np.zeros((len(boxes), self._E.shape[1]))
+        feats = np.zeros((len(boxes), self._E.shape[1]), np.float32)
         if self.with_reid:
             n_rows = raw.shape[0] if raw is not None and raw.ndim == 2 else 0
-            f32, self._dim = check_embeddings(embeddings, n_rows, rows, self._dim, allow_zero=True)
-            feats = _normalised(f32)
+            feats, self._dim = check_embeddings(embeddings, n_rows, rows, self._dim, allow_zero=True)
             if self._E.shape[1] != feats.shape[1]:  # the first embeddings: no track has one yet
                 self._E = np.zeros((len(self._E), feats.shape[1]))
-        warp = check_warp(warp)
+        h = check_warp(warp)
         n = self._n_tracked + self._n_lost
         self.frame_id += 1
         self._X, self._P, self._I, self._S, self._E = grow_rows((self._X, self._P, self._I, self._S, self._E), n,
                                                                 n + len(boxes))
         m = self._model
-        botsort_predict(self._X, self._P, self._I, self._n_tracked, n, m.F)
-        if warp is not None:
-            warp_states(self._X, self._P, n, "xywh", warp)
         self._n_tracked, self._n_lost, self._next_id, out, first, second, unconfirmed, log = botsort_frame(
             self._X, self._P, self._I, self._S, self._E, self._n_tracked, n, self._next_id, self.frame_id,
-            boxes, scores, classes, rows, feats, m.F, m.H, self._params)
+            boxes, scores, classes, rows, feats, _IDENTITY if h is None else h, h is not None, m.F, m.H,
+            self._params)
         self._record = StepRecord(self.frame_id, {"first": first, "second": second, "unconfirmed": unconfirmed},
                                   log)
         return out
 
 
-def _normalised(f):
-    """Rows of ``f`` divided by their L2 norm, in float64 (zero rows stay zero)."""
-    f = f.astype(np.float64)
-    norm = np.linalg.norm(f, axis=1, keepdims=True)
-    return np.divide(f, norm, out=np.zeros_like(f), where=norm > 0)
-
-
 @kernel
-def botsort_predict(X, P, I, n_tracked, n_old, F):
-    """Kalman-predict the pool (:func:`~scratchvision.tracking.bytetrack.pools`) of the first
-    ``n_old`` table rows, the width and height velocities of tracks not Tracked zeroed first."""
-    _, pool = pools(I, n_tracked, n_old)
+def _predict(X, P, I, pool, F):
+    """Kalman-predict table rows ``pool``, the width and height velocities of tracks not Tracked
+    zeroed first."""
     for t in pool:
         if I[t, STATE] != TRACKED:
             X[t, 6] = X[t, 7] = 0.0
@@ -247,16 +238,35 @@ def botsort_predict(X, P, I, n_tracked, n_old, F):
 
 
 @kernel
-def _appearance(track_feature, det_feature):
-    """Half the cosine distance of two unit (or zero: none) embeddings; 1 where one is none."""
-    dot, track_norm, det_norm = 0.0, 0.0, 0.0
-    for k in range(len(track_feature)):
-        dot += track_feature[k] * det_feature[k]
-        track_norm += track_feature[k] * track_feature[k]
-        det_norm += det_feature[k] * det_feature[k]
-    if track_norm == 0.0 or det_norm == 0.0:
-        return 1.0
-    return max(0.0, 1.0 - dot) / 2.0
+def _unit_rows(f):
+    """Rows of ``f`` divided by their L2 norm, in float64 (zero rows stay zero: no embedding)."""
+    out = np.zeros(f.shape)
+    for i in range(f.shape[0]):
+        norm = 0.0
+        for k in range(f.shape[1]):
+            norm += np.float64(f[i, k]) * f[i, k]
+        if norm > 0.0:
+            for k in range(f.shape[1]):
+                out[i, k] = f[i, k] / np.sqrt(norm)
+    return out
+
+
+@kernel
+def _appearance(E, tracks, feats):
+    """Half the cosine distance of each track's and each detection's unit embedding (tracks by
+    detections); 1 where either has none (a zero row)."""
+    mine = np.empty((len(tracks), E.shape[1]))
+    for i in range(len(tracks)):
+        mine[i] = E[tracks[i]]
+    out = (1.0 - mine @ feats.T) / 2.0  # one BLAS product
+    for i in range(len(tracks)):
+        has = np.any(mine[i] != 0.0)
+        for j in range(len(feats)):
+            if not has or not np.any(feats[j] != 0.0):
+                out[i, j] = 1.0
+            elif out[i, j] < 0.0:
+                out[i, j] = 0.0
+    return out
 
 
 @kernel
@@ -265,12 +275,13 @@ def _cost(X, E, tracks, boxes, scores, feats, fuse_score, with_reid, params):
     ``fuse_score`` and ``with_reid`` False, step 4's ``1 - IoU``)."""
     cost = np.empty((len(tracks), len(boxes)))
     iou_kernel(track_boxes(X, tracks, CXCYWH), boxes, False, params.cost_mode, cost)
+    appearance = _appearance(E, tracks, feats) if with_reid else cost
     for i in range(len(tracks)):
         for j in range(len(boxes)):
             overlap = cost[i, j]
             c = 1.0 - overlap * scores[j] if fuse_score else 1.0 - overlap
             if with_reid:
-                a = _appearance(E[tracks[i]], feats[j])
+                a = appearance[i, j]
                 if a > 1.0 - params.appearance_thresh or overlap < params.proximity_thresh:
                     a = 1.0
                 c = min(c, a)
@@ -303,12 +314,12 @@ def _take(X, P, I, S, E, tracks, boxes, scores, classes, rows, feats, frame, F, 
 
 
 @kernel
-def botsort_frame(X, P, I, S, E, n_tracked, n_old, next_id, frame, boxes, scores, classes, rows, feats, F, H,
-                  params):
-    """Steps 1 and 3-6 of the module notes on the track table, whose pool
-    :func:`botsort_predict` has predicted (and the caller warped): rows ``< n_tracked`` the
+def botsort_frame(X, P, I, S, E, n_tracked, n_old, next_id, frame, boxes, scores, classes, rows, feats, warp,
+                  with_warp, F, H, params):
+    """One BoT-SORT frame (the module notes' steps) on the track table: rows ``< n_tracked`` the
     tracked list, then the lost list up to ``n_old``, room for ``len(boxes)`` more. ``feats``
-    (N, D): the detections' unit embeddings (zero rows: none); ``params``: :class:`BoTSORTParams`.
+    (N, D): the detections' embeddings (zero rows: none); ``warp``: 3x3, applied when
+    ``with_warp``; ``params``: :class:`BoTSORTParams`.
 
     Returns
     -------
@@ -316,10 +327,14 @@ def botsort_frame(X, P, I, S, E, n_tracked, n_old, next_id, frame, boxes, scores
     (:func:`~scratchvision.tracking._base.pack_step`), as :func:`~scratchvision.tracking.bytetrack.bytetrack_frame`
     """
     I[:n_old, DET_IDX] = -1
+    feats = _unit_rows(feats)
     valid = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
     high = np.flatnonzero(valid & (scores >= params.track_high_thresh))
     low = np.flatnonzero(valid & (scores > params.track_low_thresh) & (scores < params.track_high_thresh))
     unconfirmed, pool = pools(I, n_tracked, n_old)
+    _predict(X, P, I, pool, F)
+    if with_warp:
+        warp_states_kernel(X, P, n_old, _XYWH, warp, True)
     taken = np.empty(len(boxes), np.int64)
     matched = np.empty(len(boxes), np.int64)
     first = _cost(X, E, pool, boxes[high], scores[high], feats[high], params.fuse_score, params.with_reid, params)

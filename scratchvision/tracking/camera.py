@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._jit import kernel
 from .._validate import as_array, check_choice, check_int
 
-__all__ = ["CameraMotion", "check_warp", "warp_states", "warp_boxes", "local_affine"]
+__all__ = ["CameraMotion", "check_warp", "warp_states", "warp_boxes", "local_affine", "local_affine_kernel",
+           "warp_states_kernel"]
 
-#: state layouts -> (index of a length-like entry: its power of k), besides x, y at 0, 1 and the
-#: centre velocity at 4, 5; "xywh" maps (w, h) at 2, 3 and (vw, vh) at 6, 7 by |A| instead
-LAYOUTS = {"xysr": {2: 2, 6: 2}, "xyah": {3: 1, 7: 1}, "xywh": {}}
+#: state layouts (the ``layout`` of :func:`warp_states`) -> code of :func:`warp_states_kernel`
+LAYOUTS = {"xysr": 0, "xyah": 1, "xywh": 2}
 
 
 def check_warp(warp, name: str = "warp"):
@@ -33,45 +34,97 @@ def check_warp(warp, name: str = "warp"):
     if warp is None:
         return None
     w = as_array(warp, name)
-    if w.dtype.kind not in "iuf" or w.shape not in ((2, 3), (3, 3)) or not np.isfinite(w).all():
+    if w.dtype.kind not in "iuf" or w.shape not in ((2, 3), (3, 3)):
         raise ValueError(f"{name} must be a finite 2x3 (affine) or 3x3 (homography) matrix, got "
                          f"{w.dtype} {w.shape}")
-    out = np.eye(3)
+    out = np.empty((3, 3))
     out[:w.shape[0]] = w
+    if w.shape[0] == 2:
+        out[2] = (0.0, 0.0, 1.0)
+    if not np.isfinite(out.sum()):
+        raise ValueError(f"{name} must be a finite 2x3 (affine) or 3x3 (homography) matrix")
     if out[2, 2] == 0:
         raise ValueError(f"{name}: a homography needs [2, 2] != 0")
-    return out / out[2, 2]
+    return out if out[2, 2] == 1.0 else out / out[2, 2]
 
 
 def local_affine(h, centres):
     """``(A (n, 2, 2), t (n, 2))``: the warp near each centre as ``p -> A p + t``."""
-    n = len(centres)
-    if not h[2, :2].any():  # affine: the same map everywhere
-        return np.broadcast_to(h[:2, :2], (n, 2, 2)), np.broadcast_to(h[:2, 2], (n, 2))
-    w = centres @ h[2, :2] + h[2, 2]
-    mapped = (centres @ h[:2, :2].T + h[:2, 2]) / w[:, None]
-    a = (h[None, :2, :2] - mapped[:, :, None] * h[None, 2, :2][:, None, :]) / w[:, None, None]
-    return a, mapped - np.einsum("nij,nj->ni", a, centres)
+    centres = np.ascontiguousarray(centres, np.float64)
+    a, t = np.empty((len(centres), 2, 2)), np.empty((len(centres), 2))
+    local_affine_kernel(h, centres, a, t)
+    return a, t
+
+
+@kernel
+def local_affine_kernel(h, centres, a, t):
+    """Kernel-level :func:`local_affine` into ``a`` and ``t``: an affine ``h`` (last row 0, 0, 1)
+    is the same map everywhere; a homography's ``A`` is its Jacobian at the centre and ``t``
+    sends the centre exactly where the homography does."""
+    for i in range(len(centres)):
+        if h[2, 0] == 0.0 and h[2, 1] == 0.0:
+            a[i] = h[:2, :2]
+            t[i] = h[:2, 2]
+            continue
+        x, y = centres[i, 0], centres[i, 1]
+        w = h[2, 0] * x + h[2, 1] * y + h[2, 2]
+        mx = (h[0, 0] * x + h[0, 1] * y + h[0, 2]) / w
+        my = (h[1, 0] * x + h[1, 1] * y + h[1, 2]) / w
+        for j in range(2):
+            a[i, 0, j] = (h[0, j] - mx * h[2, j]) / w
+            a[i, 1, j] = (h[1, j] - my * h[2, j]) / w
+        t[i, 0] = mx - (a[i, 0, 0] * x + a[i, 0, 1] * y)
+        t[i, 1] = my - (a[i, 1, 0] * x + a[i, 1, 1] * y)
 
 
 def warp_states(x, p, rows: int, layout: str, h) -> None:
     """Apply the 3x3 warp ``h`` to the first ``rows`` Kalman means ``x`` and covariances ``p``
     (None: means only), in place (see the module notes)."""
-    if rows == 0:
+    if rows:
+        covariances = np.zeros((rows, 1, 1)) if p is None else p
+        warp_states_kernel(x, covariances, rows, LAYOUTS[layout], h, p is not None)
+
+
+@kernel
+def warp_states_kernel(x, p, rows, layout, h, with_covariance):
+    """Kernel-level :func:`warp_states`; ``layout`` is a :data:`LAYOUTS` code. Each row's linear
+    map ``J`` (``A`` on the centre and on its velocity, the size entries as the module notes
+    say) gives ``x <- J x`` (plus ``t`` on the centre) and ``p <- J p J^T``; ``J`` acts on
+    disjoint pairs of entries, so it is applied pair by pair (:func:`_map_pair`)."""
+    a, t = np.empty((rows, 2, 2)), np.empty((rows, 2))
+    local_affine_kernel(h, x[:rows, :2].copy(), a, t)
+    for r in range(rows):
+        m = a[r]
+        if m[0, 0] != 1.0 or m[1, 1] != 1.0 or m[0, 1] != 0.0 or m[1, 0] != 0.0:  # else a translation
+            k = np.sqrt(abs(m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]))
+            _map_pair(x[r], p[r], with_covariance, 0, 1, m)
+            _map_pair(x[r], p[r], with_covariance, 4, 5, m)
+            if layout == 0:  # xysr: area and its velocity scale by k^2
+                _map_pair(x[r], p[r], with_covariance, 2, 6, np.diag(np.array([k * k, k * k])))
+            elif layout == 1:  # xyah: height and its velocity by k
+                _map_pair(x[r], p[r], with_covariance, 3, 7, np.diag(np.array([k, k])))
+            else:  # xywh: width and height through |A|
+                _map_pair(x[r], p[r], with_covariance, 2, 3, np.abs(m))
+                _map_pair(x[r], p[r], with_covariance, 6, 7, np.abs(m))
+        x[r, 0] += t[r, 0]
+        x[r, 1] += t[r, 1]
+
+
+@kernel
+def _map_pair(x, p, with_covariance, i, j, m):
+    """Apply the 2x2 map ``m`` to entries ``i``, ``j`` of the mean ``x`` and, with
+    ``with_covariance``, to rows then columns ``i``, ``j`` of ``p`` (``J p J^T`` for a ``J``
+    that is the identity elsewhere)."""
+    xi, xj = x[i], x[j]
+    x[i], x[j] = m[0, 0] * xi + m[0, 1] * xj, m[1, 0] * xi + m[1, 1] * xj
+    if not with_covariance:
         return
-    a, t = local_affine(h, x[:rows, :2])
-    k = np.sqrt(np.abs(np.linalg.det(a)))
-    jac = np.tile(np.eye(x.shape[1]), (rows, 1, 1))
-    jac[:, 0:2, 0:2] = a
-    jac[:, 4:6, 4:6] = a
-    for index, power in LAYOUTS[layout].items():
-        jac[:, index, index] = k ** power
-    if layout == "xywh":
-        jac[:, 2:4, 2:4] = jac[:, 6:8, 6:8] = np.abs(a)
-    x[:rows] = np.einsum("nij,nj->ni", jac, x[:rows])
-    x[:rows, :2] += t
-    if p is not None:
-        p[:rows] = jac @ p[:rows] @ jac.transpose(0, 2, 1)
+    for c in range(p.shape[1]):
+        pi, pj = p[i, c], p[j, c]
+        p[i, c], p[j, c] = m[0, 0] * pi + m[0, 1] * pj, m[1, 0] * pi + m[1, 1] * pj
+    for c in range(p.shape[0]):
+        pi, pj = p[c, i], p[c, j]
+        p[c, i], p[c, j] = m[0, 0] * pi + m[0, 1] * pj, m[1, 0] * pi + m[1, 1] * pj
 
 
 def warp_boxes(boxes, h) -> np.ndarray:
