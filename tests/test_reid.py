@@ -165,6 +165,40 @@ def test_track_command_with_a_reid_network(tmp_path, capsys):
     assert main(["track", str(tmp_path / "det.txt"), "--reid", "deepsort", "--weights", "x.npz"]) == 2
 
 
+def test_track_command_botsort_with_reid_and_camera_motion(tmp_path, capsys):
+    """`track --tracker botsort --reid deepsort --weights F --cmc sparse` equals BoTSORT(with_reid=True)
+    fed nn.embed's embeddings and CameraMotion's warps; --reid with sort is refused."""
+    from scratchvision import BoTSORT, read_mot, read_video, synthetic_sequence
+    from scratchvision.cli import main
+    from scratchvision.tracking import CameraMotion
+
+    from conftest import write_detections_and_frames
+
+    seq = synthetic_sequence(n_frames=6, size=(96, 128), n_objects=3, seed=4, color=True, background_speed=2.0)
+    dets, _, frames_dir = write_detections_and_frames(tmp_path, seq)
+    variables = seeded_tf_variables(MANIFEST["deepsort_seed"])
+    np.savez(tmp_path / "mars.npz", **variables)
+    assert main(["track", str(tmp_path / "det.txt"), "--tracker", "botsort", "--param", "appearance_thresh=0.5",
+                 "--video", str(frames_dir), "--reid", "deepsort", "--weights", str(tmp_path / "mars.npz"), "--cmc",
+                 "sparse", "--out", str(tmp_path / "res.txt")]) == 0
+    model = nn.deepsort_reid()
+    model.load_state_dict(variables)
+    tracker, cmc, rows = BoTSORT(appearance_thresh=0.5, with_reid=True), CameraMotion("sparse"), []
+    frames = read_video(frames_dir)  # as the command reads them
+    for t in range(6):
+        f = dets[dets[:, 0] == t]
+        boxes = np.column_stack([f[:, 2], f[:, 3], f[:, 2] + f[:, 4], f[:, 3] + f[:, 5], f[:, 6]])
+        out = tracker.update(boxes, nn.embed(model, frames[t], boxes) + 1e-6, warp=cmc(frames[t], boxes))
+        rows += [(t, r[4], r[0], r[1]) for r in out]
+    result = read_mot(tmp_path / "res.txt")
+    assert len(rows) > 6
+    np.testing.assert_allclose(result[:, :4], np.array(rows), atol=1e-4)
+    capsys.readouterr()
+    assert main(["track", str(tmp_path / "det.txt"), "--tracker", "sort", "--video", str(frames_dir), "--reid",
+                 "deepsort", "--weights", str(tmp_path / "mars.npz")]) == 2
+    assert "--reid is for --tracker deepsort or botsort" in capsys.readouterr().err
+
+
 @settings(max_examples=20, deadline=None)
 @given(st.integers(1, 3), st.integers(1, 5), st.integers(1, 9), st.integers(1, 9), st.integers(0, 2**31 - 1))
 def test_depthwise_3x3_convolution_equals_its_definition(n, c, h, w, seed):
