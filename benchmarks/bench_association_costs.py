@@ -21,7 +21,7 @@ def run(threads, repeat):
     set_threads(1)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for tracker in ("sort", "bytetrack", "ocsort"):
+        for tracker in ("sort", "bytetrack", "ocsort", "botsort"):
             for cost in ("iou", "giou", "diou", "ciou"):
                 report = track_dataset(MOT15, Path(tmp) / f"{tracker}_{cost}", tracker, {"cost": cost},
                                        scheduler="serial")
@@ -32,6 +32,7 @@ def run(threads, repeat):
              "over the 11 MOT15 training sequences, scored together (OVERALL) by evaluate_mot_folder; only the "
              "overlap of the association changes (the thresholds stay as published, so GIoU / DIoU / CIoU, which "
              "are at most the IoU, match a little less readily). DeepSORT is left out: it needs the frames for its "
-             "embeddings, which MOT15's folder here does not hold. Reproduce: python benchmarks/run.py "
+             "embeddings, which MOT15's folder here does not hold; BoT-SORT runs (ultralytics' defaults) without "
+             "camera motion or appearance for the same reason. Reproduce: python benchmarks/run.py "
              "association_costs")
     return rows, notes

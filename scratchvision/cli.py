@@ -428,7 +428,7 @@ def _cmd_track(args):
     if args.cmc:
         if frames is None:
             raise ValueError("--cmc needs the frames: give --video PATH")
-        cmc = CameraMotion(args.cmc, args.cmc_model)
+        cmc = CameraMotion(args.cmc, args.cmc_model or ("euclidean" if args.cmc == "ecc" else "similarity"))
 
         def warp(t, boxes):
             return cmc(frames[t], boxes)
@@ -557,10 +557,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "then uses appearance) (with --weights: a torchreid "
                         "OSNet checkpoint, or the DeepSORT network's variables as .npz/.safetensors)")
     p.add_argument("--weights", help="the --reid network's weights")
-    p.add_argument("--cmc", choices=["sparse"], help="camera-motion compensation from the --video frames (corners, "
-                                                    "Lucas-Kanade, RANSAC), applied to the tracks before matching")
-    p.add_argument("--cmc-model", default="similarity", choices=["translation", "similarity", "affine", "homography"],
-                   help="the camera's motion model (default: %(default)s)")
+    p.add_argument("--cmc", choices=["sparse", "ecc"], help="camera-motion compensation from the --video frames "
+                   "(sparse: corners, Lucas-Kanade, RANSAC; ecc: ECC alignment), applied to the tracks before matching")
+    p.add_argument("--cmc-model", default=None, choices=["translation", "similarity", "euclidean", "affine", "homography"],
+                   help="the camera's motion model (default: similarity for sparse, euclidean for ecc)")
     p.set_defaults(func=_cmd_track)
 
     p = sub.add_parser("eval", help="CLEAR MOT, IDF1 and HOTA of tracker results against MOTChallenge ground truth",

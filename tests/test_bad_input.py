@@ -279,6 +279,8 @@ PUBLIC = {
        for f in ("estimate_affine_partial_2d", "estimate_affine_2d", "fit_motion")},
     "flow.find_homography": (dict(src_points=PTS20, dst_points=PTS20 + 1.0), ["src_points", "dst_points"]),
     "flow.estimate_camera_motion": (dict(prev=TEXTURE, next=TEXTURE), ["prev", "next", "mask"]),
+    "flow.find_transform_ecc": (dict(template_image=TEXTURE, input_image=TEXTURE, motion_type="translation"),
+                                ["template_image", "input_image", "warp_matrix"]),
     "batch.dequantise_flow": (dict(q=np.zeros((3, 4, 2), np.uint8)), ["q"]),
     "tracking.track_detections": (dict(tracker=sv.Sort(), det=np.array([[0, -1, 1, 2, 5, 6, 0.9]])), ["det"]),
 }
@@ -370,6 +372,10 @@ SCALARS = {
                                     ("fb_threshold", -1.0, ValueError, "fb_threshold")],
     "tracking.CameraMotion": [("model", "rigid", ValueError, "model"), ("method", "orb", ValueError, "method"),
                               ("every", 0, ValueError, "every")],
+    "flow.find_transform_ecc": [("motion_type", "similarity", ValueError, "motion_type"),
+                                ("motion_type", 7, ValueError, "motion_type"),
+                                ("gauss_filt_size", 4, ValueError, "gauss_filt_size"),
+                                ("criteria", (3, 0, 1e-3), ValueError, "criteria")],
     "flow.fit_motion": [("model", "rigid", ValueError, "model"), ("confidence", 2.0, ValueError, "confidence"),
                         ("ransac_reproj_threshold", -1.0, ValueError, "ransac_reproj_threshold"),
                         ("max_iters", 0, ValueError, "max_iters")],
@@ -465,7 +471,7 @@ NO_INPUT |= {"boxes.FORMATS", "imgproc.BORDER_MODES", "metrics.HOTA_ALPHAS", "me
              "nn.ViViTFactorised", "nn.OSNet", "nn.DeepSortReID", "nn.deepsort_reid",
              "nn.Identity", "nn.Profile", "nn.LayerProfile", "tracking.TRACKER_CLASSES", "batch.JobReport",
              "batch.ItemResult", "batch.Scheduler", "batch.FLOW_METHODS", "batch.FLOW_FORMATS",
-             "flow.CameraMotionTrace", "flow.MOTION_MODELS", "boxes.COST_MODES"}
+             "flow.CameraMotionTrace", "flow.MOTION_MODELS", "boxes.COST_MODES", "flow.ECCTrace", "flow.ECCError"}
 # Kernel-level functions: by design they take input a checked function has validated (their
 # docstrings say so), to spare the per-frame checks.
 KERNEL_LEVEL = {"boxes.convert_checked", "boxes.convert_kernel", "boxes.iou_checked", "boxes.iou_kernel",

@@ -311,7 +311,7 @@ def track_dataset(sequences, out_dir, tracker: str = "bytetrack", params=None, *
         Sequence folders (``<seq>/det/det.txt``, with ``seqinfo.ini`` giving the length when
         present), a folder of them, or detection files.
     out_dir : path
-    tracker : {"sort", "bytetrack", "ocsort"}
+    tracker : {"sort", "bytetrack", "ocsort", "botsort"}
         DeepSORT needs each sequence's frames for its embeddings: use ``scratchvision track`` per
         sequence.
     params : dict, optional

@@ -7,6 +7,7 @@ from .farneback import (OPTFLOW_FARNEBACK_GAUSSIAN, OPTFLOW_USE_INITIAL_FLOW, Fa
 from .camera import (MOTION_MODELS, CameraMotionTrace, estimate_affine_2d, estimate_affine_partial_2d,
                      estimate_camera_motion, find_homography, fit_motion)
 from .coarse_to_fine import DenseFlowTrace, central_gradient
+from .ecc import ECCError, ECCTrace, find_transform_ecc
 from .horn_schunck import calc_optical_flow_horn_schunck
 from .tvl1 import calc_optical_flow_tvl1, median_blur
 from .lucas_kanade import LKTrace, calc_optical_flow_pyr_lk, forward_backward_error, scharr_derivatives
@@ -20,4 +21,5 @@ __all__ = ["calc_optical_flow_farneback", "calc_optical_flow_horn_schunck", "cal
            "calc_optical_flow_pyr_lk", "forward_backward_error", "track_features", "TrackedPoints", "scharr_derivatives", "LKTrace",
            "build_optical_flow_pyramid", "pyr_down", "warp", "resize_flow", "flow_consistency", "endpoint_error", "angular_error",
            "valid_flow_mask", "estimate_camera_motion", "estimate_affine_partial_2d", "estimate_affine_2d",
-           "find_homography", "fit_motion", "CameraMotionTrace", "MOTION_MODELS"]
+           "find_homography", "fit_motion", "CameraMotionTrace", "MOTION_MODELS", "find_transform_ecc", "ECCTrace",
+           "ECCError"]

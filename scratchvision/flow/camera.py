@@ -15,7 +15,8 @@ generator, so the two can keep different inliers; given the same inliers they ag
 **The pipeline** (:func:`estimate_camera_motion`, BoT-SORT's sparse camera-motion compensation):
 both frames to gray and shrunk by ``downscale``; Shi-Tomasi corners of the first; pyramidal
 Lucas-Kanade to the second, with a forward-backward check; the robust fit; the matrix expressed
-in full-resolution pixels.
+in full-resolution pixels. ``method="ecc"`` aligns the whole shrunk frames instead
+(:func:`~scratchvision.flow.find_transform_ecc`, BoT-SORT's ECC option).
 
 References
 ----------
@@ -437,7 +438,7 @@ def estimate_camera_motion(prev, next, method: str = "sparse", model: str = "sim
                            downscale: int = 2, mask=None, max_corners: int = 1000, quality_level: float = 0.01,
                            min_distance: float = 1.0, block_size: int = 3, fb_threshold=1.0,
                            ransac_reproj_threshold: float = 1.0, max_iters: int = 2000, confidence: float = 0.99,
-                           rng=0, trace: bool = False):
+                           rng=0, criteria=(3, 100, 1e-5), gauss_filt_size: int = 1, trace: bool = False):
     """The camera's motion from ``prev`` to ``next`` as a matrix mapping a pixel of ``prev`` to
     where that part of the scene is in ``next`` (see the module notes).
 
@@ -445,18 +446,20 @@ def estimate_camera_motion(prev, next, method: str = "sparse", model: str = "sim
     ----------
     prev, next : ndarray (H, W) or (H, W, 3) uint8
         Consecutive frames of one size.
-    method : {"sparse"}
-        Corners, Lucas-Kanade and a robust fit.
-    model : {"translation", "similarity", "affine", "homography"}
-        BoT-SORT uses ``"similarity"`` (OpenCV's estimateAffinePartial2D).
+    method : {"sparse", "ecc"}
+        Corners, Lucas-Kanade and a robust fit; or ECC alignment of the whole frames
+        (:func:`~scratchvision.flow.find_transform_ecc`).
+    model : {"translation", "similarity", "affine", "homography"}, or "euclidean" with ECC
+        BoT-SORT uses ``"similarity"`` (OpenCV's estimateAffinePartial2D) with sparse flow and
+        ``"euclidean"`` (rotation and translation) with ECC, which has no similarity model.
     downscale : int
         Work on frames shrunk by this factor (BoT-SORT: 2); the matrix is in full-resolution
         pixels (pixel centres mapped exactly: ``x_small = (x + 0.5) / d - 0.5``; BoT-SORT only
         multiplies the translation by ``d``, which differs by ``(I - A)(d - 1) / 2``, a fraction
         of a pixel).
     mask : ndarray (H, W), optional
-        Corners only where ``mask != 0`` (e.g. zero inside the detections, so that moving
-        objects do not vote).
+        Corners (ECC: pixels of ``next``) only where ``mask != 0`` (e.g. zero inside the
+        detections, so that moving objects do not vote).
     max_corners, quality_level, min_distance, block_size
         Of :func:`~scratchvision.good_features_to_track` (BoT-SORT's 1000, 0.01, 1, 3).
     fb_threshold : float or None
@@ -469,6 +472,9 @@ def estimate_camera_motion(prev, next, method: str = "sparse", model: str = "sim
         against 0.01-0.07 px at 1 (benchmarks/RESULTS.md).
     max_iters, confidence, rng
         Of the robust fit (:func:`fit_motion`).
+    criteria, gauss_filt_size
+        Of ECC (:func:`~scratchvision.flow.find_transform_ecc`; BoT-SORT's ECC: 5000
+        iterations, epsilon 1e-6, no pre-filter).
     trace : bool
         Also return a :class:`CameraMotionTrace`.
 
@@ -477,7 +483,8 @@ def estimate_camera_motion(prev, next, method: str = "sparse", model: str = "sim
     matrix : ndarray (2, 3) float64, or (3, 3) for a homography
         The identity when fewer matches than the model needs are found (a textureless or
         uniform frame): never an exception mid-video; the trace says so.
-    trace : CameraMotionTrace, only with ``trace=True``
+    trace : CameraMotionTrace, only with ``trace=True`` (ECC: no corners; ``ok`` False and the
+        identity when ECC could not converge)
 
     Examples
     --------
@@ -491,7 +498,9 @@ def estimate_camera_motion(prev, next, method: str = "sparse", model: str = "sim
     from ..features import good_features_to_track
     from .lucas_kanade import calc_optical_flow_pyr_lk, forward_backward_error
 
-    check_choice(method, "method", ("sparse",))
+    method = check_choice(method, "method", ("sparse", "ecc"))
+    if method == "ecc":
+        return _ecc_motion(prev, next, model, downscale, mask, criteria, gauss_filt_size, trace)
     model = check_choice(model, "model", tuple(MOTION_MODELS))
     downscale = check_int(downscale, "downscale", low=1)
     if fb_threshold is not None:
@@ -529,11 +538,44 @@ def estimate_camera_motion(prev, next, method: str = "sparse", model: str = "sim
         info.reason = (f"{len(corners)} corners, {matches} tracked matches; the {model} model needs "
                        f"{MOTION_MODELS[model]} consistent ones: identity returned")
         return (identity, info) if trace else identity
-    # full-resolution pixels: x_small = S x_full, S = [[1/d, 0, (1/d - 1)/2], [0, 1/d, (1/d - 1)/2], [0, 0, 1]]
+    full = _full_resolution(matrix, downscale)[:rows].copy()
+    return (full, info) if trace else full
+
+
+def _full_resolution(matrix, downscale):
+    """A 3x3 (or 2x3) motion between frames shrunk by ``downscale``, in full-resolution pixels:
+    ``x_small = S x_full``, ``S = [[1/d, 0, (1/d - 1)/2], [0, 1/d, (1/d - 1)/2], [0, 0, 1]]``."""
+    m = np.eye(3)
+    m[:len(matrix)] = matrix
     s = np.array([[1 / downscale, 0, 0.5 / downscale - 0.5], [0, 1 / downscale, 0.5 / downscale - 0.5], [0, 0, 1]])
-    full = np.linalg.inv(s) @ matrix @ s
-    full /= full[2, 2]
-    return (full[:rows].copy(), info) if trace else full[:rows].copy()
+    full = np.linalg.inv(s) @ m @ s
+    return full / full[2, 2]
+
+
+def _ecc_motion(prev, next, model, downscale, mask, criteria, gauss_filt_size, trace):  # noqa: A002
+    """:func:`estimate_camera_motion` with ``method="ecc"``."""
+    from .ecc import ECCError, find_transform_ecc
+
+    model = check_choice(model, "model", ("translation", "euclidean", "affine", "homography"))
+    downscale = check_int(downscale, "downscale", low=1)
+    a, b = _prepare(prev, "prev", downscale), _prepare(next, "next", downscale)
+    if a.shape != b.shape:
+        raise ValueError(f"prev and next must have one size, got {np.shape(prev)} and {np.shape(next)}")
+    small_mask = None
+    if mask is not None:
+        m = as_array(mask, "mask")
+        if m.shape != np.shape(prev)[:2]:
+            raise ValueError(f"mask must have the frames' shape {np.shape(prev)[:2]}, got {m.shape}")
+        small_mask = (m[downscale // 2::downscale, downscale // 2::downscale][:a.shape[0], :a.shape[1]] != 0)
+    rows = 3 if model == "homography" else 2
+    info = CameraMotionTrace()
+    try:
+        _, matrix = find_transform_ecc(a, b, None, model, criteria, small_mask, gauss_filt_size)
+        full = _full_resolution(matrix.astype(np.float64), downscale)[:rows].copy()
+    except ECCError as exc:
+        info.ok, info.reason = False, f"ECC did not converge ({exc}): identity returned"
+        full = np.eye(3)[:rows].copy()
+    return (full, info) if trace else full
 
 
 @warmup_hook

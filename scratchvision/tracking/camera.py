@@ -146,9 +146,10 @@ class CameraMotion:
 
     Parameters
     ----------
-    method : {"sparse"}
+    method : {"sparse", "ecc"}
         :func:`~scratchvision.flow.estimate_camera_motion`'s.
-    model : {"translation", "similarity", "affine", "homography"}
+    model : {"translation", "similarity", "affine", "homography"}, or "euclidean" with ECC
+        (ECC has no similarity model: give ``model="euclidean"``, BoT-SORT's choice, with it)
     every : int
         Estimate on every ``every``-th frame only (between it and the previous estimated frame,
         so that no motion is lost); the frames between get the identity.
@@ -180,8 +181,9 @@ class CameraMotion:
                  mask_detections: bool = True, **options):
         from ..flow.camera import MOTION_MODELS
 
-        self.method = check_choice(method, "method", ("sparse",))
-        self.model = check_choice(model, "model", tuple(MOTION_MODELS))
+        self.method = check_choice(method, "method", ("sparse", "ecc"))
+        models = ("translation", "euclidean", "affine", "homography") if method == "ecc" else tuple(MOTION_MODELS)
+        self.model = check_choice(model, "model", models)
         self.every = check_int(every, "every", low=1)
         self.mask_detections = bool(mask_detections)
         self.options = options
