@@ -284,7 +284,7 @@ def find_transform_ecc(template_image, input_image, warp_matrix=None, motion_typ
         inside = mask_w != 0
         count = int(inside.sum())
         if count == 0:
-            raise ECCError("input_image does not overlap template_image under the warp")
+            raise ECCError("ECC: input_image does not overlap template_image under the warp")
         image_mean, image_std = _mean_std(warped, inside)
         template_mean, template_std = _mean_std(template, inside)
         image_zm = np.where(inside, warped - np.float32(image_mean), warped).astype(np.float32)
@@ -303,14 +303,15 @@ def find_transform_ecc(template_image, input_image, warp_matrix=None, motion_typ
         history.rho.append(rho)
         history.warps.append(m.copy())
         if np.isnan(rho):
-            raise ECCError("ECC: NaN encountered (a constant image?)")
+            raise ECCError("ECC: the correlation is NaN (template_image or input_image constant over their "
+                           "overlap)")
         image_projection, template_projection = _project(blocks, image_zm.ravel()), _project(blocks, template_zm.ravel())
         projected = (hessian_inv @ image_projection).astype(np.float32)
         lambda_n = image_norm * image_norm - float(np.dot(image_projection.astype(np.float64), projected))
         lambda_d = correlation - float(np.dot(template_projection.astype(np.float64), projected))
         if lambda_d <= 0.0:
-            raise ECCError("ECC stopped before converging: the correlation would decrease (images uncorrelated "
-                           "or not overlapping)")
+            raise ECCError("ECC stopped before converging: the correlation would decrease (template_image and "
+                           "input_image uncorrelated or not overlapping)")
         error = (np.float32(lambda_n / lambda_d) * template_zm - image_zm).astype(np.float32)
         _update(kind, m, (hessian_inv @ _project(blocks, error.ravel())).astype(np.float32))
     return (float(rho), m, history) if trace else (float(rho), m)
