@@ -68,6 +68,8 @@ def run(threads, repeat):
                     lambda a, b: estimate_camera_motion(a, b, fb_threshold=None, ransac_reproj_threshold=3.0),
                 "OpenCV, BoT-SORT's sparse path": lambda a, b: _cv2_sparse(cv2, a, b),
                 "OpenCV, BoT-SORT's ECC path": lambda a, b: _cv2_ecc(cv2, a, b),
+                "ours, ECC (Euclidean, BoT-SORT's 5000 iterations, eps 1e-6)":
+                    lambda a, b: estimate_camera_motion(a, b, "ecc", "euclidean", criteria=(3, 5000, 1e-6)),
             }
             for name, f in methods.items():
                 if "ECC" in name and (threads_n > 1 or label == "1920x1080" and repeat < 3):
@@ -90,6 +92,7 @@ def run(threads, repeat):
              "largest distance between where the matrix and the exact translation send the image corners. "
              "OpenCV's paths are those of BoT-SORT's GMC (ultralytics gmc.py: estimateAffinePartial2D with its "
              "default 3 px threshold; Euclidean ECC on Gaussian-blurred frames, 5000 iterations, eps 1e-6; ECC "
-             "measured with one thread only). Median of the calls. Reproduce: python benchmarks/run.py "
+             "measured with one thread only; ours shrinks without BoT-SORT's 3x3 blur first, and equals cv2.findTransformECC "
+             "on the same shrunk frames, tests/test_ecc.py). Median of the calls. Reproduce: python benchmarks/run.py "
              "camera_motion")
     return rows, notes
