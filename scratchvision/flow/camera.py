@@ -434,6 +434,20 @@ def _prepare(frame, name, downscale):
     return gray
 
 
+def _prepare_pair(prev, next, mask, downscale):  # noqa: A002
+    """Both frames gray and shrunk (:func:`_prepare`), and the mask sampled at the shrunk pixels
+    (boolean, or None)."""
+    a, b = _prepare(prev, "prev", downscale), _prepare(next, "next", downscale)
+    if a.shape != b.shape:
+        raise ValueError(f"prev and next must have one size, got {np.shape(prev)} and {np.shape(next)}")
+    if mask is None:
+        return a, b, None
+    m = as_array(mask, "mask")
+    if m.shape != np.shape(prev)[:2]:
+        raise ValueError(f"mask must have the frames' shape {np.shape(prev)[:2]}, got {m.shape}")
+    return a, b, m[downscale // 2::downscale, downscale // 2::downscale][:a.shape[0], :a.shape[1]] != 0
+
+
 def estimate_camera_motion(prev, next, method: str = "sparse", model: str = "similarity", *,  # noqa: A002
                            downscale: int = 2, mask=None, max_corners: int = 1000, quality_level: float = 0.01,
                            min_distance: float = 1.0, block_size: int = 3, fb_threshold=1.0,
@@ -506,15 +520,7 @@ def estimate_camera_motion(prev, next, method: str = "sparse", model: str = "sim
     if fb_threshold is not None:
         fb_threshold = check_float(fb_threshold, "fb_threshold", low=0.0)
     _fit_options(ransac_reproj_threshold, max_iters, confidence, 0)  # checked on every frame, textured or not
-    a, b = _prepare(prev, "prev", downscale), _prepare(next, "next", downscale)
-    if a.shape != b.shape:
-        raise ValueError(f"prev and next must have one size, got {np.shape(prev)} and {np.shape(next)}")
-    small_mask = None
-    if mask is not None:
-        m = as_array(mask, "mask")
-        if m.shape != np.shape(prev)[:2]:
-            raise ValueError(f"mask must have the frames' shape {np.shape(prev)[:2]}, got {m.shape}")
-        small_mask = m[downscale // 2::downscale, downscale // 2::downscale][:a.shape[0], :a.shape[1]] != 0
+    a, b, small_mask = _prepare_pair(prev, next, mask, downscale)
     rows = 3 if model == "homography" else 2
     info = CameraMotionTrace()
     identity = np.eye(3)[:rows].copy()
@@ -558,15 +564,7 @@ def _ecc_motion(prev, next, model, downscale, mask, criteria, gauss_filt_size, t
 
     model = check_choice(model, "model", ("translation", "euclidean", "affine", "homography"))
     downscale = check_int(downscale, "downscale", low=1)
-    a, b = _prepare(prev, "prev", downscale), _prepare(next, "next", downscale)
-    if a.shape != b.shape:
-        raise ValueError(f"prev and next must have one size, got {np.shape(prev)} and {np.shape(next)}")
-    small_mask = None
-    if mask is not None:
-        m = as_array(mask, "mask")
-        if m.shape != np.shape(prev)[:2]:
-            raise ValueError(f"mask must have the frames' shape {np.shape(prev)[:2]}, got {m.shape}")
-        small_mask = (m[downscale // 2::downscale, downscale // 2::downscale][:a.shape[0], :a.shape[1]] != 0)
+    a, b, small_mask = _prepare_pair(prev, next, mask, downscale)
     rows = 3 if model == "homography" else 2
     info = CameraMotionTrace()
     try:
