@@ -306,6 +306,9 @@ SCALARS = {
     "clip_boxes": [("size", (0, 5), ValueError, "size"), ("size", 5, TypeError, "size")],
     "ByteTrack": [("track_buffer", -1, ValueError, "track_buffer"), ("frame_rate", 0, ValueError, "frame_rate"),
                   ("match_thresh", float("inf"), ValueError, "match_thresh")],
+    **{f"{t}.update": [("timestamp", float("nan"), ValueError, "timestamp"), ("timestamp", "1.0", TypeError, "timestamp")]
+       for t in ("Sort", "ByteTrack", "OCSort", "DeepSort", "BoTSORT")},
+    "tracking.FrameClock": [("frame_rate", 0.0, ValueError, "frame_rate"), ("frame_rate", "30", TypeError, "frame_rate")],
     "BoTSORT": [("track_buffer", -1, ValueError, "track_buffer"), ("frame_rate", 0, ValueError, "frame_rate"),
                 ("appearance_thresh", float("nan"), ValueError, "appearance_thresh"),
                 ("proximity_thresh", 1.5, ValueError, "proximity_thresh")],
@@ -417,6 +420,7 @@ SCALAR_VALID = {
     "OCSort": dict(),
     "DeepSort": dict(),
     "BoTSORT": dict(),
+    "tracking.FrameClock": dict(frame_rate=30.0),
     "gaussian_kernel": dict(ksize=3, sigma=1.0),
     "TrackerMOSSE": dict(),
     "TrackerKCF": dict(),

@@ -1,7 +1,7 @@
 """Multi-object trackers with one output contract: rows x1, y1, x2, y2, id, score, class, det_idx."""
 
 from ..imgproc import crop_patches
-from ._base import OUTPUT_COLUMNS, TrackerStep, matched_detections
+from ._base import OUTPUT_COLUMNS, FrameClock, TrackerStep, matched_detections
 from .botsort import BoTSORT
 from .bytetrack import ByteTrack
 from .camera import CameraMotion
@@ -12,4 +12,4 @@ from .sort import Sort
 
 __all__ = ["Sort", "ByteTrack", "OCSort", "DeepSort", "BoTSORT", "color_histogram_embeddings", "crop_patches", "TrackerStep",
            "OUTPUT_COLUMNS", "matched_detections", "track_detections", "make_tracker",
-           "TRACKER_CLASSES", "CameraMotion"]
+           "TRACKER_CLASSES", "CameraMotion", "FrameClock"]

@@ -10,7 +10,7 @@ import numpy as np
 from numba import literal_unroll
 
 from .._jit import kernel
-from .._validate import as_array
+from .._validate import as_array, check_float
 from ..assignment.lsa import lapjv_kernel
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import MAX_COORDINATE, xyah_measurement_noise_kernel, xyah_process_noise_kernel
@@ -296,12 +296,66 @@ def scatter_rows(X, P, rows, Xg, Pg):
 
 
 @kernel
-def xyah_predict(X, P, F):
+def xyah_predict(X, P, F, q_scale):
     """Predict the DeepSORT/ByteTrack filters ``X`` (N, 8), ``P`` with process noise from each
-    state's height, taken before the predict."""
+    state's height, taken before the predict, times ``q_scale`` (the frames elapsed,
+    :class:`FrameClock`)."""
     Q = np.empty((X.shape[0], 8, 8))
     xyah_process_noise_kernel(X, Q)
+    if q_scale != 1.0:
+        Q *= q_scale
     batch_predict_kernel(X, P, F, Q)
+
+
+class FrameClock:
+    """How far each ``update()`` moves a tracker's clock, in frames of ``1 / frame_rate`` s.
+
+    Without timestamps every update is one frame. With them (seconds, increasing; given on
+    every update or on none), an update ``dt = (timestamp - last) * frame_rate`` frames after
+    the last one predicts the Kalman filters over ``dt`` frames (transition ``I + dt (F - I)``,
+    process noise ``dt Q``: the per-frame variance accrues linearly with time) and advances the
+    frame counts (ages, frames since the last match, the frame number) by ``round(dt)``, at
+    least 1. So every parameter counted in frames (``max_age``, ``track_buffer``, ``min_hits``'
+    first frames, ``delta_t``) counts frames of ``1 / frame_rate`` s: ``max_age=30`` at
+    ``frame_rate=30`` is one second. An interval within 1e-6 of a whole number of frames is
+    that number exactly, so regular timestamps give the outputs of no timestamps bit for bit.
+    """
+
+    def __init__(self, frame_rate: float):
+        self.frame_rate = check_float(frame_rate, "frame_rate", low=0.0)
+        if not self.frame_rate > 0:
+            raise ValueError(f"frame_rate must be positive, got {frame_rate}")
+        self.reset()
+
+    def reset(self):
+        self._last, self._timed = None, None
+
+    def advance(self, timestamp):
+        """``(steps, dt)`` of an update at ``timestamp`` (None: no timestamps)."""
+        if timestamp is None:
+            if self._timed:
+                raise ValueError("timestamp is required on every update once given (got None)")
+            self._timed = False
+            return 1, 1.0
+        t = check_float(timestamp, "timestamp")
+        if self._timed is False:
+            raise ValueError("timestamp: give timestamps from the first update on, or never")
+        steps, dt = 1, 1.0
+        if self._last is not None:
+            if not t > self._last:
+                raise ValueError(f"timestamp must increase from update to update, got {t} after {self._last}")
+            dt = (t - self._last) * self.frame_rate
+            if abs(dt - round(dt)) < 1e-6 and round(dt) >= 1:
+                dt = float(round(dt))
+            steps = max(1, int(round(dt)))
+        self._last, self._timed = t, True
+        return steps, dt
+
+
+def timed_transition(F, dt):
+    """``F`` of a constant-velocity model over ``dt`` frames: ``I + dt (F - I)`` (``F`` itself
+    when ``dt == 1``)."""
+    return F if dt == 1.0 else np.eye(len(F)) + dt * (F - np.eye(len(F)))
 
 
 @kernel

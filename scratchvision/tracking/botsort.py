@@ -55,7 +55,8 @@ from ..boxes import COST_MODES, CXCYWH, XYXY, convert_checked, convert_kernel, i
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import (xyah_model, xywh_initiate_kernel, xywh_measurement_noise_kernel,
                              xywh_process_noise_kernel)
-from ._base import StepRecord, check_detections, check_embeddings, gather_rows, grow_rows, pack_step, scatter_rows
+from ._base import (FrameClock, StepRecord, check_detections, check_embeddings, gather_rows, grow_rows, pack_step,
+                    scatter_rows, timed_transition)
 from .bytetrack import (DET_IDX, ID, LOST, REMOVED, STATE, TRACKED, add_pairs, assign, close_frame, mark_matched, pools,
                         start_track, subset, track_boxes)
 from .camera import LAYOUTS, check_warp, warp_states_kernel
@@ -108,7 +109,8 @@ class BoTSORT:
     with_reid : bool
         Use appearance: ``update()`` then needs one embedding per detection.
     frame_rate : int
-        Scales ``track_buffer`` (``int(frame_rate / 30 * track_buffer)`` frames).
+        Scales ``track_buffer`` (``int(frame_rate / 30 * track_buffer)`` frames); with
+        timestamps, the length of a frame (:class:`~scratchvision.tracking.FrameClock`).
     cost : {"iou", "giou", "diou", "ciou"}
         The overlap the associations score pairs by (default: IoU, the paper's); the thresholds
         apply to it unchanged.
@@ -157,10 +159,12 @@ class BoTSORT:
             self.fuse_score, self.proximity_thresh, self.appearance_thresh, self.with_reid, self.max_time_lost,
             COST_MODES[self.cost])
         self._model = xyah_model()  # the same constant-velocity F and H over [x, y, w, h]
+        self._clock = FrameClock(self.frame_rate)
         self.reset()
 
     def reset(self):
         """Forget every track and restart ids at 1."""
+        self._clock.reset()
         self.frame_id = 0
         self._next_id = 1
         self._n_tracked = self._n_lost = 0
@@ -180,7 +184,7 @@ class BoTSORT:
         """Current box (filter mean) of every tracked, then lost, track: (T, 4) x1, y1, x2, y2."""
         return convert_checked(self._X[:self._n_tracked + self._n_lost, :4], "cxcywh", "xyxy")
 
-    def update(self, dets=None, embeddings=None, warp=None):
+    def update(self, dets=None, embeddings=None, warp=None, timestamp=None):
         """Advance one frame.
 
         Parameters
@@ -193,6 +197,9 @@ class BoTSORT:
             every frame; normalised here; a zero row means none). Ignored without ``with_reid``.
         warp : array-like (2, 3) or (3, 3), optional
             The camera's motion since the last frame, applied to the tracks' predicted states.
+        timestamp : float, optional
+            The frame's time in seconds, for a variable frame rate
+            (:class:`~scratchvision.tracking.FrameClock`).
 
         Returns
         -------
@@ -209,30 +216,33 @@ class BoTSORT:
             if self._E.shape[1] != feats.shape[1]:  # the first embeddings: no track has one yet
                 self._E = np.zeros((len(self._E), feats.shape[1]))
         h = check_warp(warp)
+        steps, dt = self._clock.advance(timestamp)
         n = self._n_tracked + self._n_lost
-        self.frame_id += 1
+        self.frame_id += steps
         self._X, self._P, self._I, self._S, self._E = grow_rows((self._X, self._P, self._I, self._S, self._E), n,
                                                                 n + len(boxes))
         m = self._model
         self._n_tracked, self._n_lost, self._next_id, out, first, second, unconfirmed, log = botsort_frame(
             self._X, self._P, self._I, self._S, self._E, self._n_tracked, n, self._next_id, self.frame_id,
-            boxes, scores, classes, rows, feats, _IDENTITY if h is None else h, h is not None, m.F, m.H,
-            self._params)
+            boxes, scores, classes, rows, feats, _IDENTITY if h is None else h, h is not None,
+            timed_transition(m.F, dt), dt, m.H, self._params)
         self._record = StepRecord(self.frame_id, {"first": first, "second": second, "unconfirmed": unconfirmed},
                                   log)
         return out
 
 
 @kernel
-def _predict(X, P, I, pool, F):
-    """Kalman-predict table rows ``pool``, the width and height velocities of tracks not Tracked
-    zeroed first."""
+def _predict(X, P, I, pool, F, q_scale):
+    """Kalman-predict table rows ``pool`` (process noise times ``q_scale``), the width and height
+    velocities of tracks not Tracked zeroed first."""
     for t in pool:
         if I[t, STATE] != TRACKED:
             X[t, 6] = X[t, 7] = 0.0
     Xg, Pg = gather_rows(X, P, pool)
     Q = np.empty((len(pool), 8, 8))
     xywh_process_noise_kernel(Xg, Q)
+    if q_scale != 1.0:
+        Q *= q_scale
     batch_predict_kernel(Xg, Pg, F, Q)
     scatter_rows(X, P, pool, Xg, Pg)
 
@@ -315,11 +325,12 @@ def _take(X, P, I, S, E, tracks, boxes, scores, classes, rows, feats, frame, F, 
 
 @kernel
 def botsort_frame(X, P, I, S, E, n_tracked, n_old, next_id, frame, boxes, scores, classes, rows, feats, warp,
-                  with_warp, F, H, params):
+                  with_warp, F, q_scale, H, params):
     """One BoT-SORT frame (the module notes' steps) on the track table: rows ``< n_tracked`` the
     tracked list, then the lost list up to ``n_old``, room for ``len(boxes)`` more. ``feats``
     (N, D): the detections' embeddings (zero rows: none); ``warp``: 3x3, applied when
-    ``with_warp``; ``params``: :class:`BoTSORTParams`.
+    ``with_warp``; ``F`` and ``q_scale``: the transition and noise factor of the frames elapsed;
+    ``params``: :class:`BoTSORTParams`.
 
     Returns
     -------
@@ -332,7 +343,7 @@ def botsort_frame(X, P, I, S, E, n_tracked, n_old, next_id, frame, boxes, scores
     high = np.flatnonzero(valid & (scores >= params.track_high_thresh))
     low = np.flatnonzero(valid & (scores > params.track_low_thresh) & (scores < params.track_high_thresh))
     unconfirmed, pool = pools(I, n_tracked, n_old)
-    _predict(X, P, I, pool, F)
+    _predict(X, P, I, pool, F, q_scale)
     if with_warp:
         warp_states_kernel(X, P, n_old, _XYWH, warp, True)
     taken = np.empty(len(boxes), np.int64)

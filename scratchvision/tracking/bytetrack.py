@@ -28,8 +28,8 @@ from .._validate import check_choice, check_float, check_int
 from ..assignment.lsa import lapjv_kernel
 from ..boxes import COST_MODES, MODE_IOU, XYAH, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman.models import xyah_initiate_kernel, xyah_model
-from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, gather_rows, grow_rows,
-                    pack_step, scatter_rows, xyah_predict, xyah_update)
+from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, FrameClock, StepRecord, check_detections, gather_rows,
+                    grow_rows, pack_step, scatter_rows, timed_transition, xyah_predict, xyah_update)
 from .camera import check_warp, warp_states
 
 __all__ = ["ByteTrack"]
@@ -53,7 +53,7 @@ class ByteTrack:
     track_buffer : int
         Frames a lost track is kept (at 30 frames/s).
     frame_rate : int
-        Scales ``track_buffer``.
+        Scales ``track_buffer``; with timestamps, the length of a frame (:class:`FrameClock`).
     mot20 : bool
         Skip the score fusion of the official code's MOT20 setting.
     class_aware : bool
@@ -87,10 +87,12 @@ class ByteTrack:
         self.cost = check_choice(cost, "cost", tuple(COST_MODES))
         self._cost_mode = COST_MODES[self.cost]
         self._model = xyah_model()
+        self._clock = FrameClock(self.frame_rate)
         self.reset()
 
     def reset(self):
         """Forget every track and restart ids at 1."""
+        self._clock.reset()
         self.frame_id = 0
         self._next_id = 1
         self._n_tracked = self._n_lost = 0
@@ -109,7 +111,7 @@ class ByteTrack:
         """Current box (filter mean) of every tracked, then lost, track: (T, 4) x1, y1, x2, y2."""
         return convert_checked(self._X[:self._n_tracked + self._n_lost, :4], "xyah", "xyxy")
 
-    def update(self, dets=None, warp=None):
+    def update(self, dets=None, warp=None, timestamp=None):
         """Advance one frame.
 
         Parameters
@@ -120,6 +122,10 @@ class ByteTrack:
         warp : array-like (2, 3) or (3, 3), optional
             The camera's motion since the last frame, applied to the tracked and lost tracks'
             states first (as :meth:`Sort.update`).
+        timestamp : float, optional
+            The frame's time in seconds, for a variable frame rate (:class:`FrameClock`: the
+            filters predict over the elapsed time, ``track_buffer`` counts frames of
+            ``1 / frame_rate`` s).
 
         Returns
         -------
@@ -129,15 +135,16 @@ class ByteTrack:
             not matched this frame).
         """
         boxes, scores, classes, rows = check_detections(dets)
+        steps, dt = self._clock.advance(timestamp)
         n = self._n_tracked + self._n_lost
         if warp is not None:
             warp_states(self._X, self._P, n, "xyah", check_warp(warp))
-        self.frame_id += 1
+        self.frame_id += steps
         self._X, self._P, self._I, self._S = grow_rows((self._X, self._P, self._I, self._S), n, n + len(boxes))
         m = self._model
         self._n_tracked, self._n_lost, self._next_id, out, first, second, unconfirmed, log = bytetrack_frame(
             self._X, self._P, self._I, self._S, self._n_tracked, self._n_lost, self._next_id, self.frame_id,
-            boxes, scores, classes, rows, m.F, m.H, self.track_thresh, self.det_thresh, self.match_thresh,
+            boxes, scores, classes, rows, timed_transition(m.F, dt), dt, m.H, self.track_thresh, self.det_thresh, self.match_thresh,
             self.max_time_lost, self.mot20, self.class_aware, self._cost_mode)
         self._record = StepRecord(self.frame_id, {"first": first, "second": second, "unconfirmed": unconfirmed},
                                   log)
@@ -191,13 +198,13 @@ def assign(cost, thresh):
 
 
 @kernel
-def _predict(X, P, I, tracks, F):
+def _predict(X, P, I, tracks, F, q_scale):
     """Kalman-predict table rows ``tracks`` (height velocity zeroed for tracks not Tracked)."""
     for t in tracks:
         if I[t, STATE] != TRACKED:
             X[t, 7] = 0.0
     Xg, Pg = gather_rows(X, P, tracks)
-    xyah_predict(Xg, Pg, F)
+    xyah_predict(Xg, Pg, F, q_scale)
     scatter_rows(X, P, tracks, Xg, Pg)
 
 
@@ -267,7 +274,7 @@ def subset(tracks, keep):
 
 
 @kernel
-def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores, classes, rows, F, H,
+def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores, classes, rows, F, q_scale, H,
                     track_thresh, det_thresh, match_thresh, max_time_lost, mot20, class_aware, cost_mode):
     """One ByteTrack frame on the track table (rows ``< n_tracked``: the tracked list, then
     ``n_lost`` rows of the lost list; room for ``len(boxes)`` more).
@@ -297,7 +304,7 @@ def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores
     hb, hs, hc, hr = boxes[high], scores[high], classes[high], rows[high]
     lb, ls, lc = boxes[low], scores[low], classes[low]
     unconfirmed, pool = pools(I, n_tracked, n_old)
-    _predict(X, P, I, pool, F)
+    _predict(X, P, I, pool, F, q_scale)
 
     # The three associations read disjoint tracks, so the matched tracks are updated together
     # after them: ``taken[j]`` with detection ``matched[j]`` (an index into ``boxes``).

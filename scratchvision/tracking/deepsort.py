@@ -28,8 +28,8 @@ from ..assignment.lsa import lsa_kernel
 from ..boxes import COST_MODES, XYAH, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman._kernels import mahalanobis_sq_kernel
 from ..kalman.models import CHI2INV95, xyah_initiate_kernel, xyah_measurement_noise_kernel, xyah_model
-from ._base import (STATE_CONFIRMED, STATE_TENTATIVE, StepRecord, check_detections, check_embeddings, gather_rows,
-                    pack_step, remove_rows, scatter_rows, xyah_predict, xyah_update)
+from ._base import (STATE_CONFIRMED, STATE_TENTATIVE, FrameClock, StepRecord, check_detections, check_embeddings,
+                    gather_rows, pack_step, remove_rows, scatter_rows, timed_transition, xyah_predict, xyah_update)
 from .camera import check_warp, warp_states
 
 __all__ = ["DeepSort", "color_histogram_embeddings"]
@@ -100,6 +100,9 @@ class DeepSort:
         The overlap the association scores pairs by (default: IoU, the paper's; the generalised,
         distance and complete IoU of :mod:`scratchvision.boxes` also rank boxes that do not
         overlap); the thresholds apply to it unchanged.
+    frame_rate : float
+        With timestamps (``update(..., timestamp=)``), the frames per second the frame counts
+        refer to (:class:`~scratchvision.tracking.FrameClock`).
 
     Notes
     -----
@@ -113,7 +116,7 @@ class DeepSort:
 
     def __init__(self, max_cosine_distance: float = 0.2, nn_budget=100, max_iou_distance: float = 0.7,
                  max_age: int = 30, n_init: int = 3, *, class_aware: bool = False,
-                 cost: str = "iou"):
+                 cost: str = "iou", frame_rate: float = 30.0):
         self.max_cosine_distance = check_float(max_cosine_distance, "max_cosine_distance", low=0.0, high=2.0)
         self.nn_budget = None if nn_budget is None else check_int(nn_budget, "nn_budget", low=1)
         self.max_iou_distance = check_float(max_iou_distance, "max_iou_distance", low=0.0, high=1.0)
@@ -124,10 +127,12 @@ class DeepSort:
         self._cost_mode = COST_MODES[self.cost]
         self._model = xyah_model()
         self._pending_depth = max(self.n_init, 2)
+        self._clock = FrameClock(frame_rate)
         self.reset()
 
     def reset(self):
         """Forget every track, its gallery, and restart ids at 1."""
+        self._clock.reset()
         self._n = 0
         self._next_id = 1
         self.frame_count = 0
@@ -177,7 +182,7 @@ class DeepSort:
         """Current box (filter mean) of every live track, (T, 4) x1, y1, x2, y2."""
         return convert_checked(self._X[:self._n, :4], "xyah", "xyxy")
 
-    def update(self, dets=None, embeddings=None, warp=None):
+    def update(self, dets=None, embeddings=None, warp=None, timestamp=None):
         """Advance one frame.
 
         Parameters
@@ -190,6 +195,10 @@ class DeepSort:
         warp : array-like (2, 3) or (3, 3), optional
             The camera's motion since the last frame, applied to the tracks' states first (as
             :meth:`Sort.update`).
+        timestamp : float, optional
+            The frame's time in seconds, for a variable frame rate (:class:`FrameClock`: the
+            filters predict over the elapsed time; ``max_age`` counts frames of ``1 / frame_rate``
+            s, the cascade takes the tracks matched at the last update first).
 
         Returns
         -------
@@ -202,14 +211,16 @@ class DeepSort:
         boxes, scores, classes, rows = check_detections(raw)
         feats, self._dim = check_embeddings(embeddings, n_rows, rows, self._dim)
         dim = self._dim or 1
+        steps, dt = self._clock.advance(timestamp)
         if warp is not None:
             warp_states(self._X, self._P, self._n, "xyah", check_warp(warp))
-        self.frame_count += 1
+        self.frame_count += steps
         self._reserve(len(boxes), dim)
         m = self._model
         self._n, self._next_id, out, costs, blocks, log = deepsort_frame(
             self._X, self._P, self._I, self._S, self._pending, self._gallery, self._slot_used, self._n,
-            self._next_id, boxes, scores, classes, rows, feats, m.F, m.H, self.max_cosine_distance,
+            self._next_id, boxes, scores, classes, rows, feats, timed_transition(m.F, dt), dt, steps, m.H,
+            self.max_cosine_distance,
             CHI2INV95[4], self.nn_budget or 0, self.max_iou_distance, self.max_age, self.n_init,
             self.class_aware, self._cost_mode)
         self._record = StepRecord(self.frame_count, lambda: _cost_dict(costs, blocks), log)
@@ -323,8 +334,8 @@ def _free_slot(used):
 
 
 @kernel
-def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, scores, classes, rows, feats, F, H,
-                   max_cosine_distance, gate_threshold, budget, max_iou_distance, max_age, n_init, class_aware,
+def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, scores, classes, rows, feats, F,
+                   q_scale, steps, H, max_cosine_distance, gate_threshold, budget, max_iou_distance, max_age, n_init, class_aware,
                    cost_mode):
     """One DeepSORT frame on the track table (rows ``< n`` live; room for ``len(boxes)`` more).
 
@@ -347,10 +358,10 @@ def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, s
     """
     n_det = boxes.shape[0]
     fn = _normalised(feats)
-    xyah_predict(X[:n], P[:n], F)
+    xyah_predict(X[:n], P[:n], F, q_scale)
     for k in range(n):
-        I[k, AGE] += 1
-        I[k, TIME_SINCE_UPDATE] += 1
+        I[k, AGE] += steps
+        I[k, TIME_SINCE_UPDATE] += steps
         I[k, DET_IDX] = -1
     xyah = np.empty((n_det, 4))
     convert_kernel(boxes, XYXY, XYAH, xyah)
@@ -367,7 +378,7 @@ def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, s
     for level in range(max_age):
         if len(unmatched_dets) == 0:
             break
-        level_tracks = confirmed[I[confirmed, TIME_SINCE_UPDATE] == 1 + level]
+        level_tracks = confirmed[I[confirmed, TIME_SINCE_UPDATE] == steps + level]
         if len(level_tracks) == 0:
             continue
         cost = _appearance_cost(X, P, I, gallery, level_tracks, unmatched_dets, fn, xyah, classes, H,
@@ -382,8 +393,8 @@ def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, s
             matched[m_t[q]] = True
             n_m += 1
     missed = confirmed[~matched[confirmed]]
-    candidates = np.concatenate((unconfirmed, missed[I[missed, TIME_SINCE_UPDATE] == 1]))
-    unmatched_a = missed[I[missed, TIME_SINCE_UPDATE] != 1]
+    candidates = np.concatenate((unconfirmed, missed[I[missed, TIME_SINCE_UPDATE] == steps]))
+    unmatched_a = missed[I[missed, TIME_SINCE_UPDATE] != steps]
     cost = np.zeros((len(candidates), len(unmatched_dets)))
     if len(candidates) and len(unmatched_dets):
         predicted = np.empty((len(candidates), 4))
@@ -393,7 +404,7 @@ def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, s
         for i in range(len(candidates)):
             for j in range(len(unmatched_dets)):
                 cost[i, j] = 1.0 - cost[i, j]
-                if I[candidates[i], TIME_SINCE_UPDATE] > 1 or (
+                if I[candidates[i], TIME_SINCE_UPDATE] > steps or (
                         class_aware and I[candidates[i], CLASS] != classes[unmatched_dets[j]]):
                     cost[i, j] = INFTY_COST
     costs[n_costs:n_costs + cost.size] = cost.ravel()
@@ -460,7 +471,7 @@ def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, s
         pending[slot, 0] = pending[slot, I[k, N_PENDING] - 1]
         I[k, N_PENDING] = 1
 
-    reported = np.flatnonzero((I[:n, STATE] == CONFIRMED) & (I[:n, TIME_SINCE_UPDATE] <= 1))
+    reported = np.flatnonzero((I[:n, STATE] == CONFIRMED) & (I[:n, TIME_SINCE_UPDATE] <= steps))
     out = np.empty((len(reported), 8))
     for q in range(len(reported)):
         k = reported[q]

@@ -31,8 +31,8 @@ from .._validate import check_choice, check_float, check_int
 from ..boxes import COST_MODES, XYSR, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
-from ._base import (StepRecord, check_detections, gated_association, grow_rows, max_score_pairs, pack_step,
-                    remove_rows)
+from ._base import (FrameClock, StepRecord, check_detections, gated_association, grow_rows, max_score_pairs,
+                    pack_step, remove_rows, timed_transition)
 from .camera import check_warp, local_affine, warp_boxes, warp_states
 from .sort import AGE, CLASS, HIT_STREAK, HITS, ID, TIME_SINCE_UPDATE, predict_tracks, reported_tracks, track_states
 
@@ -76,6 +76,9 @@ class OCSort:
         The overlap the association scores pairs by (default: IoU, the paper's; the generalised,
         distance and complete IoU of :mod:`scratchvision.boxes` also rank boxes that do not
         overlap); the thresholds apply to it unchanged.
+    frame_rate : float
+        With timestamps (``update(..., timestamp=)``), the frames per second the frame counts
+        refer to (:class:`~scratchvision.tracking.FrameClock`).
 
     Notes
     -----
@@ -88,7 +91,7 @@ class OCSort:
 
     def __init__(self, det_thresh: float = 0.6, max_age: int = 30, min_hits: int = 3,
                  iou_threshold: float = 0.3, delta_t: int = 3, inertia: float = 0.2, *,
-                 class_aware: bool = False, cost: str = "iou"):
+                 class_aware: bool = False, cost: str = "iou", frame_rate: float = 30.0):
         self.det_thresh = check_float(det_thresh, "det_thresh", low=0.0, high=1.0)
         self.max_age = check_int(max_age, "max_age", low=0)
         self.min_hits = check_int(min_hits, "min_hits", low=0)
@@ -101,10 +104,12 @@ class OCSort:
         self._model = xysr_model()
         self._Q = self._model.Q[None].copy()
         self._R = self._model.R[None].copy()
+        self._clock = FrameClock(frame_rate)
         self.reset()
 
     def reset(self):
         """Forget every track and restart ids at 1."""
+        self._clock.reset()
         self.frame_count = 0
         self._next_id = 1
         self._n = 0
@@ -126,7 +131,7 @@ class OCSort:
         """Current (posterior) filter box of every live track, (T, 4) x1, y1, x2, y2."""
         return convert_checked(self._table[0][:self._n, :4], "xysr", "xyxy")
 
-    def update(self, dets=None, warp=None):
+    def update(self, dets=None, warp=None, timestamp=None):
         """Advance one frame.
 
         Parameters
@@ -138,6 +143,10 @@ class OCSort:
             The camera's motion since the last frame, applied first (as :meth:`Sort.update`) to
             the filters (and the copies frozen for ORU) and to the stored observations, last
             measurements and directions of motion, all of which are image positions.
+        timestamp : float, optional
+            The frame's time in seconds, for a variable frame rate (:class:`FrameClock`: the
+            filters predict over the elapsed time; ``max_age``, ``min_hits``' first frames,
+            ``delta_t`` and ORU's gaps count frames of ``1 / frame_rate`` s).
 
         Returns
         -------
@@ -146,14 +155,15 @@ class OCSort:
             as the official code), boxes being the last observed detection boxes.
         """
         boxes, scores, classes, rows = check_detections(dets)
+        steps, dt = self._clock.advance(timestamp)
         if warp is not None:
             self._warp(check_warp(warp))
-        self.frame_count += 1
+        self.frame_count += steps
         self._table = grow_rows(self._table, self._n, self._n + len(boxes))
         m = self._model
         self._n, self._next_id, out, iou, direction, recovery, ran, log = ocsort_frame(
             *self._table, self._n, self._next_id, self.frame_count, boxes, scores, classes, rows, m.F, self._Q,
-            m.H, self._R, m.P0, self.det_thresh, self.max_age, self.min_hits, self.iou_threshold, self.delta_t,
+            timed_transition(m.F, dt), self._Q * dt if dt != 1.0 else self._Q, steps, m.H, self._R, m.P0, self.det_thresh, self.max_age, self.min_hits, self.iou_threshold, self.delta_t,
             self.inertia, self.class_aware, self._cost_mode)
         costs = {}
         if ran[0]:
@@ -226,11 +236,12 @@ def _previous_observation(V, ring, ring_age, k, age, delta_t):
 
 
 @kernel
-def _observe(k, obs, X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t):
+def _observe(k, obs, X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t, steps):
     """Track ``k`` observed with ``obs`` (``x1, y1, x2, y2, score``): direction of motion, the
     observation history, and the filter update, preceded by ORU after a gap: the filter frozen at
     the first miss is restored and run over virtual measurements interpolated linearly in
-    centre, width and height from the last measurement to this one."""
+    centre, width and height from the last measurement to this one, one per frame of the gap
+    (``steps`` frames passed since the last update)."""
     age = I[k, AGE]
     if _observed(V[k, LAST_OBS:LAST_OBS + 5]):
         previous = _previous_observation(V, ring, ring_age, k, age, delta_t)
@@ -243,7 +254,7 @@ def _observe(k, obs, X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t):
     I[k, HIT_STREAK] += 1
     z = np.empty((1, 4))
     _z(obs, z[0])
-    I[k, N_UPDATES] += 1
+    I[k, N_UPDATES] += steps
     status = np.empty(1, np.int64)
     if I[k, OBSERVED] == 0 and I[k, FROZEN] == 1:
         X[k], P[k] = FX[k], FP[k]
@@ -271,10 +282,10 @@ def _observe(k, obs, X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t):
 
 
 @kernel
-def _miss(k, X, P, FX, FP, I):
-    """Track ``k`` not observed this frame: its filter is left as predicted, and frozen if the
-    last frame had an observation."""
-    I[k, N_UPDATES] += 1
+def _miss(k, X, P, FX, FP, I, steps):
+    """Track ``k`` not observed this frame (``steps`` frames after the last update): its filter is
+    left as predicted, and frozen if the last frame had an observation."""
+    I[k, N_UPDATES] += steps
     if I[k, OBSERVED] == 1:
         FX[k], FP[k] = X[k], P[k]
         I[k, FROZEN] = 1
@@ -282,8 +293,9 @@ def _miss(k, X, P, FX, FP, I):
 
 
 @kernel
-def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, scores, classes, rows, F, Q, H,
-                 R, P0, det_thresh, max_age, min_hits, iou_threshold, delta_t, inertia, class_aware, cost_mode):
+def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, scores, classes, rows, F, Q,
+                 F_elapsed, Q_elapsed, steps, H, R, P0, det_thresh, max_age, min_hits, iou_threshold, delta_t,
+                 inertia, class_aware, cost_mode):
     """One OC-SORT frame on the track table (rows ``< n`` live; room for ``n + len(boxes)``).
 
     1. Keep detections scoring above ``det_thresh``; predict every track as SORT does, deleting
@@ -316,7 +328,7 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
     ran = np.zeros(2, np.bool_)
 
     I[:n, DET_IDX] = -1
-    predicted, dead = predict_tracks(X, P, I, n, F, Q)
+    predicted, dead = predict_tracks(X, P, I, n, F_elapsed, Q_elapsed, steps)
     n, n_removed = remove_rows(I, ID, (X, P, FX, FP, V, ring, ring_age), n, dead, removed, 0)
     last_boxes = V[:n, LAST_OBS:LAST_OBS + 4].copy()
 
@@ -343,7 +355,7 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
     n_matched = 0
     for j in range(len(matches)):
         d, k = matches[j, 0], matches[j, 1]
-        _observe(k, obs[d], X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t)
+        _observe(k, obs[d], X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t, steps)
         V[k, SCORE], I[k, CLASS], I[k, DET_IDX] = obs[d, 4], d_cls[d], d_rows[d]
         matched[n_matched, 0], matched[n_matched, 1] = d_rows[d], I[k, ID]
         n_matched += 1
@@ -364,7 +376,7 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
                 if recovery[i, j] < iou_threshold:
                     continue
                 d, k = u_det[i], u_trk[j]
-                _observe(k, obs[d], X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t)
+                _observe(k, obs[d], X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t, steps)
                 V[k, SCORE], I[k, CLASS], I[k, DET_IDX] = obs[d, 4], d_cls[d], d_rows[d]
                 matched[n_matched, 0], matched[n_matched, 1] = d_rows[d], I[k, ID]
                 n_matched += 1
@@ -373,7 +385,7 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
             u_trk = np.unique(u_trk[~used_t[u_trk]])
     unmatched_ids = np.empty(len(u_trk), np.int64)
     for j in range(len(u_trk)):
-        _miss(u_trk[j], X, P, FX, FP, I)
+        _miss(u_trk[j], X, P, FX, FP, I, steps)
         unmatched_ids[j] = I[u_trk[j], ID]
     for d in u_det:
         X[n], P[n] = 0.0, P0

@@ -24,8 +24,8 @@ from .._validate import check_choice, check_float, check_int
 from ..boxes import COST_MODES, XYSR, XYXY, convert_checked, convert_kernel, iou_kernel
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
-from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, StepRecord, check_detections, gated_association,
-                    grow_rows, pack_step, remove_rows)
+from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, FrameClock, StepRecord, check_detections,
+                    gated_association, grow_rows, pack_step, remove_rows, timed_transition)
 from .camera import check_warp, warp_states
 
 __all__ = ["Sort"]
@@ -52,6 +52,9 @@ class Sort:
         The overlap the association scores pairs by (default: IoU, the paper's; the generalised,
         distance and complete IoU of :mod:`scratchvision.boxes` also rank boxes that do not
         overlap); the thresholds apply to it unchanged.
+    frame_rate : float
+        With timestamps (``update(..., timestamp=)``), the frames per second the frame counts
+        (``max_age``, ``min_hits``' first frames) refer to (:class:`FrameClock`).
 
     Notes
     -----
@@ -70,7 +73,7 @@ class Sort:
     """
 
     def __init__(self, max_age: int = 1, min_hits: int = 3, iou_threshold: float = 0.3, *,
-                 class_aware: bool = False, cost: str = "iou"):
+                 class_aware: bool = False, cost: str = "iou", frame_rate: float = 30.0):
         self.max_age = check_int(max_age, "max_age", low=0)
         self.min_hits = check_int(min_hits, "min_hits", low=0)
         self.iou_threshold = check_float(iou_threshold, "iou_threshold", low=0.0, high=1.0)
@@ -80,10 +83,12 @@ class Sort:
         self._model = xysr_model()
         self._Q = self._model.Q[None].copy()
         self._R = self._model.R[None].copy()
+        self._clock = FrameClock(frame_rate)
         self.reset()
 
     def reset(self):
         """Forget every track and restart ids at 1."""
+        self._clock.reset()
         self.frame_count = 0
         self._next_id = 1
         self._n = 0
@@ -102,7 +107,7 @@ class Sort:
         ``"iou"``, detections by tracks)."""
         return self._record.step()
 
-    def update(self, dets=None, warp=None):
+    def update(self, dets=None, warp=None, timestamp=None):
         """Advance one frame.
 
         Parameters
@@ -113,6 +118,10 @@ class Sort:
         warp : array-like (2, 3) or (3, 3), optional
             The camera's motion since the last frame (:class:`~scratchvision.tracking.CameraMotion`),
             applied to the tracks' states first (:mod:`~scratchvision.tracking.camera`).
+        timestamp : float, optional
+            The frame's time in seconds, for a variable frame rate (:class:`FrameClock`: the
+            filters predict over the elapsed time; ``max_age`` and ``min_hits``' first frames
+            count frames of ``1 / frame_rate`` s).
 
         Returns
         -------
@@ -122,22 +131,23 @@ class Sort:
             was matched to this frame.
         """
         boxes, scores, classes, rows = check_detections(dets)
+        steps, dt = self._clock.advance(timestamp)
         if warp is not None:
             warp_states(self._X, self._P, self._n, "xysr", check_warp(warp))
-        self.frame_count += 1
+        self.frame_count += steps
         self._X, self._P, self._I, self._S = grow_rows((self._X, self._P, self._I, self._S), self._n,
                                                        self._n + len(boxes))
         m = self._model
         self._n, self._next_id, out, iou, log = sort_frame(
             self._X, self._P, self._I, self._S, self._n, self._next_id, self.frame_count, boxes, scores, classes,
-            rows, m.F, self._Q, m.H, self._R, m.P0, self.max_age, self.min_hits, self.iou_threshold,
-            self.class_aware, self._cost_mode)
+            rows, timed_transition(m.F, dt), self._Q * dt if dt != 1.0 else self._Q, steps, m.H, self._R, m.P0,
+            self.max_age, self.min_hits, self.iou_threshold, self.class_aware, self._cost_mode)
         self._record = StepRecord(self.frame_count, {"iou": iou}, log)
         return out
 
 
 @kernel
-def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q, H, R, P0, max_age,
+def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q, steps, H, R, P0, max_age,
                min_hits, iou_threshold, class_aware, cost_mode):
     """One SORT frame on the track table (rows ``< n`` live; room for ``n + len(boxes)``).
 
@@ -160,7 +170,7 @@ def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q
     """
     n_det = boxes.shape[0]
     removed = np.empty(n + n_det, np.int64)
-    predicted, dead = predict_tracks(X, P, I, n, F, Q)
+    predicted, dead = predict_tracks(X, P, I, n, F, Q, steps)
     n, n_removed = remove_rows(I, ID, (X, P, S), n, dead, removed, 0)
 
     iou = np.empty((n_det, n))
@@ -213,20 +223,21 @@ def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q
 
 
 @kernel
-def predict_tracks(X, P, I, n, F, Q):
-    """SORT's predict of the track rows ``< n`` (OC-SORT's too): the area velocity is zeroed
-    where it would make the area non-positive, the filter predicts, each track ages and the hit
-    streak of a track that missed the last frame restarts. Returns the predicted boxes of the
-    tracks whose prediction is finite, in order, and the mask of the others (to be deleted)."""
+def predict_tracks(X, P, I, n, F, Q, steps):
+    """SORT's predict of the track rows ``< n`` (OC-SORT's too) over the ``F[2, 6]`` frames
+    ``F`` spans: the area velocity is zeroed where it would make the area non-positive, the
+    filter predicts, each track ages by ``steps`` and the hit streak of a track that missed the
+    last frame restarts. Returns the predicted boxes of the tracks whose prediction is finite,
+    in order, and the mask of the others (to be deleted)."""
     for k in range(n):
-        if X[k, 6] + X[k, 2] <= 0:
+        if X[k, 2] + F[2, 6] * X[k, 6] <= 0:
             X[k, 6] = 0.0
     batch_predict_kernel(X[:n], P[:n], F, Q)
     for k in range(n):
-        I[k, AGE] += 1
+        I[k, AGE] += steps
         if I[k, TIME_SINCE_UPDATE] > 0:
             I[k, HIT_STREAK] = 0
-        I[k, TIME_SINCE_UPDATE] += 1
+        I[k, TIME_SINCE_UPDATE] += steps
     predicted = np.empty((n, 4))
     convert_kernel(X[:n, :4], XYSR, XYXY, predicted)
     dead = np.zeros(n, np.bool_)
