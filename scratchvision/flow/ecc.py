@@ -58,81 +58,141 @@ class ECCTrace:
     warps: list
 
 
-@kernel
-def _warp(image, m, homography, nearest, out):
-    """``out[y, x] = image(W(x, y))`` with ``W`` the 3x3 ``m`` (dst -> src, OpenCV's
-    WARP_INVERSE_MAP), zero outside ``image``: bilinear (the source position in float64, the
-    weights in float32, OpenCV 5's lerp order) or nearest (position rounded half to even)."""
+@kernel(inline=True)
+def _bilinear(image, ix, iy, a, b):
+    """OpenCV 5's bilinear sample at integer corner ``(ix, iy)`` and float32 fractions ``a``,
+    ``b`` (:func:`_lerp2`), neighbours outside ``image`` zero."""
     h, w = image.shape
-    for y in range(out.shape[0]):
-        for x in range(out.shape[1]):
+    zero = np.float32(0.0)
+    p00 = image[iy, ix] if 0 <= ix < w and 0 <= iy < h else zero
+    p01 = image[iy, ix + 1] if 0 <= ix + 1 < w and 0 <= iy < h else zero
+    p10 = image[iy + 1, ix] if 0 <= ix < w and 0 <= iy + 1 < h else zero
+    p11 = image[iy + 1, ix + 1] if 0 <= ix + 1 < w and 0 <= iy + 1 < h else zero
+    return _lerp2(p00, p01, p10, p11, a, b)
+
+
+@kernel(inline=True)
+def _lerp2(p00, p01, p10, p11, a, b):
+    """Two horizontal lerps by ``a``, then a vertical one by ``b`` (float32)."""
+    top = p00 + a * (p01 - p00)
+    bottom = p10 + a * (p11 - p10)
+    return top + b * (bottom - top)
+
+
+@kernel
+def _warp(image, gx, gy, valid, m, homography, warped, gxw, gyw, mask):
+    """The image, its two gradients (bilinear) and the validity mask (nearest, position rounded
+    half to even) at ``W(x, y)`` for every template pixel, ``W`` the 3x3 ``m`` (template ->
+    image, OpenCV's WARP_INVERSE_MAP); zero outside the image. The source position is float64,
+    the bilinear weights float32, as OpenCV 5's warpAffine / warpPerspective compute them."""
+    h, w = image.shape
+    for y in range(warped.shape[0]):
+        for x in range(warped.shape[1]):
             sx = m[0, 0] * x + m[0, 1] * y + m[0, 2]
             sy = m[1, 0] * x + m[1, 1] * y + m[1, 2]
             if homography:
                 d = m[2, 0] * x + m[2, 1] * y + m[2, 2]
                 sx, sy = sx / d, sy / d
-            if nearest:
-                ix, iy = np.rint(sx), np.rint(sy)
-                inside = 0.0 <= ix < w and 0.0 <= iy < h
-                out[y, x] = image[int(iy), int(ix)] if inside else 0
-                continue
+            nx, ny = np.rint(sx), np.rint(sy)
+            mask[y, x] = valid[int(ny), int(nx)] if 0.0 <= nx < w and 0.0 <= ny < h else 0
             fx, fy = np.floor(sx), np.floor(sy)
             if not (-1.0 <= fx < w and -1.0 <= fy < h):
-                out[y, x] = 0.0
+                warped[y, x] = gxw[y, x] = gyw[y, x] = 0.0
                 continue
             ix, iy = int(fx), int(fy)
             a, b = np.float32(sx - fx), np.float32(sy - fy)
-            p00 = np.float32(image[iy, ix]) if ix >= 0 and iy >= 0 else np.float32(0.0)
-            p01 = np.float32(image[iy, ix + 1]) if ix + 1 < w and iy >= 0 else np.float32(0.0)
-            p10 = np.float32(image[iy + 1, ix]) if ix >= 0 and iy + 1 < h else np.float32(0.0)
-            p11 = np.float32(image[iy + 1, ix + 1]) if ix + 1 < w and iy + 1 < h else np.float32(0.0)
-            top = p00 + a * (p01 - p00)
-            bottom = p10 + a * (p11 - p10)
-            out[y, x] = top + b * (bottom - top)
+            if 0 <= ix < w - 1 and 0 <= iy < h - 1:  # all four neighbours inside: no border tests
+                warped[y, x] = _lerp2(image[iy, ix], image[iy, ix + 1], image[iy + 1, ix], image[iy + 1, ix + 1], a, b)
+                gxw[y, x] = _lerp2(gx[iy, ix], gx[iy, ix + 1], gx[iy + 1, ix], gx[iy + 1, ix + 1], a, b)
+                gyw[y, x] = _lerp2(gy[iy, ix], gy[iy, ix + 1], gy[iy + 1, ix], gy[iy + 1, ix + 1], a, b)
+            else:
+                warped[y, x] = _bilinear(image, ix, iy, a, b)
+                gxw[y, x] = _bilinear(gx, ix, iy, a, b)
+                gyw[y, x] = _bilinear(gy, ix, iy, a, b)
 
 
 @kernel
-def _hessian(blocks, out):
-    """``out[a, b] = <blocks[a], blocks[b]>`` over all pixels: float32 terms summed in float64,
-    stored as float32 (OpenCV's project_onto_jacobian)."""
-    for a in range(blocks.shape[0]):
-        for b in range(a, blocks.shape[0]):
-            acc = 0.0
-            for i in range(blocks.shape[1]):
-                acc += np.float64(blocks[a, i]) * np.float64(blocks[b, i])
-            out[a, b] = out[b, a] = np.float32(acc)
+def _moments(warped, template, mask):
+    """Pixels inside ``mask``, and the mean and (population) standard deviation of the warped
+    image and of the template over them, in float64 (cv2.meanStdDev)."""
+    n, si, sii, st, stt = 0, 0.0, 0.0, 0.0, 0.0
+    for y in range(mask.shape[0]):
+        for x in range(mask.shape[1]):
+            if mask[y, x]:
+                vi, vt = np.float64(warped[y, x]), np.float64(template[y, x])
+                n += 1
+                si += vi
+                sii += vi * vi
+                st += vt
+                stt += vt * vt
+    if n == 0:
+        return 0, 0.0, 0.0, 0.0, 0.0
+    mi, mt = si / n, st / n
+    return n, mi, np.sqrt(max(sii / n - mi * mi, 0.0)), mt, np.sqrt(max(stt / n - mt * mt, 0.0))
 
 
-@kernel
-def _project(blocks, vector):
-    """``<blocks[a], vector>`` for each Jacobian image ``a``, as :func:`_hessian` sums."""
-    out = np.empty(blocks.shape[0], np.float32)
-    for a in range(blocks.shape[0]):
-        acc = 0.0
-        for i in range(blocks.shape[1]):
-            acc += np.float64(blocks[a, i]) * np.float64(vector[i])
-        out[a] = np.float32(acc)
-    return out
-
-
-def _jacobian(kind, gx, gy, grid_x, grid_y, m):
-    """The Jacobian images (one per parameter, float32) of the warped image w.r.t. the warp's
-    parameters, in OpenCV's parameter order."""
+@kernel(inline=True)
+def _jacobian_row(kind, gx, gy, x, y, m, out):
+    """The Jacobian of the warped image w.r.t. the warp's parameters at one pixel (float32, in
+    OpenCV's parameter order and rounding): 2 (translation), 3 (angle, translation), 6 (affine)
+    or 8 (homography) values."""
     if kind == 0:
-        return [gx, gy]
-    if kind == 1:  # rotation angle, tx, ty: d/dtheta of (c x - s y, s x + c y)
+        out[0], out[1] = gx, gy
+    elif kind == 1:
         c, s = m[0, 0], m[1, 0]
-        hat_x = -(grid_x * s) - (grid_y * c)
-        hat_y = (grid_x * c) - (grid_y * s)
-        return [gx * hat_x + gy * hat_y, gx, gy]
-    if kind == 2:
-        return [gx * grid_x, gy * grid_x, gx * grid_y, gy * grid_y, gx, gy]
-    den = grid_x * m[2, 0] + grid_y * m[2, 1] + np.float32(1.0)
-    hat_x = (-(grid_x * m[0, 0]) - grid_y * m[0, 1] - m[0, 2]) / den
-    hat_y = (-(grid_x * m[1, 0]) - grid_y * m[1, 1] - m[1, 2]) / den
-    gxd, gyd = gx / den, gy / den
-    both = hat_x * gxd + hat_y * gyd
-    return [gxd * grid_x, gyd * grid_x, both * grid_x, gxd * grid_y, gyd * grid_y, both * grid_y, gxd, gyd]
+        hat_x = -(x * s) - (y * c)
+        hat_y = (x * c) - (y * s)
+        out[0], out[1], out[2] = gx * hat_x + gy * hat_y, gx, gy
+    elif kind == 2:
+        out[0], out[1], out[2], out[3], out[4], out[5] = gx * x, gy * x, gx * y, gy * y, gx, gy
+    else:
+        den = x * m[2, 0] + y * m[2, 1] + np.float32(1.0)
+        hat_x = (-(x * m[0, 0]) - y * m[0, 1] - m[0, 2]) / den
+        hat_y = (-(x * m[1, 0]) - y * m[1, 1] - m[1, 2]) / den
+        gxd, gyd = gx / den, gy / den
+        both = hat_x * gxd + hat_y * gyd
+        out[0], out[1], out[2], out[3] = gxd * x, gyd * x, both * x, gxd * y
+        out[4], out[5], out[6], out[7] = gyd * y, both * y, gxd, gyd
+
+
+@kernel
+def _accumulate(kind, m, gxw, gyw, warped, template, mask, image_mean, template_mean, lam, hessian, projections):
+    """One pass over the template's pixels: the zero-mean warped image ``i`` (mean removed inside
+    the mask only, as OpenCV's masked subtract) and template ``t`` (zero outside), the Jacobian
+    row ``J``; sums in float64 of ``J J'`` into ``hessian`` (unless ``lam`` is given) and of
+    ``J i``, ``J t`` and ``J e`` with ``e = float32(lam t - i)`` into ``projections`` columns 0-2.
+    Returns ``<t, i>``."""
+    k = hessian.shape[0]
+    row = np.empty(k, np.float32)
+    sums = np.zeros((k, k))
+    proj = np.zeros((k, 3))
+    correlation = 0.0
+    mi, mt = np.float32(image_mean), np.float32(template_mean)
+    lam32 = np.float32(lam)
+    for y in range(warped.shape[0]):
+        fy = np.float32(y)
+        for x in range(warped.shape[1]):
+            i = warped[y, x] - mi if mask[y, x] else warped[y, x]
+            t = template[y, x] - mt if mask[y, x] else np.float32(0.0)
+            _jacobian_row(kind, gxw[y, x], gyw[y, x], np.float32(x), fy, m, row)
+            e = lam32 * t - i
+            for a in range(k):
+                ra = np.float64(row[a])
+                proj[a, 0] += ra * i
+                proj[a, 1] += ra * t
+                proj[a, 2] += ra * e
+                if lam == 0.0:
+                    for b in range(a, k):
+                        sums[a, b] += ra * row[b]
+            correlation += np.float64(t) * i
+    if lam == 0.0:
+        for a in range(k):
+            for b in range(a, k):
+                hessian[a, b] = hessian[b, a] = np.float32(sums[a, b])
+    for a in range(k):
+        for c in range(3):
+            projections[a, c] = np.float32(proj[a, c])
+    return correlation
 
 
 def _update(kind, m, dp):
@@ -266,38 +326,29 @@ def find_transform_ecc(template_image, input_image, warp_matrix=None, motion_typ
     gx = (padded[1:-1, 2:] * half - padded[1:-1, :-2] * half) * valid_f
     gy = (padded[2:, 1:-1] * half - padded[:-2, 1:-1] * half) * valid_f
     h, w = template.shape
-    grid_y, grid_x = np.mgrid[0:h, 0:w].astype(np.float32)
     warped, gxw, gyw = (np.empty((h, w), np.float32) for _ in range(3))
     mask_w = np.empty((h, w), np.uint8)
     rho, last_rho = -1.0, -epsilon
     history = ECCTrace([], [])
     k = _PARAMETERS[kind]
-    hessian = np.empty((k, k), np.float32)
+    hessian, projections = np.empty((k, k), np.float32), np.empty((k, 3), np.float32)
     for _ in range(iterations):
         if not abs(rho - last_rho) >= epsilon:
             break
         m64 = np.eye(3)
         m64[:rows] = m
-        for src, dst in ((image, warped), (gx, gxw), (gy, gyw)):
-            _warp(src, m64, kind == 3, False, dst)
-        _warp(valid, m64, kind == 3, True, mask_w)
-        inside = mask_w != 0
-        count = int(inside.sum())
+        _warp(image, gx, gy, valid, m64, kind == 3, warped, gxw, gyw, mask_w)
+        count, image_mean, image_std, template_mean, template_std = _moments(warped, template, mask_w)
         if count == 0:
             raise ECCError("ECC: input_image does not overlap template_image under the warp")
-        image_mean, image_std = _mean_std(warped, inside)
-        template_mean, template_std = _mean_std(template, inside)
-        image_zm = np.where(inside, warped - np.float32(image_mean), warped).astype(np.float32)
-        template_zm = np.where(inside, template - np.float32(template_mean), np.float32(0.0)).astype(np.float32)
         template_norm = np.sqrt(count * template_std * template_std)
         image_norm = np.sqrt(count * image_std * image_std)
-        blocks = np.stack(_jacobian(kind, gxw, gyw, grid_x, grid_y, m)).reshape(k, -1)
-        _hessian(blocks, hessian)
+        correlation = _accumulate(kind, m, gxw, gyw, warped, template, mask_w, image_mean, template_mean, 0.0,
+                                  hessian, projections)
         try:
             hessian_inv = np.linalg.inv(hessian).astype(np.float32)
         except np.linalg.LinAlgError:  # OpenCV's inv() gives zeros for a singular matrix
             hessian_inv = np.zeros_like(hessian)
-        correlation = float(np.dot(template_zm.ravel().astype(np.float64), image_zm.ravel().astype(np.float64)))
         with np.errstate(invalid="ignore", divide="ignore"):  # a constant image: 0 / 0, reported below
             last_rho, rho = rho, correlation / (image_norm * template_norm)
         history.rho.append(rho)
@@ -305,23 +356,18 @@ def find_transform_ecc(template_image, input_image, warp_matrix=None, motion_typ
         if np.isnan(rho):
             raise ECCError("ECC: the correlation is NaN (template_image or input_image constant over their "
                            "overlap)")
-        image_projection, template_projection = _project(blocks, image_zm.ravel()), _project(blocks, template_zm.ravel())
+        image_projection, template_projection = projections[:, 0].copy(), projections[:, 1].copy()
         projected = (hessian_inv @ image_projection).astype(np.float32)
         lambda_n = image_norm * image_norm - float(np.dot(image_projection.astype(np.float64), projected))
         lambda_d = correlation - float(np.dot(template_projection.astype(np.float64), projected))
         if lambda_d <= 0.0:
             raise ECCError("ECC stopped before converging: the correlation would decrease (template_image and "
                            "input_image uncorrelated or not overlapping)")
-        error = (np.float32(lambda_n / lambda_d) * template_zm - image_zm).astype(np.float32)
-        _update(kind, m, (hessian_inv @ _project(blocks, error.ravel())).astype(np.float32))
+        # the error image e = lambda t - i, projected in a second pass (lambda is known only now)
+        _accumulate(kind, m, gxw, gyw, warped, template, mask_w, image_mean, template_mean, lambda_n / lambda_d,
+                    hessian, projections)
+        _update(kind, m, (hessian_inv @ projections[:, 2]).astype(np.float32))
     return (float(rho), m, history) if trace else (float(rho), m)
-
-
-def _mean_std(a, inside):
-    """Mean and (population) standard deviation of ``a`` over ``inside``, in float64 (cv2.meanStdDev)."""
-    v = a[inside].astype(np.float64)
-    mean = v.mean()
-    return mean, np.sqrt(max(np.mean(v * v) - mean * mean, 0.0))
 
 
 @warmup_hook
