@@ -127,17 +127,8 @@ import numpy as np
 import ultralytics
 from ultralytics.trackers.bot_sort import BOTSORT
 
-class Detections:  # the part of ultralytics' Boxes its trackers read
-    def __init__(self, d):
-        self.xyxy, self.conf, self.cls = d[:, :4], d[:, 4], d[:, 5]
-        self.xywh = np.column_stack([(d[:, 0] + d[:, 2]) / 2, (d[:, 1] + d[:, 3]) / 2, d[:, 2] - d[:, 0],
-                                     d[:, 3] - d[:, 1]])
-    def __len__(self):
-        return len(self.conf)
-    def __getitem__(self, mask):
-        out = Detections.__new__(Detections)
-        out.xyxy, out.conf, out.cls, out.xywh = self.xyxy[mask], self.conf[mask], self.cls[mask], self.xywh[mask]
-        return out
+sys.path.insert(0, sys.argv[4])
+from make_botsort_fixtures import Detections  # the part of ultralytics' Boxes its trackers read
 
 with np.load(sys.argv[1]) as f:
     keys = sorted(f.files)
@@ -177,7 +168,8 @@ def _ultralytics_botsort(seqs, with_reid, repeat):
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env.pop("OPENBLAS_CORETYPE", None)
     script = "import numpy as np\n" + inspect.getsource(botsort_inputs) + _ULTRALYTICS
-    out = subprocess.run([python, "-c", script, str(path), "1" if with_reid else "0", str(repeat)],
+    fixtures = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
+    out = subprocess.run([python, "-c", script, str(path), "1" if with_reid else "0", str(repeat), str(fixtures)],
                          capture_output=True, text=True, env=env)
     if out.returncode:
         print(out.stderr[-2000:], file=sys.stderr)

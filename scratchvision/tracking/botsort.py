@@ -57,8 +57,8 @@ from ..kalman.models import (xyah_model, xywh_initiate_kernel, xywh_measurement_
                              xywh_process_noise_kernel)
 from ._base import (FrameClock, StepRecord, check_detections, check_embeddings, gather_rows, grow_rows, pack_step,
                     scatter_rows, timed_transition)
-from .bytetrack import (DET_IDX, ID, LOST, REMOVED, STATE, TRACKED, add_pairs, assign, close_frame, mark_matched, pools,
-                        start_track, subset, track_boxes)
+from .bytetrack import (DET_IDX, ID, STATE, TRACKED, add_pairs, assign, close_frame, mark_matched, pools,
+                        settle_states, start_track, subset, track_boxes)
 from .camera import LAYOUTS, check_warp, warp_states_kernel
 
 __all__ = ["BoTSORT"]
@@ -367,15 +367,7 @@ def botsort_frame(X, P, I, S, E, n_tracked, n_old, next_id, frame, boxes, scores
     taken, matched = taken[:n_matches], matched[:n_matches]
     _take(X, P, I, S, E, taken, boxes[matched], scores[matched], classes[matched], rows[matched], feats[matched],
           frame, F, H)
-    for t in newly_lost:
-        I[t, STATE] = LOST
-    matches = np.empty((n_matches, 2), np.int64)
-    for j in range(n_matches):
-        matches[j, 0], matches[j, 1] = rows[matched[j]], I[taken[j], ID]
-    removed_now = np.zeros(len(X), np.bool_)
-    for i in u_unconf:
-        I[unconfirmed[i], STATE] = REMOVED
-        removed_now[unconfirmed[i]] = True
+    matches, removed_now = settle_states(I, taken, rows[matched], newly_lost, unconfirmed[u_unconf], len(X))
 
     n = n_old
     new_rows = np.empty(len(u_new), np.int64)

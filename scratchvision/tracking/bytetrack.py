@@ -328,15 +328,7 @@ def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores
     n_matches = add_pairs(unconfirmed, high2, m3, taken, matched, n_matches)
     taken, matched = taken[:n_matches], matched[:n_matches]
     _take(X, P, I, S, taken, boxes[matched], scores[matched], classes[matched], rows[matched], frame, F, H)
-    for t in newly_lost:
-        I[t, STATE] = LOST
-    matches = np.empty((n_matches, 2), np.int64)
-    for j in range(n_matches):
-        matches[j, 0], matches[j, 1] = rows[matched[j]], I[taken[j], ID]
-    removed_now = np.zeros(len(X), np.bool_)
-    for i in u_unconf:
-        I[unconfirmed[i], STATE] = REMOVED
-        removed_now[unconfirmed[i]] = True
+    matches, removed_now = settle_states(I, taken, rows[matched], newly_lost, unconfirmed[u_unconf], len(X))
 
     n = n_old
     new_rows = np.empty(len(u_new), np.int64)
@@ -359,6 +351,23 @@ def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores
     X[:len(order)], P[:len(order)], I[:len(order)], S[:len(order)] = X[order], P[order], I[order], S[order]
     return (n_tracked, len(order) - n_tracked, next_id, out, first, second, unconf,
             pack_step(matches, new_rows[:n_new], newly_lost_ids, removed, I[:len(order), ID], states))
+
+
+@kernel
+def settle_states(I, taken, taken_rows, newly_lost, dropped, n_rows):
+    """After the three associations: tracks ``newly_lost`` become Lost and the unconfirmed tracks
+    left unmatched (``dropped``) Removed. Returns the matches (detection row ``taken_rows[j]``,
+    id of track ``taken[j]``) and the mask of rows removed (of ``n_rows``)."""
+    for t in newly_lost:
+        I[t, STATE] = LOST
+    matches = np.empty((len(taken), 2), np.int64)
+    for j in range(len(taken)):
+        matches[j, 0], matches[j, 1] = taken_rows[j], I[taken[j], ID]
+    removed_now = np.zeros(n_rows, np.bool_)
+    for t in dropped:
+        I[t, STATE] = REMOVED
+        removed_now[t] = True
+    return matches, removed_now
 
 
 @kernel
