@@ -16,7 +16,10 @@ the step that maximises the linearised coefficient in closed form:
 4. ``lambda`` rescales the template to the image's contrast; the step is
    ``dp = G^-1 J^T (lambda t - i)``;
 
-until ``|rho - last rho| < epsilon`` or ``max_count`` iterations. Everything is float32 as in
+until ``|rho - last rho| < epsilon`` or ``max_count`` iterations. Steps 1 and 2 are one compiled
+pass over the template's pixels (:func:`_warp`, then :func:`_moments`), step 3 another
+(:func:`_accumulate`: the Jacobian is computed per pixel, never stored), and the step's projection
+a third once ``lambda`` is known (:func:`_project_error`). Everything is float32 as in
 OpenCV, the sums over pixels accumulate in float64, and the warp samples as OpenCV 5's
 warpAffine / warpPerspective do (source positions in float64, bilinear weights in float32), so the
 matrices agree with cv2's to float32 rounding.
@@ -155,44 +158,61 @@ def _jacobian_row(kind, gx, gy, x, y, m, out):
         out[4], out[5], out[6], out[7] = gyd * y, both * y, gxd, gyd
 
 
+@kernel(inline=True)
+def _centred(warped, template, mask, y, x, mi, mt):
+    """The zero-mean warped image ``i`` (mean removed inside the mask only, as OpenCV's masked
+    subtract) and template ``t`` (zero outside the mask) at one pixel, float32."""
+    if mask[y, x]:
+        return warped[y, x] - mi, template[y, x] - mt
+    return warped[y, x], np.float32(0.0)
+
+
 @kernel
-def _accumulate(kind, m, gxw, gyw, warped, template, mask, image_mean, template_mean, lam, hessian, projections):
-    """One pass over the template's pixels: the zero-mean warped image ``i`` (mean removed inside
-    the mask only, as OpenCV's masked subtract) and template ``t`` (zero outside), the Jacobian
-    row ``J``; sums in float64 of ``J J'`` into ``hessian`` (unless ``lam`` is given) and of
-    ``J i``, ``J t`` and ``J e`` with ``e = float32(lam t - i)`` into ``projections`` columns 0-2.
-    Returns ``<t, i>``."""
+def _accumulate(kind, m, gxw, gyw, warped, template, mask, image_mean, template_mean, hessian, projections):
+    """One pass over the template's pixels (:func:`_centred` ``i`` and ``t``, the Jacobian row
+    ``J``): sums in float64 of ``J J'`` into ``hessian`` and of ``J i`` and ``J t`` into the two
+    columns of ``projections`` (stored as float32, as OpenCV's project_onto_jacobian). Returns
+    ``<t, i>``."""
     k = hessian.shape[0]
     row = np.empty(k, np.float32)
     sums = np.zeros((k, k))
-    proj = np.zeros((k, 3))
+    proj = np.zeros((k, 2))
     correlation = 0.0
     mi, mt = np.float32(image_mean), np.float32(template_mean)
-    lam32 = np.float32(lam)
     for y in range(warped.shape[0]):
         fy = np.float32(y)
         for x in range(warped.shape[1]):
-            i = warped[y, x] - mi if mask[y, x] else warped[y, x]
-            t = template[y, x] - mt if mask[y, x] else np.float32(0.0)
+            i, t = _centred(warped, template, mask, y, x, mi, mt)
             _jacobian_row(kind, gxw[y, x], gyw[y, x], np.float32(x), fy, m, row)
-            e = lam32 * t - i
             for a in range(k):
                 ra = np.float64(row[a])
                 proj[a, 0] += ra * i
                 proj[a, 1] += ra * t
-                proj[a, 2] += ra * e
-                if lam == 0.0:
-                    for b in range(a, k):
-                        sums[a, b] += ra * row[b]
+                for b in range(a, k):
+                    sums[a, b] += ra * row[b]
             correlation += np.float64(t) * i
-    if lam == 0.0:
-        for a in range(k):
-            for b in range(a, k):
-                hessian[a, b] = hessian[b, a] = np.float32(sums[a, b])
     for a in range(k):
-        for c in range(3):
-            projections[a, c] = np.float32(proj[a, c])
+        for b in range(a, k):
+            hessian[a, b] = hessian[b, a] = np.float32(sums[a, b])
+        projections[a, 0], projections[a, 1] = np.float32(proj[a, 0]), np.float32(proj[a, 1])
     return correlation
+
+
+@kernel
+def _project_error(kind, m, gxw, gyw, warped, template, mask, image_mean, template_mean, lam, k):
+    """``J^T e`` for the error image ``e = float32(lam t - i)`` (float64 sums, float32 result)."""
+    row = np.empty(k, np.float32)
+    proj = np.zeros(k)
+    mi, mt, lam32 = np.float32(image_mean), np.float32(template_mean), np.float32(lam)
+    for y in range(warped.shape[0]):
+        fy = np.float32(y)
+        for x in range(warped.shape[1]):
+            i, t = _centred(warped, template, mask, y, x, mi, mt)
+            _jacobian_row(kind, gxw[y, x], gyw[y, x], np.float32(x), fy, m, row)
+            e = np.float64(lam32 * t - i)
+            for a in range(k):
+                proj[a] += np.float64(row[a]) * e
+    return proj.astype(np.float32)
 
 
 def _update(kind, m, dp):
@@ -331,7 +351,7 @@ def find_transform_ecc(template_image, input_image, warp_matrix=None, motion_typ
     rho, last_rho = -1.0, -epsilon
     history = ECCTrace([], [])
     k = _PARAMETERS[kind]
-    hessian, projections = np.empty((k, k), np.float32), np.empty((k, 3), np.float32)
+    hessian, projections = np.empty((k, k), np.float32), np.empty((k, 2), np.float32)
     for _ in range(iterations):
         if not abs(rho - last_rho) >= epsilon:
             break
@@ -343,8 +363,8 @@ def find_transform_ecc(template_image, input_image, warp_matrix=None, motion_typ
             raise ECCError("ECC: input_image does not overlap template_image under the warp")
         template_norm = np.sqrt(count * template_std * template_std)
         image_norm = np.sqrt(count * image_std * image_std)
-        correlation = _accumulate(kind, m, gxw, gyw, warped, template, mask_w, image_mean, template_mean, 0.0,
-                                  hessian, projections)
+        correlation = _accumulate(kind, m, gxw, gyw, warped, template, mask_w, image_mean, template_mean, hessian,
+                                  projections)
         try:
             hessian_inv = np.linalg.inv(hessian).astype(np.float32)
         except np.linalg.LinAlgError:  # OpenCV's inv() gives zeros for a singular matrix
@@ -364,9 +384,9 @@ def find_transform_ecc(template_image, input_image, warp_matrix=None, motion_typ
             raise ECCError("ECC stopped before converging: the correlation would decrease (template_image and "
                            "input_image uncorrelated or not overlapping)")
         # the error image e = lambda t - i, projected in a second pass (lambda is known only now)
-        _accumulate(kind, m, gxw, gyw, warped, template, mask_w, image_mean, template_mean, lambda_n / lambda_d,
-                    hessian, projections)
-        _update(kind, m, (hessian_inv @ projections[:, 2]).astype(np.float32))
+        error_projection = _project_error(kind, m, gxw, gyw, warped, template, mask_w, image_mean, template_mean,
+                                          lambda_n / lambda_d, k)
+        _update(kind, m, (hessian_inv @ error_projection).astype(np.float32))
     return (float(rho), m, history) if trace else (float(rho), m)
 
 
