@@ -560,9 +560,9 @@ def _full_resolution(matrix, downscale):
 
 def _ecc_motion(prev, next, model, downscale, mask, criteria, gauss_filt_size, trace):  # noqa: A002
     """:func:`estimate_camera_motion` with ``method="ecc"``."""
-    from .ecc import ECCError, find_transform_ecc
+    from .ecc import MOTION_TYPES, ECCError, find_transform_ecc
 
-    model = check_choice(model, "model", ("translation", "euclidean", "affine", "homography"))
+    model = check_choice(model, "model", tuple(MOTION_TYPES))
     downscale = check_int(downscale, "downscale", low=1)
     a, b, small_mask = _prepare_pair(prev, next, mask, downscale)
     rows = 3 if model == "homography" else 2

@@ -358,6 +358,12 @@ def timed_transition(F, dt):
     return F if dt == 1.0 else np.eye(len(F)) + dt * (F - np.eye(len(F)))
 
 
+def timed_noise(Q, dt):
+    """A fixed process noise ``Q`` over ``dt`` frames: ``dt Q`` (``Q`` itself when ``dt == 1``;
+    the state-dependent noises of ByteTrack, DeepSORT and BoT-SORT are scaled in their kernels)."""
+    return Q if dt == 1.0 else Q * dt
+
+
 @kernel
 def xyah_update(X, P, Z, F, H):
     """Update the DeepSORT/ByteTrack filters ``X`` (N, 8), ``P`` with measurements ``Z`` (N, 4)

@@ -3,7 +3,7 @@ appearance (Aharon et al. 2022).
 
 One frame:
 
-1. Split the detections (boxes of positive width and height): high (score >=
+1. Split the detections (degenerate boxes are dropped on input): high (score >=
    ``track_high_thresh``) and low (``track_low_thresh`` < score < ``track_high_thresh``).
 2. Predict the confirmed tracked tracks and the lost ones (the pool) with the
    ``[x, y, w, h]`` Kalman filter (noise scaled by width and height; the size velocities of
@@ -209,12 +209,13 @@ class BoTSORT:
         """
         raw = None if dets is None else as_array(dets, "dets")
         boxes, scores, classes, rows = check_detections(raw)
-        feats = np.zeros((len(boxes), self._E.shape[1]), np.float32)
         if self.with_reid:
             n_rows = raw.shape[0] if raw is not None and raw.ndim == 2 else 0
             feats, self._dim = check_embeddings(embeddings, n_rows, rows, self._dim, allow_zero=True)
             if self._E.shape[1] != feats.shape[1]:  # the first embeddings: no track has one yet
                 self._E = np.zeros((len(self._E), feats.shape[1]))
+        else:
+            feats = np.zeros((len(boxes), self._E.shape[1]), np.float32)
         h = check_warp(warp)
         steps, dt = self._clock.advance(timestamp)
         n = self._n_tracked + self._n_lost
@@ -269,10 +270,13 @@ def _appearance(E, tracks, feats):
     for i in range(len(tracks)):
         mine[i] = E[tracks[i]]
     out = (1.0 - mine @ feats.T) / 2.0  # one BLAS product
+    det_has = np.empty(len(feats), np.bool_)
+    for j in range(len(feats)):
+        det_has[j] = np.any(feats[j] != 0.0)
     for i in range(len(tracks)):
         has = np.any(mine[i] != 0.0)
         for j in range(len(feats)):
-            if not has or not np.any(feats[j] != 0.0):
+            if not has or not det_has[j]:
                 out[i, j] = 1.0
             elif out[i, j] < 0.0:
                 out[i, j] = 0.0
@@ -339,9 +343,8 @@ def botsort_frame(X, P, I, S, E, n_tracked, n_old, next_id, frame, boxes, scores
     """
     I[:n_old, DET_IDX] = -1
     feats = _unit_rows(feats)
-    valid = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-    high = np.flatnonzero(valid & (scores >= params.track_high_thresh))
-    low = np.flatnonzero(valid & (scores > params.track_low_thresh) & (scores < params.track_high_thresh))
+    high = np.flatnonzero(scores >= params.track_high_thresh)
+    low = np.flatnonzero((scores > params.track_low_thresh) & (scores < params.track_high_thresh))
     unconfirmed, pool = pools(I, n_tracked, n_old)
     _predict(X, P, I, pool, F, q_scale)
     if with_warp:

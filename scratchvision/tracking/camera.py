@@ -180,9 +180,10 @@ class CameraMotion:
     def __init__(self, method: str = "sparse", model: str = "similarity", every: int = 1,
                  mask_detections: bool = True, **options):
         from ..flow.camera import MOTION_MODELS
+        from ..flow.ecc import MOTION_TYPES
 
         self.method = check_choice(method, "method", ("sparse", "ecc"))
-        models = ("translation", "euclidean", "affine", "homography") if method == "ecc" else tuple(MOTION_MODELS)
+        models = tuple(MOTION_TYPES if method == "ecc" else MOTION_MODELS)
         self.model = check_choice(model, "model", models)
         self.every = check_int(every, "every", low=1)
         self.mask_detections = bool(mask_detections)

@@ -220,9 +220,8 @@ class DeepSort:
         self._n, self._next_id, out, costs, blocks, log = deepsort_frame(
             self._X, self._P, self._I, self._S, self._pending, self._gallery, self._slot_used, self._n,
             self._next_id, boxes, scores, classes, rows, feats, timed_transition(m.F, dt), dt, steps, m.H,
-            self.max_cosine_distance,
-            CHI2INV95[4], self.nn_budget or 0, self.max_iou_distance, self.max_age, self.n_init,
-            self.class_aware, self._cost_mode)
+            self.max_cosine_distance, CHI2INV95[4], self.nn_budget or 0, self.max_iou_distance, self.max_age,
+            self.n_init, self.class_aware, self._cost_mode)
         self._record = StepRecord(self.frame_count, lambda: _cost_dict(costs, blocks), log)
         return out
 
@@ -335,8 +334,8 @@ def _free_slot(used):
 
 @kernel
 def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, scores, classes, rows, feats, F,
-                   q_scale, steps, H, max_cosine_distance, gate_threshold, budget, max_iou_distance, max_age, n_init, class_aware,
-                   cost_mode):
+                   q_scale, steps, H, max_cosine_distance, gate_threshold, budget, max_iou_distance, max_age, n_init,
+                   class_aware, cost_mode):
     """One DeepSORT frame on the track table (rows ``< n`` live; room for ``len(boxes)`` more).
 
     1. Predict every track (noise scaled by its height); age it.

@@ -32,7 +32,7 @@ from ..boxes import COST_MODES, XYSR, XYXY, convert_checked, convert_kernel, iou
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
 from ._base import (FrameClock, StepRecord, check_detections, gated_association, grow_rows, max_score_pairs,
-                    pack_step, remove_rows, timed_transition)
+                    pack_step, remove_rows, timed_noise, timed_transition)
 from .camera import check_warp, local_affine, warp_boxes, warp_states
 from .sort import AGE, CLASS, HIT_STREAK, HITS, ID, TIME_SINCE_UPDATE, predict_tracks, reported_tracks, track_states
 
@@ -163,8 +163,9 @@ class OCSort:
         m = self._model
         self._n, self._next_id, out, iou, direction, recovery, ran, log = ocsort_frame(
             *self._table, self._n, self._next_id, self.frame_count, boxes, scores, classes, rows, m.F, self._Q,
-            timed_transition(m.F, dt), self._Q * dt if dt != 1.0 else self._Q, steps, m.H, self._R, m.P0, self.det_thresh, self.max_age, self.min_hits, self.iou_threshold, self.delta_t,
-            self.inertia, self.class_aware, self._cost_mode)
+            timed_transition(m.F, dt), timed_noise(self._Q, dt), steps, m.H, self._R, m.P0, self.det_thresh,
+            self.max_age, self.min_hits, self.iou_threshold, self.delta_t, self.inertia, self.class_aware,
+            self._cost_mode)
         costs = {}
         if ran[0]:
             costs["iou"], costs["direction"] = iou, direction

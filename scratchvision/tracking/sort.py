@@ -25,7 +25,7 @@ from ..boxes import COST_MODES, XYSR, XYXY, convert_checked, convert_kernel, iou
 from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
 from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, FrameClock, StepRecord, check_detections,
-                    gated_association, grow_rows, pack_step, remove_rows, timed_transition)
+                    gated_association, grow_rows, pack_step, remove_rows, timed_noise, timed_transition)
 from .camera import check_warp, warp_states
 
 __all__ = ["Sort"]
@@ -140,7 +140,7 @@ class Sort:
         m = self._model
         self._n, self._next_id, out, iou, log = sort_frame(
             self._X, self._P, self._I, self._S, self._n, self._next_id, self.frame_count, boxes, scores, classes,
-            rows, timed_transition(m.F, dt), self._Q * dt if dt != 1.0 else self._Q, steps, m.H, self._R, m.P0,
+            rows, timed_transition(m.F, dt), timed_noise(self._Q, dt), steps, m.H, self._R, m.P0,
             self.max_age, self.min_hits, self.iou_threshold, self.class_aware, self._cost_mode)
         self._record = StepRecord(self.frame_count, {"iou": iou}, log)
         return out
