@@ -9,7 +9,9 @@ stops early once ``confidence`` says no better model is likely: after a model wi
 fraction ``w``, ``log(1 - confidence) / log(1 - w^m)`` draws suffice. The answer is then refined
 on the best model's inliers as OpenCV does: by least squares, which for the linear models is the
 exact minimum of the squared reprojection error, and for a homography a direct linear transform
-followed by Levenberg-Marquardt on the reprojection error. OpenCV's RANSAC draws with its own
+followed by Levenberg-Marquardt on the reprojection error, repeated on the refined homography's
+inliers until they settle (at most 5 refits; OpenCV 5's mask holds the final homography's inliers, not the best
+sample's). OpenCV's RANSAC draws with its own
 generator, so the two can keep different inliers; given the same inliers they agree.
 
 **The pipeline** (:func:`estimate_camera_motion`, BoT-SORT's sparse camera-motion compensation):
@@ -296,10 +298,30 @@ def _fit(from_pts, to_pts, model, ransac_reproj_threshold, max_iters, confidence
     if count < m:
         return None, mask
     if count > m or model == "homography":
-        best = _least_squares(p[mask], q[mask], model)
-        if model == "homography" and refine_iters:
-            best = _refine_homography(best, p[mask], q[mask], refine_iters)
+        best = _refit(p, q, mask, model, refine_iters)
+    if model == "homography":  # OpenCV 5 reports the inliers of the refined homography: refit until they settle
+        errors = np.empty(n)
+        for _ in range(_SETTLE_ROUNDS):
+            _squared_errors(p, q, best, errors)
+            settled = errors <= threshold * threshold
+            if (settled == mask).all() or settled.sum() < m:
+                break
+            mask = settled
+            best = _refit(p, q, mask, model, refine_iters)
     return best, mask
+
+
+#: most refits of a homography on the inliers of the last one
+_SETTLE_ROUNDS = 5
+
+
+def _refit(p, q, mask, model, refine_iters):
+    """The model fitted to the matches in ``mask``: least squares, and Levenberg-Marquardt for a
+    homography."""
+    best = _least_squares(p[mask], q[mask], model)
+    if model == "homography" and refine_iters:
+        best = _refine_homography(best, p[mask], q[mask], refine_iters)
+    return best
 
 
 def _fit_options(ransac_reproj_threshold, max_iters, confidence, refine_iters):

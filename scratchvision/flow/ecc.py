@@ -18,7 +18,7 @@ the step that maximises the linearised coefficient in closed form:
 
 until ``|rho - last rho| < epsilon`` or ``max_count`` iterations. Steps 1 and 2 are one compiled
 pass over the template's pixels (:func:`_warp`, then :func:`_moments`), step 3 another
-(:func:`_accumulate`: the Jacobian is computed per pixel, never stored), and the step's projection
+(:func:`_accumulate`: the Jacobian images are computed a row at a time, never stored whole), and the step's projection
 a third once ``lambda`` is known (:func:`_project_error`). Everything is float32 as in
 OpenCV, the sums over pixels accumulate in float64, and the warp samples as OpenCV 5's
 warpAffine / warpPerspective do (source positions in float64, bilinear weights in float32), so the
@@ -61,16 +61,45 @@ class ECCTrace:
     warps: list
 
 
-@kernel(inline=True)
-def _bilinear(image, ix, iy, a, b):
-    """OpenCV 5's bilinear sample at integer corner ``(ix, iy)`` and float32 fractions ``a``,
-    ``b`` (:func:`_lerp2`), neighbours outside ``image`` zero."""
+@kernel
+def _planes(image, valid):
+    """The four planes :func:`_warp` samples, interleaved per pixel ((H, W, 4) float32, so one
+    pixel's are one load): the image, its central-difference gradients in x and y (OpenCV's
+    Sobel with scale 1/2, reflect-101 border) zeroed outside ``valid``, and ``valid`` (0 or 1)."""
     h, w = image.shape
+    planes = np.empty((h, w, 4), np.float32)
+    half = np.float32(0.5)
+    for y in range(h):
+        up, down = _reflect(y - 1, h), _reflect(y + 1, h)
+        for x in range(w):
+            left, right = _reflect(x - 1, w), _reflect(x + 1, w)
+            v = np.float32(valid[y, x])
+            planes[y, x, 0] = image[y, x]
+            planes[y, x, 1] = (image[y, right] * half - image[y, left] * half) * v
+            planes[y, x, 2] = (image[down, x] * half - image[up, x] * half) * v
+            planes[y, x, 3] = v
+    return planes
+
+
+@kernel(inline=True)
+def _reflect(i, n):
+    """Index ``i`` in ``[-1, n]`` reflected into ``[0, n)`` (OpenCV's BORDER_REFLECT_101; a
+    side of one pixel reflects onto itself)."""
+    if n == 1:
+        return 0
+    return -i if i < 0 else (2 * n - 2 - i if i >= n else i)
+
+
+@kernel(inline=True)
+def _bilinear(planes, c, ix, iy, a, b):
+    """OpenCV 5's bilinear sample of plane ``c`` at integer corner ``(ix, iy)`` and float32
+    fractions ``a``, ``b`` (:func:`_lerp2`), neighbours outside the image zero."""
+    h, w = planes.shape[0], planes.shape[1]
     zero = np.float32(0.0)
-    p00 = image[iy, ix] if 0 <= ix < w and 0 <= iy < h else zero
-    p01 = image[iy, ix + 1] if 0 <= ix + 1 < w and 0 <= iy < h else zero
-    p10 = image[iy + 1, ix] if 0 <= ix < w and 0 <= iy + 1 < h else zero
-    p11 = image[iy + 1, ix + 1] if 0 <= ix + 1 < w and 0 <= iy + 1 < h else zero
+    p00 = planes[iy, ix, c] if 0 <= ix < w and 0 <= iy < h else zero
+    p01 = planes[iy, ix + 1, c] if 0 <= ix + 1 < w and 0 <= iy < h else zero
+    p10 = planes[iy + 1, ix, c] if 0 <= ix < w and 0 <= iy + 1 < h else zero
+    p11 = planes[iy + 1, ix + 1, c] if 0 <= ix + 1 < w and 0 <= iy + 1 < h else zero
     return _lerp2(p00, p01, p10, p11, a, b)
 
 
@@ -82,115 +111,152 @@ def _lerp2(p00, p01, p10, p11, a, b):
     return top + b * (bottom - top)
 
 
+@kernel(inline=True)
+def _cell(s, n):
+    """The integer cell of source coordinate ``s`` on an axis of ``n`` pixels, clamped to
+    ``[-2, n]`` (so that far or NaN positions stay outside and convert to int32 safely)."""
+    return np.int32(s) if -2.0 <= s <= n else np.int32(-2)
+
+
 @kernel
-def _warp(image, gx, gy, valid, m, homography, warped, gxw, gyw, mask):
-    """The image, its two gradients (bilinear) and the validity mask (nearest, position rounded
-    half to even) at ``W(x, y)`` for every template pixel, ``W`` the 3x3 ``m`` (template ->
-    image, OpenCV's WARP_INVERSE_MAP); zero outside the image. The source position is float64,
-    the bilinear weights float32, as OpenCV 5's warpAffine / warpPerspective compute them."""
-    h, w = image.shape
+def _warp(planes, m, homography, masked, warped, gxw, gyw, mask):
+    """The image and its two gradients (bilinear) and the validity mask (nearest, position
+    rounded half to even) of :func:`_planes` at ``W(x, y)`` for every template pixel, ``W``
+    the 3x3 ``m`` (template -> image, OpenCV's WARP_INVERSE_MAP); zero outside the image. The
+    source position is float64, the bilinear weights float32, as OpenCV 5's warpAffine /
+    warpPerspective compute them; without ``masked`` (no input mask) the validity plane is all
+    ones and is not read. Each row in two loops: the positions, then the samples."""
+    h, w = planes.shape[0], planes.shape[1]
+    cols = warped.shape[1]
+    ix, iy, nx, ny = np.empty(cols, np.int32), np.empty(cols, np.int32), np.empty(cols, np.int32), np.empty(cols, np.int32)
+    a, b = np.empty(cols, np.float32), np.empty(cols, np.float32)
     for y in range(warped.shape[0]):
-        for x in range(warped.shape[1]):
+        for x in range(cols):
             sx = m[0, 0] * x + m[0, 1] * y + m[0, 2]
             sy = m[1, 0] * x + m[1, 1] * y + m[1, 2]
             if homography:
                 d = m[2, 0] * x + m[2, 1] * y + m[2, 2]
                 sx, sy = sx / d, sy / d
-            nx, ny = np.rint(sx), np.rint(sy)
-            mask[y, x] = valid[int(ny), int(nx)] if 0.0 <= nx < w and 0.0 <= ny < h else 0
             fx, fy = np.floor(sx), np.floor(sy)
-            if not (-1.0 <= fx < w and -1.0 <= fy < h):
-                warped[y, x] = gxw[y, x] = gyw[y, x] = 0.0
-                continue
-            ix, iy = int(fx), int(fy)
-            a, b = np.float32(sx - fx), np.float32(sy - fy)
-            if 0 <= ix < w - 1 and 0 <= iy < h - 1:  # all four neighbours inside: no border tests
-                warped[y, x] = _lerp2(image[iy, ix], image[iy, ix + 1], image[iy + 1, ix], image[iy + 1, ix + 1], a, b)
-                gxw[y, x] = _lerp2(gx[iy, ix], gx[iy, ix + 1], gx[iy + 1, ix], gx[iy + 1, ix + 1], a, b)
-                gyw[y, x] = _lerp2(gy[iy, ix], gy[iy, ix + 1], gy[iy + 1, ix], gy[iy + 1, ix + 1], a, b)
+            ix[x], iy[x] = _cell(fx, w), _cell(fy, h)
+            nx[x], ny[x] = _cell(np.rint(sx), w), _cell(np.rint(sy), h)
+            a[x], b[x] = np.float32(sx - fx), np.float32(sy - fy)
+        for x in range(cols):
+            i, j = ix[x], iy[x]
+            if 0 <= i < w - 1 and 0 <= j < h - 1:  # all four neighbours inside: no border tests
+                warped[y, x] = _lerp2(planes[j, i, 0], planes[j, i + 1, 0], planes[j + 1, i, 0],
+                                      planes[j + 1, i + 1, 0], a[x], b[x])
+                gxw[y, x] = _lerp2(planes[j, i, 1], planes[j, i + 1, 1], planes[j + 1, i, 1],
+                                   planes[j + 1, i + 1, 1], a[x], b[x])
+                gyw[y, x] = _lerp2(planes[j, i, 2], planes[j, i + 1, 2], planes[j + 1, i, 2],
+                                   planes[j + 1, i + 1, 2], a[x], b[x])
+            elif -1 <= i < w and -1 <= j < h:
+                warped[y, x] = _bilinear(planes, 0, i, j, a[x], b[x])
+                gxw[y, x] = _bilinear(planes, 1, i, j, a[x], b[x])
+                gyw[y, x] = _bilinear(planes, 2, i, j, a[x], b[x])
             else:
-                warped[y, x] = _bilinear(image, ix, iy, a, b)
-                gxw[y, x] = _bilinear(gx, ix, iy, a, b)
-                gyw[y, x] = _bilinear(gy, ix, iy, a, b)
+                warped[y, x] = gxw[y, x] = gyw[y, x] = 0.0
+            inside = 0 <= nx[x] < w and 0 <= ny[x] < h
+            mask[y, x] = inside and (not masked or planes[ny[x], nx[x], 3] != 0)
+
+
+@kernel(fastmath=True)
+def _row_moments(i, t, mask, sums):
+    """Add one row's count, sum and sum of squares of ``i`` and of ``t`` over ``mask`` to
+    ``sums`` (float64, in any order, so it vectorises)."""
+    n, si, sii, st, stt = 0.0, 0.0, 0.0, 0.0, 0.0
+    for x in range(len(i)):
+        inside = mask[x] != 0
+        vi, vt = np.float64(i[x]) if inside else 0.0, np.float64(t[x]) if inside else 0.0
+        n += 1.0 if inside else 0.0
+        si += vi
+        sii += vi * vi
+        st += vt
+        stt += vt * vt
+    sums[0] += n
+    sums[1] += si
+    sums[2] += sii
+    sums[3] += st
+    sums[4] += stt
 
 
 @kernel
 def _moments(warped, template, mask):
     """Pixels inside ``mask``, and the mean and (population) standard deviation of the warped
     image and of the template over them, in float64 (cv2.meanStdDev)."""
-    n, si, sii, st, stt = 0, 0.0, 0.0, 0.0, 0.0
+    sums = np.zeros(5)
     for y in range(mask.shape[0]):
-        for x in range(mask.shape[1]):
-            if mask[y, x]:
-                vi, vt = np.float64(warped[y, x]), np.float64(template[y, x])
-                n += 1
-                si += vi
-                sii += vi * vi
-                st += vt
-                stt += vt * vt
+        _row_moments(warped[y], template[y], mask[y], sums)
+    n = int(sums[0])
     if n == 0:
         return 0, 0.0, 0.0, 0.0, 0.0
-    mi, mt = si / n, st / n
-    return n, mi, np.sqrt(max(sii / n - mi * mi, 0.0)), mt, np.sqrt(max(stt / n - mt * mt, 0.0))
+    mi, mt = sums[1] / n, sums[3] / n
+    return n, mi, np.sqrt(max(sums[2] / n - mi * mi, 0.0)), mt, np.sqrt(max(sums[4] / n - mt * mt, 0.0))
 
 
-@kernel(inline=True)
-def _jacobian_row(kind, gx, gy, x, y, m, out):
-    """The Jacobian of the warped image w.r.t. the warp's parameters at one pixel (float32, in
-    OpenCV's parameter order and rounding): 2 (translation), 3 (angle, translation), 6 (affine)
-    or 8 (homography) values."""
-    if kind == 0:
-        out[0], out[1] = gx, gy
-    elif kind == 1:
-        c, s = m[0, 0], m[1, 0]
-        hat_x = -(x * s) - (y * c)
-        hat_y = (x * c) - (y * s)
-        out[0], out[1], out[2] = gx * hat_x + gy * hat_y, gx, gy
-    elif kind == 2:
-        out[0], out[1], out[2], out[3], out[4], out[5] = gx * x, gy * x, gx * y, gy * y, gx, gy
-    else:
-        den = x * m[2, 0] + y * m[2, 1] + np.float32(1.0)
-        hat_x = (-(x * m[0, 0]) - y * m[0, 1] - m[0, 2]) / den
-        hat_y = (-(x * m[1, 0]) - y * m[1, 1] - m[1, 2]) / den
-        gxd, gyd = gx / den, gy / den
-        both = hat_x * gxd + hat_y * gyd
-        out[0], out[1], out[2], out[3] = gxd * x, gyd * x, both * x, gxd * y
-        out[4], out[5], out[6], out[7] = gyd * y, both * y, gxd, gyd
+@kernel
+def _image_row(kind, m, gxw, gyw, warped, template, mask, y, image_mean, template_mean, jacobian, i, t):
+    """Row ``y`` of the zero-mean warped image ``i`` and template ``t`` (float32; the mean
+    removed inside the mask only, as OpenCV's masked subtract, and ``t`` zero outside it) and of
+    the Jacobian images: ``jacobian[p]`` the derivative of the warped image w.r.t. parameter
+    ``p`` (float32, in OpenCV's parameter order and rounding): 2 (translation), 3 (angle,
+    translation), 6 (affine) or 8 (homography) rows. One loop per case, so each vectorises."""
+    for x in range(warped.shape[1]):
+        inside = mask[y, x] != 0
+        i[x] = warped[y, x] - image_mean if inside else warped[y, x]
+        t[x] = template[y, x] - template_mean if inside else np.float32(0.0)
+    gx, gy, fy = gxw[y], gyw[y], np.float32(y)
+    for x in range(warped.shape[1]):
+        fx = np.float32(x)
+        if kind == 0:
+            jacobian[0, x], jacobian[1, x] = gx[x], gy[x]
+        elif kind == 1:
+            cos, sin = m[0, 0], m[1, 0]
+            hat_x = -(fx * sin) - (fy * cos)
+            hat_y = (fx * cos) - (fy * sin)
+            jacobian[0, x], jacobian[1, x], jacobian[2, x] = gx[x] * hat_x + gy[x] * hat_y, gx[x], gy[x]
+        elif kind == 2:
+            jacobian[0, x], jacobian[1, x], jacobian[2, x] = gx[x] * fx, gy[x] * fx, gx[x] * fy
+            jacobian[3, x], jacobian[4, x], jacobian[5, x] = gy[x] * fy, gx[x], gy[x]
+        else:
+            den = fx * m[2, 0] + fy * m[2, 1] + np.float32(1.0)
+            hat_x = (-(fx * m[0, 0]) - fy * m[0, 1] - m[0, 2]) / den
+            hat_y = (-(fx * m[1, 0]) - fy * m[1, 1] - m[1, 2]) / den
+            gxd, gyd = gx[x] / den, gy[x] / den
+            both = hat_x * gxd + hat_y * gyd
+            jacobian[0, x], jacobian[1, x], jacobian[2, x], jacobian[3, x] = gxd * fx, gyd * fx, both * fx, gxd * fy
+            jacobian[4, x], jacobian[5, x], jacobian[6, x], jacobian[7, x] = gyd * fy, both * fy, gxd, gyd
 
 
-@kernel(inline=True)
-def _centred(warped, template, mask, y, x, mi, mt):
-    """The zero-mean warped image ``i`` (mean removed inside the mask only, as OpenCV's masked
-    subtract) and template ``t`` (zero outside the mask) at one pixel, float32."""
-    if mask[y, x]:
-        return warped[y, x] - mi, template[y, x] - mt
-    return warped[y, x], np.float32(0.0)
+@kernel(fastmath=True)
+def _dot(a, b):
+    """``sum(a * b)`` of two float32 rows in float64 (in any order, so it vectorises)."""
+    total = 0.0
+    for x in range(len(a)):
+        total += np.float64(a[x]) * np.float64(b[x])
+    return total
 
 
 @kernel
 def _accumulate(kind, m, gxw, gyw, warped, template, mask, image_mean, template_mean, hessian, projections):
-    """One pass over the template's pixels (:func:`_centred` ``i`` and ``t``, the Jacobian row
-    ``J``): sums in float64 of ``J J'`` into ``hessian`` and of ``J i`` and ``J t`` into the two
-    columns of ``projections`` (stored as float32, as OpenCV's project_onto_jacobian). Returns
-    ``<t, i>``."""
+    """One pass over the template's rows (:func:`_image_row`: ``i``, ``t`` and the Jacobian
+    images ``J``): sums in float64 of ``J J'`` into ``hessian`` and of ``J i`` and ``J t`` into
+    the two columns of ``projections`` (stored as float32, as OpenCV's project_onto_jacobian).
+    Returns ``<t, i>``."""
     k = hessian.shape[0]
-    row = np.empty(k, np.float32)
-    sums = np.zeros((k, k))
-    proj = np.zeros((k, 2))
+    w = warped.shape[1]
+    jacobian, i, t = np.empty((k, w), np.float32), np.empty(w, np.float32), np.empty(w, np.float32)
+    sums, proj = np.zeros((k, k)), np.zeros((k, 2))
     correlation = 0.0
     mi, mt = np.float32(image_mean), np.float32(template_mean)
     for y in range(warped.shape[0]):
-        fy = np.float32(y)
-        for x in range(warped.shape[1]):
-            i, t = _centred(warped, template, mask, y, x, mi, mt)
-            _jacobian_row(kind, gxw[y, x], gyw[y, x], np.float32(x), fy, m, row)
-            for a in range(k):
-                ra = np.float64(row[a])
-                proj[a, 0] += ra * i
-                proj[a, 1] += ra * t
-                for b in range(a, k):
-                    sums[a, b] += ra * row[b]
-            correlation += np.float64(t) * i
+        _image_row(kind, m, gxw, gyw, warped, template, mask, y, mi, mt, jacobian, i, t)
+        for a in range(k):
+            proj[a, 0] += _dot(jacobian[a], i)
+            proj[a, 1] += _dot(jacobian[a], t)
+            for b in range(a, k):
+                sums[a, b] += _dot(jacobian[a], jacobian[b])
+        correlation += _dot(t, i)
     for a in range(k):
         for b in range(a, k):
             hessian[a, b] = hessian[b, a] = np.float32(sums[a, b])
@@ -201,17 +267,16 @@ def _accumulate(kind, m, gxw, gyw, warped, template, mask, image_mean, template_
 @kernel
 def _project_error(kind, m, gxw, gyw, warped, template, mask, image_mean, template_mean, lam, k):
     """``J^T e`` for the error image ``e = float32(lam t - i)`` (float64 sums, float32 result)."""
-    row = np.empty(k, np.float32)
+    w = warped.shape[1]
+    jacobian, i, t = np.empty((k, w), np.float32), np.empty(w, np.float32), np.empty(w, np.float32)
     proj = np.zeros(k)
     mi, mt, lam32 = np.float32(image_mean), np.float32(template_mean), np.float32(lam)
     for y in range(warped.shape[0]):
-        fy = np.float32(y)
-        for x in range(warped.shape[1]):
-            i, t = _centred(warped, template, mask, y, x, mi, mt)
-            _jacobian_row(kind, gxw[y, x], gyw[y, x], np.float32(x), fy, m, row)
-            e = np.float64(lam32 * t - i)
-            for a in range(k):
-                proj[a] += np.float64(row[a]) * e
+        _image_row(kind, m, gxw, gyw, warped, template, mask, y, mi, mt, jacobian, i, t)
+        for x in range(w):
+            t[x] = lam32 * t[x] - i[x]  # the error row, over t
+        for a in range(k):
+            proj[a] += _dot(jacobian[a], t)
     return proj.astype(np.float32)
 
 
@@ -327,24 +392,19 @@ def find_transform_ecc(template_image, input_image, warp_matrix=None, motion_typ
         if w.shape != (rows, 3) or not np.isfinite(w).all():
             raise ValueError(f"warp_matrix must be a finite ({rows}, 3) matrix for {motion_type!r}, got {w.shape}")
         m = w.astype(np.float32)
-    valid = np.ones(image.shape, np.uint8)
-    if input_mask is not None:
-        mask = as_array(input_mask, "input_mask")
-        if mask.shape != image.shape:
-            raise ValueError(f"input_mask must have input_image's shape {image.shape}, got {mask.shape}")
-        valid = (mask > 0).astype(np.uint8)
 
     def blur(a):
         return gaussian_blur(a, (size, size), 0.0) if size > 1 else a
 
+    valid = np.ones(image.shape, np.uint8)  # a mask of ones stays ones under the blur
+    if input_mask is not None:
+        mask = as_array(input_mask, "input_mask")
+        if mask.shape != image.shape:
+            raise ValueError(f"input_mask must have input_image's shape {image.shape}, got {mask.shape}")
+        # shrunk where the blur reached outside it (OpenCV: blurred mask * 0.5 / 0.95, rounded)
+        valid = np.rint(blur((mask > 0).astype(np.float32)) * np.float32(0.5 / 0.95)).astype(np.uint8)
     template, image = blur(template), blur(image)
-    # the valid region shrunk where the blur reached outside it (OpenCV: blurred mask * 0.5 / 0.95, rounded)
-    valid = np.rint(blur(valid.astype(np.float32)) * np.float32(0.5 / 0.95)).astype(np.uint8)
-    valid_f = valid.astype(np.float32)
-    padded = np.pad(image, 1, mode="reflect")  # OpenCV's default border (reflect 101)
-    half = np.float32(0.5)
-    gx = (padded[1:-1, 2:] * half - padded[1:-1, :-2] * half) * valid_f
-    gy = (padded[2:, 1:-1] * half - padded[:-2, 1:-1] * half) * valid_f
+    planes = _planes(image, valid)
     h, w = template.shape
     warped, gxw, gyw = (np.empty((h, w), np.float32) for _ in range(3))
     mask_w = np.empty((h, w), np.uint8)
@@ -357,7 +417,7 @@ def find_transform_ecc(template_image, input_image, warp_matrix=None, motion_typ
             break
         m64 = np.eye(3)
         m64[:rows] = m
-        _warp(image, gx, gy, valid, m64, kind == 3, warped, gxw, gyw, mask_w)
+        _warp(planes, m64, kind == 3, input_mask is not None, warped, gxw, gyw, mask_w)
         count, image_mean, image_std, template_mean, template_std = _moments(warped, template, mask_w)
         if count == 0:
             raise ECCError("ECC: input_image does not overlap template_image under the warp")
