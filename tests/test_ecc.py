@@ -82,7 +82,9 @@ def test_equals_cv2_on_generated_warps(tx, ty, angle, scale, model, seed):
     c, s = scale * np.cos(angle), scale * np.sin(angle)
     warp = np.array([[c, -s, tx], [s, c, ty]], np.float32)
     moved = cv2.warpAffine(img, warp, (128, 96), flags=cv2.INTER_LINEAR + cv2.WARP_INVERSE_MAP)
-    _compare(cv2, img, moved, model, criteria=(3, 30, 1e-6))
+    # a fixed count: where |rho - last rho| lands within float rounding of epsilon, the two stop one
+    # iteration apart, and an unconverged homography's translation then differs by ~2e-4 (seed 3)
+    _compare(cv2, img, moved, model, criteria=(1, 30, 0.0))
 
 
 def test_camera_motion_by_ecc_on_the_synthetic_video():

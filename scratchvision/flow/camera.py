@@ -575,8 +575,10 @@ def _full_resolution(matrix, downscale):
     ``x_small = S x_full``, ``S = [[1/d, 0, (1/d - 1)/2], [0, 1/d, (1/d - 1)/2], [0, 0, 1]]``."""
     m = np.eye(3)
     m[:len(matrix)] = matrix
-    s = np.array([[1 / downscale, 0, 0.5 / downscale - 0.5], [0, 1 / downscale, 0.5 / downscale - 0.5], [0, 0, 1]])
-    full = np.linalg.inv(s) @ m @ s
+    c = 0.5 / downscale - 0.5
+    s = np.array([[1 / downscale, 0, c], [0, 1 / downscale, c], [0, 0, 1]])
+    s_inv = np.array([[downscale, 0, -downscale * c], [0, downscale, -downscale * c], [0, 0, 1]])
+    full = s_inv @ m @ s
     return full / full[2, 2]
 
 

@@ -43,7 +43,7 @@ __all__ = ["find_transform_ecc", "ECCTrace", "ECCError", "MOTION_TYPES"]
 
 #: motion model -> OpenCV's MOTION_* value (findTransformECC's motionType)
 MOTION_TYPES = {"translation": 0, "euclidean": 1, "affine": 2, "homography": 3}
-_PARAMETERS = (2, 3, 6, 8)
+_PARAMETERS = (2, 3, 6, 8)  # per motion type
 #: OpenCV's TermCriteria type flags
 COUNT, EPS = 1, 2
 
@@ -280,6 +280,7 @@ def _project_error(kind, m, gxw, gyw, warped, template, mask, image_mean, templa
     return proj.astype(np.float32)
 
 
+@kernel(inline=True)
 def _update(kind, m, dp):
     """Add the step ``dp`` to the float32 warp ``m`` in OpenCV's parameter order."""
     if kind == 0:
@@ -293,15 +294,112 @@ def _update(kind, m, dp):
         m[0, 2] += dp[4]
         m[1, 2] += dp[5]
     elif kind == 3:
-        for (i, j), step in zip(((0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1), (0, 2), (1, 2)), dp):
-            m[i, j] += step
+        for p in range(8):  # column by column: (0, 0), (1, 0), (2, 0), (0, 1), ...
+            m[p % 3, p // 3] += dp[p]
     else:
-        theta = float(dp[0]) + np.arctan2(float(m[1, 0]), float(m[0, 0]))  # OpenCV 5's angle update
+        theta = np.float64(dp[0]) + np.arctan2(np.float64(m[1, 0]), np.float64(m[0, 0]))  # OpenCV 5's angle update
         m[0, 2] += dp[1]
         m[1, 2] += dp[2]
         m[0, 0] = m[1, 1] = np.float32(np.cos(theta))
         m[1, 0] = np.float32(np.sin(theta))
         m[0, 1] = -m[1, 0]
+
+
+@kernel
+def _inverse(a):
+    """The inverse of the small float32 matrix ``a`` as OpenCV's inv() finds it: Gaussian
+    elimination with partial pivoting on ``[a | I]`` in float32, then back substitution;
+    zeros when ``a`` is singular."""
+    k = a.shape[0]
+    lu, out = a.copy(), np.eye(k, dtype=np.float32)
+    for c in range(k):
+        pivot = c
+        for r in range(c + 1, k):
+            if abs(lu[r, c]) > abs(lu[pivot, c]):
+                pivot = r
+        if lu[pivot, c] == 0.0:
+            return np.zeros((k, k), np.float32)
+        for j in range(k):
+            lu[c, j], lu[pivot, j] = lu[pivot, j], lu[c, j]
+            out[c, j], out[pivot, j] = out[pivot, j], out[c, j]
+        scale = np.float32(-1.0) / lu[c, c]
+        for r in range(c + 1, k):
+            factor = lu[r, c] * scale
+            for j in range(c + 1, k):
+                lu[r, j] += factor * lu[c, j]
+            for j in range(k):
+                out[r, j] += factor * out[c, j]
+    for c in range(k - 1, -1, -1):
+        for j in range(k):
+            total = out[c, j]
+            for r in range(c + 1, k):
+                total -= lu[c, r] * out[r, j]
+            out[c, j] = total / lu[c, c]
+    return out
+
+
+@kernel(inline=True)
+def _times(a, v):
+    """``a @ v`` in float32 (a float32 matrix and vector)."""
+    out = np.zeros(a.shape[0], np.float32)
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[i] += a[i, j] * v[j]
+    return out
+
+
+#: why :func:`_iterate` stopped early: it did not, the images do not overlap, rho is NaN, rho would decrease
+_RUNNING, _NO_OVERLAP, _NAN, _DECREASING = 0, 1, 2, 3
+
+
+@kernel
+def _iterate(kind, planes, template, m, iterations, epsilon, masked, rhos, warps):
+    """The ECC iterations (the module notes' steps 1-4) from the float32 warp ``m``, updated in
+    place, until ``rho`` changes by less than ``epsilon`` or after ``iterations``; ``rho`` and the
+    warp before each iteration go to ``rhos`` and ``warps`` while they have room (for the
+    trace). Returns ``(status, iterations run, rho)``, status one of ``_RUNNING`` (finished) or
+    the reason it stopped."""
+    h, w = template.shape
+    rows = m.shape[0]
+    warped, gxw, gyw = np.empty((h, w), np.float32), np.empty((h, w), np.float32), np.empty((h, w), np.float32)
+    mask = np.empty((h, w), np.uint8)
+    k = _PARAMETERS[kind]
+    hessian, projections = np.empty((k, k), np.float32), np.empty((k, 2), np.float32)
+    m64 = np.eye(3)
+    rho, last_rho = -1.0, -epsilon
+    for it in range(iterations):
+        if not abs(rho - last_rho) >= epsilon:
+            return _RUNNING, it, rho
+        m64[:rows] = m
+        _warp(planes, m64, kind == 3, masked, warped, gxw, gyw, mask)
+        count, image_mean, image_std, template_mean, template_std = _moments(warped, template, mask)
+        if count == 0:
+            return _NO_OVERLAP, it, rho
+        template_norm = np.sqrt(count * template_std * template_std)
+        image_norm = np.sqrt(count * image_std * image_std)
+        correlation = _accumulate(kind, m, gxw, gyw, warped, template, mask, image_mean, template_mean, hessian,
+                                  projections)
+        hessian_inv = _inverse(hessian)
+        last_rho, rho = rho, correlation / (image_norm * template_norm)
+        if it < len(rhos):
+            rhos[it] = rho
+            warps[it] = m
+        if np.isnan(rho):
+            return _NAN, it + 1, rho
+        image_projection, template_projection = projections[:, 0].copy(), projections[:, 1].copy()
+        projected = _times(hessian_inv, image_projection)
+        lambda_n = image_norm * image_norm
+        lambda_d = correlation
+        for p in range(k):
+            lambda_n -= np.float64(image_projection[p]) * projected[p]
+            lambda_d -= np.float64(template_projection[p]) * projected[p]
+        if lambda_d <= 0.0:
+            return _DECREASING, it + 1, rho
+        # the error image e = lambda t - i, projected in a second pass (lambda is known only now)
+        error_projection = _project_error(kind, m, gxw, gyw, warped, template, mask, image_mean, template_mean,
+                                          lambda_n / lambda_d, k)
+        _update(kind, m, _times(hessian_inv, error_projection))
+    return _RUNNING, iterations, rho
 
 
 def _criteria(criteria):
@@ -405,48 +503,17 @@ def find_transform_ecc(template_image, input_image, warp_matrix=None, motion_typ
         valid = np.rint(blur((mask > 0).astype(np.float32)) * np.float32(0.5 / 0.95)).astype(np.uint8)
     template, image = blur(template), blur(image)
     planes = _planes(image, valid)
-    h, w = template.shape
-    warped, gxw, gyw = (np.empty((h, w), np.float32) for _ in range(3))
-    mask_w = np.empty((h, w), np.uint8)
-    rho, last_rho = -1.0, -epsilon
-    history = ECCTrace([], [])
-    k = _PARAMETERS[kind]
-    hessian, projections = np.empty((k, k), np.float32), np.empty((k, 2), np.float32)
-    for _ in range(iterations):
-        if not abs(rho - last_rho) >= epsilon:
-            break
-        m64 = np.eye(3)
-        m64[:rows] = m
-        _warp(planes, m64, kind == 3, input_mask is not None, warped, gxw, gyw, mask_w)
-        count, image_mean, image_std, template_mean, template_std = _moments(warped, template, mask_w)
-        if count == 0:
-            raise ECCError("ECC: input_image does not overlap template_image under the warp")
-        template_norm = np.sqrt(count * template_std * template_std)
-        image_norm = np.sqrt(count * image_std * image_std)
-        correlation = _accumulate(kind, m, gxw, gyw, warped, template, mask_w, image_mean, template_mean, hessian,
-                                  projections)
-        try:
-            hessian_inv = np.linalg.inv(hessian).astype(np.float32)
-        except np.linalg.LinAlgError:  # OpenCV's inv() gives zeros for a singular matrix
-            hessian_inv = np.zeros_like(hessian)
-        with np.errstate(invalid="ignore", divide="ignore"):  # a constant image: 0 / 0, reported below
-            last_rho, rho = rho, correlation / (image_norm * template_norm)
-        history.rho.append(rho)
-        history.warps.append(m.copy())
-        if np.isnan(rho):
-            raise ECCError("ECC: the correlation is NaN (template_image or input_image constant over their "
-                           "overlap)")
-        image_projection, template_projection = projections[:, 0].copy(), projections[:, 1].copy()
-        projected = (hessian_inv @ image_projection).astype(np.float32)
-        lambda_n = image_norm * image_norm - float(np.dot(image_projection.astype(np.float64), projected))
-        lambda_d = correlation - float(np.dot(template_projection.astype(np.float64), projected))
-        if lambda_d <= 0.0:
-            raise ECCError("ECC stopped before converging: the correlation would decrease (template_image and "
-                           "input_image uncorrelated or not overlapping)")
-        # the error image e = lambda t - i, projected in a second pass (lambda is known only now)
-        error_projection = _project_error(kind, m, gxw, gyw, warped, template, mask_w, image_mean, template_mean,
-                                          lambda_n / lambda_d, k)
-        _update(kind, m, (hessian_inv @ error_projection).astype(np.float32))
+    room = iterations if trace else 0
+    rhos, warps = np.empty(room), np.empty((room, rows, 3), np.float32)
+    status, done, rho = _iterate(kind, planes, template, m, iterations, epsilon, input_mask is not None, rhos, warps)
+    if status == _NO_OVERLAP:
+        raise ECCError("ECC: input_image does not overlap template_image under the warp")
+    if status == _NAN:
+        raise ECCError("ECC: the correlation is NaN (template_image or input_image constant over their overlap)")
+    if status == _DECREASING:
+        raise ECCError("ECC stopped before converging: the correlation would decrease (template_image and "
+                       "input_image uncorrelated or not overlapping)")
+    history = ECCTrace(rhos[:done].tolist(), list(warps[:done]))
     return (float(rho), m, history) if trace else (float(rho), m)
 
 
