@@ -248,18 +248,35 @@ def _predict(X, P, I, pool, F, q_scale):
     scatter_rows(X, P, pool, Xg, Pg)
 
 
+@kernel(fastmath=True)
+def _squared_norm(v):
+    """``sum(v ** 2)`` in float64, in any order (so it vectorises)."""
+    total = 0.0
+    for value in v:
+        total += np.float64(value) * np.float64(value)
+    return total
+
+
 @kernel
 def _unit_rows(f):
     """Rows of ``f`` divided by their L2 norm, in float64 (zero rows stay zero: no embedding)."""
     out = np.zeros(f.shape)
     for i in range(f.shape[0]):
-        norm = 0.0
-        for k in range(f.shape[1]):
-            norm += np.float64(f[i, k]) * f[i, k]
+        norm = np.sqrt(_squared_norm(f[i]))
         if norm > 0.0:
+            scale = 1.0 / norm  # a product vectorises where a division does not
             for k in range(f.shape[1]):
-                out[i, k] = f[i, k] / np.sqrt(norm)
+                out[i, k] = f[i, k] * scale
     return out
+
+
+@kernel(inline=True)
+def _any_nonzero(v):
+    """True when the vector ``v`` has an entry other than zero (an embedding is present)."""
+    for value in v:
+        if value != 0.0:
+            return True
+    return False
 
 
 @kernel
@@ -272,9 +289,9 @@ def _appearance(E, tracks, feats):
     out = (1.0 - mine @ feats.T) / 2.0  # one BLAS product
     det_has = np.empty(len(feats), np.bool_)
     for j in range(len(feats)):
-        det_has[j] = np.any(feats[j] != 0.0)
+        det_has[j] = _any_nonzero(feats[j])
     for i in range(len(tracks)):
-        has = np.any(mine[i] != 0.0)
+        has = _any_nonzero(mine[i])
         for j in range(len(feats)):
             if not has or not det_has[j]:
                 out[i, j] = 1.0
@@ -318,13 +335,16 @@ def _take(X, P, I, S, E, tracks, boxes, scores, classes, rows, feats, frame, F, 
     mark_matched(I, S, tracks, scores, classes, rows, frame)
     for j in range(len(tracks)):
         e, f = E[tracks[j]], feats[j]
-        if not np.any(f != 0.0):
+        if not _any_nonzero(f):
             continue
-        if not np.any(e != 0.0):
+        if not _any_nonzero(e):
             e[:] = f
-        else:
-            blend = FEATURE_MOMENTUM * e + (1.0 - FEATURE_MOMENTUM) * f
-            e[:] = blend / np.sqrt(np.sum(blend * blend))
+            continue
+        for k in range(len(e)):
+            e[k] = FEATURE_MOMENTUM * e[k] + (1.0 - FEATURE_MOMENTUM) * f[k]
+        norm = np.sqrt(_squared_norm(e))
+        for k in range(len(e)):
+            e[k] /= norm
 
 
 @kernel
