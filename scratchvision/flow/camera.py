@@ -452,6 +452,8 @@ def _prepare(frame, name, downscale):
     gray = rgb_to_gray(image) if image.ndim == 3 else image
     if downscale > 1:
         h, w = gray.shape
+        if min(h, w) < downscale:
+            raise ValueError(f"{name} ({h}x{w} pixels) is smaller than downscale={downscale}")
         gray = np.clip(np.rint(resize(gray, (w // downscale, h // downscale))), 0, 255).astype(np.uint8)
     return gray
 
