@@ -7,7 +7,8 @@ code (``scipy.linalg.cython_blas``); Numba's ``get_cython_function_address`` fin
 entry point and ``ctypes`` calls it. It runs on the BLAS library's own threads
 (``OPENBLAS_NUM_THREADS``). Every product of the networks goes through it, so one BLAS thread
 pool does all the work: two pools (NumPy's and SciPy's each bundle an OpenBLAS) spinning side by
-side on two cores made a 2-thread forward slower than a 1-thread one.
+side on two cores made a 2-thread forward slower than a 1-thread one. Its idle threads are told to
+sleep at once (:data:`_THREAD_TIMEOUT`) when this module is the first to load SciPy's BLAS.
 
 BLAS is column-major: a C-ordered (rows, cols) block with row stride ``ld`` is, to BLAS, the
 (cols, rows) matrix with leading dimension ``ld``. :func:`sgemm` keeps BLAS's column-major
@@ -17,6 +18,8 @@ arguments; :func:`matmul` takes NumPy views and works them out.
 from __future__ import annotations
 
 import ctypes
+import os
+import sys
 
 import numpy as np
 
@@ -25,10 +28,20 @@ __all__ = ["sgemm", "matmul"]
 _SGEMM = None
 
 
+#: OpenBLAS's idle workers spin for 2^THREAD_TIMEOUT cycles (2^28, about 0.1 s, by default) before
+#: they sleep; spinning, they take the cores from the threads of the loops between the products
+#: (:mod:`~scratchvision.nn._split`: a 2-thread RAFT forward took 0.94 s with the default, 0.59 s
+#: with 4). Set for SciPy's OpenBLAS when this module loads it, unless the user has set it.
+_THREAD_TIMEOUT = "4"
+
+
 def _load():
     global _SGEMM
     if _SGEMM is None:
         from numba.extending import get_cython_function_address
+
+        if "scipy.linalg" not in sys.modules:  # read once, when SciPy's OpenBLAS loads
+            os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", _THREAD_TIMEOUT)
 
         int_p, float_p, ptr = ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_float), ctypes.c_void_p
         prototype = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_char_p, int_p, int_p, int_p, float_p, ptr,

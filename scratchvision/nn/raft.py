@@ -44,12 +44,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_choice, check_image, check_int
 from . import functional as F
+from ._blas import matmul
+from ._split import split
 from ._tally import tally
 from .modules import BatchNorm2d, Conv2d, Module, ReLU, Sequential
 
@@ -69,8 +70,9 @@ class InstanceNorm2d(Module):
 
     def forward(self, x):
         out = np.empty_like(x)
-        _instance_norm(np.ascontiguousarray(x).reshape(-1, x.shape[2] * x.shape[3]), self.eps,
-                       out.reshape(-1, x.shape[2] * x.shape[3]))
+        planes = np.ascontiguousarray(x).reshape(-1, x.shape[2] * x.shape[3])
+        normed = out.reshape(planes.shape)
+        split(len(planes), lambda i0, i1: _instance_norm(planes[i0:i1], self.eps, normed[i0:i1]))
         return out
 
 
@@ -285,7 +287,9 @@ def correlation_pyramid(fmap1, fmap2, num_levels: int = 4) -> list:
         raise ValueError(f"fmap1 and fmap2 must have one shape, got {fmap1.shape} and {fmap2.shape}")
     num_levels = check_int(num_levels, "num_levels", low=1)
     c, h, w = fmap1.shape
-    volume = (fmap1.reshape(c, h * w).T @ fmap2.reshape(c, h * w)).reshape(h * w, h, w)
+    volume = np.empty((h * w, h, w), np.float32)
+    matmul(np.ascontiguousarray(fmap1.reshape(c, h * w)).T, np.ascontiguousarray(fmap2.reshape(c, h * w)),
+           volume.reshape(h * w, h * w))
     volume /= np.float32(np.sqrt(np.float32(c)))
     tally(volume.size * c)
     levels = [volume]
@@ -356,23 +360,25 @@ def lookup_correlation(pyramid, coords, radius: int) -> np.ndarray:
     out = np.empty((len(pyramid) * n * n, h, w), np.float32)
     flat = np.ascontiguousarray(coords.reshape(2, h * w))
     for level, volume in enumerate(pyramid):
-        _lookup_level(volume, flat, np.float32(0.5**level), radius, out[level * n * n:(level + 1) * n * n].reshape(n * n, h * w))
+        taps = out[level * n * n:(level + 1) * n * n].reshape(n * n, h * w)
+        split(h * w, lambda p0, p1: _lookup_level(volume, flat, np.float32(0.5**level), radius, taps, p0, p1), 256)
     return out
 
 
 @kernel
-def _lookup_level(volume, coords, scale, radius, out):
+def _lookup_level(volume, coords, scale, radius, out, p0, p1):
     """One level of :func:`lookup_correlation`: ``out[a n + b, p]`` = ``volume[p]`` sampled at
     ``(x_p scale + a - r, y_p scale + b - r)``, with torch's align_corners=True grid_sample
-    arithmetic (normalised to [-1, 1] and back, in float32) and zero padding per tap."""
-    hw, hl, wl = volume.shape
+    arithmetic (normalised to [-1, 1] and back, in float32) and zero padding per tap, for the
+    pixels ``p0 <= p < p1``."""
+    hl, wl = volume.shape[1:]
     n = 2 * radius + 1
     one, two = np.float32(1.0), np.float32(2.0)
     sx, sy = np.float32(wl - 1), np.float32(hl - 1)
     half_x, half_y = sx / two, sy / two
     iys = np.empty(n, np.int64)  # each y offset's row and fraction, for the current pixel
     fys = np.empty(n, np.float32)
-    for p in range(hw):
+    for p in range(p0, p1):
         cx, cy = coords[0, p] * scale, coords[1, p] * scale
         corr = volume[p]
         for b in range(n):
@@ -481,27 +487,29 @@ def lookup_correlation_on_demand(fmap1, pooled, coords, radius: int) -> np.ndarr
     flat = np.ascontiguousarray(cc.reshape(2, h * w), np.float32)
     scale = np.float32(1.0 / np.sqrt(np.float32(c)))
     for level, f2 in enumerate(pooled):
-        _lookup_level_on_demand(pixels, f2, flat, np.float32(0.5**level), radius, scale,
-                                out[level * n * n:(level + 1) * n * n])
+        taps = out[level * n * n:(level + 1) * n * n]
+        split(h * w, lambda p0, p1: _lookup_level_on_demand(pixels, f2, flat, np.float32(0.5**level), radius, scale,
+                                                            taps, p0, p1), 64)
     tally(len(pooled) * (n + 1) ** 2 * h * w * c)  # the dot products with each window's integer positions
     return out.reshape(len(pooled) * n * n, h, w)
 
 
-@kernel(parallel=True, fastmath=True)
-def _lookup_level_on_demand(f1, f2, coords, scale, radius, norm, out):
-    """One level of :func:`lookup_correlation_on_demand`: per pixel, the dot products with the
-    (2r+2)^2 pooled features around the window (zero outside the map), then the bilinear blends
-    of the window's (2r+1)^2 samples from them."""
-    hw, c = f1.shape
+@kernel(fastmath=True)
+def _lookup_level_on_demand(f1, f2, coords, scale, radius, norm, out, p0, p1):
+    """One level of :func:`lookup_correlation_on_demand` for the pixels ``p0 <= p < p1``: per
+    pixel, the dot products with the (2r+2)^2 pooled features around the window (zero outside
+    the map), then the bilinear blends of the window's (2r+1)^2 samples from them."""
+    c = f1.shape[1]
     hl, wl = f2.shape[0], f2.shape[1]
     n = 2 * radius + 1
     one = np.float32(1.0)
-    for p in numba.prange(hw):
+    dots = np.empty((n + 1, n + 1), np.float32)
+    for p in range(p0, p1):
         x, y = coords[0, p] * scale, coords[1, p] * scale
         x0, y0 = np.floor(x), np.floor(y)
         fx, fy = x - x0, y - y0
         left, top = np.int64(x0) - radius, np.int64(y0) - radius
-        dots = np.zeros((n + 1, n + 1), np.float32)
+        dots[:, :] = 0.0
         for u in range(n + 1):
             iy = top + u
             if iy < 0 or iy >= hl:

@@ -32,6 +32,7 @@ import numpy as np
 from .._jit import kernel
 from ._blas import matmul
 from ._scratch import scratch
+from ._split import split
 
 __all__ = ["BT", "G", "AT", "winograd_weights", "input_tiles", "output_tiles", "conv_winograd"]
 
@@ -66,15 +67,16 @@ def winograd_weights(weight: np.ndarray) -> np.ndarray:
 
 
 @kernel(fastmath=True)
-def _input_tiles(x, pad, f0, f1, nth, ntw, v):
+def _input_tiles(x, pad, f0, f1, nth, ntw, v, c0, c1):
     """``v[4 i + j, c, f - f0, th * ntw + tw]`` = (B^T d B)[i, j] for the 4x4 tile ``d`` at rows
     ``2 th..``, columns ``2 tw..`` of frame ``f`` of ``x`` (C, T, H, W) zero-padded by ``pad``
-    (frames, rows and columns before; zeros after as far as the tiles reach)."""
-    n_c, n_t, h, w = x.shape
+    (frames, rows and columns before; zeros after as far as the tiles reach), for the channels
+    ``c0 <= c < c1``."""
+    n_t, h, w = x.shape[1:]
     width = 2 * ntw + 2
     rows = np.zeros((4, width), np.float32)  # the tile band's four padded input rows
     u = np.empty((4, width), np.float32)
-    for c in range(n_c):
+    for c in range(c0, c1):
         for f in range(f0, f1):
             fi = f - pad[0]
             if fi < 0 or fi >= n_t:
@@ -108,14 +110,14 @@ def _input_tiles(x, pad, f0, f1, nth, ntw, v):
 
 
 @kernel(fastmath=True)
-def _output_tiles(m, frames, nth, ntw, bias, out, t0):
+def _output_tiles(m, frames, nth, ntw, bias, out, t0, o0, o1):
     """Frames ``t0..t0 + frames`` of ``out`` (O, T', H', W') from the Winograd-domain products ``m``
     (16, O, >= frames * nth * ntw): the 2x2 block ``A^T M A`` of each tile, cut at odd edges, plus
-    ``bias`` (O,)."""
-    n_o, _, ho, wo = out.shape
+    ``bias`` (O,), for the output channels ``o0 <= o < o1``."""
+    ho, wo = out.shape[2:]
     s = np.empty((4, ntw), np.float32)
     d = np.empty((4, ntw), np.float32)
-    for o in range(n_o):
+    for o in range(o0, o1):
         for t in range(frames):
             for th in range(nth):
                 k0 = (t * nth + th) * ntw
@@ -148,7 +150,7 @@ def input_tiles(x: np.ndarray, padding=(1, 1)) -> np.ndarray:
         raise ValueError(f"x {x.shape[1:]} with padding {tuple(padding)} is smaller than a 3x3 kernel")
     nth, ntw = -(-(h + 2 * padding[0] - 2) // 2), -(-(w + 2 * padding[1] - 2) // 2)
     v = np.empty((16, c, 1, nth * ntw), np.float32)
-    _input_tiles(x[:, None], np.array((0, *padding), np.int64), 0, 1, nth, ntw, v)
+    _input_tiles(x[:, None], np.array((0, *padding), np.int64), 0, 1, nth, ntw, v, 0, c)
     return v[:, :, 0]
 
 
@@ -159,7 +161,8 @@ def output_tiles(m: np.ndarray, out_hw) -> np.ndarray:
     if np.ndim(m) != 3 or np.shape(m)[0] != 16 or np.shape(m)[2] != nth * ntw or min(ho, wo) < 1:
         raise ValueError(f"m must be (16, O, {nth * ntw}) for outputs {tuple(out_hw)}, got shape {np.shape(m)}")
     out = np.empty((m.shape[1], 1, ho, wo), np.float32)
-    _output_tiles(np.ascontiguousarray(m, np.float32), 1, nth, ntw, np.zeros(m.shape[1], np.float32), out, 0)
+    _output_tiles(np.ascontiguousarray(m, np.float32), 1, nth, ntw, np.zeros(m.shape[1], np.float32), out, 0, 0,
+                  m.shape[1])
     return out[:, 0]
 
 
@@ -169,8 +172,9 @@ def conv_winograd(x, u, bias, padding, dilation_t, out_dims, dst) -> None:
     plus ``bias`` (O,).
 
     Frames are taken in chunks (the transformed input and products of a chunk are about 64 MiB, in
-    buffers reused between calls); for each chunk: transform the input frames it reads, 16 x kT
-    products accumulated per Winograd position, transform back.
+    buffers reused between calls); for each chunk: transform the input frames it reads (channels
+    shared among threads, :func:`~scratchvision.nn._split.split`), 16 x kT products accumulated per
+    Winograd position, transform back (output channels shared).
     """
     c = x.shape[0]
     _, kt, o, _ = u.shape
@@ -186,9 +190,9 @@ def conv_winograd(x, u, bias, padding, dilation_t, out_dims, dst) -> None:
     rows = v.reshape(16, c, -1)
     for t0 in range(0, to, frames):
         n = min(frames, to - t0)
-        _input_tiles(x, pad, t0, t0 + n + reach, nth, ntw, v)
+        split(c, lambda c0, c1: _input_tiles(x, pad, t0, t0 + n + reach, nth, ntw, v, c0, c1))
         for xi in range(16):
             for dt in range(kt):
                 first = dt * dilation_t * tiles
                 matmul(u[xi, dt], rows[xi][:, first:first + n * tiles], m[xi][:, :n * tiles], accumulate=dt > 0)
-        _output_tiles(m, n, nth, ntw, bias, dst, t0)
+        split(o, lambda o0, o1: _output_tiles(m, n, nth, ntw, bias, dst, t0, o0, o1))
