@@ -49,6 +49,7 @@ import numpy as np
 from .._jit import kernel, warmup_hook
 from .._validate import DTypeError, as_array, check_finite, check_int, to_float32
 from ._blas import matmul
+from ._split import split
 from ._tally import tally
 from .winograd import conv_winograd, winograd_weights
 
@@ -220,14 +221,15 @@ def _conv_im2col(x, weight, stride, padding, dilation, out_dims, dst):
 
 
 @kernel(fastmath=True)
-def _depthwise_3x3(x, weight, out):
-    """out[n, c, t] = x[n, c, t] correlated with weight[c] (3 x 3, stride 1, zero padding 1): the
-    depthwise convolution of OSNet's lite layers, direct, frame by frame, with the taps outside the
-    loop along an output row so that loop vectorises. The sizes are fixed so the compiler sees
-    every bound (general strides and paddings made the same loop 3-4x slower)."""
-    n_batch, channels, frames, height, width = x.shape
+def _depthwise_3x3(x, weight, out, c0, c1):
+    """out[n, c, t] = x[n, c, t] correlated with weight[c] (3 x 3, stride 1, zero padding 1) for
+    the channels ``c0 <= c < c1``: the depthwise convolution of OSNet's lite layers, direct, frame
+    by frame, with the taps outside the loop along an output row so that loop vectorises. The
+    sizes are fixed so the compiler sees every bound (general strides and paddings made the same
+    loop 3-4x slower)."""
+    n_batch, _, frames, height, width = x.shape
     for b in range(n_batch):
-        for c in range(channels):
+        for c in range(c0, c1):
             for t in range(frames):
                 plane, target = x[b, c, t], out[b, c, t]
                 for yo in range(height):
@@ -295,7 +297,8 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
     if (cg == 1 and og == 1 and groups > 1 and weight.shape[2:] == (1, 3, 3) and stride == (1, 1, 1)
             and padding == (0, 1, 1) and dilation == (1, 1, 1)):  # depthwise 3 x 3: one filter per channel
         out = np.empty((n, o) + out_dims, np.float32)
-        _depthwise_3x3(np.ascontiguousarray(x), np.ascontiguousarray(weight[:, 0, 0]), out)
+        xc, taps = np.ascontiguousarray(x), np.ascontiguousarray(weight[:, 0, 0])
+        split(o, lambda c0, c1: _depthwise_3x3(xc, taps, out, c0, c1))  # channels shared among threads
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1, 1)
         tally(out.size * 9)
