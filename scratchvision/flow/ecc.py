@@ -16,13 +16,15 @@ the step that maximises the linearised coefficient in closed form:
 4. ``lambda`` rescales the template to the image's contrast; the step is
    ``dp = G^-1 J^T (lambda t - i)``;
 
-until ``|rho - last rho| < epsilon`` or ``max_count`` iterations. Steps 1 and 2 are one compiled
-pass over the template's pixels (:func:`_warp`, then :func:`_moments`), step 3 another
-(:func:`_accumulate`: the Jacobian images are computed a row at a time, never stored whole), and the step's projection
-a third once ``lambda`` is known (:func:`_project_error`). Everything is float32 as in
-OpenCV, the sums over pixels accumulate in float64, and the warp samples as OpenCV 5's
-warpAffine / warpPerspective do (source positions in float64, bilinear weights in float32), so the
-matrices agree with cv2's to float32 rounding.
+until ``|rho - last rho| < epsilon`` or ``max_count`` iterations, all in one compiled loop
+(:func:`_iterate`). Step 1 is one pass over the template's pixels (:func:`_warp`, from the image
+and gradients interleaved per pixel by :func:`_planes`), step 2 a second (:func:`_moments`), step
+3 a third (:func:`_accumulate`: the Jacobian images are built a row at a time and summed by
+vectorised float64 dot products), and the step's projection a fourth once ``lambda`` is known
+(:func:`_project_error`). Everything is float32 as in OpenCV (the Hessian's inverse too:
+:func:`_inverse` eliminates as OpenCV's inv() does), the sums over pixels accumulate in float64,
+and the warp samples as OpenCV 5's warpAffine / warpPerspective do (source positions in float64,
+bilinear weights in float32), so the matrices agree with cv2's to float32 rounding.
 
 References
 ----------

@@ -57,8 +57,8 @@ from ..kalman.models import (xyah_model, xywh_initiate_kernel, xywh_measurement_
                              xywh_process_noise_kernel)
 from ._base import (FrameClock, StepRecord, check_detections, check_embeddings, gather_rows, grow_rows, pack_step,
                     scatter_rows, timed_transition)
-from .bytetrack import (DET_IDX, ID, STATE, TRACKED, add_pairs, assign, close_frame, mark_matched, pools,
-                        settle_states, start_track, subset, track_boxes)
+from .bytetrack import (DET_IDX, ID, STATE, TRACKED, add_pairs, assign, close_frame, is_identity, mark_matched,
+                        pools, settle_states, start_track, subset, track_boxes)
 from .camera import LAYOUTS, check_warp, warp_states_kernel
 
 __all__ = ["BoTSORT"]
@@ -411,8 +411,9 @@ def botsort_frame(X, P, I, S, E, n_tracked, n_old, next_id, frame, boxes, scores
     newly_lost_ids = I[newly_lost, ID]
     order, n_tracked, out, removed, states = close_frame(X, I, S, n_tracked, n_old, n, refound, newly_lost,
                                                          removed_now, frame, params.max_time_lost, CXCYWH, False)
-    X[:len(order)], P[:len(order)], I[:len(order)] = X[order], P[order], I[order]
-    S[:len(order)], E[:len(order)] = S[order], E[order]
+    if not is_identity(order):  # the rows move only when a track changes list or leaves
+        X[:len(order)], P[:len(order)], I[:len(order)] = X[order], P[order], I[order]
+        S[:len(order)], E[:len(order)] = S[order], E[order]
     return (n_tracked, len(order) - n_tracked, next_id, out, first, second, unconf,
             pack_step(matches, new_rows[:n_new], newly_lost_ids, removed, I[:len(order), ID], states))
 

@@ -261,6 +261,15 @@ def add_pairs(tracks, dets, pairs, taken, matched, n):
     return n
 
 
+@kernel(inline=True)
+def is_identity(order):
+    """True when ``order`` is ``0, 1, ..., len(order) - 1``: the table keeps its rows."""
+    for k in range(len(order)):
+        if order[k] != k:
+            return False
+    return True
+
+
 @kernel
 def subset(tracks, keep):
     """``tracks[j]`` for which ``keep[j]``, in order."""
@@ -348,7 +357,8 @@ def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores
     newly_lost_ids = I[newly_lost, ID]
     order, n_tracked, out, removed, states = close_frame(X, I, S, n_tracked, n_old, n, refound, newly_lost,
                                                          removed_now, frame, max_time_lost, XYAH, True)
-    X[:len(order)], P[:len(order)], I[:len(order)], S[:len(order)] = X[order], P[order], I[order], S[order]
+    if not is_identity(order):  # the rows move only when a track changes list or leaves
+        X[:len(order)], P[:len(order)], I[:len(order)], S[:len(order)] = X[order], P[order], I[order], S[order]
     return (n_tracked, len(order) - n_tracked, next_id, out, first, second, unconf,
             pack_step(matches, new_rows[:n_new], newly_lost_ids, removed, I[:len(order), ID], states))
 
