@@ -19,9 +19,9 @@ the step that maximises the linearised coefficient in closed form:
 until ``|rho - last rho| < epsilon`` or ``max_count`` iterations, all in one compiled loop
 (:func:`_iterate`). Step 1 is one pass over the template's pixels (:func:`_warp`, from the image
 and gradients interleaved per pixel by :func:`_planes`), step 2 a second (:func:`_moments`), step
-3 a third (:func:`_accumulate`: the Jacobian images are built a row at a time and summed by
-vectorised float64 dot products), and the step's projection a fourth once ``lambda`` is known
-(:func:`_project_error`). Everything is float32 as in OpenCV (the Hessian's inverse too:
+3 a third (:func:`_accumulate`: the Jacobian images are built a row at a time, summed by
+vectorised float64 dot products and kept), and the step's projection a fourth once ``lambda`` is
+known (:func:`_project_error`, from the kept images). Everything is float32 as in OpenCV (the Hessian's inverse too:
 :func:`_inverse` eliminates as OpenCV's inv() does), the sums over pixels accumulate in float64,
 and the warp samples as OpenCV 5's warpAffine / warpPerspective do (source positions in float64,
 bilinear weights in float32), so the matrices agree with cv2's to float32 rounding.
@@ -240,25 +240,25 @@ def _dot(a, b):
 
 
 @kernel
-def _accumulate(kind, m, gxw, gyw, warped, template, mask, image_mean, template_mean, hessian, projections):
-    """One pass over the template's rows (:func:`_image_row`: ``i``, ``t`` and the Jacobian
-    images ``J``): sums in float64 of ``J J'`` into ``hessian`` and of ``J i`` and ``J t`` into
-    the two columns of ``projections`` (stored as float32, as OpenCV's project_onto_jacobian).
-    Returns ``<t, i>``."""
+def _accumulate(kind, m, gxw, gyw, warped, template, mask, image_mean, template_mean, jacobian, i, t, hessian,
+                projections):
+    """One pass over the template's rows (:func:`_image_row`: ``i``, ``t`` (H, W) and the Jacobian
+    images ``jacobian`` (H, k, W), kept for :func:`_project_error`): sums in float64 of ``J J'``
+    into ``hessian`` and of ``J i`` and ``J t`` into the two columns of ``projections`` (stored as
+    float32, as OpenCV's project_onto_jacobian). Returns ``<t, i>``."""
     k = hessian.shape[0]
-    w = warped.shape[1]
-    jacobian, i, t = np.empty((k, w), np.float32), np.empty(w, np.float32), np.empty(w, np.float32)
     sums, proj = np.zeros((k, k)), np.zeros((k, 2))
     correlation = 0.0
     mi, mt = np.float32(image_mean), np.float32(template_mean)
     for y in range(warped.shape[0]):
-        _image_row(kind, m, gxw, gyw, warped, template, mask, y, mi, mt, jacobian, i, t)
+        rows = jacobian[y]
+        _image_row(kind, m, gxw, gyw, warped, template, mask, y, mi, mt, rows, i[y], t[y])
         for a in range(k):
-            proj[a, 0] += _dot(jacobian[a], i)
-            proj[a, 1] += _dot(jacobian[a], t)
+            proj[a, 0] += _dot(rows[a], i[y])
+            proj[a, 1] += _dot(rows[a], t[y])
             for b in range(a, k):
-                sums[a, b] += _dot(jacobian[a], jacobian[b])
-        correlation += _dot(t, i)
+                sums[a, b] += _dot(rows[a], rows[b])
+        correlation += _dot(t[y], i[y])
     for a in range(k):
         for b in range(a, k):
             hessian[a, b] = hessian[b, a] = np.float32(sums[a, b])
@@ -267,18 +267,18 @@ def _accumulate(kind, m, gxw, gyw, warped, template, mask, image_mean, template_
 
 
 @kernel
-def _project_error(kind, m, gxw, gyw, warped, template, mask, image_mean, template_mean, lam, k):
-    """``J^T e`` for the error image ``e = float32(lam t - i)`` (float64 sums, float32 result)."""
-    w = warped.shape[1]
-    jacobian, i, t = np.empty((k, w), np.float32), np.empty(w, np.float32), np.empty(w, np.float32)
+def _project_error(jacobian, i, t, lam):
+    """``J^T e`` for the error image ``e = float32(lam t - i)``, from the images
+    :func:`_accumulate` kept (float64 sums, float32 result)."""
+    k = jacobian.shape[1]
+    error = np.empty(i.shape[1], np.float32)
     proj = np.zeros(k)
-    mi, mt, lam32 = np.float32(image_mean), np.float32(template_mean), np.float32(lam)
-    for y in range(warped.shape[0]):
-        _image_row(kind, m, gxw, gyw, warped, template, mask, y, mi, mt, jacobian, i, t)
-        for x in range(w):
-            t[x] = lam32 * t[x] - i[x]  # the error row, over t
+    lam32 = np.float32(lam)
+    for y in range(i.shape[0]):
+        for x in range(len(error)):
+            error[x] = lam32 * t[y, x] - i[y, x]
         for a in range(k):
-            proj[a] += _dot(jacobian[a], t)
+            proj[a] += _dot(jacobian[y, a], error)
     return proj.astype(np.float32)
 
 
@@ -367,6 +367,8 @@ def _iterate(kind, planes, template, m, iterations, epsilon, masked, rhos, warps
     mask = np.empty((h, w), np.uint8)
     k = _PARAMETERS[kind]
     hessian, projections = np.empty((k, k), np.float32), np.empty((k, 2), np.float32)
+    jacobian = np.empty((h, k, w), np.float32)  # the Jacobian images, row by row
+    centred, template_centred = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
     m64 = np.eye(3)
     rho, last_rho = -1.0, -epsilon
     for it in range(iterations):
@@ -379,8 +381,8 @@ def _iterate(kind, planes, template, m, iterations, epsilon, masked, rhos, warps
             return _NO_OVERLAP, it, rho
         template_norm = np.sqrt(count * template_std * template_std)
         image_norm = np.sqrt(count * image_std * image_std)
-        correlation = _accumulate(kind, m, gxw, gyw, warped, template, mask, image_mean, template_mean, hessian,
-                                  projections)
+        correlation = _accumulate(kind, m, gxw, gyw, warped, template, mask, image_mean, template_mean, jacobian,
+                                  centred, template_centred, hessian, projections)
         hessian_inv = _inverse(hessian)
         last_rho, rho = rho, correlation / (image_norm * template_norm)
         if it < len(rhos):
@@ -398,8 +400,7 @@ def _iterate(kind, planes, template, m, iterations, epsilon, masked, rhos, warps
         if lambda_d <= 0.0:
             return _DECREASING, it + 1, rho
         # the error image e = lambda t - i, projected in a second pass (lambda is known only now)
-        error_projection = _project_error(kind, m, gxw, gyw, warped, template, mask, image_mean, template_mean,
-                                          lambda_n / lambda_d, k)
+        error_projection = _project_error(jacobian, centred, template_centred, lambda_n / lambda_d)
         _update(kind, m, _times(hessian_inv, error_projection))
     return _RUNNING, iterations, rho
 
