@@ -87,19 +87,23 @@ def run(threads, repeat):
                 "ours, ECC (Euclidean, BoT-SORT's 5000 iterations, eps 1e-6)":
                     lambda a, b: estimate_camera_motion(a, b, "ecc", "euclidean", criteria=(3, 5000, 1e-6)),
             }
-            for name, f in methods.items():
-                if "ECC" in name and (threads_n > 1 or label == "1920x1080" and repeat < 3):
-                    continue
+            methods = {name: f for name, f in methods.items()
+                       if not ("ECC" in name and (threads_n > 1 or label == "1920x1080" and repeat < 3))}
+            times = {name: [] for name in methods}
+            errors_of = {name: [] for name in methods}
+            for f in methods.values():
                 f(*pairs[0])  # compile / warm
-                times, errors = [], []
+            for _ in range(max(1, repeat // 3)):  # rounds: every method on every pair in turn, so a slow spell hits all
                 for (a, b), e in zip(pairs, exact):
-                    for _ in range(max(1, repeat // 3)):
+                    for name, f in methods.items():
                         start = time.perf_counter()
                         m = f(a, b)
-                        times.append(time.perf_counter() - start)
-                    errors.append(_corner_error(m, e, *size))
+                        times[name].append(time.perf_counter() - start)
+                        errors_of[name].append(_corner_error(m, e, *size))
+            for name in methods:
+                errors = errors_of[name]
                 row = {"frame": label, "threads": threads_n, "method": name,
-                       "ms per frame": 1e3 * float(np.median(times)),
+                       "ms per frame": 1e3 * float(np.median(times[name])),
                        "max error at the corners (px)": max(errors),
                        "mean error at the corners (px)": float(np.mean(errors))}
                 if name.startswith("ours, ECC"):
@@ -112,6 +116,6 @@ def run(threads, repeat):
              "OpenCV's paths are those of BoT-SORT's GMC (ultralytics gmc.py: estimateAffinePartial2D with its "
              "default 3 px threshold; Euclidean ECC on Gaussian-blurred frames, 5000 iterations, eps 1e-6; ECC "
              "measured with one thread only; ours shrinks without BoT-SORT's 3x3 blur first, and equals cv2.findTransformECC "
-             "on the same shrunk frames, tests/test_ecc.py). Median of the calls. Reproduce: python benchmarks/run.py "
+             "on the same shrunk frames, tests/test_ecc.py). Median of the calls, made in rounds that take every method on every pair in turn. Reproduce: python benchmarks/run.py "
              "camera_motion")
     return rows, notes
