@@ -82,9 +82,20 @@ def check_embeddings(embeddings, n_rows: int, rows, dim, *, allow_zero: bool = F
     if dim is not None and e.shape[1] != dim:
         raise ValueError(f"embeddings must have D = {dim} values per row like the earlier frames, got {e.shape[1]}")
     feats = np.ascontiguousarray(e if len(rows) == n_rows else e[rows], np.float32)
-    if not np.isfinite(feats).all() or (not allow_zero and (np.linalg.norm(feats, axis=1) == 0).any()):
+    if not _all_finite(feats) or (not allow_zero and (np.linalg.norm(feats, axis=1) == 0).any()):
         raise ValueError("embeddings must be finite" + ("" if allow_zero else " and non-zero"))
     return feats, e.shape[1]
+
+
+@kernel
+def _all_finite(a):
+    """True when the float32 (K, D) array ``a`` holds no NaN or inf (compiled: NumPy's
+    ``isfinite(a).all()`` cost a tracker 1.5 us a frame)."""
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            if not np.isfinite(a[i, j]):
+                return False
+    return True
 
 
 @kernel

