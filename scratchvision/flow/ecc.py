@@ -40,6 +40,7 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_choice, check_float, check_image, check_int
+from ..imgproc import gaussian_blur, reflect101
 
 __all__ = ["find_transform_ecc", "ECCTrace", "ECCError", "MOTION_TYPES"]
 
@@ -71,25 +72,18 @@ def _planes(image, valid):
     h, w = image.shape
     planes = np.empty((h, w, 4), np.float32)
     half = np.float32(0.5)
+    left, right = np.empty(w, np.int64), np.empty(w, np.int64)  # each column's neighbours
+    for x in range(w):
+        left[x], right[x] = reflect101(x - 1, w), reflect101(x + 1, w)
     for y in range(h):
-        up, down = _reflect(y - 1, h), _reflect(y + 1, h)
+        up, down = reflect101(y - 1, h), reflect101(y + 1, h)
         for x in range(w):
-            left, right = _reflect(x - 1, w), _reflect(x + 1, w)
             v = np.float32(valid[y, x])
             planes[y, x, 0] = image[y, x]
-            planes[y, x, 1] = (image[y, right] * half - image[y, left] * half) * v
+            planes[y, x, 1] = (image[y, right[x]] * half - image[y, left[x]] * half) * v
             planes[y, x, 2] = (image[down, x] * half - image[up, x] * half) * v
             planes[y, x, 3] = v
     return planes
-
-
-@kernel(inline=True)
-def _reflect(i, n):
-    """Index ``i`` in ``[-1, n]`` reflected into ``[0, n)`` (OpenCV's BORDER_REFLECT_101; a
-    side of one pixel reflects onto itself)."""
-    if n == 1:
-        return 0
-    return -i if i < 0 else (2 * n - 2 - i if i >= n else i)
 
 
 @kernel(inline=True)
@@ -471,8 +465,6 @@ def find_transform_ecc(template_image, input_image, warp_matrix=None, motion_typ
     >>> bool(np.allclose(m[:, 2], seq.flow[0, 60, 80], atol=0.05)), rho > 0.99
     (True, True)
     """
-    from ..imgproc import gaussian_blur
-
     template = _as_float_image(template_image, "template_image")
     image = _as_float_image(input_image, "input_image")
     if np.asarray(template_image).dtype != np.asarray(input_image).dtype:
