@@ -35,7 +35,7 @@ from ._validate import (DTypeError, as_array, check_bool, check_boxes, check_cho
 
 __all__ = ["BORDER_MODES", "remap", "rgb_to_gray", "rgb_to_hsv", "to_uint8", "sample_bilinear", "reflect101", "fill_border_reflect101",
            "pad_reflect101", "gaussian_kernel", "gaussian_blur", "resize", "linear_taps", "linear_tap", "window_taps", "interpolate_rows",
-           "sample_separable", "sample_separable_checked", "crop_patches"]
+           "sample_separable", "sample_separable_checked", "crop_patches", "blend_bilinear"]
 
 #: Border modes of :func:`remap`, by name -> code used inside kernels.
 BORDER_MODES = {"constant": 0, "replicate": 1, "nan": 2}
@@ -125,7 +125,7 @@ def _sample_near_border(img, i0, j0, ax, ay, c, border_mode, border_value):
             v10 = fill
         if i1 != ic1 or j1 != jc1:
             v11 = fill
-    return _blend(v00, v01, v10, v11, ax, ay)
+    return blend_bilinear(v00, v01, v10, v11, ax, ay)
 
 
 @kernel
@@ -141,7 +141,7 @@ def sample_bilinear(img, x, y, c, border_mode, border_value):
     h, w = img.shape[0], img.shape[1]
     i, j, ax, ay = _bilinear_position(x, y, h, w)
     if _neighbours_inside(i, j, h, w):  # the common case
-        return _blend(np.float64(img[i, j, c]), np.float64(img[i, j + 1, c]), np.float64(img[i + 1, j, c]),
+        return blend_bilinear(np.float64(img[i, j, c]), np.float64(img[i, j + 1, c]), np.float64(img[i + 1, j, c]),
                       np.float64(img[i + 1, j + 1, c]), ax, ay)
     return _sample_near_border(img, i, j, ax, ay, c, border_mode, border_value)
 
@@ -165,8 +165,9 @@ def _neighbours_inside(i, j, h, w):
 
 
 @kernel(inline=True)
-def _blend(v00, v01, v10, v11, ax, ay):
-    """The bilinear blend of four neighbours (float64): along x, then along y."""
+def blend_bilinear(v00, v01, v10, v11, ax, ay):
+    """The bilinear blend of four neighbours: along x by ``ax``, then along y by ``ay``, in the
+    inputs' precision (float64 here; float32 in ECC's warp, as OpenCV 5 blends)."""
     top = v00 + ax * (v01 - v00)
     bottom = v10 + ax * (v11 - v10)
     return top + ay * (bottom - top)
@@ -195,7 +196,7 @@ def _remap_kernel(img, map_x, map_y, border_mode, border_value, out):
                 p = np.uint64((i * w + j) * nc)
                 right, below = np.uint64(nc), np.uint64(w * nc)
                 for c in range(np.uint64(nc)):
-                    row[np.uint64(q * nc) + c] = _blend(
+                    row[np.uint64(q * nc) + c] = blend_bilinear(
                         np.float64(flat[p + c]), np.float64(flat[p + c + right]), np.float64(flat[p + c + below]),
                         np.float64(flat[p + c + below + right]), ax[q], ay[q])
             else:

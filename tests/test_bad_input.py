@@ -479,7 +479,7 @@ NO_INPUT |= {"boxes.FORMATS", "imgproc.BORDER_MODES", "metrics.HOTA_ALPHAS", "me
 # Kernel-level functions: by design they take input a checked function has validated (their
 # docstrings say so), to spare the per-frame checks.
 KERNEL_LEVEL = {"boxes.convert_checked", "boxes.convert_kernel", "boxes.iou_checked", "boxes.iou_kernel",
-                "imgproc.fill_border_reflect101", "imgproc.interpolate_rows", "imgproc.linear_tap",
+                "imgproc.blend_bilinear", "imgproc.fill_border_reflect101", "imgproc.interpolate_rows", "imgproc.linear_tap",
                 "imgproc.reflect101", "imgproc.sample_bilinear", "imgproc.sample_separable_checked",
                 "imgproc.window_taps"}
 # Readers take paths; they are fuzzed with bad files in test_io.py.

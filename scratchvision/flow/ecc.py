@@ -40,7 +40,7 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_choice, check_float, check_image, check_int
-from ..imgproc import gaussian_blur, reflect101
+from ..imgproc import blend_bilinear, gaussian_blur, reflect101
 
 __all__ = ["find_transform_ecc", "ECCTrace", "ECCError", "MOTION_TYPES"]
 
@@ -89,22 +89,15 @@ def _planes(image, valid):
 @kernel(inline=True)
 def _bilinear(planes, c, ix, iy, a, b):
     """OpenCV 5's bilinear sample of plane ``c`` at integer corner ``(ix, iy)`` and float32
-    fractions ``a``, ``b`` (:func:`_lerp2`), neighbours outside the image zero."""
+    fractions ``a``, ``b`` (:func:`~scratchvision.imgproc.blend_bilinear`), neighbours outside
+    the image zero."""
     h, w = planes.shape[0], planes.shape[1]
     zero = np.float32(0.0)
     p00 = planes[iy, ix, c] if 0 <= ix < w and 0 <= iy < h else zero
     p01 = planes[iy, ix + 1, c] if 0 <= ix + 1 < w and 0 <= iy < h else zero
     p10 = planes[iy + 1, ix, c] if 0 <= ix < w and 0 <= iy + 1 < h else zero
     p11 = planes[iy + 1, ix + 1, c] if 0 <= ix + 1 < w and 0 <= iy + 1 < h else zero
-    return _lerp2(p00, p01, p10, p11, a, b)
-
-
-@kernel(inline=True)
-def _lerp2(p00, p01, p10, p11, a, b):
-    """Two horizontal lerps by ``a``, then a vertical one by ``b`` (float32)."""
-    top = p00 + a * (p01 - p00)
-    bottom = p10 + a * (p11 - p10)
-    return top + b * (bottom - top)
+    return blend_bilinear(p00, p01, p10, p11, a, b)
 
 
 @kernel(inline=True)
@@ -124,7 +117,8 @@ def _warp(planes, m, homography, masked, warped, gxw, gyw, mask):
     ones and is not read. Each row in two loops: the positions, then the samples."""
     h, w = planes.shape[0], planes.shape[1]
     cols = warped.shape[1]
-    ix, iy, nx, ny = np.empty(cols, np.int32), np.empty(cols, np.int32), np.empty(cols, np.int32), np.empty(cols, np.int32)
+    ix, iy = np.empty(cols, np.int32), np.empty(cols, np.int32)  # bilinear cells
+    nx, ny = np.empty(cols, np.int32), np.empty(cols, np.int32)  # nearest pixels
     a, b = np.empty(cols, np.float32), np.empty(cols, np.float32)
     for y in range(warped.shape[0]):
         for x in range(cols):
@@ -140,12 +134,12 @@ def _warp(planes, m, homography, masked, warped, gxw, gyw, mask):
         for x in range(cols):
             i, j = ix[x], iy[x]
             if 0 <= i < w - 1 and 0 <= j < h - 1:  # all four neighbours inside: no border tests
-                warped[y, x] = _lerp2(planes[j, i, 0], planes[j, i + 1, 0], planes[j + 1, i, 0],
-                                      planes[j + 1, i + 1, 0], a[x], b[x])
-                gxw[y, x] = _lerp2(planes[j, i, 1], planes[j, i + 1, 1], planes[j + 1, i, 1],
-                                   planes[j + 1, i + 1, 1], a[x], b[x])
-                gyw[y, x] = _lerp2(planes[j, i, 2], planes[j, i + 1, 2], planes[j + 1, i, 2],
-                                   planes[j + 1, i + 1, 2], a[x], b[x])
+                warped[y, x] = blend_bilinear(planes[j, i, 0], planes[j, i + 1, 0], planes[j + 1, i, 0],
+                                              planes[j + 1, i + 1, 0], a[x], b[x])
+                gxw[y, x] = blend_bilinear(planes[j, i, 1], planes[j, i + 1, 1], planes[j + 1, i, 1],
+                                           planes[j + 1, i + 1, 1], a[x], b[x])
+                gyw[y, x] = blend_bilinear(planes[j, i, 2], planes[j, i + 1, 2], planes[j + 1, i, 2],
+                                           planes[j + 1, i + 1, 2], a[x], b[x])
             elif -1 <= i < w and -1 <= j < h:
                 warped[y, x] = _bilinear(planes, 0, i, j, a[x], b[x])
                 gxw[y, x] = _bilinear(planes, 1, i, j, a[x], b[x])
