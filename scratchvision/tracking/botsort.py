@@ -265,9 +265,8 @@ def _unit_rows(f):
     for i in range(f.shape[0]):
         norm = np.sqrt(_squared_norm(f[i]))
         if norm > 0.0:
-            scale = 1.0 / norm  # a product vectorises where a division does not
             for k in range(f.shape[1]):
-                out[i, k] = f[i, k] * scale
+                out[i, k] = f[i, k] / norm
     return out
 
 
