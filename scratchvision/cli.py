@@ -97,8 +97,7 @@ def _cmd_flow(args):
             flow = _raft_flow(frames, args)
         else:
             method = getattr(flow_mod, FLOW_METHODS[args.method])
-            flow = method(frames[0], frames[1], None, 0.5, 3, 15, 3, 5, 1.2, 0) if args.method == "farneback" \
-                else method(frames[0], frames[1])
+            flow = method(frames[0], frames[1])
         name = f"{args.method} flow {args.inputs[0]} -> {args.inputs[1]}"
         if args.out:
             write_flo(args.out, flow)
@@ -508,8 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("flow", help="dense flow between two images, or inspect a .flo file: statistics, "
                                      "error against ground truth, colour image",
                        description="With two images, compute the dense flow from the first to the second "
-                                   "(Farneback with OpenCV's sample settings 0.5, 3, 15, 3, 5, 1.2; "
-                                   "Horn-Schunck or TV-L1 with their defaults; RAFT with a torchvision "
+                                   "(Farneback, Horn-Schunck or TV-L1 with their defaults; RAFT with a torchvision "
                                    "checkpoint given by --weights); with one Middlebury .flo "
                                    "file, read it. Print the size and magnitudes, optionally the "
                                    "endpoint/angular error against a ground-truth .flo, and write the "

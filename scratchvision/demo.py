@@ -146,7 +146,7 @@ def _stage_dense_flow(seq, gray, out, show_progress):
     from .io import write_video
     from .viz import caption, flow_to_color
 
-    methods = {"Farneback": lambda a, b: calc_optical_flow_farneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0),
+    methods = {"Farneback": calc_optical_flow_farneback,
                "Horn-Schunck": calc_optical_flow_horn_schunck, "TV-L1": calc_optical_flow_tvl1}
     n_pairs = min(5, len(gray) - 1)
     epe = {name: [] for name in methods}

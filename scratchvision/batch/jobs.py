@@ -72,8 +72,8 @@ def _flow_function(method, raft_weights):
         return method
     if method == "tvl1":
         return calc_optical_flow_tvl1
-    if method == "farneback":  # OpenCV's sample settings, as nn.two_stream_inputs computes them
-        return lambda a, b: calc_optical_flow_farneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    if method == "farneback":  # its defaults: OpenCV's sample settings
+        return calc_optical_flow_farneback
     if method == "horn_schunck":
         return calc_optical_flow_horn_schunck
     if raft_weights not in _RAFT:

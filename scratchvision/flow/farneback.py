@@ -406,7 +406,11 @@ def calc_optical_flow_farneback(prev, next, flow=None, pyr_scale: float = 0.5, l
                                 poly_sigma: float = 1.2, flags: int = 0, *, trace: bool = False):
     """Dense optical flow from ``prev`` to ``next``, as ``cv2.calcOpticalFlowFarneback``.
 
-    Parameters (cv2's names and order)
+    The parameters have cv2's names and order. The defaults are OpenCV's sample settings from
+    ``opt_flow.py`` (``0.5, 3, 15, 3, 5, 1.2, 0``); the demo, the CLI, the Two-Stream inputs and
+    the batch jobs use them.
+
+    Parameters
     ----------
     prev, next : ndarray (H, W), uint8/float32/float64 (float16 is computed in float32)
         Gray frames of one size.
@@ -450,7 +454,7 @@ def calc_optical_flow_farneback(prev, next, flow=None, pyr_scale: float = 0.5, l
     --------
     >>> import numpy as np, scratchvision as sv
     >>> seq = sv.synthetic_sequence(2, size=(96, 128), n_objects=2, seed=1)
-    >>> f = sv.calc_optical_flow_farneback(seq.frames[0], seq.frames[1], None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    >>> f = sv.calc_optical_flow_farneback(seq.frames[0], seq.frames[1])  # = ..., None, 0.5, 3, 15, 3, 5, 1.2, 0
     >>> f.shape, bool(sv.endpoint_error(f, seq.flow[0]) < 1.0)
     ((96, 128, 2), True)
     """

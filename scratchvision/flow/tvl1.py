@@ -207,7 +207,9 @@ def calc_optical_flow_tvl1(prev, next, flow=None, *, tau: float = 0.25, lambda_:
                            median_filtering: int = 5, use_initial_flow: bool = False, trace: bool = False):
     """Dense optical flow from ``prev`` to ``next`` by TV-L1 (duality-based), coarse to fine.
 
-    Parameters (OpenCV's DualTVL1 names and defaults, in snake case)
+    The parameters have OpenCV's DualTVL1 names (in snake case) and defaults.
+
+    Parameters
     ----------
     prev, next : ndarray (H, W), uint8/float32/float64 (float16 is computed in float32)
         Gray frames of one size, intensities in gray levels (0..255; OpenCV instead scales float

@@ -196,7 +196,7 @@ def two_stream_inputs(frames, flow_length: int = 10, size: int = 224, flows=None
     rgb = (rgb - np.asarray(IMAGENET_MEAN, np.float32)) / np.asarray(IMAGENET_STD, np.float32)
     if flows is None:
         gray = [resize(rgb_to_gray(frame), (size, size)) for frame in f]
-        flows = [calc_optical_flow_farneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0) for a, b in zip(gray, gray[1:])]
+        flows = [calc_optical_flow_farneback(a, b) for a, b in zip(gray, gray[1:])]
     return np.ascontiguousarray(rgb.transpose(2, 0, 1)), flow_stack(flows)
 
 
