@@ -70,7 +70,7 @@ def run(threads, repeat):
             kf.predict()
             kf.update(z)
 
-    from scratchvision.kalman._kernels import batch_predict_kernel, batch_update_kernel
+    from scratchvision.kalman.kernels import batch_predict_kernel, batch_update_kernel
 
     Q1, R1, status = m.Q[None].copy(), m.R[None].copy(), np.empty(n, np.int64)
 

@@ -23,13 +23,13 @@ _EXPORTS = {
     # features and sparse flow
     "good_features_to_track": "features", "corner_min_eigen_val": "features",
     "corner_harris": "features", "calc_optical_flow_pyr_lk": "flow",
-    "forward_backward_error": "flow", "build_optical_flow_pyramid": "flow", "pyr_down": "flow",
-    "scharr_derivatives": "flow", "LKTrace": "flow", "track_features": "flow", "TrackedPoints": "flow",
+    "forward_backward_error": "flow", "build_optical_flow_pyramid": "flow", "pyr_down": "imgproc",
+    "scharr_derivatives": "imgproc", "LKTrace": "flow", "track_features": "flow", "TrackedPoints": "flow",
     # dense flow
     "calc_optical_flow_farneback": "flow", "poly_expansion": "flow", "poly_expansion_basis": "flow",
     "dense_pyramid": "flow", "dense_pyramid_sizes": "flow", "FarnebackTrace": "flow", "OPTFLOW_USE_INITIAL_FLOW": "flow",
     "OPTFLOW_FARNEBACK_GAUSSIAN": "flow", "calc_optical_flow_horn_schunck": "flow",
-    "calc_optical_flow_tvl1": "flow", "median_blur": "flow", "DenseFlowTrace": "flow", "calc_optical_flow_raft": "nn",
+    "calc_optical_flow_tvl1": "flow", "median_blur": "imgproc", "DenseFlowTrace": "flow", "calc_optical_flow_raft": "nn",
     # flow toolkit
     "warp": "flow", "resize_flow": "flow", "flow_consistency": "flow", "endpoint_error": "flow", "angular_error": "flow", "valid_flow_mask": "flow",
     # I/O

@@ -84,9 +84,9 @@ def _cmd_flow(args):
     else:
         import imageio.v3 as iio
 
-        from .io.video import _to_frame
+        from .io import to_frame
 
-        frames = [_to_frame(_read_image(iio, path), gray=args.method != "raft") for path in args.inputs]
+        frames = [to_frame(_read_image(iio, path), gray=args.method != "raft") for path in args.inputs]
         if frames[0].shape != frames[1].shape:
             raise ValueError(f"{args.inputs[0]} is {frames[0].shape[1]}x{frames[0].shape[0]} but {args.inputs[1]} "
                              f"is {frames[1].shape[1]}x{frames[1].shape[0]}")

@@ -205,7 +205,7 @@ def _stage_single_object(seq, gray, out, show_progress):
     """CSRT, KCF and MOSSE following the least occluded object from its first box, OTB success
     AUC and precision, and a GIF of the three boxes beside the ground truth."""
     from .io import write_video
-    from .sot import TrackerCSRT, TrackerKCF, TrackerMOSSE, object_track, otb_scores, plot_otb, run_tracker
+    from .sot import TrackerCSRT, TrackerKCF, TrackerMOSSE, object_track, otb_scores, run_tracker
     from .viz import caption, draw_boxes
 
     oid = _least_occluded_object(seq)
@@ -236,9 +236,9 @@ def _stage_single_object(seq, gray, out, show_progress):
         drawn.append(caption(canvas, f"single-object tracking of object {oid}: frame {i} of {len(frames) - 1}",
                              legend=list(_SOT_COLOURS.items())))
     write_video(os.path.join(out, "single_object_tracks.gif"), np.stack(drawn), fps=10)
-    import matplotlib.pyplot as plt
+    from .viz import plot_otb
 
-    plt.close(plot_otb(results, os.path.join(out, "otb_curves.png")))  # success and precision plots
+    plot_otb(results, os.path.join(out, "otb_curves.png"))  # success and precision plots
     return lines
 
 

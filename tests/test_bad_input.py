@@ -211,9 +211,10 @@ PUBLIC = {
     **{f"sot.{f}": (dict(pred=XYWH, gt=XYWH[::-1]), ["pred", "gt"])
        for f in ("overlap_ratios", "center_errors", "success_curve", "precision_curve", "otb_scores")},
     "sot.run_tracker": (dict(tracker=sv.TrackerMOSSE(), frames=np.stack([RGB, RGB]), bbox=BBOX), ["frames", "bbox"]),
-    "sot.plot_otb": (dict(results={"a": (XYWH, XYWH)}), ["results"]),
+    "viz.plot_otb": (dict(results={"a": (XYWH, XYWH)}), ["results"]),
+    "io.to_frame": (dict(frame=RGB), ["frame"]),
     "boxes.convert": (dict(boxes=BOXES, src="xyxy", dst="xywh"), ["boxes"]),
-    "flow.central_gradient": (dict(image=IMG), ["image"]),
+    "imgproc.central_gradient": (dict(image=IMG), ["image"]),
     "imgproc.linear_taps": (dict(pos=[1.5, 2.5], src=10), ["pos"]),
     "imgproc.pad_reflect101": (dict(image=IMG, top=1, bottom=2, left=1, right=0), ["image"]),
     "imgproc.sample_separable": (dict(image=IMG, x_taps=(np.array([1, 2]), np.array([0.5, 0.25], np.float32)),
@@ -481,7 +482,7 @@ NO_INPUT |= {"boxes.FORMATS", "imgproc.BORDER_MODES", "metrics.HOTA_ALPHAS", "me
 KERNEL_LEVEL = {"boxes.convert_checked", "boxes.convert_kernel", "boxes.iou_checked", "boxes.iou_kernel",
                 "imgproc.blend_bilinear", "imgproc.fill_border_reflect101", "imgproc.interpolate_rows", "imgproc.linear_tap",
                 "imgproc.reflect101", "imgproc.sample_bilinear", "imgproc.sample_separable_checked",
-                "imgproc.window_taps"}
+                "imgproc.window_taps", "imgproc.scharr_kernel"}
 # Readers take paths; they are fuzzed with bad files in test_io.py.
 PATH_ONLY = {"read_flo", "read_mot", "read_seqinfo", "evaluate_mot_folder", "nn.load_checkpoint", "nn.save_safetensors",
              "nn.from_pretrained"}
@@ -586,7 +587,7 @@ def test_bad_scalar_parameters(name, keyword, value, exc, fragment, tmp_path):
     ("sot.run_tracker", dict(tracker=sv.TrackerCSRT(), frames=[], bbox=BBOX),
      lambda r: r[0].shape == (0, 4) and r[1].shape == (0,) and np.isnan(r[2])),
     ("sot.overlap_ratios", dict(pred=np.zeros((0, 4)), gt=np.zeros((0, 4))), lambda r: r.shape == (0,)),
-    ("sot.plot_otb", dict(results={}), lambda r: r is not None),
+    ("viz.plot_otb", dict(results={}), lambda r: r is not None),
 ])
 def test_empty_inputs_give_empty_results(name, kwargs, check, tmp_path):
     assert check(_call(name, kwargs, tmp_path))

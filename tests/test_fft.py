@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.fft
 
-from scratchvision import _fft
+from scratchvision.imgproc import fft as _fft
 
 CASES = [((50, 18), (-2, -1)), ((72, 75), (0, 1)), ((3, 32, 31, 10), (2, 3)), ((3, 31, 10), (1, 2)),
          ((4, 6, 5), (0, 2)), ((1, 1), (0, 1))]

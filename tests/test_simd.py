@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scratchvision._simd import (f32x4_add_i32, f32x4_add_i32_pairs, f32x4_lane, f32x4_sum,
+from scratchvision.imgproc.simd import (f32x4_add_i32, f32x4_add_i32_pairs, f32x4_lane, f32x4_sum,
                                  f32x4_zeros)
 
 

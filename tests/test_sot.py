@@ -219,7 +219,7 @@ def test_kcf_feature_stack_is_gray_cells_and_fhog_of_the_windows(channels):
     from scratchvision.sot import colour_names
     from scratchvision.sot.colour_names import reduced_table
     from scratchvision.sot.common import rgb_patch_to_gray, sample_windows
-    from scratchvision.sot.features import fhog_stack, gray_cells
+    from scratchvision.sot.fhog import fhog_stack, gray_cells
     from scratchvision.sot.kcf import window_features
 
     rng = np.random.default_rng(3)

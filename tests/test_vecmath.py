@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scratchvision._jit import kernel
-from scratchvision._vecmath import bits_float64, float64_bits, vector_log
+from scratchvision.imgproc.vecmath import bits_float64, float64_bits, vector_log
 
 
 @kernel

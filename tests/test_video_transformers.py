@@ -167,7 +167,7 @@ def test_gelu_equals_its_definitions():
 def test_vector_functions_are_within_their_documented_error():
     from numba import njit
 
-    from scratchvision._vecmath import vector_erf32, vector_exp32, vector_tanh32
+    from scratchvision.imgproc.vecmath import vector_erf32, vector_exp32, vector_tanh32
 
     @njit
     def apply(f, x):

@@ -13,37 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 
-from .._jit import kernel, warmup_hook
-from .._validate import check_flow, check_float, check_image, check_int
+from .._validate import check_float, check_flow, check_image, check_int
 from .pyramid import dense_pyramid
 from .warp import resize_flow
 
-__all__ = ["DenseFlowTrace", "central_gradient", "check_pair", "coarse_to_fine"]
-
-
-@kernel(parallel=True)
-def _central_gradient_kernel(img, gx, gy):
-    h, w = img.shape
-    for y in numba.prange(h):
-        up = img[max(y - 1, 0)]
-        down = img[min(y + 1, h - 1)]
-        row = img[y]
-        for x in range(w):
-            gx[y, x] = np.float32(0.5) * (row[min(x + 1, w - 1)] - row[max(x - 1, 0)])
-            gy[y, x] = np.float32(0.5) * (down[x] - up[x])
-
-
-def central_gradient(image):
-    """``(dI/dx, dI/dy)`` by central differences ``(I[x+1] - I[x-1]) / 2``, edge pixels
-    replicated (a one-sided half difference at the border), in float32."""
-    img = np.ascontiguousarray(check_image(image, allow_color=False), np.float32)
-    gx = np.empty_like(img)
-    gy = np.empty_like(img)
-    _central_gradient_kernel(img, gx, gy)
-    return gx, gy
+__all__ = ["DenseFlowTrace", "check_pair", "coarse_to_fine"]
 
 
 @dataclass
@@ -114,8 +90,3 @@ def coarse_to_fine(prev, next_, init, scale_step, levels, min_size, solve_layer,
             info.residuals.append(np.asarray(residuals, np.float64))
             info.iterations.append(np.asarray(iterations, np.int64))
     return (flow, info) if trace else flow
-
-
-@warmup_hook
-def _warmup():
-    central_gradient(np.zeros((4, 4), np.float32))

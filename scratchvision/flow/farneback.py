@@ -33,7 +33,7 @@ import numba
 import numpy as np
 
 from .._jit import kernel, warmup_hook
-from .._validate import as_array, check_flow, check_float, check_image, check_int
+from .._validate import as_array, check_float, check_flow, check_image, check_int
 from ..imgproc import gaussian_kernel, resize
 from .pyramid import dense_pyramid_sizes, pyramid_layer
 

@@ -26,7 +26,8 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import check_float, check_int
-from .coarse_to_fine import central_gradient, check_pair, coarse_to_fine
+from ..imgproc import central_gradient
+from .coarse_to_fine import check_pair, coarse_to_fine
 from .warp import warp
 
 __all__ = ["calc_optical_flow_horn_schunck"]

@@ -32,61 +32,16 @@ import numba
 import numpy as np
 
 from .._jit import kernel, warmup_hook
-from .._simd import f32x4_add_i32, f32x4_add_i32_pairs, f32x4_sum, f32x4_zeros
 from .._validate import check_float, check_image, check_int, check_points
-from ..imgproc import pad_reflect101, reflect101, to_uint8
+from ..imgproc import pad_reflect101, scharr_kernel, to_uint8
+from ..imgproc.simd import f32x4_add_i32, f32x4_add_i32_pairs, f32x4_sum, f32x4_zeros
 from .pyramid import build_optical_flow_pyramid, check_win_size
 
-__all__ = ["calc_optical_flow_pyr_lk", "scharr_derivatives", "LKTrace", "forward_backward_error"]
+__all__ = ["calc_optical_flow_pyr_lk", "LKTrace", "forward_backward_error"]
 
 W_BITS = 14
 FLT_SCALE = np.float32(1.0 / (1 << 20))
 FLT_EPSILON = np.float32(np.finfo(np.float32).eps)
-
-
-@kernel
-def _scharr_at(r0, r1, r2, xl, x, xr):
-    """Scharr (Ix, Iy) at column ``x`` from rows above/at/below, ``xl``/``xr`` the columns
-    left/right of ``x`` (already reflected at the borders)."""
-    gx = 3 * (np.int32(r0[xr]) - np.int32(r0[xl])) + 10 * (np.int32(r1[xr]) - np.int32(r1[xl])) \
-        + 3 * (np.int32(r2[xr]) - np.int32(r2[xl]))
-    gy = 3 * (np.int32(r2[xl]) - np.int32(r0[xl])) + 10 * (np.int32(r2[x]) - np.int32(r0[x])) \
-        + 3 * (np.int32(r2[xr]) - np.int32(r0[xr]))
-    return gx, gy
-
-
-@kernel(parallel=True)
-def _scharr_kernel(img, gx, gy, pad_h, pad_w):
-    """Ix into ``gx`` and Iy into ``gy`` at offset (pad_h, pad_w): [-1 0 1] x [3 10 3] and its
-    transpose, reflect-101 borders (as OpenCV's calcScharrDeriv), in one pass over the three
-    rows around each output row."""
-    h, w = img.shape
-    for y in numba.prange(h):
-        r0 = img[reflect101(y - 1, h)]
-        r1 = img[y]
-        r2 = img[reflect101(y + 1, h)]
-        ox = gx[y + pad_h, pad_w:pad_w + w]
-        oy = gy[y + pad_h, pad_w:pad_w + w]
-        for x in range(1, w - 1):  # unsigned indices: no negative-index test, so LLVM vectorises
-            u = np.uint64(x)
-            ox[u], oy[u] = _scharr_at(r0, r1, r2, u - np.uint64(1), u, u + np.uint64(1))
-        for x in (0, w - 1):  # the border columns (one column when w == 1)
-            ox[x], oy[x] = _scharr_at(r0, r1, r2, reflect101(x - 1, w), x, reflect101(x + 1, w))
-
-
-def scharr_derivatives(image) -> np.ndarray:
-    """The gradient Lucas-Kanade uses: unnormalised Scharr ``(Ix, Iy)`` of an 8-bit image.
-
-    Returns
-    -------
-    ndarray (H, W, 2), int16
-        A unit-slope ramp gives 32.
-    """
-    img = check_image(image, allow_color=False, dtypes=(np.uint8,))
-    gx = np.empty(img.shape, np.int16)
-    gy = np.empty(img.shape, np.int16)
-    _scharr_kernel(np.ascontiguousarray(img), gx, gy, 0, 0)
-    return np.stack([gx, gy], axis=-1)
 
 
 @kernel
@@ -489,7 +444,7 @@ def calc_optical_flow_pyr_lk(prev_img, next_img, prev_pts, next_pts=None, *, win
             J_pad = pad_reflect101(J, win_h, win_h, win_w, span)
             gx = np.zeros(I_pad.shape, np.int16)
             gy = np.zeros_like(gx)
-            _scharr_kernel(I, gx, gy, win_h, win_w)
+            scharr_kernel(I, gx, gy, win_h, win_w)
             _lk_level(I_pad.ravel(), gx.ravel(), gy.ravel(), J_pad.ravel(), h, w, level, top, pts, out, status, err,
                       win_w, win_h, max_iter, epsilon * epsilon, np.float32(min_eig_threshold),
                       bool(get_min_eigenvals), bool(use_initial_flow), iters, steps, residual, span,

@@ -16,54 +16,14 @@ so layer 0 gets ``[1/4, 1/2, 1/4]``), then a bilinear resize to ``round(side * s
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from .._jit import kernel, warmup_hook
+from .._jit import warmup_hook
 from .._validate import check_float, check_image, check_int, check_int_pair
-from ..imgproc import fill_border_reflect101, gaussian_blur, reflect101, resize
+from ..imgproc import gaussian_blur, pyr_down, resize
 
-__all__ = ["pyr_down", "build_optical_flow_pyramid", "check_win_size", "dense_pyramid_sizes", "dense_pyramid",
+__all__ = ["build_optical_flow_pyramid", "check_win_size", "dense_pyramid_sizes", "dense_pyramid",
            "pyramid_layer"]
-
-@kernel(parallel=True)
-def _pyr_down_kernel(src, out):
-    """Vertical 5-tap pass into a row buffer padded by two columns (reflect-101), then the
-    horizontal 5-tap pass at even columns; all in integers, so the order does not matter."""
-    h, w = src.shape
-    oh, ow = out.shape
-    for y in numba.prange(oh):
-        r0 = reflect101(2 * y - 2, h)
-        r1 = reflect101(2 * y - 1, h)
-        r2 = reflect101(2 * y, h)
-        r3 = reflect101(2 * y + 1, h)
-        r4 = reflect101(2 * y + 2, h)
-        col = np.empty(w + 4, np.int32)
-        for x in range(w):
-            col[x + 2] = (np.int32(src[r0, x]) + np.int32(src[r4, x])
-                          + 4 * (np.int32(src[r1, x]) + np.int32(src[r3, x])) + 6 * np.int32(src[r2, x]))
-        fill_border_reflect101(col, 2, w)
-        for x in range(ow):
-            c = 2 * x
-            out[y, x] = (col[c] + col[c + 4] + 4 * (col[c + 1] + col[c + 3]) + 6 * col[c + 2] + 128) >> 8
-
-
-def pyr_down(image) -> np.ndarray:
-    """Blur and halve an 8-bit image, bit-exact with ``cv2.pyrDown`` (default size and border).
-
-    Parameters
-    ----------
-    image : ndarray (H, W), uint8
-
-    Returns
-    -------
-    ndarray ((H + 1) // 2, (W + 1) // 2), uint8
-    """
-    img = check_image(image, allow_color=False, dtypes=(np.uint8,))
-    out = np.empty(((img.shape[0] + 1) // 2, (img.shape[1] + 1) // 2), np.uint8)
-    _pyr_down_kernel(np.ascontiguousarray(img), out)
-    return out
-
 
 def check_win_size(win_size):
     """Validate a (width, height) window: odd integers >= 3. Returns a tuple of ints."""

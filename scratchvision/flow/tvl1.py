@@ -36,89 +36,12 @@ import numba
 import numpy as np
 
 from .._jit import kernel, warmup_hook
-from .._validate import check_float, check_image, check_int
-from .coarse_to_fine import central_gradient, check_pair, coarse_to_fine
+from .._validate import check_float, check_int
+from ..imgproc import central_gradient, median_blur
+from .coarse_to_fine import check_pair, coarse_to_fine
 from .warp import warp
 
-__all__ = ["calc_optical_flow_tvl1", "median_blur"]
-
-
-def _median_network(n: int) -> np.ndarray:
-    """Comparators ``(i, j)`` that leave the median (rank ``n // 2``) of ``n`` values in place.
-
-    Batcher's merge-exchange sorting network for ``n`` inputs (Knuth, TAOCP 3, algorithm
-    5.2.2M), pruned backwards to the comparators the middle output depends on.
-    """
-    t = max(1, (n - 1).bit_length())
-    pairs = []
-    p = 1 << (t - 1)
-    while p > 0:
-        q, r, d = 1 << (t - 1), 0, p
-        while True:
-            pairs.extend((i, i + d) for i in range(n - d) if i & p == r)
-            if q == p:
-                break
-            d, q, r = q - p, q // 2, p
-        p //= 2
-    needed, kept = {n // 2}, []
-    for i, j in reversed(pairs):
-        if i in needed or j in needed:
-            kept.append((i, j))
-            needed |= {i, j}
-    return np.array(kept[::-1], np.int64).reshape(-1, 2)
-
-
-@kernel(parallel=True)
-def _median_kernel(src, r, network, out):
-    """Each output row: the (2r+1)^2 shifted copies of the neighbouring rows (edges replicated)
-    as rows of a table, the comparator network applied row against row (min/max over the
-    whole image row, which vectorises), the middle row out."""
-    h, w = src.shape
-    k = 2 * r + 1
-    for y in numba.prange(h):
-        table = np.empty((k * k, w), src.dtype)
-        padded = np.empty(w + 2 * r, src.dtype)
-        n = 0
-        for dy in range(-r, r + 1):
-            row = src[min(max(y + dy, 0), h - 1)]
-            padded[r:r + w] = row
-            padded[:r] = row[0]
-            padded[r + w:] = row[w - 1]
-            for dx in range(k):
-                table[n] = padded[dx:dx + w]
-                n += 1
-        for c in range(network.shape[0]):
-            lo = table[network[c, 0]]
-            hi = table[network[c, 1]]
-            for x in range(w):
-                a = lo[x]
-                b = hi[x]
-                lo[x] = min(a, b)
-                hi[x] = max(a, b)
-        out[y] = table[(k * k) // 2]
-
-
-def median_blur(image, ksize: int) -> np.ndarray:
-    """Median of each ``ksize x ksize`` neighbourhood, edge pixels replicated
-    (``cv2.medianBlur``'s border), for float32 images: a sorting network pruned to the median
-    (:func:`_median_network`), run across whole rows at once.
-
-    Parameters
-    ----------
-    image : ndarray (H, W), float32/float64/uint8
-    ksize : int, odd, >= 1
-
-    Returns
-    -------
-    ndarray (H, W), float32
-    """
-    img = np.ascontiguousarray(check_image(image, allow_color=False), np.float32)
-    ksize = check_int(ksize, "ksize", low=1)
-    if ksize % 2 == 0:
-        raise ValueError(f"ksize must be odd, got {ksize}")
-    out = np.empty_like(img)
-    _median_kernel(img, ksize // 2, _median_network(ksize * ksize), out)
-    return out
+__all__ = ["calc_optical_flow_tvl1"]
 
 
 @kernel(parallel=True, fastmath=True)

@@ -2,7 +2,7 @@
 
 from .flo import read_flo, write_flo
 from .mot import read_mot, read_seqinfo, write_mot
-from .video import iter_frames, read_video, write_video
+from .video import iter_frames, read_video, to_frame, write_video
 
 __all__ = ["read_flo", "write_flo", "read_mot", "write_mot", "read_seqinfo", "iter_frames",
-           "read_video", "write_video"]
+           "read_video", "write_video", "to_frame"]

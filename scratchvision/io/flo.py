@@ -4,7 +4,7 @@
 Layout, little-endian: the float32 tag 202021.25 (the bytes ``PIEH``), int32 width, int32 height,
 then ``height * width`` interleaved float32 pairs ``(u, v)`` in row-major order. Middlebury marks
 pixels with unknown flow by values above 1e9; they are read as they are (see
-:func:`scratchvision.flow.metrics.valid_flow_mask`).
+:func:`scratchvision.flow.errors.valid_flow_mask`).
 """
 
 from __future__ import annotations

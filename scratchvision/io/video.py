@@ -14,7 +14,7 @@ import numpy as np
 from .._validate import as_array, check_float, check_int
 from ..imgproc import rgb_to_gray, to_uint8
 
-__all__ = ["iter_frames", "read_video", "write_video", "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS"]
+__all__ = ["iter_frames", "read_video", "write_video", "to_frame", "IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS"]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".pgm", ".ppm")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm")
@@ -40,8 +40,21 @@ def _decode(path):
             yield frame.to_ndarray(format="rgb24")
 
 
-def _to_frame(frame, gray: bool) -> np.ndarray:
-    a = np.asarray(frame)
+def to_frame(frame, gray: bool = False) -> np.ndarray:
+    """One decoded image as this library's frame: alpha dropped, one channel squeezed, and with
+    ``gray`` converted to gray (:func:`~scratchvision.imgproc.rgb_to_gray`).
+
+    Parameters
+    ----------
+    frame : array-like (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)
+        As imageio reads an image file.
+    gray : bool
+
+    Returns
+    -------
+    ndarray (H, W) or (H, W, 3)
+    """
+    a = as_array(frame, "frame")
     if a.ndim == 3 and a.shape[2] == 4:  # drop alpha
         a = a[:, :, :3]
     if a.ndim == 3 and a.shape[2] == 1:
@@ -79,7 +92,7 @@ def iter_frames(source, *, stride: int = 1, start: int = 0, end: int | None = No
         if end is not None and index >= end:
             return
         if index >= start and (index - start) % stride == 0:
-            yield _to_frame(frame, gray)
+            yield to_frame(frame, gray)
 
 
 def _raw_frames(source):

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._jit import warmup_hook
 from .._validate import as_array
-from ._kernels import (OK, batch_predict_kernel, batch_project_kernel, batch_update_kernel,
+from .kernels import (OK, batch_predict_kernel, batch_project_kernel, batch_update_kernel,
                        mahalanobis_sq_kernel)
 
 __all__ = ["batch_predict", "batch_update", "batch_project", "batch_mahalanobis_sq"]

@@ -21,7 +21,7 @@ import numpy as np
 
 from .._jit import warmup_hook
 from .._validate import as_array, check_float, check_int
-from ._kernels import NOT_FINITE, OK, predict_single, update_single, workspace_size
+from .kernels import NOT_FINITE, OK, predict_single, update_single, workspace_size
 
 __all__ = ["KalmanFilter"]
 

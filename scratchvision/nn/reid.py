@@ -35,7 +35,7 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import DTypeError, as_array, check_bool, check_int
-from .._vecmath import vector_exp32
+from ..imgproc.vecmath import vector_exp32
 from .modules import (AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU,
                       Sequential)
 from .functional import avg_pool2d, conv2d, linear, max_pool2d, relu

@@ -24,7 +24,7 @@ How it runs here:
   ``beta = 1`` into the token array itself (:func:`scratchvision.nn._blas.matmul`);
 * **GELU as one pass with the bias**: the exact GELU ``x Phi(x) = x (1 + erf(x / sqrt 2)) / 2`` and
   its tanh approximation (HF's ``gelu_new`` / ``gelu_fast`` / ``gelu_pytorch_tanh``) use rational
-  approximations of erf and tanh written for float32 (:mod:`scratchvision._vecmath`), 3.3e-7
+  approximations of erf and tanh written for float32 (:mod:`scratchvision.imgproc.vecmath`), 3.3e-7
   from the true functions at most, so the loop vectorises (a call to libm's ``erf`` per value
   cost 8 ns, the whole forward's GELUs 0.5 s).
 
@@ -43,7 +43,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._jit import kernel, warmup_hook
-from .._vecmath import vector_erf32, vector_exp32, vector_tanh32
+from ..imgproc.vecmath import vector_erf32, vector_exp32, vector_tanh32
 from .._validate import DTypeError, as_array, check_choice, check_float, check_int, to_float32
 from ._blas import matmul
 from ._scratch import scratch

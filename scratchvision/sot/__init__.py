@@ -5,7 +5,6 @@ from .evaluation import (
            object_track,
            otb_scores,
            overlap_ratios,
-           plot_otb,
            precision_curve,
            run_tracker,
            success_curve,
@@ -13,10 +12,10 @@ from .evaluation import (
 from .colour_names import COLOUR_NAME_RGB, COLOUR_NAMES, colour_name_image, colour_name_projection, colour_names, colour_names_table
 from .csrt import TrackerCSRT, csr_filter
 from .dsst import ScaleEstimator
-from .features import fhog, gray_cells
+from .fhog import fhog, gray_cells
 from .kcf import TrackerKCF
 from .mosse import TrackerMOSSE
 
 __all__ = ["TrackerMOSSE", "TrackerKCF", "TrackerCSRT", "ScaleEstimator", "csr_filter", "fhog", "gray_cells", "COLOUR_NAMES", "COLOUR_NAME_RGB", "colour_names",
            "colour_name_image", "colour_name_projection", "colour_names_table", "overlap_ratios", "center_errors", "success_curve", "precision_curve", "otb_scores",
-           "run_tracker", "object_track", "plot_otb"]
+           "run_tracker", "object_track"]

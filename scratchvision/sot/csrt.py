@@ -49,7 +49,7 @@ from .colour_names import colour_names
 from .evaluation import exercise_tracker
 from .common import check_bbox, get_rect_sub_pix, hanning_window, peak_to_sidelobe, rgb_patch_to_gray, subpixel_peak
 from .dsst import ScaleEstimator
-from .features import fhog, gray_cells
+from .fhog import fhog, gray_cells
 from .segmentation import bin_index, color_histograms, location_prior, mrf_smooth, target_posterior
 
 __all__ = ["TrackerCSRT", "csr_filter", "gaussian_labels"]

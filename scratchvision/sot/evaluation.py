@@ -12,7 +12,7 @@ import numpy as np
 from .._validate import as_array
 
 __all__ = ["overlap_ratios", "center_errors", "success_curve", "precision_curve", "otb_scores", "run_tracker",
-           "object_track", "plot_otb"]
+           "object_track"]
 
 SUCCESS_THRESHOLDS = np.linspace(0.0, 1.0, 21)
 PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64)
@@ -149,42 +149,6 @@ def object_track(seq, object_id: int = 1, *, whole_first_box: bool = False):
         return [], np.zeros((0, 4))
     span = [t for t in range(int(starts[0]), n) if seen[t]]
     return [seq.frames[t] for t in span], boxes[span]
-
-
-def plot_otb(results: dict, path=None):
-    """Success and precision plots of ``{name: (pred, gt)}`` (matplotlib), AUC and precision in
-    the legends; saved to ``path`` when given. Returns the figure."""
-    if not isinstance(results, dict):
-        raise TypeError(f"results must be a dict {{name: (pred, gt)}}, got {type(results).__name__}")
-    scores = {}
-    for name, pair in results.items():
-        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
-            raise ValueError(f"results[{name!r}] must be a pair (pred, gt)")
-        try:
-            scores[name] = otb_scores(*pair)
-        except (ValueError, TypeError) as exc:
-            raise type(exc)(f"results[{name!r}]: {exc}") from exc
-    import matplotlib
-
-    if path is not None:
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    for name, (pred, gt) in results.items():
-        s = scores[name]
-        ax1.plot(SUCCESS_THRESHOLDS, success_curve(pred, gt), label=f"{name} [{s['AUC']:.3f}]")
-        ax2.plot(PRECISION_THRESHOLDS, precision_curve(pred, gt), label=f"{name} [{s['precision@20']:.3f}]")
-    ax1.set(xlabel="overlap threshold", ylabel="success rate", title="Success plot (AUC)")
-    ax2.set(xlabel="location error threshold (px)", ylabel="precision", title="Precision plot (20 px)")
-    for ax in (ax1, ax2):
-        if results:
-            ax.legend(loc="lower left" if ax is ax1 else "lower right")
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=100)
-    return fig
 
 
 def exercise_tracker(make, gray: bool = True) -> None:

@@ -19,7 +19,7 @@ leading eigenvectors of the features' covariance over the running template, itse
 average with ``pca_learning_rate``; template and new patch go through the same projection). The
 descriptors are :attr:`TrackerKCF.GRAY` (the gray level in [-0.5, 0.5]), :attr:`TrackerKCF.CN`
 (the 10 colour-name channels, :mod:`~scratchvision.sot.colour_names`) and :attr:`TrackerKCF.HOG`
-(31-channel FHOG, :mod:`~scratchvision.sot.features`; on a colour frame each pixel's strongest
+(31-channel FHOG, :mod:`~scratchvision.sot.fhog`; on a colour frame each pixel's strongest
 channel), all averaged over cells of ``cell_size`` pixels.
 
 The defaults are gray + FHOG uncompressed, the paper's best features (on a colour frame they
@@ -32,7 +32,7 @@ nine synthetic scenes 0.37 against gray + FHOG's 0.50 and OpenCV's 0.16). Gray +
 response peaks run lower than OpenCV's, so ``detect_thresh`` defaults to 0.2 instead of
 OpenCV's 0.5 (at 0.5 it gave up on the OTB Crossing pedestrian after 2 frames; at 0.2 it
 follows it to the end, success AUC 0.76). The FFTs are SciPy's pocketfft, called directly
-(:mod:`scratchvision._fft`): they keep the float32 features in single precision (NumPy's always
+(:mod:`scratchvision.imgproc.fft`): they keep the float32 features in single precision (NumPy's always
 compute in double), which made ``update`` 1.1-1.4x faster.
 
 References
@@ -45,14 +45,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _fft
+from ..imgproc import fft
 from .._jit import kernel, warmup_hook
 from .._validate import check_bool, check_float, check_image, check_int
 from ..imgproc import interpolate_rows, window_taps
 from .colour_names import colour_name_planes_kernel, reduced_table
 from .evaluation import exercise_tracker
 from .common import check_bbox, gray_pixels, hanning_window, nearest_dft_size, subpixel_peak
-from .features import fhog_planes_kernel, gray_planes_kernel
+from .fhog import fhog_planes_kernel, gray_planes_kernel
 
 __all__ = ["TrackerKCF"]
 
@@ -158,13 +158,13 @@ class TrackerKCF:
         window_features(img, np.tile(center, (len(scales), 1)), sizes, self.cell_size, self._cos,
                         bool(self._used & self.GRAY), bool(self._used & self.HOG), table, feats)
         if self._npca_channels is None:
-            return _fft.rfft2(feats, axes=(2, 3)), None  # real signals: half spectra
-        return _fft.rfft2(feats[:, self._npca_channels], axes=(2, 3)), feats[:, self._pca_channels]
+            return fft.rfft2(feats, axes=(2, 3)), None  # real signals: half spectra
+        return fft.rfft2(feats[:, self._npca_channels], axes=(2, 3)), feats[:, self._pca_channels]
 
     def _compressed(self, pca):
         """Half spectra of the channels ``pca`` (K, P, h, w) projected on :attr:`projection`."""
         projected = np.einsum("kpyx,pm->kmyx", pca, self.projection.astype(np.float32), optimize=True)
-        return _fft.rfft2(projected, axes=(2, 3))
+        return fft.rfft2(projected, axes=(2, 3))
 
     def _update_projection(self):
         """OpenCV's PCA step: the covariance of the template's compressed channels (centred,
@@ -217,12 +217,12 @@ class TrackerKCF:
         cross = np.empty(zf.shape[:1] + zf.shape[2:], zf.dtype)
         energies = np.empty(len(zf), np.float32)
         correlation_terms(xf, zf, self._twin_weights, self._cells, cross, energies)
-        d = _fft.irfft2(cross, self._cos.shape, axes=(1, 2))  # x . z per shift, then in place:
+        d = fft.irfft2(cross, self._cos.shape, axes=(1, 2))  # x . z per shift, then in place:
         d *= -2
         d += energies[:, None, None]  # |x|^2 + |z|^2 - 2 x . z
         np.maximum(d, 0, out=d)
         d /= -(self.sigma**2 * self._cells * xf.shape[0])
-        return _fft.rfft2(np.exp(d, out=d), axes=(1, 2))
+        return fft.rfft2(np.exp(d, out=d), axes=(1, 2))
 
     def _check_frame(self, frame):
         img = check_image(frame, "frame")
@@ -254,7 +254,7 @@ class TrackerKCF:
         ys = np.arange(ch) - ch // 2
         xs = np.arange(cw) - cw // 2
         y = np.exp(-0.5 * (ys[:, None] ** 2 + xs[None, :] ** 2) / s**2)
-        self._yf = _fft.rfft2(np.fft.ifftshift(y))  # peak at the origin (no shift)
+        self._yf = fft.rfft2(np.fft.ifftshift(y))  # peak at the origin (no shift)
         self._template_pca = self._covariance = self.projection = None
         npca, pca = self._features(img, self._center, [1.0])
         self._learn(npca[0], None if pca is None else pca[0], first=True)
@@ -271,7 +271,7 @@ class TrackerKCF:
         zf, pca = self._features(img, self._center, [self._scale * f for f in factors])
         if pca is not None:
             zf = np.concatenate([zf, self._compressed(pca)], axis=1)
-        responses = _fft.irfft2(self._alphaf * self._kernel(self._template(), zf), self._cos.shape, axes=(1, 2))
+        responses = fft.irfft2(self._alphaf * self._kernel(self._template(), zf), self._cos.shape, axes=(1, 2))
         best, self.peak, py, px = best_response(responses, _SCALE_PENALTIES[:len(factors)])
         scale, self.response = self._scale * factors[best], responses[best]
         if not self.peak >= self.detect_thresh:

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _fft
+from ..imgproc import fft
 from .._jit import kernel, warmup_hook
-from .._vecmath import vector_log
+from ..imgproc.vecmath import vector_log
 from .._validate import check_float, check_image, check_int
 from ..imgproc import gaussian_blur, remap
 from .evaluation import exercise_tracker
@@ -131,7 +131,7 @@ class TrackerMOSSE:
         g[h // 2, w // 2] = 1.0
         g = gaussian_blur(g, (int(np.rint(2.0 * 4 * 2 + 1)) | 1,) * 2, 2.0)
         g /= g.max()
-        self._G = _fft.rfft2(g)  # real signals: half spectra throughout
+        self._G = fft.rfft2(g)  # real signals: half spectra throughout
         patch = get_rect_sub_pix(gray, self._size, self._center)
         rng = np.random.default_rng(self.seed)
         self._A = np.zeros_like(self._G)
@@ -139,7 +139,7 @@ class TrackerMOSSE:
         self._H = np.zeros_like(self._G)
         for k in range(max(self.n_warps, 1)):
             p = self._rand_warp(patch, rng) if self.n_warps else patch
-            learn_filter(self._A, self._B, self._H, self._G, _fft.rfft2(self._preprocess(p)), 1.0, 1.0, self.eps)
+            learn_filter(self._A, self._B, self._H, self._G, fft.rfft2(self._preprocess(p)), 1.0, 1.0, self.eps)
 
     def update(self, frame):
         """Track into ``frame``: ``(ok, (x, y, w, h))``; ``ok`` is False (box unchanged) when the
@@ -151,7 +151,7 @@ class TrackerMOSSE:
             raise ValueError(f"frame has shape {img.shape[:2]}, the tracker was initialised on {self._shape}")
         img = np.ascontiguousarray(img.reshape(img.shape[0], img.shape[1], -1))  # (H, W, 1 or 3)
         patch = self._input(img)
-        self.response = _fft.irfft2(_fft.rfft2(patch) * self._H, patch.shape)
+        self.response = fft.irfft2(fft.rfft2(patch) * self._H, patch.shape)
         _, (px, py), self.psr = peak_to_sidelobe(self.response, self.eps)
         if not self.psr >= self.psr_threshold:
             return False, self.box
@@ -161,7 +161,7 @@ class TrackerMOSSE:
         cx, cy = self._center
         if not (0 <= cx < img.shape[1] and 0 <= cy < img.shape[0]):
             return False, self.box
-        F = _fft.rfft2(self._input(img))
+        F = fft.rfft2(self._input(img))
         learn_filter(self._A, self._B, self._H, self._G, F, 1.0 - self.rate, self.rate, self.eps)
         return True, self.box
 
@@ -178,7 +178,7 @@ class TrackerMOSSE:
 @kernel
 def preprocess_patch(patch, window, eps, out):
     """MOSSE's pre-processing into ``out``: ``log(p + 1)`` (float32, correctly rounded:
-    :func:`~scratchvision._vecmath.vector_log`), zero mean and unit standard deviation (``+ eps``;
+    :func:`~scratchvision.imgproc.vecmath.vector_log`), zero mean and unit standard deviation (``+ eps``;
     statistics in float64), times the cosine ``window``; float32."""
     h, w = patch.shape
     for i in range(h):

@@ -12,7 +12,7 @@ from numba import literal_unroll
 from .._jit import kernel
 from .._validate import as_array, check_float
 from ..assignment.lsa import lapjv_kernel
-from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
+from ..kalman.kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import MAX_COORDINATE, xyah_measurement_noise_kernel, xyah_process_noise_kernel
 
 __all__ = ["OUTPUT_COLUMNS", "TrackerStep", "matched_detections", "StepRecord", "pack_step", "check_detections", "grow_rows",

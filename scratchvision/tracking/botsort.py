@@ -52,7 +52,7 @@ import numpy as np
 from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_choice, check_float, check_int
 from ..boxes import COST_MODES, CXCYWH, XYXY, convert_checked, convert_kernel, iou_kernel
-from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
+from ..kalman.kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import (xyah_model, xywh_initiate_kernel, xywh_measurement_noise_kernel,
                              xywh_process_noise_kernel)
 from ._base import (FrameClock, StepRecord, check_detections, check_embeddings, gather_rows, grow_rows, pack_step,

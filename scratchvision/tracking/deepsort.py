@@ -26,7 +26,7 @@ from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_boxes, check_choice, check_float, check_image, check_int
 from ..assignment.lsa import lsa_kernel
 from ..boxes import COST_MODES, XYAH, XYXY, convert_checked, convert_kernel, iou_kernel
-from ..kalman._kernels import mahalanobis_sq_kernel
+from ..kalman.kernels import mahalanobis_sq_kernel
 from ..kalman.models import CHI2INV95, xyah_initiate_kernel, xyah_measurement_noise_kernel, xyah_model
 from ._base import (STATE_CONFIRMED, STATE_TENTATIVE, FrameClock, StepRecord, check_detections, check_embeddings,
                     gather_rows, pack_step, remove_rows, scatter_rows, timed_transition, xyah_predict, xyah_update)

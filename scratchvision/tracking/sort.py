@@ -22,7 +22,7 @@ import numpy as np
 from .._jit import kernel, warmup_hook
 from .._validate import check_choice, check_float, check_int
 from ..boxes import COST_MODES, XYSR, XYXY, convert_checked, convert_kernel, iou_kernel
-from ..kalman._kernels import batch_predict_kernel, batch_update_kernel
+from ..kalman.kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
 from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, FrameClock, StepRecord, check_detections,
                     gated_association, grow_rows, pack_step, remove_rows, timed_noise, timed_transition)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_flow, check_float
-from ..flow.metrics import valid_flow_mask
+from ..flow.errors import valid_flow_mask
 from .colors import hsv_to_rgb
 
 __all__ = ["colorwheel", "flow_to_color", "flow_to_hsv"]

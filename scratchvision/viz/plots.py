@@ -15,7 +15,7 @@ from .._validate import as_array, check_flow, check_float, check_image, check_in
 from .colors import id_colors
 from .draw import to_rgb8
 
-__all__ = ["plot_track_timeline", "plot_flow_quiver", "plot_colour_names", "caption", "mask_tubes", "plot_tube_mask"]
+__all__ = ["plot_track_timeline", "plot_flow_quiver", "plot_colour_names", "caption", "mask_tubes", "plot_tube_mask", "plot_otb"]
 
 
 def _finish(fig, path):
@@ -306,3 +306,55 @@ def _caption_strip(text, width, size, legend):
         x = entry.get_window_extent().x1 + 10
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def plot_otb(results: dict, path=None):
+    """Success and precision plots of single-object trackers (OTB, Wu et al. 2013), AUC and
+    precision at 20 px in the legends.
+
+    Parameters
+    ----------
+    results : dict
+        ``{name: (pred, gt)}``, each an (N, 4) array of ``x, y, w, h`` boxes per frame
+        (:func:`~scratchvision.sot.otb_scores`).
+    path : str or os.PathLike, optional
+        Save the figure there.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A figure not registered with pyplot (no backend is chosen or changed).
+
+    References
+    ----------
+    Y. Wu, J. Lim, M.-H. Yang. "Online Object Tracking: A Benchmark." CVPR 2013.
+    doi:10.1109/CVPR.2013.312
+    """
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be a dict {{name: (pred, gt)}}, got {type(results).__name__}")
+    from ..sot.evaluation import PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS, otb_scores, precision_curve, success_curve
+
+    scores = {}
+    for name, pair in results.items():
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise ValueError(f"results[{name!r}] must be a pair (pred, gt)")
+        try:
+            scores[name] = otb_scores(*pair)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"results[{name!r}]: {exc}") from exc
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 4))
+    ax1, ax2 = fig.subplots(1, 2)
+    for name, (pred, gt) in results.items():
+        s = scores[name]
+        ax1.plot(SUCCESS_THRESHOLDS, success_curve(pred, gt), label=f"{name} [{s['AUC']:.3f}]")
+        ax2.plot(PRECISION_THRESHOLDS, precision_curve(pred, gt), label=f"{name} [{s['precision@20']:.3f}]")
+    ax1.set(xlabel="overlap threshold", ylabel="success rate", title="Success plot (AUC)")
+    ax2.set(xlabel="location error threshold (px)", ylabel="precision", title="Precision plot (20 px)")
+    for ax in (ax1, ax2):
+        if results:
+            ax.legend(loc="lower left" if ax is ax1 else "lower right")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _finish(fig, path)

@@ -25,7 +25,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, models, register_model
 
-from ._jit import kernel
+from .._jit import kernel
 
 __all__ = ["float32x4", "f32x4_zeros", "f32x4_add_i32", "f32x4_add_i32_pairs", "f32x4_lane",
            "f32x4_sum"]

@@ -34,7 +34,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from ._jit import kernel
+from .._jit import kernel
 
 __all__ = ["float64_bits", "bits_float64", "bits_float32", "vector_log", "vector_exp32", "vector_erf32",
            "vector_tanh32", "ERF_P", "ERF_Q", "TANH_P", "TANH_Q"]
