@@ -26,7 +26,7 @@ def run(threads, repeat):
     import scratchvision as sv
 
     set_threads(1)
-    m = sv.xysr_model()
+    m = sv.kalman.xysr_model()
     z = np.array([100.0, 50.0, 400.0, 0.5])
     ours = sv.KalmanFilter(7, 4)
     ref = filterpy.kalman.KalmanFilter(7, 4)
@@ -53,7 +53,7 @@ def run(threads, repeat):
 
     # 100 tracks in one array (the trackers' form) against 100 filterpy filters.
     n = 100
-    X, P = sv.xysr_initiate(np.tile([[100.0, 50.0, 400.0, 0.5]], (n, 1)))
+    X, P = sv.kalman.xysr_initiate(np.tile([[100.0, 50.0, 400.0, 0.5]], (n, 1)))
     Z = np.tile(z, (n, 1))
     filters = []
     for _ in range(n):

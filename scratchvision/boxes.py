@@ -22,8 +22,11 @@ import numpy as np
 from ._jit import kernel, warmup_hook
 from ._validate import as_array, check_choice, check_finite
 
-__all__ = ["FORMATS", "convert", "convert_checked", "convert_kernel", "box_area", "iou_matrix", "iou_checked",
-           "giou_matrix", "diou_matrix", "ciou_matrix", "iou_kernel", "clip_boxes", "COST_MODES"]
+#: The first list holds the user-level names, exported at the top level too
+#: (``scratchvision.<name>``); the names added after it are reached through the subpackage.
+__all__ = ["iou_matrix", "giou_matrix", "diou_matrix", "ciou_matrix", "box_area", "clip_boxes"]
+__all__ += ["FORMATS", "convert", "convert_checked", "convert_kernel", "iou_checked", "iou_kernel",
+            "COST_MODES"]
 
 FORMATS = ("xyxy", "xywh", "cxcywh", "xysr", "xyah")
 #: Indices of :data:`FORMATS`, the ``src`` / ``dst`` codes of :func:`convert_kernel`.

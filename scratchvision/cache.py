@@ -17,7 +17,10 @@ import pkgutil
 import sys
 import time
 
-__all__ = ["warmup", "cache_info", "clear_cache", "first_run", "mark_warm"]
+#: The first list holds the user-level names, exported at the top level too
+#: (``scratchvision.<name>``); the names added after it are reached through the subpackage.
+__all__ = ["warmup", "cache_info", "clear_cache"]
+__all__ += ["first_run", "mark_warm"]
 
 
 def _import_all():

@@ -24,7 +24,9 @@ from ._jit import kernel, warmup_hook
 from ._validate import check_float, check_int, check_int_pair
 from .imgproc import remap, sample_bilinear, to_uint8
 
-__all__ = ["SyntheticSequence", "synthetic_sequence", "texture"]
+#: The first list holds the user-level names, exported at the top level too
+#: (``scratchvision.<name>``); the names added after it are reached through the subpackage.
+__all__ = ["synthetic_sequence", "SyntheticSequence", "texture"]
 
 #: Column names of :attr:`SyntheticSequence.gt` (MOTChallenge gt layout, frame 0-based in memory).
 GT_COLUMNS = ("frame", "id", "x", "y", "w", "h", "conf", "class", "visibility")

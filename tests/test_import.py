@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -63,3 +64,21 @@ def test_lazy_namespace_resolves_every_export():
     assert set(scratchvision.__all__) <= set(dir(scratchvision))
     with pytest.raises(AttributeError, match="no attribute"):
         scratchvision.not_a_function
+
+
+def test_top_level_names_are_the_subpackages_first_all_list():
+    """The public names are written once, in the subpackages: the top level exports exactly the
+    first ``__all__`` list of each (the user-level names), each the same object as in its
+    subpackage; the names a subpackage adds after it stay there."""
+    import scratchvision
+
+    exports = scratchvision._exports()
+    for name, sub in exports.items():
+        module = importlib.import_module(f"scratchvision.{sub}")
+        assert name in module.__all__, (sub, name)
+        assert getattr(scratchvision, name) is getattr(module, name), name
+    assert sorted(scratchvision.__all__) == sorted(set(exports) | {"__version__"})
+    for sub, internal in (("kalman", "xyah_process_noise"), ("kalman", "CHI2INV95"), ("flow", "poly_expansion_basis"),
+                          ("imgproc", "reflect101"), ("boxes", "convert_kernel")):
+        assert internal in importlib.import_module(f"scratchvision.{sub}").__all__
+        assert internal not in scratchvision.__all__

@@ -13,5 +13,8 @@ from .jobs import (FLOW_FORMATS, FLOW_METHODS, classify_videos, dequantise_flow,
                    read_flow_folder, track_dataset)
 from .runner import ItemResult, JobReport, Scheduler
 
-__all__ = ["extract_flow", "track_dataset", "classify_videos", "read_flow_folder", "quantise_flow",
-           "dequantise_flow", "JobReport", "ItemResult", "Scheduler", "FLOW_METHODS", "FLOW_FORMATS"]
+#: The first list holds the user-level names, exported at the top level too
+#: (``scratchvision.<name>``); the names added after it are reached through the subpackage.
+__all__ = []
+__all__ += ["extract_flow", "track_dataset", "classify_videos", "read_flow_folder", "quantise_flow",
+            "dequantise_flow", "JobReport", "ItemResult", "Scheduler", "FLOW_METHODS", "FLOW_FORMATS"]

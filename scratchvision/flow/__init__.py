@@ -16,10 +16,14 @@ from .pyramid import build_optical_flow_pyramid, dense_pyramid, dense_pyramid_si
 from .tracks import TrackedPoints, track_features
 from .warp import flow_consistency, resize_flow, warp
 
-__all__ = ["calc_optical_flow_farneback", "calc_optical_flow_horn_schunck", "calc_optical_flow_tvl1", "DenseFlowTrace", "poly_expansion", "poly_expansion_basis", "dense_pyramid", "dense_pyramid_sizes",
+#: The first list holds the user-level names, exported at the top level too
+#: (``scratchvision.<name>``); the names added after it are reached through the subpackage.
+__all__ = ["calc_optical_flow_pyr_lk", "forward_backward_error", "build_optical_flow_pyramid", "LKTrace",
+           "track_features", "TrackedPoints", "calc_optical_flow_farneback", "poly_expansion", "dense_pyramid",
            "FarnebackTrace", "OPTFLOW_USE_INITIAL_FLOW", "OPTFLOW_FARNEBACK_GAUSSIAN",
-           "calc_optical_flow_pyr_lk", "forward_backward_error", "track_features", "TrackedPoints", "LKTrace",
-           "build_optical_flow_pyramid", "warp", "resize_flow", "flow_consistency", "endpoint_error", "angular_error",
-           "valid_flow_mask", "estimate_camera_motion", "estimate_affine_partial_2d", "estimate_affine_2d",
-           "find_homography", "fit_motion", "CameraMotionTrace", "MOTION_MODELS", "find_transform_ecc", "ECCTrace",
-           "ECCError"]
+           "calc_optical_flow_horn_schunck", "calc_optical_flow_tvl1", "DenseFlowTrace", "warp", "resize_flow",
+           "flow_consistency", "endpoint_error", "angular_error", "valid_flow_mask", "estimate_camera_motion",
+           "find_transform_ecc", "ECCError", "find_homography", "estimate_affine_2d",
+           "estimate_affine_partial_2d"]
+__all__ += ["poly_expansion_basis", "dense_pyramid_sizes", "fit_motion", "CameraMotionTrace",
+            "MOTION_MODELS", "ECCTrace"]

@@ -28,17 +28,23 @@ from .videomae import (VideoMAEForPreTraining, VideoMAEForVideoClassification, r
                        videomae, videomae_pretraining, videomae_reconstruction)
 from .vivit import ViViTFactorised, VivitForVideoClassification, vivit, vivit_factorised
 
-__all__ = ["load_checkpoint", "save_safetensors", "unwrap_state_dict", "winograd", "conv_lowering", "conv2d", "conv3d", "max_pool2d", "max_pool3d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool2d",
-           "adaptive_avg_pool3d", "relu", "linear", "softmax", "Module", "Sequential", "Conv2d", "Conv3d",
-           "BatchNorm2d", "BatchNorm3d", "ReLU", "MaxPool2d", "MaxPool3d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
-           "Linear", "Identity", "Dropout", "Flatten", "ResNet", "resnet18", "resnet50", "VideoResNet", "r3d_18", "mc3_18",
-           "r2plus1d_18", "TwoStream", "cross_modality_conv1", "flow_stack", "classify_video", "classify_video_two_stream", "kinetics400_classes",
-           "sample_clips", "preprocess_frames", "two_stream_inputs", "KINETICS_MEAN", "KINETICS_STD", "IMAGENET_MEAN",
-           "IMAGENET_STD", "RAFT", "RAFTTrace", "raft_small", "raft_large", "load_raft", "calc_optical_flow_raft", "InstanceNorm2d", "correlation_pyramid",
-           "lookup_correlation", "lookup_correlation_on_demand", "pooled_features",
-           "LayerNorm", "gelu", "layer_norm", "self_attention", "sinusoid_table", "videomae", "videomae_pretraining",
-           "VideoMAEForVideoClassification", "VideoMAEForPreTraining", "tube_mask", "random_mask", "video_patches", "videomae_reconstruction",
-           "timesformer", "TimesformerForVideoClassification", "vivit", "VivitForVideoClassification",
-           "vivit_factorised", "ViViTFactorised", "from_pretrained", "preprocess_video", "BatchNorm1d", "OSNet",
-           "osnet_x1_0", "osnet_x0_5", "osnet_x0_25", "DeepSortReID", "deepsort_reid", "embed", "LSTM", "GRU", "CNNLSTM", "TSN", "sample_indices",
-           "profile", "Profile", "LayerProfile"]
+#: The first list holds the user-level names, exported at the top level too
+#: (``scratchvision.<name>``); the names added after it are reached through the subpackage.
+__all__ = ["calc_optical_flow_raft"]
+__all__ += ["load_checkpoint", "save_safetensors", "unwrap_state_dict", "winograd", "conv_lowering",
+            "conv2d", "conv3d", "max_pool2d", "max_pool3d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool2d",
+            "adaptive_avg_pool3d", "relu", "linear", "softmax", "Module", "Sequential", "Conv2d", "Conv3d",
+            "BatchNorm2d", "BatchNorm3d", "ReLU", "MaxPool2d", "MaxPool3d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
+            "Linear", "Identity", "Dropout", "Flatten", "ResNet", "resnet18", "resnet50", "VideoResNet", "r3d_18",
+            "mc3_18", "r2plus1d_18", "TwoStream", "cross_modality_conv1", "flow_stack", "classify_video",
+            "classify_video_two_stream", "kinetics400_classes", "sample_clips", "preprocess_frames",
+            "two_stream_inputs", "KINETICS_MEAN", "KINETICS_STD", "IMAGENET_MEAN", "IMAGENET_STD", "RAFT",
+            "RAFTTrace", "raft_small", "raft_large", "load_raft", "InstanceNorm2d", "correlation_pyramid",
+            "lookup_correlation", "lookup_correlation_on_demand", "pooled_features", "LayerNorm", "gelu",
+            "layer_norm", "self_attention", "sinusoid_table", "videomae", "videomae_pretraining",
+            "VideoMAEForVideoClassification", "VideoMAEForPreTraining", "tube_mask", "random_mask", "video_patches",
+            "videomae_reconstruction", "timesformer", "TimesformerForVideoClassification", "vivit",
+            "VivitForVideoClassification", "vivit_factorised", "ViViTFactorised", "from_pretrained",
+            "preprocess_video", "BatchNorm1d", "OSNet", "osnet_x1_0", "osnet_x0_5", "osnet_x0_25", "DeepSortReID",
+            "deepsort_reid", "embed", "LSTM", "GRU", "CNNLSTM", "TSN", "sample_indices", "profile", "Profile",
+            "LayerProfile"]

@@ -350,10 +350,12 @@ def lookup_correlation(pyramid, coords, radius: int) -> np.ndarray:
         raise ValueError(f"coords must be finite float (2, h, w) positions, got {c.dtype} {c.shape}")
     h, w = c.shape[1:]
     if not isinstance(pyramid, (list, tuple)) or not all(
-            isinstance(v, np.ndarray) and v.dtype == np.float32 and v.ndim == 3 and v.shape[0] == h * w
+            isinstance(v, np.ndarray) and v.dtype == np.float32 and v.ndim == 3 and v.shape[0] == pyramid[0].shape[0]
             for v in pyramid):
-        raise ValueError(f"pyramid must be a list of float32 (h w = {h * w}, h_l, w_l) levels, as "
-                         "correlation_pyramid returns")
+        raise ValueError("pyramid must be a list of float32 (h w, h_l, w_l) levels, as correlation_pyramid returns")
+    if pyramid and pyramid[0].shape[0] != h * w:
+        raise ValueError(f"coords must hold a position for each of the pyramid's {pyramid[0].shape[0]} pixels, "
+                         f"got shape {c.shape}")
     radius = check_int(radius, "radius", low=0)
     coords = c.astype(np.float32)
     n = 2 * radius + 1

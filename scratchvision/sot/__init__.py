@@ -16,6 +16,10 @@ from .fhog import fhog, gray_cells
 from .kcf import TrackerKCF
 from .mosse import TrackerMOSSE
 
-__all__ = ["TrackerMOSSE", "TrackerKCF", "TrackerCSRT", "ScaleEstimator", "csr_filter", "fhog", "gray_cells", "COLOUR_NAMES", "COLOUR_NAME_RGB", "colour_names",
-           "colour_name_image", "colour_name_projection", "colour_names_table", "overlap_ratios", "center_errors", "success_curve", "precision_curve", "otb_scores",
-           "run_tracker", "object_track"]
+#: The first list holds the user-level names, exported at the top level too
+#: (``scratchvision.<name>``); the names added after it are reached through the subpackage.
+__all__ = ["TrackerMOSSE", "TrackerKCF", "TrackerCSRT", "colour_names", "colour_name_image", "run_tracker",
+           "otb_scores"]
+__all__ += ["ScaleEstimator", "csr_filter", "fhog", "gray_cells", "COLOUR_NAMES", "COLOUR_NAME_RGB",
+            "colour_name_projection", "colour_names_table", "overlap_ratios", "center_errors", "success_curve",
+            "precision_curve", "object_track"]

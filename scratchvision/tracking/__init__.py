@@ -10,6 +10,8 @@ from .ocsort import OCSort
 from .run import TRACKER_CLASSES, make_tracker, track_detections
 from .sort import Sort
 
-__all__ = ["Sort", "ByteTrack", "OCSort", "DeepSort", "BoTSORT", "color_histogram_embeddings", "crop_patches", "TrackerStep",
-           "OUTPUT_COLUMNS", "matched_detections", "track_detections", "make_tracker",
-           "TRACKER_CLASSES", "CameraMotion", "FrameClock"]
+#: The first list holds the user-level names, exported at the top level too
+#: (``scratchvision.<name>``); the names added after it are reached through the subpackage.
+__all__ = ["Sort", "ByteTrack", "OCSort", "DeepSort", "BoTSORT", "CameraMotion", "color_histogram_embeddings",
+           "TrackerStep", "OUTPUT_COLUMNS", "matched_detections", "track_detections"]
+__all__ += ["crop_patches", "make_tracker", "TRACKER_CLASSES", "FrameClock"]

@@ -6,7 +6,9 @@ from .flow import colorwheel, flow_to_color, flow_to_hsv
 from .plots import (caption, mask_tubes, plot_colour_names, plot_flow_quiver, plot_otb, plot_track_timeline,
                     plot_tube_mask)
 
-__all__ = ["colorwheel", "flow_to_color", "flow_to_hsv", "hsv_to_rgb", "id_colors", "to_rgb8",
-           "draw_lines", "draw_points", "draw_boxes", "draw_tracks", "draw_flow_arrows",
-           "plot_track_timeline", "plot_flow_quiver", "plot_colour_names", "caption", "mask_tubes",
-           "plot_tube_mask", "plot_otb"]
+#: The first list holds the user-level names, exported at the top level too
+#: (``scratchvision.<name>``); the names added after it are reached through the subpackage.
+__all__ = ["colorwheel", "flow_to_color", "flow_to_hsv", "hsv_to_rgb", "id_colors", "draw_lines", "draw_points",
+           "draw_boxes", "draw_tracks", "draw_flow_arrows", "plot_track_timeline", "plot_flow_quiver",
+           "plot_colour_names", "plot_otb", "caption", "mask_tubes", "plot_tube_mask"]
+__all__ += ["to_rgb8"]

@@ -152,6 +152,8 @@ def _clip_rgb8(frames, name):
         return f
     if f.dtype.kind != "f":
         raise ValueError(f"{name} must be uint8 or float in [0, 1], got {f.dtype}")
+    if not np.isfinite(f).all():
+        raise ValueError(f"{name} must be finite")
     return np.rint(np.clip(f, 0.0, 1.0) * 255).astype(np.uint8)
 
 
