@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from conftest import FLOW_PAIRS, shared_path
 from scratchvision import (OPTFLOW_FARNEBACK_GAUSSIAN, OPTFLOW_USE_INITIAL_FLOW, calc_optical_flow_farneback,
-                           dense_pyramid, dense_pyramid_sizes, endpoint_error, poly_expansion, read_flo, remap,
-                           synthetic_sequence)
+                           dense_pyramid, endpoint_error, poly_expansion, read_flo, remap, synthetic_sequence)
+from scratchvision.flow import dense_pyramid_sizes
 from scratchvision.data import texture
 
 G = OPTFLOW_FARNEBACK_GAUSSIAN

@@ -15,8 +15,9 @@ from conftest import MOT15_SEQUENCES, shared_path
 from conftest import require
 import scratchvision as sv
 from scratchvision import (ByteTrack, DeepSort, OCSort, Sort, color_histogram_embeddings, matched_detections, read_mot,
-                           synthetic_sequence, xysr_model)
+                           synthetic_sequence)
 from scratchvision.boxes import convert
+from scratchvision.kalman import xysr_model
 from scratchvision.tracking._base import check_detections
 
 WITH_REFERENCE = [s for s in MOT15_SEQUENCES if s not in ("ETH-Pedcross2", "KITTI-13", "Venice-2")]
@@ -102,6 +103,32 @@ def test_invariants_on_random_streams(frames, name):
         retired |= set(tracker.last_step.removed.tolist())
         seen_ever |= set(ids)
     assert min(seen_ever, default=1) >= 1
+
+
+@pytest.mark.parametrize("name", ["Sort", "ByteTrack", "OCSort", "DeepSort", "BoTSORT"])
+def test_step_costs_are_detections_by_tracks(name):
+    """TrackerStep.costs has one orientation for every tracker: two tracks, then a frame of three
+    detections, whose first association stage is a (3, 2) matrix; the IoU-based stages hold the
+    IoU (or 1 - IoU) of each detection with its track's prediction, so the matched pairs sit on
+    the diagonal of the first two rows."""
+    two = np.array([[10.0, 10, 50, 90, 0.9], [200, 10, 240, 90, 0.9]])
+    three = np.vstack([two + 2.0, [[400, 10, 440, 90, 0.9]]])
+    embeddings = np.eye(3, 8, dtype=np.float32) + 0.1
+    tracker = getattr(sv, name)()
+    extra = (lambda d: (embeddings[:len(d)],)) if name == "DeepSort" else (lambda d: ())
+    for t in range(4):
+        tracker.update(two + t * 0.5, *extra(two))
+    tracker.update(three, *extra(three))
+    costs = tracker.last_step.costs
+    first = next(iter(costs.values()))
+    assert first.shape == (3, 2), (name, {k: v.shape for k, v in costs.items()})
+    iou = sv.iou_matrix(three[:2, :4], two[:, :4] + 1.5)
+    good = np.argmax(iou, axis=1)
+    assert good.tolist() == [0, 1]
+    if name in ("Sort", "OCSort"):
+        assert np.argmax(first[:2], axis=1).tolist() == [0, 1]
+    elif name in ("ByteTrack", "BoTSORT"):
+        assert np.argmin(first[:2], axis=1).tolist() == [0, 1]
 
 
 def test_ids_per_instance_reset_and_step_record():

@@ -394,7 +394,8 @@ class TrackerStep:
     frame : int
         Number of updates so far (1 on the first frame).
     costs : dict of str -> ndarray
-        The cost (or IoU) matrices of each association stage, detections by tracks.
+        The cost (or IoU) matrices of each association stage, detections by tracks (row ``i``
+        is the stage's ``i``-th detection, column ``j`` its ``j``-th track), for every tracker.
     matches : ndarray (K, 2), int64
         ``(detection row, track id)`` pairs matched this frame.
     unmatched_detections : ndarray, int64

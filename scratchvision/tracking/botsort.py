@@ -177,7 +177,8 @@ class BoTSORT:
     @property
     def last_step(self):
         """The :class:`~scratchvision.tracking.TrackerStep` of the last ``update()`` (costs:
-        ``"first"``, ``"second"``, ``"unconfirmed"``, tracks by detections)."""
+        ``"first"``, ``"second"``, ``"unconfirmed"``, detections by tracks: the transposes of the
+        reference's tracks-by-detections matrices)."""
         return self._record.step()
 
     @property
@@ -228,8 +229,8 @@ class BoTSORT:
             self._X, self._P, self._I, self._S, self._E, self._n_tracked, n, self._next_id, self.frame_id,
             boxes, scores, classes, rows, feats, _IDENTITY if h is None else h, h is not None,
             timed_transition(m.F, dt), dt, m.H, self._params)
-        self._record = StepRecord(self.frame_id, {"first": first, "second": second, "unconfirmed": unconfirmed},
-                                  log)
+        self._record = StepRecord(self.frame_id, lambda: {"first": first.T, "second": second.T,
+                                                           "unconfirmed": unconfirmed.T}, log)
         return out
 
 

@@ -103,7 +103,8 @@ class ByteTrack:
     @property
     def last_step(self):
         """The :class:`~scratchvision.tracking.TrackerStep` of the last ``update()`` (costs:
-        ``"first"``, ``"second"``, ``"unconfirmed"``, tracks by detections)."""
+        ``"first"``, ``"second"``, ``"unconfirmed"``, detections by tracks: the transposes of the
+        reference's tracks-by-detections matrices)."""
         return self._record.step()
 
     @property
@@ -146,8 +147,8 @@ class ByteTrack:
             self._X, self._P, self._I, self._S, self._n_tracked, self._n_lost, self._next_id, self.frame_id,
             boxes, scores, classes, rows, timed_transition(m.F, dt), dt, m.H, self.track_thresh, self.det_thresh, self.match_thresh,
             self.max_time_lost, self.mot20, self.class_aware, self._cost_mode)
-        self._record = StepRecord(self.frame_id, {"first": first, "second": second, "unconfirmed": unconfirmed},
-                                  log)
+        self._record = StepRecord(self.frame_id, lambda: {"first": first.T, "second": second.T,
+                                                           "unconfirmed": unconfirmed.T}, log)
         return out
 
 

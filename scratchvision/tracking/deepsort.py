@@ -173,8 +173,8 @@ class DeepSort:
     @property
     def last_step(self):
         """The :class:`~scratchvision.tracking.TrackerStep` of the last ``update()`` (costs:
-        ``"appearance_level_<k>"`` for each cascade level that had tracks, then ``"iou"``; tracks by
-        detections)."""
+        ``"appearance_level_<k>"`` for each cascade level that had tracks, then ``"iou"``; detections
+        by tracks)."""
         return self._record.step()
 
     @property
@@ -227,11 +227,12 @@ class DeepSort:
 
 
 def _cost_dict(costs, blocks):
-    """The step's cost matrices from :func:`deepsort_frame`'s flat ``costs`` and its ``blocks``
-    (level, rows, columns; level -1 for the IoU stage)."""
+    """The step's cost matrices, detections by tracks, from :func:`deepsort_frame`'s flat ``costs``
+    and its ``blocks`` (level, rows, columns of the reference's tracks-by-detections matrix; level -1
+    for the IoU stage)."""
     out, at = {}, 0
     for level, r, c in blocks.tolist():
-        out["iou" if level < 0 else f"appearance_level_{level}"] = costs[at:at + r * c].reshape(r, c)
+        out["iou" if level < 0 else f"appearance_level_{level}"] = costs[at:at + r * c].reshape(r, c).T
         at += r * c
     return out
 
