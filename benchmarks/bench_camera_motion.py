@@ -115,7 +115,10 @@ def run(threads, repeat):
              "largest distance between where the matrix and the exact translation send the image corners. "
              "OpenCV's paths are those of BoT-SORT's GMC (ultralytics gmc.py: estimateAffinePartial2D with its "
              "default 3 px threshold; Euclidean ECC on Gaussian-blurred frames, 5000 iterations, eps 1e-6; ECC "
-             "measured with one thread only; ours shrinks without BoT-SORT's 3x3 blur first, and equals cv2.findTransformECC "
-             "on the same shrunk frames, tests/test_ecc.py). Median of the calls, made in rounds that take every method on every pair in turn. Reproduce: python benchmarks/run.py "
+             "measured with one thread only; ours shrinks without BoT-SORT's 3x3 blur first, and equals "
+             "cv2.findTransformECC "
+             "on the same shrunk frames, tests/test_ecc.py). Median of the calls, made in rounds that take every "
+             "method "
+             "on every pair in turn. Reproduce: python benchmarks/run.py "
              "camera_motion")
     return rows, notes

@@ -70,7 +70,8 @@ def run(threads, repeat):
             return mh.compute_many(accs, names=seqs, metrics=mm.metrics.motchallenge_metrics, generate_overall=True)
 
         t = _median_seconds(motmetrics_all, max(3, repeat // 3))
-        rows.append({"evaluator": f"motmetrics {mm.__version__} (CLEAR + identity)", "seconds": t, "ratio to ours": t / ours})
+        rows.append({"evaluator": f"motmetrics {mm.__version__} (CLEAR + identity)", "seconds": t,
+                     "ratio to ours": t / ours})
     except ImportError:
         notes.append("motmetrics not installed.")
     try:

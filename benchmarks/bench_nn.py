@@ -28,7 +28,8 @@ run(); run()
 times = []
 for _ in range(repeat):
     t0 = time.perf_counter(); run(); times.append(time.perf_counter() - t0)
-print(json.dumps({"seconds": float(np.median(times)), "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": float(np.median(times)), "peak_mib": peak_mib}))
 """
 
 _CHILD = r"""
@@ -44,7 +45,8 @@ if framework == "ours":
         run = lambda: model(*x, num_flow_updates=12)
     elif name == "two_stream":
         model = nn.TwoStream(num_classes=101, flow_length=10)
-        x = (rng.standard_normal((1, 3, 224, 224)).astype(np.float32), rng.standard_normal((1, 20, 224, 224)).astype(np.float32))
+        x = (rng.standard_normal((1, 3, 224, 224)).astype(np.float32),
+             rng.standard_normal((1, 20, 224, 224)).astype(np.float32))
     else:
         model = getattr(nn, name)(400)
         x = rng.standard_normal((1, 3, 16, 112, 112)).astype(np.float32)
@@ -63,7 +65,8 @@ else:
     elif name == "two_stream":
         s, t = torchvision.models.resnet18(num_classes=101).eval(), torchvision.models.resnet18(num_classes=101).eval()
         t.conv1 = torch.nn.Conv2d(20, 64, 7, 2, 3, bias=False)
-        a, b = torch.from_numpy(rng.standard_normal((1, 3, 224, 224)).astype(np.float32)), torch.from_numpy(rng.standard_normal((1, 20, 224, 224)).astype(np.float32))
+        a = torch.from_numpy(rng.standard_normal((1, 3, 224, 224)).astype(np.float32))
+        b = torch.from_numpy(rng.standard_normal((1, 20, 224, 224)).astype(np.float32))
         def run():
             with torch.no_grad():
                 return (torch.softmax(s(a), 1) + torch.softmax(t(b), 1)) / 2
@@ -91,7 +94,8 @@ def _child(name, framework, threads, repeat, python=sys.executable, extra=(), sc
                NUMBA_NUM_THREADS=str(threads))
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
-    out = subprocess.run([python, "-c", CHILD_HEAD + script + CHILD_TAIL, name, framework, str(repeat), str(threads), *extra],
+    out = subprocess.run([python, "-c", CHILD_HEAD + script + CHILD_TAIL, name, framework, str(repeat), str(threads),
+                          *extra],
                          capture_output=True, text=True, env=env)
     if out.returncode:
         return None
@@ -123,8 +127,11 @@ def run(threads, repeat, rounds=3):
             rows.append(timing_row({"network": name, "threads": n}, ours, ref))
     notes = ("Each case in a fresh process (threads fixed before NumPy loads: OPENBLAS_NUM_THREADS / "
              "torch.set_num_threads), malloc thresholds pinned, median of repeated forwards after two "
-             f"warm-ups; {rounds} rounds, ours and torch in turn, median of the rounds; peak = the process's maximum resident set. Inputs 1x3x16x112x112 (Kinetics "
-             "clip) and 224x224 + 20 flow channels (Two-Stream ResNet-18) (RAFT: bench_raft.py). Our convolutions: Winograd "
+             f"warm-ups; {rounds} rounds, ours and torch in turn, median of the rounds; "
+             "peak = the process's maximum resident set. "
+             "Inputs 1x3x16x112x112 (Kinetics "
+             "clip) and 224x224 + 20 flow channels (Two-Stream ResNet-18) (RAFT: bench_raft.py). "
+             "Our convolutions: Winograd "
              "F(2x2, 3x3) for 3x3 stride-1 kernels, shifted windows for the strided ones, im2col for the "
              "3-channel stems (nn.conv_lowering); every product on SciPy's OpenBLAS.")
     notes += (" torch side: " + (f"{torch_python} (the same child script, in turn with ours)" if torch_python

@@ -261,7 +261,8 @@ def run(threads, repeat):
         rows.append(row)
     notes = ("Tracker update() calls only, one thread, median of repeated passes over every sequence, ours and "
              "the reference on the same detections (the references get a zero class column; DeepSORT and "
-             "deep-sort-realtime the same random embeddings, so its association falls back on IoU). bytetracker imports "
+             "deep-sort-realtime the same random embeddings, so its association falls back on IoU). "
+             "bytetracker imports "
              "torch only for an isinstance test and runs on a stand-in module when torch is absent; ocsort's "
              "re-update gets a float() that accepts one-element arrays (NumPy 2.4 refuses them). BoT-SORT: "
              "both get the same seeded similarity warp per frame (ultralytics' GMC.apply replaced by one that "

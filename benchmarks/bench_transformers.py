@@ -38,7 +38,9 @@ else:
     xt, mt = torch.from_numpy(x), torch.from_numpy(mask)
     def run():
         with torch.no_grad():
-            return model(pixel_values=xt, bool_masked_pos=mt) if name == "videomae_pretraining" else model(pixel_values=xt)
+            if name == "videomae_pretraining":
+                return model(pixel_values=xt, bool_masked_pos=mt)
+            return model(pixel_values=xt)
 """
 
 

@@ -107,7 +107,8 @@ def _cmd_flow(args):
     known = valid_flow_mask(flow)
     mag = np.hypot(flow[..., 0], flow[..., 1])[known]
     print(f"{name}: {flow.shape[1]}x{flow.shape[0]}, known {known.mean():.1%}, "
-          f"magnitude mean {mag.mean() if mag.size else float('nan'):.3f} max {mag.max() if mag.size else float('nan'):.3f} px")
+          f"magnitude mean {mag.mean() if mag.size else float('nan'):.3f} "
+          f"max {mag.max() if mag.size else float('nan'):.3f} px")
     if gt is not None:
         print(f"against {args.gt}: EPE {endpoint_error(np.where(known[..., None], flow, 0), gt):.4f} px, "
               f"AE {angular_error(np.where(known[..., None], flow, 0), gt):.3f} deg")
@@ -126,7 +127,8 @@ def _cmd_eval(args):
 
     if os.path.isdir(args.gt):
         if not os.path.isdir(args.result):
-            raise ValueError(f"{args.result} must be a folder of <sequence>.txt files when the ground truth is a folder")
+            raise ValueError(f"{args.result} must be a folder of <sequence>.txt files when the ground truth is a "
+                             "folder")
         results = evaluate_mot_folder(args.gt, args.result, iou_threshold=args.iou, distractors=args.distractors,
                                       missing="skip" if args.skip_missing else "empty")
     else:
@@ -557,7 +559,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", help="the --reid network's weights")
     p.add_argument("--cmc", choices=["sparse", "ecc"], help="camera-motion compensation from the --video frames "
                    "(sparse: corners, Lucas-Kanade, RANSAC; ecc: ECC alignment), applied to the tracks before matching")
-    p.add_argument("--cmc-model", default=None, choices=["translation", "similarity", "euclidean", "affine", "homography"],
+    p.add_argument("--cmc-model", default=None,
+                   choices=["translation", "similarity", "euclidean", "affine", "homography"],
                    help="the camera's motion model (default: similarity for sparse, euclidean for ecc)")
     p.set_defaults(func=_cmd_track)
 

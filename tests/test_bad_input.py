@@ -84,8 +84,10 @@ METHODS = {
     "TSN.forward": lambda **kw: TINY_TSN(**kw),
     "GRU.forward": lambda **kw: NN.GRU(3, 2)(**kw),
     "DeepSortReID.forward": lambda **kw: NN.deepsort_reid()(**kw),
-    **{f"{t}.init": (lambda t: lambda **kw: getattr(sv, t)().init(**kw))(t) for t in ("TrackerMOSSE", "TrackerKCF", "TrackerCSRT")},
-    **{f"{t}.update": (lambda t: lambda **kw: _initialised(t).update(**kw))(t) for t in ("TrackerMOSSE", "TrackerKCF", "TrackerCSRT")},
+    **{f"{t}.init": (lambda t: lambda **kw: getattr(sv, t)().init(**kw))(t) for t in ("TrackerMOSSE", "TrackerKCF",
+                                                                                      "TrackerCSRT")},
+    **{f"{t}.update": (lambda t: lambda **kw: _initialised(t).update(**kw))(t) for t in ("TrackerMOSSE", "TrackerKCF",
+                                                                                         "TrackerCSRT")},
     "sot.ScaleEstimator.init": lambda **kw: importlib.import_module("scratchvision.sot").ScaleEstimator(
         number_of_scales=5).init(**kw),
     "sot.ScaleEstimator.update": lambda **kw: _scale_estimator().update(**kw),
@@ -171,7 +173,8 @@ PUBLIC = {
     "forward_backward_error": (dict(prev_img=IMG, next_img=IMG, prev_pts=[[2.0, 3.0]], win_size=(3, 3)),
                                ["prev_img", "next_img", "prev_pts"]),
     "track_features": (dict(frames=np.zeros((3, 10, 12), np.uint8)), ["frames"]),
-    "color_histogram_embeddings": (dict(frame=np.zeros((8, 10, 3), np.uint8), boxes=[[0, 0, 4, 4]]), ["frame", "boxes"]),
+    "color_histogram_embeddings": (dict(frame=np.zeros((8, 10, 3), np.uint8), boxes=[[0, 0, 4, 4]]),
+                                   ["frame", "boxes"]),
     "matched_detections": (dict(out=np.array([[0, 0, 4, 4, 1, 0.9, -1, 0]]), dets=BOXES), ["out", "dets"]),
     "gaussian_blur": (dict(image=IMG, ksize=(3, 3), sigma_x=1.0), ["image"]),
     "resize": (dict(image=IMG, dsize=(5, 4)), ["image"]),
@@ -190,7 +193,8 @@ PUBLIC = {
                      ["gt", "hyp"]),
     "batch_mahalanobis_sq": (dict(X=np.zeros((2, 2)), P=np.tile(np.eye(2), (2, 1, 1)), H=[[1.0, 0.0]],
                                   R=[[1.0]], Z=np.ones((3, 1))), ["X", "P", "H", "R", "Z"]),
-    **{f"{t}.init": (dict(frame=RGB, bbox=BBOX), ["frame", "bbox"]) for t in ("TrackerMOSSE", "TrackerKCF", "TrackerCSRT")},
+    **{f"{t}.init": (dict(frame=RGB, bbox=BBOX), ["frame", "bbox"]) for t in ("TrackerMOSSE", "TrackerKCF",
+                                                                              "TrackerCSRT")},
     **{f"{t}.update": (dict(frame=RGB), ["frame"]) for t in ("TrackerMOSSE", "TrackerKCF", "TrackerCSRT")},
     "sot.ScaleEstimator.init": (dict(frame=RGB, center=(13.0, 10.0), target_size=(10.0, 9.0), template_side=20.0),
                                 ["frame", "center", "target_size"]),
@@ -219,7 +223,8 @@ PUBLIC = {
     "imgproc.linear_taps": (dict(pos=[1.5, 2.5], src=10), ["pos"]),
     "imgproc.pad_reflect101": (dict(image=IMG, top=1, bottom=2, left=1, right=0), ["image"]),
     "imgproc.sample_separable": (dict(image=IMG, x_taps=(np.array([1, 2]), np.array([0.5, 0.25], np.float32)),
-                                      y_taps=(np.array([3]), np.array([0.5], np.float32))), ["image", "x_taps", "y_taps"]),
+                                      y_taps=(np.array([3]), np.array([0.5], np.float32))),
+                                      ["image", "x_taps", "y_taps"]),
     "imgproc.to_uint8": (dict(a=GRID), ["a"]),
     "hsv_to_rgb": (dict(h=GRID, s=GRID, v=GRID), ["h", "s", "v"]),
     "viz.to_rgb8": (dict(image=IMG), ["image"]),
@@ -308,9 +313,11 @@ SCALARS = {
     "clip_boxes": [("size", (0, 5), ValueError, "size"), ("size", 5, TypeError, "size")],
     "ByteTrack": [("track_buffer", -1, ValueError, "track_buffer"), ("frame_rate", 0, ValueError, "frame_rate"),
                   ("match_thresh", float("inf"), ValueError, "match_thresh")],
-    **{f"{t}.update": [("timestamp", float("nan"), ValueError, "timestamp"), ("timestamp", "1.0", TypeError, "timestamp")]
+    **{f"{t}.update": [("timestamp", float("nan"), ValueError, "timestamp"),
+                       ("timestamp", "1.0", TypeError, "timestamp")]
        for t in ("Sort", "ByteTrack", "OCSort", "DeepSort", "BoTSORT")},
-    "tracking.FrameClock": [("frame_rate", 0.0, ValueError, "frame_rate"), ("frame_rate", "30", TypeError, "frame_rate")],
+    "tracking.FrameClock": [("frame_rate", 0.0, ValueError, "frame_rate"),
+                            ("frame_rate", "30", TypeError, "frame_rate")],
     "BoTSORT": [("track_buffer", -1, ValueError, "track_buffer"), ("frame_rate", 0, ValueError, "frame_rate"),
                 ("appearance_thresh", float("nan"), ValueError, "appearance_thresh"),
                 ("proximity_thresh", 1.5, ValueError, "proximity_thresh")],
@@ -365,7 +372,8 @@ SCALARS = {
     "nn.sinusoid_table": [("n_position", -1, ValueError, "n_position"), ("dim", 0, ValueError, "dim")],
     **{f"nn.{f}": [("num_frames", 3, ValueError, "num_frames"), ("mask_ratio", 1.5, ValueError, "mask_ratio"),
                    ("image_size", 0, ValueError, "image_size")] for f in ("tube_mask", "random_mask")},
-    **{f"nn.{f}": [("hidden_size", 0, ValueError, "hidden_size"), ("num_attention_heads", 3, ValueError, "num_attention_heads"),
+    **{f"nn.{f}": [("hidden_size", 0, ValueError, "hidden_size"),
+                   ("num_attention_heads", 3, ValueError, "num_attention_heads"),
                    ("config", [1], TypeError, "config")]
        for f in ("videomae", "videomae_pretraining", "timesformer", "vivit")},
     **{f"nn.{f}": [("num_classes", 0, ValueError, "num_classes"), ("normalize", "yes", TypeError, "normalize")]
@@ -469,7 +477,8 @@ NO_ARRAY = {"sot.object_track"}
 # Constants, classes whose constructors take no data (modules: their forward is the functional API
 # above), and run_demo (scalars only; tested in test_cli.py).
 NO_INPUT |= {"boxes.FORMATS", "imgproc.BORDER_MODES", "metrics.HOTA_ALPHAS", "metrics.SUMMARY_KEYS",
-             "metrics.TABLE_COLUMNS", "metrics.MOTResult", "demo.STAGES", "demo.FILES", "demo.run_demo", "OUTPUT_COLUMNS",
+             "metrics.TABLE_COLUMNS", "metrics.MOTResult", "demo.STAGES", "demo.FILES", "demo.run_demo",
+             "OUTPUT_COLUMNS",
              "nn.KINETICS_MEAN", "nn.KINETICS_STD", "nn.IMAGENET_MEAN", "nn.IMAGENET_STD", "nn.kinetics400_classes",
              "nn.Module", "nn.Sequential", "nn.ReLU", "nn.Flatten", "nn.ResNet", "nn.VideoResNet", "nn.winograd",
              "nn.RAFT", "nn.RAFTTrace", "nn.raft_small", "nn.raft_large", "nn.VideoMAEForVideoClassification",
@@ -481,7 +490,8 @@ NO_INPUT |= {"boxes.FORMATS", "imgproc.BORDER_MODES", "metrics.HOTA_ALPHAS", "me
 # Kernel-level functions: by design they take input a checked function has validated (their
 # docstrings say so), to spare the per-frame checks.
 KERNEL_LEVEL = {"boxes.convert_checked", "boxes.convert_kernel", "boxes.iou_checked", "boxes.iou_kernel",
-                "imgproc.blend_bilinear", "imgproc.fill_border_reflect101", "imgproc.interpolate_rows", "imgproc.linear_tap",
+                "imgproc.blend_bilinear", "imgproc.fill_border_reflect101", "imgproc.interpolate_rows",
+                "imgproc.linear_tap",
                 "imgproc.reflect101", "imgproc.sample_bilinear", "imgproc.sample_separable_checked",
                 "imgproc.window_taps", "imgproc.scharr_kernel"}
 # Readers take paths; they are fuzzed with bad files in test_io.py.
@@ -512,7 +522,8 @@ def test_public_api_is_covered():
             continue
         public = importlib.import_module(f"scratchvision.{module.name}").__all__
         names |= {f"{module.name}.{n}" for n in public if n not in sv.__all__}
-    names |= {f"{n}.update" for n in ("Sort", "ByteTrack", "OCSort", "DeepSort", "BoTSORT", "KalmanFilter")} | {"KalmanFilter.predict"}
+    names |= {f"{n}.update" for n in ("Sort", "ByteTrack", "OCSort", "DeepSort", "BoTSORT",
+                                      "KalmanFilter")} | {"KalmanFilter.predict"}
     sot = importlib.import_module("scratchvision.sot")
     for n in sot.__all__:
         prefix = n if n in sv.__all__ else f"sot.{n}"

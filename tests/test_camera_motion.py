@@ -105,7 +105,8 @@ def test_real_pairs_equal_opencv(cv2):
         p, q = p[status == 1], q[status == 1]
         h, w = a.shape
         for ours, theirs, exact in [
-                (estimate_affine_partial_2d, lambda p, q, **k: cv2.estimateAffinePartial2D(p, q, method=cv2.RANSAC, **k),
+                (estimate_affine_partial_2d, lambda p, q,
+                 **k: cv2.estimateAffinePartial2D(p, q, method=cv2.RANSAC, **k),
                  lambda p, q: cv2.estimateAffinePartial2D(p, q, method=cv2.RANSAC, ransacReprojThreshold=1e6)),
                 (estimate_affine_2d, lambda p, q, **k: cv2.estimateAffine2D(p, q, method=cv2.RANSAC, **k),
                  lambda p, q: cv2.estimateAffine2D(p, q, method=cv2.RANSAC, ransacReprojThreshold=1e6)),

@@ -102,7 +102,8 @@ def test_track_command_equals_the_library(tmp_path, capsys):
     expected = 0
     for t in range(8):
         f = dets[dets[:, 0] == t]
-        expected += len(tracker.update(np.column_stack([f[:, 2], f[:, 3], f[:, 2] + f[:, 4], f[:, 3] + f[:, 5], f[:, 6]])))
+        expected += len(tracker.update(np.column_stack([f[:, 2], f[:, 3], f[:, 2] + f[:, 4], f[:, 3] + f[:, 5],
+                                                        f[:, 6]])))
     assert len(result) == expected
     assert (tmp_path / "res.gif").stat().st_size > 0
     assert main(["track", str(tmp_path / "det.txt"), "--param", "speed=3"]) == 2
@@ -160,7 +161,8 @@ def test_track_object_command(tmp_path, capsys, monkeypatch):
     gt = np.array([[60 - 3 * t, 40 - 2 * t, 40, 30] for t in range(12)], float)
     np.savetxt(tmp_path / "gt.txt", gt, delimiter=",")
     assert main(["track-object", str(tmp_path / "v.gif"), "--bbox", "60,40,40,30", "--tracker", "mosse",
-                 "--out", str(tmp_path / "b.txt"), "--gif", str(tmp_path / "t.gif"), "--gt", str(tmp_path / "gt.txt")]) == 0
+                 "--out", str(tmp_path / "b.txt"), "--gif", str(tmp_path / "t.gif"), "--gt",
+                 str(tmp_path / "gt.txt")]) == 0
     out = capsys.readouterr().out
     assert "12 of 12 frames tracked" in out and "success AUC" in out
     rows = np.loadtxt(tmp_path / "b.txt", delimiter=",", skiprows=1)

@@ -38,7 +38,8 @@ def test_min_eigen_val_and_harris_equal_cv2(cv2, img, block):
     """To float32 rounding: (a + c) - sqrt(...) cancels, so the tolerance is relative to the
     largest response (1e-5 of it) as well as to each value."""
     ref = cv2.cornerMinEigenVal(img, block, 3)
-    np.testing.assert_allclose(corner_min_eigen_val(img, block, 3), ref, rtol=1e-5, atol=1e-5 * max(np.abs(ref).max(), 1e-12))
+    np.testing.assert_allclose(corner_min_eigen_val(img, block, 3), ref, rtol=1e-5,
+                               atol=1e-5 * max(np.abs(ref).max(), 1e-12))
     ref_h = cv2.cornerHarris(img, block, 3, 0.04)
     np.testing.assert_allclose(corner_harris(img, block, 3, 0.04), ref_h, rtol=1e-5,
                                atol=1e-5 * max(np.abs(ref_h).max(), 1e-20))

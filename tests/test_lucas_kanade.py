@@ -45,7 +45,8 @@ def _compare(cv2, prev, nxt, pts, **kw):
 motions = st.tuples(st.floats(-6, 6), st.floats(-6, 6), st.floats(-0.05, 0.05), st.floats(0.95, 1.05))
 
 
-@given(seed=st.integers(0, 10_000), motion=motions, win=st.sampled_from([(21, 21), (15, 15), (9, 7), (5, 5), (33, 17), (17, 31)]),
+@given(seed=st.integers(0, 10_000), motion=motions,
+       win=st.sampled_from([(21, 21), (15, 15), (9, 7), (5, 5), (33, 17), (17, 31)]),
        max_level=st.integers(0, 4))
 def test_equals_cv2_on_generated_textures(cv2, seed, motion, win, max_level):
     h, w = 96, 128

@@ -172,7 +172,8 @@ def _generated(draw):
             hid = tid + 100 if rng.random() < 0.9 else rng.integers(1, n_tracks + 1) + 200  # id noise
             hyp.append([f, hid, *(pos + rng.normal(0, jitter, 2)), *(size * rng.uniform(0.8, 1.25, 2)), 1])
     for _ in range(rng.integers(0, 3 * n_frames + 1)):  # false positives
-        hyp.append([rng.integers(0, n_frames), rng.integers(300, 310), *rng.uniform(0, 200, 2), *rng.uniform(10, 60, 2), 1])
+        hyp.append([rng.integers(0, n_frames), rng.integers(300, 310), *rng.uniform(0, 200, 2),
+                    *rng.uniform(10, 60, 2), 1])
     gt = np.array(gt, float).reshape(-1, 7)
     hyp = np.array(hyp, float).reshape(-1, 7)
     if len(hyp):  # drop duplicate (frame, id) pairs the id noise may create, and a few whole frames

@@ -41,7 +41,8 @@ def test_multiply_adds_equal_torch_flop_counter(name):
     compared = [child for child in entry["children"] if any(r.name == child for r in top)]
     for child in compared:
         assert 2 * sum(r.macs for r in top if r.name == child) == entry["children"][child], child
-    assert len(compared) >= min(len(entry["children"]), 1 if entry["builder"] in ("timesformer", "vivit", "vivit_factorised") else 2)
+    assert len(compared) >= min(len(entry["children"]),
+                                1 if entry["builder"] in ("timesformer", "vivit", "vivit_factorised") else 2)
 
 
 def test_rows_nest_and_add_up():
@@ -52,7 +53,8 @@ def test_rows_nest_and_add_up():
     assert [r.name for r in children] == ["stem", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"]
     assert sum(r.macs for r in children) == root.macs == p.macs
     assert sum(r.params for r in children) == root.params == p.params
-    # parameters as torch counts them (batch-norm statistics are buffers): torchvision's r3d_18 (33,371,472) with 10 classes
+    # parameters as torch counts them (batch-norm statistics are buffers): torchvision's r3d_18 (33,371,472) with 10
+    # classes
     assert p.params == 33_371_472 - 400 * 512 - 400 + 10 * 512 + 10
     assert sum(r.seconds for r in children) <= root.seconds and p.seconds == root.seconds
     assert p.peak_bytes > 4 * 64 * 4 * 16 * 16  # at least the stem's output was held

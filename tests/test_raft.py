@@ -258,7 +258,8 @@ def test_flow_command_runs_raft_from_a_checkpoint(tmp_path, capsys):
                  str(tmp_path / "raft_small.safetensors"), "--iters", "3", "--out", str(tmp_path / "f.flo")]) == 0
     model = raft_small()
     model.load_state_dict(weights)
-    np.testing.assert_array_equal(read_flo(tmp_path / "f.flo"), calc_optical_flow_raft(f0, f1, model, num_flow_updates=3))
+    np.testing.assert_array_equal(read_flo(tmp_path / "f.flo"),
+                                  calc_optical_flow_raft(f0, f1, model, num_flow_updates=3))
     assert "raft flow" in capsys.readouterr().out
     assert main(["flow", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--method", "raft"]) == 2
     assert "--weights" in capsys.readouterr().err

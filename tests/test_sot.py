@@ -11,7 +11,8 @@ from hypothesis.extra import numpy as hnp
 
 from conftest import shared_path
 from scratchvision import synthetic_sequence
-from scratchvision.sot import (TrackerCSRT, TrackerKCF, TrackerMOSSE, fhog, object_track, center_errors, otb_scores, overlap_ratios, precision_curve, run_tracker,
+from scratchvision.sot import (TrackerCSRT, TrackerKCF, TrackerMOSSE, fhog, object_track, center_errors, otb_scores,
+                               overlap_ratios, precision_curve, run_tracker,
                                success_curve)
 
 
@@ -184,7 +185,8 @@ def test_fhog_equals_its_definition(shape, cell):
     happen; a one-pixel-wide image would tie every gradient at 90 degrees)."""
     rng = np.random.default_rng(sum(shape) + cell)
     ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
-    base = 120 + 60 * np.sin(xs / 3.1 + ys / 4.7)[..., None] + rng.normal(0, 20, shape if len(shape) == 3 else shape + (1,))
+    base = 120 + 60 * np.sin(xs / 3.1 + ys / 4.7)[..., None] + rng.normal(0, 20,
+                                                                          shape if len(shape) == 3 else shape + (1,))
     img = np.clip(base, 0, 255).astype(np.float32).reshape(shape)
     np.testing.assert_allclose(fhog(img, cell), _fhog_by_definition(img, cell), rtol=1e-5, atol=1e-6)
 
@@ -304,7 +306,8 @@ def test_otb_measures_equal_their_definitions():
     assert iou[3] == 0 and np.isnan(iou[7])
     valid = np.isfinite(iou)
     assert success_curve(pred, gt)[0] == pytest.approx((iou[valid] > 0).mean())
-    assert otb_scores(pred, gt)["AUC"] == pytest.approx(np.mean([(iou[valid] > t).mean() for t in np.linspace(0, 1, 21)]))
+    assert otb_scores(pred,
+                      gt)["AUC"] == pytest.approx(np.mean([(iou[valid] > t).mean() for t in np.linspace(0, 1, 21)]))
     err = center_errors(pred, gt)
     assert err[3] == np.inf and np.isnan(err[7])
     assert precision_curve(pred, gt, [20.0])[0] == pytest.approx((err[~np.isnan(err)] <= 20).mean())
@@ -352,7 +355,9 @@ def test_frames_of_another_shape_are_refused(make):
         t.update(np.zeros((51, 60), np.uint8))
 
 
-@pytest.mark.parametrize("center", [(10.5, 20.5), (0.3, 2.7), (79.2, 59.9), (-5.5, 30.0), (40.0, 30.0), (78.5, 30.0), (30.0, 1.5)])
+@pytest.mark.parametrize("center",
+                         [(10.5, 20.5), (0.3, 2.7), (79.2, 59.9), (-5.5, 30.0), (40.0, 30.0), (78.5, 30.0),
+                          (30.0, 1.5)])
 @pytest.mark.parametrize("size", [(7, 9), (8, 6)])
 def test_get_rect_sub_pix_equals_cv2(cv2, center, size):
     """Sub-pixel patches with replicated edges, inside and overhanging the frame, gray and RGB,
@@ -680,8 +685,10 @@ def test_segmentation_pieces_refuse_bad_input():
         color_histograms(frame.astype(np.int64), (4, 5, 5, 5))
 
 
-_STACKS = {"fhog": (np.zeros((8, 8, 3), np.float32), "image"), "fhog_stack": (np.zeros((2, 8, 8, 3), np.float32), "images"),
-           "fhog_planes": (np.zeros((2, 8, 8, 1), np.uint8), "images"), "gray_cells": (np.zeros((8, 8), np.uint8), "image"),
+_STACKS = {"fhog": (np.zeros((8, 8, 3), np.float32), "image"),
+           "fhog_stack": (np.zeros((2, 8, 8, 3), np.float32), "images"),
+           "fhog_planes": (np.zeros((2, 8, 8, 1), np.uint8), "images"),
+           "gray_cells": (np.zeros((8, 8), np.uint8), "image"),
            "gray_planes": (np.zeros((2, 8, 8), np.float32), "images")}
 
 

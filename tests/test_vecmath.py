@@ -35,7 +35,8 @@ def test_log_rounds_to_the_float32_logarithm():
     two million float32 values: the MOSSE range 1..256 and the whole exponent range."""
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.uniform(1, 257, 1_000_000), np.exp(rng.uniform(-87, 88, 1_000_000)),
-                        [1.0, 2.0, 0.5, np.sqrt(2.0), np.nextafter(np.sqrt(2.0), 2)]]).astype(np.float32).astype(np.float64)
+                        [1.0, 2.0, 0.5, np.sqrt(2.0),
+                         np.nextafter(np.sqrt(2.0), 2)]]).astype(np.float32).astype(np.float64)
     out = np.empty_like(x)
     _logs(x, out)
     np.testing.assert_array_equal(out.astype(np.float32), np.log(x).astype(np.float32))

@@ -262,7 +262,8 @@ def test_wrong_clip_size_is_refused():
         nn.videomae_pretraining(hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
                                 image_size=32, num_frames=4, decoder_hidden_size=8, decoder_num_attention_heads=2,
                                 decoder_intermediate_size=8)(np.zeros((2, 4, 3, 32, 32), np.float32),
-                                                              np.array([[1, 0, 0, 0, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0, 0, 0]], bool))
+                                                              np.array([[1, 0, 0, 0, 0, 0, 0, 0],
+                                                                        [1, 1, 0, 0, 0, 0, 0, 0]], bool))
     with pytest.raises(ValueError, match="hidden_act 'relu'"):
         nn.videomae(hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16, image_size=32,
                     num_frames=4, hidden_act="relu")(np.zeros((1, 4, 3, 32, 32), np.float32))

@@ -218,7 +218,8 @@ def extract_flow(videos, out_dir, method="tvl1", *, bound: float = 20.0, step: i
         raft_weights = str(Path(raft_weights).resolve())
     params = {"method": method if isinstance(method, str) else f"{method.__module__}.{method.__qualname__}",
               "bound": check_float(bound, "bound", low=0.0, low_open=True), "step": check_int(step, "step", low=1),
-              "new_size": None if new_size is None else list(check_int_pair(new_size, "new_size", low=1)), "write": check_choice(write, "write", FLOW_FORMATS),
+              "new_size": None if new_size is None else list(check_int_pair(new_size, "new_size", low=1)),
+              "write": check_choice(write, "write", FLOW_FORMATS),
               "frames": bool(frames)}
     start = time.perf_counter()
     with Scheduler(scheduler, workers) as s:

@@ -64,7 +64,8 @@ def _hs_iterations(ix, iy, it, flow0, alpha2, iterations, flow, scratch):
             u0, v0 = flow0[0, y], flow0[1, y]
             du, dv = dst[0, y], dst[1, y]
             for x in range(w):
-                r = (gx[x] * (ua[x] - u0[x]) + gy[x] * (va[x] - v0[x]) + gt[x]) / (alpha2 + gx[x] * gx[x] + gy[x] * gy[x])
+                r = ((gx[x] * (ua[x] - u0[x]) + gy[x] * (va[x] - v0[x]) + gt[x])
+                     / (alpha2 + gx[x] * gx[x] + gy[x] * gy[x]))
                 du[x] = ua[x] - gx[x] * r
                 dv[x] = va[x] - gy[x] * r
         src, dst = dst, src

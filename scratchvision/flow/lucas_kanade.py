@@ -103,8 +103,8 @@ def row_span(win_w: int) -> int:
 
 
 @kernel
-def _window(I, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, win_w, Iw, Ixw, Iyw, pxx, pxy, pyy):
-    """Sample the template window whose top-left corner is (iy, ix) in a padded level (``I``,
+def _window(img, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, win_w, Iw, Ixw, Iyw, pxx, pxy, pyy):
+    """Sample the template window whose top-left corner is (iy, ix) in a padded level (``img``,
     ``dIx``, ``dIy`` flat, ``stride`` pixels per row): intensities with 5 fractional bits and
     Scharr gradients, into (win_h, span) arrays. Returns the gradient matrix sums
     (a11, a12, a22), accumulated in OpenCV's lane order: the 8-pixel chunks of each row in four
@@ -127,7 +127,7 @@ def _window(I, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, win_w, Iw, Ixw, Iyw
             u = np.uint64(x)
             a = base + u
             c = below + u
-            Iw[y, x] = _sample_fixed(I, a, c, w00, w01, w10, w11, W_BITS - 5)
+            Iw[y, x] = _sample_fixed(img, a, c, w00, w01, w10, w11, W_BITS - 5)
             gx[x] = _sample_fixed(dIx, a, c, w00, w01, w10, w11, W_BITS)
             gy[x] = _sample_fixed(dIy, a, c, w00, w01, w10, w11, W_BITS)
         for x in range(span):  # the products (exact in int32), then their lane sums
@@ -209,7 +209,7 @@ def _mismatch(J, stride, jy, jx, v00, v01, v10, v11, win_w, Iw, Ixw, Iyw, px, py
 
 
 @kernel
-def _lk_point(k, I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w, win_h,
+def _lk_point(k, img, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w, win_h,
               max_count, eps2, min_eig_threshold, get_min_eig, use_initial, trace_iters, trace_step,
               trace_residual, Iw, Ixw, Iyw, row):
     """Track point ``k`` through one level (see :func:`_lk_level`); ``Iw``, ``Ixw``, ``Iyw``
@@ -242,7 +242,8 @@ def _lk_point(k, I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, sta
             status[k] = 0
             err[k] = 0.0
         return
-    a11, a12, a22 = _window(I, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, win_w, Iw, Ixw, Iyw, row[0], row[1], row[2])
+    a11, a12, a22 = _window(img, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, win_w, Iw, Ixw, Iyw, row[0], row[1],
+                            row[2])
     a11 *= FLT_SCALE
     a12 *= FLT_SCALE
     a22 *= FLT_SCALE
@@ -307,10 +308,10 @@ def _lk_point(k, I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, sta
 
 
 @kernel(parallel=True)
-def _lk_level(I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w, win_h,
+def _lk_level(img, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w, win_h,
               max_count, eps2, min_eig_threshold, get_min_eig, use_initial, trace_iters, trace_step,
               trace_residual, span, n_chunks):
-    """One pyramid level for every point. ``I``, ``J`` (uint8) and the gradient planes ``dIx``,
+    """One pyramid level for every point. ``img``, ``J`` (uint8) and the gradient planes ``dIx``,
     ``dIy`` (int16) are padded by the window on every side (by ``span`` on the right) and passed
     flat; (h, w) is the level's own size. Points are split into ``n_chunks`` chunks run in
     parallel, each with its own scratch windows."""
@@ -321,7 +322,7 @@ def _lk_level(I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status
         Iyw = np.empty((win_h, span), np.int32)
         row = np.empty((3, span), np.int32)
         for k in range(c * n // n_chunks, (c + 1) * n // n_chunks):
-            _lk_point(k, I, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w,
+            _lk_point(k, img, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w,
                       win_h, max_count, eps2, min_eig_threshold, get_min_eig, use_initial,
                       trace_iters, trace_step, trace_residual, Iw, Ixw, Iyw, row)
 
@@ -436,15 +437,15 @@ def calc_optical_flow_pyr_lk(prev_img, next_img, prev_pts, next_pts=None, *, win
     span = row_span(win_w)
     if n:
         for level in range(top, -1, -1):
-            I, J = prev_pyr[level], next_pyr[level]
-            h, w = I.shape
+            img, J = prev_pyr[level], next_pyr[level]
+            h, w = img.shape
             # the levels padded by the window (by the row span on the right), reflect-101; the
             # gradient planes padded with zeros (OpenCV's BORDER_CONSTANT for the derivatives)
-            I_pad = pad_reflect101(I, win_h, win_h, win_w, span)
+            I_pad = pad_reflect101(img, win_h, win_h, win_w, span)
             J_pad = pad_reflect101(J, win_h, win_h, win_w, span)
             gx = np.zeros(I_pad.shape, np.int16)
             gy = np.zeros_like(gx)
-            scharr_kernel(I, gx, gy, win_h, win_w)
+            scharr_kernel(img, gx, gy, win_h, win_w)
             _lk_level(I_pad.ravel(), gx.ravel(), gy.ravel(), J_pad.ravel(), h, w, level, top, pts, out, status, err,
                       win_w, win_h, max_iter, epsilon * epsilon, np.float32(min_eig_threshold),
                       bool(get_min_eigenvals), bool(use_initial_flow), iters, steps, residual, span,

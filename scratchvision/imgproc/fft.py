@@ -28,7 +28,8 @@ def _direct_module():
         probe = np.arange(12.0).reshape(3, 4)
         spectrum = scipy.fft.rfft2(probe)
         if (np.array_equal(module.r2c(probe, (0, 1), True, 0, None, 1), spectrum)
-                and np.array_equal(module.c2r(spectrum, (0, 1), 4, False, 2, None, 1), scipy.fft.irfft2(spectrum, s=(3, 4)))):
+                and np.array_equal(module.c2r(spectrum, (0, 1), 4, False, 2, None, 1),
+                                   scipy.fft.irfft2(spectrum, s=(3, 4)))):
             return module
     except Exception:  # any failure of the private module means: use the public functions
         pass

@@ -20,11 +20,13 @@ import numba
 import numpy as np
 
 from .._jit import kernel, warmup_hook
-from .._validate import (DTypeError, as_array, check_bool, check_boxes, check_choice, check_finite, check_image, check_int,
+from .._validate import (DTypeError, as_array, check_bool, check_boxes, check_choice, check_finite, check_image,
+                         check_int,
                          check_int_pair)
 from .border import fill_border_reflect101, reflect101
 
-__all__ = ["resize", "linear_taps", "linear_tap", "window_taps", "interpolate_rows", "sample_separable", "sample_separable_checked", "pyr_down", "crop_patches"]
+__all__ = ["resize", "linear_taps", "linear_tap", "window_taps", "interpolate_rows", "sample_separable",
+           "sample_separable_checked", "pyr_down", "crop_patches"]
 
 
 @functools.lru_cache(maxsize=32)

@@ -325,7 +325,8 @@ def _check_rows(rows, lines, label, num_frames):
     dup = (f[1:] == f[:-1]) & (i[1:] == i[:-1])
     if dup.any():
         k = int(order[int(dup.argmax()) + 1])
-        raise ValueError(f"{_where(label, lines, k)}: id {int(rows[k, 1])} appears twice in frame {int(rows[k, 0]) + 1}")
+        raise ValueError(f"{_where(label, lines, k)}: id {int(rows[k, 1])} appears twice in frame "
+                         f"{int(rows[k, 0]) + 1}")
 
 
 def _has_classes(gt):
@@ -409,7 +410,8 @@ def _evaluate_rows(gt, hyp, threshold, num_frames=None):
         idtp = float(id_overlap[ra, ca].sum())
     n_obj, n_pred = len(gt), len(hyp)
     c = {"FP": int(counts[_FP]), "FN": int(counts[_MISS]), "IDSW": int(counts[_SWITCH]), "Frag": int(counts[_FRAG]),
-         "MT": int(counts[_MT]), "PT": int(counts[_PT]), "ML": int(counts[_ML]), "num_frames": len(frames) if num_frames is None else num_frames,
+         "MT": int(counts[_MT]), "PT": int(counts[_PT]), "ML": int(counts[_ML]),
+         "num_frames": len(frames) if num_frames is None else num_frames,
          "num_objects": n_obj, "num_predictions": n_pred, "num_matches": int(counts[_MATCH] + counts[_SWITCH]),
          "num_unique_objects": n_g, "IDTP": int(round(idtp)), "IDFP": n_pred - int(round(idtp)),
          "IDFN": n_obj - int(round(idtp))}

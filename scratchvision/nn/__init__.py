@@ -1,7 +1,8 @@
 """Inference of video (and image) networks in NumPy + Numba, equal to torchvision's, Hugging Face's
 and vit-pytorch's for the same weights: the layers (:mod:`.functional`, :mod:`.modules`,
 :mod:`.transformer`), the networks (R3D-18, MC3-18, R(2+1)D-18, ResNet-18/50, Two-Stream, RAFT,
-VideoMAE, TimeSformer, ViViT, OSNet, CNN+LSTM, TSN), a profiler (:func:`profile`), checkpoint loading without torch, and the clip pipeline."""
+VideoMAE, TimeSformer, ViViT, OSNet, CNN+LSTM, TSN), a profiler (:func:`profile`), checkpoint loading without torch,
+and the clip pipeline."""
 
 from .checkpoint import load_checkpoint, save_safetensors, unwrap_state_dict
 from .clips import (IMAGENET_MEAN, IMAGENET_STD, KINETICS_MEAN, KINETICS_STD, classify_video,
@@ -11,7 +12,8 @@ from . import winograd
 from .functional import (adaptive_avg_pool2d, adaptive_avg_pool3d, avg_pool2d, avg_pool3d, conv2d, conv3d,
                          conv_lowering, linear, max_pool2d, max_pool3d, relu, softmax)
 from .hub import from_pretrained, preprocess_video
-from .modules import (AdaptiveAvgPool2d, AdaptiveAvgPool3d, BatchNorm1d, BatchNorm2d, BatchNorm3d, Conv2d, Conv3d, Dropout,
+from .modules import (AdaptiveAvgPool2d, AdaptiveAvgPool3d, BatchNorm1d, BatchNorm2d, BatchNorm3d, Conv2d, Conv3d,
+                      Dropout,
                       Flatten, Identity, Linear, MaxPool2d, MaxPool3d, Module, ReLU, Sequential)
 from .profiling import LayerProfile, Profile, profile
 from .raft import (RAFT, InstanceNorm2d, RAFTTrace, calc_optical_flow_raft, correlation_pyramid, lookup_correlation,

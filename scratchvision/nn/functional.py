@@ -53,7 +53,8 @@ from ._split import split
 from ._tally import tally
 from .winograd import conv_winograd, winograd_weights
 
-__all__ = ["conv3d", "conv2d", "offset_major", "conv_lowering", "MIN_CHANNELS", "max_pool3d", "max_pool2d", "avg_pool3d", "avg_pool2d", "adaptive_avg_pool3d",
+__all__ = ["conv3d", "conv2d", "offset_major", "conv_lowering", "MIN_CHANNELS", "max_pool3d", "max_pool2d",
+           "avg_pool3d", "avg_pool2d", "adaptive_avg_pool3d",
            "adaptive_avg_pool2d", "relu", "linear", "softmax", "output_size"]
 
 _CHUNK_BYTES = 8 << 20  # patch-matrix budget per chunk (im2col)
@@ -458,7 +459,8 @@ def linear(x, weight, bias=None, out=None, accumulate: bool = False):
     if bias is not None:
         bias = as_array(bias, "bias")
         if bias.shape != (weight.shape[0],):
-            raise ValueError(f"bias must have shape ({weight.shape[0]},) to match weight {weight.shape}, got {bias.shape}")
+            raise ValueError(f"bias must have shape ({weight.shape[0]},) to match weight {weight.shape}, "
+                             f"got {bias.shape}")
         bias = to_float32(bias, "bias")
     shape = x.shape[:-1] + (weight.shape[0],)
     if out is None:

@@ -161,13 +161,15 @@ class _ConvNd(Module):
                  bias=True):
         super().__init__()
         d = self.dims
-        in_channels, out_channels = check_int(in_channels, "in_channels", low=1), check_int(out_channels, "out_channels", low=1)
+        in_channels, out_channels = check_int(in_channels, "in_channels", low=1), check_int(out_channels,
+                                                                                            "out_channels", low=1)
         groups = check_int(groups, "groups", low=1)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must be divisible "
                              f"by groups {groups}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride = F.int_tuple(kernel_size, "kernel_size", d, 1), F.int_tuple(stride, "stride", d, 1)
+        self.kernel_size, self.stride = F.int_tuple(kernel_size, "kernel_size", d, 1), F.int_tuple(stride, "stride", d,
+                                                                                                   1)
         self.padding, self.dilation = F.int_tuple(padding, "padding", d, 0), F.int_tuple(dilation, "dilation", d, 1)
         self.register("weight", np.zeros((out_channels, in_channels // groups) + self.kernel_size, np.float32))
         if bias:
@@ -274,7 +276,8 @@ class MaxPool3d(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         self.args = (F.int_tuple(kernel_size, "kernel_size", 3, 1),
-                     None if stride is None else F.int_tuple(stride, "stride", 3, 1), F.int_tuple(padding, "padding", 3, 0))
+                     None if stride is None else F.int_tuple(stride, "stride", 3, 1),
+                     F.int_tuple(padding, "padding", 3, 0))
 
     def forward(self, x):
         return F.max_pool3d(x, *self.args)
@@ -284,7 +287,8 @@ class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         self.args = (F.int_tuple(kernel_size, "kernel_size", 2, 1),
-                     None if stride is None else F.int_tuple(stride, "stride", 2, 1), F.int_tuple(padding, "padding", 2, 0))
+                     None if stride is None else F.int_tuple(stride, "stride", 2, 1),
+                     F.int_tuple(padding, "padding", 2, 0))
 
     def forward(self, x):
         return F.max_pool2d(x, *self.args)
@@ -313,7 +317,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
-        in_features, out_features = check_int(in_features, "in_features", low=1), check_int(out_features, "out_features", low=1)
+        in_features, out_features = check_int(in_features, "in_features", low=1), check_int(out_features,
+                                                                                            "out_features", low=1)
         self.register("weight", np.zeros((out_features, in_features), np.float32))
         if bias:
             self.register("bias", np.zeros(out_features, np.float32))

@@ -66,7 +66,8 @@ class Profile:
         lines.insert(1, "-" * len(lines[0]))
         lines += ["-" * len(lines[0]),
                   f"{self.model} on {'x'.join(map(str, self.input_shape))}: {self.params:,} parameters, "
-                  f"{self.macs / 1e9:.3f} GMACs, {1e3 * self.seconds:.1f} ms, peak memory {self.peak_bytes / 2**20:.1f} MiB"]
+                  f"{self.macs / 1e9:.3f} GMACs, {1e3 * self.seconds:.1f} ms, "
+                  f"peak memory {self.peak_bytes / 2**20:.1f} MiB"]
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -54,7 +54,8 @@ from ._split import split
 from ._tally import tally
 from .modules import BatchNorm2d, Conv2d, Module, ReLU, Sequential
 
-__all__ = ["RAFT", "RAFTTrace", "raft_small", "raft_large", "load_raft", "calc_optical_flow_raft", "InstanceNorm2d", "lookup_correlation",
+__all__ = ["RAFT", "RAFTTrace", "raft_small", "raft_large", "load_raft", "calc_optical_flow_raft", "InstanceNorm2d",
+           "lookup_correlation",
            "correlation_pyramid", "pooled_features", "lookup_correlation_on_demand"]
 
 
@@ -780,7 +781,8 @@ def calc_optical_flow_raft(prev, next, model: RAFT, *, num_flow_updates: int = 1
     ((130, 150, 2), 2, (3, 3, 1, 1))
     """
     if not isinstance(model, RAFT):
-        raise TypeError(f"model must be a RAFT network (nn.raft_small() or nn.raft_large()), got {type(model).__name__}")
+        raise TypeError("model must be a RAFT network (nn.raft_small() or nn.raft_large()), "
+                        f"got {type(model).__name__}")
     images = []
     for name, f in (("prev", prev), ("next", next)):
         a = as_array(f, name)

@@ -328,7 +328,8 @@ class DeepSortReID(Module):
             if not first:
                 folded[f"{scope}/bn"] = tuple(v.astype(np.float32) for v in norm(f"{scope}/bn"))
             if f"{scope}/projection/weights" in p:
-                folded[f"{scope}/projection"] = (p[f"{scope}/projection/weights"].transpose(3, 2, 0, 1).astype(np.float32),
+                folded[f"{scope}/projection"] = (p[f"{scope}/projection/weights"].transpose(3, 2, 0,
+                                                                                            1).astype(np.float32),
                                                  None)
         scale, shift = norm("fc1/fc1/bn")
         folded["fc1"] = ((p["fc1/weights"] * scale).T.astype(np.float32), shift.astype(np.float32))

@@ -73,7 +73,8 @@ class ResNet(Module):
 
     def __init__(self, block, layers, num_classes=1000, in_channels=3):
         super().__init__()
-        num_classes, in_channels = check_int(num_classes, "num_classes", low=1), check_int(in_channels, "in_channels", low=1)
+        num_classes, in_channels = check_int(num_classes, "num_classes", low=1), check_int(in_channels, "in_channels",
+                                                                                           low=1)
         self.inplanes = 64
         self.conv1 = Conv2d(in_channels, 64, 7, 2, 3, bias=False)
         self.bn1 = BatchNorm2d(64)

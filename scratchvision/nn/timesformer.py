@@ -48,7 +48,8 @@ def _attention(width, qkv_bias):
 def _layer(c):
     d = c.hidden_size
     parts = dict(attention=_attention(d, c.qkv_bias), intermediate=Container(dense=Linear(d, c.intermediate_size)),
-                 output=Container(dense=Linear(c.intermediate_size, d)), layernorm_before=LayerNorm(d, c.layer_norm_eps),
+                 output=Container(dense=Linear(c.intermediate_size, d)),
+                 layernorm_before=LayerNorm(d, c.layer_norm_eps),
                  layernorm_after=LayerNorm(d, c.layer_norm_eps))
     if c.attention_type == "divided_space_time":
         parts.update(temporal_layernorm=LayerNorm(d, c.layer_norm_eps), temporal_attention=_attention(d, c.qkv_bias),

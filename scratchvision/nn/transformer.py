@@ -176,7 +176,8 @@ def layer_norm(x, weight, bias, eps: float = 1e-5, out=None) -> np.ndarray:
     for name, p in (("weight", weight), ("bias", bias)):
         p = as_array(p, name)
         if p.shape != (d,) or p.dtype.kind not in "fiu":
-            raise ValueError(f"{name} must be a real vector of shape ({d},) to match x {a.shape}, got {p.dtype} {p.shape}")
+            raise ValueError(f"{name} must be a real vector of shape ({d},) to match x {a.shape}, "
+                             f"got {p.dtype} {p.shape}")
         params.append(to_float32(p, name))
     eps = check_float(eps, "eps", low=0.0, low_open=True)
     if out is None:

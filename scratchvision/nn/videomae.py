@@ -45,7 +45,8 @@ from .transformer import (ACTIVATIONS, BlockWeights, Container, LayerNorm, block
                           sinusoid_table, stack_qkv)
 
 __all__ = ["videomae", "videomae_pretraining", "VideoMAEForVideoClassification", "VideoMAEForPreTraining",
-           "tube_mask", "random_mask", "ClassifierOutput", "PreTrainingOutput", "video_patches", "videomae_reconstruction"]
+           "tube_mask", "random_mask", "ClassifierOutput", "PreTrainingOutput", "video_patches",
+           "videomae_reconstruction"]
 
 
 class ClassifierOutput(NamedTuple):
@@ -66,7 +67,8 @@ def _grid(num_frames, image_size, patch_size, tubelet_size):
     num_frames = check_int(num_frames, "num_frames", low=1)
     h, w = (image_size, image_size) if np.isscalar(image_size) else tuple(image_size)
     h, w = check_int(h, "image_size", low=1), check_int(w, "image_size", low=1)
-    patch_size, tubelet_size = check_int(patch_size, "patch_size", low=1), check_int(tubelet_size, "tubelet_size", low=1)
+    patch_size, tubelet_size = check_int(patch_size, "patch_size", low=1), check_int(tubelet_size, "tubelet_size",
+                                                                                     low=1)
     if num_frames % tubelet_size or h % patch_size or w % patch_size:
         raise ValueError(f"num_frames {num_frames} must be a multiple of tubelet_size {tubelet_size} and image_size "
                          f"{(h, w)} of patch_size {patch_size}")
@@ -159,7 +161,8 @@ def video_patches(pixel_values, patch_size: int, tubelet_size: int) -> np.ndarra
     (1, 8, 1536)
     """
     pixel_values = as_array(pixel_values, "pixel_values")
-    patch_size, tubelet_size = check_int(patch_size, "patch_size", low=1), check_int(tubelet_size, "tubelet_size", low=1)
+    patch_size, tubelet_size = check_int(patch_size, "patch_size", low=1), check_int(tubelet_size, "tubelet_size",
+                                                                                     low=1)
     if pixel_values.ndim != 5 or pixel_values.dtype.kind not in "fiu":
         raise ValueError(f"pixel_values must be real (B, T, C, H, W), got {pixel_values.dtype} {pixel_values.shape}")
     b, t, c, h, w = pixel_values.shape
@@ -451,7 +454,8 @@ def videomae_reconstruction(model: VideoMAEForPreTraining, pixel_values, bool_ma
     predicted = model(x, masks).logits.astype(np.float64)
     frames = x.astype(np.float64)
     if c.num_channels == 3:
-        frames = frames * np.asarray(IMAGENET_STD).reshape(1, 1, 3, 1, 1) + np.asarray(IMAGENET_MEAN).reshape(1, 1, 3, 1, 1)
+        frames = frames * np.asarray(IMAGENET_STD).reshape(1, 1, 3, 1, 1) + np.asarray(IMAGENET_MEAN).reshape(1, 1, 3,
+                                                                                                              1, 1)
     b, t, ch, h, w = frames.shape
     k, p = c.tubelet_size, c.patch_size
     patches = video_patches(frames, p, k)  # (B, N, k p p C), channel last

@@ -134,7 +134,8 @@ def _transformer(dim, depth, heads, dim_head, mlp_dim):
         attention = Container(norm=LayerNorm(dim), to_qkv=Linear(dim, 3 * inner, bias=False))
         if not (heads == 1 and dim_head == dim):
             attention.to_out = Container(**{"0": Linear(inner, dim)})
-        feed_forward = Container(net=Container(**{"0": LayerNorm(dim), "1": Linear(dim, mlp_dim), "4": Linear(mlp_dim, dim)}))
+        feed_forward = Container(net=Container(**{"0": LayerNorm(dim), "1": Linear(dim, mlp_dim),
+                                                  "4": Linear(mlp_dim, dim)}))
         layers[str(i)] = Container(**{"0": attention, "1": feed_forward})
     return Container(norm=LayerNorm(dim), layers=Container(**layers))
 
@@ -155,9 +156,10 @@ class ViViTFactorised(Module):
     def __init__(self, *, image_size, image_patch_size, frames, frame_patch_size, num_classes, dim, spatial_depth,
                  temporal_depth, heads, mlp_dim, pool="cls", channels=3, dim_head=64):
         super().__init__()
-        pair = (lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v, v))
-        (h, w), (ph, pw) = pair(image_size), pair(image_patch_size)
-        ints = dict(height=h, width=w, patch_height=ph, patch_width=pw, frames=frames, frame_patch_size=frame_patch_size,
+        (h, w), (ph, pw) = (tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+                            for v in (image_size, image_patch_size))
+        ints = dict(height=h, width=w, patch_height=ph, patch_width=pw, frames=frames,
+                    frame_patch_size=frame_patch_size,
                     num_classes=num_classes, dim=dim, spatial_depth=spatial_depth, temporal_depth=temporal_depth,
                     heads=heads, mlp_dim=mlp_dim, channels=channels, dim_head=dim_head)
         for name, value in ints.items():
@@ -171,7 +173,8 @@ class ViViTFactorised(Module):
         self.heads = heads
         slots, n = frames // frame_patch_size, (h // ph) * (w // pw)
         patch_dim = channels * ph * pw * frame_patch_size
-        self.to_patch_embedding = Container(**{"1": LayerNorm(patch_dim), "2": Linear(patch_dim, dim), "3": LayerNorm(dim)})
+        self.to_patch_embedding = Container(**{"1": LayerNorm(patch_dim), "2": Linear(patch_dim, dim),
+                                               "3": LayerNorm(dim)})
         self.register("pos_embedding", np.zeros((1, slots, n, dim), np.float32))
         if pool == "cls":
             self.register("spatial_cls_token", np.zeros((1, 1, dim), np.float32))

@@ -9,7 +9,8 @@ from .evaluation import (
            run_tracker,
            success_curve,
 )
-from .colour_names import COLOUR_NAME_RGB, COLOUR_NAMES, colour_name_image, colour_name_projection, colour_names, colour_names_table
+from .colour_names import (COLOUR_NAME_RGB, COLOUR_NAMES, colour_name_image, colour_name_projection, colour_names,
+                           colour_names_table)
 from .csrt import TrackerCSRT, csr_filter
 from .dsst import ScaleEstimator
 from .fhog import fhog, gray_cells

@@ -9,7 +9,9 @@ from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_image, check_int
 from ..imgproc import interpolate_rows, rgb_to_gray, sample_separable_checked, window_taps
 
-__all__ = ["check_bbox", "to_gray", "gray_value", "gray_windows", "gray_pixels", "rgb_patch_to_gray", "get_rect_sub_pix", "sample_windows", "hanning_window", "optimal_dft_size", "nearest_dft_size", "peak_to_sidelobe",
+__all__ = ["check_bbox", "to_gray", "gray_value", "gray_windows", "gray_pixels", "rgb_patch_to_gray",
+           "get_rect_sub_pix", "sample_windows", "hanning_window", "optimal_dft_size", "nearest_dft_size",
+           "peak_to_sidelobe",
            "subpixel_peak"]
 
 

@@ -171,7 +171,8 @@ class TrackerCSRT:
     """
 
     def __init__(self, use_channel_weights: bool = True, use_segmentation: bool = True, use_hog: bool = True,
-                 use_color_names: bool = True, use_gray: bool = True, use_rgb: bool = True, padding: float = 3.0, template_size: float = 200.0,
+                 use_color_names: bool = True, use_gray: bool = True, use_rgb: bool = True, padding: float = 3.0,
+                 template_size: float = 200.0,
                  gsl_sigma: float = 1.0, num_hog_channels_used: int = 18, filter_lr: float = 0.02,
                  weights_lr: float = 0.02, admm_iterations: int = 4, number_of_scales: int = 33,
                  scale_sigma_factor: float = 0.25, scale_model_max_area: float = 512.0, scale_lr: float = 0.025,

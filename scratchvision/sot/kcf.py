@@ -249,7 +249,8 @@ class TrackerKCF:
         self._cos = hanning_window((cw, ch))
         self._cells = cw * ch
         columns = np.arange(cw // 2 + 1)  # of the half spectrum; all but the first (and Nyquist) stand for two
-        self._twin_weights = np.tile(np.where((columns == 0) | (2 * columns == cw), 1.0, 2.0), ch)  # per cell, flattened
+        self._twin_weights = np.tile(np.where((columns == 0) | (2 * columns == cw), 1.0, 2.0),
+                                     ch)  # per cell, flattened
         s = np.sqrt(self._target[0] * self._target[1]) / self._pixel_per_cell * self.output_sigma_factor
         ys = np.arange(ch) - ch // 2
         xs = np.arange(cw) - cw // 2

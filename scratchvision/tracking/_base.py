@@ -15,7 +15,8 @@ from ..assignment.lsa import lapjv_kernel
 from ..kalman.kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import MAX_COORDINATE, xyah_measurement_noise_kernel, xyah_process_noise_kernel
 
-__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "matched_detections", "StepRecord", "pack_step", "check_detections", "grow_rows",
+__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "matched_detections", "StepRecord", "pack_step", "check_detections",
+           "grow_rows",
            "remove_rows", "gather_rows", "scatter_rows", "xyah_predict", "xyah_update",
            "max_score_pairs", "gated_association", "STATE_TENTATIVE", "STATE_CONFIRMED",
            "STATE_LOST"]
@@ -271,19 +272,19 @@ def grow_rows(arrays, n, rows):
 
 
 @kernel
-def remove_rows(I, id_col, others, n, drop, removed, n_removed):
+def remove_rows(info, id_col, others, n, drop, removed, n_removed):
     """Delete the tracks ``k < n`` with ``drop[k]`` from a track table, keeping the others in
-    order: the integer array ``I`` and every array of the tuple ``others`` lose those rows. The
-    ids (column ``id_col`` of ``I``) of the deleted tracks are appended to ``removed`` from
+    order: the integer array ``info`` and every array of the tuple ``others`` lose those rows. The
+    ids (column ``id_col`` of ``info``) of the deleted tracks are appended to ``removed`` from
     ``n_removed``. Returns the new ``(n, n_removed)``."""
     kept = 0
     for k in range(n):
         if drop[k]:
-            removed[n_removed] = I[k, id_col]
+            removed[n_removed] = info[k, id_col]
             n_removed += 1
             continue
         if kept != k:
-            I[kept] = I[k]
+            info[kept] = info[k]
             for a in literal_unroll(others):
                 a[kept] = a[k]
         kept += 1

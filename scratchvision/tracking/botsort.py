@@ -171,7 +171,7 @@ class BoTSORT:
         self._n_tracked = self._n_lost = 0
         self._dim = None
         self._X, self._P = np.zeros((0, 8)), np.zeros((0, 8, 8))
-        self._I, self._S, self._E = np.zeros((0, 9), np.int64), np.zeros(0), np.zeros((0, 1))
+        self._info, self._last_score, self._E = np.zeros((0, 9), np.int64), np.zeros(0), np.zeros((0, 1))
         self._record = StepRecord(0)
 
     @property
@@ -222,11 +222,12 @@ class BoTSORT:
         steps, dt = self._clock.advance(timestamp)
         n = self._n_tracked + self._n_lost
         self.frame_id += steps
-        self._X, self._P, self._I, self._S, self._E = grow_rows((self._X, self._P, self._I, self._S, self._E), n,
+        self._X, self._P, self._info, self._last_score, self._E = grow_rows((self._X, self._P, self._info,
+                                                                             self._last_score, self._E), n,
                                                                 n + len(boxes))
         m = self._model
         self._n_tracked, self._n_lost, self._next_id, out, first, second, unconfirmed, log = botsort_frame(
-            self._X, self._P, self._I, self._S, self._E, self._n_tracked, n, self._next_id, self.frame_id,
+            self._X, self._P, self._info, self._last_score, self._E, self._n_tracked, n, self._next_id, self.frame_id,
             boxes, scores, classes, rows, feats, _IDENTITY if h is None else h, h is not None,
             timed_transition(m.F, dt), dt, m.H, self._params)
         self._record = StepRecord(self.frame_id, lambda: {"first": first.T, "second": second.T,
@@ -235,11 +236,11 @@ class BoTSORT:
 
 
 @kernel
-def _predict(X, P, I, pool, F, q_scale):
+def _predict(X, P, info, pool, F, q_scale):
     """Kalman-predict table rows ``pool`` (process noise times ``q_scale``), the width and height
     velocities of tracks not Tracked zeroed first."""
     for t in pool:
-        if I[t, STATE] != TRACKED:
+        if info[t, STATE] != TRACKED:
             X[t, 6] = X[t, 7] = 0.0
     Xg, Pg = gather_rows(X, P, pool)
     Q = np.empty((len(pool), 8, 8))
@@ -322,7 +323,7 @@ def _cost(X, E, tracks, boxes, scores, feats, fuse_score, with_reid, params):
 
 
 @kernel
-def _take(X, P, I, S, E, tracks, boxes, scores, classes, rows, feats, frame, F, H):
+def _take(X, P, info, last_score, E, tracks, boxes, scores, classes, rows, feats, frame, F, H):
     """Update (or re-activate) table rows ``tracks[j]`` with detection ``j``: the filter, the
     bookkeeping and the embedding's moving average."""
     Xg, Pg = gather_rows(X, P, tracks)
@@ -333,7 +334,7 @@ def _take(X, P, I, S, E, tracks, boxes, scores, classes, rows, feats, frame, F, 
     status = np.empty(len(tracks), np.int64)
     batch_update_kernel(Xg, Pg, Z, H, R, False, F, status)
     scatter_rows(X, P, tracks, Xg, Pg)
-    mark_matched(I, S, tracks, scores, classes, rows, frame)
+    mark_matched(info, last_score, tracks, scores, classes, rows, frame)
     for j in range(len(tracks)):
         e, f = E[tracks[j]], feats[j]
         if not _any_nonzero(f):
@@ -349,7 +350,8 @@ def _take(X, P, I, S, E, tracks, boxes, scores, classes, rows, feats, frame, F, 
 
 
 @kernel
-def botsort_frame(X, P, I, S, E, n_tracked, n_old, next_id, frame, boxes, scores, classes, rows, feats, warp,
+def botsort_frame(X, P, info, last_score, E, n_tracked, n_old, next_id, frame, boxes, scores, classes, rows, feats,
+                  warp,
                   with_warp, F, q_scale, H, values):
     """One BoT-SORT frame (the module notes' steps) on the track table: rows ``< n_tracked`` the
     tracked list, then the lost list up to ``n_old``, room for ``len(boxes)`` more. ``feats``
@@ -363,12 +365,12 @@ def botsort_frame(X, P, I, S, E, n_tracked, n_old, next_id, frame, boxes, scores
     (:func:`~scratchvision.tracking._base.pack_step`), as :func:`~scratchvision.tracking.bytetrack.bytetrack_frame`
     """
     params = BoTSORTParams(*values)
-    I[:n_old, DET_IDX] = -1
+    info[:n_old, DET_IDX] = -1
     feats = _unit_rows(feats)
     high = np.flatnonzero(scores >= params.track_high_thresh)
     low = np.flatnonzero((scores > params.track_low_thresh) & (scores < params.track_high_thresh))
-    unconfirmed, pool = pools(I, n_tracked, n_old)
-    _predict(X, P, I, pool, F, q_scale)
+    unconfirmed, pool = pools(info, n_tracked, n_old)
+    _predict(X, P, info, pool, F, q_scale)
     if with_warp:
         warp_states_kernel(X, P, n_old, _XYWH, warp, True)
     taken = np.empty(len(boxes), np.int64)
@@ -376,9 +378,9 @@ def botsort_frame(X, P, I, S, E, n_tracked, n_old, next_id, frame, boxes, scores
     first = _cost(X, E, pool, boxes[high], scores[high], feats[high], params.fuse_score, params.with_reid, params)
     m1, u_pool, u_high = assign(first, params.match_thresh)
     n_matches = add_pairs(pool, high, m1, taken, matched, 0)
-    refound = subset(taken[:n_matches], I[taken[:n_matches], STATE] != TRACKED)
+    refound = subset(taken[:n_matches], info[taken[:n_matches], STATE] != TRACKED)
 
-    rest = subset(pool[u_pool], I[pool[u_pool], STATE] == TRACKED)
+    rest = subset(pool[u_pool], info[pool[u_pool], STATE] == TRACKED)
     second = _cost(X, E, rest, boxes[low], scores[low], feats[low], False, False, params)
     m2, u_rest, _ = assign(second, 0.5)
     n_matches = add_pairs(rest, low, m2, taken, matched, n_matches)
@@ -390,9 +392,10 @@ def botsort_frame(X, P, I, S, E, n_tracked, n_old, next_id, frame, boxes, scores
     m3, u_unconf, u_new = assign(unconf, 0.7)
     n_matches = add_pairs(unconfirmed, high2, m3, taken, matched, n_matches)
     taken, matched = taken[:n_matches], matched[:n_matches]
-    _take(X, P, I, S, E, taken, boxes[matched], scores[matched], classes[matched], rows[matched], feats[matched],
+    _take(X, P, info, last_score, E, taken, boxes[matched], scores[matched], classes[matched], rows[matched],
+          feats[matched],
           frame, F, H)
-    matches, removed_now = settle_states(I, taken, rows[matched], newly_lost, unconfirmed[u_unconf], len(X))
+    matches, removed_now = settle_states(info, taken, rows[matched], newly_lost, unconfirmed[u_unconf], len(X))
 
     n = n_old
     new_rows = np.empty(len(u_new), np.int64)
@@ -404,20 +407,20 @@ def botsort_frame(X, P, I, S, E, n_tracked, n_old, next_id, frame, boxes, scores
         convert_kernel(boxes[j:j + 1], XYXY, CXCYWH, z)
         xywh_initiate_kernel(z, X[n:n + 1], P[n:n + 1])
         E[n] = feats[j]
-        start_track(I, S, n, next_id, frame, scores[j], classes[j], rows[j])
+        start_track(info, last_score, n, next_id, frame, scores[j], classes[j], rows[j])
         new_rows[n_new] = rows[j]
         next_id += 1
         n_new += 1
         n += 1
 
-    newly_lost_ids = I[newly_lost, ID]
-    order, n_tracked, out, removed, states = close_frame(X, I, S, n_tracked, n_old, n, refound, newly_lost,
+    newly_lost_ids = info[newly_lost, ID]
+    order, n_tracked, out, removed, states = close_frame(X, info, last_score, n_tracked, n_old, n, refound, newly_lost,
                                                          removed_now, frame, params.max_time_lost, CXCYWH, False)
     if not is_identity(order):  # the rows move only when a track changes list or leaves
-        X[:len(order)], P[:len(order)], I[:len(order)] = X[order], P[order], I[order]
-        S[:len(order)], E[:len(order)] = S[order], E[order]
+        X[:len(order)], P[:len(order)], info[:len(order)] = X[order], P[order], info[order]
+        last_score[:len(order)], E[:len(order)] = last_score[order], E[order]
     return (n_tracked, len(order) - n_tracked, next_id, out, first, second, unconf,
-            pack_step(matches, new_rows[:n_new], newly_lost_ids, removed, I[:len(order), ID], states))
+            pack_step(matches, new_rows[:n_new], newly_lost_ids, removed, info[:len(order), ID], states))
 
 
 @warmup_hook

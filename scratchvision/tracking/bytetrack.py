@@ -36,7 +36,7 @@ __all__ = ["ByteTrack"]
 
 #: Track states of the official code.
 TRACKED, LOST, REMOVED = 1, 2, 3
-#: Columns of the integer track table ``I`` (the official STrack's fields; ``WAS_REMOVED``: the id
+#: Columns of the integer track table ``info`` (the official STrack's fields; ``WAS_REMOVED``: the id
 #: is in the removed set of an earlier frame).
 ID, STATE, ACTIVATED, START_FRAME, FRAME_ID, TRACKLET_LEN, CLASS, DET_IDX, WAS_REMOVED = range(9)
 
@@ -67,7 +67,7 @@ class ByteTrack:
     -----
     The official tracked and lost lists are one table of rows: the tracked tracks in their list
     order, then the lost ones. Each row holds the Kalman state ``X`` (8) and covariance ``P``
-    (8, 8), the integer columns ``I`` named by :data:`ID`, :data:`STATE`, :data:`ACTIVATED`,
+    (8, 8), the integer columns ``info`` named by :data:`ID`, :data:`STATE`, :data:`ACTIVATED`,
     :data:`START_FRAME`, :data:`FRAME_ID`, :data:`TRACKLET_LEN`, :data:`CLASS`, :data:`DET_IDX`,
     :data:`WAS_REMOVED`, and the score. One call of the compiled :func:`bytetrack_frame` runs a
     whole frame on it.
@@ -97,7 +97,7 @@ class ByteTrack:
         self._next_id = 1
         self._n_tracked = self._n_lost = 0
         self._X, self._P = np.zeros((0, 8)), np.zeros((0, 8, 8))
-        self._I, self._S = np.zeros((0, 9), np.int64), np.zeros(0)
+        self._info, self._last_score = np.zeros((0, 9), np.int64), np.zeros(0)
         self._record = StepRecord(0)
 
     @property
@@ -141,11 +141,13 @@ class ByteTrack:
         if warp is not None:
             warp_states(self._X, self._P, n, "xyah", check_warp(warp))
         self.frame_id += steps
-        self._X, self._P, self._I, self._S = grow_rows((self._X, self._P, self._I, self._S), n, n + len(boxes))
+        self._X, self._P, self._info, self._last_score = grow_rows((self._X, self._P, self._info, self._last_score), n,
+                                                                   n + len(boxes))
         m = self._model
         self._n_tracked, self._n_lost, self._next_id, out, first, second, unconfirmed, log = bytetrack_frame(
-            self._X, self._P, self._I, self._S, self._n_tracked, self._n_lost, self._next_id, self.frame_id,
-            boxes, scores, classes, rows, timed_transition(m.F, dt), dt, m.H, self.track_thresh, self.det_thresh, self.match_thresh,
+            self._X, self._P, self._info, self._last_score, self._n_tracked, self._n_lost, self._next_id, self.frame_id,
+            boxes, scores, classes, rows, timed_transition(m.F, dt), dt, m.H, self.track_thresh, self.det_thresh,
+            self.match_thresh,
             self.max_time_lost, self.mot20, self.class_aware, self._cost_mode)
         self._record = StepRecord(self.frame_id, lambda: {"first": first.T, "second": second.T,
                                                            "unconfirmed": unconfirmed.T}, log)
@@ -164,7 +166,7 @@ def track_boxes(X, tracks, state_format):
 
 
 @kernel
-def _cost(X, I, tracks, boxes, scores, classes, fuse_score, class_aware, cost_mode):
+def _cost(X, info, tracks, boxes, scores, classes, fuse_score, class_aware, cost_mode):
     """``1 - IoU`` (ByteTrack's pixel-inclusive IoU) of tracks by detections; with
     ``fuse_score``, ``1 - IoU * score`` (the official fuse_score); +inf between classes when
     ``class_aware``."""
@@ -175,7 +177,7 @@ def _cost(X, I, tracks, boxes, scores, classes, fuse_score, class_aware, cost_mo
             c = 1.0 - cost[i, j]
             if fuse_score:
                 c = 1.0 - (1.0 - c) * scores[j]
-            if class_aware and I[tracks[i], CLASS] != classes[j]:
+            if class_aware and info[tracks[i], CLASS] != classes[j]:
                 c = np.inf
             cost[i, j] = c
     return cost
@@ -199,10 +201,10 @@ def assign(cost, thresh):
 
 
 @kernel
-def _predict(X, P, I, tracks, F, q_scale):
+def _predict(X, P, info, tracks, F, q_scale):
     """Kalman-predict table rows ``tracks`` (height velocity zeroed for tracks not Tracked)."""
     for t in tracks:
-        if I[t, STATE] != TRACKED:
+        if info[t, STATE] != TRACKED:
             X[t, 7] = 0.0
     Xg, Pg = gather_rows(X, P, tracks)
     xyah_predict(Xg, Pg, F, q_scale)
@@ -210,7 +212,7 @@ def _predict(X, P, I, tracks, F, q_scale):
 
 
 @kernel
-def _take(X, P, I, S, tracks, boxes, scores, classes, rows, frame, F, H):
+def _take(X, P, info, last_score, tracks, boxes, scores, classes, rows, frame, F, H):
     """Update (or re-activate, for tracks not Tracked) table rows ``tracks[j]`` with detection
     ``j`` of ``boxes``, ``scores``, ``classes``, ``rows``."""
     Xg, Pg = gather_rows(X, P, tracks)
@@ -218,37 +220,37 @@ def _take(X, P, I, S, tracks, boxes, scores, classes, rows, frame, F, H):
     convert_kernel(boxes, XYXY, XYAH, Z)
     xyah_update(Xg, Pg, Z, F, H)
     scatter_rows(X, P, tracks, Xg, Pg)
-    mark_matched(I, S, tracks, scores, classes, rows, frame)
+    mark_matched(info, last_score, tracks, scores, classes, rows, frame)
 
 
 @kernel
-def mark_matched(I, S, tracks, scores, classes, rows, frame):
+def mark_matched(info, last_score, tracks, scores, classes, rows, frame):
     """The bookkeeping of a match (the official ``update`` / ``re_activate``): table rows
     ``tracks[j]`` become Tracked and activated with detection ``j``'s score, class and row."""
     for j in range(len(tracks)):
         t = tracks[j]
-        I[t, TRACKLET_LEN] = 0 if I[t, STATE] != TRACKED else I[t, TRACKLET_LEN] + 1
-        I[t, STATE], I[t, ACTIVATED], I[t, FRAME_ID] = TRACKED, 1, frame
-        S[t], I[t, CLASS], I[t, DET_IDX] = scores[j], classes[j], rows[j]
+        info[t, TRACKLET_LEN] = 0 if info[t, STATE] != TRACKED else info[t, TRACKLET_LEN] + 1
+        info[t, STATE], info[t, ACTIVATED], info[t, FRAME_ID] = TRACKED, 1, frame
+        last_score[t], info[t, CLASS], info[t, DET_IDX] = scores[j], classes[j], rows[j]
 
 
 @kernel
-def start_track(I, S, n, track_id, frame, score, cls, row):
+def start_track(info, last_score, n, track_id, frame, score, cls, row):
     """Table row ``n`` becomes new track ``track_id`` (the official ``activate``: activated at
     once only on the first frame)."""
-    I[n] = 0
-    I[n, ID], I[n, STATE], I[n, ACTIVATED] = track_id, TRACKED, 1 if frame == 1 else 0
-    I[n, START_FRAME], I[n, FRAME_ID] = frame, frame
-    S[n], I[n, CLASS], I[n, DET_IDX] = score, cls, row
+    info[n] = 0
+    info[n, ID], info[n, STATE], info[n, ACTIVATED] = track_id, TRACKED, 1 if frame == 1 else 0
+    info[n, START_FRAME], info[n, FRAME_ID] = frame, frame
+    last_score[n], info[n, CLASS], info[n, DET_IDX] = score, cls, row
 
 
 @kernel
-def pools(I, n_tracked, n_old):
+def pools(info, n_tracked, n_old):
     """The official code's two track sets of a frame: the unconfirmed tracks (tracked, not yet
     activated) and the pool (activated tracked tracks, then the lost ones), as table rows."""
     tracked_rows = np.arange(n_tracked)
-    unconfirmed = subset(tracked_rows, I[:n_tracked, ACTIVATED] == 0)
-    pool = np.concatenate((subset(tracked_rows, I[:n_tracked, ACTIVATED] == 1), np.arange(n_tracked, n_old)))
+    unconfirmed = subset(tracked_rows, info[:n_tracked, ACTIVATED] == 0)
+    pool = np.concatenate((subset(tracked_rows, info[:n_tracked, ACTIVATED] == 1), np.arange(n_tracked, n_old)))
     return unconfirmed, pool
 
 
@@ -284,7 +286,8 @@ def subset(tracks, keep):
 
 
 @kernel
-def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores, classes, rows, F, q_scale, H,
+def bytetrack_frame(X, P, info, last_score, n_tracked, n_lost, next_id, frame, boxes, scores, classes, rows, F,
+                    q_scale, H,
                     track_thresh, det_thresh, match_thresh, max_time_lost, mot20, class_aware, cost_mode):
     """One ByteTrack frame on the track table (rows ``< n_tracked``: the tracked list, then
     ``n_lost`` rows of the lost list; room for ``len(boxes)`` more).
@@ -308,37 +311,37 @@ def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores
     tracks, their states
     """
     n_old = n_tracked + n_lost
-    I[:n_old, DET_IDX] = -1
+    info[:n_old, DET_IDX] = -1
     high = np.flatnonzero(scores > track_thresh)
     low = np.flatnonzero((scores > 0.1) & (scores < track_thresh))
     hb, hs, hc, hr = boxes[high], scores[high], classes[high], rows[high]
     lb, ls, lc = boxes[low], scores[low], classes[low]
-    unconfirmed, pool = pools(I, n_tracked, n_old)
-    _predict(X, P, I, pool, F, q_scale)
+    unconfirmed, pool = pools(info, n_tracked, n_old)
+    _predict(X, P, info, pool, F, q_scale)
 
     # The three associations read disjoint tracks, so the matched tracks are updated together
     # after them: ``taken[j]`` with detection ``matched[j]`` (an index into ``boxes``).
     taken = np.empty(len(boxes), np.int64)
     matched = np.empty(len(boxes), np.int64)
-    first = _cost(X, I, pool, hb, hs, hc, not mot20, class_aware, cost_mode)
+    first = _cost(X, info, pool, hb, hs, hc, not mot20, class_aware, cost_mode)
     m1, u_pool, u_high = assign(first, match_thresh)
     n_matches = add_pairs(pool, high, m1, taken, matched, 0)
-    refound = subset(taken[:n_matches], I[taken[:n_matches], STATE] != TRACKED)
+    refound = subset(taken[:n_matches], info[taken[:n_matches], STATE] != TRACKED)
 
-    rest = subset(pool[u_pool], I[pool[u_pool], STATE] == TRACKED)
-    second = _cost(X, I, rest, lb, ls, lc, False, class_aware, cost_mode)
+    rest = subset(pool[u_pool], info[pool[u_pool], STATE] == TRACKED)
+    second = _cost(X, info, rest, lb, ls, lc, False, class_aware, cost_mode)
     m2, u_rest, _ = assign(second, 0.5)
     n_matches = add_pairs(rest, low, m2, taken, matched, n_matches)
     newly_lost = rest[u_rest]
 
     high2 = high[u_high]
     hb2, hs2, hc2, hr2 = hb[u_high], hs[u_high], hc[u_high], hr[u_high]
-    unconf = _cost(X, I, unconfirmed, hb2, hs2, hc2, not mot20, class_aware, cost_mode)
+    unconf = _cost(X, info, unconfirmed, hb2, hs2, hc2, not mot20, class_aware, cost_mode)
     m3, u_unconf, u_new = assign(unconf, 0.7)
     n_matches = add_pairs(unconfirmed, high2, m3, taken, matched, n_matches)
     taken, matched = taken[:n_matches], matched[:n_matches]
-    _take(X, P, I, S, taken, boxes[matched], scores[matched], classes[matched], rows[matched], frame, F, H)
-    matches, removed_now = settle_states(I, taken, rows[matched], newly_lost, unconfirmed[u_unconf], len(X))
+    _take(X, P, info, last_score, taken, boxes[matched], scores[matched], classes[matched], rows[matched], frame, F, H)
+    matches, removed_now = settle_states(info, taken, rows[matched], newly_lost, unconfirmed[u_unconf], len(X))
 
     n = n_old
     new_rows = np.empty(len(u_new), np.int64)
@@ -349,40 +352,41 @@ def bytetrack_frame(X, P, I, S, n_tracked, n_lost, next_id, frame, boxes, scores
         z = np.empty((1, 4))
         convert_kernel(hb2[j:j + 1], XYXY, XYAH, z)
         xyah_initiate_kernel(z, X[n:n + 1], P[n:n + 1])
-        start_track(I, S, n, next_id, frame, hs2[j], hc2[j], hr2[j])
+        start_track(info, last_score, n, next_id, frame, hs2[j], hc2[j], hr2[j])
         new_rows[n_new] = hr2[j]
         next_id += 1
         n_new += 1
         n += 1
 
-    newly_lost_ids = I[newly_lost, ID]
-    order, n_tracked, out, removed, states = close_frame(X, I, S, n_tracked, n_old, n, refound, newly_lost,
+    newly_lost_ids = info[newly_lost, ID]
+    order, n_tracked, out, removed, states = close_frame(X, info, last_score, n_tracked, n_old, n, refound, newly_lost,
                                                          removed_now, frame, max_time_lost, XYAH, True)
     if not is_identity(order):  # the rows move only when a track changes list or leaves
-        X[:len(order)], P[:len(order)], I[:len(order)], S[:len(order)] = X[order], P[order], I[order], S[order]
+        k = len(order)
+        X[:k], P[:k], info[:k], last_score[:k] = X[order], P[order], info[order], last_score[order]
     return (n_tracked, len(order) - n_tracked, next_id, out, first, second, unconf,
-            pack_step(matches, new_rows[:n_new], newly_lost_ids, removed, I[:len(order), ID], states))
+            pack_step(matches, new_rows[:n_new], newly_lost_ids, removed, info[:len(order), ID], states))
 
 
 @kernel
-def settle_states(I, taken, taken_rows, newly_lost, dropped, n_rows):
+def settle_states(info, taken, taken_rows, newly_lost, dropped, n_rows):
     """After the three associations: tracks ``newly_lost`` become Lost and the unconfirmed tracks
     left unmatched (``dropped``) Removed. Returns the matches (detection row ``taken_rows[j]``,
     id of track ``taken[j]``) and the mask of rows removed (of ``n_rows``)."""
     for t in newly_lost:
-        I[t, STATE] = LOST
+        info[t, STATE] = LOST
     matches = np.empty((len(taken), 2), np.int64)
     for j in range(len(taken)):
-        matches[j, 0], matches[j, 1] = taken_rows[j], I[taken[j], ID]
+        matches[j, 0], matches[j, 1] = taken_rows[j], info[taken[j], ID]
     removed_now = np.zeros(n_rows, np.bool_)
     for t in dropped:
-        I[t, STATE] = REMOVED
+        info[t, STATE] = REMOVED
         removed_now[t] = True
     return matches, removed_now
 
 
 @kernel
-def close_frame(X, I, S, n_tracked, n_old, n, refound, newly_lost, removed_now, frame, max_time_lost,
+def close_frame(X, info, last_score, n_tracked, n_old, n, refound, newly_lost, removed_now, frame, max_time_lost,
                 state_format, pixel_inclusive):
     """The end of a ByteTrack (and BoT-SORT) frame, after the matches and new tracks (rows
     ``n_old:n``): remove lost tracks older than ``max_time_lost`` frames, rebuild the tracked and
@@ -398,19 +402,19 @@ def close_frame(X, I, S, n_tracked, n_old, n, refound, newly_lost, removed_now, 
     states : state codes of ``order`` (:data:`STATE_CONFIRMED` ...)
     """
     for k in range(n_tracked, n_old):
-        if frame - I[k, FRAME_ID] > max_time_lost:
-            I[k, STATE] = REMOVED
+        if frame - info[k, FRAME_ID] > max_time_lost:
+            info[k, STATE] = REMOVED
             removed_now[k] = True
     tracked_rows = np.arange(n_tracked)
-    tracked = np.concatenate((subset(tracked_rows, I[:n_tracked, STATE] == TRACKED), np.arange(n_old, n), refound))
+    tracked = np.concatenate((subset(tracked_rows, info[:n_tracked, STATE] == TRACKED), np.arange(n_old, n), refound))
     in_tracked = np.zeros(len(X), np.bool_)
     in_tracked[tracked] = True
     lost = np.concatenate((subset(np.arange(n_tracked, n_old), ~in_tracked[n_tracked:n_old]), newly_lost))
-    lost = subset(lost, I[lost, WAS_REMOVED] == 0)
-    removed = np.unique(I[:n, ID][removed_now[:n]])
+    lost = subset(lost, info[lost, WAS_REMOVED] == 0)
+    removed = np.unique(info[:n, ID][removed_now[:n]])
     for k in range(n):
         if removed_now[k]:
-            I[k, WAS_REMOVED] = 1
+            info[k, WAS_REMOVED] = 1
 
     if len(tracked) and len(lost):
         iou = np.empty((len(tracked), len(lost)))
@@ -420,23 +424,23 @@ def close_frame(X, I, S, n_tracked, n_old, n, refound, newly_lost, removed_now, 
         for p in range(len(tracked)):
             for q in range(len(lost)):
                 if 1.0 - iou[p, q] < 0.15:
-                    age_p = I[tracked[p], FRAME_ID] - I[tracked[p], START_FRAME]
-                    age_q = I[lost[q], FRAME_ID] - I[lost[q], START_FRAME]
+                    age_p = info[tracked[p], FRAME_ID] - info[tracked[p], START_FRAME]
+                    age_q = info[lost[q], FRAME_ID] - info[lost[q], START_FRAME]
                     if age_p > age_q:
                         keep_l[q] = False
                     else:
                         keep_t[p] = False
         tracked, lost = subset(tracked, keep_t), subset(lost, keep_l)
 
-    reported = subset(tracked, I[tracked, ACTIVATED] == 1)
+    reported = subset(tracked, info[tracked, ACTIVATED] == 1)
     out = np.empty((len(reported), 8))
     out[:, :4] = track_boxes(X, reported, state_format)
     for j in range(len(reported)):
         k = reported[j]
-        out[j, 4], out[j, 5], out[j, 6], out[j, 7] = I[k, ID], S[k], I[k, CLASS], I[k, DET_IDX]
+        out[j, 4], out[j, 5], out[j, 6], out[j, 7] = info[k, ID], last_score[k], info[k, CLASS], info[k, DET_IDX]
     states = np.full(len(tracked) + len(lost), STATE_LOST, np.int8)
     for j in range(len(tracked)):
-        states[j] = STATE_CONFIRMED if I[tracked[j], ACTIVATED] == 1 else STATE_TENTATIVE
+        states[j] = STATE_CONFIRMED if info[tracked[j], ACTIVATED] == 1 else STATE_TENTATIVE
     return np.concatenate((tracked, lost)), len(tracked), out, removed, states
 
 

@@ -36,7 +36,7 @@ __all__ = ["DeepSort", "color_histogram_embeddings"]
 
 INFTY_COST = 1e5
 TENTATIVE, CONFIRMED, DELETED = 1, 2, 3
-#: Columns of the integer track table ``I``. ``SLOT`` is the track's row in the embedding pools:
+#: Columns of the integer track table ``info``. ``SLOT`` is the track's row in the embedding pools:
 #: its pending embeddings (``N_PENDING`` of them, since the gallery last took them) and its gallery
 #: (the last ``nn_budget`` embeddings, ``GALLERY_LEN`` of them, a ring written at ``GALLERY_NEXT``).
 (ID, HITS, AGE, TIME_SINCE_UPDATE, STATE, CLASS, DET_IDX, SLOT, N_PENDING, GALLERY_LEN,
@@ -107,7 +107,7 @@ class DeepSort:
     Notes
     -----
     The tracks live in a table of rows in creation order: the Kalman state ``X`` (8) and
-    covariance ``P`` (8, 8), the integer columns ``I`` (:data:`ID` ... :data:`GALLERY_NEXT`) and
+    covariance ``P`` (8, 8), the integer columns ``info`` (:data:`ID` ... :data:`GALLERY_NEXT`) and
     the score; their embeddings, L2-normalised on arrival, live in pools indexed by the
     :data:`SLOT` column (pending ones, and the gallery ring). One call of the compiled
     :func:`deepsort_frame` runs a whole frame. Tracks unmatched after the cascade are listed in
@@ -145,16 +145,16 @@ class DeepSort:
         embeddings and galleries of ``depth``, keeping the live tracks."""
         n = self._n
         X, P = np.zeros((cap, 8)), np.zeros((cap, 8, 8))
-        I, S = np.zeros((cap, 11), np.int64), np.zeros(cap)
+        info, last_score = np.zeros((cap, 11), np.int64), np.zeros(cap)
         pending = np.zeros((cap, self._pending_depth, dim), np.float32)
         gallery = np.zeros((cap, depth, dim), np.float32)
         used = np.zeros(cap, np.bool_)
         if n:
-            X[:n], P[:n], I[:n], S[:n] = self._X[:n], self._P[:n], self._I[:n], self._S[:n]
+            X[:n], P[:n], info[:n], last_score[:n] = self._X[:n], self._P[:n], self._info[:n], self._last_score[:n]
             old = self._pending.shape[0]
             pending[:old], used[:old] = self._pending, self._slot_used
             gallery[:old, :self._gallery.shape[1]] = self._gallery
-        self._X, self._P, self._I, self._S = X, P, I, S
+        self._X, self._P, self._info, self._last_score = X, P, info, last_score
         self._pending, self._gallery, self._slot_used = pending, gallery, used
 
     def _reserve(self, n_dets, dim):
@@ -164,7 +164,7 @@ class DeepSort:
         if self._n == 0 and dim != self._gallery.shape[2]:
             self._allocate(cap, dim, depth)
         if self.nn_budget is None and self._n:
-            longest = int(self._I[:self._n, GALLERY_LEN].max()) + self._pending_depth + 1
+            longest = int(self._info[:self._n, GALLERY_LEN].max()) + self._pending_depth + 1
             if longest > depth:
                 depth = max(2 * depth, longest)
         if self._n + n_dets > cap or depth != self._gallery.shape[1]:
@@ -218,7 +218,7 @@ class DeepSort:
         self._reserve(len(boxes), dim)
         m = self._model
         self._n, self._next_id, out, costs, blocks, log = deepsort_frame(
-            self._X, self._P, self._I, self._S, self._pending, self._gallery, self._slot_used, self._n,
+            self._X, self._P, self._info, self._last_score, self._pending, self._gallery, self._slot_used, self._n,
             self._next_id, boxes, scores, classes, rows, feats, timed_transition(m.F, dt), dt, steps, m.H,
             self.max_cosine_distance, CHI2INV95[4], self.nn_budget or 0, self.max_iou_distance, self.max_age,
             self.n_init, self.class_aware, self._cost_mode)
@@ -281,7 +281,7 @@ def _min_cost(cost, max_distance, tracks, dets):
 
 
 @kernel
-def _appearance_cost(X, P, I, gallery, tracks, dets, fn, xyah, classes, H, gate_threshold, class_aware):
+def _appearance_cost(X, P, info, gallery, tracks, dets, fn, xyah, classes, H, gate_threshold, class_aware):
     """Smallest cosine distance of each detection's embedding to each track's gallery (float32,
     as the reference), +INFTY_COST where the squared Mahalanobis distance of the detection to the
     track's predicted box exceeds ``gate_threshold`` (or the classes differ)."""
@@ -290,7 +290,7 @@ def _appearance_cost(X, P, I, gallery, tracks, dets, fn, xyah, classes, H, gate_
     for j in range(len(dets)):
         f[j] = fn[dets[j]]
     for i in range(len(tracks)):
-        g = gallery[I[tracks[i], SLOT], :I[tracks[i], GALLERY_LEN]]
+        g = gallery[info[tracks[i], SLOT], :info[tracks[i], GALLERY_LEN]]
         similarity = np.dot(g, f.T)
         for j in range(len(dets)):
             best = np.float32(np.inf)
@@ -307,7 +307,7 @@ def _appearance_cost(X, P, I, gallery, tracks, dets, fn, xyah, classes, H, gate_
     mahalanobis_sq_kernel(Xg, Pg, H, R, z, gate)
     for i in range(len(tracks)):
         for j in range(len(dets)):
-            if gate[i, j] > gate_threshold or (class_aware and I[tracks[i], CLASS] != classes[dets[j]]):
+            if gate[i, j] > gate_threshold or (class_aware and info[tracks[i], CLASS] != classes[dets[j]]):
                 cost[i, j] = INFTY_COST
     return cost
 
@@ -334,7 +334,8 @@ def _free_slot(used):
 
 
 @kernel
-def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, scores, classes, rows, feats, F,
+def deepsort_frame(X, P, info, last_score, pending, gallery, slot_used, n, next_id, boxes, scores, classes, rows,
+                   feats, F,
                    q_scale, steps, H, max_cosine_distance, gate_threshold, budget, max_iou_distance, max_age, n_init,
                    class_aware, cost_mode):
     """One DeepSORT frame on the track table (rows ``< n`` live; room for ``len(boxes)`` more).
@@ -360,17 +361,17 @@ def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, s
     fn = _normalised(feats)
     xyah_predict(X[:n], P[:n], F, q_scale)
     for k in range(n):
-        I[k, AGE] += steps
-        I[k, TIME_SINCE_UPDATE] += steps
-        I[k, DET_IDX] = -1
+        info[k, AGE] += steps
+        info[k, TIME_SINCE_UPDATE] += steps
+        info[k, DET_IDX] = -1
     xyah = np.empty((n_det, 4))
     convert_kernel(boxes, XYXY, XYAH, xyah)
     costs = np.empty(2 * max(n, 1) * n_det)
     blocks = np.empty((max_age + 1, 3), np.int64)
     n_costs = n_blocks = 0
 
-    confirmed = np.flatnonzero(I[:n, STATE] == CONFIRMED)
-    unconfirmed = np.flatnonzero(I[:n, STATE] != CONFIRMED)
+    confirmed = np.flatnonzero(info[:n, STATE] == CONFIRMED)
+    unconfirmed = np.flatnonzero(info[:n, STATE] != CONFIRMED)
     unmatched_dets = np.arange(n_det)
     match_t, match_d = np.empty(n_det, np.int64), np.empty(n_det, np.int64)
     n_m = 0
@@ -378,10 +379,10 @@ def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, s
     for level in range(max_age):
         if len(unmatched_dets) == 0:
             break
-        level_tracks = confirmed[I[confirmed, TIME_SINCE_UPDATE] == steps + level]
+        level_tracks = confirmed[info[confirmed, TIME_SINCE_UPDATE] == steps + level]
         if len(level_tracks) == 0:
             continue
-        cost = _appearance_cost(X, P, I, gallery, level_tracks, unmatched_dets, fn, xyah, classes, H,
+        cost = _appearance_cost(X, P, info, gallery, level_tracks, unmatched_dets, fn, xyah, classes, H,
                                 gate_threshold, class_aware)
         costs[n_costs:n_costs + cost.size] = cost.ravel()
         n_costs += cost.size
@@ -393,8 +394,8 @@ def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, s
             matched[m_t[q]] = True
             n_m += 1
     missed = confirmed[~matched[confirmed]]
-    candidates = np.concatenate((unconfirmed, missed[I[missed, TIME_SINCE_UPDATE] == steps]))
-    unmatched_a = missed[I[missed, TIME_SINCE_UPDATE] != steps]
+    candidates = np.concatenate((unconfirmed, missed[info[missed, TIME_SINCE_UPDATE] == steps]))
+    unmatched_a = missed[info[missed, TIME_SINCE_UPDATE] != steps]
     cost = np.zeros((len(candidates), len(unmatched_dets)))
     if len(candidates) and len(unmatched_dets):
         predicted = np.empty((len(candidates), 4))
@@ -404,8 +405,8 @@ def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, s
         for i in range(len(candidates)):
             for j in range(len(unmatched_dets)):
                 cost[i, j] = 1.0 - cost[i, j]
-                if I[candidates[i], TIME_SINCE_UPDATE] > steps or (
-                        class_aware and I[candidates[i], CLASS] != classes[unmatched_dets[j]]):
+                if info[candidates[i], TIME_SINCE_UPDATE] > steps or (
+                        class_aware and info[candidates[i], CLASS] != classes[unmatched_dets[j]]):
                     cost[i, j] = INFTY_COST
     costs[n_costs:n_costs + cost.size] = cost.ravel()
     n_costs += cost.size
@@ -427,61 +428,62 @@ def deepsort_frame(X, P, I, S, pending, gallery, slot_used, n, next_id, boxes, s
     matches = np.empty((n_m, 2), np.int64)
     for q in range(n_m):
         k, j = match_t[q], match_d[q]
-        pending[I[k, SLOT], I[k, N_PENDING]] = fn[j]
-        I[k, N_PENDING] += 1
-        I[k, HITS] += 1
-        I[k, TIME_SINCE_UPDATE] = 0
-        S[k], I[k, CLASS], I[k, DET_IDX] = scores[j], classes[j], rows[j]
-        if I[k, STATE] == TENTATIVE and I[k, HITS] >= n_init:
-            I[k, STATE] = CONFIRMED
-        matches[q, 0], matches[q, 1] = rows[j], I[k, ID]
-    unmatched_ids = I[unmatched_tracks, ID]
+        pending[info[k, SLOT], info[k, N_PENDING]] = fn[j]
+        info[k, N_PENDING] += 1
+        info[k, HITS] += 1
+        info[k, TIME_SINCE_UPDATE] = 0
+        last_score[k], info[k, CLASS], info[k, DET_IDX] = scores[j], classes[j], rows[j]
+        if info[k, STATE] == TENTATIVE and info[k, HITS] >= n_init:
+            info[k, STATE] = CONFIRMED
+        matches[q, 0], matches[q, 1] = rows[j], info[k, ID]
+    unmatched_ids = info[unmatched_tracks, ID]
     for k in unmatched_tracks:
-        if I[k, STATE] == TENTATIVE or I[k, TIME_SINCE_UPDATE] > max_age:
-            I[k, STATE] = DELETED
+        if info[k, STATE] == TENTATIVE or info[k, TIME_SINCE_UPDATE] > max_age:
+            info[k, STATE] = DELETED
     for j in unmatched_dets:
         xyah_initiate_kernel(xyah[j:j + 1], X[n:n + 1], P[n:n + 1])
-        I[n] = 0
-        I[n, ID], I[n, HITS], I[n, AGE], I[n, STATE] = next_id, 1, 1, TENTATIVE
-        I[n, CLASS], I[n, DET_IDX], I[n, SLOT], I[n, N_PENDING] = classes[j], rows[j], _free_slot(slot_used), 1
-        S[n] = scores[j]
-        pending[I[n, SLOT], 0] = fn[j]
+        info[n] = 0
+        info[n, ID], info[n, HITS], info[n, AGE], info[n, STATE] = next_id, 1, 1, TENTATIVE
+        info[n, CLASS], info[n, DET_IDX], info[n, SLOT], info[n,
+                                                              N_PENDING] = classes[j], rows[j], _free_slot(slot_used), 1
+        last_score[n] = scores[j]
+        pending[info[n, SLOT], 0] = fn[j]
         next_id += 1
         n += 1
 
-    deleted = I[:n, STATE] == DELETED
+    deleted = info[:n, STATE] == DELETED
     for k in range(n):
         if deleted[k]:
-            slot_used[I[k, SLOT]] = False
+            slot_used[info[k, SLOT]] = False
     removed = np.empty(n, np.int64)
-    n, n_removed = remove_rows(I, ID, (X, P, S), n, deleted, removed, 0)
+    n, n_removed = remove_rows(info, ID, (X, P, last_score), n, deleted, removed, 0)
     depth = gallery.shape[1]
     for k in range(n):
-        if I[k, STATE] != CONFIRMED:
+        if info[k, STATE] != CONFIRMED:
             continue
-        slot = I[k, SLOT]
-        for q in range(I[k, N_PENDING]):
-            gallery[slot, I[k, GALLERY_NEXT]] = pending[slot, q]
-            I[k, GALLERY_NEXT] += 1
+        slot = info[k, SLOT]
+        for q in range(info[k, N_PENDING]):
+            gallery[slot, info[k, GALLERY_NEXT]] = pending[slot, q]
+            info[k, GALLERY_NEXT] += 1
             if budget > 0:
-                I[k, GALLERY_NEXT] %= min(budget, depth)
-                I[k, GALLERY_LEN] = min(I[k, GALLERY_LEN] + 1, budget)
+                info[k, GALLERY_NEXT] %= min(budget, depth)
+                info[k, GALLERY_LEN] = min(info[k, GALLERY_LEN] + 1, budget)
             else:
-                I[k, GALLERY_LEN] += 1
-        pending[slot, 0] = pending[slot, I[k, N_PENDING] - 1]
-        I[k, N_PENDING] = 1
+                info[k, GALLERY_LEN] += 1
+        pending[slot, 0] = pending[slot, info[k, N_PENDING] - 1]
+        info[k, N_PENDING] = 1
 
-    reported = np.flatnonzero((I[:n, STATE] == CONFIRMED) & (I[:n, TIME_SINCE_UPDATE] <= steps))
+    reported = np.flatnonzero((info[:n, STATE] == CONFIRMED) & (info[:n, TIME_SINCE_UPDATE] <= steps))
     out = np.empty((len(reported), 8))
     for q in range(len(reported)):
         k = reported[q]
         convert_kernel(X[k:k + 1, :4], XYAH, XYXY, out[q:q + 1, :4])
-        out[q, 4], out[q, 5], out[q, 6], out[q, 7] = I[k, ID], S[k], I[k, CLASS], I[k, DET_IDX]
+        out[q, 4], out[q, 5], out[q, 6], out[q, 7] = info[k, ID], last_score[k], info[k, CLASS], info[k, DET_IDX]
     states = np.full(n, STATE_TENTATIVE, np.int8)
     for k in range(n):
-        if I[k, STATE] == CONFIRMED:
+        if info[k, STATE] == CONFIRMED:
             states[k] = STATE_CONFIRMED
-    log = pack_step(matches, rows[unmatched_dets], unmatched_ids, removed[:n_removed], I[:n, ID], states)
+    log = pack_step(matches, rows[unmatched_dets], unmatched_ids, removed[:n_removed], info[:n, ID], states)
     return n, next_id, out, costs[:n_costs], blocks[:n_blocks], log
 
 

@@ -38,7 +38,7 @@ from .sort import AGE, CLASS, HIT_STREAK, HITS, ID, TIME_SINCE_UPDATE, predict_t
 
 __all__ = ["OCSort"]
 
-#: Columns of the integer track table ``I`` after SORT's six (:data:`~.sort.ID` ...
+#: Columns of the integer track table ``info`` after SORT's six (:data:`~.sort.ID` ...
 #: :data:`~.sort.CLASS`, which SORT's shared kernels read): ``N_UPDATES`` counts the filter's
 #: update calls (misses included), ``LAST_Z_AT`` is the update call of the last (real or virtual)
 #: measurement, ``OBSERVED`` whether the last call had one, ``FROZEN`` whether a filter copy was
@@ -83,7 +83,7 @@ class OCSort:
     Notes
     -----
     The tracks live in a table of rows, one per track, in creation order: the filter's ``X``
-    (T, 7) and ``P`` (T, 7, 7), the copy frozen at the first miss, the integer columns ``I``
+    (T, 7) and ``P`` (T, 7, 7), the copy frozen at the first miss, the integer columns ``info``
     (:data:`ID` ... :data:`LAST_Z_AT`), the float columns ``V`` (:data:`SCORE`, :data:`LAST_OBS`,
     :data:`VELOCITY`, :data:`LAST_Z`), and the observations of the last ``delta_t + 1`` ages (a
     ring indexed by age). One call of the compiled :func:`ocsort_frame` runs a whole frame on it.
@@ -237,33 +237,33 @@ def _previous_observation(V, ring, ring_age, k, age, delta_t):
 
 
 @kernel
-def _observe(k, obs, X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t, steps):
+def _observe(k, obs, X, P, FX, FP, info, V, ring, ring_age, F, Q, H, R, delta_t, steps):
     """Track ``k`` observed with ``obs`` (``x1, y1, x2, y2, score``): direction of motion, the
     observation history, and the filter update, preceded by ORU after a gap: the filter frozen at
     the first miss is restored and run over virtual measurements interpolated linearly in
     centre, width and height from the last measurement to this one, one per frame of the gap
     (``steps`` frames passed since the last update)."""
-    age = I[k, AGE]
+    age = info[k, AGE]
     if _observed(V[k, LAST_OBS:LAST_OBS + 5]):
         previous = _previous_observation(V, ring, ring_age, k, age, delta_t)
         V[k, VELOCITY], V[k, VELOCITY + 1] = _direction(previous, obs)
     V[k, LAST_OBS:LAST_OBS + 5] = obs
     ring[k, age % ring.shape[1]] = obs
     ring_age[k, age % ring.shape[1]] = age
-    I[k, TIME_SINCE_UPDATE] = 0
-    I[k, HITS] += 1
-    I[k, HIT_STREAK] += 1
+    info[k, TIME_SINCE_UPDATE] = 0
+    info[k, HITS] += 1
+    info[k, HIT_STREAK] += 1
     z = np.empty((1, 4))
     _z(obs, z[0])
-    I[k, N_UPDATES] += steps
+    info[k, N_UPDATES] += steps
     status = np.empty(1, np.int64)
-    if I[k, OBSERVED] == 0 and I[k, FROZEN] == 1:
+    if info[k, OBSERVED] == 0 and info[k, FROZEN] == 1:
         X[k], P[k] = FX[k], FP[k]
         cx1, cy1, s1, r1 = V[k, LAST_Z], V[k, LAST_Z + 1], V[k, LAST_Z + 2], V[k, LAST_Z + 3]
         w1, h1 = np.sqrt(s1 * r1), np.sqrt(s1 / r1)
         cx2, cy2, s2, r2 = z[0, 0], z[0, 1], z[0, 2], z[0, 3]
         w2, h2 = np.sqrt(s2 * r2), np.sqrt(s2 / r2)
-        gap = I[k, N_UPDATES] - 1 - I[k, LAST_Z_AT]
+        gap = info[k, N_UPDATES] - 1 - info[k, LAST_Z_AT]
         dx, dy = (cx2 - cx1) / gap, (cy2 - cy1) / gap
         dw, dh = (w2 - w1) / gap, (h2 - h1) / gap
         virtual = np.empty((1, 4))
@@ -277,24 +277,24 @@ def _observe(k, obs, X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t, st
         V[k, LAST_Z:LAST_Z + 4] = virtual[0]
     else:
         V[k, LAST_Z:LAST_Z + 4] = z[0]
-    I[k, LAST_Z_AT] = I[k, N_UPDATES] - 1
-    I[k, OBSERVED] = 1
+    info[k, LAST_Z_AT] = info[k, N_UPDATES] - 1
+    info[k, OBSERVED] = 1
     batch_update_kernel(X[k:k + 1], P[k:k + 1], z, H, R, True, F, status)
 
 
 @kernel
-def _miss(k, X, P, FX, FP, I, steps):
+def _miss(k, X, P, FX, FP, info, steps):
     """Track ``k`` not observed this frame (``steps`` frames after the last update): its filter is
     left as predicted, and frozen if the last frame had an observation."""
-    I[k, N_UPDATES] += steps
-    if I[k, OBSERVED] == 1:
+    info[k, N_UPDATES] += steps
+    if info[k, OBSERVED] == 1:
         FX[k], FP[k] = X[k], P[k]
-        I[k, FROZEN] = 1
-    I[k, OBSERVED] = 0
+        info[k, FROZEN] = 1
+    info[k, OBSERVED] = 0
 
 
 @kernel
-def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, scores, classes, rows, F, Q,
+def ocsort_frame(X, P, FX, FP, info, V, ring, ring_age, n, next_id, frame, boxes, scores, classes, rows, F, Q,
                  F_elapsed, Q_elapsed, steps, H, R, P0, det_thresh, max_age, min_hits, iou_threshold, delta_t,
                  inertia, class_aware, cost_mode):
     """One OC-SORT frame on the track table (rows ``< n`` live; room for ``n + len(boxes)``).
@@ -328,9 +328,9 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
     removed = np.empty(n + n_det, np.int64)
     ran = np.zeros(2, np.bool_)
 
-    I[:n, DET_IDX] = -1
-    predicted, dead = predict_tracks(X, P, I, n, F_elapsed, Q_elapsed, steps)
-    n, n_removed = remove_rows(I, ID, (X, P, FX, FP, V, ring, ring_age), n, dead, removed, 0)
+    info[:n, DET_IDX] = -1
+    predicted, dead = predict_tracks(X, P, info, n, F_elapsed, Q_elapsed, steps)
+    n, n_removed = remove_rows(info, ID, (X, P, FX, FP, V, ring, ring_age), n, dead, removed, 0)
     last_boxes = V[:n, LAST_OBS:LAST_OBS + 4].copy()
 
     iou = np.empty((n_det, n))
@@ -341,10 +341,10 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
         ran[0] = True
         iou_kernel(obs[:, :4], predicted, False, cost_mode, iou)
         for t in range(n):
-            previous = _previous_observation(V, ring, ring_age, t, I[t, AGE], delta_t)
+            previous = _previous_observation(V, ring, ring_age, t, info[t, AGE], delta_t)
             valid = 1.0 if previous[4] >= 0 else 0.0
             for d in range(n_det):
-                if class_aware and d_cls[d] != I[t, CLASS]:
+                if class_aware and d_cls[d] != info[t, CLASS]:
                     iou[d, t] = 0.0
                 dy, dx = _direction(previous, obs[d])
                 cos = V[t, VELOCITY + 1] * dx + V[t, VELOCITY] * dy
@@ -356,9 +356,9 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
     n_matched = 0
     for j in range(len(matches)):
         d, k = matches[j, 0], matches[j, 1]
-        _observe(k, obs[d], X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t, steps)
-        V[k, SCORE], I[k, CLASS], I[k, DET_IDX] = obs[d, 4], d_cls[d], d_rows[d]
-        matched[n_matched, 0], matched[n_matched, 1] = d_rows[d], I[k, ID]
+        _observe(k, obs[d], X, P, FX, FP, info, V, ring, ring_age, F, Q, H, R, delta_t, steps)
+        V[k, SCORE], info[k, CLASS], info[k, DET_IDX] = obs[d, 4], d_cls[d], d_rows[d]
+        matched[n_matched, 0], matched[n_matched, 1] = d_rows[d], info[k, ID]
         n_matched += 1
 
     recovery = np.empty((len(u_det), len(u_trk)))
@@ -368,7 +368,7 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
         if class_aware:
             for i in range(len(u_det)):
                 for j in range(len(u_trk)):
-                    if d_cls[u_det[i]] != I[u_trk[j], CLASS]:
+                    if d_cls[u_det[i]] != info[u_trk[j], CLASS]:
                         recovery[i, j] = 0.0
         if recovery.max() > iou_threshold:
             used_d, used_t = np.zeros(n_det, np.bool_), np.zeros(n, np.bool_)
@@ -377,22 +377,22 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
                 if recovery[i, j] < iou_threshold:
                     continue
                 d, k = u_det[i], u_trk[j]
-                _observe(k, obs[d], X, P, FX, FP, I, V, ring, ring_age, F, Q, H, R, delta_t, steps)
-                V[k, SCORE], I[k, CLASS], I[k, DET_IDX] = obs[d, 4], d_cls[d], d_rows[d]
-                matched[n_matched, 0], matched[n_matched, 1] = d_rows[d], I[k, ID]
+                _observe(k, obs[d], X, P, FX, FP, info, V, ring, ring_age, F, Q, H, R, delta_t, steps)
+                V[k, SCORE], info[k, CLASS], info[k, DET_IDX] = obs[d, 4], d_cls[d], d_rows[d]
+                matched[n_matched, 0], matched[n_matched, 1] = d_rows[d], info[k, ID]
                 n_matched += 1
                 used_d[d], used_t[k] = True, True
             u_det = np.unique(u_det[~used_d[u_det]])
             u_trk = np.unique(u_trk[~used_t[u_trk]])
     unmatched_ids = np.empty(len(u_trk), np.int64)
     for j in range(len(u_trk)):
-        _miss(u_trk[j], X, P, FX, FP, I, steps)
-        unmatched_ids[j] = I[u_trk[j], ID]
+        _miss(u_trk[j], X, P, FX, FP, info, steps)
+        unmatched_ids[j] = info[u_trk[j], ID]
     for d in u_det:
         X[n], P[n] = 0.0, P0
         _z(obs[d], X[n, :4])
-        I[n] = 0
-        I[n, ID], I[n, CLASS], I[n, DET_IDX], I[n, LAST_Z_AT] = next_id, d_cls[d], d_rows[d], -1
+        info[n] = 0
+        info[n, ID], info[n, CLASS], info[n, DET_IDX], info[n, LAST_Z_AT] = next_id, d_cls[d], d_rows[d], -1
         V[n] = 0.0
         V[n, SCORE] = obs[d, 4]
         V[n, LAST_OBS:LAST_OBS + 5] = -1.0
@@ -400,7 +400,7 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
         next_id += 1
         n += 1
 
-    reported = reported_tracks(I, n, frame, min_hits)
+    reported = reported_tracks(info, n, frame, min_hits)
     out = np.empty((len(reported), 8))
     for j in range(len(reported)):
         k = reported[j]
@@ -408,13 +408,13 @@ def ocsort_frame(X, P, FX, FP, I, V, ring, ring_age, n, next_id, frame, boxes, s
             out[j, :4] = V[k, LAST_OBS:LAST_OBS + 4]
         else:
             convert_kernel(X[k:k + 1, :4], XYSR, XYXY, out[j:j + 1, :4])
-        out[j, 4], out[j, 5], out[j, 6], out[j, 7] = I[k, ID], V[k, SCORE], I[k, CLASS], I[k, DET_IDX]
+        out[j, 4], out[j, 5], out[j, 6], out[j, 7] = info[k, ID], V[k, SCORE], info[k, CLASS], info[k, DET_IDX]
 
-    stale = I[:n, TIME_SINCE_UPDATE] > max_age
-    n, n_removed = remove_rows(I, ID, (X, P, FX, FP, V, ring, ring_age), n, stale, removed, n_removed)
+    stale = info[:n, TIME_SINCE_UPDATE] > max_age
+    n, n_removed = remove_rows(info, ID, (X, P, FX, FP, V, ring, ring_age), n, stale, removed, n_removed)
     return (n, next_id, out, iou, direction, recovery, ran,
-            pack_step(matched[:n_matched], d_rows[u_det], unmatched_ids, removed[:n_removed], I[:n, ID],
-                      track_states(I, n, min_hits)))
+            pack_step(matched[:n_matched], d_rows[u_det], unmatched_ids, removed[:n_removed], info[:n, ID],
+                      track_states(info, n, min_hits)))
 
 
 @warmup_hook

@@ -57,7 +57,8 @@ def track_detections(tracker, det, *, num_frames=None, embed=None, warp=None, de
     det = as_array(det, "det")
     if det.ndim == 2 and len(det) == 0:
         det = np.zeros((0, 7))  # no detections (any number of columns)
-    if det.dtype.kind not in "iuf" or det.ndim != 2 or (len(det) and det.shape[1] < 7) or not np.isfinite(det[:, :7]).all():
+    if (det.dtype.kind not in "iuf" or det.ndim != 2 or (len(det) and det.shape[1] < 7)
+            or not np.isfinite(det[:, :7]).all()):
         raise ValueError(f"det must be finite MOTChallenge rows (K, >= 7), got {det.dtype} {det.shape}")
     last = int(det[:, 0].max()) + 1 if len(det) else 0
     num_frames = last if num_frames is None else max(check_int(num_frames, "num_frames", low=0), last)

@@ -30,7 +30,7 @@ from .camera import check_warp, warp_states
 
 __all__ = ["Sort"]
 
-#: Columns of the integer track table ``I`` (OC-SORT's table starts with the same six).
+#: Columns of the integer track table ``info`` (OC-SORT's table starts with the same six).
 ID, TIME_SINCE_UPDATE, HITS, HIT_STREAK, AGE, CLASS = range(6)
 
 
@@ -59,9 +59,9 @@ class Sort:
     Notes
     -----
     The tracks live in a table of rows, one per track: the Kalman states ``X`` (T, 7) and
-    covariances ``P`` (T, 7, 7), the integer columns ``I`` (T, 6) named by :data:`ID`,
+    covariances ``P`` (T, 7, 7), the integer columns ``info`` (T, 6) named by :data:`ID`,
     :data:`TIME_SINCE_UPDATE`, :data:`HITS`, :data:`HIT_STREAK`, :data:`AGE`, :data:`CLASS`, and the
-    last matched score. One call of the compiled :func:`sort_frame` runs a whole frame on it.
+    last matched score ``last_score``. One call of the compiled :func:`sort_frame` runs a whole frame on it.
 
     Examples
     --------
@@ -93,7 +93,7 @@ class Sort:
         self._next_id = 1
         self._n = 0
         self._X, self._P = np.zeros((0, 7)), np.zeros((0, 7, 7))
-        self._I, self._S = np.zeros((0, 6), np.int64), np.zeros(0)
+        self._info, self._last_score = np.zeros((0, 6), np.int64), np.zeros(0)
         self._record = StepRecord(0)
 
     @property
@@ -135,11 +135,13 @@ class Sort:
         if warp is not None:
             warp_states(self._X, self._P, self._n, "xysr", check_warp(warp))
         self.frame_count += steps
-        self._X, self._P, self._I, self._S = grow_rows((self._X, self._P, self._I, self._S), self._n,
+        self._X, self._P, self._info, self._last_score = grow_rows((self._X, self._P, self._info, self._last_score),
+                                                                   self._n,
                                                        self._n + len(boxes))
         m = self._model
         self._n, self._next_id, out, iou, log = sort_frame(
-            self._X, self._P, self._I, self._S, self._n, self._next_id, self.frame_count, boxes, scores, classes,
+            self._X, self._P, self._info, self._last_score, self._n, self._next_id, self.frame_count, boxes, scores,
+            classes,
             rows, timed_transition(m.F, dt), timed_noise(self._Q, dt), steps, m.H, self._R, m.P0,
             self.max_age, self.min_hits, self.iou_threshold, self.class_aware, self._cost_mode)
         self._record = StepRecord(self.frame_count, {"iou": iou}, log)
@@ -147,7 +149,7 @@ class Sort:
 
 
 @kernel
-def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q, steps, H, R, P0, max_age,
+def sort_frame(X, P, info, last_score, n, next_id, frame, boxes, scores, classes, rows, F, Q, steps, H, R, P0, max_age,
                min_hits, iou_threshold, class_aware, cost_mode):
     """One SORT frame on the track table (rows ``< n`` live; room for ``n + len(boxes)``).
 
@@ -170,31 +172,31 @@ def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q
     """
     n_det = boxes.shape[0]
     removed = np.empty(n + n_det, np.int64)
-    predicted, dead = predict_tracks(X, P, I, n, F, Q, steps)
-    n, n_removed = remove_rows(I, ID, (X, P, S), n, dead, removed, 0)
+    predicted, dead = predict_tracks(X, P, info, n, F, Q, steps)
+    n, n_removed = remove_rows(info, ID, (X, P, last_score), n, dead, removed, 0)
 
     iou = np.empty((n_det, n))
     iou_kernel(boxes, predicted, False, cost_mode, iou)
     if class_aware:
         for d in range(n_det):
             for t in range(n):
-                if classes[d] != I[t, CLASS]:
+                if classes[d] != info[t, CLASS]:
                     iou[d, t] = 0.0
     matches, unmatched_d, unmatched_t = gated_association(iou, iou_threshold, iou)
     matched = np.empty((len(matches), 2), np.int64)
-    unmatched_ids = I[unmatched_t, ID]
+    unmatched_ids = info[unmatched_t, ID]
 
     Z = np.full((n, 4), np.nan)
     det_of_track = np.full(n + len(unmatched_d), -1, np.int64)
     for j in range(len(matches)):
         d, t = matches[j, 0], matches[j, 1]
-        matched[j, 0], matched[j, 1] = rows[d], I[t, ID]
+        matched[j, 0], matched[j, 1] = rows[d], info[t, ID]
         convert_kernel(boxes[d:d + 1], XYXY, XYSR, Z[t:t + 1])
-        I[t, TIME_SINCE_UPDATE] = 0
-        I[t, HITS] += 1
-        I[t, HIT_STREAK] += 1
-        S[t] = scores[d]
-        I[t, CLASS] = classes[d]
+        info[t, TIME_SINCE_UPDATE] = 0
+        info[t, HITS] += 1
+        info[t, HIT_STREAK] += 1
+        last_score[t] = scores[d]
+        info[t, CLASS] = classes[d]
         det_of_track[t] = rows[d]
     status = np.empty(n, np.int64)
     batch_update_kernel(X[:n], P[:n], Z, H, R, True, F, status)
@@ -203,27 +205,28 @@ def sort_frame(X, P, I, S, n, next_id, frame, boxes, scores, classes, rows, F, Q
         X[n] = 0.0
         convert_kernel(boxes[d:d + 1], XYXY, XYSR, X[n:n + 1, :4])
         P[n] = P0
-        I[n] = 0
-        I[n, ID], I[n, CLASS] = next_id, classes[d]
-        S[n] = scores[d]
+        info[n] = 0
+        info[n, ID], info[n, CLASS] = next_id, classes[d]
+        last_score[n] = scores[d]
         det_of_track[n] = rows[d]
         next_id += 1
         n += 1
 
-    reported = reported_tracks(I, n, frame, min_hits)
+    reported = reported_tracks(info, n, frame, min_hits)
     out = np.empty((len(reported), 8))
     for j in range(len(reported)):
         k = reported[j]
         convert_kernel(X[k:k + 1, :4], XYSR, XYXY, out[j:j + 1, :4])
-        out[j, 4], out[j, 5], out[j, 6], out[j, 7] = I[k, ID], S[k], I[k, CLASS], det_of_track[k]
+        out[j, 4], out[j, 5], out[j, 6], out[j, 7] = info[k, ID], last_score[k], info[k, CLASS], det_of_track[k]
 
-    n, n_removed = remove_rows(I, ID, (X, P, S), n, I[:n, TIME_SINCE_UPDATE] > max_age, removed, n_removed)
-    return n, next_id, out, iou, pack_step(matched, rows[unmatched_d], unmatched_ids, removed[:n_removed], I[:n, ID],
-                                           track_states(I, n, min_hits))
+    n, n_removed = remove_rows(info, ID, (X, P, last_score), n, info[:n, TIME_SINCE_UPDATE] > max_age, removed,
+                               n_removed)
+    return n, next_id, out, iou, pack_step(matched, rows[unmatched_d], unmatched_ids, removed[:n_removed], info[:n, ID],
+                                           track_states(info, n, min_hits))
 
 
 @kernel
-def predict_tracks(X, P, I, n, F, Q, steps):
+def predict_tracks(X, P, info, n, F, Q, steps):
     """SORT's predict of the track rows ``< n`` (OC-SORT's too) over the ``F[2, 6]`` frames
     ``F`` spans: the area velocity is zeroed where it would make the area non-positive, the
     filter predicts, each track ages by ``steps`` and the hit streak of a track that missed the
@@ -234,10 +237,10 @@ def predict_tracks(X, P, I, n, F, Q, steps):
             X[k, 6] = 0.0
     batch_predict_kernel(X[:n], P[:n], F, Q)
     for k in range(n):
-        I[k, AGE] += steps
-        if I[k, TIME_SINCE_UPDATE] > 0:
-            I[k, HIT_STREAK] = 0
-        I[k, TIME_SINCE_UPDATE] += steps
+        info[k, AGE] += steps
+        if info[k, TIME_SINCE_UPDATE] > 0:
+            info[k, HIT_STREAK] = 0
+        info[k, TIME_SINCE_UPDATE] += steps
     predicted = np.empty((n, 4))
     convert_kernel(X[:n, :4], XYSR, XYXY, predicted)
     dead = np.zeros(n, np.bool_)
@@ -251,27 +254,27 @@ def predict_tracks(X, P, I, n, F, Q, steps):
 
 
 @kernel
-def reported_tracks(I, n, frame, min_hits):
+def reported_tracks(info, n, frame, min_hits):
     """Rows of the tracks SORT (and OC-SORT) report, newest first: updated this frame, with a
     hit streak of ``min_hits`` or during the first ``min_hits`` frames."""
     out = np.empty(n, np.int64)
     j = 0
     for k in range(n - 1, -1, -1):
-        if I[k, TIME_SINCE_UPDATE] < 1 and (I[k, HIT_STREAK] >= min_hits or frame <= min_hits):
+        if info[k, TIME_SINCE_UPDATE] < 1 and (info[k, HIT_STREAK] >= min_hits or frame <= min_hits):
             out[j] = k
             j += 1
     return out[:j]
 
 
 @kernel
-def track_states(I, n, min_hits):
+def track_states(info, n, min_hits):
     """State codes of the track rows ``< n``: confirmed once the hit streak reaches
     ``min_hits``, else lost when missed this frame, else tentative."""
     states = np.empty(n, np.int8)
     for k in range(n):
-        if I[k, HIT_STREAK] >= min_hits:
+        if info[k, HIT_STREAK] >= min_hits:
             states[k] = STATE_CONFIRMED
-        elif I[k, TIME_SINCE_UPDATE] > 0:
+        elif info[k, TIME_SINCE_UPDATE] > 0:
             states[k] = STATE_LOST
         else:
             states[k] = STATE_TENTATIVE

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import as_array, check_boxes, check_finite, check_flow, check_ids, check_image, check_int, check_mot_rows, check_points
+from .._validate import (as_array, check_boxes, check_finite, check_flow, check_ids, check_image, check_int,
+                         check_mot_rows, check_points)
 from ..imgproc import to_uint8
 from .colors import id_colors
 

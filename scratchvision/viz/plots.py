@@ -15,7 +15,8 @@ from .._validate import as_array, check_flow, check_float, check_image, check_in
 from .colors import id_colors
 from .draw import to_rgb8
 
-__all__ = ["plot_track_timeline", "plot_flow_quiver", "plot_colour_names", "caption", "mask_tubes", "plot_tube_mask", "plot_otb"]
+__all__ = ["plot_track_timeline", "plot_flow_quiver", "plot_colour_names", "caption", "mask_tubes", "plot_tube_mask",
+           "plot_otb"]
 
 
 def _finish(fig, path):
