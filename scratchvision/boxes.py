@@ -50,6 +50,12 @@ def convert(boxes, src: str, dst: str) -> np.ndarray:
     Converting from ``xysr`` follows SORT: ``w = sqrt(s r)``, ``h = s / w``, so a negative area
     gives NaN (SORT drops such predictions). A zero height gives an infinite aspect.
 
+    Parameters
+    ----------
+    boxes : array-like (N, 4)
+    src, dst : {"xyxy", "xywh", "cxcywh", "xysr", "xyah"}
+        The formats (:data:`FORMATS`).
+
     Returns
     -------
     ndarray, (N, 4), float64
@@ -99,7 +105,19 @@ def convert_kernel(b, src, dst, out):
 
 
 def box_area(boxes, *, pixel_inclusive: bool = False) -> np.ndarray:
-    """Areas of (N, 4) xyxy boxes; 0 for inverted boxes. ``pixel_inclusive`` adds 1 to each side."""
+    """Areas of (N, 4) xyxy boxes; 0 for inverted boxes. ``pixel_inclusive`` adds 1 to each side.
+
+    Parameters
+    ----------
+    boxes : array-like (N, 4)
+        Boxes ``x1, y1, x2, y2``.
+    pixel_inclusive : bool
+        Count both end pixels of each side.
+
+    Returns
+    -------
+    ndarray (N,), float64
+    """
     b = _check(boxes, "boxes")
     one = 1.0 if pixel_inclusive else 0.0
     with np.errstate(over="ignore"):  # sides beyond 1e154 have an area of inf in float64
@@ -188,6 +206,13 @@ def iou_matrix(a, b, *, pixel_inclusive: bool = False) -> np.ndarray:
     ``pixel_inclusive`` the sides count both end pixels (``w = x2 - x1 + 1``), as ByteTrack's
     ``cython_bbox.bbox_overlaps`` does.
 
+    Parameters
+    ----------
+    a, b : array-like (N, 4) and (M, 4)
+        Boxes ``x1, y1, x2, y2``.
+    pixel_inclusive : bool
+        Count both end pixels of each side.
+
     Returns
     -------
     ndarray, (N, M), float64, in [0, 1]
@@ -197,25 +222,67 @@ def iou_matrix(a, b, *, pixel_inclusive: bool = False) -> np.ndarray:
 
 def giou_matrix(a, b) -> np.ndarray:
     """Generalised IoU (Rezatofighi et al. 2019): ``IoU - |C \\ (A ∪ B)| / |C|``, C the
-    smallest box enclosing both; in [-1, 1]. doi:10.1109/CVPR.2019.00075"""
+    smallest box enclosing both; in [-1, 1]. doi:10.1109/CVPR.2019.00075
+
+    Parameters
+    ----------
+    a, b : array-like (N, 4) and (M, 4)
+        Boxes ``x1, y1, x2, y2``.
+
+    Returns
+    -------
+    ndarray (N, M), float64, in [-1, 1]
+    """
     return _matrix(a, b, False, MODE_GIOU)
 
 
 def diou_matrix(a, b) -> np.ndarray:
     """Distance IoU (Zheng et al. 2020): ``IoU - d^2 / c^2``, d the distance between the
-    centres and c the diagonal of the enclosing box; in [-1, 1]. doi:10.1609/aaai.v34i07.6999"""
+    centres and c the diagonal of the enclosing box; in [-1, 1]. doi:10.1609/aaai.v34i07.6999
+
+    Parameters
+    ----------
+    a, b : array-like (N, 4) and (M, 4)
+        Boxes ``x1, y1, x2, y2``.
+
+    Returns
+    -------
+    ndarray (N, M), float64, in [-1, 1]
+    """
     return _matrix(a, b, False, MODE_DIOU)
 
 
 def ciou_matrix(a, b) -> np.ndarray:
     """Complete IoU (Zheng et al. 2021): the DIoU minus ``alpha v``, where ``v = 4 / pi^2
     (atan(w_b / h_b) - atan(w_a / h_a))^2`` measures the aspect ratios' disagreement and ``alpha =
-    v / (1 - IoU + v)``; in [-1, 1]. doi:10.1109/TCYB.2021.3095305"""
+    v / (1 - IoU + v)``; in [-1, 1]. doi:10.1109/TCYB.2021.3095305
+
+    Parameters
+    ----------
+    a, b : array-like (N, 4) and (M, 4)
+        Boxes ``x1, y1, x2, y2``.
+
+    Returns
+    -------
+    ndarray (N, M), float64, in [-1, 1]
+    """
     return _matrix(a, b, False, MODE_CIOU)
 
 
 def clip_boxes(boxes, size) -> np.ndarray:
-    """Clip xyxy boxes to an image of ``size = (height, width)`` (coordinates in [0, W], [0, H])."""
+    """Clip xyxy boxes to an image of ``size = (height, width)`` (coordinates in [0, W], [0, H]).
+
+    Parameters
+    ----------
+    boxes : array-like (N, 4)
+        Boxes ``x1, y1, x2, y2``.
+    size : (int, int)
+        The image's (height, width).
+
+    Returns
+    -------
+    ndarray (N, 4), float64
+    """
     b = _check(boxes, "boxes").copy()
     try:
         h, w = (float(v) for v in size)

@@ -36,6 +36,11 @@ def warmup(*, verbose: bool = False) -> dict[str, float]:
     Imports every module of the package, then runs each registered warm-up hook, which calls the
     module's public functions on tiny inputs of the standard dtypes.
 
+    Parameters
+    ----------
+    verbose : bool
+        Print each hook's time.
+
     Returns
     -------
     dict
@@ -82,7 +87,13 @@ def _module_stems():
 
 
 def cache_info() -> dict:
-    """Where the cache is and what it holds: ``{"cache_dir", "files", "bytes"}``."""
+    """Where the cache is and what it holds: ``{"cache_dir", "files", "bytes"}``.
+
+    Returns
+    -------
+    dict
+        ``"cache_dir"`` (str), ``"files"`` (int), ``"bytes"`` (int).
+    """
     files = _cache_files()
     return {
         "cache_dir": os.environ.get("NUMBA_CACHE_DIR") or "(next to each module, in __pycache__)",
@@ -93,7 +104,13 @@ def cache_info() -> dict:
 
 def clear_cache() -> int:
     """Delete scratchvision's cached kernels (and the first-run marks of :func:`first_run`);
-    returns the number of kernel files removed."""
+    returns the number of kernel files removed.
+
+    Returns
+    -------
+    int
+        Kernel files removed.
+    """
     files = _cache_files()
     for f in files:
         os.remove(f)

@@ -219,9 +219,9 @@ def test_kcf_feature_stack_is_gray_cells_and_fhog_of_the_windows(channels):
     together: the sampled windows' gray cell means (equal to their definition), FHOG and (in
     colour) the colour names per cell, tapered."""
     from scratchvision.sot import colour_names
-    from scratchvision.sot.colour_names import reduced_table
+    from scratchvision.sot.colour_naming import reduced_table
     from scratchvision.sot.common import rgb_patch_to_gray, sample_windows
-    from scratchvision.sot.fhog import fhog_stack, gray_cells
+    from scratchvision.sot.cell_features import fhog_stack, gray_cells
     from scratchvision.sot.kcf import window_features
 
     rng = np.random.default_rng(3)
@@ -700,7 +700,7 @@ _STACKS = {"fhog": (np.zeros((8, 8, 3), np.float32), "image"),
 def test_feature_functions_refuse_bad_images(name, bad):
     """FHOG and the gray cells: any array or non-array in place of the image(s) either works or
     raises ValueError/TypeError naming the argument, never a Numba typing error."""
-    from scratchvision.sot import features
+    from scratchvision.sot import cell_features as features
 
     valid, arg = _STACKS[name]
     try:

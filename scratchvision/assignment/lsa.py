@@ -419,6 +419,12 @@ def greedy_assignment(cost, cost_limit: float = np.inf):
     detectors use for speed. Pairs costing more than ``cost_limit`` (and +inf pairs) are never
     taken; equal costs are taken in row-major order.
 
+    Parameters
+    ----------
+    cost : array-like (N, M)
+    cost_limit : float
+        Pairs costing more are never taken.
+
     Returns
     -------
     rows, cols : ndarray of int64

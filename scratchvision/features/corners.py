@@ -223,7 +223,22 @@ def corner_min_eigen_val(image, block_size: int = 3, ksize: int = 3) -> np.ndarr
 
 
 def corner_harris(image, block_size: int, ksize: int, k: float) -> np.ndarray:
-    """Harris response ``det(M) - k trace(M)^2`` at every pixel, as ``cv2.cornerHarris``."""
+    """Harris response ``det(M) - k trace(M)^2`` at every pixel, as ``cv2.cornerHarris``.
+
+    Parameters
+    ----------
+    image : ndarray (H, W), uint8 or float32/float64
+    block_size : int
+        Side of the window the structure tensor is summed over.
+    ksize : int
+        Sobel aperture; 3 (OpenCV's default) is the one offered.
+    k : float
+        Harris' free parameter (0.04 to 0.06 usually).
+
+    Returns
+    -------
+    ndarray (H, W), float32
+    """
     return _response(image, block_size, ksize, True, check_float(k, "k"))
 
 

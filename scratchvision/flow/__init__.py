@@ -14,7 +14,7 @@ from .lucas_kanade import LKTrace, calc_optical_flow_pyr_lk, forward_backward_er
 from .errors import angular_error, endpoint_error, valid_flow_mask
 from .pyramid import build_optical_flow_pyramid, dense_pyramid, dense_pyramid_sizes
 from .tracks import TrackedPoints, track_features
-from .warp import flow_consistency, resize_flow, warp
+from .warping import flow_consistency, resize_flow, warp
 
 #: The first list holds the user-level names, exported at the top level too
 #: (``scratchvision.<name>``); the names added after it are reached through the subpackage.

@@ -391,6 +391,27 @@ def estimate_affine_2d(from_pts, to_pts, *, ransac_reproj_threshold: float = 3.0
     method=cv2.RANSAC, ...)``; parameters and returns as :func:`estimate_affine_partial_2d`
     (None with fewer than 3 matches).
 
+    Parameters
+    ----------
+    from_pts, to_pts : array-like (N, 2)
+        Matched points.
+    ransac_reproj_threshold : float
+        Largest reprojection error (px) of an inlier.
+    max_iters : int
+        RANSAC iterations at most.
+    confidence : float in (0, 1)
+        Stop when a sample without outliers has been drawn with this probability.
+    refine_iters : int
+        Levenberg-Marquardt iterations of the refinement.
+    rng : int or numpy.random.Generator
+        Seeds the RANSAC sampling.
+
+    Returns
+    -------
+    matrix : ndarray (2, 3) float64, or None with fewer than 3 matches
+    mask : ndarray (N, 1) uint8
+        1 for the inliers.
+
     Examples
     --------
     >>> import numpy as np
@@ -409,6 +430,21 @@ def find_homography(src_points, dst_points, *, ransac_reproj_threshold: float = 
     """A homography between point sets, robustly: OpenCV's ``cv2.findHomography(src, dst,
     cv2.RANSAC, ransacReprojThreshold, maxIters=..., confidence=...)`` (RANSAC, then the direct
     linear transform on the inliers refined by Levenberg-Marquardt); ``rng`` seeds the sampling.
+
+    Parameters
+    ----------
+    src_points, dst_points : array-like (N, 2)
+        Matched points.
+    ransac_reproj_threshold : float
+        Largest reprojection error (px) of an inlier.
+    max_iters : int
+        RANSAC iterations at most.
+    confidence : float in (0, 1)
+        Stop when a sample without outliers has been drawn with this probability.
+    refine_iters : int
+        Levenberg-Marquardt iterations of the refinement.
+    rng : int or numpy.random.Generator
+        Seeds the RANSAC sampling.
 
     Returns
     -------

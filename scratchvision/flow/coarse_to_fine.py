@@ -4,9 +4,9 @@ Both frames are put in a :func:`~scratchvision.flow.pyramid.dense_pyramid` (the 
 layer unsmoothed). Starting from the
 coarsest layer with a zero (or the user's, shrunk) flow, each layer refines the flow it is given
 by ``warps`` rounds of: warp the second frame towards the first with the current flow
-(:func:`~scratchvision.flow.warp.warp`), linearise the brightness constancy around it, and solve
+(:func:`~scratchvision.flow.warping.warp`), linearise the brightness constancy around it, and solve
 the method's problem for the new flow. The result is resized to the next finer layer
-(:func:`~scratchvision.flow.warp.resize_flow`), up to full resolution.
+(:func:`~scratchvision.flow.warping.resize_flow`), up to full resolution.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 from .._validate import check_float, check_flow, check_image, check_int
 from .pyramid import dense_pyramid
-from .warp import resize_flow
+from .warping import resize_flow
 
 __all__ = ["DenseFlowTrace", "check_pair", "coarse_to_fine"]
 

@@ -19,7 +19,16 @@ UNKNOWN_FLOW_THRESHOLD = 1e9
 
 
 def valid_flow_mask(flow) -> np.ndarray:
-    """Pixels whose flow is known: finite, with |u| and |v| <= 1e9 (Middlebury convention)."""
+    """Pixels whose flow is known: finite, with |u| and |v| <= 1e9 (Middlebury convention).
+
+    Parameters
+    ----------
+    flow : ndarray (H, W, 2)
+
+    Returns
+    -------
+    ndarray (H, W) of bool
+    """
     flow = check_flow(flow, allow_unknown=True)
     with np.errstate(invalid="ignore"):
         return np.isfinite(flow).all(axis=2) & (np.abs(flow) <= UNKNOWN_FLOW_THRESHOLD).all(axis=2)
@@ -52,6 +61,11 @@ def endpoint_error(flow, gt, *, mask=None, reduce: bool = True):
     reduce : bool
         Return the mean (float; NaN when no pixel is valid) or the per-pixel map (NaN where not
         counted).
+
+    Returns
+    -------
+    float or ndarray (H, W)
+        The mean endpoint error in pixels (``reduce``), or the per-pixel map.
     """
     flow, gt, valid = _pair(flow, gt, mask)
     err = np.where(valid, np.hypot(flow[..., 0] - gt[..., 0], flow[..., 1] - gt[..., 1]), np.nan)
@@ -65,6 +79,20 @@ def angular_error(flow, gt, *, mask=None, reduce: bool = True):
 
     The measure of Barron et al. (1994) as used by Baker et al. (2011); same arguments as
     :func:`endpoint_error`.
+
+    Parameters
+    ----------
+    flow, gt : ndarray, (H, W, 2)
+        Estimate and ground truth (unknown markers in gt are skipped).
+    mask : ndarray of bool, (H, W), optional
+        Restrict the average to these pixels as well.
+    reduce : bool
+        Return the mean, or the per-pixel map.
+
+    Returns
+    -------
+    float or ndarray (H, W)
+        The mean angular error in degrees (``reduce``), or the per-pixel map.
     """
     flow, gt, valid = _pair(flow, gt, mask)
     # angle between a = (u, v, 1) and b = (u_gt, v_gt, 1) as atan2(|a x b|, a . b): the same

@@ -28,7 +28,7 @@ from .._jit import kernel, warmup_hook
 from .._validate import check_float, check_int
 from ..imgproc import central_gradient
 from .coarse_to_fine import check_pair, coarse_to_fine
-from .warp import warp
+from .warping import warp
 
 __all__ = ["calc_optical_flow_horn_schunck"]
 

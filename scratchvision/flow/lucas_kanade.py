@@ -103,13 +103,17 @@ def row_span(win_w: int) -> int:
 
 
 @kernel
-def _window(img, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, win_w, Iw, Ixw, Iyw, pxx, pxy, pyy):
+def _window(img, dIx, dIy, stride, iy, ix, weights, win_w, template, products):
     """Sample the template window whose top-left corner is (iy, ix) in a padded level (``img``,
-    ``dIx``, ``dIy`` flat, ``stride`` pixels per row): intensities with 5 fractional bits and
-    Scharr gradients, into (win_h, span) arrays. Returns the gradient matrix sums
+    ``dIx``, ``dIy`` flat, ``stride`` pixels per row) with the fixed-point bilinear ``weights``
+    (w00, w01, w10, w11): intensities with 5 fractional bits and Scharr gradients, into the
+    ``template`` arrays (Iw, Ixw, Iyw), each (win_h, span). Returns the gradient matrix sums
     (a11, a12, a22), accumulated in OpenCV's lane order: the 8-pixel chunks of each row in four
     float32 lanes (pixel x into lane x % 4), the leftover pixels in a scalar, then
-    (lane0 + lane2) + (lane1 + lane3). ``pxx``, ``pxy``, ``pyy`` (span,) are scratch."""
+    (lane0 + lane2) + (lane1 + lane3). ``products`` (pxx, pxy, pyy), each (span,), are scratch."""
+    w00, w01, w10, w11 = weights
+    Iw, Ixw, Iyw = template
+    pxx, pxy, pyy = products
     win_h, span = Iw.shape
     simd = (win_w // 8) * 8
     qxx = f32x4_zeros()  # the four lanes of sum Ix^2
@@ -147,15 +151,16 @@ def _window(img, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, win_w, Iw, Ixw, I
 
 
 @kernel
-def _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, win_w, Iw, diff):
-    """OpenCV's ``err``: mean |J_w - I_w| over the window, in 8-bit units; ``diff`` (span,) is
-    scratch.
+def _mean_abs_diff(J, stride, jy, jx, weights, win_w, Iw, diff):
+    """OpenCV's ``err``: mean |J_w - I_w| over the window (J sampled at (jy, jx) with the bilinear
+    ``weights``), in 8-bit units; ``diff`` (span,) is scratch.
 
     OpenCV adds the differences into a float32 one pixel at a time, in row order. Each is an
     integer below 2^13 (8 bits with 5 fractional), so while the window has fewer than
     2^24 / 2^13 = 2048 pixels every partial sum is an integer float32 holds exactly: the integer
     total, summed in vector lanes, then converted once, is the same float32. Larger windows add
     one pixel at a time as OpenCV does."""
+    v00, v01, v10, v11 = weights
     win_h, span = Iw.shape
     exact = win_w * win_h < (1 << 24) // (1 << 13)
     total = np.float32(0.0)
@@ -178,10 +183,14 @@ def _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, win_w, Iw, diff):
 
 
 @kernel
-def _mismatch(J, stride, jy, jx, v00, v01, v10, v11, win_w, Iw, Ixw, Iyw, px, py):
-    """The mismatch vector ``b = sum (J_w - I_w) (Ix, Iy)`` in OpenCV's order: in each 8-pixel
-    chunk of a row, pixels x and x + 4 are summed as integers, converted to float32 and added
-    into lane x % 4; leftover pixels go to scalars; then (lane0 + lane2) + (lane1 + lane3)."""
+def _mismatch(J, stride, jy, jx, weights, win_w, template, px, py):
+    """The mismatch vector ``b = sum (J_w - I_w) (Ix, Iy)`` of J sampled at (jy, jx) with the
+    bilinear ``weights`` against the ``template`` (Iw, Ixw, Iyw), in OpenCV's order: in each
+    8-pixel chunk of a row, pixels x and x + 4 are summed as integers, converted to float32 and
+    added into lane x % 4; leftover pixels go to scalars; then (lane0 + lane2) + (lane1 + lane3).
+    ``px``, ``py`` (span,) are scratch."""
+    v00, v01, v10, v11 = weights
+    Iw, Ixw, Iyw = template
     win_h, span = Iw.shape
     simd = (win_w // 8) * 8
     qx = f32x4_zeros()
@@ -209,11 +218,14 @@ def _mismatch(J, stride, jy, jx, v00, v01, v10, v11, win_w, Iw, Ixw, Iyw, px, py
 
 
 @kernel
-def _lk_point(k, img, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w, win_h,
-              max_count, eps2, min_eig_threshold, get_min_eig, use_initial, trace_iters, trace_step,
-              trace_residual, Iw, Ixw, Iyw, row):
-    """Track point ``k`` through one level (see :func:`_lk_level`); ``Iw``, ``Ixw``, ``Iyw``
-    (win_h, span) and ``row`` (3, span) are scratch."""
+def _lk_point(k, layer, points, params, trace, scratch):
+    """Track point ``k`` through one level (see :func:`_lk_level` for the arguments);
+    ``scratch`` is (Iw, Ixw, Iyw) of (win_h, span) and ``row`` (3, span)."""
+    img, dIx, dIy, J, h, w, level, top_level = layer
+    prev_pts, next_pts, status, err = points
+    win_w, win_h, max_count, eps2, min_eig_threshold, get_min_eig, use_initial = params
+    trace_iters, trace_step, trace_residual = trace
+    Iw, Ixw, Iyw, row = scratch
     stride = w + win_w + Iw.shape[1]
     half_w = np.float32((win_w - 1) * 0.5)
     half_h = np.float32((win_h - 1) * 0.5)
@@ -242,8 +254,8 @@ def _lk_point(k, img, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, s
             status[k] = 0
             err[k] = 0.0
         return
-    a11, a12, a22 = _window(img, dIx, dIy, stride, iy, ix, w00, w01, w10, w11, win_w, Iw, Ixw, Iyw, row[0], row[1],
-                            row[2])
+    a11, a12, a22 = _window(img, dIx, dIy, stride, iy, ix, (w00, w01, w10, w11), win_w, (Iw, Ixw, Iyw),
+                            (row[0], row[1], row[2]))
     a11 *= FLT_SCALE
     a12 *= FLT_SCALE
     a22 *= FLT_SCALE
@@ -269,7 +281,7 @@ def _lk_point(k, img, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, s
             if level == 0:
                 status[k] = 0
             break
-        b1, b2 = _mismatch(J, stride, jy, jx, v00, v01, v10, v11, win_w, Iw, Ixw, Iyw, row[1], row[2])
+        b1, b2 = _mismatch(J, stride, jy, jx, (v00, v01, v10, v11), win_w, (Iw, Ixw, Iyw), row[1], row[2])
         b1 *= FLT_SCALE
         b2 *= FLT_SCALE
         dx = (a12 * b2 - a22 * b1) * inv_det
@@ -300,7 +312,7 @@ def _lk_point(k, img, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, s
         if level == 0:
             status[k] = 0
         return
-    residual = _mean_abs_diff(J, stride, jy, jx, v00, v01, v10, v11, win_w, Iw, row[0])
+    residual = _mean_abs_diff(J, stride, jy, jx, (v00, v01, v10, v11), win_w, Iw, row[0])
     if trace_residual.shape[1] > 1:
         trace_residual[k, level] = residual
     if level == 0 and not get_min_eig:
@@ -308,13 +320,28 @@ def _lk_point(k, img, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, s
 
 
 @kernel(parallel=True)
-def _lk_level(img, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w, win_h,
-              max_count, eps2, min_eig_threshold, get_min_eig, use_initial, trace_iters, trace_step,
-              trace_residual, span, n_chunks):
-    """One pyramid level for every point. ``img``, ``J`` (uint8) and the gradient planes ``dIx``,
-    ``dIy`` (int16) are padded by the window on every side (by ``span`` on the right) and passed
-    flat; (h, w) is the level's own size. Points are split into ``n_chunks`` chunks run in
-    parallel, each with its own scratch windows."""
+def _lk_level(layer, points, params, trace, span, n_chunks):
+    """One pyramid level for every point.
+
+    Parameters
+    ----------
+    layer : tuple (img, dIx, dIy, J, h, w, level, top_level)
+        The level: the two images (uint8) and the first one's gradient planes (int16), padded by
+        the window on every side (by ``span`` on the right) and flat; the level's own size
+        (h, w); its index and the coarsest level's.
+    points : tuple (prev_pts, next_pts, status, err)
+        The points (N, 2) float32 and where they are found (updated in place), their status and
+        error.
+    params : tuple (win_w, win_h, max_count, eps2, min_eig_threshold, get_min_eig, use_initial)
+        :func:`calc_optical_flow_pyr_lk`'s settings (``eps2`` = epsilon squared).
+    trace : tuple (iterations, steps, residuals)
+        Per point and level, written in place (residuals only with ``trace=True``: else (N, 1)).
+    span, n_chunks : int
+        Window columns the sampling loops cover (:func:`row_span`); points are split into
+        ``n_chunks`` chunks run in parallel, each with its own scratch windows.
+    """
+    prev_pts = points[0]
+    win_h = params[1]
     n = prev_pts.shape[0]
     for c in numba.prange(n_chunks):
         Iw = np.empty((win_h, span), np.int32)
@@ -322,9 +349,7 @@ def _lk_level(img, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, stat
         Iyw = np.empty((win_h, span), np.int32)
         row = np.empty((3, span), np.int32)
         for k in range(c * n // n_chunks, (c + 1) * n // n_chunks):
-            _lk_point(k, img, dIx, dIy, J, h, w, level, top_level, prev_pts, next_pts, status, err, win_w,
-                      win_h, max_count, eps2, min_eig_threshold, get_min_eig, use_initial,
-                      trace_iters, trace_step, trace_residual, Iw, Ixw, Iyw, row)
+            _lk_point(k, layer, points, params, trace, (Iw, Ixw, Iyw, row))
 
 
 @dataclass(frozen=True)
@@ -446,9 +471,9 @@ def calc_optical_flow_pyr_lk(prev_img, next_img, prev_pts, next_pts=None, *, win
             gx = np.zeros(I_pad.shape, np.int16)
             gy = np.zeros_like(gx)
             scharr_kernel(img, gx, gy, win_h, win_w)
-            _lk_level(I_pad.ravel(), gx.ravel(), gy.ravel(), J_pad.ravel(), h, w, level, top, pts, out, status, err,
-                      win_w, win_h, max_iter, epsilon * epsilon, np.float32(min_eig_threshold),
-                      bool(get_min_eigenvals), bool(use_initial_flow), iters, steps, residual, span,
+            _lk_level((I_pad.ravel(), gx.ravel(), gy.ravel(), J_pad.ravel(), h, w, level, top), (pts, out, status, err),
+                      (win_w, win_h, max_iter, epsilon * epsilon, np.float32(min_eig_threshold),
+                       bool(get_min_eigenvals), bool(use_initial_flow)), (iters, steps, residual), span,
                       min(n, 8 * numba.get_num_threads()))
     result = (out.reshape(in_shape), status, err)
     if trace:
@@ -458,6 +483,15 @@ def calc_optical_flow_pyr_lk(prev_img, next_img, prev_pts, next_pts=None, *, win
 
 def forward_backward_error(prev_img, next_img, prev_pts, **lk_args):
     """Track forward, then back, and measure the round trip (Kalal et al. 2010).
+
+    Parameters
+    ----------
+    prev_img, next_img : ndarray (H, W) uint8
+        The two frames.
+    prev_pts : array-like (N, 2) float32
+        The points to track from ``prev_img``.
+    **lk_args
+        Passed to both :func:`calc_optical_flow_pyr_lk` calls (``win_size``, ``max_level``, ...).
 
     Returns
     -------

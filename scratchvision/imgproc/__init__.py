@@ -2,7 +2,7 @@
 
 * :mod:`~scratchvision.imgproc.border`: OpenCV's default border (reflect-101), for one index, one
   padded row or a padded copy of an image.
-* :mod:`~scratchvision.imgproc.remap`: bilinear sampling at arbitrary positions (``cv2.remap``).
+* :mod:`~scratchvision.imgproc.bilinear`: bilinear sampling at arbitrary positions (``cv2.remap``).
 * :mod:`~scratchvision.imgproc.color`: RGB to gray and to HSV with OpenCV's exact arithmetic.
 * :mod:`~scratchvision.imgproc.filters`: the Gaussian kernel, Gaussian and median blur.
 * :mod:`~scratchvision.imgproc.derivatives`: Scharr and central-difference gradients.
@@ -21,7 +21,7 @@ from .border import fill_border_reflect101, pad_reflect101, reflect101
 from .color import rgb_to_gray, rgb_to_hsv, to_uint8
 from .derivatives import central_gradient, scharr_derivatives, scharr_kernel
 from .filters import gaussian_blur, gaussian_kernel, median_blur
-from .remap import BORDER_MODES, blend_bilinear, remap, sample_bilinear
+from .bilinear import BORDER_MODES, blend_bilinear, remap, sample_bilinear
 from .resample import (crop_patches, interpolate_rows, linear_tap, linear_taps, pyr_down, resize, sample_separable,
                        sample_separable_checked, window_taps)
 

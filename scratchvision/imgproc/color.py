@@ -67,7 +67,17 @@ def _gray_kernel(rgb, out, fixed_point):
 
 def to_uint8(a) -> np.ndarray:
     """``a`` as bytes the way OpenCV's ``saturate_cast<uchar>`` makes them: rounded to the
-    nearest integer (halves to even) and clipped to 0..255; uint8 input is returned unchanged."""
+    nearest integer (halves to even) and clipped to 0..255; uint8 input is returned unchanged.
+
+    Parameters
+    ----------
+    a : array-like
+        Any numbers; NaN is refused.
+
+    Returns
+    -------
+    ndarray of uint8, the shape of ``a``
+    """
     a = as_array(a, "a")
     if a.dtype == np.uint8:
         return a

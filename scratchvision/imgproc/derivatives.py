@@ -47,6 +47,10 @@ def scharr_kernel(img, gx, gy, pad_h, pad_w):
 def scharr_derivatives(image) -> np.ndarray:
     """The gradient Lucas-Kanade uses: unnormalised Scharr ``(Ix, Iy)`` of an 8-bit image.
 
+    Parameters
+    ----------
+    image : ndarray (H, W) uint8
+
     Returns
     -------
     ndarray (H, W, 2), int16
@@ -73,7 +77,16 @@ def _central_gradient_kernel(img, gx, gy):
 
 def central_gradient(image):
     """``(dI/dx, dI/dy)`` by central differences ``(I[x+1] - I[x-1]) / 2``, edge pixels
-    replicated (a one-sided half difference at the border), in float32."""
+    replicated (a one-sided half difference at the border), in float32.
+
+    Parameters
+    ----------
+    image : ndarray (H, W)
+
+    Returns
+    -------
+    gx, gy : ndarray (H, W) float32
+    """
     img = np.ascontiguousarray(check_image(image, allow_color=False), np.float32)
     gx = np.empty_like(img)
     gy = np.empty_like(img)

@@ -24,6 +24,15 @@ _MAX_SIDE = 1 << 20
 def read_flo(path) -> np.ndarray:
     """Read a ``.flo`` file into an (H, W, 2) float32 array of (dx, dy).
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    ndarray (H, W, 2) float32
+        ``(dx, dy)``; Middlebury's unknown markers (1e10) are kept.
+
     Raises
     ------
     ValueError
@@ -48,7 +57,14 @@ def read_flo(path) -> np.ndarray:
 
 
 def write_flo(path, flow) -> None:
-    """Write an (H, W, 2) flow (dx, dy) as a ``.flo`` file. Unknown markers (> 1e9) are kept."""
+    """Write an (H, W, 2) flow (dx, dy) as a ``.flo`` file. Unknown markers (> 1e9) are kept.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    flow : array-like (H, W, 2)
+        ``(dx, dy)``, written as float32.
+    """
     flow = check_flow(flow, allow_unknown=True)
     if flow.shape[0] == 0 or flow.shape[1] == 0:
         raise ValueError(f"flow must not be empty, got shape {flow.shape}")

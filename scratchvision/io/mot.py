@@ -123,6 +123,16 @@ def read_seqinfo(path) -> dict:
     """Read a MOTChallenge ``seqinfo.ini`` (or the folder holding it) into a dict.
 
     Known numeric keys (``seqLength``, ``frameRate``, ``imWidth``, ``imHeight``) become ints.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``seqinfo.ini`` file or its folder.
+
+    Returns
+    -------
+    dict
+        The ``[Sequence]`` section's keys and values.
     """
     path = os.fspath(path)
     if os.path.isdir(path):

@@ -128,7 +128,19 @@ def _raw_frames(source):
 
 
 def read_video(source, **kwargs) -> np.ndarray:
-    """Read all frames of ``source`` into one array (T, H, W[, 3]); see :func:`iter_frames`."""
+    """Read all frames of ``source`` into one array (T, H, W[, 3]); see :func:`iter_frames`.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or ndarray
+        As :func:`iter_frames`.
+    **kwargs
+        :func:`iter_frames`' ``stride``, ``start``, ``end``, ``gray``.
+
+    Returns
+    -------
+    ndarray (T, H, W) or (T, H, W, 3) uint8
+    """
     frames = list(iter_frames(source, **kwargs))
     if not frames:
         raise ValueError(f"source {source!r} yielded no frames")

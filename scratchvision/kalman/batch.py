@@ -66,7 +66,7 @@ def batch_predict(X, P, F, Q):
 
     Parameters
     ----------
-    X : ndarray (N, dim_x) float64, P : ndarray (N, dim_x, dim_x) float64
+    X, P : ndarray (N, dim_x) and (N, dim_x, dim_x), float64
         States and covariances, modified in place.
     F : array-like (dim_x, dim_x)
     Q : array-like (dim_x, dim_x) or (N, dim_x, dim_x)
@@ -127,7 +127,20 @@ def batch_update(X, P, Z, H, R, *, joseph: bool = False, F=None):
 
 
 def batch_project(X, P, H, R):
-    """Each track's predicted measurement ``H x`` (N, dim_z) and its covariance ``H P H' + R``."""
+    """Each track's predicted measurement ``H x`` (N, dim_z) and its covariance ``H P H' + R``.
+
+    Parameters
+    ----------
+    X, P : ndarray (N, dim_x) and (N, dim_x, dim_x)
+        States and covariances.
+    H : array-like (dim_z, dim_x)
+    R : array-like (dim_z, dim_z) or (N, dim_z, dim_z)
+
+    Returns
+    -------
+    mean : ndarray (N, dim_z)
+    cov : ndarray (N, dim_z, dim_z)
+    """
     n, dx = _state(X, P)
     H = _measurement_matrix(H, dx)
     dz = H.shape[0]
@@ -140,7 +153,21 @@ def batch_project(X, P, H, R):
 def batch_mahalanobis_sq(X, P, H, R, Z):
     """Squared Mahalanobis distance (N, M) of every measurement ``Z[m]`` to every track's
     projected distribution ``N(H x, H P H' + R)``; compare with :data:`CHI2INV95` to gate.
-    A track with a covariance that is not positive definite gets +inf."""
+    A track with a covariance that is not positive definite gets +inf.
+
+    Parameters
+    ----------
+    X, P : ndarray (N, dim_x) and (N, dim_x, dim_x)
+        States and covariances.
+    H : array-like (dim_z, dim_x)
+    R : array-like (dim_z, dim_z) or (N, dim_z, dim_z)
+    Z : array-like (M, dim_z)
+        Measurements.
+
+    Returns
+    -------
+    ndarray (N, M) float64
+    """
     n, dx = _state(X, P)
     H = _measurement_matrix(H, dx)
     dz = H.shape[0]

@@ -9,11 +9,11 @@ from .evaluation import (
            run_tracker,
            success_curve,
 )
-from .colour_names import (COLOUR_NAME_RGB, COLOUR_NAMES, colour_name_image, colour_name_projection, colour_names,
+from .colour_naming import (COLOUR_NAME_RGB, COLOUR_NAMES, colour_name_image, colour_name_projection, colour_names,
                            colour_names_table)
 from .csrt import TrackerCSRT, csr_filter
 from .dsst import ScaleEstimator
-from .fhog import fhog, gray_cells
+from .cell_features import fhog, gray_cells
 from .kcf import TrackerKCF
 from .mosse import TrackerMOSSE
 

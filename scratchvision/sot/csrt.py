@@ -26,7 +26,7 @@ Parameters carry OpenCV's ``TrackerCSRT_Params`` names, order and defaults, with
 (OpenCV: off). On Crossing and ten synthetic scenes, colour names + RGB cells reach a mean
 success AUC of 0.58 (OpenCV's CSRT 0.43), colour names alone 0.56, RGB cells alone 0.52, and
 only colour names + RGB cells stays within 0.01 of OpenCV's AUC on every one of them. The colour
-names are the 10 channels of :mod:`~scratchvision.sot.colour_names` averaged over each cell; on
+names are the 10 channels of :mod:`~scratchvision.sot.colour_naming` averaged over each cell; on
 a gray frame they are left out, as OpenCV does. Smaller differences: windows are sampled
 bilinearly straight onto the template grid (OpenCV crops, then resizes bicubically); gray and
 colour-name cells are cell means (OpenCV resizes the per-pixel maps linearly); the
@@ -45,11 +45,11 @@ import numpy as np
 from .._jit import warmup_hook
 from .._validate import as_array, check_bool, check_finite, check_float, check_image, check_int
 from ..imgproc import resize, rgb_to_hsv, to_uint8
-from .colour_names import colour_names
+from .colour_naming import colour_names
 from .evaluation import exercise_tracker
 from .common import check_bbox, get_rect_sub_pix, hanning_window, peak_to_sidelobe, rgb_patch_to_gray, subpixel_peak
 from .dsst import ScaleEstimator
-from .fhog import fhog, gray_cells
+from .cell_features import fhog, gray_cells
 from .segmentation import bin_index, color_histograms, location_prior, mrf_smooth, target_posterior
 
 __all__ = ["TrackerCSRT", "csr_filter", "gaussian_labels"]

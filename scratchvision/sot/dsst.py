@@ -26,7 +26,7 @@ import numpy as np
 
 from .._validate import as_array, check_float, check_image, check_int
 from .common import hanning_window, sample_windows
-from .fhog import fhog_stack
+from .cell_features import fhog_stack
 
 __all__ = ["ScaleEstimator"]
 

@@ -70,7 +70,18 @@ def precision_curve(pred, gt, thresholds=PRECISION_THRESHOLDS) -> np.ndarray:
 
 
 def otb_scores(pred, gt) -> dict:
-    """``{"AUC": mean of the success curve, "precision@20": precision at 20 px}``."""
+    """``{"AUC": mean of the success curve, "precision@20": precision at 20 px}``.
+
+    Parameters
+    ----------
+    pred, gt : array-like (N, 4)
+        Predicted and ground-truth ``x, y, w, h`` per frame (NaN rows of gt are not scored).
+
+    Returns
+    -------
+    dict
+        ``"AUC"`` and ``"precision@20"``.
+    """
     return {"AUC": float(np.mean(success_curve(pred, gt))),
             "precision@20": float(precision_curve(pred, gt, [20.0])[0])}
 
@@ -81,7 +92,27 @@ def run_tracker(tracker, frames, bbox, times=None):
     each ``update``'s duration in seconds is appended to it (frame 1 on).
 
     No frames give empty results (and fps NaN). A frame the tracker refuses raises its error with
-    the frame's index in front (``frames[i]: ...``)."""
+    the frame's index in front (``frames[i]: ...``).
+
+    Parameters
+    ----------
+    tracker : object with ``init(frame, bbox)`` and ``update(frame) -> (ok, bbox)``
+        A single-object tracker (:class:`TrackerMOSSE`, :class:`TrackerKCF`, :class:`TrackerCSRT` or
+        OpenCV's).
+    frames : sequence of ndarray
+    bbox : (x, y, w, h)
+        The target in the first frame.
+    times : list, optional
+        Receives each update's duration in seconds.
+
+    Returns
+    -------
+    boxes : ndarray (N, 4)
+        ``x, y, w, h`` per frame.
+    ok : ndarray (N,) of bool
+    fps : float
+        Updates per second (the first frame's init excluded).
+    """
     if times is not None and not isinstance(times, list):
         raise TypeError(f"times must be a list (or None), got {type(times).__name__}")
     if isinstance(frames, np.ndarray) and frames.ndim < 3:
@@ -126,6 +157,8 @@ def object_track(seq, object_id: int = 1, *, whole_first_box: bool = False):
         From :func:`scratchvision.synthetic_sequence` (colour or gray).
     object_id : int
         The object's id in the ground truth (ids start at 1).
+    whole_first_box : bool
+        Start at the first frame where the box lies wholly inside the frame.
 
     Returns
     -------

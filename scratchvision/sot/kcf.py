@@ -18,8 +18,8 @@ compressed by PCA to ``compressed_size`` channels (OpenCV's scheme: the projecti
 leading eigenvectors of the features' covariance over the running template, itself a running
 average with ``pca_learning_rate``; template and new patch go through the same projection). The
 descriptors are :attr:`TrackerKCF.GRAY` (the gray level in [-0.5, 0.5]), :attr:`TrackerKCF.CN`
-(the 10 colour-name channels, :mod:`~scratchvision.sot.colour_names`) and :attr:`TrackerKCF.HOG`
-(31-channel FHOG, :mod:`~scratchvision.sot.fhog`; on a colour frame each pixel's strongest
+(the 10 colour-name channels, :mod:`~scratchvision.sot.colour_naming`) and :attr:`TrackerKCF.HOG`
+(31-channel FHOG, :mod:`~scratchvision.sot.cell_features`; on a colour frame each pixel's strongest
 channel), all averaged over cells of ``cell_size`` pixels.
 
 The defaults are gray + FHOG uncompressed, the paper's best features (on a colour frame they
@@ -49,10 +49,10 @@ from ..imgproc import fft
 from .._jit import kernel, warmup_hook
 from .._validate import check_bool, check_float, check_image, check_int
 from ..imgproc import interpolate_rows, window_taps
-from .colour_names import colour_name_planes_kernel, reduced_table
+from .colour_naming import colour_name_planes_kernel, reduced_table
 from .evaluation import exercise_tracker
 from .common import check_bbox, gray_pixels, hanning_window, nearest_dft_size, subpixel_peak
-from .fhog import fhog_planes_kernel, gray_planes_kernel
+from .cell_features import fhog_planes_kernel, gray_planes_kernel
 
 __all__ = ["TrackerKCF"]
 

@@ -1,5 +1,6 @@
-"""What every multi-object tracker shares: detection checks, the output rows, the per-frame record
-of what the tracker did, and the per-instance id counter."""
+"""What every multi-object tracker shares: the base class :class:`MultiObjectTracker` (clock, frame
+and id counters, track table, ``boxes``, ``last_step``), detection checks, the output rows, and
+the per-frame record of what the tracker did."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from numba import literal_unroll
 from .._jit import kernel
 from .._validate import as_array, check_float
 from ..assignment.lsa import lapjv_kernel
+from ..boxes import convert_checked
 from ..kalman.kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import MAX_COORDINATE, xyah_measurement_noise_kernel, xyah_process_noise_kernel
+from .camera import check_warp, warp_states
 
-__all__ = ["OUTPUT_COLUMNS", "TrackerStep", "matched_detections", "StepRecord", "pack_step", "check_detections",
-           "grow_rows",
+__all__ = ["MultiObjectTracker", "OUTPUT_COLUMNS", "TrackerStep", "matched_detections", "StepRecord", "pack_step",
+           "check_detections", "grow_rows",
            "remove_rows", "gather_rows", "scatter_rows", "xyah_predict", "xyah_update",
            "max_score_pairs", "gated_association", "STATE_TENTATIVE", "STATE_CONFIRMED",
            "STATE_LOST"]
@@ -479,3 +482,72 @@ class StepRecord:
                     unmatched_detections=parts[0], unmatched_tracks=parts[1], removed=parts[2],
                     track_ids=parts[3], track_states=STATE_NAMES[parts[4]])
         return self._step
+
+
+class MultiObjectTracker:
+    """What the five multi-object trackers share.
+
+    * ``frame_count``: the frame counter (advanced by :class:`FrameClock` on every ``update``);
+    * the id counter: per instance, the next id starts at 1 (``reset`` restarts it);
+    * the track table ``_table``: a NamedTuple of arrays (the subclass's ``Table``) whose rows
+      ``< _n`` are the live tracks; its first two fields are the Kalman means ``X`` (a box in
+      :attr:`STATE_FORMAT` first) and covariances ``P``. It grows by doubling
+      (:func:`grow_rows`), so the frame kernels write new tracks in place;
+    * ``boxes`` (the live tracks' filter boxes) and ``last_step`` (the :class:`TrackerStep` of the
+      last update, its costs named by the class's :attr:`COST_STAGES`).
+
+    A subclass defines ``Table``, :meth:`_empty_table` and ``update``, which starts with
+    :meth:`_start_frame` and ends by setting ``_record``.
+    """
+
+    #: The box layout of the Kalman state's first four entries (:data:`~scratchvision.boxes.FORMATS`).
+    STATE_FORMAT = "xysr"
+    #: The keys of ``last_step.costs``: one cost matrix per association stage, detections by tracks.
+    COST_STAGES: tuple = ()
+
+    def __init__(self, frame_rate: float):
+        self._clock = FrameClock(frame_rate)
+        self.reset()
+
+    def _empty_table(self):
+        """The track table with no rows."""
+        raise NotImplementedError
+
+    def reset(self):
+        """Forget every track and restart ids at 1."""
+        self._clock.reset()
+        self.frame_count = 0
+        self._next_id = 1
+        self._n = 0
+        self._table = self._empty_table()
+        self._record = StepRecord(0)
+
+    @property
+    def boxes(self):
+        """Current box (filter mean) of every live track, (T, 4) x1, y1, x2, y2."""
+        return convert_checked(self._table.X[:self._n, :4], self.STATE_FORMAT, "xyxy")
+
+    @property
+    def last_step(self) -> TrackerStep:
+        """The :class:`TrackerStep` of the last ``update()`` (costs named by :attr:`COST_STAGES`,
+        detections by tracks)."""
+        return self._record.step()
+
+    def _warp(self, h):
+        """Apply the camera's motion ``h`` (3, 3) to the live tracks' filters."""
+        warp_states(self._table.X, self._table.P, self._n, self.STATE_FORMAT, h)
+
+    def _start_frame(self, warp, timestamp, new_rows: int):
+        """The start of every ``update``: the clock advances, ``warp`` (if given) moves the live
+        tracks, ``frame_count`` advances and the table gets room for ``new_rows`` new tracks.
+        Returns ``(steps, dt)`` (:meth:`FrameClock.advance`)."""
+        steps, dt = self._clock.advance(timestamp)
+        if warp is not None:
+            self._warp(check_warp(warp))
+        self.frame_count += steps
+        self._grow(new_rows)
+        return steps, dt
+
+    def _grow(self, new_rows: int):
+        """Room in the table for ``new_rows`` tracks after the live ones (:func:`grow_rows`)."""
+        self._table = type(self._table)(*grow_rows(self._table, self._n, self._n + new_rows))

@@ -51,22 +51,38 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_choice, check_float, check_int
-from ..boxes import COST_MODES, CXCYWH, XYXY, convert_checked, convert_kernel, iou_kernel
+from ..boxes import COST_MODES, CXCYWH, XYXY, convert_kernel, iou_kernel
 from ..kalman.kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import (xyah_model, xywh_initiate_kernel, xywh_measurement_noise_kernel,
                              xywh_process_noise_kernel)
-from ._base import (FrameClock, StepRecord, check_detections, check_embeddings, gather_rows, grow_rows, pack_step,
+from ._base import (MultiObjectTracker, StepRecord, check_detections, check_embeddings, gather_rows, pack_step,
                     scatter_rows, timed_transition)
 from .bytetrack import (DET_IDX, ID, STATE, TRACKED, add_pairs, assign, close_frame, is_identity, mark_matched,
                         pools, settle_states, start_track, subset, track_boxes)
 from .camera import LAYOUTS, check_warp, warp_states_kernel
 
-__all__ = ["BoTSORT"]
+__all__ = ["BoTSORT", "BoTSORTTable", "BoTSORTParams"]
 
 #: Weight of a track's embedding in its moving average (the official ``alpha``).
 FEATURE_MOMENTUM = 0.9
 _IDENTITY = np.eye(3)
 _XYWH = LAYOUTS["xywh"]
+
+
+class BoTSORTTable(NamedTuple):
+    """BoT-SORT's track table: :class:`~scratchvision.tracking.bytetrack.ByteTrackTable`'s fields
+    over the state ``[x, y, w, h, vx, vy, vw, vh]``, and the smoothed embeddings."""
+
+    #: (T, 8) Kalman means (centre, width, height and their velocities)
+    X: np.ndarray
+    #: (T, 8, 8) Kalman covariances
+    P: np.ndarray
+    #: (T, 9) int64, the columns of :class:`~scratchvision.tracking.bytetrack.ByteTrackTable`
+    info: np.ndarray
+    #: (T,) score of the last matched detection
+    last_score: np.ndarray
+    #: (T, D) unit embedding, the moving average of the matched detections' (zero: none yet)
+    E: np.ndarray
 
 
 class BoTSORTParams(NamedTuple):
@@ -84,7 +100,7 @@ class BoTSORTParams(NamedTuple):
     cost_mode: int
 
 
-class BoTSORT:
+class BoTSORT(MultiObjectTracker):
     """BoT-SORT multi-object tracker.
 
     Parameters
@@ -154,37 +170,36 @@ class BoTSORT:
         self.frame_rate = check_int(frame_rate, "frame_rate", low=1)
         self.cost = check_choice(cost, "cost", tuple(COST_MODES))
         self.max_time_lost = int(self.frame_rate / 30.0 * self.track_buffer)
-        # a plain tuple crosses into the kernel 1 us faster than the NamedTuple it becomes there
+        # a plain tuple: Numba types it ten times faster than the NamedTuple (botsort_frame names it)
         self._params = tuple(BoTSORTParams(
             self.track_high_thresh, self.track_low_thresh, self.new_track_thresh, self.match_thresh,
             self.fuse_score, self.proximity_thresh, self.appearance_thresh, self.with_reid, self.max_time_lost,
             COST_MODES[self.cost]))
         self._model = xyah_model()  # the same constant-velocity F and H over [x, y, w, h]
-        self._clock = FrameClock(self.frame_rate)
-        self.reset()
+        super().__init__(self.frame_rate)
+
+    STATE_FORMAT = "cxcywh"
+    COST_STAGES = ("first", "second", "unconfirmed")
+
+    def _empty_table(self):
+        return BoTSORTTable(np.zeros((0, 8)), np.zeros((0, 8, 8)), np.zeros((0, 9), np.int64), np.zeros(0),
+                            np.zeros((0, 1)))
 
     def reset(self):
         """Forget every track and restart ids at 1."""
-        self._clock.reset()
-        self.frame_id = 0
-        self._next_id = 1
-        self._n_tracked = self._n_lost = 0
+        super().reset()
+        self._n_tracked = 0  # the live rows: the tracked list (rows < _n_tracked), then the lost list
         self._dim = None
-        self._X, self._P = np.zeros((0, 8)), np.zeros((0, 8, 8))
-        self._info, self._last_score, self._E = np.zeros((0, 9), np.int64), np.zeros(0), np.zeros((0, 1))
-        self._record = StepRecord(0)
 
     @property
-    def last_step(self):
-        """The :class:`~scratchvision.tracking.TrackerStep` of the last ``update()`` (costs:
-        ``"first"``, ``"second"``, ``"unconfirmed"``, detections by tracks: the transposes of the
-        reference's tracks-by-detections matrices)."""
-        return self._record.step()
+    def frame_id(self):
+        """The frame counter under the official code's name (``frame_count``)."""
+        return self.frame_count
 
     @property
     def boxes(self):
         """Current box (filter mean) of every tracked, then lost, track: (T, 4) x1, y1, x2, y2."""
-        return convert_checked(self._X[:self._n_tracked + self._n_lost, :4], "cxcywh", "xyxy")
+        return super().boxes
 
     def update(self, dets=None, embeddings=None, warp=None, timestamp=None):
         """Advance one frame.
@@ -210,28 +225,25 @@ class BoTSORT:
             from the filter, score of the matched detection).
         """
         raw = None if dets is None else as_array(dets, "dets")
-        boxes, scores, classes, rows = check_detections(raw)
+        dets = check_detections(raw)
+        table = self._table
         if self.with_reid:
             n_rows = raw.shape[0] if raw is not None and raw.ndim == 2 else 0
-            feats, self._dim = check_embeddings(embeddings, n_rows, rows, self._dim, allow_zero=True)
-            if self._E.shape[1] != feats.shape[1]:  # the first embeddings: no track has one yet
-                self._E = np.zeros((len(self._E), feats.shape[1]))
+            feats, self._dim = check_embeddings(embeddings, n_rows, dets[3], self._dim, allow_zero=True)
+            if table.E.shape[1] != feats.shape[1]:  # the first embeddings: no track has one yet
+                self._table = table._replace(E=np.zeros((len(table.E), feats.shape[1])))
         else:
-            feats = np.zeros((len(boxes), self._E.shape[1]), np.float32)
+            feats = np.zeros((len(dets[0]), table.E.shape[1]), np.float32)
         h = check_warp(warp)
-        steps, dt = self._clock.advance(timestamp)
-        n = self._n_tracked + self._n_lost
-        self.frame_id += steps
-        self._X, self._P, self._info, self._last_score, self._E = grow_rows((self._X, self._P, self._info,
-                                                                             self._last_score, self._E), n,
-                                                                n + len(boxes))
-        m = self._model
-        self._n_tracked, self._n_lost, self._next_id, out, first, second, unconfirmed, log = botsort_frame(
-            self._X, self._P, self._info, self._last_score, self._E, self._n_tracked, n, self._next_id, self.frame_id,
-            boxes, scores, classes, rows, feats, _IDENTITY if h is None else h, h is not None,
-            timed_transition(m.F, dt), dt, m.H, self._params)
-        self._record = StepRecord(self.frame_id, lambda: {"first": first.T, "second": second.T,
-                                                           "unconfirmed": unconfirmed.T}, log)
+        steps, dt = self._start_frame(None, timestamp, len(dets[0]))  # the warp applies after the predict
+        motion = (timed_transition(self._model.F, dt), dt, self._model.H)  # F, q_scale, H
+        warp = (_IDENTITY if h is None else h, h is not None)
+        self._n_tracked, n_lost, self._next_id, out, first, second, unconfirmed, log = botsort_frame(
+            tuple(self._table), self._n_tracked, self._n, self._next_id, self.frame_count, dets, feats, warp, motion,
+            self._params)
+        self._n = self._n_tracked + n_lost
+        self._record = StepRecord(self.frame_count, lambda: {"first": first.T, "second": second.T,
+                                                              "unconfirmed": unconfirmed.T}, log)
         return out
 
 
@@ -323,9 +335,12 @@ def _cost(X, E, tracks, boxes, scores, feats, fuse_score, with_reid, params):
 
 
 @kernel
-def _take(X, P, info, last_score, E, tracks, boxes, scores, classes, rows, feats, frame, F, H):
-    """Update (or re-activate) table rows ``tracks[j]`` with detection ``j``: the filter, the
-    bookkeeping and the embedding's moving average."""
+def _take(table, tracks, dets, feats, frame, F, H):
+    """Update (or re-activate) table rows ``tracks[j]`` with detection ``j`` of ``dets`` (boxes,
+    scores, classes, rows) and embedding ``feats[j]``: the filter, the bookkeeping and the
+    embedding's moving average."""
+    X, P, info, last_score, E = table
+    boxes, scores, classes, rows = dets
     Xg, Pg = gather_rows(X, P, tracks)
     Z = np.empty((len(tracks), 4))
     convert_kernel(boxes, XYXY, CXCYWH, Z)
@@ -350,21 +365,27 @@ def _take(X, P, info, last_score, E, tracks, boxes, scores, classes, rows, feats
 
 
 @kernel
-def botsort_frame(X, P, info, last_score, E, n_tracked, n_old, next_id, frame, boxes, scores, classes, rows, feats,
-                  warp,
-                  with_warp, F, q_scale, H, values):
+def botsort_frame(table, n_tracked, n_old, next_id, frame, dets, feats, warp, motion, params):
     """One BoT-SORT frame (the module notes' steps) on the track table: rows ``< n_tracked`` the
-    tracked list, then the lost list up to ``n_old``, room for ``len(boxes)`` more. ``feats``
-    (N, D): the detections' embeddings (zero rows: none); ``warp``: 3x3, applied when
-    ``with_warp``; ``F`` and ``q_scale``: the transition and noise factor of the frames elapsed;
-    ``values``: the fields of a :class:`BoTSORTParams`, in order.
+    tracked list, then the lost list up to ``n_old``, room for ``len(boxes)`` more.
+
+    ``table`` is a :class:`BoTSORTTable`, ``dets`` the frame's (boxes, scores, classes, rows)
+    (:func:`~scratchvision.tracking._base.check_detections`), ``feats`` (N, D) their embeddings
+    (zero rows: none), ``warp`` the pair (3x3 matrix, whether to apply it), ``motion`` the
+    Kalman model (F over the elapsed time, ``q_scale`` = the frames elapsed, H) and ``params`` a
+    :class:`BoTSORTParams`, all plain tuples (Numba types a NamedTuple argument ten times more
+    slowly, a microsecond a call); ``frame`` is the frame number, ``next_id`` the next new id.
 
     Returns
     -------
     n_tracked, n_lost, next_id, out (M, 8), the three cost matrices, and the packed record
     (:func:`~scratchvision.tracking._base.pack_step`), as :func:`~scratchvision.tracking.bytetrack.bytetrack_frame`
     """
-    params = BoTSORTParams(*values)
+    X, P, info, last_score, E = table
+    boxes, scores, classes, rows = dets
+    h, with_warp = warp
+    F, q_scale, H = motion
+    params = BoTSORTParams(*params)
     info[:n_old, DET_IDX] = -1
     feats = _unit_rows(feats)
     high = np.flatnonzero(scores >= params.track_high_thresh)
@@ -372,7 +393,7 @@ def botsort_frame(X, P, info, last_score, E, n_tracked, n_old, next_id, frame, b
     unconfirmed, pool = pools(info, n_tracked, n_old)
     _predict(X, P, info, pool, F, q_scale)
     if with_warp:
-        warp_states_kernel(X, P, n_old, _XYWH, warp, True)
+        warp_states_kernel(X, P, n_old, _XYWH, h, True)
     taken = np.empty(len(boxes), np.int64)
     matched = np.empty(len(boxes), np.int64)
     first = _cost(X, E, pool, boxes[high], scores[high], feats[high], params.fuse_score, params.with_reid, params)
@@ -392,9 +413,7 @@ def botsort_frame(X, P, info, last_score, E, n_tracked, n_old, next_id, frame, b
     m3, u_unconf, u_new = assign(unconf, 0.7)
     n_matches = add_pairs(unconfirmed, high2, m3, taken, matched, n_matches)
     taken, matched = taken[:n_matches], matched[:n_matches]
-    _take(X, P, info, last_score, E, taken, boxes[matched], scores[matched], classes[matched], rows[matched],
-          feats[matched],
-          frame, F, H)
+    _take(table, taken, (boxes[matched], scores[matched], classes[matched], rows[matched]), feats[matched], frame, F, H)
     matches, removed_now = settle_states(info, taken, rows[matched], newly_lost, unconfirmed[u_unconf], len(X))
 
     n = n_old
@@ -414,8 +433,8 @@ def botsort_frame(X, P, info, last_score, E, n_tracked, n_old, next_id, frame, b
         n += 1
 
     newly_lost_ids = info[newly_lost, ID]
-    order, n_tracked, out, removed, states = close_frame(X, info, last_score, n_tracked, n_old, n, refound, newly_lost,
-                                                         removed_now, frame, params.max_time_lost, CXCYWH, False)
+    order, n_tracked, out, removed, states = close_frame(table, n_tracked, n_old, n, refound, newly_lost, removed_now,
+                                                         frame, params.max_time_lost, CXCYWH, False)
     if not is_identity(order):  # the rows move only when a track changes list or leaves
         X[:len(order)], P[:len(order)], info[:len(order)] = X[order], P[order], info[order]
         last_score[:len(order)], E[:len(order)] = last_score[order], E[order]

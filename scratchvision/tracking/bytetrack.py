@@ -21,18 +21,19 @@ doi:10.1007/978-3-031-20047-2_1
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import check_choice, check_float, check_int
 from ..assignment.lsa import lapjv_kernel
-from ..boxes import COST_MODES, MODE_IOU, XYAH, XYXY, convert_checked, convert_kernel, iou_kernel
+from ..boxes import COST_MODES, MODE_IOU, XYAH, XYXY, convert_kernel, iou_kernel
 from ..kalman.models import xyah_initiate_kernel, xyah_model
-from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, FrameClock, StepRecord, check_detections, gather_rows,
-                    grow_rows, pack_step, scatter_rows, timed_transition, xyah_predict, xyah_update)
-from .camera import check_warp, warp_states
+from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, MultiObjectTracker, StepRecord, check_detections,
+                    gather_rows, pack_step, scatter_rows, timed_transition, xyah_predict, xyah_update)
 
-__all__ = ["ByteTrack"]
+__all__ = ["ByteTrack", "ByteTrackTable", "ByteTrackParams"]
 
 #: Track states of the official code.
 TRACKED, LOST, REMOVED = 1, 2, 3
@@ -41,7 +42,35 @@ TRACKED, LOST, REMOVED = 1, 2, 3
 ID, STATE, ACTIVATED, START_FRAME, FRAME_ID, TRACKLET_LEN, CLASS, DET_IDX, WAS_REMOVED = range(9)
 
 
-class ByteTrack:
+class ByteTrackTable(NamedTuple):
+    """ByteTrack's track table: the tracked list's rows, then the lost list's (BoT-SORT's table
+    starts with the same four fields)."""
+
+    #: (T, 8) Kalman means ``[x, y, a, h, vx, vy, va, vh]`` (centre, aspect ratio, height)
+    X: np.ndarray
+    #: (T, 8, 8) Kalman covariances
+    P: np.ndarray
+    #: (T, 9) int64: :data:`ID`, :data:`STATE`, :data:`ACTIVATED`, :data:`START_FRAME`,
+    #: :data:`FRAME_ID`, :data:`TRACKLET_LEN`, :data:`CLASS`, :data:`DET_IDX`, :data:`WAS_REMOVED`
+    info: np.ndarray
+    #: (T,) score of the last matched detection
+    last_score: np.ndarray
+
+
+class ByteTrackParams(NamedTuple):
+    """ByteTrack's thresholds, as :func:`bytetrack_frame` reads them."""
+
+    track_thresh: float
+    det_thresh: float
+    match_thresh: float
+    max_time_lost: int
+    mot20: bool
+    class_aware: bool
+    #: the association cost's code (:data:`~scratchvision.boxes.COST_MODES`)
+    cost_mode: int
+
+
+class ByteTrack(MultiObjectTracker):
     """ByteTrack multi-object tracker.
 
     Parameters
@@ -65,9 +94,9 @@ class ByteTrack:
 
     Notes
     -----
-    The official tracked and lost lists are one table of rows: the tracked tracks in their list
-    order, then the lost ones. Each row holds the Kalman state ``X`` (8) and covariance ``P``
-    (8, 8), the integer columns ``info`` named by :data:`ID`, :data:`STATE`, :data:`ACTIVATED`,
+    The official tracked and lost lists are one :class:`ByteTrackTable` of rows: the tracked
+    tracks in their list order, then the lost ones. Each row holds the Kalman state ``X`` (8) and
+    covariance ``P`` (8, 8), the integer columns ``info`` named by :data:`ID`, :data:`STATE`, :data:`ACTIVATED`,
     :data:`START_FRAME`, :data:`FRAME_ID`, :data:`TRACKLET_LEN`, :data:`CLASS`, :data:`DET_IDX`,
     :data:`WAS_REMOVED`, and the score. One call of the compiled :func:`bytetrack_frame` runs a
     whole frame on it.
@@ -85,32 +114,29 @@ class ByteTrack:
         self.mot20 = bool(mot20)
         self.class_aware = bool(class_aware)
         self.cost = check_choice(cost, "cost", tuple(COST_MODES))
-        self._cost_mode = COST_MODES[self.cost]
         self._model = xyah_model()
-        self._clock = FrameClock(self.frame_rate)
-        self.reset()
+        super().__init__(self.frame_rate)
+
+    STATE_FORMAT = "xyah"
+    COST_STAGES = ("first", "second", "unconfirmed")
+
+    def _empty_table(self):
+        return ByteTrackTable(np.zeros((0, 8)), np.zeros((0, 8, 8)), np.zeros((0, 9), np.int64), np.zeros(0))
 
     def reset(self):
         """Forget every track and restart ids at 1."""
-        self._clock.reset()
-        self.frame_id = 0
-        self._next_id = 1
-        self._n_tracked = self._n_lost = 0
-        self._X, self._P = np.zeros((0, 8)), np.zeros((0, 8, 8))
-        self._info, self._last_score = np.zeros((0, 9), np.int64), np.zeros(0)
-        self._record = StepRecord(0)
+        super().reset()
+        self._n_tracked = 0  # the live rows: the tracked list (rows < _n_tracked), then the lost list
 
     @property
-    def last_step(self):
-        """The :class:`~scratchvision.tracking.TrackerStep` of the last ``update()`` (costs:
-        ``"first"``, ``"second"``, ``"unconfirmed"``, detections by tracks: the transposes of the
-        reference's tracks-by-detections matrices)."""
-        return self._record.step()
+    def frame_id(self):
+        """The frame counter under the official code's name (``frame_count``)."""
+        return self.frame_count
 
     @property
     def boxes(self):
         """Current box (filter mean) of every tracked, then lost, track: (T, 4) x1, y1, x2, y2."""
-        return convert_checked(self._X[:self._n_tracked + self._n_lost, :4], "xyah", "xyxy")
+        return super().boxes
 
     def update(self, dets=None, warp=None, timestamp=None):
         """Advance one frame.
@@ -135,22 +161,17 @@ class ByteTrack:
             from the filter, score of the last matched detection; ``det_idx`` -1 for a track
             not matched this frame).
         """
-        boxes, scores, classes, rows = check_detections(dets)
-        steps, dt = self._clock.advance(timestamp)
-        n = self._n_tracked + self._n_lost
-        if warp is not None:
-            warp_states(self._X, self._P, n, "xyah", check_warp(warp))
-        self.frame_id += steps
-        self._X, self._P, self._info, self._last_score = grow_rows((self._X, self._P, self._info, self._last_score), n,
-                                                                   n + len(boxes))
-        m = self._model
-        self._n_tracked, self._n_lost, self._next_id, out, first, second, unconfirmed, log = bytetrack_frame(
-            self._X, self._P, self._info, self._last_score, self._n_tracked, self._n_lost, self._next_id, self.frame_id,
-            boxes, scores, classes, rows, timed_transition(m.F, dt), dt, m.H, self.track_thresh, self.det_thresh,
-            self.match_thresh,
-            self.max_time_lost, self.mot20, self.class_aware, self._cost_mode)
-        self._record = StepRecord(self.frame_id, lambda: {"first": first.T, "second": second.T,
-                                                           "unconfirmed": unconfirmed.T}, log)
+        dets = check_detections(dets)
+        steps, dt = self._start_frame(warp, timestamp, len(dets[0]))
+        motion = (timed_transition(self._model.F, dt), dt, self._model.H)  # F, q_scale, H
+        params = (self.track_thresh, self.det_thresh, self.match_thresh, self.max_time_lost, self.mot20,
+                  self.class_aware, COST_MODES[self.cost])  # ByteTrackParams
+        self._n_tracked, n_lost, self._next_id, out, first, second, unconfirmed, log = bytetrack_frame(
+            tuple(self._table), self._n_tracked, self._n - self._n_tracked, self._next_id, self.frame_count, dets,
+            motion, params)
+        self._n = self._n_tracked + n_lost
+        self._record = StepRecord(self.frame_count, lambda: {"first": first.T, "second": second.T,
+                                                              "unconfirmed": unconfirmed.T}, log)
         return out
 
 
@@ -212,9 +233,11 @@ def _predict(X, P, info, tracks, F, q_scale):
 
 
 @kernel
-def _take(X, P, info, last_score, tracks, boxes, scores, classes, rows, frame, F, H):
+def _take(table, tracks, dets, frame, F, H):
     """Update (or re-activate, for tracks not Tracked) table rows ``tracks[j]`` with detection
-    ``j`` of ``boxes``, ``scores``, ``classes``, ``rows``."""
+    ``j`` of ``dets`` (boxes, scores, classes, rows)."""
+    X, P, info, last_score = table
+    boxes, scores, classes, rows = dets
     Xg, Pg = gather_rows(X, P, tracks)
     Z = np.empty((len(tracks), 4))
     convert_kernel(boxes, XYXY, XYAH, Z)
@@ -286,11 +309,15 @@ def subset(tracks, keep):
 
 
 @kernel
-def bytetrack_frame(X, P, info, last_score, n_tracked, n_lost, next_id, frame, boxes, scores, classes, rows, F,
-                    q_scale, H,
-                    track_thresh, det_thresh, match_thresh, max_time_lost, mot20, class_aware, cost_mode):
+def bytetrack_frame(table, n_tracked, n_lost, next_id, frame, dets, motion, params):
     """One ByteTrack frame on the track table (rows ``< n_tracked``: the tracked list, then
     ``n_lost`` rows of the lost list; room for ``len(boxes)`` more).
+
+    ``table`` is a :class:`ByteTrackTable`, ``dets`` the frame's (boxes, scores, classes, rows)
+    (:func:`~scratchvision.tracking._base.check_detections`), ``motion`` the Kalman model
+    (F over the elapsed time, ``q_scale`` = the frames elapsed, H) and ``params`` a
+    :class:`ByteTrackParams`, all plain tuples (Numba types a NamedTuple argument ten times more
+    slowly, a microsecond a call); ``frame`` is the frame number, ``next_id`` the next new id.
 
     1. Split detections: high (score > ``track_thresh``), low (0.1 < score < ``track_thresh``).
     2. Predict the confirmed tracked tracks and the lost ones (the pool); match them to the high
@@ -310,6 +337,10 @@ def bytetrack_frame(X, P, info, last_score, n_tracked, n_lost, next_id, frame, b
     tracks, ids of tracks lost this frame, removed ids (sorted), ids of the tracked then lost
     tracks, their states
     """
+    X, P, info, last_score = table
+    boxes, scores, classes, rows = dets
+    F, q_scale, H = motion
+    track_thresh, det_thresh, match_thresh, max_time_lost, mot20, class_aware, cost_mode = params
     n_old = n_tracked + n_lost
     info[:n_old, DET_IDX] = -1
     high = np.flatnonzero(scores > track_thresh)
@@ -340,7 +371,7 @@ def bytetrack_frame(X, P, info, last_score, n_tracked, n_lost, next_id, frame, b
     m3, u_unconf, u_new = assign(unconf, 0.7)
     n_matches = add_pairs(unconfirmed, high2, m3, taken, matched, n_matches)
     taken, matched = taken[:n_matches], matched[:n_matches]
-    _take(X, P, info, last_score, taken, boxes[matched], scores[matched], classes[matched], rows[matched], frame, F, H)
+    _take(table, taken, (boxes[matched], scores[matched], classes[matched], rows[matched]), frame, F, H)
     matches, removed_now = settle_states(info, taken, rows[matched], newly_lost, unconfirmed[u_unconf], len(X))
 
     n = n_old
@@ -359,8 +390,8 @@ def bytetrack_frame(X, P, info, last_score, n_tracked, n_lost, next_id, frame, b
         n += 1
 
     newly_lost_ids = info[newly_lost, ID]
-    order, n_tracked, out, removed, states = close_frame(X, info, last_score, n_tracked, n_old, n, refound, newly_lost,
-                                                         removed_now, frame, max_time_lost, XYAH, True)
+    order, n_tracked, out, removed, states = close_frame(table, n_tracked, n_old, n, refound, newly_lost, removed_now,
+                                                         frame, max_time_lost, XYAH, True)
     if not is_identity(order):  # the rows move only when a track changes list or leaves
         k = len(order)
         X[:k], P[:k], info[:k], last_score[:k] = X[order], P[order], info[order], last_score[order]
@@ -386,12 +417,13 @@ def settle_states(info, taken, taken_rows, newly_lost, dropped, n_rows):
 
 
 @kernel
-def close_frame(X, info, last_score, n_tracked, n_old, n, refound, newly_lost, removed_now, frame, max_time_lost,
-                state_format, pixel_inclusive):
-    """The end of a ByteTrack (and BoT-SORT) frame, after the matches and new tracks (rows
-    ``n_old:n``): remove lost tracks older than ``max_time_lost`` frames, rebuild the tracked and
-    lost lists (the official joint / sub rules and timing), drop tracked/lost duplicates (IoU
-    distance < 0.15: the younger goes) and report the activated tracked tracks.
+def close_frame(table, n_tracked, n_old, n, refound, newly_lost, removed_now, frame, max_time_lost, state_format,
+                pixel_inclusive):
+    """The end of a ByteTrack (and BoT-SORT) frame on its ``table`` (either tracker's: their first
+    four fields are the same), after the matches and new tracks (rows ``n_old:n``): remove lost
+    tracks older than ``max_time_lost`` frames, rebuild the tracked and lost lists (the official
+    joint / sub rules and timing), drop tracked/lost duplicates (IoU distance < 0.15: the younger
+    goes) and report the activated tracked tracks.
 
     Returns
     -------
@@ -401,6 +433,7 @@ def close_frame(X, info, last_score, n_tracked, n_old, n, refound, newly_lost, r
     removed : ids removed this frame (sorted)
     states : state codes of ``order`` (:data:`STATE_CONFIRMED` ...)
     """
+    X, info, last_score = table[0], table[2], table[3]
     for k in range(n_tracked, n_old):
         if frame - info[k, FRAME_ID] > max_time_lost:
             info[k, STATE] = REMOVED

@@ -20,19 +20,21 @@ Metric." ICIP 2017. doi:10.1109/ICIP.2017.8296962
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_boxes, check_choice, check_float, check_image, check_int
 from ..assignment.lsa import lsa_kernel
-from ..boxes import COST_MODES, XYAH, XYXY, convert_checked, convert_kernel, iou_kernel
+from ..boxes import COST_MODES, XYAH, XYXY, convert_kernel, iou_kernel
 from ..kalman.kernels import mahalanobis_sq_kernel
 from ..kalman.models import CHI2INV95, xyah_initiate_kernel, xyah_measurement_noise_kernel, xyah_model
-from ._base import (STATE_CONFIRMED, STATE_TENTATIVE, FrameClock, StepRecord, check_detections, check_embeddings,
-                    gather_rows, pack_step, remove_rows, scatter_rows, timed_transition, xyah_predict, xyah_update)
-from .camera import check_warp, warp_states
+from ._base import (STATE_CONFIRMED, STATE_TENTATIVE, MultiObjectTracker, StepRecord, check_detections,
+                    check_embeddings, gather_rows, pack_step, remove_rows, scatter_rows, timed_transition, xyah_predict,
+                    xyah_update)
 
-__all__ = ["DeepSort", "color_histogram_embeddings"]
+__all__ = ["DeepSort", "DeepSortTable", "DeepSortParams", "color_histogram_embeddings"]
 
 INFTY_COST = 1e5
 TENTATIVE, CONFIRMED, DELETED = 1, 2, 3
@@ -41,6 +43,43 @@ TENTATIVE, CONFIRMED, DELETED = 1, 2, 3
 #: (the last ``nn_budget`` embeddings, ``GALLERY_LEN`` of them, a ring written at ``GALLERY_NEXT``).
 (ID, HITS, AGE, TIME_SINCE_UPDATE, STATE, CLASS, DET_IDX, SLOT, N_PENDING, GALLERY_LEN,
  GALLERY_NEXT) = range(11)
+
+
+class DeepSortTable(NamedTuple):
+    """DeepSORT's track table (rows in creation order, ``< n`` live) and its embedding pools
+    (indexed by a track's :data:`SLOT`)."""
+
+    #: (T, 8) Kalman means ``[x, y, a, h, vx, vy, va, vh]``
+    X: np.ndarray
+    #: (T, 8, 8) Kalman covariances
+    P: np.ndarray
+    #: (T, 11) int64: :data:`ID`, :data:`HITS`, :data:`AGE`, :data:`TIME_SINCE_UPDATE`, :data:`STATE`,
+    #: :data:`CLASS`, :data:`DET_IDX`, :data:`SLOT`, :data:`N_PENDING`, :data:`GALLERY_LEN`, :data:`GALLERY_NEXT`
+    info: np.ndarray
+    #: (T,) score of the last matched detection
+    last_score: np.ndarray
+    #: (slots, depth, D) float32 unit embeddings matched since the gallery last took them
+    pending: np.ndarray
+    #: (slots, budget, D) float32 the gallery ring: the last ``nn_budget`` embeddings
+    gallery: np.ndarray
+    #: (slots,) bool: slot in use
+    slot_used: np.ndarray
+
+
+class DeepSortParams(NamedTuple):
+    """DeepSORT's thresholds, as :func:`deepsort_frame` reads them."""
+
+    max_cosine_distance: float
+    #: the squared Mahalanobis gate (chi-square 95 % quantile, 4 degrees of freedom)
+    gate_threshold: float
+    #: ``nn_budget`` (0: unlimited)
+    budget: int
+    max_iou_distance: float
+    max_age: int
+    n_init: int
+    class_aware: bool
+    #: the association cost's code (:data:`~scratchvision.boxes.COST_MODES`)
+    cost_mode: int
 
 
 def color_histogram_embeddings(frame, boxes, *, bins: int = 8) -> np.ndarray:
@@ -79,7 +118,7 @@ def color_histogram_embeddings(frame, boxes, *, bins: int = 8) -> np.ndarray:
     return out
 
 
-class DeepSort:
+class DeepSort(MultiObjectTracker):
     """DeepSORT multi-object tracker; ``update(dets, embeddings)``.
 
     Parameters
@@ -106,7 +145,7 @@ class DeepSort:
 
     Notes
     -----
-    The tracks live in a table of rows in creation order: the Kalman state ``X`` (8) and
+    The tracks live in a :class:`DeepSortTable` of rows in creation order: the Kalman state ``X`` (8) and
     covariance ``P`` (8, 8), the integer columns ``info`` (:data:`ID` ... :data:`GALLERY_NEXT`) and
     the score; their embeddings, L2-normalised on arrival, live in pools indexed by the
     :data:`SLOT` column (pending ones, and the gallery ring). One call of the compiled
@@ -124,63 +163,59 @@ class DeepSort:
         self.n_init = check_int(n_init, "n_init", low=1)
         self.class_aware = bool(class_aware)
         self.cost = check_choice(cost, "cost", tuple(COST_MODES))
-        self._cost_mode = COST_MODES[self.cost]
         self._model = xyah_model()
         self._pending_depth = max(self.n_init, 2)
-        self._clock = FrameClock(frame_rate)
-        self.reset()
+        super().__init__(frame_rate)
+
+    STATE_FORMAT = "xyah"
+    #: ``"appearance_level_<k>"`` for each cascade level ``k`` that had tracks, then ``"iou"``
+    COST_STAGES = ("appearance_level_<k>", "iou")
 
     def reset(self):
         """Forget every track, its gallery, and restart ids at 1."""
-        self._clock.reset()
-        self._n = 0
-        self._next_id = 1
-        self.frame_count = 0
         self._dim = None
-        self._allocate(16, 1, self.nn_budget or 8)
-        self._record = StepRecord(0)
+        super().reset()
 
-    def _allocate(self, cap, dim, depth):
-        """(Re)allocate the table for ``cap`` tracks and the embedding pools for ``dim``-dimensional
-        embeddings and galleries of ``depth``, keeping the live tracks."""
-        n = self._n
+    def _empty_table(self):
+        return self._allocated(16, 1, self.nn_budget or 8, 0)
+
+    def _allocated(self, cap, dim, depth, n):
+        """A table for ``cap`` tracks with embedding pools for ``dim``-dimensional embeddings and
+        galleries of ``depth``, holding the first ``n`` tracks of the current one."""
         X, P = np.zeros((cap, 8)), np.zeros((cap, 8, 8))
         info, last_score = np.zeros((cap, 11), np.int64), np.zeros(cap)
         pending = np.zeros((cap, self._pending_depth, dim), np.float32)
         gallery = np.zeros((cap, depth, dim), np.float32)
         used = np.zeros(cap, np.bool_)
         if n:
-            X[:n], P[:n], info[:n], last_score[:n] = self._X[:n], self._P[:n], self._info[:n], self._last_score[:n]
-            old = self._pending.shape[0]
-            pending[:old], used[:old] = self._pending, self._slot_used
-            gallery[:old, :self._gallery.shape[1]] = self._gallery
-        self._X, self._P, self._info, self._last_score = X, P, info, last_score
-        self._pending, self._gallery, self._slot_used = pending, gallery, used
+            old = self._table
+            X[:n], P[:n], info[:n], last_score[:n] = old.X[:n], old.P[:n], old.info[:n], old.last_score[:n]
+            slots = old.pending.shape[0]
+            pending[:slots], used[:slots] = old.pending, old.slot_used
+            gallery[:slots, :old.gallery.shape[1]] = old.gallery
+        return DeepSortTable(X, P, info, last_score, pending, gallery, used)
 
-    def _reserve(self, n_dets, dim):
-        """Room for ``n_dets`` new tracks, embeddings of ``dim``, and (without a budget) galleries
-        that may grow by this frame's pending embeddings."""
-        cap, depth = len(self._X), self._gallery.shape[1]
-        if self._n == 0 and dim != self._gallery.shape[2]:
-            self._allocate(cap, dim, depth)
+    def _grow(self, n_dets):
+        """Room for ``n_dets`` new tracks, embeddings of this frame's dimension, and (without a
+        budget) galleries that may grow by this frame's pending embeddings."""
+        dim, table = self._dim or 1, self._table
+        cap, depth = len(table.X), table.gallery.shape[1]
+        if self._n == 0 and dim != table.gallery.shape[2]:
+            self._table = table = self._allocated(cap, dim, depth, self._n)
         if self.nn_budget is None and self._n:
-            longest = int(self._info[:self._n, GALLERY_LEN].max()) + self._pending_depth + 1
+            longest = int(table.info[:self._n, GALLERY_LEN].max()) + self._pending_depth + 1
             if longest > depth:
                 depth = max(2 * depth, longest)
-        if self._n + n_dets > cap or depth != self._gallery.shape[1]:
-            self._allocate(max(self._n + n_dets, 2 * cap if self._n + n_dets > cap else cap), dim, depth)
+        if self._n + n_dets > cap or depth != table.gallery.shape[1]:
+            self._table = self._allocated(max(self._n + n_dets, 2 * cap if self._n + n_dets > cap else cap), dim,
+                                          depth, self._n)
 
     @property
     def last_step(self):
         """The :class:`~scratchvision.tracking.TrackerStep` of the last ``update()`` (costs:
         ``"appearance_level_<k>"`` for each cascade level that had tracks, then ``"iou"``; detections
         by tracks)."""
-        return self._record.step()
-
-    @property
-    def boxes(self):
-        """Current box (filter mean) of every live track, (T, 4) x1, y1, x2, y2."""
-        return convert_checked(self._X[:self._n, :4], "xyah", "xyxy")
+        return super().last_step
 
     def update(self, dets=None, embeddings=None, warp=None, timestamp=None):
         """Advance one frame.
@@ -208,20 +243,14 @@ class DeepSort:
         """
         raw = None if dets is None else as_array(dets, "dets")
         n_rows = raw.shape[0] if raw is not None and raw.ndim == 2 else 0
-        boxes, scores, classes, rows = check_detections(raw)
-        feats, self._dim = check_embeddings(embeddings, n_rows, rows, self._dim)
-        dim = self._dim or 1
-        steps, dt = self._clock.advance(timestamp)
-        if warp is not None:
-            warp_states(self._X, self._P, self._n, "xyah", check_warp(warp))
-        self.frame_count += steps
-        self._reserve(len(boxes), dim)
-        m = self._model
+        dets = check_detections(raw)
+        feats, self._dim = check_embeddings(embeddings, n_rows, dets[3], self._dim)
+        steps, dt = self._start_frame(warp, timestamp, len(dets[0]))
+        motion = (timed_transition(self._model.F, dt), dt, steps, self._model.H)  # F, q_scale, steps, H
+        params = (self.max_cosine_distance, CHI2INV95[4], self.nn_budget or 0, self.max_iou_distance, self.max_age,
+                  self.n_init, self.class_aware, COST_MODES[self.cost])  # DeepSortParams
         self._n, self._next_id, out, costs, blocks, log = deepsort_frame(
-            self._X, self._P, self._info, self._last_score, self._pending, self._gallery, self._slot_used, self._n,
-            self._next_id, boxes, scores, classes, rows, feats, timed_transition(m.F, dt), dt, steps, m.H,
-            self.max_cosine_distance, CHI2INV95[4], self.nn_budget or 0, self.max_iou_distance, self.max_age,
-            self.n_init, self.class_aware, self._cost_mode)
+            tuple(self._table), self._n, self._next_id, dets, feats, motion, params)
         self._record = StepRecord(self.frame_count, lambda: _cost_dict(costs, blocks), log)
         return out
 
@@ -334,11 +363,14 @@ def _free_slot(used):
 
 
 @kernel
-def deepsort_frame(X, P, info, last_score, pending, gallery, slot_used, n, next_id, boxes, scores, classes, rows,
-                   feats, F,
-                   q_scale, steps, H, max_cosine_distance, gate_threshold, budget, max_iou_distance, max_age, n_init,
-                   class_aware, cost_mode):
+def deepsort_frame(table, n, next_id, dets, feats, motion, params):
     """One DeepSORT frame on the track table (rows ``< n`` live; room for ``len(boxes)`` more).
+
+    ``table`` is a :class:`DeepSortTable`, ``dets`` the frame's (boxes, scores, classes, rows)
+    (:func:`~scratchvision.tracking._base.check_detections`), ``feats`` (N, D) their embeddings,
+    ``motion`` the Kalman model (F over the elapsed time, ``q_scale`` and ``steps`` = the frames
+    elapsed, H) and ``params`` a :class:`DeepSortParams`, all plain tuples (Numba types a
+    NamedTuple argument ten times more slowly, a microsecond a call); ``next_id`` is the next new id.
 
     1. Predict every track (noise scaled by its height); age it.
     2. Matching cascade: confirmed tracks by time since their last update (1, 2, ... ``max_age``
@@ -357,6 +389,10 @@ def deepsort_frame(X, P, info, last_score, pending, gallery, slot_used, n, next_
     n, next_id, out (M, 8), the cost matrices flat and their blocks (level, rows, columns; level
     -1 the IoU stage), and the packed record (:func:`pack_step`)
     """
+    X, P, info, last_score, pending, gallery, slot_used = table
+    boxes, scores, classes, rows = dets
+    F, q_scale, steps, H = motion
+    max_cosine_distance, gate_threshold, budget, max_iou_distance, max_age, n_init, class_aware, cost_mode = params
     n_det = boxes.shape[0]
     fn = _normalised(feats)
     xyah_predict(X[:n], P[:n], F, q_scale)

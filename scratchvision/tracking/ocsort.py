@@ -24,19 +24,21 @@ for Robust Multi-Object Tracking." CVPR 2023. doi:10.1109/CVPR52729.2023.00934
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import check_choice, check_float, check_int
-from ..boxes import COST_MODES, XYSR, XYXY, convert_checked, convert_kernel, iou_kernel
+from ..boxes import COST_MODES, XYSR, XYXY, convert_kernel, iou_kernel
 from ..kalman.kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
-from ._base import (FrameClock, StepRecord, check_detections, gated_association, grow_rows, max_score_pairs,
-                    pack_step, remove_rows, timed_noise, timed_transition)
-from .camera import check_warp, local_affine, warp_boxes, warp_states
+from ._base import (MultiObjectTracker, StepRecord, check_detections, gated_association, max_score_pairs, pack_step,
+                    remove_rows, timed_noise, timed_transition)
+from .camera import local_affine, warp_boxes, warp_states
 from .sort import AGE, CLASS, HIT_STREAK, HITS, ID, TIME_SINCE_UPDATE, predict_tracks, reported_tracks, track_states
 
-__all__ = ["OCSort"]
+__all__ = ["OCSort", "OCSortTable", "OCSortMotion", "OCSortParams"]
 
 #: Columns of the integer track table ``info`` after SORT's six (:data:`~.sort.ID` ...
 #: :data:`~.sort.CLASS`, which SORT's shared kernels read): ``N_UPDATES`` counts the filter's
@@ -53,7 +55,57 @@ _V_COLUMNS = 12
 _NO_AGE = np.iinfo(np.int64).min
 
 
-class OCSort:
+class OCSortTable(NamedTuple):
+    """OC-SORT's track table: row ``t`` is one track, in creation order (rows ``< n`` live)."""
+
+    #: (T, 7) Kalman means ``[x, y, s, r, vx, vy, vs]`` (SORT's state)
+    X: np.ndarray
+    #: (T, 7, 7) Kalman covariances
+    P: np.ndarray
+    #: (T, 7) the mean frozen at the first miss (ORU restores it)
+    FX: np.ndarray
+    #: (T, 7, 7) the covariance frozen with it
+    FP: np.ndarray
+    #: (T, 11) int64: SORT's six columns (:data:`ID` ... :data:`CLASS`), then :data:`DET_IDX`,
+    #: :data:`OBSERVED`, :data:`FROZEN`, :data:`N_UPDATES`, :data:`LAST_Z_AT`
+    info: np.ndarray
+    #: (T, 12) float columns: :data:`SCORE`, :data:`LAST_OBS` (5), :data:`VELOCITY` (2), :data:`LAST_Z` (4)
+    V: np.ndarray
+    #: (T, delta_t + 1, 5) the last observations ``x1, y1, x2, y2, score``, indexed by age modulo the ring
+    ring: np.ndarray
+    #: (T, delta_t + 1) int64 the age of each ring slot's observation (:data:`_NO_AGE`: none)
+    ring_age: np.ndarray
+
+
+class OCSortMotion(NamedTuple):
+    """The Kalman model of one OC-SORT frame: the one-frame ``F`` and ``Q`` (ORU's virtual steps),
+    the same over the frame's elapsed time (the predict), the frames elapsed, ``H``, ``R``, ``P0``."""
+
+    F: np.ndarray
+    Q: np.ndarray
+    F_elapsed: np.ndarray
+    Q_elapsed: np.ndarray
+    steps: int
+    H: np.ndarray
+    R: np.ndarray
+    P0: np.ndarray
+
+
+class OCSortParams(NamedTuple):
+    """OC-SORT's thresholds, as :func:`ocsort_frame` reads them."""
+
+    det_thresh: float
+    max_age: int
+    min_hits: int
+    iou_threshold: float
+    delta_t: int
+    inertia: float
+    class_aware: bool
+    #: the association cost's code (:data:`~scratchvision.boxes.COST_MODES`)
+    cost_mode: int
+
+
+class OCSort(MultiObjectTracker):
     """OC-SORT multi-object tracker.
 
     Parameters
@@ -82,7 +134,7 @@ class OCSort:
 
     Notes
     -----
-    The tracks live in a table of rows, one per track, in creation order: the filter's ``X``
+    The tracks live in an :class:`OCSortTable` of rows, one per track, in creation order: the filter's ``X``
     (T, 7) and ``P`` (T, 7, 7), the copy frozen at the first miss, the integer columns ``info``
     (:data:`ID` ... :data:`LAST_Z_AT`), the float columns ``V`` (:data:`SCORE`, :data:`LAST_OBS`,
     :data:`VELOCITY`, :data:`LAST_Z`), and the observations of the last ``delta_t + 1`` ages (a
@@ -100,36 +152,31 @@ class OCSort:
         self.inertia = check_float(inertia, "inertia", low=0.0)
         self.class_aware = bool(class_aware)
         self.cost = check_choice(cost, "cost", tuple(COST_MODES))
-        self._cost_mode = COST_MODES[self.cost]
         self._model = xysr_model()
         self._Q = self._model.Q[None].copy()
         self._R = self._model.R[None].copy()
-        self._clock = FrameClock(frame_rate)
-        self.reset()
+        super().__init__(frame_rate)
 
-    def reset(self):
-        """Forget every track and restart ids at 1."""
-        self._clock.reset()
-        self.frame_count = 0
-        self._next_id = 1
-        self._n = 0
+    STATE_FORMAT = "xysr"
+    COST_STAGES = ("iou", "direction", "recovery_iou")
+
+    def _empty_table(self):
         ring = self.delta_t + 1
-        self._table = (np.zeros((0, 7)), np.zeros((0, 7, 7)), np.zeros((0, 7)), np.zeros((0, 7, 7)),
-                       np.zeros((0, 11), np.int64), np.zeros((0, _V_COLUMNS)), np.zeros((0, ring, 5)),
-                       np.zeros((0, ring), np.int64))
-        self._record = StepRecord(0)
+        return OCSortTable(np.zeros((0, 7)), np.zeros((0, 7, 7)), np.zeros((0, 7)), np.zeros((0, 7, 7)),
+                           np.zeros((0, 11), np.int64), np.zeros((0, _V_COLUMNS)), np.zeros((0, ring, 5)),
+                           np.zeros((0, ring), np.int64))
 
     @property
     def last_step(self):
         """The :class:`~scratchvision.tracking.TrackerStep` of the last ``update()`` (costs:
         ``"iou"`` and ``"direction"`` of the first association, ``"recovery_iou"`` of OCR when it
         ran; detections by tracks)."""
-        return self._record.step()
+        return super().last_step
 
     @property
     def boxes(self):
         """Current (posterior) filter box of every live track, (T, 4) x1, y1, x2, y2."""
-        return convert_checked(self._table[0][:self._n, :4], "xysr", "xyxy")
+        return super().boxes
 
     def update(self, dets=None, warp=None, timestamp=None):
         """Advance one frame.
@@ -154,18 +201,15 @@ class OCSort:
             ``x1, y1, x2, y2, id, score, class, det_idx`` of the reported tracks (newest first,
             as the official code), boxes being the last observed detection boxes.
         """
-        boxes, scores, classes, rows = check_detections(dets)
-        steps, dt = self._clock.advance(timestamp)
-        if warp is not None:
-            self._warp(check_warp(warp))
-        self.frame_count += steps
-        self._table = grow_rows(self._table, self._n, self._n + len(boxes))
+        dets = check_detections(dets)
+        steps, dt = self._start_frame(warp, timestamp, len(dets[0]))
         m = self._model
+        motion = (m.F, self._Q, timed_transition(m.F, dt), timed_noise(self._Q, dt), steps, m.H, self._R,
+                  m.P0)  # OCSortMotion
+        params = (self.det_thresh, self.max_age, self.min_hits, self.iou_threshold, self.delta_t, self.inertia,
+                  self.class_aware, COST_MODES[self.cost])  # OCSortParams
         self._n, self._next_id, out, iou, direction, recovery, ran, log = ocsort_frame(
-            *self._table, self._n, self._next_id, self.frame_count, boxes, scores, classes, rows, m.F, self._Q,
-            timed_transition(m.F, dt), timed_noise(self._Q, dt), steps, m.H, self._R, m.P0, self.det_thresh,
-            self.max_age, self.min_hits, self.iou_threshold, self.delta_t, self.inertia, self.class_aware,
-            self._cost_mode)
+            tuple(self._table), self._n, self._next_id, self.frame_count, dets, motion, params)
         costs = {}
         if ran[0]:
             costs["iou"], costs["direction"] = iou, direction
@@ -237,12 +281,14 @@ def _previous_observation(V, ring, ring_age, k, age, delta_t):
 
 
 @kernel
-def _observe(k, obs, X, P, FX, FP, info, V, ring, ring_age, F, Q, H, R, delta_t, steps):
-    """Track ``k`` observed with ``obs`` (``x1, y1, x2, y2, score``): direction of motion, the
-    observation history, and the filter update, preceded by ORU after a gap: the filter frozen at
-    the first miss is restored and run over virtual measurements interpolated linearly in
-    centre, width and height from the last measurement to this one, one per frame of the gap
-    (``steps`` frames passed since the last update)."""
+def _observe(table, k, obs, motion, delta_t):
+    """Track ``k`` of ``table`` observed with ``obs`` (``x1, y1, x2, y2, score``): direction of
+    motion, the observation history, and the filter update, preceded by ORU after a gap: the
+    filter frozen at the first miss is restored and run over virtual measurements interpolated
+    linearly in centre, width and height from the last measurement to this one, one per frame of
+    the gap (``motion``'s ``steps`` frames passed since the last update)."""
+    X, P, FX, FP, info, V, ring, ring_age = table
+    F, Q, _, _, steps, H, R, _ = motion
     age = info[k, AGE]
     if _observed(V[k, LAST_OBS:LAST_OBS + 5]):
         previous = _previous_observation(V, ring, ring_age, k, age, delta_t)
@@ -283,9 +329,10 @@ def _observe(k, obs, X, P, FX, FP, info, V, ring, ring_age, F, Q, H, R, delta_t,
 
 
 @kernel
-def _miss(k, X, P, FX, FP, info, steps):
-    """Track ``k`` not observed this frame (``steps`` frames after the last update): its filter is
-    left as predicted, and frozen if the last frame had an observation."""
+def _miss(table, k, steps):
+    """Track ``k`` of ``table`` not observed this frame (``steps`` frames after the last update):
+    its filter is left as predicted, and frozen if the last frame had an observation."""
+    X, P, FX, FP, info = table[0], table[1], table[2], table[3], table[4]
     info[k, N_UPDATES] += steps
     if info[k, OBSERVED] == 1:
         FX[k], FP[k] = X[k], P[k]
@@ -294,10 +341,14 @@ def _miss(k, X, P, FX, FP, info, steps):
 
 
 @kernel
-def ocsort_frame(X, P, FX, FP, info, V, ring, ring_age, n, next_id, frame, boxes, scores, classes, rows, F, Q,
-                 F_elapsed, Q_elapsed, steps, H, R, P0, det_thresh, max_age, min_hits, iou_threshold, delta_t,
-                 inertia, class_aware, cost_mode):
+def ocsort_frame(table, n, next_id, frame, dets, motion, params):
     """One OC-SORT frame on the track table (rows ``< n`` live; room for ``n + len(boxes)``).
+
+    ``table`` is an :class:`OCSortTable`, ``dets`` the frame's (boxes, scores, classes, rows)
+    (:func:`~scratchvision.tracking._base.check_detections`), ``motion`` an
+    :class:`OCSortMotion` and ``params`` an :class:`OCSortParams`, all plain tuples (Numba types a
+    NamedTuple argument ten times more slowly, a microsecond a call); ``frame`` is the frame
+    number, ``next_id`` the next new id.
 
     1. Keep detections scoring above ``det_thresh``; predict every track as SORT does, deleting
        tracks whose predicted box is not finite.
@@ -319,6 +370,10 @@ def ocsort_frame(X, P, FX, FP, info, V, ring, ring_age, n, next_id, frame, boxes
     track id), unmatched detection rows, unmatched track ids, removed ids, ids of the live
     tracks, their states
     """
+    X, P, FX, FP, info, V, ring, ring_age = table
+    boxes, scores, classes, rows = dets
+    F_elapsed, Q_elapsed, steps, P0 = motion[2], motion[3], motion[4], motion[7]
+    det_thresh, max_age, min_hits, iou_threshold, delta_t, inertia, class_aware, cost_mode = params
     keep = np.flatnonzero(scores > det_thresh)
     n_det = len(keep)
     obs = np.empty((n_det, 5))
@@ -356,7 +411,7 @@ def ocsort_frame(X, P, FX, FP, info, V, ring, ring_age, n, next_id, frame, boxes
     n_matched = 0
     for j in range(len(matches)):
         d, k = matches[j, 0], matches[j, 1]
-        _observe(k, obs[d], X, P, FX, FP, info, V, ring, ring_age, F, Q, H, R, delta_t, steps)
+        _observe(table, k, obs[d], motion, delta_t)
         V[k, SCORE], info[k, CLASS], info[k, DET_IDX] = obs[d, 4], d_cls[d], d_rows[d]
         matched[n_matched, 0], matched[n_matched, 1] = d_rows[d], info[k, ID]
         n_matched += 1
@@ -377,7 +432,7 @@ def ocsort_frame(X, P, FX, FP, info, V, ring, ring_age, n, next_id, frame, boxes
                 if recovery[i, j] < iou_threshold:
                     continue
                 d, k = u_det[i], u_trk[j]
-                _observe(k, obs[d], X, P, FX, FP, info, V, ring, ring_age, F, Q, H, R, delta_t, steps)
+                _observe(table, k, obs[d], motion, delta_t)
                 V[k, SCORE], info[k, CLASS], info[k, DET_IDX] = obs[d, 4], d_cls[d], d_rows[d]
                 matched[n_matched, 0], matched[n_matched, 1] = d_rows[d], info[k, ID]
                 n_matched += 1
@@ -386,7 +441,7 @@ def ocsort_frame(X, P, FX, FP, info, V, ring, ring_age, n, next_id, frame, boxes
             u_trk = np.unique(u_trk[~used_t[u_trk]])
     unmatched_ids = np.empty(len(u_trk), np.int64)
     for j in range(len(u_trk)):
-        _miss(u_trk[j], X, P, FX, FP, info, steps)
+        _miss(table, u_trk[j], steps)
         unmatched_ids[j] = info[u_trk[j], ID]
     for d in u_det:
         X[n], P[n] = 0.0, P0

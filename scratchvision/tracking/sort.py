@@ -17,24 +17,67 @@ A. Bewley, Z. Ge, L. Ott, F. Ramos, B. Upcroft. "Simple Online and Realtime Trac
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import check_choice, check_float, check_int
-from ..boxes import COST_MODES, XYSR, XYXY, convert_checked, convert_kernel, iou_kernel
+from ..boxes import COST_MODES, XYSR, XYXY, convert_kernel, iou_kernel
 from ..kalman.kernels import batch_predict_kernel, batch_update_kernel
 from ..kalman.models import xysr_model
-from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, FrameClock, StepRecord, check_detections,
-                    gated_association, grow_rows, pack_step, remove_rows, timed_noise, timed_transition)
-from .camera import check_warp, warp_states
+from ._base import (STATE_CONFIRMED, STATE_LOST, STATE_TENTATIVE, MultiObjectTracker, StepRecord, check_detections,
+                    gated_association, pack_step, remove_rows, timed_noise, timed_transition)
 
-__all__ = ["Sort"]
+__all__ = ["Sort", "SortTable", "SortMotion", "SortParams"]
 
 #: Columns of the integer track table ``info`` (OC-SORT's table starts with the same six).
 ID, TIME_SINCE_UPDATE, HITS, HIT_STREAK, AGE, CLASS = range(6)
 
 
-class Sort:
+class SortTable(NamedTuple):
+    """SORT's track table: row ``t`` is one track (rows ``< n`` live)."""
+
+    #: (T, 7) Kalman means ``[x, y, s, r, vx, vy, vs]`` (centre, area, aspect ratio, velocities)
+    X: np.ndarray
+    #: (T, 7, 7) Kalman covariances
+    P: np.ndarray
+    #: (T, 6) int64: :data:`ID`, :data:`TIME_SINCE_UPDATE`, :data:`HITS`, :data:`HIT_STREAK`,
+    #: :data:`AGE`, :data:`CLASS`
+    info: np.ndarray
+    #: (T,) score of the last matched detection
+    last_score: np.ndarray
+
+
+class SortMotion(NamedTuple):
+    """The Kalman model of one SORT frame."""
+
+    #: (7, 7) transition over the frame's elapsed time
+    F: np.ndarray
+    #: (1, 7, 7) process noise over it
+    Q: np.ndarray
+    #: frame periods elapsed (ages and misses advance by this)
+    steps: int
+    #: (4, 7) measurement matrix
+    H: np.ndarray
+    #: (1, 4, 4) measurement noise
+    R: np.ndarray
+    #: (7, 7) covariance of a new track
+    P0: np.ndarray
+
+
+class SortParams(NamedTuple):
+    """SORT's thresholds, as :func:`sort_frame` reads them."""
+
+    max_age: int
+    min_hits: int
+    iou_threshold: float
+    class_aware: bool
+    #: the association cost's code (:data:`~scratchvision.boxes.COST_MODES`)
+    cost_mode: int
+
+
+class Sort(MultiObjectTracker):
     """SORT multi-object tracker.
 
     Parameters
@@ -58,10 +101,11 @@ class Sort:
 
     Notes
     -----
-    The tracks live in a table of rows, one per track: the Kalman states ``X`` (T, 7) and
-    covariances ``P`` (T, 7, 7), the integer columns ``info`` (T, 6) named by :data:`ID`,
-    :data:`TIME_SINCE_UPDATE`, :data:`HITS`, :data:`HIT_STREAK`, :data:`AGE`, :data:`CLASS`, and the
-    last matched score ``last_score``. One call of the compiled :func:`sort_frame` runs a whole frame on it.
+    The tracks live in a :class:`SortTable` of rows, one per track: the Kalman states ``X``
+    (T, 7) and covariances ``P`` (T, 7, 7), the integer columns ``info`` (T, 6) named by
+    :data:`ID`, :data:`TIME_SINCE_UPDATE`, :data:`HITS`, :data:`HIT_STREAK`, :data:`AGE`,
+    :data:`CLASS`, and the last matched score ``last_score``. One call of the compiled
+    :func:`sort_frame` runs a whole frame on it.
 
     Examples
     --------
@@ -72,6 +116,9 @@ class Sort:
     array([1.])
     """
 
+    STATE_FORMAT = "xysr"
+    COST_STAGES = ("iou",)
+
     def __init__(self, max_age: int = 1, min_hits: int = 3, iou_threshold: float = 0.3, *,
                  class_aware: bool = False, cost: str = "iou", frame_rate: float = 30.0):
         self.max_age = check_int(max_age, "max_age", low=0)
@@ -79,33 +126,13 @@ class Sort:
         self.iou_threshold = check_float(iou_threshold, "iou_threshold", low=0.0, high=1.0)
         self.class_aware = bool(class_aware)
         self.cost = check_choice(cost, "cost", tuple(COST_MODES))
-        self._cost_mode = COST_MODES[self.cost]
         self._model = xysr_model()
         self._Q = self._model.Q[None].copy()
         self._R = self._model.R[None].copy()
-        self._clock = FrameClock(frame_rate)
-        self.reset()
+        super().__init__(frame_rate)
 
-    def reset(self):
-        """Forget every track and restart ids at 1."""
-        self._clock.reset()
-        self.frame_count = 0
-        self._next_id = 1
-        self._n = 0
-        self._X, self._P = np.zeros((0, 7)), np.zeros((0, 7, 7))
-        self._info, self._last_score = np.zeros((0, 6), np.int64), np.zeros(0)
-        self._record = StepRecord(0)
-
-    @property
-    def boxes(self):
-        """Current (posterior) box of every live track, (T, 4) x1, y1, x2, y2."""
-        return convert_checked(self._X[:self._n, :4], "xysr", "xyxy")
-
-    @property
-    def last_step(self):
-        """The :class:`~scratchvision.tracking.TrackerStep` of the last ``update()`` (costs:
-        ``"iou"``, detections by tracks)."""
-        return self._record.step()
+    def _empty_table(self):
+        return SortTable(np.zeros((0, 7)), np.zeros((0, 7, 7)), np.zeros((0, 6), np.int64), np.zeros(0))
 
     def update(self, dets=None, warp=None, timestamp=None):
         """Advance one frame.
@@ -130,28 +157,36 @@ class Sort:
             reference's order (newest track first); ``det_idx`` is the row of ``dets`` each track
             was matched to this frame.
         """
-        boxes, scores, classes, rows = check_detections(dets)
-        steps, dt = self._clock.advance(timestamp)
-        if warp is not None:
-            warp_states(self._X, self._P, self._n, "xysr", check_warp(warp))
-        self.frame_count += steps
-        self._X, self._P, self._info, self._last_score = grow_rows((self._X, self._P, self._info, self._last_score),
-                                                                   self._n,
-                                                       self._n + len(boxes))
+        dets = check_detections(dets)
+        steps, dt = self._start_frame(warp, timestamp, len(dets[0]))
         m = self._model
-        self._n, self._next_id, out, iou, log = sort_frame(
-            self._X, self._P, self._info, self._last_score, self._n, self._next_id, self.frame_count, boxes, scores,
-            classes,
-            rows, timed_transition(m.F, dt), timed_noise(self._Q, dt), steps, m.H, self._R, m.P0,
-            self.max_age, self.min_hits, self.iou_threshold, self.class_aware, self._cost_mode)
+        motion = (timed_transition(m.F, dt), timed_noise(self._Q, dt), steps, m.H, self._R, m.P0)  # SortMotion
+        params = (self.max_age, self.min_hits, self.iou_threshold, self.class_aware, COST_MODES[self.cost])
+        self._n, self._next_id, out, iou, log = sort_frame(tuple(self._table), self._n, self._next_id,
+                                                            self.frame_count, dets, motion, params)  # SortParams
         self._record = StepRecord(self.frame_count, {"iou": iou}, log)
         return out
 
 
 @kernel
-def sort_frame(X, P, info, last_score, n, next_id, frame, boxes, scores, classes, rows, F, Q, steps, H, R, P0, max_age,
-               min_hits, iou_threshold, class_aware, cost_mode):
+def sort_frame(table, n, next_id, frame, dets, motion, params):
     """One SORT frame on the track table (rows ``< n`` live; room for ``n + len(boxes)``).
+
+    Parameters
+    ----------
+    table : :class:`SortTable` as a plain tuple (X, P, info, last_score), updated in place
+    n : int
+        Live rows.
+    next_id : int
+        The id the next new track gets.
+    frame : int
+        The frame number (``Sort.frame_count``).
+    dets : tuple (boxes, scores, classes, rows)
+        The frame's detections (:func:`~scratchvision.tracking._base.check_detections`).
+    motion : :class:`SortMotion` as a plain tuple
+    params : :class:`SortParams` as a plain tuple
+        (Numba types a plain tuple argument ten times faster than a NamedTuple, a microsecond a
+        call, so the NamedTuples are unpacked here.)
 
     1. Predict every track (zeroing the area velocity when it would make the area
        non-positive, as sort.py does); age it, reset the hit streak of tracks that missed the
@@ -170,6 +205,10 @@ def sort_frame(X, P, info, last_score, n, next_id, frame, boxes, scores, classes
     (detection row, track id), unmatched detection rows, unmatched track ids, removed ids, ids
     of the live tracks, their states
     """
+    X, P, info, last_score = table
+    boxes, scores, classes, rows = dets
+    F, Q, steps, H, R, P0 = motion
+    max_age, min_hits, iou_threshold, class_aware, cost_mode = params
     n_det = boxes.shape[0]
     removed = np.empty(n + n_det, np.int64)
     predicted, dead = predict_tracks(X, P, info, n, F, Q, steps)

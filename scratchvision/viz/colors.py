@@ -13,7 +13,17 @@ _GOLDEN = 0.6180339887498949
 
 def hsv_to_rgb(h, s, v) -> np.ndarray:
     """Convert hue, saturation, value arrays in [0, 1] to RGB floats in [0, 1] (shape + (3,));
-    hues outside [0, 1) wrap around."""
+    hues outside [0, 1) wrap around.
+
+    Parameters
+    ----------
+    h, s, v : array-like of one shape
+        Hue, saturation and value in [0, 1].
+
+    Returns
+    -------
+    ndarray (..., 3) float64 in [0, 1]
+    """
     arrays = []
     for a, name in ((h, "h"), (s, "s"), (v, "v")):
         a = as_array(a, name).astype(np.float64)
@@ -35,7 +45,16 @@ def hsv_to_rgb(h, s, v) -> np.ndarray:
 
 
 def id_colors(ids) -> np.ndarray:
-    """A stable, well-spread RGB colour (uint8) for each integer track id (golden-ratio hues)."""
+    """A stable, well-spread RGB colour (uint8) for each integer track id (golden-ratio hues).
+
+    Parameters
+    ----------
+    ids : array-like of int (N,)
+
+    Returns
+    -------
+    ndarray (N, 3) uint8 RGB
+    """
     ids = check_ids(ids)
     hue = (ids * _GOLDEN) % 1.0
     return np.floor(255 * hsv_to_rgb(hue, 0.85, 0.95) + 0.5).astype(np.uint8)

@@ -25,7 +25,16 @@ _DIGITS = {
 
 
 def to_rgb8(image) -> np.ndarray:
-    """A new RGB uint8 copy of a gray or RGB frame (float input is rounded and clipped to [0, 255])."""
+    """A new RGB uint8 copy of a gray or RGB frame (float input is rounded and clipped to [0, 255]).
+
+    Parameters
+    ----------
+    image : ndarray (H, W) or (H, W, 3)
+
+    Returns
+    -------
+    ndarray (H, W, 3) uint8
+    """
     img = to_uint8(check_image(image))
     if img.ndim == 2:
         return np.repeat(img[:, :, None], 3, axis=2)
@@ -62,6 +71,20 @@ def draw_lines(image, segments, color=(255, 0, 0), *, thickness: int = 1) -> np.
     """Draw line segments ``(x0, y0, x1, y1)``, (M, 4), each sampled at one point per pixel step.
 
     ``color`` is one RGB triple or one per segment (M, 3).
+
+    Parameters
+    ----------
+    image : ndarray (H, W) or (H, W, 3)
+    segments : array-like (M, 4)
+        ``x0, y0, x1, y1``.
+    color : RGB triple or array-like (M, 3)
+    thickness : int
+        Side of the square dot drawn at each sample, in pixels.
+
+    Returns
+    -------
+    ndarray (H, W, 3) uint8
+        A copy of the image with the lines.
     """
     canvas = to_rgb8(image)
     seg = as_array(segments, "segments").astype(np.float64)
@@ -87,7 +110,21 @@ def draw_lines(image, segments, color=(255, 0, 0), *, thickness: int = 1) -> np.
 
 
 def draw_points(image, points, color=(255, 0, 0), *, radius: int = 2) -> np.ndarray:
-    """Draw filled discs of ``radius`` at points (N, 2) x, y (``color``: one triple or (N, 3))."""
+    """Draw filled discs of ``radius`` at points (N, 2) x, y (``color``: one triple or (N, 3)).
+
+    Parameters
+    ----------
+    image : ndarray (H, W) or (H, W, 3)
+    points : array-like (N, 2)
+        ``x, y``.
+    color : RGB triple or array-like (N, 3)
+    radius : int
+
+    Returns
+    -------
+    ndarray (H, W, 3) uint8
+        A copy of the image with the discs.
+    """
     canvas = to_rgb8(image)
     pts, _ = check_points(points)
     radius = check_int(radius, "radius", low=0, high=64)
@@ -128,6 +165,11 @@ def draw_boxes(image, boxes, ids=None, *, color=None, thickness: int = 2, label:
     thickness : int
     label : bool
         Write the ids.
+
+    Returns
+    -------
+    ndarray (H, W, 3) uint8
+        A copy of the image with the boxes (and ids).
     """
     b = check_boxes(boxes)
     if len(b) == 0:
@@ -178,6 +220,13 @@ def draw_tracks(image, rows, frame: int, *, trail: int = 20, thickness: int = 2)
         Which frame's boxes to draw.
     trail : int
         How many past frames of box-bottom centres to join into a trail.
+    thickness : int
+        Line width of the boxes and trails, in pixels.
+
+    Returns
+    -------
+    ndarray (H, W, 3) uint8
+        A copy of the frame with the boxes, their ids and the trails drawn.
     """
     r = check_mot_rows(rows)
     canvas = to_rgb8(image)
@@ -206,6 +255,21 @@ def draw_flow_arrows(image, flow, *, step: int = 16, scale: float = 1.0,
 
     The view of OpenCV's opt_flow.py ``draw_flow``: grid points start at ``step // 2``, each
     line goes from ``(x, y)`` to ``(x + scale dx, y + scale dy)`` with a dot at its start.
+
+    Parameters
+    ----------
+    image : ndarray (H, W) or (H, W, 3)
+    flow : ndarray (H, W, 2)
+    step : int
+        Grid spacing in pixels.
+    scale : float
+        Arrow length per pixel of motion.
+    color : RGB triple
+
+    Returns
+    -------
+    ndarray (H, W, 3) uint8
+        A copy of the image with the arrows.
     """
     flow = check_flow(flow)
     img = check_image(image)

@@ -26,6 +26,10 @@ def colorwheel() -> np.ndarray:
 
     Each segment ramps one channel linearly between two of the six primary/secondary colours:
     red, yellow, green, cyan, blue, magenta and back to red.
+
+    Returns
+    -------
+    ndarray (55, 3) uint8
     """
     corners = np.array([[255, 0, 0], [255, 255, 0], [0, 255, 0], [0, 255, 255], [0, 0, 255],
                         [255, 0, 255], [255, 0, 0]], np.float64)
@@ -88,6 +92,16 @@ def flow_to_hsv(flow, *, magnitude_scale: float = 4.0) -> np.ndarray:
 
     The same mapping as opencv/samples/python/opt_flow.py ``draw_hsv`` (full saturation, value
     ``min(4 |f|, 255)``), returned as RGB uint8.
+
+    Parameters
+    ----------
+    flow : ndarray (H, W, 2)
+    magnitude_scale : float
+        Value per pixel of motion (clipped at 255).
+
+    Returns
+    -------
+    ndarray (H, W, 3) uint8 RGB
     """
     flow = check_flow(flow).astype(np.float64)
     scale = check_float(magnitude_scale, "magnitude_scale", low=0.0)

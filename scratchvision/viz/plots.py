@@ -70,7 +70,26 @@ def plot_flow_quiver(image, flow, *, step: int = 16, path=None, title: str = "fl
                      scale: float = 1.0):
     """The frame with the flow drawn as arrows every ``step`` pixels (matplotlib quiver), each
     arrow ``scale`` times the motion it shows (say so in ``title`` when it is not 1: sub-pixel
-    motion is invisible at scale 1)."""
+    motion is invisible at scale 1).
+
+    Parameters
+    ----------
+    image : ndarray (H, W) or (H, W, 3)
+    flow : ndarray (H, W, 2)
+    step : int
+        Grid spacing in pixels.
+    path : str or os.PathLike, optional
+        Save the figure there.
+    title : str
+    ax : matplotlib Axes, optional
+        Draw into this axes instead of a new figure.
+    scale : float
+        Arrow length per pixel of motion.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     img = check_image(image)
     flow = check_flow(flow)
     if img.shape[:2] != flow.shape[:2]:
@@ -123,7 +142,7 @@ def plot_colour_names(image, *, path=None, title: str = "colour names"):
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    from ..sot.colour_names import COLOUR_NAME_RGB, COLOUR_NAMES, colour_name_image
+    from ..sot.colour_naming import COLOUR_NAME_RGB, COLOUR_NAMES, colour_name_image
 
     labels = colour_name_image(image)
     img = np.asarray(image)

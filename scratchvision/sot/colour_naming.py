@@ -148,7 +148,16 @@ def colour_names(image, cell_size: int = 1, *, reduced: bool = False) -> np.ndar
 def colour_name_image(image) -> np.ndarray:
     """The most probable colour name of each pixel: (H, W) uint8 indices into
     :data:`COLOUR_NAMES` (the first on ties). ``COLOUR_NAME_RGB[colour_name_image(img)]`` paints
-    the image in its name colours (:func:`scratchvision.viz.plot_colour_names` shows both)."""
+    the image in its name colours (:func:`scratchvision.viz.plot_colour_names` shows both).
+
+    Parameters
+    ----------
+    image : ndarray (H, W, 3) RGB, uint8 or float in [0, 255]
+
+    Returns
+    -------
+    ndarray (H, W) uint8
+    """
     img = _rgb(image)
     out = np.empty(img.shape[:2], np.uint8)
     _name_labels(img, _most_probable_names(), out)
