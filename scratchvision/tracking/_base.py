@@ -550,4 +550,5 @@ class MultiObjectTracker:
 
     def _grow(self, new_rows: int):
         """Room in the table for ``new_rows`` tracks after the live ones (:func:`grow_rows`)."""
-        self._table = type(self._table)(*grow_rows(self._table, self._n, self._n + new_rows))
+        if self._n + new_rows > len(self._table.X):
+            self._table = type(self._table)(*grow_rows(self._table, self._n, self._n + new_rows))
