@@ -67,7 +67,18 @@ def convert(boxes, src: str, dst: str) -> np.ndarray:
 
 def convert_checked(b, src: str, dst: str) -> np.ndarray:
     """:func:`convert` for input already validated (float64 (N, 4), known formats): the trackers
-    call it every frame, where the checks would cost a third of the time."""
+    call it every frame, where the checks would cost a third of the time.
+
+    Parameters
+    ----------
+    b : ndarray (N, 4) float64
+    src, dst : str
+        Formats of :data:`FORMATS`.
+
+    Returns
+    -------
+    ndarray (N, 4) float64
+    """
     if src == dst:
         return b.copy()
     out = np.empty((b.shape[0], 4), np.float64)
@@ -78,7 +89,20 @@ def convert_checked(b, src: str, dst: str) -> np.ndarray:
 @kernel
 def convert_kernel(b, src, dst, out):
     """Kernel-level :func:`convert_checked` into ``out``: row by row through centre and size;
-    ``src`` and ``dst`` index :data:`FORMATS` (:data:`XYXY` ... :data:`XYAH`)."""
+    ``src`` and ``dst`` index :data:`FORMATS` (:data:`XYXY` ... :data:`XYAH`).
+
+    Parameters
+    ----------
+    b : ndarray (N, 4) float64
+    src, dst : int
+        Format codes.
+    out : ndarray (N, 4) float64
+        Written in place.
+
+    Returns
+    -------
+    None
+    """
     for i in range(b.shape[0]):
         p, q, r, s = b[i, 0], b[i, 1], b[i, 2], b[i, 3]
         if src == 0:  # xyxy
@@ -134,6 +158,19 @@ def iou_kernel(a, b, pixel_inclusive, mode, out):
     """Kernel-level overlap matrix ``out[i, j]`` of xyxy boxes ``a[i]`` and ``b[j]``.
 
     ``mode`` 0: IoU, 1: GIoU, 2: DIoU, 3: CIoU. Callable from other kernels (the trackers).
+
+    Parameters
+    ----------
+    a, b : ndarray (N, 4) and (M, 4) float64
+    pixel_inclusive : bool
+    mode : int
+        The overlap (:data:`COST_MODES`).
+    out : ndarray (N, M) float64
+        Written in place.
+
+    Returns
+    -------
+    None
     """
     one = 1.0 if pixel_inclusive else 0.0
     for i in range(a.shape[0]):
@@ -195,7 +232,17 @@ def _overlaps(a, b, pixel_inclusive, mode):
 
 def iou_checked(a, b, pixel_inclusive: bool = False) -> np.ndarray:
     """:func:`iou_matrix` for boxes already validated (float64 (N, 4), finite), as
-    :func:`convert_checked` is for :func:`convert`: the trackers' per-frame call."""
+    :func:`convert_checked` is for :func:`convert`: the trackers' per-frame call.
+
+    Parameters
+    ----------
+    a, b : ndarray (N, 4) and (M, 4) float64
+    pixel_inclusive : bool
+
+    Returns
+    -------
+    ndarray (N, M) float64
+    """
     return _overlaps(a, b, pixel_inclusive, MODE_IOU)
 
 

@@ -140,6 +140,20 @@ def first_run(command: str, seconds: float, stream=None):
     code (kernels are cached per version), say once that kernels compile first (``about
     seconds``), and remember when it completes. Yields True on a first run.
 
+    Parameters
+    ----------
+    command : str
+        The command's name, as the marks record it.
+    seconds : float
+        About how long the first run compiles, said in the notice.
+    stream : file-like, optional
+        Where the notice goes (stderr).
+
+    Yields
+    ------
+    bool
+        True on a first run.
+
     Examples
     --------
     >>> with first_run("my-job", 10) as cold:  # doctest: +SKIP
@@ -164,7 +178,13 @@ def _marker(command):
 
 def mark_warm(commands) -> None:
     """Record that ``commands`` have their kernels cached (after :func:`warmup`), so that
-    :func:`first_run` does not announce a compilation for them."""
+    :func:`first_run` does not announce a compilation for them.
+
+    Parameters
+    ----------
+    commands : iterable of str
+        The commands' names.
+    """
     for command in commands:
         with contextlib.suppress(OSError):
             os.makedirs(_marker_dir(), exist_ok=True)

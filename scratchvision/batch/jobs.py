@@ -29,6 +29,16 @@ def quantise_flow(flow, bound: float = 20.0) -> np.ndarray:
     to 0..255, ``round(255 (v + bound) / (2 bound))`` in float64 with ties to even (OpenCV's
     cvRound), uint8 (..., 2).
 
+    Parameters
+    ----------
+    flow : array-like (..., 2)
+    bound : float
+        The magnitude mapped to 0 and 255.
+
+    Returns
+    -------
+    ndarray (..., 2) uint8
+
     Examples
     --------
     >>> import numpy as np
@@ -48,6 +58,16 @@ def quantise_flow(flow, bound: float = 20.0) -> np.ndarray:
 def dequantise_flow(q, bound: float = 20.0) -> np.ndarray:
     """The flow a quantised image stands for, ``q 2 bound / 255 - bound``, float32 (within
     ``bound / 255`` of the flow that was quantised, where it was inside the bound).
+
+    Parameters
+    ----------
+    q : array-like of uint8 (any shape)
+    bound : float
+        The bound the flow was quantised with.
+
+    Returns
+    -------
+    ndarray, float32, the shape of ``q``
 
     Examples
     --------

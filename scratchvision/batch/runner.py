@@ -44,7 +44,22 @@ CONNECT_TIMEOUT = 5  # seconds to reach a scheduler given by address
 @dataclass
 class ItemResult:
     """One input's outcome: ``status`` is ``"done"``, ``"skipped"`` (finished by an earlier run)
-    or ``"failed"`` (``error`` says why)."""
+    or ``"failed"`` (``error`` says why).
+
+    Attributes
+    ----------
+    name : str
+        The input's name (its file name without extension).
+    source : str
+        Its path.
+    status : {"done", "skipped", "failed"}
+    output : str
+        Where its results were written.
+    seconds : float
+        Time spent on it.
+    error : str
+        Why it failed (one line).
+    """
 
     name: str
     source: str
@@ -57,7 +72,21 @@ class ItemResult:
 @dataclass
 class JobReport:
     """What a job did: one :class:`ItemResult` per input, in input order, the scheduler that ran
-    it, the wall time, and (``track_dataset``) the evaluation."""
+    it, the wall time, and (``track_dataset``) the evaluation.
+
+    Attributes
+    ----------
+    job : str
+        The job's name.
+    out_dir : str
+    scheduler : str
+        Where it ran: a scheduler address, ``"local"`` or ``"serial"``.
+    items : list of ItemResult
+    seconds : float
+        Wall time.
+    metrics : dict
+        ``track_dataset``'s evaluation (empty for the other jobs).
+    """
 
     job: str
     out_dir: str

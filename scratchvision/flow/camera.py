@@ -471,7 +471,16 @@ class CameraMotionTrace:
     """What :func:`estimate_camera_motion` did: the corners found in the first frame (in
     full-resolution pixels), where they were tracked to, which matches the fit kept, and
     ``ok`` (False when too few matches were left; the matrix is then the identity, and
-    ``reason`` says why)."""
+    ``reason`` says why).
+
+    Attributes
+    ----------
+    corners : ndarray (N, 2)
+    tracked : ndarray (N, 2)
+    inliers : ndarray (N,) of bool
+    ok : bool
+    reason : str
+    """
 
     corners: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     tracked: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))

@@ -58,7 +58,15 @@ class ECCError(ValueError):
 
 @dataclass
 class ECCTrace:
-    """The iterations of :func:`find_transform_ecc`: ``rho`` after each and the warp before it."""
+    """The iterations of :func:`find_transform_ecc`: ``rho`` after each and the warp before it.
+
+    Attributes
+    ----------
+    rho : list of float
+        The correlation coefficient after each iteration.
+    warps : list of ndarray
+        The warp each iteration started from.
+    """
 
     rho: list
     warps: list

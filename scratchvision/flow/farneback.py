@@ -60,6 +60,13 @@ def poly_expansion_basis(poly_n: int, poly_sigma: float):
     ``G^-1 b`` with ``G`` the Gram matrix of the basis ``(1, x, y, x^2, y^2, xy)`` under
     ``g(x) g(y)``, which has only the entries returned here.
 
+    Parameters
+    ----------
+    poly_n : int
+        Half-width of the neighbourhood (the filters have ``2 poly_n + 1`` taps).
+    poly_sigma : float
+        Standard deviation of the Gaussian applicability.
+
     Returns
     -------
     g, xg, xxg : ndarray (poly_n + 1,), float32

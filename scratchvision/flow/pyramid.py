@@ -80,6 +80,11 @@ def dense_pyramid_sizes(shape, scale_step: float = 0.5, levels: int = 3, *, min_
     levels : int >= 0
         Layers beyond the full-resolution one, at most.
     min_size : int >= 1
+
+    Returns
+    -------
+    list of (float, (int, int))
+        ``(scale, (height, width))`` per layer, coarsest first.
     """
     h, w = shape[:2]
     scale_step = check_float(scale_step, "scale_step", low=0.0, high=1.0, low_open=True)

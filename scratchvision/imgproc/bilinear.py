@@ -57,6 +57,20 @@ def sample_bilinear(img, x, y, c, border_mode, border_value):
     A neighbour outside the image takes ``border_value`` (mode 0, like ``cv2.BORDER_CONSTANT``),
     the nearest edge pixel (mode 1, ``cv2.BORDER_REPLICATE``), or NaN (mode 2); a neighbour of
     weight zero is not read, so a position exactly on the last row or column is inside.
+
+    Parameters
+    ----------
+    img : ndarray (H, W, C)
+    x, y : float
+    c : int
+        Channel.
+    border_mode : int
+        0 constant, 1 replicate, 2 NaN (:data:`BORDER_MODES`).
+    border_value : float
+
+    Returns
+    -------
+    float (float64)
     """
     h, w = img.shape[0], img.shape[1]
     i, j, ax, ay = _bilinear_position(x, y, h, w)
@@ -87,7 +101,19 @@ def _neighbours_inside(i, j, h, w):
 @kernel(inline=True)
 def blend_bilinear(v00, v01, v10, v11, ax, ay):
     """The bilinear blend of four neighbours: along x by ``ax``, then along y by ``ay``, in the
-    inputs' precision (float64 here; float32 in ECC's warp, as OpenCV 5 blends)."""
+    inputs' precision (float64 here; float32 in ECC's warp, as OpenCV 5 blends).
+
+    Parameters
+    ----------
+    v00, v01, v10, v11 : float
+        The neighbours: top-left, top-right, bottom-left, bottom-right.
+    ax, ay : float
+        The fractional position along x and y.
+
+    Returns
+    -------
+    float
+    """
     top = v00 + ax * (v01 - v00)
     bottom = v10 + ax * (v11 - v10)
     return top + ay * (bottom - top)

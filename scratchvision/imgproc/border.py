@@ -15,7 +15,17 @@ __all__ = ["reflect101", "fill_border_reflect101", "pad_reflect101"]
 
 @kernel
 def reflect101(i, n):
-    """Index ``i`` folded into [0, n) with OpenCV's BORDER_REFLECT_101 (``-1 -> 1``, ``n -> n-2``)."""
+    """Index ``i`` folded into [0, n) with OpenCV's BORDER_REFLECT_101 (``-1 -> 1``, ``n -> n-2``).
+
+    Parameters
+    ----------
+    i : int
+    n : int >= 1
+
+    Returns
+    -------
+    int
+    """
     if n == 1:
         return 0
     while i < 0 or i >= n:
@@ -29,7 +39,21 @@ def reflect101(i, n):
 @kernel
 def fill_border_reflect101(row, left, w):
     """Fill a padded row's border in place: ``row[left:left + w]`` holds the data, the ``left``
-    entries before it and all entries after it become its reflect-101 extension."""
+    entries before it and all entries after it become its reflect-101 extension.
+
+    Parameters
+    ----------
+    row : ndarray (1-D)
+        Written in place.
+    left : int
+        Border width before the data.
+    w : int
+        Data length.
+
+    Returns
+    -------
+    None
+    """
     for j in range(left):
         row[j] = row[left + reflect101(j - left, w)]
     for j in range(left + w, row.shape[0]):

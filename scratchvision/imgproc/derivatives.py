@@ -29,7 +29,20 @@ def _scharr_at(r0, r1, r2, xl, x, xr):
 def scharr_kernel(img, gx, gy, pad_h, pad_w):
     """Ix into ``gx`` and Iy into ``gy`` at offset (pad_h, pad_w): [-1 0 1] x [3 10 3] and its
     transpose, reflect-101 borders (as OpenCV's calcScharrDeriv), in one pass over the three
-    rows around each output row."""
+    rows around each output row.
+
+    Parameters
+    ----------
+    img : ndarray (H, W) uint8
+    gx, gy : ndarray int16
+        At least (H + pad_h, W + pad_w); written in place.
+    pad_h, pad_w : int
+        Offset of the output.
+
+    Returns
+    -------
+    None
+    """
     h, w = img.shape
     for y in numba.prange(h):
         r0 = img[reflect101(y - 1, h)]

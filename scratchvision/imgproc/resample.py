@@ -40,7 +40,21 @@ def linear_taps(pos, src: int):
     """Bilinear taps of positions ``pos`` along an axis of ``src`` pixels: each position's left
     pixel and the weight of its right neighbour (float32, as OpenCV's), clamped at both ends so
     positions outside repeat the edge pixel (:func:`linear_tap` for one position). Feed them to
-    :func:`sample_separable`."""
+    :func:`sample_separable`.
+
+    Parameters
+    ----------
+    pos : array-like of float
+    src : int
+        Pixels along the axis.
+
+    Returns
+    -------
+    x0 : ndarray int64, the shape of ``pos``
+        Left pixels.
+    ax : ndarray float32
+        Weights of the right neighbours.
+    """
     pos = as_array(pos, "pos").astype(np.float64)
     check_finite(pos, "pos")
     src = check_int(src, "src", low=1)
@@ -53,7 +67,18 @@ def linear_taps(pos, src: int):
 @kernel
 def linear_tap(pos, src):
     """Kernel-level bilinear tap of one position: ``(left pixel, float32 weight of its right
-    neighbour)``, clamped to the ``src`` pixels of the axis."""
+    neighbour)``, clamped to the ``src`` pixels of the axis.
+
+    Parameters
+    ----------
+    pos : float
+    src : int
+        Pixels along the axis.
+
+    Returns
+    -------
+    (int, float32)
+    """
     i0 = np.int64(np.floor(pos))
     if i0 < 0:
         return 0, np.float32(0.0)
@@ -73,7 +98,22 @@ def window_taps(centers, sizes, ow, oh, w, h):
     """Kernel-level taps of K windows sampled on one ``ow x oh`` grid: window ``k`` of size
     ``sizes[k]`` centred at ``centers[k]`` has grid point ``j`` at
     ``cx + (j - (ow - 1) / 2) sw / ow`` (and likewise in y), in an image of ``w x h`` pixels.
-    Returns ``x0, ax`` (K, ow) and ``y0, ay`` (K, oh) for :func:`sample_separable`."""
+    Returns ``x0, ax`` (K, ow) and ``y0, ay`` (K, oh) for :func:`sample_separable`.
+
+    Parameters
+    ----------
+    centers, sizes : ndarray (K, 2)
+        Window centres and sizes (x, y).
+    ow, oh : int
+        Grid size.
+    w, h : int
+        Image size.
+
+    Returns
+    -------
+    x0, ax : ndarray (K, ow)
+    y0, ay : ndarray (K, oh)
+    """
     n = centers.shape[0]
     x0, ax = np.empty((n, ow), np.int64), np.empty((n, ow), np.float32)
     y0, ay = np.empty((n, oh), np.int64), np.empty((n, oh), np.float32)
@@ -102,6 +142,12 @@ def sample_separable(image, x_taps, y_taps) -> np.ndarray:
 
     ``image`` (H, W) or (H, W, C), uint8, float32 or float64, is read as it is (no float copy of
     the whole frame).
+
+    Parameters
+    ----------
+    image : ndarray (H, W) or (H, W, C)
+    x_taps, y_taps : (ndarray, ndarray)
+        ``(x0, ax)`` and ``(y0, ay)`` from :func:`linear_taps`.
 
     Returns
     -------
@@ -138,7 +184,18 @@ def _checked_taps(taps, name, size):
 def sample_separable_checked(image, x_taps, y_taps) -> np.ndarray:
     """:func:`sample_separable` without the checks, for callers whose image and taps are known
     to be valid (:func:`resize`, the trackers' windows): the image an ndarray of an image dtype,
-    taps (K, n) int64 / float32 within the image."""
+    taps (K, n) int64 / float32 within the image.
+
+    Parameters
+    ----------
+    image : ndarray (H, W) or (H, W, C)
+    x_taps, y_taps : (ndarray, ndarray)
+        ``(x0, ax)`` and ``(y0, ay)``, (K, n) each.
+
+    Returns
+    -------
+    ndarray (K, oh, ow[, C]) float32
+    """
     h, w = image.shape[:2]
     img3 = np.ascontiguousarray(image.reshape(h, w, -1))
     x0, ax = (np.atleast_2d(t) for t in x_taps)
@@ -189,7 +246,24 @@ def interpolate_rows(img, x0, ax, y0, ay, out, start, stop):
     order), grid by grid. A grid whose columns are consecutive pixels at one fraction (a window
     at scale 1, clear of the right edge) reads its rows as contiguous runs of the flattened
     image (:func:`_interpolate_runs`); any other grid interpolates each source row it needs
-    horizontally once (:func:`_interpolate_lines`). The arithmetic is the same either way."""
+    horizontally once (:func:`_interpolate_lines`). The arithmetic is the same either way.
+
+    Parameters
+    ----------
+    img : ndarray (H, W, C)
+    x0, ax : ndarray (K, ow)
+        Column taps per grid (:func:`linear_taps`).
+    y0, ay : ndarray (K, oh)
+        Row taps per grid.
+    out : ndarray (K, oh, ow, C) float32
+        Written in place.
+    start, stop : int
+        The flattened output rows to compute.
+
+    Returns
+    -------
+    None
+    """
     oh = out.shape[1]
     r = start
     while r < stop:

@@ -67,6 +67,11 @@ def xysr_model() -> SimpleNamespace:
     ``P[4:, 4:] *= 1000`` then ``P *= 10``; ``Q[-1, -1] *= 0.01`` then ``Q[4:, 4:] *= 0.01``.
     So ``R = diag(1, 1, 10, 10)``, ``P0 = diag(10, 10, 10, 10, 1e4, 1e4, 1e4)`` and
     ``Q = diag(1, 1, 1, 1, 0.01, 0.01, 1e-4)``. SORT updates with the Joseph form.
+
+    Returns
+    -------
+    SimpleNamespace
+        ``F``, ``H``, ``Q``, ``R``, ``P0`` and ``joseph`` (True: the Joseph-form update).
     """
     F, H = _constant_velocity(4, 3)
     return SimpleNamespace(F=F, H=H, Q=np.diag([1, 1, 1, 1, 0.01, 0.01, 1e-4]),
@@ -101,6 +106,10 @@ def _measurements(Z, name="measurements"):
 def xysr_initiate(measurements):
     """New SORT tracks from (N, 4) ``[x, y, s, r]`` measurements: zero velocities and ``P0``.
 
+    Parameters
+    ----------
+    measurements : array-like (N, 4)
+
     Returns
     -------
     X : ndarray (N, 7), P : ndarray (N, 7, 7)
@@ -114,7 +123,13 @@ def xysr_initiate(measurements):
 def xyah_model() -> SimpleNamespace:
     """DeepSORT's / ByteTrack's constant-velocity ``F`` (8x8) and ``H`` (4x8), and the update
     form (``P - K S K'``, not Joseph). The noise depends on the state: see
-    :func:`xyah_process_noise` and :func:`xyah_measurement_noise`."""
+    :func:`xyah_process_noise` and :func:`xyah_measurement_noise`.
+
+    Returns
+    -------
+    SimpleNamespace
+        ``F``, ``H`` and ``joseph`` (False: the short update form).
+    """
     F, H = _constant_velocity(4, 4)
     return SimpleNamespace(F=F, H=H, joseph=False)
 
@@ -124,6 +139,10 @@ def xyah_initiate(measurements):
 
     Zero velocities; standard deviations ``2 h / 20`` (x, y, h), ``1e-2`` (a), ``10 h / 160``
     (vx, vy, vh) and ``1e-5`` (va).
+
+    Parameters
+    ----------
+    measurements : array-like (N, 4)
 
     Returns
     -------
@@ -167,7 +186,17 @@ def _states(X):
 def xyah_process_noise(X):
     """Process noise ``Q`` (N, 8, 8) of DeepSORT/ByteTrack for states ``X`` (N, 8), taken before
     the predict: standard deviations ``h / 20`` (x, y, h), ``1e-2`` (a), ``h / 160`` (vx, vy, vh)
-    and ``1e-5`` (va)."""
+    and ``1e-5`` (va).
+
+    Parameters
+    ----------
+    X : array-like (N, 8)
+        States before the predict.
+
+    Returns
+    -------
+    ndarray (N, 8, 8)
+    """
     x = _states(X)
     out = np.empty((len(x), 8, 8))
     xyah_process_noise_kernel(x, out)
@@ -185,7 +214,17 @@ def xyah_process_noise_kernel(X, out):
 
 def xyah_measurement_noise(X):
     """Measurement noise ``R`` (N, 4, 4) of DeepSORT/ByteTrack for predicted states ``X``:
-    standard deviations ``h / 20`` (x, y, h) and ``1e-1`` (a)."""
+    standard deviations ``h / 20`` (x, y, h) and ``1e-1`` (a).
+
+    Parameters
+    ----------
+    X : array-like (N, 8)
+        Predicted states.
+
+    Returns
+    -------
+    ndarray (N, 4, 4)
+    """
     x = _states(X)
     out = np.empty((len(x), 4, 4))
     xyah_measurement_noise_kernel(x, out)

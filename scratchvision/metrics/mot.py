@@ -509,7 +509,16 @@ def _evaluate(gt, hyp, iou_threshold, num_frames, distractors, count_frames=True
 
 def combine_results(results) -> MOTResult:
     """Combine per-sequence :class:`MOTResult` as motmetrics (sums of counts) and TrackEval
-    (HOTA: sums per alpha, association and localisation weighted by true positives) do."""
+    (HOTA: sums per alpha, association and localisation weighted by true positives) do.
+
+    Parameters
+    ----------
+    results : iterable of MOTResult
+
+    Returns
+    -------
+    MOTResult
+    """
     try:
         results = list(results)
     except TypeError:
@@ -602,7 +611,17 @@ TABLE_COLUMNS = (("IDF1", "IDF1", "%"), ("IDP", "IDP", "%"), ("IDR", "IDR", "%")
 def format_table(results: dict) -> str:
     """A text table of ``{name: metrics}`` (as :func:`evaluate_mot_folder` returns), one row per
     name, in the column layout motmetrics users know (rates in percent, one decimal), plus HOTA,
-    DetA, AssA and LocA."""
+    DetA, AssA and LocA.
+
+    Parameters
+    ----------
+    results : dict
+        ``{name: metrics dict}``.
+
+    Returns
+    -------
+    str
+    """
     if not isinstance(results, dict):
         raise TypeError(f"results must be a dict {{name: metrics}}, got {type(results).__name__}")
     header = [""] + [h for h, _, _ in TABLE_COLUMNS]

@@ -157,7 +157,17 @@ def _difference(flat, left, right, up, down):
 def fhog(image, cell_size: int = 4) -> np.ndarray:
     """31-channel HOG of a gray (H, W) or colour (H, W, C) image on cells of ``cell_size``
     pixels: (H // cell_size, W // cell_size, 31) float32. In colour, each pixel's gradient is
-    that of its strongest channel (as Felzenszwalb et al. do)."""
+    that of its strongest channel (as Felzenszwalb et al. do).
+
+    Parameters
+    ----------
+    image : ndarray (H, W) or (H, W, C)
+    cell_size : int
+
+    Returns
+    -------
+    ndarray (H // cell_size, W // cell_size, 31) float32
+    """
     img = check_image(image, "image", any_channels=True)
     planes = _fhog_planes(img[None] if img.ndim == 3 else img[None, ..., None], _cell(cell_size), "image")
     return planes[0].transpose(1, 2, 0)
@@ -269,7 +279,17 @@ def _normalise(hist, out, channel):
 
 def gray_cells(image, cell_size: int = 4) -> np.ndarray:
     """The gray level in [-0.5, 0.5] averaged over each cell: (H // cell_size, W // cell_size, 1)
-    for a gray (H, W) image, (K, H // cell_size, W // cell_size, 1) for a stack (K, H, W)."""
+    for a gray (H, W) image, (K, H // cell_size, W // cell_size, 1) for a stack (K, H, W).
+
+    Parameters
+    ----------
+    image : ndarray (H, W) or (K, H, W)
+    cell_size : int
+
+    Returns
+    -------
+    ndarray (H // cell_size, W // cell_size, 1) or (K, H // cell_size, W // cell_size, 1) float32
+    """
     img = as_array(image, "image")
     stack = check_image(img, "image", allow_color=False)[None] if img.ndim == 2 else _checked_stack(img, "image", 3)
     out = _gray_planes(stack, _cell(cell_size))

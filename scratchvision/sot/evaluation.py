@@ -35,7 +35,17 @@ def _pair(pred, gt):
 
 def overlap_ratios(pred, gt) -> np.ndarray:
     """IoU per frame of (x, y, w, h) boxes; 0 where the prediction is missing (NaN), NaN where
-    the ground truth has no target."""
+    the ground truth has no target.
+
+    Parameters
+    ----------
+    pred, gt : array-like (N, 4)
+        ``x, y, w, h`` per frame.
+
+    Returns
+    -------
+    ndarray (N,) float64
+    """
     p, g, valid = _pair(pred, gt)
     ix = np.minimum(p[:, 0] + p[:, 2], g[:, 0] + g[:, 2]) - np.maximum(p[:, 0], g[:, 0])
     iy = np.minimum(p[:, 1] + p[:, 3], g[:, 1] + g[:, 3]) - np.maximum(p[:, 1], g[:, 1])
@@ -48,7 +58,17 @@ def overlap_ratios(pred, gt) -> np.ndarray:
 
 def center_errors(pred, gt) -> np.ndarray:
     """Distance between box centres per frame (inf where the prediction is missing, NaN where
-    the ground truth has no target)."""
+    the ground truth has no target).
+
+    Parameters
+    ----------
+    pred, gt : array-like (N, 4)
+        ``x, y, w, h`` per frame.
+
+    Returns
+    -------
+    ndarray (N,) float64
+    """
     p, g, valid = _pair(pred, gt)
     d = np.hypot(p[:, 0] + p[:, 2] / 2 - g[:, 0] - g[:, 2] / 2, p[:, 1] + p[:, 3] / 2 - g[:, 1] - g[:, 3] / 2)
     d = np.where(np.isfinite(d), d, np.inf)
@@ -56,14 +76,38 @@ def center_errors(pred, gt) -> np.ndarray:
 
 
 def success_curve(pred, gt, thresholds=SUCCESS_THRESHOLDS) -> np.ndarray:
-    """Fraction of frames (with a target) whose IoU is above each threshold."""
+    """Fraction of frames (with a target) whose IoU is above each threshold.
+
+    Parameters
+    ----------
+    pred, gt : array-like (N, 4)
+        ``x, y, w, h`` per frame.
+    thresholds : array-like
+        IoU thresholds.
+
+    Returns
+    -------
+    ndarray, one fraction per threshold
+    """
     iou = overlap_ratios(pred, gt)
     iou = iou[np.isfinite(iou)]
     return np.array([(iou > t).mean() if iou.size else np.nan for t in thresholds])
 
 
 def precision_curve(pred, gt, thresholds=PRECISION_THRESHOLDS) -> np.ndarray:
-    """Fraction of frames (with a target) whose centre error is within each distance (px)."""
+    """Fraction of frames (with a target) whose centre error is within each distance (px).
+
+    Parameters
+    ----------
+    pred, gt : array-like (N, 4)
+        ``x, y, w, h`` per frame.
+    thresholds : array-like
+        Distances in pixels.
+
+    Returns
+    -------
+    ndarray, one fraction per threshold
+    """
     err = center_errors(pred, gt)
     err = err[~np.isnan(err)]
     return np.array([(err <= t).mean() if err.size else np.nan for t in thresholds])

@@ -334,6 +334,11 @@ class FrameClock:
     first frames, ``delta_t``) counts frames of ``1 / frame_rate`` s: ``max_age=30`` at
     ``frame_rate=30`` is one second. An interval within 1e-6 of a whole number of frames is
     that number exactly, so regular timestamps give the outputs of no timestamps bit for bit.
+
+    Parameters
+    ----------
+    frame_rate : float
+        Frames per second.
     """
 
     def __init__(self, frame_rate: float):

@@ -79,7 +79,18 @@ def track_detections(tracker, det, *, num_frames=None, embed=None, warp=None, de
 
 def make_tracker(name: str, params=None):
     """A fresh tracker by name (``"sort"``, ``"bytetrack"``, ``"ocsort"``, ``"deepsort"``, ``"botsort"``) with
-    keyword arguments ``params``; a ValueError naming a wrong name or parameter."""
+    keyword arguments ``params``; a ValueError naming a wrong name or parameter.
+
+    Parameters
+    ----------
+    name : {"sort", "bytetrack", "ocsort", "deepsort", "botsort"}
+    params : dict, optional
+        Keyword arguments of the tracker's class.
+
+    Returns
+    -------
+    Sort, ByteTrack, OCSort, DeepSort or BoTSORT
+    """
     from .. import tracking
 
     if name not in TRACKER_CLASSES:
