@@ -263,6 +263,12 @@ def iou_matrix(a, b, *, pixel_inclusive: bool = False) -> np.ndarray:
     Returns
     -------
     ndarray, (N, M), float64, in [0, 1]
+
+    Examples
+    --------
+    >>> from scratchvision import iou_matrix
+    >>> iou_matrix([[0, 0, 10, 10]], [[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]]).round(3).tolist()
+    [[1.0, 0.333, 0.0]]
     """
     return _matrix(a, b, pixel_inclusive, MODE_IOU)
 

@@ -93,6 +93,12 @@ def cache_info() -> dict:
     -------
     dict
         ``"cache_dir"`` (str), ``"files"`` (int), ``"bytes"`` (int).
+
+    Examples
+    --------
+    >>> from scratchvision import cache_info
+    >>> sorted(cache_info())
+    ['bytes', 'cache_dir', 'files']
     """
     files = _cache_files()
     return {

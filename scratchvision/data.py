@@ -90,6 +90,13 @@ def texture(size, seed: int = 0, *, channels: int = 1, cell_sizes=(24, 12, 6, 3)
     Returns
     -------
     ndarray, float32
+
+    Examples
+    --------
+    >>> from scratchvision import texture
+    >>> t = texture((32, 48), seed=1)
+    >>> t.shape, t.dtype.name
+    ((32, 48), 'float64')
     """
     h, w = _check_size(size)
     channels = check_int(channels, "channels", low=1, high=3)

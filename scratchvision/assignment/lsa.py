@@ -368,6 +368,15 @@ def lapjv(cost, extend_cost: bool = False, cost_limit: float = np.inf, return_co
         The column matched to each row, -1 if none.
     y : ndarray of int64, (m,)
         The row matched to each column, -1 if none.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision import lapjv
+    >>> cost = np.array([[0.1, 0.9], [0.8, 0.95]])
+    >>> total, x, y = lapjv(cost, extend_cost=True, cost_limit=0.5)  # lap's call, as ByteTrack makes it
+    >>> x.tolist(), y.tolist()  # row 1 stays unassigned: every pair of it costs more than the limit
+    ([0, -1], [0, -1])
     """
     c = _as_cost(cost, "cost")
     if not (isinstance(cost_limit, (int, float, np.floating, np.integer)) and cost_limit == cost_limit):

@@ -364,6 +364,15 @@ def good_features_to_track(image, max_corners: int, quality_level: float, min_di
     -------
     ndarray (N, 2), float32
         Corner positions (x, y), integer-valued (no sub-pixel refinement, as OpenCV).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision import good_features_to_track
+    >>> img = np.zeros((64, 64), np.uint8)
+    >>> img[20:44, 20:44] = 255  # a bright square: four corners
+    >>> good_features_to_track(img, 10, 0.1, 5).shape
+    (4, 2)
     """
     img = check_image(image, allow_color=False)
     max_corners = check_int(max_corners, "max_corners")

@@ -106,6 +106,14 @@ def calc_optical_flow_horn_schunck(prev, next, flow=None, *, alpha: float = 25.0
         ``(dx, dy)`` with ``prev(x, y) ~ next(x + dx, y + dy)``.
     trace : DenseFlowTrace
         Only with ``trace=True``.
+
+    Examples
+    --------
+    >>> import scratchvision as sv
+    >>> seq = sv.synthetic_sequence(2, size=(96, 128), n_objects=2, seed=1)
+    >>> f = sv.calc_optical_flow_horn_schunck(seq.frames[0], seq.frames[1])
+    >>> f.shape, bool(sv.endpoint_error(f, seq.flow[0]) < 1.0)
+    ((96, 128, 2), True)
     """
     img0, img1, init = check_pair(prev, next, flow, use_initial_flow)
     alpha = check_float(alpha, "alpha", low=0.0, low_open=True)

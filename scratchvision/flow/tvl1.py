@@ -166,6 +166,14 @@ def calc_optical_flow_tvl1(prev, next, flow=None, *, tau: float = 0.25, lambda_:
     flow : ndarray (H, W, 2), float32
     trace : DenseFlowTrace
         Only with ``trace=True``.
+
+    Examples
+    --------
+    >>> import scratchvision as sv
+    >>> seq = sv.synthetic_sequence(2, size=(96, 128), n_objects=2, seed=1)
+    >>> f = sv.calc_optical_flow_tvl1(seq.frames[0], seq.frames[1])
+    >>> f.shape, bool(sv.endpoint_error(f, seq.flow[0]) < 1.0)
+    ((96, 128, 2), True)
     """
     img0, img1, init = check_pair(prev, next, flow, use_initial_flow)
     tau = check_float(tau, "tau", low=0.0, high=0.25, low_open=True)

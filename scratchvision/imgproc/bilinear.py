@@ -173,6 +173,15 @@ def remap(image, map_x, map_y, *, border_mode: str = "constant", border_value: f
     Returns
     -------
     ndarray, (H', W') or (H', W', C), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision import remap
+    >>> img = np.arange(12, dtype=np.float32).reshape(3, 4)
+    >>> ys, xs = np.mgrid[0:3, 0:4].astype(np.float32)
+    >>> remap(img, xs + 0.5, ys)[0].tolist()  # half a pixel to the right; outside reads 0
+    [0.5, 1.5, 2.5, 1.5]
     """
     img = check_image(image, any_channels=True)
     mx = as_array(map_x, "map_x")

@@ -29,6 +29,13 @@ def rgb_to_gray(image) -> np.ndarray:
     Returns
     -------
     ndarray, (H, W), uint8 for uint8 input, float32 otherwise
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision import rgb_to_gray
+    >>> rgb_to_gray(np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]]], np.uint8)).tolist()
+    [[76, 150, 29]]
     """
     img = check_image(image)
     if img.ndim == 2:

@@ -411,6 +411,16 @@ def resize(image, dsize, *, interpolation: str = "linear") -> np.ndarray:
     Returns
     -------
     ndarray (height, width) or (height, width, C), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision import resize
+    >>> img = np.arange(16, dtype=np.float32).reshape(4, 4)
+    >>> resize(img, (2, 2)).tolist()  # dsize is (width, height), as cv2's
+    [[2.5, 4.5], [10.5, 12.5]]
+    >>> resize(img, (2, 2), interpolation="area").tolist()
+    [[2.5, 4.5], [10.5, 12.5]]
     """
     img = check_image(image, any_channels=True)
     dw, dh = check_int_pair(dsize, "dsize", low=1)

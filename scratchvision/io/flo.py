@@ -37,6 +37,16 @@ def read_flo(path) -> np.ndarray:
     ------
     ValueError
         If the tag, the dimensions or the file size are not those of a ``.flo`` file.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np
+    >>> from scratchvision import read_flo, write_flo
+    >>> flow = np.random.default_rng(0).normal(size=(4, 5, 2)).astype(np.float32)
+    >>> path = os.path.join(tempfile.mkdtemp(), "f.flo")
+    >>> write_flo(path, flow)
+    >>> bool(np.array_equal(read_flo(path), flow))
+    True
     """
     path = os.fspath(path)
     with open(path, "rb") as f:

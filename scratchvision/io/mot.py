@@ -42,6 +42,17 @@ def read_mot(path) -> np.ndarray:
         Naming the file and the line: a non-numeric field, a line with another number of
         columns than the first, fewer than 6 columns, a non-finite frame/id/box, a frame that is
         not an integer >= 1.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np
+    >>> from scratchvision import read_mot, write_mot
+    >>> path = os.path.join(tempfile.mkdtemp(), "gt.txt")
+    >>> write_mot(path, np.array([[0, 1, 10.0, 20.0, 30.0, 40.0, 1, 1, 1.0]]))  # frame 0 in memory
+    >>> open(path).read().split(",")[:2]  # frame 1 in the file
+    ['1', '1']
+    >>> read_mot(path)[0, :6].tolist()
+    [0.0, 1.0, 10.0, 20.0, 30.0, 40.0]
     """
     return read_mot_lines(path)[0]
 

@@ -75,6 +75,17 @@ def batch_predict(X, P, F, Q):
     Returns
     -------
     X, P
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision import batch_predict
+    >>> X = np.array([[0.0, 1.0], [5.0, -1.0]])  # two tracks: position, velocity
+    >>> P = np.stack([np.eye(2)] * 2)
+    >>> F = np.array([[1.0, 1.0], [0.0, 1.0]])
+    >>> X, P = batch_predict(X, P, F, 0.1 * np.eye(2))
+    >>> X.tolist()
+    [[1.0, 1.0], [4.0, -1.0]]
     """
     n, dx = _state(X, P)
     batch_predict_kernel(X, P, _fixed(F, "F", (dx, dx)), _per_track(Q, "Q", n, dx))

@@ -168,6 +168,17 @@ class TrackerCSRT:
     scale_estimator : ScaleEstimator
         The DSST scale filter (its ``scale``, ``factors`` and last ``response``); it holds the
         scale parameters.
+
+    Examples
+    --------
+    >>> import scratchvision as sv
+    >>> seq = sv.synthetic_sequence(4, size=(96, 128), n_objects=1, seed=3, color=True)
+    >>> frames, boxes = sv.sot.object_track(seq, 1)
+    >>> tracker = sv.TrackerCSRT()
+    >>> tracker.init(frames[0], tuple(boxes[0]))
+    >>> ok, (x, y, w, h) = tracker.update(frames[1])
+    >>> bool(ok), bool(sv.sot.overlap_ratios([[x, y, w, h]], boxes[1:2])[0] > 0.5)
+    (True, True)
     """
 
     def __init__(self, use_channel_weights: bool = True, use_segmentation: bool = True, use_hog: bool = True,

@@ -102,6 +102,17 @@ class TrackerKCF:
         The last response map (cells).
     projection : ndarray or None
         The current PCA projection (channels of ``desc_pca``, ``compressed_size``), float64.
+
+    Examples
+    --------
+    >>> import scratchvision as sv
+    >>> seq = sv.synthetic_sequence(4, size=(96, 128), n_objects=1, seed=3, color=True)
+    >>> frames, boxes = sv.sot.object_track(seq, 1, whole_first_box=True)
+    >>> tracker = sv.TrackerKCF()
+    >>> tracker.init(frames[0], tuple(boxes[0]))
+    >>> ok, box = tracker.update(frames[1])
+    >>> bool(ok), len(box)
+    (True, 4)
     """
 
     #: Descriptor flags, OpenCV's values for the first two.

@@ -70,6 +70,17 @@ class TrackerMOSSE:
         The last update's peak-to-sidelobe ratio.
     response : ndarray
         The last correlation response (for inspection).
+
+    Examples
+    --------
+    >>> import scratchvision as sv
+    >>> seq = sv.synthetic_sequence(4, size=(96, 128), n_objects=1, seed=3)
+    >>> frames, boxes = sv.sot.object_track(seq, 1)
+    >>> tracker = sv.TrackerMOSSE()
+    >>> tracker.init(frames[0], tuple(boxes[0]))
+    >>> ok, box = tracker.update(frames[1])
+    >>> bool(ok), len(box)
+    (True, 4)
     """
 
     def __init__(self, rate: float = 0.2, psr_threshold: float = 5.7, eps: float = 1e-5, n_warps: int = 8,

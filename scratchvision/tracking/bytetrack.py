@@ -100,6 +100,17 @@ class ByteTrack(MultiObjectTracker):
     :data:`START_FRAME`, :data:`FRAME_ID`, :data:`TRACKLET_LEN`, :data:`CLASS`, :data:`DET_IDX`,
     :data:`WAS_REMOVED`, and the score. One call of the compiled :func:`bytetrack_frame` runs a
     whole frame on it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision import ByteTrack
+    >>> tracker = ByteTrack()
+    >>> det = np.array([[10, 10, 50, 80, 0.9], [100, 10, 140, 90, 0.3]])  # the second is a low score
+    >>> tracker.update(det)[:, 4].tolist()  # the high box starts a track, reported at once on frame 1
+    [1.0]
+    >>> tracker.update(det + 1)[:, [4, 7]].tolist()  # id, det_idx
+    [[1.0, 0.0]]
     """
 
     def __init__(self, track_thresh: float = 0.6, match_thresh: float = 0.9, track_buffer: int = 30,

@@ -151,6 +151,17 @@ class DeepSort(MultiObjectTracker):
     :data:`SLOT` column (pending ones, and the gallery ring). One call of the compiled
     :func:`deepsort_frame` runs a whole frame. Tracks unmatched after the cascade are listed in
     ascending table order (the reference builds that list from a Python set).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision import DeepSort
+    >>> tracker = DeepSort(n_init=1)
+    >>> det = np.array([[10, 10, 50, 80, 0.9], [100, 10, 140, 90, 0.8]])
+    >>> emb = np.eye(2, 16, dtype=np.float32)  # one appearance embedding per detection
+    >>> _ = tracker.update(det, emb)
+    >>> tracker.update(det + 1, emb)[:, 4].tolist()
+    [1.0, 2.0]
     """
 
     def __init__(self, max_cosine_distance: float = 0.2, nn_budget=100, max_iou_distance: float = 0.7,

@@ -139,6 +139,17 @@ class OCSort(MultiObjectTracker):
     (:data:`ID` ... :data:`LAST_Z_AT`), the float columns ``V`` (:data:`SCORE`, :data:`LAST_OBS`,
     :data:`VELOCITY`, :data:`LAST_Z`), and the observations of the last ``delta_t + 1`` ages (a
     ring indexed by age). One call of the compiled :func:`ocsort_frame` runs a whole frame on it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision import OCSort
+    >>> tracker = OCSort(min_hits=1)
+    >>> det = np.array([[10, 10, 50, 80, 0.9]])
+    >>> tracker.update(det)[:, 4].tolist()
+    [1.0]
+    >>> tracker.update(det + 2)[:, 4].tolist()
+    [1.0]
     """
 
     def __init__(self, det_thresh: float = 0.6, max_age: int = 30, min_hits: int = 3,

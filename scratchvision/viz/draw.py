@@ -170,6 +170,14 @@ def draw_boxes(image, boxes, ids=None, *, color=None, thickness: int = 2, label:
     -------
     ndarray (H, W, 3) uint8
         A copy of the image with the boxes (and ids).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision import draw_boxes
+    >>> out = draw_boxes(np.zeros((40, 60), np.uint8), [[5, 5, 30, 25]], [7])
+    >>> out.shape, out.dtype.name, bool(out.any())
+    ((40, 60, 3), 'uint8', True)
     """
     b = check_boxes(boxes)
     if len(b) == 0:
