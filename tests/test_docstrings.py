@@ -1,9 +1,6 @@
 """Every public function and class documents its parameters, numpydoc style, as its signature has
 them (the same names; numpydoc's grouped lines ``a, b : int`` may list them out of order), and
-says what it returns (unless annotated ``-> None``): the check stumpy runs on its docstrings.
-
-A function in ``UNDOCUMENTED`` does not have its Parameters / Returns sections yet; the list only
-shrinks (a test fails when a listed function gains them, so it leaves the list with them)."""
+says what it returns (unless annotated ``-> None``): the check stumpy runs on its docstrings."""
 
 from __future__ import annotations
 
@@ -79,21 +76,6 @@ def _problem(obj) -> str | None:
 
 PUBLIC = dict(_public())
 
-#: Public functions whose docstrings do not have the numpydoc sections yet.
-UNDOCUMENTED = {"nn.AdaptiveAvgPool2d", "nn.AdaptiveAvgPool3d", "nn.BatchNorm1d", "nn.BatchNorm2d",
-                "nn.BatchNorm3d", "nn.Conv2d", "nn.Conv3d", "nn.Dropout", "nn.GRU", "nn.InstanceNorm2d", "nn.LSTM",
-                "nn.LayerNorm", "nn.LayerProfile", "nn.Linear", "nn.MaxPool2d", "nn.MaxPool3d", "nn.OSNet",
-                "nn.Profile", "nn.RAFT", "nn.ResNet", "nn.Sequential", "nn.TimesformerForVideoClassification",
-                "nn.ViViTFactorised", "nn.VideoMAEForPreTraining", "nn.VideoMAEForVideoClassification",
-                "nn.VideoResNet", "nn.VivitForVideoClassification", "nn.adaptive_avg_pool2d",
-                "nn.adaptive_avg_pool3d", "nn.avg_pool2d", "nn.avg_pool3d", "nn.classify_video_two_stream",
-                "nn.conv2d", "nn.conv3d", "nn.conv_lowering", "nn.cross_modality_conv1", "nn.flow_stack",
-                "nn.kinetics400_classes", "nn.linear", "nn.load_checkpoint", "nn.max_pool2d", "nn.max_pool3d",
-                "nn.mc3_18", "nn.osnet_x0_25", "nn.osnet_x0_5", "nn.preprocess_frames", "nn.preprocess_video",
-                "nn.r2plus1d_18", "nn.r3d_18", "nn.raft_large", "nn.raft_small", "nn.random_mask", "nn.relu",
-                "nn.resnet18", "nn.resnet50", "nn.sample_clips", "nn.save_safetensors", "nn.sinusoid_table",
-                "nn.softmax", "nn.two_stream_inputs", "nn.unwrap_state_dict", "nn.video_patches"}
-
 
 @pytest.mark.parametrize("name", sorted(PUBLIC))
 def test_documented_parameters_match_the_signature(name):
@@ -112,7 +94,4 @@ def test_documented_parameters_match_the_signature(name):
 @pytest.mark.parametrize("name", sorted(PUBLIC))
 def test_public_functions_have_parameters_and_returns(name):
     problem = _problem(PUBLIC[name])
-    if name in UNDOCUMENTED:
-        assert problem is not None, f"{name} is documented now: take it off UNDOCUMENTED"
-    else:
-        assert problem is None, f"{name}: {problem}"
+    assert problem is None, f"{name}: {problem}"

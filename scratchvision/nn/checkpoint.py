@@ -220,7 +220,17 @@ def _load_safetensors(path, name):
 def unwrap_state_dict(obj) -> OrderedDict:
     """The state_dict inside a loaded checkpoint: the object itself, or its ``state_dict`` /
     ``model`` / ``model_state_dict`` entry; ``module.`` prefixes removed; non-array entries dropped.
-    Floating arrays become float32, integer ones (``num_batches_tracked``) stay integers."""
+    Floating arrays become float32, integer ones (``num_batches_tracked``) stay integers.
+
+    Parameters
+    ----------
+    obj : dict
+        What a checkpoint file held.
+
+    Returns
+    -------
+    OrderedDict of str -> ndarray
+    """
     if isinstance(obj, dict):
         for key in ("state_dict", "model_state_dict", "model"):
             if isinstance(obj.get(key), dict):
@@ -238,6 +248,11 @@ def save_safetensors(path, state_dict) -> None:
     """Write ``{name: array}`` as a ``.safetensors`` file (float32, float16 and int64 arrays kept as
     they are, other floats as float32): an 8-byte little-endian header length, the JSON header
     ``{name: {dtype, shape, data_offsets}}`` and the raw little-endian data, in the order given.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    state_dict : dict of str -> array-like
 
     Examples
     --------
@@ -276,6 +291,10 @@ def load_checkpoint(path) -> OrderedDict:
     ----------
     path : str or os.PathLike
         A torch ``.pth``/``.pt`` (zip or legacy format) or a ``.safetensors`` file.
+
+    Returns
+    -------
+    OrderedDict of str -> ndarray
 
     Raises
     ------

@@ -29,7 +29,12 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def kinetics400_classes() -> list:
-    """The 400 Kinetics class names in the order of the models' outputs (torchvision's list)."""
+    """The 400 Kinetics class names in the order of the models' outputs (torchvision's list).
+
+    Returns
+    -------
+    list of str (400)
+    """
     text = resources.files(__package__).joinpath("kinetics400.txt").read_text(encoding="utf-8")
     return [line for line in text.splitlines() if line]
 
@@ -124,6 +129,18 @@ def sample_clips(n_frames: int, clip_len: int = 16, stride: int = 1, num_clips: 
     (:func:`sample_indices` with ``mode="uniform"``, ``pad=False``).
 
     Raises ValueError when the video is shorter than one clip's span ``(clip_len - 1) stride + 1``.
+
+    Parameters
+    ----------
+    n_frames : int
+        Frames in the video.
+    clip_len : int
+    stride : int
+    num_clips : int
+
+    Returns
+    -------
+    ndarray (num_clips, clip_len) int64
     """
     n_frames = check_int(n_frames, "n_frames", low=0)
     if n_frames == 0:
@@ -162,7 +179,22 @@ def resize_crop_normalise(frames, resized, crop, scale, shift, mean, std) -> np.
 
 def preprocess_frames(frames, size=(128, 171), crop: int = 112, mean=KINETICS_MEAN, std=KINETICS_STD) -> np.ndarray:
     """RGB frames (T, H, W, 3) uint8 -> a clip (3, T, crop, crop) float32: bilinear resize to
-    ``size = (height, width)``, centre crop, [0, 1] scaling, per-channel normalisation."""
+    ``size = (height, width)``, centre crop, [0, 1] scaling, per-channel normalisation.
+
+    Parameters
+    ----------
+    frames : ndarray (T, H, W, 3) uint8
+    size : (int, int)
+        Resize to (height, width).
+    crop : int
+        Centre crop side.
+    mean, std : (float, float, float)
+        Per-channel normalisation (Kinetics' by default).
+
+    Returns
+    -------
+    ndarray (3, T, crop, crop) float32
+    """
     f = check_frames(frames)
     h, w = check_int_pair(size, "size", low=1, labels=("height", "width"))
     crop = check_int(crop, "crop", low=1)
@@ -176,7 +208,22 @@ def two_stream_inputs(frames, flow_length: int = 10, size: int = 224, flows=None
     (T, H, W, 3) uint8: the middle frame resized to ``size`` and ImageNet-normalised (3, size,
     size), and the stack of the flows between consecutive frames (2L, size, size), computed with
     :func:`~scratchvision.calc_optical_flow_farneback` (OpenCV's sample settings) on the resized
-    gray frames unless ``flows`` (L, size, size, 2) is given."""
+    gray frames unless ``flows`` (L, size, size, 2) is given.
+
+    Parameters
+    ----------
+    frames : ndarray (L + 1, H, W, 3) uint8
+    flow_length : int
+        L.
+    size : int
+    flows : ndarray (L, size, size, 2), optional
+        Flows to use instead of Farneback's.
+
+    Returns
+    -------
+    rgb : ndarray (3, size, size) float32
+    flow : ndarray (2 L, size, size) float32
+    """
     from ..flow import calc_optical_flow_farneback
     from ..imgproc import resize, rgb_to_gray
     from .two_stream import flow_stack
@@ -270,6 +317,19 @@ def classify_video_two_stream(video, model, *, num_clips: int = 1, size: int = 2
     """Top-k classes of a video for a :class:`~scratchvision.nn.TwoStream` network: for each of
     ``num_clips`` windows of ``L + 1`` frames spread over the video, the middle RGB frame and the
     stack of its L Farneback flows (:func:`two_stream_inputs`); the fused scores are averaged.
+
+    Parameters
+    ----------
+    video : str, os.PathLike or ndarray (T, H, W, 3) uint8
+        A video file, an image folder or the frames.
+    model : TwoStream
+    num_clips : int
+        Windows spread over the video.
+    size : int
+        Input side (pixels).
+    top_k : int
+    class_names : list of str, optional
+        Names of the classes (default: Kinetics-400 for 400 outputs, else indices).
 
     Returns
     -------

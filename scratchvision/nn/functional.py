@@ -248,7 +248,18 @@ def _depthwise_3x3(x, weight, out, c0, c1):
 
 def conv_lowering(weight_shape, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1)) -> str:
     """How :func:`conv3d` computes a convolution with weights of ``weight_shape`` (O, C/groups, kT,
-    kH, kW): ``"pointwise"``, ``"winograd"``, ``"shifted"`` or ``"im2col"`` (see the module notes)."""
+    kH, kW): ``"pointwise"``, ``"winograd"``, ``"shifted"`` or ``"im2col"`` (see the module notes).
+
+    Parameters
+    ----------
+    weight_shape : tuple
+        (O, C/groups, kT, kH, kW).
+    stride, padding, dilation : (int, int, int)
+
+    Returns
+    -------
+    str
+    """
     if len(weight_shape) != 5:
         raise ValueError(f"weight_shape must be (O, C/groups, kT, kH, kW), got {tuple(weight_shape)}")
     _, cg, kt, kh, kw = weight_shape
@@ -270,6 +281,20 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
     (:func:`~scratchvision.nn.winograd.winograd_weights`), for a convolution that runs that way
     (:func:`conv_lowering`); ``weight`` then only gives the shape. Without them, the weights are
     transformed on every call.
+
+    Parameters
+    ----------
+    x : ndarray (N, C, T, H, W) float32
+    weight : ndarray (O, C / groups, kT, kH, kW) float32
+    bias : ndarray (O,), optional
+    stride, padding, dilation : int or (int, int, int)
+    groups : int
+    winograd : ndarray, optional
+        The weights in the Winograd domain.
+
+    Returns
+    -------
+    ndarray (N, O, T', H', W') float32
     """
     x, weight = _tensor(x, "x", "NCTHW"), _tensor(weight, "weight", "OCTHW")
     stride, dilation = int_tuple(stride, "stride", 3, 1), int_tuple(dilation, "dilation", 3, 1)
@@ -338,7 +363,22 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
 
 
 def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups: int = 1, winograd=None):
-    """2-D convolution: x (N, C, H, W), weight (O, C / groups, kH, kW) -> (N, O, H', W')."""
+    """2-D convolution: x (N, C, H, W), weight (O, C / groups, kH, kW) -> (N, O, H', W').
+
+    Parameters
+    ----------
+    x : ndarray (N, C, H, W) float32
+    weight : ndarray (O, C / groups, kH, kW) float32
+    bias : ndarray (O,), optional
+    stride, padding, dilation : int or (int, int)
+    groups : int
+    winograd : ndarray, optional
+        The weights in the Winograd domain (:func:`conv3d`).
+
+    Returns
+    -------
+    ndarray (N, O, H', W') float32
+    """
     x, weight = _tensor(x, "x", "NCHW"), _tensor(weight, "weight", "OCHW")
     stride, padding = int_tuple(stride, "stride", 2, 1), int_tuple(padding, "padding", 2, 0)
     dilation = int_tuple(dilation, "dilation", 2, 1)
@@ -395,22 +435,76 @@ def _pool(x, kernel_size, stride, padding, mode):
 
 
 def max_pool3d(x, kernel_size, stride=None, padding=(0, 0, 0)):
-    """Max pooling over (T, H, W) windows; padding never wins (treated as -inf)."""
+    """Max pooling over (T, H, W) windows; padding never wins (treated as -inf).
+
+    Parameters
+    ----------
+    x : ndarray (N, C, T, H, W) float32
+    kernel_size : int or (int, int, int)
+    stride : int or (int, int, int), optional
+        ``kernel_size`` when None.
+    padding : int or (int, int, int)
+
+    Returns
+    -------
+    ndarray (N, C, T', H', W') float32
+    """
     return _pool(x, kernel_size, stride, padding, 0)
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=(0, 0)):
+    """Max pooling over (H, W) windows; padding never wins (treated as -inf).
+
+    Parameters
+    ----------
+    x : ndarray (N, C, H, W) float32
+    kernel_size : int or (int, int)
+    stride : int or (int, int), optional
+        ``kernel_size`` when None.
+    padding : int or (int, int)
+
+    Returns
+    -------
+    ndarray (N, C, H', W') float32
+    """
     x, kernel_size = _tensor(x, "x", "NCHW"), int_tuple(kernel_size, "kernel_size", 2, 1)
     stride = None if stride is None else (1, *int_tuple(stride, "stride", 2, 1))
     return max_pool3d(x[:, :, None], (1, *kernel_size), stride, (0, *int_tuple(padding, "padding", 2, 0)))[:, :, 0]
 
 
 def avg_pool3d(x, kernel_size, stride=None, padding=(0, 0, 0)):
-    """Average pooling, zero padding included in the count (torch's ``count_include_pad=True``)."""
+    """Average pooling, zero padding included in the count (torch's ``count_include_pad=True``).
+
+    Parameters
+    ----------
+    x : ndarray (N, C, T, H, W) float32
+    kernel_size : int or (int, int, int)
+    stride : int or (int, int, int), optional
+        ``kernel_size`` when None.
+    padding : int or (int, int, int)
+
+    Returns
+    -------
+    ndarray (N, C, T', H', W') float32
+    """
     return _pool(x, kernel_size, stride, padding, 1)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=(0, 0)):
+    """Average pooling, zero padding included in the count (torch's ``count_include_pad=True``).
+
+    Parameters
+    ----------
+    x : ndarray (N, C, H, W) float32
+    kernel_size : int or (int, int)
+    stride : int or (int, int), optional
+        ``kernel_size`` when None.
+    padding : int or (int, int)
+
+    Returns
+    -------
+    ndarray (N, C, H', W') float32
+    """
     x, kernel_size = _tensor(x, "x", "NCHW"), int_tuple(kernel_size, "kernel_size", 2, 1)
     stride = None if stride is None else (1, *int_tuple(stride, "stride", 2, 1))
     return avg_pool3d(x[:, :, None], (1, *kernel_size), stride, (0, *int_tuple(padding, "padding", 2, 0)))[:, :, 0]
@@ -422,7 +516,17 @@ def _adaptive_bounds(size, out):
 
 def adaptive_avg_pool3d(x, output_size):
     """torch's adaptive average pooling: cell ``i`` of ``out`` averages input indices
-    ``floor(i * in / out)`` to ``ceil((i + 1) * in / out)``."""
+    ``floor(i * in / out)`` to ``ceil((i + 1) * in / out)``.
+
+    Parameters
+    ----------
+    x : ndarray (N, C, T, H, W) float32
+    output_size : int or (int, int, int)
+
+    Returns
+    -------
+    ndarray (N, C, *output_size) float32
+    """
     x, output_size = _tensor(x, "x", "NCTHW"), int_tuple(output_size, "output_size", 3, 1)
     if output_size == (1, 1, 1):
         return x.mean(axis=(2, 3, 4), keepdims=True, dtype=np.float32)
@@ -435,12 +539,34 @@ def adaptive_avg_pool3d(x, output_size):
 
 
 def adaptive_avg_pool2d(x, output_size):
+    """torch's adaptive average pooling over (H, W) (:func:`adaptive_avg_pool3d`).
+
+    Parameters
+    ----------
+    x : ndarray (N, C, H, W) float32
+    output_size : int or (int, int)
+
+    Returns
+    -------
+    ndarray (N, C, *output_size) float32
+    """
     x, output_size = _tensor(x, "x", "NCHW"), int_tuple(output_size, "output_size", 2, 1)
     return adaptive_avg_pool3d(x[:, :, None], (1, *output_size))[:, :, 0]
 
 
 def relu(x):
-    """max(x, 0), in place (x a float array)."""
+    """max(x, 0), in place (x a float array).
+
+    Parameters
+    ----------
+    x : ndarray of float
+        Changed in place.
+
+    Returns
+    -------
+    ndarray
+        ``x``.
+    """
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
         raise TypeError(f"x must be a float ndarray (relu works in place), got {type(x).__name__} "
                         f"{getattr(x, 'dtype', '')}")
@@ -450,7 +576,22 @@ def relu(x):
 def linear(x, weight, bias=None, out=None, accumulate: bool = False):
     """``x @ weight.T + bias`` (torch's Linear), over the last axis of ``x``; written to ``out``
     (C-contiguous float32 of the result's shape) when given, or added to it with ``accumulate``
-    (a residual summed by BLAS in place)."""
+    (a residual summed by BLAS in place).
+
+    Parameters
+    ----------
+    x : ndarray (..., in) float32
+    weight : ndarray (out, in) float32
+    bias : ndarray (out,), optional
+    out : ndarray (..., out) float32, optional
+        Written in place.
+    accumulate : bool
+        Add to ``out`` instead of overwriting it.
+
+    Returns
+    -------
+    ndarray (..., out) float32
+    """
     x, weight = as_array(x, "x"), _tensor(weight, "weight", "OI")
     if x.ndim < 1 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"x must have shape (..., {weight.shape[1]}) to match weight {weight.shape}, got {x.shape}")
@@ -479,7 +620,17 @@ def linear(x, weight, bias=None, out=None, accumulate: bool = False):
 
 
 def softmax(x, axis: int = -1):
-    """Numerically stable softmax along ``axis`` (of finite scores)."""
+    """Numerically stable softmax along ``axis`` (of finite scores).
+
+    Parameters
+    ----------
+    x : ndarray of float
+    axis : int
+
+    Returns
+    -------
+    ndarray, the shape of ``x``
+    """
     x = as_array(x, "x")
     if x.ndim < 1 or x.dtype.kind != "f":
         raise ValueError(f"x must be a float array with at least one axis, got shape {x.shape} and dtype {x.dtype}")

@@ -247,6 +247,22 @@ def preprocess_video(frames, *, num_frames=None, shortest_edge: int = 224, crop=
 
     ``num_frames`` is only checked (the frames given must be that many when set).
 
+    Parameters
+    ----------
+    frames : ndarray (T, H, W, 3) uint8
+    num_frames : int, optional
+        The frame count the model expects (checked).
+    shortest_edge : int
+    crop : (int, int)
+    mean, std : (float, float, float)
+    rescale_factor : float
+    offset : bool
+        Subtract 1 after rescaling (ViViT's [-1, 1] input).
+
+    Returns
+    -------
+    ndarray (T, 3, crop_h, crop_w) float32
+
     Examples
     --------
     >>> import numpy as np

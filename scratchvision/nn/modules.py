@@ -123,7 +123,12 @@ class Module:
 
 class Sequential(Module):
     """Children applied in order, named ``0``, ``1``, ... A convolution directly followed by a
-    batch norm has the norm folded into it by :meth:`prepare`."""
+    batch norm has the norm folded into it by :meth:`prepare`.
+
+    Parameters
+    ----------
+    *layers : Module
+    """
 
     def __init__(self, *layers):
         super().__init__()
@@ -221,13 +226,33 @@ class _ConvNd(Module):
 
 
 class Conv3d(_ConvNd):
-    """torch.nn.Conv3d (inference): weight (O, C/groups, kT, kH, kW), optional bias."""
+    """torch.nn.Conv3d (inference): weight (O, C/groups, kT, kH, kW), optional bias.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size, stride, padding, dilation : int or tuple
+        As torch's.
+    groups : int
+        Input and output channels split into this many groups.
+    bias : bool
+    """
 
     dims = 3
 
 
 class Conv2d(_ConvNd):
-    """torch.nn.Conv2d (inference): weight (O, C/groups, kH, kW), optional bias."""
+    """torch.nn.Conv2d (inference): weight (O, C/groups, kH, kW), optional bias.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size, stride, padding, dilation : int or tuple
+        As torch's.
+    groups : int
+        Input and output channels split into this many groups.
+    bias : bool
+    """
 
     dims = 2
 
@@ -256,15 +281,39 @@ class _BatchNorm(Module):
 
 
 class BatchNorm3d(_BatchNorm):
-    """torch.nn.BatchNorm3d in eval mode (running statistics)."""
+    """torch.nn.BatchNorm3d in eval mode (running statistics).
+
+    Parameters
+    ----------
+    num_features : int
+        Channels C.
+    eps : float
+        Added to the running variance.
+    """
 
 
 class BatchNorm2d(_BatchNorm):
-    """torch.nn.BatchNorm2d in eval mode (running statistics)."""
+    """torch.nn.BatchNorm2d in eval mode (running statistics).
+
+    Parameters
+    ----------
+    num_features : int
+        Channels C.
+    eps : float
+        Added to the running variance.
+    """
 
 
 class BatchNorm1d(_BatchNorm):
-    """torch.nn.BatchNorm1d in eval mode (running statistics), on (N, C) or (N, C, L)."""
+    """torch.nn.BatchNorm1d in eval mode (running statistics), on (N, C) or (N, C, L).
+
+    Parameters
+    ----------
+    num_features : int
+        Channels C.
+    eps : float
+        Added to the running variance.
+    """
 
 
 class ReLU(Module):
@@ -273,6 +322,14 @@ class ReLU(Module):
 
 
 class MaxPool3d(Module):
+    """torch.nn.MaxPool3d (padding never wins).
+
+    Parameters
+    ----------
+    kernel_size, stride, padding : int or (int, int, int)
+        As torch's (``stride`` defaults to ``kernel_size``).
+    """
+
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         self.args = (F.int_tuple(kernel_size, "kernel_size", 3, 1),
@@ -284,6 +341,14 @@ class MaxPool3d(Module):
 
 
 class MaxPool2d(Module):
+    """torch.nn.MaxPool2d (padding never wins).
+
+    Parameters
+    ----------
+    kernel_size, stride, padding : int or (int, int)
+        As torch's (``stride`` defaults to ``kernel_size``).
+    """
+
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         self.args = (F.int_tuple(kernel_size, "kernel_size", 2, 1),
@@ -295,6 +360,13 @@ class MaxPool2d(Module):
 
 
 class AdaptiveAvgPool3d(Module):
+    """torch.nn.AdaptiveAvgPool3d.
+
+    Parameters
+    ----------
+    output_size : int or (int, int, int)
+    """
+
     def __init__(self, output_size):
         super().__init__()
         self.output_size = F.int_tuple(output_size, "output_size", 3, 1)
@@ -304,6 +376,13 @@ class AdaptiveAvgPool3d(Module):
 
 
 class AdaptiveAvgPool2d(Module):
+    """torch.nn.AdaptiveAvgPool2d.
+
+    Parameters
+    ----------
+    output_size : int or (int, int)
+    """
+
     def __init__(self, output_size):
         super().__init__()
         self.output_size = F.int_tuple(output_size, "output_size", 2, 1)
@@ -313,7 +392,13 @@ class AdaptiveAvgPool2d(Module):
 
 
 class Linear(Module):
-    """torch.nn.Linear: weight (out, in), bias (out,)."""
+    """torch.nn.Linear: weight (out, in), bias (out,).
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    bias : bool
+    """
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
@@ -336,7 +421,13 @@ class Identity(Module):
 
 
 class Dropout(Module):
-    """Identity at inference."""
+    """Identity at inference.
+
+    Parameters
+    ----------
+    p : float in [0, 1]
+        Kept for torch's signature; unused at inference.
+    """
 
     def __init__(self, p=0.5):
         super().__init__()

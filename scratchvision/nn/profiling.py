@@ -30,7 +30,16 @@ BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 class LayerProfile:
     """One module call: dotted name (the state-dict prefix; the model's class name for the whole),
     class, nesting depth, output shape, parameters held, multiply-adds and seconds (median over
-    the timed runs), the last two including the module's children."""
+    the timed runs), the last two including the module's children.
+
+    Attributes
+    ----------
+    name, kind : str
+    depth : int
+    output_shape : tuple
+    params, macs : int
+    seconds : float
+    """
 
     name: str
     kind: str
@@ -43,7 +52,20 @@ class LayerProfile:
 
 @dataclass
 class Profile:
-    """:func:`profile`'s answer: the rows in call order, and the totals of the whole model."""
+    """:func:`profile`'s answer: the rows in call order, and the totals of the whole model.
+
+    Attributes
+    ----------
+    model : str
+    input_shape : tuple
+    layers : list of LayerProfile
+    params, macs : int
+        Totals.
+    seconds : float
+        The whole forward's median time.
+    peak_bytes : int
+        Peak memory allocated during the forward.
+    """
 
     model: str
     input_shape: tuple

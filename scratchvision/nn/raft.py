@@ -62,7 +62,14 @@ __all__ = ["RAFT", "RAFTTrace", "raft_small", "raft_large", "load_raft", "calc_o
 class InstanceNorm2d(Module):
     """torch.nn.InstanceNorm2d without affine parameters or running statistics (RAFT's feature
     encoder): each sample's channel is shifted and scaled to zero mean and unit (biased)
-    variance over its pixels, ``(x - mean) / sqrt(var + eps)``; no state-dict keys."""
+    variance over its pixels, ``(x - mean) / sqrt(var + eps)``; no state-dict keys.
+
+    Parameters
+    ----------
+    num_features : int
+        Channels (kept for torch's signature).
+    eps : float
+    """
 
     def __init__(self, num_features, eps=1e-5):
         super().__init__()
@@ -575,6 +582,19 @@ class RAFT(Module):
     level's correlation only where it is sampled (:func:`lookup_correlation_on_demand`; slower
     per update, memory linear in the pixels), ``"auto"`` (default) the volume while its pyramid
     fits in :attr:`corr_memory_limit` bytes (1 GiB), else on demand.
+
+    Parameters
+    ----------
+    feature_encoder, context_encoder, update_block, mask_predictor : Module
+        The parts (:func:`raft_small` and :func:`raft_large` build them); ``mask_predictor`` None
+        for bilinear upsampling.
+    radius : int
+        Correlation lookup radius.
+    num_levels : int
+        Correlation pyramid levels.
+    corr_mode : {"auto", "volume", "on_demand"}
+        The all-pairs volume, or each level's correlation computed for the lookup's neighbours
+        only; ``"auto"`` picks on-demand above a size (the module notes).
     """
 
     #: Correlation pyramids larger than this many bytes are not built in ``corr_mode="auto"``.
@@ -660,7 +680,17 @@ def raft_large(corr_mode: str = "auto") -> RAFT:
     """torchvision's ``raft_large`` layout (5.26 M parameters): residual encoders (64, 64, 96, 128,
     256), instance norm / batch norm, radius 4, two separable ConvGRUs (hidden 128), convex
     upsampling. Weights are zeros until :meth:`~scratchvision.nn.Module.load_state_dict`.
-    ``corr_mode``: "volume", "on_demand" or "auto" (see :class:`RAFT`)."""
+    ``corr_mode``: "volume", "on_demand" or "auto" (see :class:`RAFT`).
+
+    Parameters
+    ----------
+    corr_mode : {"auto", "volume", "on_demand"}
+        See :class:`RAFT`.
+
+    Returns
+    -------
+    RAFT
+    """
     layers = (64, 64, 96, 128, 256)
     update = UpdateBlock(MotionEncoder(4 * 81, (256, 192), (128, 64), 128),
                          RecurrentBlock(128 + 128, 128, ((1, 5), (5, 1)), ((0, 2), (2, 0))),
@@ -673,7 +703,17 @@ def raft_large(corr_mode: str = "auto") -> RAFT:
 def raft_small(corr_mode: str = "auto") -> RAFT:
     """torchvision's ``raft_small`` layout (0.99 M parameters): bottleneck encoders (32, 32, 64, 96,
     128 with instance norm; context 32, 32, 64, 96, 160 without normalisation), radius 3, one 3x3
-    ConvGRU (hidden 96), bilinear upsampling."""
+    ConvGRU (hidden 96), bilinear upsampling.
+
+    Parameters
+    ----------
+    corr_mode : {"auto", "volume", "on_demand"}
+        See :class:`RAFT`.
+
+    Returns
+    -------
+    RAFT
+    """
     update = UpdateBlock(MotionEncoder(4 * 49, (96,), (64, 32), 82),
                          RecurrentBlock(82 + 64, 96, ((3, 3),), ((1, 1),)),
                          FlowHead(96, 128))

@@ -162,6 +162,17 @@ class LSTM(_Recurrent):
     (B, T, input_size) with ``batch_first``, or unbatched (T, input_size); output (T, B, D *
     hidden_size) in the same layout; h_n and c_n (num_layers * D, B, hidden_size).
 
+    Parameters
+    ----------
+    input_size, hidden_size : int
+    num_layers : int
+    bias : bool
+    batch_first : bool
+        Input and output (B, T, features) instead of (T, B, features).
+    dropout : float
+        Kept for torch's signature (inactive at inference).
+    bidirectional : bool
+
     Examples
     --------
     >>> import numpy as np
@@ -194,6 +205,17 @@ class LSTM(_Recurrent):
 class GRU(_Recurrent):
     """torch.nn.GRU (inference), arguments as :class:`LSTM`; ``model(input, h_0=None)`` ->
     ``(output, h_n)``.
+
+    Parameters
+    ----------
+    input_size, hidden_size : int
+    num_layers : int
+    bias : bool
+    batch_first : bool
+        Input and output (B, T, features) instead of (T, B, features).
+    dropout : float
+        Kept for torch's signature (inactive at inference).
+    bidirectional : bool
 
     Examples
     --------

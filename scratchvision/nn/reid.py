@@ -131,7 +131,19 @@ class _Transition(Sequential):
 class OSNet(Module):
     """torchreid's ``OSNet`` (inference): conv1 7x7/2, 3x3/2 max pool, three stages of two omni-scale
     blocks (the first two followed by a 1x1 convolution and 2x2 average pooling), conv5 1x1, global
-    average, fc (Linear, BatchNorm1d, ReLU); ``classifier`` kept for the state dict."""
+    average, fc (Linear, BatchNorm1d, ReLU); ``classifier`` kept for the state dict.
+
+    Parameters
+    ----------
+    channels : (int, int, int, int)
+        conv1's and the three stages' widths (x1.0: 64, 256, 384, 512).
+    num_classes : int
+        Rows of the identity classifier (kept for the state dict; not applied).
+    feature_dim : int
+        The embedding's length.
+    normalize : bool
+        Return unit-length embeddings.
+    """
 
     def __init__(self, channels, num_classes=1000, feature_dim=512, normalize=False):
         super().__init__()
@@ -207,6 +219,18 @@ def osnet_x0_5(num_classes: int = 1000, normalize: bool = False) -> OSNet:
     """OSNet x0.5 (channels 32, 128, 192, 256), torchreid's ``osnet_x0_5``; parameters and returns
     as :func:`osnet_x1_0`.
 
+    Parameters
+    ----------
+    num_classes : int
+        Rows of the identity classifier (kept for the state dict; not applied).
+    normalize : bool
+        Return unit-length embeddings.
+
+    Returns
+    -------
+    OSNet
+        Weights zero until :meth:`~scratchvision.nn.Module.load_state_dict` (torchreid's keys).
+
     Examples
     --------
     >>> import numpy as np
@@ -220,6 +244,18 @@ def osnet_x0_5(num_classes: int = 1000, normalize: bool = False) -> OSNet:
 def osnet_x0_25(num_classes: int = 1000, normalize: bool = False) -> OSNet:
     """OSNet x0.25 (channels 16, 64, 96, 128), torchreid's ``osnet_x0_25``; parameters and returns
     as :func:`osnet_x1_0`.
+
+    Parameters
+    ----------
+    num_classes : int
+        Rows of the identity classifier (kept for the state dict; not applied).
+    normalize : bool
+        Return unit-length embeddings.
+
+    Returns
+    -------
+    OSNet
+        Weights zero until :meth:`~scratchvision.nn.Module.load_state_dict` (torchreid's keys).
 
     Examples
     --------

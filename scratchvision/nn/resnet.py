@@ -67,7 +67,17 @@ class Bottleneck(Module):
 
 
 class ResNet(Module):
-    """conv1 7x7/2 -> bn1 -> ReLU -> 3x3/2 max pool -> layer1..layer4 -> average pool -> fc."""
+    """conv1 7x7/2 -> bn1 -> ReLU -> 3x3/2 max pool -> layer1..layer4 -> average pool -> fc.
+
+    Parameters
+    ----------
+    block : type
+        BasicBlock or Bottleneck.
+    layers : (int, int, int, int)
+        Blocks per stage.
+    num_classes : int
+    in_channels : int
+    """
 
     fold_pairs = (("conv1", "bn1"),)
 
@@ -113,10 +123,30 @@ class ResNet(Module):
 
 
 def resnet18(num_classes: int = 1000, in_channels: int = 3) -> ResNet:
-    """ResNet-18 (torchvision ``resnet18``); ``in_channels`` other than 3 for e.g. stacked flow."""
+    """ResNet-18 (torchvision ``resnet18``); ``in_channels`` other than 3 for e.g. stacked flow.
+
+    Parameters
+    ----------
+    num_classes : int
+    in_channels : int
+
+    Returns
+    -------
+    ResNet
+    """
     return ResNet(BasicBlock, (2, 2, 2, 2), num_classes, in_channels)
 
 
 def resnet50(num_classes: int = 1000, in_channels: int = 3) -> ResNet:
-    """ResNet-50 (torchvision ``resnet50``, stride on the 3x3 convolution of each bottleneck)."""
+    """ResNet-50 (torchvision ``resnet50``, stride on the 3x3 convolution of each bottleneck).
+
+    Parameters
+    ----------
+    num_classes : int
+    in_channels : int
+
+    Returns
+    -------
+    ResNet
+    """
     return ResNet(Bottleneck, (3, 4, 6, 3), num_classes, in_channels)

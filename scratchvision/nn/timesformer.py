@@ -71,7 +71,14 @@ def _blocks(layer, heads, act):
 
 
 class TimesformerForVideoClassification(Module):
-    """HF ``TimesformerForVideoClassification`` (inference): see :func:`timesformer`."""
+    """HF ``TimesformerForVideoClassification`` (inference): see :func:`timesformer`.
+
+    Parameters
+    ----------
+    config : SimpleNamespace or dict
+        The Hugging Face config's fields (:func:`~scratchvision.nn.from_pretrained` reads them from
+        ``config.json``).
+    """
 
     def __init__(self, config):
         super().__init__()

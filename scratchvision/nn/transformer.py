@@ -190,7 +190,14 @@ def layer_norm(x, weight, bias, eps: float = 1e-5, out=None) -> np.ndarray:
 
 
 class LayerNorm(Module):
-    """torch.nn.LayerNorm over the last axis: weight (D,), bias (D,), ``eps``."""
+    """torch.nn.LayerNorm over the last axis: weight (D,), bias (D,), ``eps``.
+
+    Parameters
+    ----------
+    normalized_shape : int
+        D.
+    eps : float
+    """
 
     def __init__(self, normalized_shape, eps: float = 1e-5):
         super().__init__()
@@ -318,6 +325,15 @@ def sinusoid_table(n_position: int, dim: int) -> np.ndarray:
     for position p and channel j the angle is ``p / 10000^(2 floor(j / 2) / dim)``; even channels
     take its sine, odd ones its cosine (interleaved), in float64, returned as float32 (n_position,
     dim).
+
+    Parameters
+    ----------
+    n_position : int
+    dim : int
+
+    Returns
+    -------
+    ndarray (n_position, dim) float32
 
     Examples
     --------

@@ -35,7 +35,19 @@ __all__ = ["TwoStream", "cross_modality_conv1", "flow_stack"]
 
 def cross_modality_conv1(state_dict, flow_channels: int) -> OrderedDict:
     """A copy of an RGB network's state_dict with ``conv1.weight`` (O, 3, k, k) replaced by its
-    mean over the colour channels repeated ``flow_channels`` times: (O, flow_channels, k, k)."""
+    mean over the colour channels repeated ``flow_channels`` times: (O, flow_channels, k, k).
+
+    Parameters
+    ----------
+    state_dict : dict
+        An RGB network's weights.
+    flow_channels : int
+        Input channels of the temporal stream (2 L).
+
+    Returns
+    -------
+    OrderedDict
+    """
     if not hasattr(state_dict, "keys") or "conv1.weight" not in state_dict:
         raise ValueError("state_dict must be a mapping with a 'conv1.weight' entry (an RGB ResNet's)")
     flow_channels = check_int(flow_channels, "flow_channels", low=1)
@@ -49,7 +61,16 @@ def cross_modality_conv1(state_dict, flow_channels: int) -> OrderedDict:
 
 def flow_stack(flows) -> np.ndarray:
     """L flow fields (L, H, W, 2) as the temporal stream's input channels (2L, H, W), ordered
-    dx_1, dy_1, dx_2, dy_2, ..."""
+    dx_1, dy_1, dx_2, dy_2, ...
+
+    Parameters
+    ----------
+    flows : array-like (L, H, W, 2)
+
+    Returns
+    -------
+    ndarray (2 L, H, W) float32
+    """
     f = as_array(flows, "flows")
     if f.ndim != 4 or f.shape[3] != 2:
         raise ValueError(f"flows must have shape (L, H, W, 2), got {f.shape}")

@@ -73,7 +73,15 @@ class BasicBlock(Module):
 
 
 class VideoResNet(Module):
-    """stem -> layer1..layer4 (two BasicBlocks each) -> global average pool -> fc."""
+    """stem -> layer1..layer4 (two BasicBlocks each) -> global average pool -> fc.
+
+    Parameters
+    ----------
+    conv_makers : sequence of callables
+        Per stage, the builder of its convolutions (3-D, 2-D or (2+1)-D).
+    stem : Module
+    num_classes : int
+    """
 
     def __init__(self, conv_makers, stem, num_classes=400):
         super().__init__()
@@ -117,16 +125,46 @@ def _r2plus1d_stem():
 
 
 def r3d_18(num_classes: int = 400) -> VideoResNet:
-    """R3D-18: 3-D convolutions throughout (torchvision ``r3d_18``)."""
+    """R3D-18: 3-D convolutions throughout (torchvision ``r3d_18``).
+
+    Parameters
+    ----------
+    num_classes : int
+
+    Returns
+    -------
+    VideoResNet
+        Weights zero until :meth:`~scratchvision.nn.Module.load_state_dict` (torchvision's keys).
+    """
     return VideoResNet([conv_3d_simple] * 4, _basic_stem(), num_classes)
 
 
 def mc3_18(num_classes: int = 400) -> VideoResNet:
-    """MC3-18: 3-D convolutions in the first stage, 2-D (1x3x3) in the others (torchvision ``mc3_18``)."""
+    """MC3-18: 3-D convolutions in the first stage, 2-D (1x3x3) in the others (torchvision ``mc3_18``).
+
+    Parameters
+    ----------
+    num_classes : int
+
+    Returns
+    -------
+    VideoResNet
+        Weights zero until :meth:`~scratchvision.nn.Module.load_state_dict` (torchvision's keys).
+    """
     return VideoResNet([conv_3d_simple] + [conv_no_temporal] * 3, _basic_stem(), num_classes)
 
 
 def r2plus1d_18(num_classes: int = 400) -> VideoResNet:
     """R(2+1)D-18: every 3x3x3 convolution factorised into spatial and temporal parts
-    (torchvision ``r2plus1d_18``)."""
+    (torchvision ``r2plus1d_18``).
+
+    Parameters
+    ----------
+    num_classes : int
+
+    Returns
+    -------
+    VideoResNet
+        Weights zero until :meth:`~scratchvision.nn.Module.load_state_dict` (torchvision's keys).
+    """
     return VideoResNet([conv_2plus1d] * 4, _r2plus1d_stem(), num_classes)

@@ -131,7 +131,22 @@ def random_mask(num_frames: int, image_size, patch_size: int = 16, tubelet_size:
     with :func:`tube_mask`: ``floor(mask_ratio * T'H'W')`` tokens hidden anywhere, so a hidden patch
     is usually visible in a neighbouring slot.
 
-    Parameters and Returns as :func:`tube_mask`.
+    The parameters and the result are :func:`tube_mask`'s.
+
+    Parameters
+    ----------
+    num_frames : int
+    image_size : int or (int, int)
+    patch_size, tubelet_size : int
+    mask_ratio : float in [0, 1)
+    rng : int or numpy.random.Generator, optional
+    flat : bool
+        One row of T'H'W' tokens instead of (T', H'W').
+
+    Returns
+    -------
+    ndarray of bool
+        True where a token is hidden.
 
     Examples
     --------
@@ -152,6 +167,15 @@ def video_patches(pixel_values, patch_size: int, tubelet_size: int) -> np.ndarra
     """The pixels of each tubelet of (B, T, C, H, W) clips as rows (B, T'H'W', kt * p * p * C), in
     VideoMAE's target order (time in the tubelet, row, column, channel): what the pre-training
     model's logits predict for the masked rows (before per-patch normalisation).
+
+    Parameters
+    ----------
+    pixel_values : ndarray (B, T, C, H, W) float32
+    patch_size, tubelet_size : int
+
+    Returns
+    -------
+    ndarray (B, T'H'W', tubelet_size patch_size^2 C) float32
 
     Examples
     --------
@@ -276,7 +300,14 @@ def _masks(bool_masked_pos, batch, n_tokens):
 
 
 class VideoMAEForVideoClassification(Module):
-    """HF ``VideoMAEForVideoClassification`` (inference): see :func:`videomae`."""
+    """HF ``VideoMAEForVideoClassification`` (inference): see :func:`videomae`.
+
+    Parameters
+    ----------
+    config : SimpleNamespace or dict
+        The Hugging Face config's fields (:func:`~scratchvision.nn.from_pretrained` reads them from
+        ``config.json``).
+    """
 
     def __init__(self, config):
         super().__init__()
@@ -297,7 +328,14 @@ class VideoMAEForVideoClassification(Module):
 
 
 class VideoMAEForPreTraining(Module):
-    """HF ``VideoMAEForPreTraining`` (inference): see :func:`videomae_pretraining`."""
+    """HF ``VideoMAEForPreTraining`` (inference): see :func:`videomae_pretraining`.
+
+    Parameters
+    ----------
+    config : SimpleNamespace or dict
+        The Hugging Face config's fields (:func:`~scratchvision.nn.from_pretrained` reads them from
+        ``config.json``).
+    """
 
     def __init__(self, config):
         super().__init__()

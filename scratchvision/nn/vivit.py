@@ -46,7 +46,14 @@ def _layer(c):
 
 
 class VivitForVideoClassification(Module):
-    """HF ``VivitForVideoClassification`` (inference): see :func:`vivit`."""
+    """HF ``VivitForVideoClassification`` (inference): see :func:`vivit`.
+
+    Parameters
+    ----------
+    config : SimpleNamespace or dict
+        The Hugging Face config's fields (:func:`~scratchvision.nn.from_pretrained` reads them from
+        ``config.json``).
+    """
 
     def __init__(self, config):
         super().__init__()
@@ -151,7 +158,18 @@ def _transformer_blocks(transformer, heads):
 
 
 class ViViTFactorised(Module):
-    """vit-pytorch ``ViViT(variant="factorized_encoder")`` (inference): see :func:`vivit_factorised`."""
+    """vit-pytorch ``ViViT(variant="factorized_encoder")`` (inference): see :func:`vivit_factorised`.
+
+    Parameters
+    ----------
+    image_size, image_patch_size : int or (int, int)
+    frames, frame_patch_size : int
+    num_classes, dim : int
+    spatial_depth, temporal_depth : int
+    heads, dim_head, mlp_dim : int
+    pool : {"cls", "mean"}
+    channels : int
+    """
 
     def __init__(self, *, image_size, image_patch_size, frames, frame_patch_size, num_classes, dim, spatial_depth,
                  temporal_depth, heads, mlp_dim, pool="cls", channels=3, dim_head=64):
