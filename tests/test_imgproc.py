@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 from conftest import shared_path
+import naive
 from scratchvision.imgproc import gaussian_blur, gaussian_kernel, pad_reflect101, remap, resize, rgb_to_gray, rgb_to_hsv
 
 sizes = st.tuples(st.integers(2, 40), st.integers(2, 40))
@@ -205,24 +206,7 @@ def test_sample_separable_with_taps_in_any_order(seed, grids, ow, oh, channels):
     y0, ay = linear_taps(rng.uniform(-2, 19, (grids, oh)), 17)
     if rng.random() < 0.5:  # a long grid for the parallel kernel (runs of rows straddling grids)
         y0, ay = np.repeat(y0, 300, axis=1), np.repeat(ay, 300, axis=1)
-    np.testing.assert_array_equal(sample_separable(img, (x0, ax), (y0, ay)), _bilinear_definition(img, x0, ax, y0, ay))
-
-
-def _bilinear_definition(img, x0, ax, y0, ay):
-    """Samples (K, oh, ow, C) of ``img`` (H, W, C) on K grids of taps, by the definition: the
-    float32 blend of the four taps (edges repeated), along x, then along y (OpenCV's order)."""
-    f = img.astype(np.float32)
-    h, w = f.shape[:2]
-    one = np.float32(1)
-    out = []
-    for k in range(len(x0)):
-        r0, r1 = f[y0[k]], f[np.minimum(y0[k] + 1, h - 1)]
-        c0, c1 = x0[k], np.minimum(x0[k] + 1, w - 1)
-        a, b = ax[k][None, :, None], ay[k][:, None, None]
-        upper = r0[:, c0] * (one - a) + r0[:, c1] * a
-        lower = r1[:, c0] * (one - a) + r1[:, c1] * a
-        out.append(upper * (one - b) + lower * b)
-    return np.stack(out)
+    np.testing.assert_array_equal(sample_separable(img, (x0, ax), (y0, ay)), naive.bilinear_grid(img, x0, ax, y0, ay))
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
@@ -241,4 +225,4 @@ def test_sample_windows_equals_bilinear_definition(dtype, channels):
     for ow, oh in ((16, 12), (64, 203)):  # the second runs in parallel, in runs of rows that straddle grids
         x0, ax, y0, ay = window_taps(centers, sizes, ow, oh, 50, 40)
         np.testing.assert_array_equal(sample_separable(img, (x0, ax), (y0, ay)),
-                                      _bilinear_definition(img, x0, ax, y0, ay))
+                                      naive.bilinear_grid(img, x0, ax, y0, ay))

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import require, shared_path
+import naive
 from scratchvision import evaluate_mot, evaluate_mot_folder, read_mot, write_mot
 from scratchvision.metrics import HOTA_ALPHAS
 
@@ -37,24 +38,13 @@ def trackeval():
     return require("trackeval")
 
 
-def _iou_xywh(a, b):
-    """IoU of (x, y, w, h) boxes, written out here for the references' accumulators."""
-    ax2, ay2, bx2, by2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
-    iw = np.maximum(np.minimum(ax2[:, None], bx2[None]) - np.maximum(a[:, 0][:, None], b[:, 0][None]), 0)
-    ih = np.maximum(np.minimum(ay2[:, None], by2[None]) - np.maximum(a[:, 1][:, None], b[:, 1][None]), 0)
-    inter = iw * ih
-    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(inter > 0, inter / union, 0.0)
-
-
 def _motmetrics(mm, gt, hyp):
     """motmetrics' CLEAR MOT / identity values for rows (gt conf >= 1 kept), distances built here."""
     gt = gt[gt[:, 6] >= 1]
     acc = mm.MOTAccumulator()
     for f in np.union1d(gt[:, 0], hyp[:, 0]):
         g, h = gt[gt[:, 0] == f], hyp[hyp[:, 0] == f]
-        d = 1 - _iou_xywh(g[:, 2:6], h[:, 2:6])
+        d = 1 - naive.iou_xywh(g[:, 2:6], h[:, 2:6])
         acc.update(g[:, 1].astype(int), h[:, 1].astype(int), np.where(d > 0.5, np.nan, d), frameid=int(f))
     names = [b for _, b in CLEAR_COUNTS + CLEAR_RATES]
     return mm.metrics.create().compute(acc, metrics=names, name="x").iloc[0]
@@ -201,7 +191,7 @@ def test_num_frames_counts_frames_without_boxes_as_motmetrics(mm):
     acc = mm.MOTAccumulator()
     for f in range(8):  # frames 0..7, only 1, 3 and 4 have boxes
         g, h = gt[gt[:, 0] == f], hyp[hyp[:, 0] == f]
-        d = 1 - _iou_xywh(g[:, 2:6], h[:, 2:6])
+        d = 1 - naive.iou_xywh(g[:, 2:6], h[:, 2:6])
         acc.update(g[:, 1].astype(int), h[:, 1].astype(int), np.where(d > 0.5, np.nan, d), frameid=f)
     ref = mm.metrics.create().compute(acc, metrics=[b for _, b in CLEAR_COUNTS + CLEAR_RATES], name="x").iloc[0]
     ours = evaluate_mot(gt, hyp, num_frames=8)

@@ -28,6 +28,7 @@ sys.path.insert(0, str(FIXTURES))
 from seeded_weights import seeded_state_dict  # noqa: E402
 
 from conftest import write_safetensors  # noqa: E402
+import naive  # noqa: E402
 
 MANIFEST = json.loads((TORCH / "manifest.json").read_text())
 
@@ -160,30 +161,6 @@ def test_load_state_dict_reports_keys_and_shapes_like_torch():
         model.load_state_dict(dict(sd, **{"1.weight": np.full(4, np.nan)}))
 
 
-def _conv_reference(x, w, b, stride, pad, dil, groups):
-    """Direct definition: sum over input channels of the group and kernel offsets (float64)."""
-    x = np.pad(x.astype(np.float64), [(0, 0), (0, 0)] + [(p, p) for p in pad])
-    n, c = x.shape[:2]
-    o, cg = w.shape[:2]
-    k = w.shape[2:]
-    out_sz = [(x.shape[2 + i] - dil[i] * (k[i] - 1) - 1) // stride[i] + 1 for i in range(3)]
-    out = np.zeros((n, o) + tuple(out_sz))
-    og = o // groups
-    for oc in range(o):
-        g = oc // og
-        for kt in range(k[0]):
-            for kh in range(k[1]):
-                for kw in range(k[2]):
-                    sl = x[:, g * cg:(g + 1) * cg,
-                           kt * dil[0]:kt * dil[0] + stride[0] * out_sz[0]:stride[0],
-                           kh * dil[1]:kh * dil[1] + stride[1] * out_sz[1]:stride[1],
-                           kw * dil[2]:kw * dil[2] + stride[2] * out_sz[2]:stride[2]]
-                    out[:, oc] += np.tensordot(w[oc, :, kt, kh, kw].astype(np.float64), sl, axes=([0], [1]))
-        if b is not None:
-            out[:, oc] += b[oc]
-    return out
-
-
 @given(seed=st.integers(0, 10_000), groups=st.sampled_from([1, 2]), k=st.tuples(*[st.integers(1, 3)] * 3),
        stride=st.tuples(*[st.integers(1, 3)] * 3), pad=st.tuples(*[st.integers(0, 2)] * 3),
        dil=st.tuples(*[st.integers(1, 2)] * 3), bias=st.booleans(), channels=st.sampled_from([4, 6]),
@@ -200,7 +177,7 @@ def test_conv3d_equals_its_definition(seed, groups, k, stride, pad, dil, bias, c
     w = rng.standard_normal((6, channels // groups) + k).astype(np.float32)
     b = rng.standard_normal(6).astype(np.float32) if bias else None
     try:
-        ref = _conv_reference(x, w, b, stride, pad, dil, groups)
+        ref = naive.conv(x, w, b, stride, pad, dil, groups)
     except ValueError:
         return
     if layout == "offset_major":
@@ -226,7 +203,7 @@ def test_winograd_equals_its_definition(seed, kt, pad, dil_t, size, groups):
     x = rng.standard_normal((1, 4 * groups) + size).astype(np.float32)
     w = rng.standard_normal((3 * groups, 4, kt, 3, 3)).astype(np.float32)
     try:
-        ref = _conv_reference(x, w, None, (1, 1, 1), pad, (dil_t, 1, 1), groups)
+        ref = naive.conv(x, w, None, (1, 1, 1), pad, (dil_t, 1, 1), groups)
     except ValueError:
         return
     if min(ref.shape[2:]) < 1:

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from scratchvision.nn import (calc_optical_flow_raft, correlation_pyramid, lookup_correlation,
                               lookup_correlation_on_demand, pooled_features, raft_large, raft_small)
 
+import naive
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 from seeded_weights import raft_frames, raft_inputs, seeded_state_dict  # noqa: E402
@@ -126,18 +128,6 @@ def test_load_raft_reads_the_size_from_the_keys(tmp_path):
         load_raft(tmp_path / "raft_small.safetensors", "medium")
 
 
-def _bilinear_zero_padded(image, x, y):
-    """grid_sample's definition: the four taps around (x, y), each left out when outside."""
-    h, w = image.shape
-    x0, y0 = int(np.floor(x)), int(np.floor(y))
-    total = 0.0
-    for yy, wy in ((y0, 1 - (y - y0)), (y0 + 1, y - y0)):
-        for xx, wx in ((x0, 1 - (x - x0)), (x0 + 1, x - x0)):
-            if 0 <= yy < h and 0 <= xx < w:
-                total += image[yy, xx] * wx * wy
-    return total
-
-
 @settings(deadline=None, max_examples=25)
 @given(h=st.integers(2, 7), w=st.integers(2, 7), radius=st.integers(1, 3), levels=st.integers(1, 3),
        seed=st.integers(0, 2**31 - 1))
@@ -159,7 +149,7 @@ def test_lookup_equals_its_definition(h, w, radius, levels, seed):
                 cx, cy = coords[0, i, j] / 2**level, coords[1, i, j] / 2**level
                 for a in range(n):
                     for b in range(n):
-                        want = _bilinear_zero_padded(volume[p], cx + a - radius, cy + b - radius)
+                        want = naive.bilinear_zero_padded(volume[p], cx + a - radius, cy + b - radius)
                         assert out[level * n * n + a * n + b, i, j] == pytest.approx(want, abs=1e-4)
 
 

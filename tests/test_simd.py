@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from scratchvision.imgproc.simd import (f32x4_add_i32, f32x4_add_i32_pairs, f32x4_lane, f32x4_sum,
                                  f32x4_zeros)
 
+import naive
+
 
 @numba.njit
 def _accumulate(src, step, pairs):
@@ -23,22 +25,13 @@ def _accumulate(src, step, pairs):
     return (f32x4_lane(v, 0), f32x4_lane(v, 1), f32x4_lane(v, 2), f32x4_lane(v, 3)), f32x4_sum(v)
 
 
-def _reference(src, step, pairs):
-    lanes = np.zeros(4, np.float32)
-    for i in range(0, len(src) - 7, step):
-        for k in range(4):
-            term = int(src[i + k]) + (int(src[i + 4 + k]) if pairs else 0)
-            lanes[k] = np.float32(lanes[k] + np.float32(term))  # one float32 rounding per add
-    return lanes, np.float32((lanes[0] + lanes[2]) + (lanes[1] + lanes[3]))
-
-
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 200), pairs=st.booleans(),
        scale=st.sampled_from([10, 2**20, 2**29]))
 def test_lane_sums_equal_float32_one_add_at_a_time(seed, n, pairs, scale):
     src = np.random.default_rng(seed).integers(-scale, scale, n, dtype=np.int32)
     step = 8 if pairs else 4
     lanes, total = _accumulate(src, step, pairs)
-    ref_lanes, ref_total = _reference(src, step, pairs)
+    ref_lanes, ref_total = naive.lane_sums(src, step, pairs)
     assert np.array_equal(np.array(lanes, np.float32), ref_lanes)  # bit for bit
     assert np.float32(total) == ref_total
 
