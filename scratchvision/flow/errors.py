@@ -93,6 +93,11 @@ def angular_error(flow, gt, *, mask=None, reduce: bool = True):
     -------
     float or ndarray (H, W)
         The mean angular error in degrees (``reduce``), or the per-pixel map.
+
+    References
+    ----------
+    S. Baker, D. Scharstein, J. P. Lewis, S. Roth, M. J. Black, R. Szeliski. "A Database and
+    Evaluation Methodology for Optical Flow." IJCV 92, 2011. doi:10.1007/s11263-010-0390-2
     """
     flow, gt, valid = _pair(flow, gt, mask)
     # angle between a = (u, v, 1) and b = (u_gt, v_gt, 1) as atan2(|a x b|, a . b): the same

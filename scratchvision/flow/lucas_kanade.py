@@ -501,6 +501,11 @@ def forward_backward_error(prev_img, next_img, prev_pts, **lk_args):
     fb_error : ndarray (N,) float32
         Distance between each point and where the backward track lands (inf where lost); the
         OpenCV lk_track sample keeps points with ``fb_error < 1``.
+
+    References
+    ----------
+    Z. Kalal, K. Mikolajczyk, J. Matas. "Forward-Backward Error: Automatic Detection of Tracking
+    Failures." ICPR 2010. doi:10.1109/ICPR.2010.675
     """
     fwd, st1, _ = calc_optical_flow_pyr_lk(prev_img, next_img, prev_pts, **lk_args)
     back, st2, _ = calc_optical_flow_pyr_lk(next_img, prev_img, fwd, **lk_args)

@@ -88,6 +88,11 @@ def flow_consistency(forward, backward, *, alpha1: float = 0.01, alpha2: float =
         Round-trip distance ``|f + b|`` in pixels (NaN where ``x + f`` leaves the image).
     occluded : ndarray (H, W), bool
         Pixels failing the test.
+
+    References
+    ----------
+    N. Sundaram, T. Brox, K. Keutzer. "Dense Point Trajectories by GPU-Accelerated Large
+    Displacement Optical Flow." ECCV 2010. doi:10.1007/978-3-642-15549-9_32
     """
     fwd = check_flow(forward, "forward")
     bwd = check_flow(backward, "backward")

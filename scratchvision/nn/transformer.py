@@ -335,6 +335,10 @@ def sinusoid_table(n_position: int, dim: int) -> np.ndarray:
     -------
     ndarray (n_position, dim) float32
 
+    References
+    ----------
+    A. Vaswani et al. "Attention Is All You Need." NeurIPS 2017. doi:10.48550/arXiv.1706.03762
+
     Examples
     --------
     >>> from scratchvision.nn import sinusoid_table

@@ -167,6 +167,11 @@ def fhog(image, cell_size: int = 4) -> np.ndarray:
     Returns
     -------
     ndarray (H // cell_size, W // cell_size, 31) float32
+
+    References
+    ----------
+    P. F. Felzenszwalb, R. B. Girshick, D. McAllester, D. Ramanan. "Object Detection with
+    Discriminatively Trained Part-Based Models." TPAMI 32(9), 2010. doi:10.1109/TPAMI.2009.167
     """
     img = check_image(image, "image", any_channels=True)
     planes = _fhog_planes(img[None] if img.ndim == 3 else img[None, ..., None], _cell(cell_size), "image")
