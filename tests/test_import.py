@@ -82,3 +82,17 @@ def test_top_level_names_are_the_subpackages_first_all_list():
                           ("imgproc", "reflect101"), ("boxes", "convert_kernel")):
         assert internal in importlib.import_module(f"scratchvision.{sub}").__all__
         assert internal not in scratchvision.__all__
+
+
+def test_no_module_is_hidden_by_a_name():
+    """Every module is reachable as the attribute of its package that its name says: no function
+    or class of the package has a module's name (``sot.fhog`` the function would hide
+    ``sot/fhog.py``)."""
+    import pkgutil
+
+    import scratchvision
+
+    for info in pkgutil.walk_packages(scratchvision.__path__, "scratchvision."):
+        parent, _, child = info.name.rpartition(".")
+        module = importlib.import_module(info.name)
+        assert getattr(importlib.import_module(parent), child) is module, info.name

@@ -22,13 +22,13 @@ from .recurrent import GRU, LSTM
 from .reid import DeepSortReID, OSNet, deepsort_reid, embed, osnet_x0_25, osnet_x0_5, osnet_x1_0
 from .resnet import ResNet, resnet18, resnet50
 from .temporal import CNNLSTM, TSN
-from .timesformer import TimesformerForVideoClassification, timesformer
+from .timesformer_model import TimesformerForVideoClassification, timesformer
 from .transformer import LayerNorm, gelu, layer_norm, self_attention, sinusoid_table
 from .two_stream import TwoStream, cross_modality_conv1, flow_stack
 from .video_resnet import VideoResNet, mc3_18, r2plus1d_18, r3d_18
-from .videomae import (VideoMAEForPreTraining, VideoMAEForVideoClassification, random_mask, tube_mask, video_patches,
-                       videomae, videomae_pretraining, videomae_reconstruction)
-from .vivit import ViViTFactorised, VivitForVideoClassification, vivit, vivit_factorised
+from .videomae_model import (VideoMAEForPreTraining, VideoMAEForVideoClassification, random_mask, tube_mask,
+                             video_patches, videomae, videomae_pretraining, videomae_reconstruction)
+from .vivit_model import ViViTFactorised, VivitForVideoClassification, vivit, vivit_factorised
 
 #: The first list holds the user-level names, exported at the top level too
 #: (``scratchvision.<name>``); the names added after it are reached through the subpackage.

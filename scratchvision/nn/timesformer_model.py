@@ -33,7 +33,7 @@ from .hub import model_config
 from .modules import Conv2d, Linear, Module
 from .transformer import (BlockWeights, Container, LayerNorm, attention_branch, block_forward, embed_tubelets,
                           mlp_residual, split_qkv)
-from .videomae import ClassifierOutput, _activation, check_clip
+from .videomae_model import ClassifierOutput, _activation, check_clip
 
 __all__ = ["timesformer", "TimesformerForVideoClassification"]
 

@@ -31,7 +31,7 @@ from .hub import model_config
 from .modules import Conv3d, Linear, Module
 from .transformer import (BlockWeights, Container, LayerNorm, block_forward, embed_tubelets, split_qkv,
                           stack_qkv)
-from .videomae import ClassifierOutput, _activation, check_clip
+from .videomae_model import ClassifierOutput, _activation, check_clip
 
 __all__ = ["vivit", "vivit_factorised", "VivitForVideoClassification", "ViViTFactorised"]
 
