@@ -19,10 +19,8 @@ from ..kalman.models import MAX_COORDINATE, xyah_measurement_noise_kernel, xyah_
 from .camera import check_warp, warp_states
 
 __all__ = ["MultiObjectTracker", "OUTPUT_COLUMNS", "TrackerStep", "matched_detections", "StepRecord", "pack_step",
-           "check_detections", "grow_rows",
-           "remove_rows", "gather_rows", "scatter_rows", "xyah_predict", "xyah_update",
-           "max_score_pairs", "gated_association", "STATE_TENTATIVE", "STATE_CONFIRMED",
-           "STATE_LOST"]
+           "check_detections", "grow_rows", "remove_rows", "gather_rows", "scatter_rows", "xyah_predict", "xyah_update",
+           "max_score_pairs", "gated_association", "STATE_TENTATIVE", "STATE_CONFIRMED", "STATE_LOST"]
 
 #: Columns of every tracker's output rows.
 OUTPUT_COLUMNS = ("x1", "y1", "x2", "y2", "id", "score", "class", "det_idx")
@@ -529,7 +527,8 @@ class MultiObjectTracker:
 
     @property
     def boxes(self):
-        """Current box (filter mean) of every live track, (T, 4) x1, y1, x2, y2."""
+        """Current box (filter mean) of every live track in table order (ByteTrack and BoT-SORT:
+        the tracked list, then the lost one), (T, 4) x1, y1, x2, y2."""
         return convert_checked(self._table.X[:self._n, :4], self.STATE_FORMAT, "xyxy")
 
     @property

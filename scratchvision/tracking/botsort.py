@@ -179,6 +179,7 @@ class BoTSORT(MultiObjectTracker):
         super().__init__(self.frame_rate)
 
     STATE_FORMAT = "cxcywh"
+    #: the first association (high boxes), the second (low boxes), the unconfirmed tracks'
     COST_STAGES = ("first", "second", "unconfirmed")
 
     def _empty_table(self):
@@ -195,11 +196,6 @@ class BoTSORT(MultiObjectTracker):
     def frame_id(self):
         """The frame counter under the official code's name (``frame_count``)."""
         return self.frame_count
-
-    @property
-    def boxes(self):
-        """Current box (filter mean) of every tracked, then lost, track: (T, 4) x1, y1, x2, y2."""
-        return super().boxes
 
     def update(self, dets=None, embeddings=None, warp=None, timestamp=None):
         """Advance one frame.

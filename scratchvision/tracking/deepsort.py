@@ -145,8 +145,8 @@ class DeepSort(MultiObjectTracker):
 
     Notes
     -----
-    The tracks live in a :class:`DeepSortTable` of rows in creation order: the Kalman state ``X`` (8) and
-    covariance ``P`` (8, 8), the integer columns ``info`` (:data:`ID` ... :data:`GALLERY_NEXT`) and
+    The tracks live in a :class:`DeepSortTable` of rows in creation order: the Kalman state
+    ``X`` (8) and covariance ``P`` (8, 8), the integer columns ``info`` (:data:`ID` ... :data:`GALLERY_NEXT`) and
     the score; their embeddings, L2-normalised on arrival, live in pools indexed by the
     :data:`SLOT` column (pending ones, and the gallery ring). One call of the compiled
     :func:`deepsort_frame` runs a whole frame. Tracks unmatched after the cascade are listed in
@@ -220,13 +220,6 @@ class DeepSort(MultiObjectTracker):
         if self._n + n_dets > cap or depth != table.gallery.shape[1]:
             self._table = self._allocated(max(self._n + n_dets, 2 * cap if self._n + n_dets > cap else cap), dim,
                                           depth, self._n)
-
-    @property
-    def last_step(self):
-        """The :class:`~scratchvision.tracking.TrackerStep` of the last ``update()`` (costs:
-        ``"appearance_level_<k>"`` for each cascade level that had tracks, then ``"iou"``; detections
-        by tracks)."""
-        return super().last_step
 
     def update(self, dets=None, embeddings=None, warp=None, timestamp=None):
         """Advance one frame.

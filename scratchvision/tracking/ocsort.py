@@ -169,6 +169,8 @@ class OCSort(MultiObjectTracker):
         super().__init__(frame_rate)
 
     STATE_FORMAT = "xysr"
+    #: ``"iou"`` and ``"direction"`` of the first association (when there were tracks), ``"recovery_iou"``
+    #: of OCR (when it ran)
     COST_STAGES = ("iou", "direction", "recovery_iou")
 
     def _empty_table(self):
@@ -176,18 +178,6 @@ class OCSort(MultiObjectTracker):
         return OCSortTable(np.zeros((0, 7)), np.zeros((0, 7, 7)), np.zeros((0, 7)), np.zeros((0, 7, 7)),
                            np.zeros((0, 11), np.int64), np.zeros((0, _V_COLUMNS)), np.zeros((0, ring, 5)),
                            np.zeros((0, ring), np.int64))
-
-    @property
-    def last_step(self):
-        """The :class:`~scratchvision.tracking.TrackerStep` of the last ``update()`` (costs:
-        ``"iou"`` and ``"direction"`` of the first association, ``"recovery_iou"`` of OCR when it
-        ran; detections by tracks)."""
-        return super().last_step
-
-    @property
-    def boxes(self):
-        """Current (posterior) filter box of every live track, (T, 4) x1, y1, x2, y2."""
-        return super().boxes
 
     def update(self, dets=None, warp=None, timestamp=None):
         """Advance one frame.

@@ -172,6 +172,17 @@ class Sort(MultiObjectTracker):
 def sort_frame(table, n, next_id, frame, dets, motion, params):
     """One SORT frame on the track table (rows ``< n`` live; room for ``n + len(boxes)``).
 
+    1. Predict every track (zeroing the area velocity when it would make the area
+       non-positive, as sort.py does); age it, reset the hit streak of tracks that missed the
+       last frame; delete tracks whose predicted box is not finite.
+    2. IoU of detections and predicted boxes; :func:`gated_association`.
+    3. Kalman update (Joseph form) of matched tracks with their detection in ``[x, y, s, r]``.
+    4. A new track (zero velocity, covariance ``P0``) for each unmatched detection, in the
+       reference's order.
+    5. Report, newest track first, the tracks updated this frame with a hit streak of
+       ``min_hits`` (all of them while ``frame <= min_hits``); delete tracks unmatched for more
+       than ``max_age`` frames.
+
     Parameters
     ----------
     table : :class:`SortTable` as a plain tuple (X, P, info, last_score), updated in place
@@ -187,17 +198,6 @@ def sort_frame(table, n, next_id, frame, dets, motion, params):
     params : :class:`SortParams` as a plain tuple
         (Numba types a plain tuple argument ten times faster than a NamedTuple, a microsecond a
         call, so the NamedTuples are unpacked here.)
-
-    1. Predict every track (zeroing the area velocity when it would make the area
-       non-positive, as sort.py does); age it, reset the hit streak of tracks that missed the
-       last frame; delete tracks whose predicted box is not finite.
-    2. IoU of detections and predicted boxes; :func:`gated_association`.
-    3. Kalman update (Joseph form) of matched tracks with their detection in ``[x, y, s, r]``.
-    4. A new track (zero velocity, covariance ``P0``) for each unmatched detection, in the
-       reference's order.
-    5. Report, newest track first, the tracks updated this frame with a hit streak of
-       ``min_hits`` (all of them while ``frame <= min_hits``); delete tracks unmatched for more
-       than ``max_age`` frames.
 
     Returns
     -------
