@@ -109,16 +109,13 @@ def run(threads, repeat):
                 if name.startswith("ours, ECC"):
                     row["max |ours - cv2| in the matrix, same input"] = _ecc_parity(cv2, pairs)
                 rows.append(row)
-    notes = ("The synthetic video (10 textured objects moving over a background that translates 2.5 px a frame, "
-             "the exact camera motion), 5 frame pairs per size, frames RGB uint8, downscale 2 everywhere; each "
-             "call does the whole job from the two RGB frames (gray, shrink, corners, tracking, fit). Error: the "
-             "largest distance between where the matrix and the exact translation send the image corners. "
-             "OpenCV's paths are those of BoT-SORT's GMC (ultralytics gmc.py: estimateAffinePartial2D with its "
-             "default 3 px threshold; Euclidean ECC on Gaussian-blurred frames, 5000 iterations, eps 1e-6; ECC "
-             "measured with one thread only; ours shrinks without BoT-SORT's 3x3 blur first, and equals "
-             "cv2.findTransformECC "
-             "on the same shrunk frames, tests/test_ecc.py). Median of the calls, made in rounds that take every "
-             "method "
-             "on every pair in turn. Reproduce: python benchmarks/run.py "
-             "camera_motion")
+    notes = ("The synthetic video (10 textured objects moving over a background that translates 2.5 px a frame, the "
+             "exact camera motion), 5 frame pairs per size, frames RGB uint8, downscale 2 everywhere; each call does "
+             "the whole job from the two RGB frames (gray, shrink, corners, tracking, fit). Error: the largest "
+             "distance between where the matrix and the exact translation send the image corners. OpenCV's paths are "
+             "those of BoT-SORT's GMC (ultralytics gmc.py: estimateAffinePartial2D with its default 3 px threshold; "
+             "Euclidean ECC on Gaussian-blurred frames, 5000 iterations, eps 1e-6; ECC measured with one thread only;"
+             " ours shrinks without BoT-SORT's 3x3 blur first, and equals cv2.findTransformECC on the same shrunk "
+             "frames, tests/test_ecc.py). Median of the calls, made in rounds that take every method on every pair in"
+             " turn. Reproduce: python benchmarks/run.py camera_motion")
     return rows, notes

@@ -128,12 +128,10 @@ def run(threads, repeat, rounds=3):
     notes = ("Each case in a fresh process (threads fixed before NumPy loads: OPENBLAS_NUM_THREADS / "
              "torch.set_num_threads), malloc thresholds pinned, median of repeated forwards after two "
              f"warm-ups; {rounds} rounds, ours and torch in turn, median of the rounds; "
-             "peak = the process's maximum resident set. "
-             "Inputs 1x3x16x112x112 (Kinetics "
-             "clip) and 224x224 + 20 flow channels (Two-Stream ResNet-18) (RAFT: bench_raft.py). "
-             "Our convolutions: Winograd "
-             "F(2x2, 3x3) for 3x3 stride-1 kernels, shifted windows for the strided ones, im2col for the "
-             "3-channel stems (nn.conv_lowering); every product on SciPy's OpenBLAS.")
+             "peak = the process's maximum resident set. Inputs 1x3x16x112x112 (Kinetics clip) and 224x224 + 20 flow "
+             "channels (Two-Stream ResNet-18) (RAFT: bench_raft.py). Our convolutions: Winograd F(2x2, 3x3) for 3x3 "
+             "stride-1 kernels, shifted windows for the strided ones, im2col for the 3-channel stems "
+             "(nn.conv_lowering); every product on SciPy's OpenBLAS.")
     notes += (" torch side: " + (f"{torch_python} (the same child script, in turn with ours)" if torch_python
                                  else "not measured (install torch, or set TORCH_PYTHON to an interpreter with it)."))
     return rows, notes

@@ -95,20 +95,16 @@ def run(threads, repeat):
                 row[f"frames/s ({unit})"] = float(np.median(fps))
             rows.append(row)
     notes = ("frames/s covers update() only (median of 3 runs) with the thread count set for both (Numba and "
-             "cv2.setNumThreads; our FFTs, single-threaded, are SciPy's in single precision for MOSSE and KCF "
-             "and NumPy's for "
-             "CSRT), RGB frames in (cv2 gets them as "
-             "BGR, converted before the timing). OpenCV's MOSSE trains its first filter on 8 copies of one random warp "
-             "(its RNG is re-seeded on each call) and stops updating at its first PSR failure; ours uses 8 "
-             "different warps. Our KCF uses gray + colour FHOG by default, 'gray+CN' OpenCV's features (gray + "
-             "colour names compressed by PCA to 2 channels, on 4x4-pixel cells where OpenCV's uses pixels), both with "
-             "a 3-scale search and detect_thresh 0.2. Our CSRT has colour names and RGB cells (use_rgb, off in "
-             "OpenCV); "
-             "'no CN' leaves the colour names out; 'CSRT (cv2, our features)' is OpenCV's CSRT given the same "
-             "channels (use_rgb 1). 'us/frame tracked' and 'us/frame lost' are the median "
-             "times of the updates that returned ok and of those that did not: OpenCV's trackers "
-             "skip learning after a failure (its MOSSE stops learning for good) and its KCF searches one scale where "
-             "ours searches three, so a tracker that loses the target early runs more frames/s. "
-             "Reproduce: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
-             "python benchmarks/run.py sot")
+             "cv2.setNumThreads; our FFTs, single-threaded, are SciPy's in single precision for MOSSE and KCF and "
+             "NumPy's for CSRT), RGB frames in (cv2 gets them as BGR, converted before the timing). OpenCV's MOSSE "
+             "trains its first filter on 8 copies of one random warp (its RNG is re-seeded on each call) and stops "
+             "updating at its first PSR failure; ours uses 8 different warps. Our KCF uses gray + colour FHOG by "
+             "default, 'gray+CN' OpenCV's features (gray + colour names compressed by PCA to 2 channels, on 4x4-pixel"
+             " cells where OpenCV's uses pixels), both with a 3-scale search and detect_thresh 0.2. Our CSRT has "
+             "colour names and RGB cells (use_rgb, off in OpenCV); 'no CN' leaves the colour names out; 'CSRT (cv2, "
+             "our features)' is OpenCV's CSRT given the same channels (use_rgb 1). 'us/frame tracked' and 'us/frame "
+             "lost' are the median times of the updates that returned ok and of those that did not: OpenCV's trackers"
+             " skip learning after a failure (its MOSSE stops learning for good) and its KCF searches one scale where"
+             " ours searches three, so a tracker that loses the target early runs more frames/s. Reproduce: env -u "
+             "OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py sot")
     return rows, notes

@@ -259,16 +259,15 @@ def run(threads, repeat):
         else:
             missing.append("ultralytics (set TORCH_PYTHON to a Python with torch and ultralytics)")
         rows.append(row)
-    notes = ("Tracker update() calls only, one thread, median of repeated passes over every sequence, ours and "
-             "the reference on the same detections (the references get a zero class column; DeepSORT and "
-             "deep-sort-realtime the same random embeddings, so its association falls back on IoU). "
-             "bytetracker imports "
-             "torch only for an isinstance test and runs on a stand-in module when torch is absent; ocsort's "
-             "re-update gets a float() that accepts one-element arrays (NumPy 2.4 refuses them). BoT-SORT: "
-             "both get the same seeded similarity warp per frame (ultralytics' GMC.apply replaced by one that "
-             "returns it, so no frame is read) and, with appearance, the same 128-d embeddings (its model='auto' "
-             "pass-through encoder); ultralytics runs in the TORCH_PYTHON interpreter (it imports torch), one "
-             "thread. Reproduce: TORCH_PYTHON=/path/to/python python benchmarks/run.py tracking")
+    notes = ("Tracker update() calls only, one thread, median of repeated passes over every sequence, ours and the "
+             "reference on the same detections (the references get a zero class column; DeepSORT and "
+             "deep-sort-realtime the same random embeddings, so its association falls back on IoU). bytetracker "
+             "imports torch only for an isinstance test and runs on a stand-in module when torch is absent; ocsort's "
+             "re-update gets a float() that accepts one-element arrays (NumPy 2.4 refuses them). BoT-SORT: both get "
+             "the same seeded similarity warp per frame (ultralytics' GMC.apply replaced by one that returns it, so "
+             "no frame is read) and, with appearance, the same 128-d embeddings (its model='auto' pass-through "
+             "encoder); ultralytics runs in the TORCH_PYTHON interpreter (it imports torch), one thread. Reproduce: "
+             "TORCH_PYTHON=/path/to/python python benchmarks/run.py tracking")
     same, runs, worst = botsort_parity()
     notes += (f" BoT-SORT against ultralytics' BOTSORT outputs (golden fixture, 6 MOT15 sequences x 3 "
               f"configurations): same rows, ids and det_idx in {same} of {runs} runs, boxes within {worst:.1e} px "

@@ -1,10 +1,10 @@
 """Image pyramids: the one OpenCV's pyramidal Lucas-Kanade builds, and the one its dense
 methods build (shared by Farneback, Horn-Schunck and TV-L1 here).
 
-**Sparse (Lucas-Kanade).** Each level halves the previous one with ``pyrDown``: a 5x5 Gaussian
-``[1 4 6 4 1]^T [1 4 6 4 1]
-/ 256`` with reflect-101 borders, sampled at even pixels, output size ``((w + 1) // 2,
-(h + 1) // 2)``, integer arithmetic rounded half up (bit-exact with ``cv2.pyrDown``). The pyramid
+**Sparse (Lucas-Kanade).** Each level halves the previous one with ``pyrDown``
+(:func:`~scratchvision.imgproc.pyr_down`): a 5x5 Gaussian ``[1 4 6 4 1]^T [1 4 6 4 1] / 256``
+with reflect-101 borders, sampled at even pixels, output size ``((w + 1) // 2, (h + 1) // 2)``,
+integer arithmetic rounded half up (bit-exact with ``cv2.pyrDown``). The pyramid
 stops early once the next level would be no larger than the tracking window, as
 ``cv2.buildOpticalFlowPyramid`` does.
 
