@@ -178,6 +178,7 @@ PUBLIC = {
     "matched_detections": (dict(out=np.array([[0, 0, 4, 4, 1, 0.9, -1, 0]]), dets=BOXES), ["out", "dets"]),
     "gaussian_blur": (dict(image=IMG, ksize=(3, 3), sigma_x=1.0), ["image"]),
     "resize": (dict(image=IMG, dsize=(5, 4)), ["image"]),
+    "resize_uint8": (dict(image=IMG, dsize=(5, 4)), ["image"]),
     "calc_optical_flow_farneback": (dict(prev=IMG, next=IMG, flow=None, pyr_scale=0.5, levels=1, winsize=3,
                                          iterations=1, poly_n=5, poly_sigma=1.1, flags=0), ["prev", "next", "flow"]),
     "poly_expansion": (dict(image=IMG), ["image"]),

@@ -10,7 +10,8 @@ from scipy import ndimage
 
 from conftest import shared_path
 import naive
-from scratchvision.imgproc import gaussian_blur, gaussian_kernel, pad_reflect101, remap, resize, rgb_to_gray, rgb_to_hsv
+from scratchvision.imgproc import (gaussian_blur, gaussian_kernel, pad_reflect101, remap, resize, resize_uint8,
+                                   rgb_to_gray, rgb_to_hsv)
 
 sizes = st.tuples(st.integers(2, 40), st.integers(2, 40))
 
@@ -178,6 +179,19 @@ def test_resize_equals_cv2(cv2, h, w, dh, dw, c, seed):
             resize(img, (dw, dh), interpolation="area")
 
 
+@given(h=st.integers(1, 40), w=st.integers(1, 40), dh=st.integers(1, 50), dw=st.integers(1, 50),
+       c=st.sampled_from([1, 3]), half=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_resize_uint8_equals_cv2(cv2, h, w, dh, dw, c, half, seed):
+    """Bit-identical where both sides are halved exactly (OpenCV's fast area path, rounded half
+    up); within one gray level at any other size."""
+    if half:
+        h, w, dh, dw = 2 * h, 2 * w, h, w
+    img = np.random.default_rng(seed).integers(0, 256, (h, w, c), dtype=np.uint8).squeeze(axis=2 if c == 1 else ())
+    ours, ref = resize_uint8(img, (dw, dh)), cv2.resize(img, (dw, dh))
+    assert ours.dtype == np.uint8 and ours.shape == ref.shape
+    np.testing.assert_allclose(ours.astype(int), ref.astype(int), rtol=0, atol=0 if half else 1)
+
+
 @pytest.mark.parametrize(("call", "exc", "fragment"), [
     (lambda: gaussian_kernel(4, 1.0), ValueError, "ksize"),
     (lambda: gaussian_kernel(3, 1.0, np.int32), TypeError, "dtype"),
@@ -186,6 +200,7 @@ def test_resize_equals_cv2(cv2, h, w, dh, dw, c, seed):
     (lambda: gaussian_blur(np.full((4, 4), np.nan, np.float32), (3, 3), 1.0), ValueError, "image"),
     (lambda: resize(np.zeros((4, 4), np.float32), (0, 2)), ValueError, "dsize"),
     (lambda: resize(np.zeros((4, 4), np.float32), (2, 2), interpolation="cubic"), ValueError, "interpolation"),
+    (lambda: resize_uint8(np.zeros((4, 4), np.float32), (2, 2)), TypeError, "uint8"),
 ])
 def test_blur_and_resize_reject_bad_input(call, exc, fragment):
     with pytest.raises(exc, match=fragment):

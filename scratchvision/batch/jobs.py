@@ -129,7 +129,7 @@ def _write_image(path: Path, image) -> None:
 
 def _flow_one(video: Path, out_dir: Path, params: dict, overwrite: bool, method, raft_weights):
     """One video's frames and flows into ``out_dir/<name>/`` (see :func:`extract_flow`)."""
-    from .. import read_video, resize, rgb_to_gray, write_flo
+    from .. import read_video, resize, resize_uint8, rgb_to_gray, write_flo
 
     def build(tmp: Path):
         frames = read_video(video)
@@ -141,7 +141,7 @@ def _flow_one(video: Path, out_dir: Path, params: dict, overwrite: bool, method,
         if method != "raft":  # the classical methods' frames: gray, then resized (as nn.two_stream_inputs)
             flow_frames = [rgb_to_gray(f) if size is None else resize(rgb_to_gray(f), size) for f in frames]
         if size is not None:
-            frames = np.stack([np.clip(np.rint(resize(f, size)), 0, 255).astype(np.uint8) for f in frames])
+            frames = np.stack([resize_uint8(f, size) for f in frames])
         if method == "raft":
             flow_frames = frames
         flow_of = _flow_function(method, raft_weights)

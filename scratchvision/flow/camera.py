@@ -490,8 +490,9 @@ class CameraMotionTrace:
 
 
 def _prepare(frame, name, downscale):
-    """Gray uint8, shrunk by ``downscale`` (``cv2.resize(gray, (w // d, h // d))``, rounded)."""
-    from ..imgproc import resize, rgb_to_gray
+    """Gray uint8, shrunk by ``downscale`` (``cv2.resize(gray, (w // d, h // d))``, with its bits
+    for ``downscale=2`` on even sizes: :func:`~scratchvision.imgproc.resize_uint8`)."""
+    from ..imgproc import resize_uint8, rgb_to_gray
 
     image = check_image(frame, name, dtypes=(np.uint8,))
     gray = rgb_to_gray(image) if image.ndim == 3 else image
@@ -499,7 +500,7 @@ def _prepare(frame, name, downscale):
         h, w = gray.shape
         if min(h, w) < downscale:
             raise ValueError(f"{name} ({h}x{w} pixels) is smaller than downscale={downscale}")
-        gray = np.clip(np.rint(resize(gray, (w // downscale, h // downscale))), 0, 255).astype(np.uint8)
+        gray = resize_uint8(gray, (w // downscale, h // downscale))
     return gray
 
 

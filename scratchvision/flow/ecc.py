@@ -122,8 +122,11 @@ def _warp(planes, m, homography, masked, warped, gxw, gyw, mask):
     the 3x3 ``m`` (template -> image, OpenCV's WARP_INVERSE_MAP); zero outside the image. The
     source position is float64, the bilinear weights float32, as OpenCV 5's warpAffine /
     warpPerspective compute them; without ``masked`` (no input mask) the validity plane is all
-    ones and is not read. Each row in two loops: the positions, then the samples."""
+    ones and is not read. Each row in two loops: the positions, then the samples (inside, read
+    from the flattened planes with unsigned indices, which Numba does not wrap)."""
     h, w = planes.shape[0], planes.shape[1]
+    flat, four = planes.ravel(), np.uint64(4)
+    row = four * np.uint64(w)  # one image row in the flattened planes
     cols = warped.shape[1]
     ix, iy = np.empty(cols, np.int32), np.empty(cols, np.int32)  # bilinear cells
     nx, ny = np.empty(cols, np.int32), np.empty(cols, np.int32)  # nearest pixels
@@ -142,12 +145,14 @@ def _warp(planes, m, homography, masked, warped, gxw, gyw, mask):
         for x in range(cols):
             i, j = ix[x], iy[x]
             if 0 <= i < w - 1 and 0 <= j < h - 1:  # all four neighbours inside: no border tests
-                warped[y, x] = blend_bilinear(planes[j, i, 0], planes[j, i + 1, 0], planes[j + 1, i, 0],
-                                              planes[j + 1, i + 1, 0], a[x], b[x])
-                gxw[y, x] = blend_bilinear(planes[j, i, 1], planes[j, i + 1, 1], planes[j + 1, i, 1],
-                                           planes[j + 1, i + 1, 1], a[x], b[x])
-                gyw[y, x] = blend_bilinear(planes[j, i, 2], planes[j, i + 1, 2], planes[j + 1, i, 2],
-                                           planes[j + 1, i + 1, 2], a[x], b[x])
+                top = np.uint64(j) * row + np.uint64(i) * four  # plane 0 of (j, i)
+                bottom = top + row
+                warped[y, x] = blend_bilinear(flat[top], flat[top + four], flat[bottom], flat[bottom + four],
+                                              a[x], b[x])
+                top, bottom = top + np.uint64(1), bottom + np.uint64(1)
+                gxw[y, x] = blend_bilinear(flat[top], flat[top + four], flat[bottom], flat[bottom + four], a[x], b[x])
+                top, bottom = top + np.uint64(1), bottom + np.uint64(1)
+                gyw[y, x] = blend_bilinear(flat[top], flat[top + four], flat[bottom], flat[bottom + four], a[x], b[x])
             elif -1 <= i < w and -1 <= j < h:
                 warped[y, x] = _bilinear(planes, 0, i, j, a[x], b[x])
                 gxw[y, x] = _bilinear(planes, 1, i, j, a[x], b[x])

@@ -22,13 +22,14 @@ from .color import rgb_to_gray, rgb_to_hsv, to_uint8
 from .derivatives import central_gradient, scharr_derivatives, scharr_kernel
 from .filters import gaussian_blur, gaussian_kernel, median_blur
 from .bilinear import BORDER_MODES, blend_bilinear, remap, sample_bilinear
-from .resample import (crop_patches, interpolate_rows, linear_tap, linear_taps, pyr_down, resize, sample_separable,
+from .resample import (crop_patches, interpolate_rows, linear_tap, linear_taps, pyr_down, resize, resize_uint8,
+                       sample_separable,
                        sample_separable_checked, window_taps)
 
 #: The first list holds the user-level names, exported at the top level too
 #: (``scratchvision.<name>``); the names added after it are reached through the subpackage.
 __all__ = ["remap", "rgb_to_gray", "rgb_to_hsv", "gaussian_kernel", "gaussian_blur", "median_blur",
-           "scharr_derivatives", "central_gradient", "resize", "pyr_down", "crop_patches"]
+           "scharr_derivatives", "central_gradient", "resize", "resize_uint8", "pyr_down", "crop_patches"]
 __all__ += ["to_uint8", "pad_reflect101", "BORDER_MODES", "reflect101", "fill_border_reflect101",
             "sample_bilinear", "blend_bilinear", "scharr_kernel", "linear_taps", "linear_tap", "window_taps",
             "interpolate_rows", "sample_separable", "sample_separable_checked"]

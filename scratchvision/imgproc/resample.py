@@ -6,7 +6,8 @@
   x once; :func:`resize` and the single-object trackers' windows use it, through
   :func:`sample_separable_checked`, which skips the input checks (one thread below 32k samples,
   where starting Numba's pool costs more than the work).
-* :func:`resize`: ``cv2.resize`` with ``INTER_LINEAR`` or (downscaling) ``INTER_AREA``.
+* :func:`resize`: ``cv2.resize`` with ``INTER_LINEAR`` or (downscaling) ``INTER_AREA``, in float32;
+  :func:`resize_uint8` to bytes, bit-identical where OpenCV halves.
 * :func:`pyr_down`: ``cv2.pyrDown``, bit-exact.
 * :func:`crop_patches`: the boxes of a frame resized to one size, as deep_sort extracts a ReID
   network's inputs.
@@ -25,7 +26,7 @@ from .._validate import (DTypeError, as_array, check_bool, check_boxes, check_ch
                          check_int_pair)
 from .border import fill_border_reflect101, reflect101
 
-__all__ = ["resize", "linear_taps", "linear_tap", "window_taps", "interpolate_rows", "sample_separable",
+__all__ = ["resize", "resize_uint8", "linear_taps", "linear_tap", "window_taps", "interpolate_rows", "sample_separable",
            "sample_separable_checked", "pyr_down", "crop_patches"]
 
 
@@ -444,6 +445,55 @@ def resize(image, dsize, *, interpolation: str = "linear") -> np.ndarray:
     return out if img.ndim == 3 else out[:, :, 0]
 
 
+def resize_uint8(image, dsize) -> np.ndarray:
+    """Resize a uint8 image as ``cv2.resize(image, dsize)`` (``INTER_LINEAR``) does, to uint8.
+
+    Halving both sides exactly (even width and height, ``dsize`` half of them) is bit-identical
+    to OpenCV, which takes its fast area path there: each output pixel is the mean of its 2x2
+    block, rounded half up, ``(a + b + c + d + 2) >> 2``. Other sizes are :func:`resize` rounded
+    to the nearest byte (halves to even), within one gray level of OpenCV's fixed-point blend.
+
+    Parameters
+    ----------
+    image : ndarray (H, W) or (H, W, C), uint8
+    dsize : (int, int)
+        Output (width, height), OpenCV's order.
+
+    Returns
+    -------
+    ndarray (height, width) or (height, width, C), uint8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchvision import resize_uint8
+    >>> resize_uint8(np.array([[0, 1, 4, 4], [1, 0, 4, 5]], np.uint8), (2, 1)).tolist()
+    [[1, 4]]
+    """
+    img = check_image(image, dtypes=(np.uint8,), any_channels=True)
+    dw, dh = check_int_pair(dsize, "dsize", low=1)
+    h, w = img.shape[:2]
+    if (2 * dw, 2 * dh) != (w, h):
+        return np.clip(np.rint(resize(img, (dw, dh))), 0, 255).astype(np.uint8)
+    out = np.empty((dh, dw) + img.shape[2:], np.uint8)
+    if img.ndim == 2:
+        _halve_kernel(img, out)
+    for c in range(img.shape[2] if img.ndim == 3 else 0):  # plane by plane, so the gray loop vectorises
+        _halve_kernel(img[:, :, c], out[:, :, c])
+    return out
+
+
+@kernel
+def _halve_kernel(src, out):
+    """Each pixel of ``out`` the mean of its 2x2 block of ``src`` (2-D uint8), rounded half up,
+    in integers."""
+    two = np.uint16(2)
+    for y in range(out.shape[0]):
+        top, bottom = src[2 * y], src[2 * y + 1]
+        for x in range(out.shape[1]):
+            total = np.uint16(top[2 * x]) + np.uint16(top[2 * x + 1]) + np.uint16(bottom[2 * x])
+            out[y, x] = np.uint8((total + np.uint16(bottom[2 * x + 1]) + two) >> two)
+
 
 @kernel(parallel=True)
 def _pyr_down_kernel(src, out):
@@ -554,3 +604,5 @@ def _warmup():
             for size in ((4, 4), (200, 200)):
                 resize(np.zeros(shape, dtype), size)
     pyr_down(np.zeros((4, 4), np.uint8))
+    for shape in ((4, 4), (4, 4, 3), (5, 5)):
+        resize_uint8(np.zeros(shape, np.uint8), (2, 2))
