@@ -78,23 +78,26 @@ def local_affine(h, centres):
 
 @kernel
 def local_affine_kernel(h, centres, a, t):
-    """Kernel-level :func:`local_affine` into ``a`` and ``t``: an affine ``h`` (last row 0, 0, 1)
-    is the same map everywhere; a homography's ``A`` is its Jacobian at the centre and ``t``
-    sends the centre exactly where the homography does."""
+    """Kernel-level :func:`local_affine` into ``a`` and ``t`` (:func:`_local_affine_at` at each
+    centre)."""
     for i in range(len(centres)):
-        if h[2, 0] == 0.0 and h[2, 1] == 0.0:
-            a[i] = h[:2, :2]
-            t[i] = h[:2, 2]
-            continue
-        x, y = centres[i, 0], centres[i, 1]
-        w = h[2, 0] * x + h[2, 1] * y + h[2, 2]
-        mx = (h[0, 0] * x + h[0, 1] * y + h[0, 2]) / w
-        my = (h[1, 0] * x + h[1, 1] * y + h[1, 2]) / w
-        for j in range(2):
-            a[i, 0, j] = (h[0, j] - mx * h[2, j]) / w
-            a[i, 1, j] = (h[1, j] - my * h[2, j]) / w
-        t[i, 0] = mx - (a[i, 0, 0] * x + a[i, 0, 1] * y)
-        t[i, 1] = my - (a[i, 1, 0] * x + a[i, 1, 1] * y)
+        a[i, 0, 0], a[i, 0, 1], a[i, 1, 0], a[i, 1, 1], t[i, 0], t[i, 1] = _local_affine_at(h, centres[i, 0],
+                                                                                          centres[i, 1])
+
+
+@kernel(inline=True)
+def _local_affine_at(h, x, y):
+    """``(a00, a01, a10, a11, t0, t1)``: the warp near ``(x, y)`` as ``p -> A p + t``. An affine
+    ``h`` (last row 0, 0, 1) is the same map everywhere; a homography's ``A`` is its Jacobian at
+    ``(x, y)`` and ``t`` sends ``(x, y)`` exactly where the homography does."""
+    if h[2, 0] == 0.0 and h[2, 1] == 0.0:
+        return h[0, 0], h[0, 1], h[1, 0], h[1, 1], h[0, 2], h[1, 2]
+    w = h[2, 0] * x + h[2, 1] * y + h[2, 2]
+    mx = (h[0, 0] * x + h[0, 1] * y + h[0, 2]) / w
+    my = (h[1, 0] * x + h[1, 1] * y + h[1, 2]) / w
+    a00, a01 = (h[0, 0] - mx * h[2, 0]) / w, (h[0, 1] - mx * h[2, 1]) / w
+    a10, a11 = (h[1, 0] - my * h[2, 0]) / w, (h[1, 1] - my * h[2, 1]) / w
+    return a00, a01, a10, a11, mx - (a00 * x + a01 * y), my - (a10 * x + a11 * y)
 
 
 def warp_states(x, p, rows: int, layout: str, h) -> None:
@@ -110,41 +113,43 @@ def warp_states_kernel(x, p, rows, layout, h, with_covariance):
     """Kernel-level :func:`warp_states`; ``layout`` is a :data:`LAYOUTS` code. Each row's linear
     map ``J`` (``A`` on the centre and on its velocity, the size entries as the module notes
     say) gives ``x <- J x`` (plus ``t`` on the centre) and ``p <- J p J^T``; ``J`` acts on
-    disjoint pairs of entries, so it is applied pair by pair (:func:`_map_pair`)."""
-    a, t = np.empty((rows, 2, 2)), np.empty((rows, 2))
-    local_affine_kernel(h, x[:rows, :2].copy(), a, t)
+    disjoint pairs of entries, so it is applied pair by pair (:func:`_map_pair`, each 2x2 map
+    given as its entries ``(m00, m01, m10, m11)``)."""
     for r in range(rows):
-        m = a[r]
-        if m[0, 0] != 1.0 or m[1, 1] != 1.0 or m[0, 1] != 0.0 or m[1, 0] != 0.0:  # else a translation
-            k = np.sqrt(abs(m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]))
-            _map_pair(x[r], p[r], with_covariance, 0, 1, m)
-            _map_pair(x[r], p[r], with_covariance, 4, 5, m)
+        a00, a01, a10, a11, t0, t1 = _local_affine_at(h, x[r, 0], x[r, 1])
+        if a00 != 1.0 or a11 != 1.0 or a01 != 0.0 or a10 != 0.0:  # else a translation
+            k = np.sqrt(abs(a00 * a11 - a01 * a10))
+            xr, pr = x[r], p[r]
+            _map_pair(xr, pr, with_covariance, 0, 1, (a00, a01, a10, a11))
+            _map_pair(xr, pr, with_covariance, 4, 5, (a00, a01, a10, a11))
             if layout == 0:  # xysr: area and its velocity scale by k^2
-                _map_pair(x[r], p[r], with_covariance, 2, 6, np.diag(np.array([k * k, k * k])))
+                _map_pair(xr, pr, with_covariance, 2, 6, (k * k, 0.0, 0.0, k * k))
             elif layout == 1:  # xyah: height and its velocity by k
-                _map_pair(x[r], p[r], with_covariance, 3, 7, np.diag(np.array([k, k])))
+                _map_pair(xr, pr, with_covariance, 3, 7, (k, 0.0, 0.0, k))
             else:  # xywh: width and height through |A|
-                _map_pair(x[r], p[r], with_covariance, 2, 3, np.abs(m))
-                _map_pair(x[r], p[r], with_covariance, 6, 7, np.abs(m))
-        x[r, 0] += t[r, 0]
-        x[r, 1] += t[r, 1]
+                enclosing = (abs(a00), abs(a01), abs(a10), abs(a11))
+                _map_pair(xr, pr, with_covariance, 2, 3, enclosing)
+                _map_pair(xr, pr, with_covariance, 6, 7, enclosing)
+        x[r, 0] += t0
+        x[r, 1] += t1
 
 
-@kernel
+@kernel(inline=True)
 def _map_pair(x, p, with_covariance, i, j, m):
-    """Apply the 2x2 map ``m`` to entries ``i``, ``j`` of the mean ``x`` and, with
-    ``with_covariance``, to rows then columns ``i``, ``j`` of ``p`` (``J p J^T`` for a ``J``
-    that is the identity elsewhere)."""
+    """Apply the 2x2 map ``m = (m00, m01, m10, m11)`` to entries ``i``, ``j`` of the mean ``x``
+    and, with ``with_covariance``, to rows then columns ``i``, ``j`` of ``p`` (``J p J^T`` for a
+    ``J`` that is the identity elsewhere)."""
+    m00, m01, m10, m11 = m
     xi, xj = x[i], x[j]
-    x[i], x[j] = m[0, 0] * xi + m[0, 1] * xj, m[1, 0] * xi + m[1, 1] * xj
+    x[i], x[j] = m00 * xi + m01 * xj, m10 * xi + m11 * xj
     if not with_covariance:
         return
     for c in range(p.shape[1]):
         pi, pj = p[i, c], p[j, c]
-        p[i, c], p[j, c] = m[0, 0] * pi + m[0, 1] * pj, m[1, 0] * pi + m[1, 1] * pj
+        p[i, c], p[j, c] = m00 * pi + m01 * pj, m10 * pi + m11 * pj
     for c in range(p.shape[0]):
         pi, pj = p[c, i], p[c, j]
-        p[c, i], p[c, j] = m[0, 0] * pi + m[0, 1] * pj, m[1, 0] * pi + m[1, 1] * pj
+        p[c, i], p[c, j] = m00 * pi + m01 * pj, m10 * pi + m11 * pj
 
 
 def warp_boxes(boxes, h) -> np.ndarray:
