@@ -16,7 +16,7 @@ from .._jit import kernel
 OK, NOT_POSITIVE_DEFINITE, NOT_FINITE = 0, 1, 2
 
 
-@kernel
+@kernel(inline=True)
 def matmul(A, B, out):
     """``out = A @ B`` by loops, skipping zeros of A (F, H and K are mostly zeros)."""
     n, k = A.shape
@@ -30,7 +30,7 @@ def matmul(A, B, out):
                     out[i, j] += a * B[p, j]
 
 
-@kernel
+@kernel(inline=True)
 def matmul_t(A, B, out):
     """``out = A @ B.T`` by loops, skipping zeros of B."""
     n, k = A.shape
@@ -44,7 +44,7 @@ def matmul_t(A, B, out):
                     out[i, j] += A[i, p] * b
 
 
-@kernel
+@kernel(inline=True)
 def cholesky(S, L):
     """Lower Cholesky factor ``S = L L'`` into ``L``; returns False if S is not positive definite."""
     d = S.shape[0]
@@ -64,7 +64,7 @@ def cholesky(S, L):
     return True
 
 
-@kernel
+@kernel(inline=True)
 def cho_solve_rows(L, B, X, w):
     """Solve ``X S = B`` (S = L L') into X, i.e. ``X = B S^-1``, row by row; ``w`` is scratch."""
     n, d = B.shape
