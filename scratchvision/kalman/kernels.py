@@ -65,18 +65,21 @@ def cholesky(S, L):
 
 
 @kernel(inline=True)
-def cho_solve_rows(L, B, X, w):
-    """Solve ``X S = B`` (S = L L') into X, i.e. ``X = B S^-1``, row by row; ``w`` is scratch."""
+def cho_solve_rows(L, B, X):
+    """Solve ``X S = B`` (S = L L') into X, i.e. ``X = B S^-1``: ``L w = b'`` by forward then
+    ``L' x' = w`` by back substitution for every row ``b`` of B, the forward values kept in X.
+    The loop over rows is innermost, so the rows' divisions are independent and overlap (each
+    row's operations and their order are those of solving it alone)."""
     n, d = B.shape
-    for r in range(n):
-        # S x' = b'  ->  L w = b', then L' x' = w
-        for i in range(d):
+    for i in range(d):
+        for r in range(n):
             acc = B[r, i]
             for k in range(i):
-                acc -= L[i, k] * w[k]
-            w[i] = acc / L[i, i]
-        for i in range(d - 1, -1, -1):
-            acc = w[i]
+                acc -= L[i, k] * X[r, k]
+            X[r, i] = acc / L[i, i]
+    for i in range(d - 1, -1, -1):
+        for r in range(n):
+            acc = X[r, i]
             for k in range(i + 1, d):
                 acc -= L[k, i] * X[r, k]
             X[r, i] = acc / L[i, i]
@@ -85,8 +88,8 @@ def cho_solve_rows(L, B, X, w):
 @kernel
 def workspace_size(dim_x, dim_z):
     """Length of the flat scratch buffer :func:`_views` carves for one filter step (one array
-    to hand over from Python instead of seven)."""
-    return dim_x + 3 * dim_x * dim_x + 2 * dim_x * dim_z + dim_z
+    to hand over from Python instead of six)."""
+    return dim_x + 3 * dim_x * dim_x + 2 * dim_x * dim_z
 
 
 @kernel
@@ -98,10 +101,10 @@ def _views(ws, dx, dz):
     e = d + dx * dz
     f = e + dx * dz
     return (ws[:a], ws[a:b].reshape(dx, dx), ws[b:c].reshape(dx, dx), ws[c:d].reshape(dx, dx),
-            ws[d:e].reshape(dx, dz), ws[e:f].reshape(dx, dz), ws[f:f + dz])
+            ws[d:e].reshape(dx, dz), ws[e:f].reshape(dx, dz))
 
 
-@kernel
+@kernel(inline=True)
 def predict_one(x, P, F, Q, alpha_sq, Bu, v, FP, FPF):
     """``x <- F x + Bu``, ``P <- alpha_sq F P F' + Q`` (``Bu`` may be all zeros); ``v``, ``FP``
     and ``FPF`` are scratch."""
@@ -120,8 +123,8 @@ def predict_one(x, P, F, Q, alpha_sq, Bu, v, FP, FPF):
             P[i, j] = alpha_sq * FPF[i, j] + Q[i, j]
 
 
-@kernel
-def update_one(x, P, z, H, R, joseph, y, S, L, K, A, AP, APA, PHT, KR, w):
+@kernel(inline=True)
+def update_one(x, P, z, H, R, joseph, y, S, L, K, A, AP, APA, PHT, KR):
     """One measurement update, in place.
 
     Fills the innovation ``y = z - H x``, its covariance ``S = H P H' + R``, the Cholesky factor
@@ -129,8 +132,7 @@ def update_one(x, P, z, H, R, joseph, y, S, L, K, A, AP, APA, PHT, KR, w):
     ``P <- (I - K H) P (I - K H)' + K R K'`` (filterpy, SORT) or ``P <- P - K S K'`` (DeepSORT,
     ByteTrack). Returns NOT_FINITE (changing nothing) if z holds NaN or inf, and
     NOT_POSITIVE_DEFINITE (changing nothing but y and S) if S is not positive definite.
-    ``A``, ``AP``, ``APA`` (dim_x, dim_x), ``PHT``, ``KR`` (dim_x, dim_z) and ``w`` (dim_z) are
-    scratch.
+    ``A``, ``AP``, ``APA`` (dim_x, dim_x), ``PHT`` and ``KR`` (dim_x, dim_z) are scratch.
     """
     for i in range(z.shape[0]):
         if not np.isfinite(z[i]):
@@ -149,7 +151,7 @@ def update_one(x, P, z, H, R, joseph, y, S, L, K, A, AP, APA, PHT, KR, w):
             S[i, j] += R[i, j]
     if not cholesky(S, L):
         return NOT_POSITIVE_DEFINITE
-    cho_solve_rows(L, PHT, K, w)
+    cho_solve_rows(L, PHT, K)
     for a in range(dx):
         acc = 0.0
         for i in range(dz):
@@ -357,7 +359,7 @@ def batch_predict_kernel(X, P, F, Q):
     owner, n_groups = state_groups(F)
     members, count = group_members(owner, n_groups)
     zero = np.zeros(dx)
-    v, FP, FPF, _, _, _, _ = _views(np.empty(workspace_size(dx, 0)), dx, 0)
+    v, FP, FPF, _, _, _ = _views(np.empty(workspace_size(dx, 0)), dx, 0)
     shared = Q.shape[0] == 1
     for n in range(X.shape[0]):
         Qn = Q[0] if shared else Q[n]
@@ -386,7 +388,7 @@ def batch_update_kernel(X, P, Z, H, R, joseph, F, status):
     S = np.empty((dz, dz))
     L = np.empty((dz, dz))
     K = np.empty((dx, dz))
-    _, A, AP, APA, PHT, KR, w = _views(np.empty(workspace_size(dx, dz)), dx, dz)
+    _, A, AP, APA, PHT, KR = _views(np.empty(workspace_size(dx, dz)), dx, dz)
     shared = R.shape[0] == 1
     for n in range(X.shape[0]):
         Rn = R[0] if shared else R[n]
@@ -399,14 +401,14 @@ def batch_update_kernel(X, P, Z, H, R, joseph, F, status):
         elif n_groups > 0 and _respects(P[n], owner) and _diagonal(Rn):
             status[n] = update_axes(X[n], P[n], Z[n], H, Rn, joseph, members, count, state, row)
         else:
-            status[n] = update_one(X[n], P[n], Z[n], H, Rn, joseph, y, S, L, K, A, AP, APA, PHT, KR, w)
+            status[n] = update_one(X[n], P[n], Z[n], H, Rn, joseph, y, S, L, K, A, AP, APA, PHT, KR)
 
 
 @kernel
 def predict_single(x, P, F, Q, alpha_sq, Bu, ws):
     """:func:`predict_one` with its scratch carved from the flat buffer ``ws``."""
     dx = x.shape[0]
-    v, FP, FPF, _, _, _, _ = _views(ws, dx, 0)
+    v, FP, FPF, _, _, _ = _views(ws, dx, 0)
     predict_one(x, P, F, Q, alpha_sq, Bu, v, FP, FPF)
 
 
@@ -414,8 +416,8 @@ def predict_single(x, P, F, Q, alpha_sq, Bu, ws):
 def update_single(x, P, z, H, R, joseph, y, S, L, K, ws):
     """:func:`update_one` with its scratch carved from the flat buffer ``ws``."""
     dz, dx = H.shape
-    _, A, AP, APA, PHT, KR, w = _views(ws, dx, dz)
-    return update_one(x, P, z, H, R, joseph, y, S, L, K, A, AP, APA, PHT, KR, w)
+    _, A, AP, APA, PHT, KR = _views(ws, dx, dz)
+    return update_one(x, P, z, H, R, joseph, y, S, L, K, A, AP, APA, PHT, KR)
 
 
 @kernel
