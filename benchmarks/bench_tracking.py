@@ -42,6 +42,17 @@ def _time(make, frames, call, repeat):
     return float(np.median(times))
 
 
+def _alternating(passes, rounds):
+    """Median seconds of each of ``passes`` (callables that time one measurement), measured in
+    alternating rounds, ours then the reference's, so that a slow spell of a shared host falls
+    on both sides instead of on whichever ran during it."""
+    times = [[] for _ in passes]
+    for _ in range(rounds):
+        for k, measure in enumerate(passes):
+            times[k].append(measure())
+    return [float(np.median(t)) for t in times]
+
+
 class _TensorLike(np.ndarray):
     """An array with torch's ``.numpy()``: the packaged ByteTrack and OC-SORT call it on their input."""
 
@@ -228,13 +239,16 @@ def run(threads, repeat):
         warm = make()
         for d in inputs[0][1][:50]:
             call(warm, d)
-        t_ours = sum(_time(make, f, call, n_rep) for _, f in inputs)
-        row = {"tracker": label, "ours (frames/s)": n_frames / t_ours}
+        passes = [lambda: sum(_time(make, f, call, 1) for _, f in inputs)]
         if key in references:
             name, make_ref, call_ref = references[key]
             ref_inputs = with_embeddings if key == "deepsort" else with_class
-            t_ref = sum(_time(make_ref, f, call_ref, n_rep) for _, f in ref_inputs)
-            row.update({"reference": name, "reference (frames/s)": n_frames / t_ref, "speed-up": t_ref / t_ours})
+            passes.append(lambda: sum(_time(make_ref, f, call_ref, 1) for _, f in ref_inputs))
+        t_ours, *t_ref = _alternating(passes, n_rep)
+        row = {"tracker": label, "ours (frames/s)": n_frames / t_ours}
+        if t_ref:
+            row.update({"reference": name, "reference (frames/s)": n_frames / t_ref[0],
+                        "speed-up": t_ref[0] / t_ours})
         rows.append(row)
     bot_inputs = botsort_inputs(seqs)
     for with_reid in (False, True):
@@ -250,16 +264,21 @@ def run(threads, repeat):
         warm = make()
         for d in bot_inputs[0][1][:50]:
             call(warm, d)
-        t_ours = sum(_time(make, f, call, n_rep) for _, f in bot_inputs)
-        row = {"tracker": label, "ours (frames/s)": n_frames / t_ours}
-        ref = _ultralytics_botsort(seqs, with_reid, n_rep)
+        ref = _ultralytics_botsort(seqs, with_reid, 1)  # its warm-up pass, and whether it is there
+        passes = [lambda: sum(_time(make, f, call, 3) for _, f in bot_inputs)]
         if ref is not None:
+            passes.append(lambda with_reid=with_reid: _ultralytics_botsort(seqs, with_reid, 3)["seconds"])
+        t_ours, *t_ref = _alternating(passes, n_rep)
+        row = {"tracker": label, "ours (frames/s)": n_frames / t_ours}
+        if t_ref:
             row.update({"reference": f"ultralytics {ref['version']} BOTSORT (warps given, ReID features given)",
-                        "reference (frames/s)": n_frames / ref["seconds"], "speed-up": ref["seconds"] / t_ours})
+                        "reference (frames/s)": n_frames / t_ref[0], "speed-up": t_ref[0] / t_ours})
         else:
             missing.append("ultralytics (set TORCH_PYTHON to a Python with torch and ultralytics)")
         rows.append(row)
-    notes = ("Tracker update() calls only, one thread, median of repeated passes over every sequence, ours and the "
+    notes = ("Tracker update() calls only, one thread, median of alternating rounds (a pass of ours over every "
+             "sequence, then one of the reference's; BoT-SORT: each side's median of 3 passes per round, ultralytics "
+             "in its own process), ours and the "
              "reference on the same detections (the references get a zero class column; DeepSORT and "
              "deep-sort-realtime the same random embeddings, so its association falls back on IoU). bytetracker "
              "imports torch only for an isinstance test and runs on a stand-in module when torch is absent; ocsort's "
