@@ -66,6 +66,8 @@ __all__ = ["BoTSORT", "BoTSORTTable", "BoTSORTParams"]
 #: Weight of a track's embedding in its moving average (the official ``alpha``).
 FEATURE_MOMENTUM = 0.9
 _IDENTITY = np.eye(3)
+#: The ``feats`` argument of :func:`botsort_frame` without ``with_reid``.
+_NO_EMBEDDINGS = np.zeros((0, 1), np.float32)
 _XYWH = LAYOUTS["xywh"]
 
 
@@ -229,7 +231,7 @@ class BoTSORT(MultiObjectTracker):
             if table.E.shape[1] != feats.shape[1]:  # the first embeddings: no track has one yet
                 self._table = table._replace(E=np.zeros((len(table.E), feats.shape[1])))
         else:
-            feats = np.zeros((len(dets[0]), table.E.shape[1]), np.float32)
+            feats = _NO_EMBEDDINGS  # botsort_frame gives each detection a zero one
         h = check_warp(warp)
         steps, dt = self._start_frame(None, timestamp, len(dets[0]))  # the warp applies after the predict
         motion = (timed_transition(self._model.F, dt), dt, self._model.H)  # F, q_scale, H
@@ -367,8 +369,9 @@ def botsort_frame(table, n_tracked, n_old, next_id, frame, dets, feats, warp, mo
 
     ``table`` is a :class:`BoTSORTTable`, ``dets`` the frame's (boxes, scores, classes, rows)
     (:func:`~scratchvision.tracking._base.check_detections`), ``feats`` (N, D) their embeddings
-    (zero rows: none), ``warp`` the pair (3x3 matrix, whether to apply it), ``motion`` the
-    Kalman model (F over the elapsed time, ``q_scale`` = the frames elapsed, H) and ``params`` a
+    (zero rows: none; read only with ``with_reid``, without which no detection has one),
+    ``warp`` the pair (3x3 matrix, whether to apply it), ``motion`` the Kalman model (F over the
+    elapsed time, ``q_scale`` = the frames elapsed, H) and ``params`` a
     :class:`BoTSORTParams`, all plain tuples (Numba types a NamedTuple argument ten times more
     slowly, a microsecond a call); ``frame`` is the frame number, ``next_id`` the next new id.
 
@@ -383,7 +386,7 @@ def botsort_frame(table, n_tracked, n_old, next_id, frame, dets, feats, warp, mo
     F, q_scale, H = motion
     params = BoTSORTParams(*params)
     info[:n_old, DET_IDX] = -1
-    feats = _unit_rows(feats)
+    feats = _unit_rows(feats) if params.with_reid else np.zeros((len(boxes), E.shape[1]))
     high = np.flatnonzero(scores >= params.track_high_thresh)
     low = np.flatnonzero((scores > params.track_low_thresh) & (scores < params.track_high_thresh))
     unconfirmed, pool = pools(info, n_tracked, n_old)
