@@ -121,7 +121,10 @@ def test_embed_prepares_crops_as_each_network_expects():
     ds.load_state_dict(seeded_tf_variables(MANIFEST["deepsort_seed"]))
     manual = ds(np.ascontiguousarray((crop_patches(frame, boxes, (128, 64))[..., ::-1] / 255).transpose(0, 3, 1, 2),
                                      np.float32))
-    np.testing.assert_allclose(nn.embed(ds, frame, boxes, batch_size=2), manual, rtol=1e-6, atol=1e-7)
+    # batches of 2 and of 3 go through GEMMs blocked differently by the machine's BLAS: float32 rounding
+    # (seen: 1.8e-7 on entries of 0.05 on one CPU); RGB given for BGR moves entries by 0.09
+    np.testing.assert_allclose(nn.embed(ds, frame, boxes, batch_size=2), manual, rtol=1e-5,
+                               atol=1e-5 * np.abs(manual).max())
     os_model = _osnet("osnet_x0_25")
     crops = (crop_patches(frame, boxes, (256, 128)) / 255 - np.array(nn.IMAGENET_MEAN)) / np.array(nn.IMAGENET_STD)
     manual = os_model(np.ascontiguousarray(crops.transpose(0, 3, 1, 2), np.float32))
