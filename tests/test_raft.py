@@ -86,8 +86,11 @@ def test_pyramid_and_first_lookup_equal_torchvisions(seeded):
 
 def test_calc_optical_flow_raft_pads_and_crops_as_the_original_raft():
     """A 131x161 pair: padded by repeated edges to 136x168 (2 rows top, 3 bottom, 3 columns left,
-    4 right), flow cropped back; equal to torchvision on the padded pair to 0.05 px after 12
-    updates (flows of 221 px), the trace holding every update and the pyramid's shapes."""
+    4 right), flow cropped back; equal to torchvision on the padded pair to 1e-3 of the largest
+    flow after 12 updates (flows of 221 px: 0.22 px). The seeded weights amplify float32 rounding
+    over the updates, differently on each CPU (0.050 px with OpenBLAS's Sandybridge kernels, 0.071
+    with its Haswell ones on one machine), while a flow cropped one pixel off is 23 px away. Also
+    the trace holding every update and the pyramid's shapes."""
     info = MANIFEST["models"]["raft_small"]
     model = raft_small()
     model.load_state_dict(seeded_state_dict(info["layout"], info["seed"]))
@@ -95,7 +98,7 @@ def test_calc_optical_flow_raft_pads_and_crops_as_the_original_raft():
     flow, trace = calc_optical_flow_raft(f0, f1, model, trace=True)
     ref = np.load(FIXTURES / "torch_golden" / "raft_small_padded.npz")["flow"]
     assert flow.shape == (131, 161, 2) and flow.dtype == np.float32
-    assert np.abs(flow - ref).max() <= 0.05
+    assert np.abs(flow - ref).max() <= 1e-3 * np.abs(ref).max()
     assert trace.padding == (2, 3, 3, 4) and len(trace.flows) == 12 and trace.flows[-1].shape == flow.shape
     np.testing.assert_array_equal(trace.flows[-1], flow)
     assert trace.pyramid_shapes == [(17 * 21, 17, 21), (357, 8, 10), (357, 4, 5), (357, 2, 2)]
