@@ -264,7 +264,7 @@ def run(threads, repeat):
         warm = make()
         for d in bot_inputs[0][1][:50]:
             call(warm, d)
-        ref = _ultralytics_botsort(seqs, with_reid, 1)  # its warm-up pass, and whether it is there
+        ref = _ultralytics_botsort(seqs, with_reid, 1)  # whether it is installed, and its version (not timed)
         passes = [lambda: sum(_time(make, f, call, 3) for _, f in bot_inputs)]
         if ref is not None:
             passes.append(lambda with_reid=with_reid: _ultralytics_botsort(seqs, with_reid, 3)["seconds"])

@@ -23,8 +23,7 @@ from .derivatives import central_gradient, scharr_derivatives, scharr_kernel
 from .filters import gaussian_blur, gaussian_kernel, median_blur
 from .bilinear import BORDER_MODES, blend_bilinear, remap, sample_bilinear
 from .resample import (crop_patches, interpolate_rows, linear_tap, linear_taps, pyr_down, resize, resize_uint8,
-                       sample_separable,
-                       sample_separable_checked, window_taps)
+                       sample_separable, sample_separable_checked, window_taps)
 
 #: The first list holds the user-level names, exported at the top level too
 #: (``scratchvision.<name>``); the names added after it are reached through the subpackage.

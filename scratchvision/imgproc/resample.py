@@ -25,6 +25,7 @@ from .._validate import (DTypeError, as_array, check_bool, check_boxes, check_ch
                          check_int,
                          check_int_pair)
 from .border import fill_border_reflect101, reflect101
+from .color import to_uint8
 
 __all__ = ["resize", "resize_uint8", "linear_taps", "linear_tap", "window_taps", "interpolate_rows", "sample_separable",
            "sample_separable_checked", "pyr_down", "crop_patches"]
@@ -474,7 +475,7 @@ def resize_uint8(image, dsize) -> np.ndarray:
     dw, dh = check_int_pair(dsize, "dsize", low=1)
     h, w = img.shape[:2]
     if (2 * dw, 2 * dh) != (w, h):
-        return np.clip(np.rint(resize(img, (dw, dh))), 0, 255).astype(np.uint8)
+        return to_uint8(resize(img, (dw, dh)))
     out = np.empty((dh, dw) + img.shape[2:], np.uint8)
     if img.ndim == 2:
         _halve_kernel(img, out)

@@ -280,10 +280,10 @@ def classify_video(video, model, *, clip_len: int = 16, stride: int = 1, num_cli
         idx = sample_clips(len(frames), clip_len, stride, num_clips)
         probs = F.softmax(model(np.stack([preprocess_frames(frames[i]) for i in idx])), 1)
     else:
+        from ..imgproc import to_uint8
         from .hub import preprocess_video
 
-        if frames.dtype != np.uint8:
-            frames = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
+        frames = to_uint8(frames)
         idx = sample_clips(len(frames), preprocessing["num_frames"], stride, num_clips)
         out = model(np.stack([preprocess_video(frames[i], **preprocessing) for i in idx]))
         logits = getattr(out, "logits", out)
