@@ -28,8 +28,10 @@ by 9 x HW.
 
 2-D operations are the 3-D ones with a time axis of length 1, and a batch of images is taken as
 the frames of one clip (a 2-D kernel reads no neighbouring frame), so each product covers the
-whole batch: 32 crops of a ReID network are one product per kernel offset, not 32. :func:`offset_major` stores weights
-in the order the shifted-window products read them, and
+whole batch: 32 crops of a ReID network are one product per kernel offset, not 32. A pointwise
+convolution of large images is the exception: it is one product per image, in place, where the
+frames would cost two transposes (:data:`_PER_IMAGE_POSITIONS`). :func:`offset_major` stores
+weights in the order the shifted-window products read them, and
 :func:`~scratchvision.nn.winograd.winograd_weights` transforms them for Winograd's products; the
 modules do both once when they load.
 
@@ -64,6 +66,12 @@ _OUT_CHUNK_BYTES = 4 << 20  # output budget per chunk (shifted windows): stays i
 #: instead of im2col (with fewer, each product is too thin: a 3x7x7 stem on RGB clips is faster as
 #: im2col)
 MIN_CHANNELS = 16
+
+#: positions per image from which a pointwise convolution of a batch of images is one product per
+#: image rather than one over the batch taken as frames: the two transposes that the latter costs
+#: outweigh the per-call overhead of the former (a 16 -> 64 channel 1x1 convolution of 32 maps of
+#: 64 x 32 took 14.5 ms as frames, 3.9 ms per image; at 16 x 8 the frames win by 20 %)
+_PER_IMAGE_POSITIONS = 512
 
 
 def _tensor(x, name: str, layout: str) -> np.ndarray:
@@ -222,28 +230,28 @@ def _conv_im2col(x, weight, stride, padding, dilation, out_dims, dst):
 
 
 @kernel(fastmath=True)
-def _depthwise_3x3(x, weight, out, c0, c1):
-    """out[n, c, t] = x[n, c, t] correlated with weight[c] (3 x 3, stride 1, zero padding 1) for
-    the channels ``c0 <= c < c1``: the depthwise convolution of OSNet's lite layers, direct, frame
-    by frame, with the taps outside the loop along an output row so that loop vectorises. The
-    sizes are fixed so the compiler sees every bound (general strides and paddings made the same
-    loop 3-4x slower)."""
+def _depthwise_3x3(x, weight, bias, out, c0, c1):
+    """out[n, c, t] = x[n, c, t] correlated with weight[c] (3 x 3, stride 1, zero padding 1) plus
+    bias[c], for the channels ``c0 <= c < c1``: the depthwise convolution of OSNet's lite layers,
+    direct, frame by frame. Each frame is first copied into a zero-bordered plane, so an output
+    row is one loop of nine multiply-adds per pixel, without branches, that the compiler
+    vectorises, written once (adding tap by tap into short rows cost 3x as much)."""
     n_batch, _, frames, height, width = x.shape
+    padded = np.zeros((height + 2, width + 2), np.float32)
     for b in range(n_batch):
         for c in range(c0, c1):
+            w = weight[c]
             for t in range(frames):
                 plane, target = x[b, c, t], out[b, c, t]
-                for yo in range(height):
-                    for xo in range(width):
-                        target[yo, xo] = 0.0
-                    for j in range(3):
-                        yi = yo - 1 + j
-                        if yi < 0 or yi >= height:
-                            continue
-                        for k in range(3):
-                            tap = weight[c, j, k]
-                            for xo in range(max(0, 1 - k), min(width, width + 1 - k)):
-                                target[yo, xo] += tap * plane[yi, xo + k - 1]
+                for y in range(height):
+                    padded[y + 1, 1:width + 1] = plane[y]
+                for y in range(height):
+                    above, row, below = padded[y], padded[y + 1], padded[y + 2]
+                    dst = target[y]
+                    for i in range(width):
+                        dst[i] = (bias[c] + w[0, 0] * above[i] + w[0, 1] * above[i + 1] + w[0, 2] * above[i + 2]
+                                  + w[1, 0] * row[i] + w[1, 1] * row[i + 1] + w[1, 2] * row[i + 2]
+                                  + w[2, 0] * below[i] + w[2, 1] * below[i + 1] + w[2, 2] * below[i + 2])
 
 
 def conv_lowering(weight_shape, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1)) -> str:
@@ -324,17 +332,18 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
             and padding == (0, 1, 1) and dilation == (1, 1, 1)):  # depthwise 3 x 3: one filter per channel
         out = np.empty((n, o) + out_dims, np.float32)
         xc, taps = np.ascontiguousarray(x), np.ascontiguousarray(weight[:, 0, 0])
-        split(o, lambda c0, c1: _depthwise_3x3(xc, taps, out, c0, c1))  # channels shared among threads
-        if bias is not None:
-            out += bias.reshape(1, -1, 1, 1, 1)
+        shift = np.zeros(o, np.float32) if bias is None else bias
+        split(o, lambda c0, c1: _depthwise_3x3(xc, taps, shift, out, c0, c1))  # channels shared among threads
         tally(out.size * 9)
         return out
-    if n > 1 and t == 1 and kt == 1 and padding[0] == 0 and stride[0] == 1:  # 2-D images: the batch as frames
+    how = conv_lowering(weight.shape, stride, padding, dilation)
+    per_image = how == "pointwise" and t * h * w >= _PER_IMAGE_POSITIONS
+    if n > 1 and t == 1 and kt == 1 and padding[0] == 0 and stride[0] == 1 and not per_image:
+        # 2-D images: the batch as frames
         frames = conv3d(np.ascontiguousarray(x.transpose(2, 1, 0, 3, 4)), weight, bias, stride, padding, dilation,
                         groups, winograd)
         return np.ascontiguousarray(frames.transpose(2, 1, 0, 3, 4))
     out = np.empty((n, o) + out_dims, np.float32)
-    how = conv_lowering(weight.shape, stride, padding, dilation)
     if winograd is not None and how != "winograd":
         raise ValueError(f"winograd weights were given for a convolution computed as {how}")
     if how == "shifted":
