@@ -46,6 +46,38 @@ def test_osnet_equals_torchreid(name):
     _close(_osnet(name)(crops), REF[name])
 
 
+@pytest.mark.parametrize("name", ["osnet_x0_25", "deepsort"])
+def test_a_batch_shared_among_threads_embeds_as_on_one(name):
+    """With two threads each embeds a half of the batch, on one BLAS thread: the rows equal the
+    one-thread ones, and BLAS's thread count is set back afterwards."""
+    import numba
+
+    from scratchvision.nn import _blas
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("one core: nothing to share")
+    osnet_crops, deepsort_crops = reid_crops()
+    if name == "deepsort":
+        model, crops = nn.deepsort_reid(), deepsort_crops
+        model.load_state_dict(seeded_tf_variables(53))
+    else:
+        model, crops = _osnet(name), osnet_crops
+    parts, embed = [], model._embed
+    model._embed = lambda x: parts.append(len(x)) or embed(x)
+    controls, threads = _blas._thread_controls(), numba.get_num_threads()
+    blas_before = controls[0]() if controls else None
+    try:
+        numba.set_num_threads(1)
+        one = model(crops)
+        numba.set_num_threads(2)
+        two = model(crops)
+    finally:
+        numba.set_num_threads(threads)
+    assert parts[0] == len(crops) and sorted(parts[1:]) == [len(crops) // 2, len(crops) - len(crops) // 2]
+    np.testing.assert_allclose(two, one, rtol=0, atol=1e-6 * np.abs(one).max())
+    assert (controls[0]() if controls else None) == blas_before
+
+
 def test_osnet_normalised_embeddings_are_unit_vectors():
     crops, _ = reid_crops()
     model = nn.osnet_x0_25(num_classes=MANIFEST["osnet"]["osnet_x0_25"]["num_classes"], normalize=True)

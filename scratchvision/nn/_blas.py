@@ -23,9 +23,11 @@ import sys
 
 import numpy as np
 
-__all__ = ["sgemm", "matmul"]
+__all__ = ["sgemm", "matmul", "single_threaded"]
 
 _SGEMM = None
+_ADDRESS = None  # sgemm's entry point
+_THREADS = None  # (get, set) of the number of threads of the library sgemm lives in; () when it has none known
 
 
 #: OpenBLAS's idle workers spin for 2^THREAD_TIMEOUT cycles (2^28, about 0.1 s, by default) before
@@ -46,8 +48,57 @@ def _load():
         int_p, float_p, ptr = ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_float), ctypes.c_void_p
         prototype = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_char_p, int_p, int_p, int_p, float_p, ptr,
                                      int_p, ptr, int_p, float_p, ptr, int_p)
-        _SGEMM = prototype(get_cython_function_address("scipy.linalg.cython_blas", "sgemm"))
+        global _ADDRESS
+        _ADDRESS = get_cython_function_address("scipy.linalg.cython_blas", "sgemm")
+        _SGEMM = prototype(_ADDRESS)
     return _SGEMM
+
+
+class _DlInfo(ctypes.Structure):
+    _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p), ("dli_sname", ctypes.c_char_p),
+                ("dli_saddr", ctypes.c_void_p)]
+
+
+def _thread_controls():
+    """OpenBLAS's (get_num_threads, set_num_threads) in the library that holds sgemm (``dladdr``
+    names the file its address lies in; SciPy's wheels prefix the names with ``scipy_``), or ()
+    where that library is not an OpenBLAS or the platform has no ``dladdr``."""
+    global _THREADS
+    if _THREADS is None:
+        _load()
+        _THREADS = ()
+        try:
+            dladdr = ctypes.CDLL(None).dladdr
+        except (AttributeError, OSError):
+            return _THREADS
+        info = _DlInfo()
+        if dladdr(ctypes.c_void_p(_ADDRESS), ctypes.byref(info)) and info.dli_fname:
+            library = ctypes.CDLL(info.dli_fname.decode())
+            for prefix in ("scipy_openblas", "openblas"):
+                get, put = (getattr(library, f"{prefix}_{verb}_num_threads", None) for verb in ("get", "set"))
+                if get is not None and put is not None:
+                    get.restype, put.argtypes = ctypes.c_int, [ctypes.c_int]
+                    _THREADS = (get, put)
+                    break
+    return _THREADS
+
+
+class single_threaded:
+    """Context in which :func:`sgemm` runs on the calling thread alone: for products issued from
+    several threads at once (:func:`~scratchvision.nn._split.over_batch`), each on its own core.
+    OpenBLAS's thread count is one setting for the whole process; it is restored on exit. Where the
+    BLAS library is not an OpenBLAS it does nothing."""
+
+    def __enter__(self):
+        controls = _thread_controls()
+        self._before = controls[0]() if controls else None
+        if self._before is not None and self._before != 1:
+            controls[1](1)
+        return self
+
+    def __exit__(self, *exc):
+        if self._before is not None and self._before != 1:
+            _thread_controls()[1](self._before)
 
 
 def sgemm(transa: bytes, transb: bytes, m: int, n: int, k: int, a: int, lda: int, b: int, ldb: int, beta: float,

@@ -11,6 +11,11 @@ the kernels release the GIL, and an idle pool thread sleeps.
 
 The number of threads is Numba's (``numba.set_num_threads`` / ``NUMBA_NUM_THREADS``), the
 setting that sizes every other parallel loop of the package.
+
+A network of small layers (the ReID networks) gains little from either: its products are too
+thin for BLAS's threads to share, and the NumPy steps between them run on one. For a batch of
+inputs, :func:`over_batch` runs the whole forward on a part of the batch per thread instead, with
+one BLAS thread each and the loops inside run serially.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
+import numpy as np
 
-__all__ = ["split"]
+__all__ = ["split", "over_batch", "whole_batch"]
 
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
+_LOCAL = threading.local()  # ``serial``: this thread runs one part of an over_batch forward or a whole_batch
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
@@ -38,7 +45,7 @@ def split(n: int, run, min_chunk: int = 1) -> None:
     """Call ``run(start, stop)`` over ``[0, n)`` in as many contiguous ranges as Numba has
     threads (ranges of at least ``min_chunk``), this thread taking the first; return when all
     are done. With one thread, or a small ``n``, it is one call on this thread."""
-    parts = max(1, min(numba.get_num_threads(), n // max(min_chunk, 1)))
+    parts = 1 if getattr(_LOCAL, "serial", False) else max(1, min(numba.get_num_threads(), n // max(min_chunk, 1)))
     if parts == 1:
         run(0, n)
         return
@@ -47,3 +54,46 @@ def split(n: int, run, min_chunk: int = 1) -> None:
     run(bounds[0], bounds[1])
     for job in others:
         job.result()
+
+
+def over_batch(forward, x):
+    """``forward(x)`` for a batch ``x`` (its first axis), computed as ``forward`` of contiguous
+    parts of the batch, one per thread (this thread taking the first), concatenated. Inside, every
+    BLAS product runs on its calling thread alone (:class:`~scratchvision.nn._blas.single_threaded`)
+    and :func:`split` runs its ranges serially, so each part keeps one core busy. With one thread,
+    a batch of one, inside a part or inside :class:`whole_batch`, it is ``forward(x)``."""
+    from ._blas import single_threaded
+
+    parts = 1 if getattr(_LOCAL, "serial", False) else min(numba.get_num_threads(), len(x))
+    if parts <= 1:
+        return forward(x)
+    bounds = [len(x) * i // parts for i in range(parts + 1)]
+
+    def part(i):
+        _LOCAL.serial = True
+        try:
+            return forward(x[bounds[i]:bounds[i + 1]])
+        finally:
+            _LOCAL.serial = False
+
+    with single_threaded():
+        others = [_pool(parts - 1).submit(part, i) for i in range(1, parts)]
+        try:
+            first = part(0)
+        finally:
+            rest = [job.result() for job in others]
+    return np.concatenate([first, *rest])
+
+
+class whole_batch:
+    """Context in which :func:`over_batch` runs the forward on the whole batch on this thread and
+    :func:`split` runs its ranges here too: for :func:`~scratchvision.nn.profile`, whose record of
+    each layer's call needs the layers called once, in order, on one thread."""
+
+    def __enter__(self):
+        self._before = getattr(_LOCAL, "serial", False)
+        _LOCAL.serial = True
+        return self
+
+    def __exit__(self, *exc):
+        _LOCAL.serial = self._before

@@ -17,6 +17,7 @@ import numpy as np
 
 from .._validate import as_array, check_int
 from . import _scratch
+from ._split import whole_batch
 from ._tally import counting
 from .modules import Module
 
@@ -164,7 +165,9 @@ def profile(model, input_shape=None, *, input_data=None, repeat: int = 3, seed: 
     operation's shapes (a convolution's ``N C_out T' H' W' (C_in / groups) kT kH kW``, a linear
     layer's ``rows in out``, attention's two products, an LSTM's ``T B 4H (I + H)`` per layer and
     direction, RAFT's correlation); element-wise layers (norms, activations, pooling) count 0, as
-    in torch's ``FlopCounterMode``, whose FLOPs are twice these counts.
+    in torch's ``FlopCounterMode``, whose FLOPs are twice these counts. A network that shares a
+    batch among threads (the ReID networks) runs it whole on this thread here, so that each layer
+    is called, and recorded, once per run; loops inside the layers run on this thread too.
 
     Parameters
     ----------
@@ -212,25 +215,29 @@ def profile(model, input_shape=None, *, input_data=None, repeat: int = 3, seed: 
         raise ValueError("give one of input_shape (a random input of that shape) and input_data")
     if input_data is None:
         if not isinstance(input_shape, (tuple, list)) or not input_shape:
-            raise ValueError(f"input_shape must be a tuple of sizes, got {input_shape!r}")
+            raise ValueError(f"input_shape must be a tuple of sizes, got {type(input_shape).__name__}"
+                             + (f" of shape {input_shape.shape} (pass the input as input_data)"
+                                if isinstance(input_shape, np.ndarray) else f" {input_shape!r}"))
         shape = tuple(check_int(s, "input_shape", low=1) for s in input_shape)
         rng = np.random.default_rng(check_int(seed, "seed"))
         inputs = (rng.standard_normal(shape, dtype=np.float32),)
     else:
         inputs = tuple(as_array(a, "input_data") for a in input_data) if isinstance(input_data, tuple) \
             else (as_array(input_data, "input_data"),)
-    model(*inputs)  # compile and grow the scratch buffers, untimed
-    runs = []
-    for _ in range(repeat):
-        with _Recorder(model) as recorder, counting():
-            model(*inputs)
-        runs.append(recorder.records)
+    with whole_batch():  # every layer called once per run, on this thread
+        model(*inputs)  # compile and grow the scratch buffers, untimed
+        runs = []
+        for _ in range(repeat):
+            with _Recorder(model) as recorder, counting():
+                model(*inputs)
+            runs.append(recorder.records)
+        peak = _peak_bytes(model, inputs)
     rows = [LayerProfile(name, type(module).__name__, depth, tuple(shape), parameter_count(module), macs,
                          float(np.median([run[i][3] for run in runs])))
             for i, (name, module, depth, _, macs, shape) in enumerate(runs[0])]
     rows = _with_own_operations(rows)
     return Profile(type(model).__name__, inputs[0].shape, rows, parameter_count(model), rows[0].macs,
-                   rows[0].seconds, _peak_bytes(model, inputs))
+                   rows[0].seconds, peak)
 
 
 def _with_own_operations(rows):

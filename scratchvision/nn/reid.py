@@ -38,6 +38,7 @@ from .._validate import DTypeError, as_array, check_bool, check_int
 from ..imgproc.vecmath import vector_exp32
 from .modules import (AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU,
                       Sequential)
+from ._split import over_batch
 from .functional import avg_pool2d, conv2d, linear, max_pool2d, relu
 
 __all__ = ["OSNet", "osnet_x1_0", "osnet_x0_5", "osnet_x0_25", "DeepSortReID", "deepsort_reid", "embed"]
@@ -172,6 +173,9 @@ class OSNet(Module):
             raise ValueError(f"x must have shape (N, 3, H, W), got {x.shape}")
         if len(x) == 0:
             return np.zeros((0, self.classifier.weight.shape[1]), np.float32)
+        return over_batch(self._embed, x)  # a part of the batch per thread
+
+    def _embed(self, x):
         x = self.maxpool(self.conv1(x))
         x = self.conv5(self.conv4(self.conv3(self.conv2(x))))
         v = self.fc(x.mean(axis=(2, 3), dtype=np.float32))
@@ -392,6 +396,9 @@ class DeepSortReID(Module):
             return np.zeros((0, 128), np.float32)
         if self._folded is None:
             self._folded = self._fold()
+        return over_batch(self._embed, x)  # a part of the batch per thread
+
+    def _embed(self, x):
         f = self._folded
         x = _elu(self._conv(_elu(self._conv(x, f["conv1_1"])), f["conv1_2"]))
         (top, bottom), (left, right) = _same_pad(x, 3, 2)  # "SAME" max pooling: the pad never wins
