@@ -163,19 +163,25 @@ def test_load_state_dict_reports_keys_and_shapes_like_torch():
 
 @given(seed=st.integers(0, 10_000), groups=st.sampled_from([1, 2]), k=st.tuples(*[st.integers(1, 3)] * 3),
        stride=st.tuples(*[st.integers(1, 3)] * 3), pad=st.tuples(*[st.integers(0, 2)] * 3),
-       dil=st.tuples(*[st.integers(1, 2)] * 3), bias=st.booleans(), channels=st.sampled_from([4, 6]),
+       dil=st.tuples(*[st.integers(1, 2)] * 3), bias=st.booleans(), channels=st.sampled_from([4, 6, 40]),
        path=st.sampled_from(["auto", "im2col", "shifted", "winograd"]),
-       layout=st.sampled_from(["torch", "offset_major"]))
+       layout=st.sampled_from(["torch", "offset_major"]), relu=st.booleans())
 @example(seed=0, groups=1, k=(1, 1, 1), stride=(1, 1, 2), pad=(0, 0, 0), dil=(1, 1, 1), bias=False, channels=4,
-         path="auto", layout="torch")  # pointwise, strided along W only: the sampled input is not one row
-def test_conv3d_equals_its_definition(seed, groups, k, stride, pad, dil, bias, channels, path, layout):
-    """Each lowering (im2col, shifted windows over polyphase components, Winograd, pointwise)
-    against the definition, float64 loops, for strides up to 3 (several components), dilation,
-    padding, groups."""
+         path="auto", layout="torch", relu=False)  # pointwise, strided along W only: the sampled input is not one row
+@example(seed=1, groups=1, k=(1, 1, 1), stride=(1, 1, 1), pad=(0, 0, 0), dil=(1, 1, 1), bias=True, channels=6,
+         path="auto", layout="offset_major", relu=True)  # pointwise with few channels: its own loop
+@example(seed=2, groups=1, k=(1, 1, 1), stride=(1, 1, 1), pad=(0, 0, 0), dil=(1, 1, 1), bias=True, channels=40,
+         path="auto", layout="torch", relu=True)  # pointwise with many channels: BLAS, then bias and ReLU
+def test_conv3d_equals_its_definition(seed, groups, k, stride, pad, dil, bias, channels, path, layout, relu):
+    """Each lowering (im2col, shifted windows over polyphase components, Winograd, pointwise by
+    BLAS or, with few channels, by its own loop) against the definition, float64 loops, for
+    strides up to 3 (several components), dilation, padding, groups, with and without the fused
+    ReLU."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((2, channels, 5, 7, 6)).astype(np.float32)
-    w = rng.standard_normal((6, channels // groups) + k).astype(np.float32)
-    b = rng.standard_normal(6).astype(np.float32) if bias else None
+    out_channels = 6 if channels < 40 else 34
+    w = rng.standard_normal((out_channels, channels // groups) + k).astype(np.float32)
+    b = rng.standard_normal(out_channels).astype(np.float32) if bias else None
     try:
         ref = naive.conv(x, w, b, stride, pad, dil, groups)
     except ValueError:
@@ -187,7 +193,8 @@ def test_conv3d_equals_its_definition(seed, groups, k, stride, pad, dil, bias, c
             with pytest.raises(ValueError, match="too small"):
                 F.conv3d(x, w, b, stride, pad, dil, groups)
             return
-        np.testing.assert_allclose(F.conv3d(x, w, b, stride, pad, dil, groups), ref, rtol=1e-5, atol=1e-5)
+        ours = F.conv3d(x, w, b, stride, pad, dil, groups, relu=relu)
+        np.testing.assert_allclose(ours, np.maximum(ref, 0) if relu else ref, rtol=1e-5, atol=1e-5 * channels)
 
 
 @given(seed=st.integers(0, 10_000), kt=st.integers(1, 3), pad=st.tuples(*[st.integers(0, 2)] * 3),
@@ -291,6 +298,29 @@ def test_blas_matmul_refuses_what_blas_cannot_read():
         matmul(a, a, np.empty((4, 4), np.float32).T)
     with pytest.raises(ValueError, match="negative strides"):
         matmul(a[::-1], a, np.empty((4, 4), np.float32))
+
+
+@given(seed=st.integers(0, 10_000), k=st.tuples(*[st.integers(1, 3)] * 3), stride=st.tuples(*[st.integers(1, 3)] * 3),
+       pad=st.tuples(*[st.integers(0, 1)] * 3), size=st.tuples(*[st.integers(1, 7)] * 3))
+def test_pooling_3d_equals_its_definition(seed, k, stride, pad, size):
+    """Max pooling (padding never wins) and average pooling (padding counted, torch's default) over
+    windows cut at the borders, against loops over the padded input."""
+    pad = tuple(min(p, kk // 2) for p, kk in zip(pad, k))
+    x = np.random.default_rng(seed).standard_normal((2, 3) + size).astype(np.float32)
+    out = [(n + 2 * p - kk) // s + 1 for n, p, kk, s in zip(size, pad, k, stride)]
+    if min(out) < 1:
+        with pytest.raises(ValueError, match="too small"):
+            F.max_pool3d(x, k, stride, pad)
+        return
+    widths = [(0, 0), (0, 0)] + [(p, p) for p in pad]
+    for padded, ours, reduce in ((np.pad(x, widths, constant_values=-np.inf), F.max_pool3d(x, k, stride, pad), np.max),
+                                 (np.pad(x.astype(np.float64), widths), F.avg_pool3d(x, k, stride, pad), np.mean)):
+        ref = np.empty(x.shape[:2] + tuple(out))
+        for i, j, m in np.ndindex(*out):
+            window = padded[:, :, i * stride[0]:i * stride[0] + k[0], j * stride[1]:j * stride[1] + k[1],
+                            m * stride[2]:m * stride[2] + k[2]]
+            ref[:, :, i, j, m] = reduce(window, axis=(2, 3, 4))
+        np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-6)
 
 
 def test_pooling_equals_its_definition():

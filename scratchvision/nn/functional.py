@@ -24,7 +24,8 @@ Convolution lowers to BLAS matrix products in one of four ways (:func:`conv_lowe
 
 A **depthwise** 3x3 convolution (one filter per channel, ``groups`` = channels, stride 1, padding
 1: OSNet's lite layers) runs as a direct Numba loop instead: a product per channel would be 1 x 9
-by 9 x HW.
+by 9 x HW. So does a **pointwise convolution with few channels** (at most :data:`_FEW_CHANNELS`
+in and out, OSNet's bottlenecks): BLAS runs such thin products at a fraction of its speed.
 
 2-D operations are the 3-D ones with a time axis of length 1, and a batch of images is taken as
 the frames of one clip (a 2-D kernel reads no neighbouring frame), so each product covers the
@@ -49,7 +50,7 @@ import itertools
 import numpy as np
 
 from .._jit import kernel, warmup_hook
-from .._validate import DTypeError, as_array, check_finite, check_int, to_float32
+from .._validate import DTypeError, as_array, check_bool, check_finite, check_int, to_float32
 from ._blas import matmul
 from ._split import split
 from ._tally import tally
@@ -72,6 +73,11 @@ MIN_CHANNELS = 16
 #: outweigh the per-call overhead of the former (a 16 -> 64 channel 1x1 convolution of 32 maps of
 #: 64 x 32 took 14.5 ms as frames, 3.9 ms per image; at 16 x 8 the frames win by 20 %)
 _PER_IMAGE_POSITIONS = 512
+
+#: input and output channels up to which a pointwise convolution runs as a compiled loop
+#: (:func:`_pointwise_few`) instead of BLAS products: 16 -> 16 channels on 32 maps of 64 x 32 took
+#: 0.73x BLAS's time, 32 -> 32 on 16 x 8 maps 0.4x; from 64 channels BLAS is faster
+_FEW_CHANNELS = 32
 
 
 def _tensor(x, name: str, layout: str) -> np.ndarray:
@@ -230,14 +236,16 @@ def _conv_im2col(x, weight, stride, padding, dilation, out_dims, dst):
 
 
 @kernel(fastmath=True)
-def _depthwise_3x3(x, weight, bias, out, c0, c1):
+def _depthwise_3x3(x, weight, bias, relu, out, c0, c1):
     """out[n, c, t] = x[n, c, t] correlated with weight[c] (3 x 3, stride 1, zero padding 1) plus
-    bias[c], for the channels ``c0 <= c < c1``: the depthwise convolution of OSNet's lite layers,
+    bias[c], then max(0, .) with ``relu``, for the channels ``c0 <= c < c1``: the depthwise
+    convolution of OSNet's lite layers,
     direct, frame by frame. Each frame is first copied into a zero-bordered plane, so an output
     row is one loop of nine multiply-adds per pixel, without branches, that the compiler
     vectorises, written once (adding tap by tap into short rows cost 3x as much)."""
     n_batch, _, frames, height, width = x.shape
     padded = np.zeros((height + 2, width + 2), np.float32)
+    floor = np.float32(0.0 if relu else -np.inf)  # the ReLU as a select that vectorises (NaN passes, as in torch)
     for b in range(n_batch):
         for c in range(c0, c1):
             w = weight[c]
@@ -249,9 +257,57 @@ def _depthwise_3x3(x, weight, bias, out, c0, c1):
                     above, row, below = padded[y], padded[y + 1], padded[y + 2]
                     dst = target[y]
                     for i in range(width):
-                        dst[i] = (bias[c] + w[0, 0] * above[i] + w[0, 1] * above[i + 1] + w[0, 2] * above[i + 2]
-                                  + w[1, 0] * row[i] + w[1, 1] * row[i + 1] + w[1, 2] * row[i + 2]
-                                  + w[2, 0] * below[i] + w[2, 1] * below[i + 1] + w[2, 2] * below[i + 2])
+                        v = (bias[c] + w[0, 0] * above[i] + w[0, 1] * above[i + 1] + w[0, 2] * above[i + 2]
+                             + w[1, 0] * row[i] + w[1, 1] * row[i + 1] + w[1, 2] * row[i + 2]
+                             + w[2, 0] * below[i] + w[2, 1] * below[i + 1] + w[2, 2] * below[i + 2])
+                        dst[i] = floor if v < floor else v
+
+
+@kernel(fastmath=True)
+def _pointwise_few(x, weight, bias, relu, out, b0, b1):
+    """out[b, o] = sum over c of weight[o, c] x[b, c], plus bias[o], then max(0, .) with ``relu``,
+    for the images ``b0 <= b < b1`` of x (N, C, positions): a pointwise convolution with few
+    channels, where BLAS's products are too thin to run at speed. Positions go in blocks that stay
+    in cache, summed in a buffer, four input channels per pass, then written out once."""
+    c, positions = x.shape[1], x.shape[2]
+    block = 512
+    acc = np.empty(block, np.float32)
+    floor = np.float32(0.0 if relu else -np.inf)  # the ReLU as a select that vectorises (NaN passes, as in torch)
+    for b in range(b0, b1):
+        for p0 in range(0, positions, block):
+            n = min(positions, p0 + block) - p0
+            for j in range(weight.shape[0]):
+                acc[:n] = bias[j]
+                k = 0
+                while k < c:
+                    if k + 4 <= c:
+                        w0, w1, w2, w3 = weight[j, k], weight[j, k + 1], weight[j, k + 2], weight[j, k + 3]
+                        x0, x1, x2, x3 = x[b, k, p0:], x[b, k + 1, p0:], x[b, k + 2, p0:], x[b, k + 3, p0:]
+                        for i in range(n):
+                            acc[i] += w0 * x0[i] + w1 * x1[i] + w2 * x2[i] + w3 * x3[i]
+                        k += 4
+                    else:
+                        w0, x0 = weight[j, k], x[b, k, p0:]
+                        for i in range(n):
+                            acc[i] += w0 * x0[i]
+                        k += 1
+                dst = out[b, j, p0:]
+                for i in range(n):
+                    v = acc[i]
+                    dst[i] = floor if v < floor else v
+
+
+@kernel(fastmath=True)
+def _add_bias(x, bias, relu, b0, b1):
+    """x[b, o] += bias[o], then max(0, .) with ``relu``, in place, for ``b0 <= b < b1`` of x (N, O,
+    positions): one pass where NumPy's broadcast add and ``maximum`` take two, each slower."""
+    floor = np.float32(0.0 if relu else -np.inf)  # the ReLU as a select that vectorises (NaN passes, as in torch)
+    for b in range(b0, b1):
+        for j in range(x.shape[1]):
+            row, shift = x[b, j], bias[j]
+            for i in range(row.size):
+                v = row[i] + shift
+                row[i] = floor if v < floor else v
 
 
 def conv_lowering(weight_shape, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1)) -> str:
@@ -281,7 +337,7 @@ def conv_lowering(weight_shape, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1
 
 
 def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(1, 1, 1), groups: int = 1,
-           winograd=None):
+           winograd=None, *, relu: bool = False):
     """3-D convolution (cross-correlation, as torch): x (N, C, T, H, W), weight
     (O, C / groups, kT, kH, kW), bias (O,) -> (N, O, T', H', W'), float32.
 
@@ -299,6 +355,10 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
     groups : int
     winograd : ndarray, optional
         The weights in the Winograd domain.
+    relu : bool
+        Return max(0, output), the ReLU that follows most convolutions (not a torch argument),
+        computed inside the depthwise and few-channel loops as each output is written, after
+        the products elsewhere.
 
     Returns
     -------
@@ -308,6 +368,7 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
     stride, dilation = int_tuple(stride, "stride", 3, 1), int_tuple(dilation, "dilation", 3, 1)
     padding = int_tuple(padding, "padding", 3, 0)
     groups = check_int(groups, "groups", low=1)
+    relu = check_bool(relu, "relu")
     n, c, t, h, w = x.shape
     o, cg, kt, kh, kw = weight.shape
     if min(weight.shape) < 1 or c != cg * groups or o % groups:
@@ -333,19 +394,26 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
         out = np.empty((n, o) + out_dims, np.float32)
         xc, taps = np.ascontiguousarray(x), np.ascontiguousarray(weight[:, 0, 0])
         shift = np.zeros(o, np.float32) if bias is None else bias
-        split(o, lambda c0, c1: _depthwise_3x3(xc, taps, shift, out, c0, c1))  # channels shared among threads
+        split(o, lambda c0, c1: _depthwise_3x3(xc, taps, shift, relu, out, c0, c1))  # channels shared among threads
         tally(out.size * 9)
         return out
     how = conv_lowering(weight.shape, stride, padding, dilation)
+    if winograd is not None and how != "winograd":
+        raise ValueError(f"winograd weights were given for a convolution computed as {how}")
+    if how == "pointwise" and groups == 1 and stride == (1, 1, 1) and max(c, o) <= _FEW_CHANNELS:
+        out = np.empty((n, o) + out_dims, np.float32)
+        xc, flat = np.ascontiguousarray(x).reshape(n, c, -1), out.reshape(n, o, -1)
+        w2, shift = np.ascontiguousarray(weight.reshape(o, c)), np.zeros(o, np.float32) if bias is None else bias
+        split(n, lambda b0, b1: _pointwise_few(xc, w2, shift, relu, flat, b0, b1))  # images shared among threads
+        tally(out.size * c)
+        return out
     per_image = how == "pointwise" and t * h * w >= _PER_IMAGE_POSITIONS
     if n > 1 and t == 1 and kt == 1 and padding[0] == 0 and stride[0] == 1 and not per_image:
         # 2-D images: the batch as frames
         frames = conv3d(np.ascontiguousarray(x.transpose(2, 1, 0, 3, 4)), weight, bias, stride, padding, dilation,
-                        groups, winograd)
+                        groups, winograd, relu=relu)
         return np.ascontiguousarray(frames.transpose(2, 1, 0, 3, 4))
     out = np.empty((n, o) + out_dims, np.float32)
-    if winograd is not None and how != "winograd":
-        raise ValueError(f"winograd weights were given for a convolution computed as {how}")
     if how == "shifted":
         wk = np.ascontiguousarray(weight.transpose(2, 3, 4, 0, 1))  # free for offset_major weights
     elif how == "winograd":
@@ -365,13 +433,16 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
                 _conv_shifted(xg, wk[..., g * og:(g + 1) * og, :], stride, padding, dilation, out_dims, dst)
             else:
                 _conv_im2col(xg, weight[g * og:(g + 1) * og], stride, padding, dilation, out_dims, dst)
-    if bias is not None and how != "winograd":
-        out += bias.reshape(1, -1, 1, 1, 1)
+    if relu or (bias is not None and how != "winograd"):  # (Winograd's output transform added the bias)
+        shift = bias if bias is not None and how != "winograd" else np.zeros(o, np.float32)
+        flat = out.reshape(n, o, -1)
+        split(n, lambda b0, b1: _add_bias(flat, shift, relu, b0, b1))
     tally(out.size * cg * kt * kh * kw)
     return out
 
 
-def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups: int = 1, winograd=None):
+def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups: int = 1, winograd=None, *,
+           relu: bool = False):
     """2-D convolution: x (N, C, H, W), weight (O, C / groups, kH, kW) -> (N, O, H', W').
 
     Parameters
@@ -383,6 +454,8 @@ def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
     groups : int
     winograd : ndarray, optional
         The weights in the Winograd domain (:func:`conv3d`).
+    relu : bool
+        Return max(0, output) (:func:`conv3d`).
 
     Returns
     -------
@@ -392,39 +465,49 @@ def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
     stride, padding = int_tuple(stride, "stride", 2, 1), int_tuple(padding, "padding", 2, 0)
     dilation = int_tuple(dilation, "dilation", 2, 1)
     out = conv3d(x[:, :, None], weight[:, :, None], bias, (1, *stride), (0, *padding), (1, *dilation), groups,
-                 winograd)
+                 winograd, relu=relu)
     return out[:, :, 0]
 
 
-@kernel
-def _pool3d(x, ks, stride, pad, mode, out):
-    """Max (mode 0) or average (mode 1, padding counted, as torch's default) pooling."""
-    n, c, t, h, w = x.shape
-    _, _, to, ho, wo = out.shape
-    for nc in range(n * c):
-        b, ch = nc // c, nc % c
+@kernel(fastmath=True)
+def _pool3d(x, ks, stride, pad, mode, out, p0, p1):
+    """Max (mode 0) or average (mode 1, padding counted, as torch's default) pooling of the planes
+    ``p0 <= p < p1`` of the N x C (batch, channel) planes. Separably: for each output row, the
+    window's input rows are first reduced column by column (a loop along the row that the compiler
+    vectorises), then each output takes its window of that reduced row; windows are cut to the
+    input's extent before the loops, so they test no bounds."""
+    c = x.shape[1]
+    t, h, w = x.shape[2:]
+    to, ho, wo = out.shape[2:]
+    columns = np.empty(w)
+    start = -np.inf if mode == 0 else 0.0
+    for p in range(p0, p1):
+        src, dst = x[p // c, p % c], out[p // c, p % c]
         for i in range(to):
+            t0 = i * stride[0] - pad[0]
+            t1 = min(t, t0 + ks[0])
+            t0 = max(t0, 0)
             for j in range(ho):
+                h0 = j * stride[1] - pad[1]
+                h1 = min(h, h0 + ks[1])
+                h0 = max(h0, 0)
+                columns[:] = start
+                for ti in range(t0, t1):
+                    for hi in range(h0, h1):
+                        row = src[ti, hi]
+                        if mode == 0:
+                            for q in range(w):
+                                columns[q] = max(columns[q], row[q])
+                        else:
+                            for q in range(w):
+                                columns[q] += row[q]
                 for k in range(wo):
-                    acc = -np.inf if mode == 0 else 0.0
-                    for a in range(ks[0]):
-                        ti = i * stride[0] - pad[0] + a
-                        if ti < 0 or ti >= t:
-                            continue
-                        for bb in range(ks[1]):
-                            hi = j * stride[1] - pad[1] + bb
-                            if hi < 0 or hi >= h:
-                                continue
-                            for cc in range(ks[2]):
-                                wi = k * stride[2] - pad[2] + cc
-                                if wi < 0 or wi >= w:
-                                    continue
-                                v = x[b, ch, ti, hi, wi]
-                                if mode == 0:
-                                    acc = max(acc, v)
-                                else:
-                                    acc += v
-                    out[b, ch, i, j, k] = acc if mode == 0 else acc / (ks[0] * ks[1] * ks[2])
+                    w0 = k * stride[2] - pad[2]
+                    w1 = min(w, w0 + ks[2])
+                    acc = start
+                    for q in range(max(w0, 0), w1):
+                        acc = max(acc, columns[q]) if mode == 0 else acc + columns[q]
+                    dst[i, j, k] = acc if mode == 0 else acc / (ks[0] * ks[1] * ks[2])
 
 
 def _pool(x, kernel_size, stride, padding, mode):
@@ -438,8 +521,8 @@ def _pool(x, kernel_size, stride, padding, mode):
     if min(dims) < 1:
         raise ValueError(f"x {x.shape} is too small for pooling window {kernel_size} with padding {padding}")
     out = np.empty(x.shape[:2] + tuple(dims), np.float32)
-    _pool3d(np.ascontiguousarray(x), np.array(kernel_size, np.int64), np.array(stride, np.int64),
-            np.array(padding, np.int64), mode, out)
+    args = (np.ascontiguousarray(x), *(np.array(v, np.int64) for v in (kernel_size, stride, padding)), mode, out)
+    split(x.shape[0] * x.shape[1], lambda p0, p1: _pool3d(*args, p0, p1))  # planes shared among threads
     return out
 
 

@@ -211,14 +211,15 @@ class _ConvNd(Module):
         if x.shape[1] != self.in_channels:
             raise ValueError(f"{type(self).__name__} expects {self.in_channels} input channels, got {x.shape[1]}")
 
-    def forward(self, x):
+    def forward(self, x, relu: bool = False):
+        """The convolution of ``x``; with ``relu``, max(0, output) (fused into the convolution's loops
+        where its lowering has its own, :func:`~scratchvision.nn.functional.conv3d`)."""
         self._check(x)
         if self._inference is _PENDING:
             self._inference = self._layouts(self.weight, self._params.get("bias"))
         w, b, u = self._inference if self._inference is not None else (self.weight, self._params.get("bias"), None)
-        if self.dims == 3:
-            return F.conv3d(x, w, b, self.stride, self.padding, self.dilation, self.groups, u)
-        return F.conv2d(x, w, b, self.stride, self.padding, self.dilation, self.groups, u)
+        conv = F.conv3d if self.dims == 3 else F.conv2d
+        return conv(x, w, b, self.stride, self.padding, self.dilation, self.groups, u, relu=relu)
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "

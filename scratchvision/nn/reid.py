@@ -56,6 +56,8 @@ class ConvLayer(Module):
         self.relu = relu
 
     def forward(self, x):
+        if self.bn.folded:  # the norm is in the convolution's weights: the ReLU goes there too
+            return self.conv(x, relu=self.relu)
         x = self.bn(self.conv(x))
         return np.maximum(x, 0, out=x) if self.relu else x
 
@@ -72,6 +74,8 @@ class LightConv3x3(Module):
         self.bn = BatchNorm2d(out_channels)
 
     def forward(self, x):
+        if self.bn.folded:  # the norm is in the depthwise convolution's weights: the ReLU goes there too
+            return self.conv2(self.conv1(x), relu=True)
         x = self.bn(self.conv2(self.conv1(x)))
         return np.maximum(x, 0, out=x)
 
