@@ -197,6 +197,26 @@ def test_conv3d_equals_its_definition(seed, groups, k, stride, pad, dil, bias, c
         np.testing.assert_allclose(ours, np.maximum(ref, 0) if relu else ref, rtol=1e-5, atol=1e-5 * channels)
 
 
+@given(seed=st.integers(0, 10_000), channels=st.integers(1, 4), out_channels=st.integers(1, 9),
+       frames=st.integers(1, 3), k=st.tuples(st.integers(1, 7), st.integers(1, 7)),
+       stride=st.tuples(st.integers(1, 3), st.integers(1, 3)), pad=st.tuples(st.integers(0, 3), st.integers(0, 3)),
+       size=st.tuples(st.integers(1, 12), st.integers(1, 12)), bias=st.booleans(), relu=st.booleans())
+def test_first_layer_loop_equals_its_definition(seed, channels, out_channels, frames, k, stride, pad, size, bias, relu):
+    """A convolution with few input channels and one temporal tap (a first layer: OSNet's 7x7/2
+    stem, RAFT's, DeepSORT's 3x3) runs as its own loop over polyphase components: against the
+    definition for kernels up to 7x7, strides up to 3, paddings up to 3, clips of 1-3 frames."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, channels, frames) + size).astype(np.float32)
+    w = rng.standard_normal((out_channels, channels, 1) + k).astype(np.float32)
+    b = rng.standard_normal(out_channels).astype(np.float32) if bias else None
+    if min(n + 2 * p - kk for n, p, kk in zip(size, pad, k)) < 0 or (k == (1, 1) and pad == (0, 0)):
+        return  # no output, or a pointwise convolution (its own path)
+    ref = naive.conv(x, w, b, (1, *stride), (0, *pad), (1, 1, 1), 1)
+    assert F.conv_lowering(w.shape, (1, *stride), (0, *pad)) == "im2col"
+    ours = F.conv3d(x, w, b, (1, *stride), (0, *pad), relu=relu)
+    np.testing.assert_allclose(ours, np.maximum(ref, 0) if relu else ref, rtol=1e-5, atol=1e-4)
+
+
 @given(seed=st.integers(0, 10_000), kt=st.integers(1, 3), pad=st.tuples(*[st.integers(0, 2)] * 3),
        dil_t=st.integers(1, 2), size=st.tuples(st.integers(3, 6), st.integers(1, 9), st.integers(1, 9)),
        groups=st.sampled_from([1, 2]))
