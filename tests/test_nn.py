@@ -343,6 +343,37 @@ def test_pooling_3d_equals_its_definition(seed, k, stride, pad, size):
         np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-6)
 
 
+def test_add_relu_and_sequential_fusion_equal_their_definition():
+    """add_relu is max(x + residual, 0) in place (NaN passes, as torch's ReLU); a Sequential of
+    convolution, folded batch norm and ReLU runs the ReLU inside the convolution, with the
+    result of the three layers applied one by one."""
+    rng = np.random.default_rng(3)
+    x, r = rng.standard_normal((2, 3, 5, 7)).astype(np.float32), rng.standard_normal((2, 3, 5, 7)).astype(np.float32)
+    x[0, 0, 0, 0] = np.nan
+    expected = np.maximum(x + r, 0)
+    out = F.add_relu(x, r)
+    assert out is x
+    np.testing.assert_array_equal(out, expected)
+    with pytest.raises(ValueError, match="residual"):
+        F.add_relu(x, r[:1])
+    with pytest.raises(TypeError, match="x must be"):
+        F.add_relu(x.astype(np.float64), r)
+    seq = nn.Sequential(nn.Conv2d(3, 4, 3, 1, 1), nn.BatchNorm2d(4), nn.ReLU())
+    seq.load_state_dict({k: rng.uniform(0.5, 1.5, v.shape).astype(np.float32) if k.endswith("var")
+                         else rng.standard_normal(v.shape).astype(np.float32) for k, v in seq.state_dict().items()})
+    conv, bn, _ = seq
+    y = rng.standard_normal((2, 3, 6, 5)).astype(np.float32)
+    calls = []
+    relu_forward = nn.ReLU.forward
+    with mock.patch.object(nn.ReLU, "forward", lambda self, v: calls.append(1) or relu_forward(self, v)):
+        fused = seq(y)
+    assert calls == []  # the ReLU ran inside the convolution
+    scale = bn.weight / np.sqrt(bn.running_var + bn.eps)
+    ref = naive.conv(y[:, :, None], conv.weight[:, :, None], conv.bias, (1, 1, 1), (0, 1, 1), (1, 1, 1), 1)[:, :, 0]
+    ref = (ref - bn.running_mean[:, None, None]) * scale[:, None, None] + bn.bias[:, None, None]
+    np.testing.assert_allclose(fused, np.maximum(ref, 0), rtol=1e-5, atol=1e-5)
+
+
 def test_pooling_equals_its_definition():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 9, 10)).astype(np.float32)

@@ -123,7 +123,9 @@ class Module:
 
 class Sequential(Module):
     """Children applied in order, named ``0``, ``1``, ... A convolution directly followed by a
-    batch norm has the norm folded into it by :meth:`prepare`.
+    batch norm has the norm folded into it by :meth:`prepare`; a layer that can apply a ReLU as it
+    writes its output (``fuses_relu``: convolutions, RAFT's instance norm) does so for a ReLU
+    that follows it (after a folded norm), and the ReLU is not called.
 
     Parameters
     ----------
@@ -151,8 +153,16 @@ class Sequential(Module):
                 a.fold(b)
 
     def forward(self, x):
-        for layer in self._modules.values():
-            x = layer(x)
+        layers = list(self._modules.values())
+        i = 0
+        while i < len(layers):
+            after = i + 1
+            while after < len(layers) and getattr(layers[after], "folded", False):
+                after += 1  # a norm folded into the convolution before it: nothing left to do
+            if getattr(layers[i], "fuses_relu", False) and after < len(layers) and isinstance(layers[after], ReLU):
+                x, i = layers[i](x, relu=True), after + 1  # the ReLU in the same pass as the layer
+            else:
+                x, i = layers[i](x), after
         return x
 
 
@@ -210,6 +220,8 @@ class _ConvNd(Module):
             raise ValueError(f"{type(self).__name__} expects input of rank {self.dims + 2}, got shape {x.shape}")
         if x.shape[1] != self.in_channels:
             raise ValueError(f"{type(self).__name__} expects {self.in_channels} input channels, got {x.shape[1]}")
+
+    fuses_relu = True
 
     def forward(self, x, relu: bool = False):
         """The convolution of ``x``; with ``relu``, max(0, output) (fused into the convolution's loops

@@ -76,21 +76,25 @@ class InstanceNorm2d(Module):
         self.num_features = check_int(num_features, "num_features", low=1)
         self.eps = float(eps)
 
-    def forward(self, x):
+    fuses_relu = True  # forward(x, relu=True): a following ReLU applied in the same pass (Sequential)
+
+    def forward(self, x, relu: bool = False):
         out = np.empty_like(x)
         planes = np.ascontiguousarray(x).reshape(-1, x.shape[2] * x.shape[3])
         normed = out.reshape(planes.shape)
-        split(len(planes), lambda i0, i1: _instance_norm(planes[i0:i1], self.eps, normed[i0:i1]))
+        split(len(planes), lambda i0, i1: _instance_norm(planes[i0:i1], self.eps, relu, normed[i0:i1]))
         return out
 
 
-@kernel
-def _instance_norm(planes, eps, out):
+@kernel(fastmath=True)
+def _instance_norm(planes, eps, relu, out):
     """Each row of ``planes`` (N C, H W) shifted and scaled to zero mean and unit biased
-    variance (sums in float64: the mean first, then the squared deviations from it)."""
+    variance (sums in float64, in the order the compiler vectorises them: the mean first, then
+    the squared deviations from it), then max(0, .) with ``relu``."""
     n = planes.shape[1]
+    floor = np.float32(0.0 if relu else -np.inf)  # the ReLU as a select that vectorises (NaN passes, as in torch)
     for i in range(planes.shape[0]):
-        row = planes[i]
+        row, dst = planes[i], out[i]
         total = 0.0
         for k in range(n):
             total += row[k]
@@ -101,7 +105,8 @@ def _instance_norm(planes, eps, out):
             squares += d * d
         scale = np.float32(1.0 / np.sqrt(squares / n + eps))
         for k in range(n):
-            out[i, k] = (row[k] - mean) * scale
+            v = (row[k] - mean) * scale
+            dst[k] = floor if v < floor else v
 
 
 def _conv_norm_relu(cin, cout, kernel_size, stride=1, norm=None, relu=True):
@@ -128,8 +133,7 @@ class ResidualBlock(Module):
 
     def forward(self, x):
         y = self.convnormrelu2(self.convnormrelu1(x))
-        y += self.downsample(x) if "downsample" in self._modules else x
-        return np.maximum(y, 0, out=y)
+        return F.add_relu(y, self.downsample(x) if "downsample" in self._modules else x)
 
 
 class BottleneckBlock(Module):
@@ -146,8 +150,7 @@ class BottleneckBlock(Module):
 
     def forward(self, x):
         y = self.convnormrelu3(self.convnormrelu2(self.convnormrelu1(x)))
-        y += self.downsample(x) if "downsample" in self._modules else x
-        return np.maximum(y, 0, out=y)
+        return F.add_relu(y, self.downsample(x) if "downsample" in self._modules else x)
 
 
 class FeatureEncoder(Module):

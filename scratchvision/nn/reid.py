@@ -39,7 +39,7 @@ from ..imgproc.vecmath import vector_exp32
 from .modules import (AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU,
                       Sequential)
 from ._split import over_batch
-from .functional import avg_pool2d, conv2d, linear, max_pool2d, relu
+from .functional import add_relu, avg_pool2d, conv2d, linear, max_pool2d, relu
 
 __all__ = ["OSNet", "osnet_x1_0", "osnet_x0_5", "osnet_x0_25", "DeepSortReID", "deepsort_reid", "embed"]
 
@@ -119,8 +119,7 @@ class OSBlock(Module):
         for stream in (self.conv2b, self.conv2c, self.conv2d):
             streams += self.gate(stream(x1))
         out = self.conv3(streams)
-        out += self.downsample(x) if "downsample" in self._modules else x
-        return np.maximum(out, 0, out=out)
+        return add_relu(out, self.downsample(x) if "downsample" in self._modules else x)
 
 
 class _Transition(Sequential):

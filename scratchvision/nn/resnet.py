@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_int
+from . import functional as F
 from .modules import AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential
 
 __all__ = ["ResNet", "resnet18", "resnet50"]
@@ -38,8 +39,7 @@ class BasicBlock(Module):
     def forward(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        out += self.downsample(x) if "downsample" in self._modules else x
-        return np.maximum(out, 0, out=out)
+        return F.add_relu(out, self.downsample(x) if "downsample" in self._modules else x)
 
 
 class Bottleneck(Module):
@@ -62,8 +62,7 @@ class Bottleneck(Module):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
-        out += self.downsample(x) if "downsample" in self._modules else x
-        return np.maximum(out, 0, out=out)
+        return F.add_relu(out, self.downsample(x) if "downsample" in self._modules else x)
 
 
 class ResNet(Module):

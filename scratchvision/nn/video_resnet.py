@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check_int
+from . import functional as F
 from .modules import AdaptiveAvgPool3d, BatchNorm3d, Conv3d, Linear, Module, ReLU, Sequential
 
 __all__ = ["VideoResNet", "r3d_18", "mc3_18", "r2plus1d_18"]
@@ -68,8 +69,7 @@ class BasicBlock(Module):
     def forward(self, x):
         out = self.conv2(self.conv1(x))
         shortcut = self.downsample(x) if "downsample" in self._modules else x
-        out += shortcut
-        return np.maximum(out, 0, out=out)
+        return F.add_relu(out, shortcut)
 
 
 class VideoResNet(Module):
