@@ -48,6 +48,7 @@ import numpy as np
 
 from .._jit import kernel, warmup_hook
 from .._validate import as_array, check_choice, check_image, check_int
+from ..imgproc.vecmath import vector_exp32, vector_tanh32
 from . import functional as F
 from ._blas import matmul
 from ._split import over_batch, split
@@ -190,11 +191,30 @@ class MotionEncoder(Module):
         return np.concatenate([motion, flow], axis=1)
 
 
+@kernel(fastmath=True)
 def _sigmoid(x):
-    """1 / (1 + e^-x) in place; below -88, where float32's e^-x overflows, the (sub-normal) value
-    at -88."""
-    np.maximum(x, np.float32(-88.0), out=x)
-    return np.reciprocal(1 + np.exp(-x, out=x), out=x)
+    """1 / (1 + e^-x) in place on a 1-D float32 array, from e = exp(-|x|) (an argument <= 0, as
+    :func:`~scratchvision.imgproc.vecmath.vector_exp32` takes, so the loop vectorises): 1 / (1 +
+    e) where x >= 0, e / (1 + e) below."""
+    one = np.float32(1.0)
+    for i in range(x.size):
+        v = x[i]
+        e = vector_exp32(-abs(v))
+        s = one / (one + e)
+        x[i] = s if v >= 0 else e * s
+
+
+@kernel(fastmath=True)
+def _gru_state(h, z, q, out):
+    """The GRU's new state ``h + z (tanh(q) - h)`` on 1-D float32 arrays, ``q`` before its tanh."""
+    for i in range(h.size):
+        out[i] = h[i] + z[i] * (vector_tanh32(q[i]) - h[i])
+
+
+def _flat_pieces(run, *arrays):
+    """``run`` on the flattened (C-contiguous) ``arrays``, their elements shared among threads."""
+    flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
+    split(flat[0].size, lambda i0, i1: run(*(a[i0:i1] for a in flat)), 1 << 14)
 
 
 class ConvGRU(Module):
@@ -222,10 +242,13 @@ class ConvGRU(Module):
             z, r = self.convz, self.convr
             self._gates = z._layouts(np.concatenate([z.weight, r.weight]), np.concatenate([z.bias, r.bias]))
         weight, bias, winograd = self._gates
-        gates = _sigmoid(F.conv2d(hx, weight, bias, 1, self.convz.padding, winograd=winograd))
+        gates = F.conv2d(hx, weight, bias, 1, self.convz.padding, winograd=winograd)
+        _flat_pieces(_sigmoid, gates)
         z, r = gates[:, :h.shape[1]], gates[:, h.shape[1]:]
-        q = np.tanh(self.convq(np.concatenate([r * h, x], axis=1)))
-        return h + z * (q - h)
+        q = self.convq(np.concatenate([r * h, x], axis=1))
+        out = np.empty_like(h)
+        _flat_pieces(_gru_state, h, z, q, out)
+        return out
 
 
 class RecurrentBlock(Module):
