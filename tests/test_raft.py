@@ -277,3 +277,25 @@ def test_a_torch_saved_raft_state_dict_loads(tmp_path):
     model.load_state_dict(state)
     np.testing.assert_array_equal(model.state_dict()["update_block.flow_head.conv2.bias"],
                                   state["update_block.flow_head.conv2.bias"])
+
+
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 2), h=st.integers(1, 9), w=st.integers(1, 11),
+       spread=st.sampled_from([0.1, 3.0, 40.0]))
+def test_convex_upsampling_equals_its_definition(seed, n, h, w, spread):
+    """Each output pixel (8i + a, 8j + b) is the softmax over the nine cells around (i, j) of the
+    mask's logits (channel k 64 + a 8 + b) weighing 8 x their flow (zero outside), as
+    torchvision's upsample_flow: in float64 loops, for logits spread up to 40 (softmax weights
+    of e^-80)."""
+    from scratchvision.nn.raft import _upsample_convex
+
+    rng = np.random.default_rng(seed)
+    flow = (5 * rng.standard_normal((n, 2, h, w))).astype(np.float32)
+    mask = (spread * rng.standard_normal((n, 576, h, w))).astype(np.float32)
+    logits = mask.reshape(n, 9, 64, h, w).astype(np.float64)
+    padded = np.pad(8 * flow.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    ref = np.empty((n, 2, 8 * h, 8 * w))
+    for b, i, j, s in np.ndindex(n, h, w, 64):
+        weights = np.exp(logits[b, :, s, i, j] - logits[b, :, s, i, j].max())
+        cells = padded[b, :, i:i + 3, j:j + 3].reshape(2, 9)
+        ref[b, :, 8 * i + s // 8, 8 * j + s % 8] = cells @ (weights / weights.sum())
+    np.testing.assert_allclose(_upsample_convex(flow, mask), ref, rtol=0, atol=1e-5 * np.abs(ref).max() + 1e-6)

@@ -598,13 +598,45 @@ def _upsample_convex(flow, mask, factor=8):
     """Convex upsampling: output pixel (8i + a, 8j + b) is the softmax(mask)-weighted sum of
     ``8 flow`` over the 3x3 cells around (i, j) (zero outside), mask channel ``k 64 + a 8 + b``."""
     n, c, h, w = flow.shape
-    m = mask.reshape(n, 1, 9, factor, factor, h, w)
-    m = np.exp(m - m.max(axis=2, keepdims=True))
-    m /= m.sum(axis=2, keepdims=True)
     padded = np.pad(np.float32(factor) * flow, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    neighbours = np.stack([padded[:, :, dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)], axis=2)
-    up = np.einsum("nckabhw,nckhw->ncabhw", np.broadcast_to(m, (n, c) + m.shape[2:]), neighbours, optimize=True)
-    return up.transpose(0, 1, 4, 2, 5, 3).reshape(n, c, factor * h, factor * w)
+    logits = np.ascontiguousarray(mask, np.float32).reshape(n, 9, factor * factor, h, w)
+    up = np.empty((n, c, factor * h, factor * w), np.float32)
+    for i in range(n):
+        split(h, lambda r0, r1: _convex_rows(padded[i], logits[i], factor, up[i], r0, r1))
+    return up
+
+
+@kernel(fastmath=True)
+def _convex_rows(padded, logits, factor, out, r0, r1):
+    """Rows ``r0 <= i < r1`` of the low-resolution grid of :func:`_upsample_convex`: for each
+    sub-pixel (a, b) of the cells of row i, the softmax over the nine neighbours of the logits
+    (the largest subtracted, so the exponent's argument is <= 0, as vector_exp32 takes), then the
+    weighted sum of the neighbours' flow; loops along the row vectorise."""
+    c, w = padded.shape[0], padded.shape[2] - 2
+    weights = np.empty((9, w), np.float32)
+    total = np.empty(w, np.float32)
+    for i in range(r0, r1):
+        for a in range(factor):
+            for b in range(factor):
+                rows = logits[:, a * factor + b, i]  # (9, w)
+                total[:] = rows[0]
+                for k in range(1, 9):  # the largest logit per pixel
+                    for j in range(w):
+                        total[j] = max(total[j], rows[k, j])
+                for k in range(9):
+                    for j in range(w):
+                        weights[k, j] = vector_exp32(rows[k, j] - total[j])
+                total[:] = weights[0]
+                for k in range(1, 9):
+                    for j in range(w):
+                        total[j] += weights[k, j]
+                for ch in range(c):
+                    dst = out[ch, factor * i + a]
+                    for j in range(w):
+                        value = np.float32(0.0)
+                        for k in range(9):
+                            value += weights[k, j] * padded[ch, i + k // 3, j + k % 3]
+                        dst[factor * j + b] = value / total[j]
 
 
 class RAFT(Module):
