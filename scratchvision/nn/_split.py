@@ -27,7 +27,7 @@ from contextlib import nullcontext
 import numba
 import numpy as np
 
-__all__ = ["split", "over_batch", "whole_batch"]
+__all__ = ["split", "over_batch", "whole_batch", "shared_products"]
 
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
@@ -47,12 +47,15 @@ def split(n: int, run, min_chunk: int = 1, products: bool = False) -> None:
     threads (ranges of at least ``min_chunk``), this thread taking the first; return when all
     are done. With one thread, or a small ``n``, it is one call on this thread.
 
-    ``products``: the ranges are BLAS products (e.g. Winograd's 16, each too small for BLAS's
-    threads to share well); while they run side by side each has one BLAS thread
-    (:class:`~scratchvision.nn._blas.single_threaded`)."""
+    ``products``: the ranges are BLAS products (Winograd's 16, the shifted windows' columns).
+    Inside :class:`shared_products` they run side by side, each on one BLAS thread
+    (:class:`~scratchvision.nn._blas.single_threaded`); elsewhere in one call on this thread,
+    each product on all of BLAS's threads."""
     from ._blas import single_threaded
 
     parts = 1 if getattr(_LOCAL, "serial", False) else max(1, min(numba.get_num_threads(), n // max(min_chunk, 1)))
+    if products and not getattr(_LOCAL, "share", False):
+        parts = 1
     if parts == 1:
         run(0, n)
         return
@@ -107,3 +110,19 @@ class whole_batch:
 
     def __exit__(self, *exc):
         _LOCAL.serial = self._before
+
+
+class shared_products:
+    """Context in which :func:`split` runs BLAS products side by side on the pool's threads, one
+    BLAS thread each, instead of each product on all of BLAS's threads. RAFT's forward runs in
+    it: its products on 1/8-resolution maps (700-3000 columns) are too small for BLAS's threads
+    to share (raft_small at 368x496 on two threads: 0.90 s without, 0.6-0.8 s within); the video
+    networks' larger ones ran 1.2x slower this way, measured in the networks."""
+
+    def __enter__(self):
+        self._before = getattr(_LOCAL, "share", False)
+        _LOCAL.share = True
+        return self
+
+    def __exit__(self, *exc):
+        _LOCAL.share = self._before

@@ -197,7 +197,7 @@ def _conv_shifted(x, wk, stride, padding, dilation, out_dims, dst):
             for i, (part, shift, w) in enumerate(reads):
                 matmul(w, part[:, shift + m0:shift + m1], full[:, m0:m1], accumulate=i > 0)
 
-    split(m, columns, 512, products=True)  # output columns shared among threads, one BLAS thread each
+    split(m, columns, 512, products=True)  # output columns shared among threads in shared_products
     np.copyto(dst, full.reshape(o, out_dims[0], hq, wq)[:, :, :out_dims[1], :out_dims[2]])
 
 

@@ -51,7 +51,7 @@ from .._validate import as_array, check_choice, check_image, check_int
 from ..imgproc.vecmath import vector_exp32, vector_tanh32
 from . import functional as F
 from ._blas import matmul
-from ._split import over_batch, split
+from ._split import over_batch, shared_products, split
 from ._tally import tally
 from .modules import BatchNorm2d, Conv2d, Module, ReLU, Sequential
 
@@ -711,6 +711,11 @@ class RAFT(Module):
             raise ValueError(f"image1 and image2 must be at least 128x128 with sides divisible by 8 (torchvision's "
                              f"limits), got {ww}x{hh}")
         updates = check_int(num_flow_updates, "num_flow_updates", low=1)
+        with shared_products():  # small maps: BLAS products side by side, one BLAS thread each
+            return self._flows(a, b, updates)
+
+    def _flows(self, a, b, updates):
+        n, _, hh, ww = a.shape
         fmaps = over_batch(self.feature_encoder, np.concatenate([a, b]))  # an image per thread
         context_out = self.context_encoder(a)
         hidden_size = self.update_block.recurrent_block.hidden_size

@@ -174,10 +174,10 @@ def conv_winograd(x, u, bias, padding, dilation_t, out_dims, dst) -> None:
     Frames are taken in chunks (the transformed input and products of a chunk are about 64 MiB, in
     buffers reused between calls); for each chunk: transform the input frames it reads (channels
     shared among threads, :func:`~scratchvision.nn._split.split`), 16 x kT products accumulated per
-    Winograd position (the positions shared among threads, each product on one BLAS thread: on a
-    46 x 62 map, a 242 -> 96 channel convolution on two threads took 11.3 ms with BLAS's two
-    threads in every product, more than on one thread, and 6-7 ms this way), transform back
-    (output channels shared).
+    Winograd position (within :class:`~scratchvision.nn._split.shared_products`, as RAFT runs,
+    the positions shared among threads, each product on one BLAS thread: on a 46 x 62 map, a
+    242 -> 96 channel convolution on two threads took 11.3 ms with BLAS's two threads in every
+    product, 6-7 ms this way), transform back (output channels shared).
     """
     c = x.shape[0]
     _, kt, o, _ = u.shape
@@ -201,5 +201,5 @@ def conv_winograd(x, u, bias, padding, dilation_t, out_dims, dst) -> None:
                     first = dt * dilation_t * tiles
                     matmul(u[xi, dt], rows[xi][:, first:first + n * tiles], m[xi][:, :n * tiles], accumulate=dt > 0)
 
-        split(16, products, products=True)  # the 16 positions' products side by side, one BLAS thread each
+        split(16, products, products=True)  # the 16 positions' products side by side in shared_products
         split(o, lambda o0, o1: _output_tiles(m, n, nth, ntw, bias, dst, t0, o0, o1))
