@@ -83,11 +83,8 @@ def over_batch(forward, x):
     bounds = [len(x) * i // parts for i in range(parts + 1)]
 
     def part(i):
-        _LOCAL.serial = True
-        try:
+        with whole_batch():  # this thread's part, its loops run here
             return forward(x[bounds[i]:bounds[i + 1]])
-        finally:
-            _LOCAL.serial = False
 
     with single_threaded():
         others = [_pool(parts - 1).submit(part, i) for i in range(1, parts)]
@@ -98,31 +95,33 @@ def over_batch(forward, x):
     return np.concatenate([first, *rest])
 
 
-class whole_batch:
+class _ThreadSetting:
+    """Context that turns this thread's setting :attr:`name` on, and back to what it was on exit."""
+
+    name = ""
+
+    def __enter__(self):
+        self._before = getattr(_LOCAL, self.name, False)
+        setattr(_LOCAL, self.name, True)
+        return self
+
+    def __exit__(self, *exc):
+        setattr(_LOCAL, self.name, self._before)
+
+
+class whole_batch(_ThreadSetting):
     """Context in which :func:`over_batch` runs the forward on the whole batch on this thread and
     :func:`split` runs its ranges here too: for :func:`~scratchvision.nn.profile`, whose record of
     each layer's call needs the layers called once, in order, on one thread."""
 
-    def __enter__(self):
-        self._before = getattr(_LOCAL, "serial", False)
-        _LOCAL.serial = True
-        return self
-
-    def __exit__(self, *exc):
-        _LOCAL.serial = self._before
+    name = "serial"
 
 
-class shared_products:
+class shared_products(_ThreadSetting):
     """Context in which :func:`split` runs BLAS products side by side on the pool's threads, one
     BLAS thread each, instead of each product on all of BLAS's threads. RAFT's forward runs in
     it: its products on 1/8-resolution maps (700-3000 columns) are too small for BLAS's threads
     to share (raft_small at 368x496 on two threads: 0.90 s without, 0.6-0.8 s within); the video
     networks' larger ones ran 1.2x slower this way, measured in the networks."""
 
-    def __enter__(self):
-        self._before = getattr(_LOCAL, "share", False)
-        _LOCAL.share = True
-        return self
-
-    def __exit__(self, *exc):
-        _LOCAL.share = self._before
+    name = "share"
