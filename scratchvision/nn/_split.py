@@ -27,6 +27,8 @@ from contextlib import nullcontext
 import numba
 import numpy as np
 
+from ._blas import single_threaded
+
 __all__ = ["split", "over_batch", "whole_batch", "shared_products"]
 
 _POOL: ThreadPoolExecutor | None = None
@@ -51,8 +53,6 @@ def split(n: int, run, min_chunk: int = 1, products: bool = False) -> None:
     Inside :class:`shared_products` they run side by side, each on one BLAS thread
     (:class:`~scratchvision.nn._blas.single_threaded`); elsewhere in one call on this thread,
     each product on all of BLAS's threads."""
-    from ._blas import single_threaded
-
     parts = 1 if getattr(_LOCAL, "serial", False) else max(1, min(numba.get_num_threads(), n // max(min_chunk, 1)))
     if products and not getattr(_LOCAL, "share", False):
         parts = 1
@@ -75,8 +75,6 @@ def over_batch(forward, x):
     BLAS product runs on its calling thread alone (:class:`~scratchvision.nn._blas.single_threaded`)
     and :func:`split` runs its ranges serially, so each part keeps one core busy. With one thread,
     a batch of one, inside a part or inside :class:`whole_batch`, it is ``forward(x)``."""
-    from ._blas import single_threaded
-
     parts = 1 if getattr(_LOCAL, "serial", False) else min(numba.get_num_threads(), len(x))
     if parts <= 1:
         return forward(x)

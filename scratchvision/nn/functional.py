@@ -455,6 +455,7 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
         if bias.shape != (o,):
             raise ValueError(f"bias must have shape ({o},) to match weight {weight.shape}, got {bias.shape}")
         bias = to_float32(bias, "bias")
+    shift = np.zeros(o, np.float32) if bias is None else bias  # the bias as the loops add it
     if winograd is not None:
         winograd = _tensor(winograd, "winograd", "UTOC")
         if winograd.shape != (16, kt, o, cg):
@@ -469,7 +470,6 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
             and padding == (0, 1, 1) and dilation == (1, 1, 1)):  # depthwise 3 x 3: one filter per channel
         out = np.empty((n, o) + out_dims, np.float32)
         xc, taps = np.ascontiguousarray(x), np.ascontiguousarray(weight[:, 0, 0])
-        shift = np.zeros(o, np.float32) if bias is None else bias
         split(o, lambda c0, c1: _depthwise_3x3(xc, taps, shift, relu, out, c0, c1))  # channels shared among threads
         tally(out.size * 9)
         return out
@@ -479,14 +479,14 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
     if how == "pointwise" and groups == 1 and stride == (1, 1, 1) and max(c, o) <= _FEW_CHANNELS:
         out = np.empty((n, o) + out_dims, np.float32)
         xc, flat = np.ascontiguousarray(x).reshape(n, c, -1), out.reshape(n, o, -1)
-        w2, shift = np.ascontiguousarray(weight.reshape(o, c)), np.zeros(o, np.float32) if bias is None else bias
+        w2 = np.ascontiguousarray(weight.reshape(o, c))
         split(n, lambda b0, b1: _pointwise_few(xc, w2, shift, relu, flat, b0, b1))  # images shared among threads
         tally(out.size * c)
         return out
     if (how == "im2col" and kt == 1 and groups == 1 and stride[0] == 1 and padding[0] == 0
             and dilation[1:] == (1, 1)):  # a first layer in space: its own loop, frame by frame
         out = np.empty((n, o) + out_dims, np.float32)
-        taps, shift = np.ascontiguousarray(weight[:, :, 0]), np.zeros(o, np.float32) if bias is None else bias
+        taps = np.ascontiguousarray(weight[:, :, 0])
         steps, pads = np.array(stride[1:], np.int64), np.array(padding[1:], np.int64)
         split(n * t * o, lambda u0, u1: _conv_few_channels(x, taps, shift, steps, pads, relu, out, u0, u1))
         tally(out.size * cg * kh * kw)
@@ -502,8 +502,7 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
         wk = np.ascontiguousarray(weight.transpose(2, 3, 4, 0, 1))  # free for offset_major weights
     elif how == "winograd":
         winograd = winograd_weights(weight) if winograd is None else winograd
-        bias_g = np.zeros(o, np.float32) if bias is None else bias
-        bias_g = bias_g.reshape(groups, og)  # added by the output transform
+        bias_g = shift.reshape(groups, og)  # added by the output transform
     for b in range(n):
         for g in range(groups):
             xg = x[b, g * cg:(g + 1) * cg]
@@ -518,9 +517,9 @@ def conv3d(x, weight, bias=None, stride=(1, 1, 1), padding=(0, 0, 0), dilation=(
             else:
                 _conv_im2col(xg, weight[g * og:(g + 1) * og], stride, padding, dilation, out_dims, dst)
     if relu or (bias is not None and how != "winograd"):  # (Winograd's output transform added the bias)
-        shift = bias if bias is not None and how != "winograd" else np.zeros(o, np.float32)
+        added = np.zeros(o, np.float32) if how == "winograd" else shift
         flat = out.reshape(n, o, -1)
-        split(n, lambda b0, b1: _add_bias(flat, shift, relu, b0, b1))
+        split(n, lambda b0, b1: _add_bias(flat, added, relu, b0, b1))
     tally(out.size * cg * kt * kh * kw)
     return out
 
