@@ -238,6 +238,7 @@ PUBLIC = {
     "nn.linear": (dict(x=np.ones((2, 4), np.float32), weight=np.ones((3, 4), np.float32), bias=np.ones(3, np.float32)),
                   ["x", "weight", "bias"]),
     "nn.relu": (dict(x=X4), ["x"]),
+    "nn.add_relu": (dict(x=X4, residual=X4), ["x", "residual"]),
     "nn.correlation_pyramid": (dict(fmap1=X4[0], fmap2=X4[0]), ["fmap1", "fmap2"]),
     "nn.lookup_correlation": (dict(pyramid=[np.zeros((42, 6, 7), np.float32)], coords=np.zeros((2, 6, 7), np.float32),
                                    radius=1), ["pyramid", "coords"]),
@@ -353,6 +354,7 @@ SCALARS = {
                     ("histogram_bins", 0, ValueError, "histogram_bins"), ("padding", float("inf"), ValueError,
                                                                            "padding")],
     "nn.conv_lowering": [("weight_shape", (3, 2, 3), ValueError, "weight_shape")],
+    **{f"nn.conv{d}d": [("relu", "yes", TypeError, "relu")] for d in (2, 3)},
     "nn.sample_clips": [("n_frames", 2.5, TypeError, "n_frames"), ("clip_len", 0, ValueError, "clip_len")],
     **{f"nn.{f}": [("num_classes", 0, ValueError, "num_classes")] for f in ("r3d_18", "mc3_18", "r2plus1d_18")},
     **{f"nn.{f}": [("num_classes", 1.5, TypeError, "num_classes"), ("in_channels", 0, ValueError, "in_channels")]

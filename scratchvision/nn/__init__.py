@@ -10,7 +10,7 @@ from .clips import (IMAGENET_MEAN, IMAGENET_STD, KINETICS_MEAN, KINETICS_STD, cl
                     two_stream_inputs)
 from . import winograd
 from .functional import (adaptive_avg_pool2d, adaptive_avg_pool3d, avg_pool2d, avg_pool3d, conv2d, conv3d,
-                         conv_lowering, linear, max_pool2d, max_pool3d, relu, softmax)
+                         add_relu, conv_lowering, linear, max_pool2d, max_pool3d, relu, softmax)
 from .hub import from_pretrained, preprocess_video
 from .modules import (AdaptiveAvgPool2d, AdaptiveAvgPool3d, BatchNorm1d, BatchNorm2d, BatchNorm3d, Conv2d, Conv3d,
                       Dropout,
@@ -35,7 +35,7 @@ from .vivit_model import ViViTFactorised, VivitForVideoClassification, vivit, vi
 __all__ = ["calc_optical_flow_raft"]
 __all__ += ["load_checkpoint", "save_safetensors", "unwrap_state_dict", "winograd", "conv_lowering",
             "conv2d", "conv3d", "max_pool2d", "max_pool3d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool2d",
-            "adaptive_avg_pool3d", "relu", "linear", "softmax", "Module", "Sequential", "Conv2d", "Conv3d",
+            "adaptive_avg_pool3d", "relu", "add_relu", "linear", "softmax", "Module", "Sequential", "Conv2d", "Conv3d",
             "BatchNorm2d", "BatchNorm3d", "ReLU", "MaxPool2d", "MaxPool3d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
             "Linear", "Identity", "Dropout", "Flatten", "ResNet", "resnet18", "resnet50", "VideoResNet", "r3d_18",
             "mc3_18", "r2plus1d_18", "TwoStream", "cross_modality_conv1", "flow_stack", "classify_video",
